@@ -1,0 +1,771 @@
+"""Matrix-level statements of a derivation, and the two evaluators that verify them.
+
+Statements are SymPy matrix expressions (`MatMul`, `MatAdd`, `Transpose`, `HadamardProduct`,
+`OneMatrix`) plus the few nodes below that SymPy lacks. Every node has a shape, so a product of
+mismatched shapes fails when it is built. Two evaluators give a statement a value:
+
+- `NumericEvaluator`: NumPy arrays, for finite-difference checks at any width;
+- `SymbolicEvaluator`: explicit `sp.Matrix` of scalar symbols, for entry-by-entry proofs
+  against `sp.diff` on small instances.
+
+Both walk the tree by class name (`_eval_<Class>`, the printer's dispatch scheme), so a new node
+is one class here plus one method per evaluator and printer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from sympy.core.basic import Basic
+from sympy.core.symbol import Str
+from sympy.matrices.expressions import MatrixExpr
+import sympy.polys.fields
+
+from . import rules
+
+
+def _str(value: str | Str) -> Str:
+    return value if isinstance(value, Str) else Str(value)
+
+
+# ----------------------------------------------------------------------------------------------
+# Nodes
+# ----------------------------------------------------------------------------------------------
+
+#: Kinds of network quantity that carry a layer index.
+LAYERED_KINDS = ("W", "b", "z", "a", "delta")
+#: Kinds without one: the raw input, the normalised input and the target.
+UNLAYERED_KINDS = ("x", "xhat", "y")
+
+
+class NetQuantity(MatrixExpr):
+    """A named quantity of the network: W, b, z, a, δ of a layer, or the input x, x̂, target y.
+
+    `layer` is an integer for a concrete network and an expression such as l+1 in the general
+    derivation. How it is written (z^l, Z_1, ŷ, H) is the printer's business (see notation.py).
+    """
+
+    def __new__(cls, kind: str | Str, layer: Any, rows: Any, cols: Any) -> "NetQuantity":
+        kind = _str(kind)
+        if kind.name not in LAYERED_KINDS + UNLAYERED_KINDS:
+            raise ValueError(f"unknown quantity kind {kind.name!r}")
+        return Basic.__new__(cls, kind, sp.sympify(layer), sp.sympify(rows), sp.sympify(cols))
+
+    @property
+    def kind(self) -> str:
+        return self.args[0].name
+
+    @property
+    def layer(self) -> sp.Expr:
+        return self.args[1]
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return (self.args[2], self.args[3])
+
+    @property
+    def free_symbols(self) -> set:
+        return {self}
+
+    def doit(self, **hints: Any) -> "NetQuantity":
+        return self
+
+    @property
+    def ident(self) -> str:
+        """The identifier used in generated code: W2, b1, z3, a1, delta2, x, xhat, y."""
+        if self.kind in UNLAYERED_KINDS:
+            return self.kind
+        if not self.layer.is_Integer:
+            raise ValueError(f"{self.kind}^{self.layer} has a symbolic layer and no identifier")
+        return f"{self.kind}{int(self.layer)}"
+
+
+class Grad(MatrixExpr):
+    """∂C/∂Q for a scalar C and a matrix quantity Q, laid out like Q (denominator layout)."""
+
+    def __new__(cls, cost: sp.Symbol, wrt: MatrixExpr) -> "Grad":
+        return Basic.__new__(cls, cost, wrt)
+
+    @property
+    def cost(self) -> sp.Symbol:
+        return self.args[0]
+
+    @property
+    def wrt(self) -> MatrixExpr:
+        return self.args[1]
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.wrt.shape
+
+    def doit(self, **hints: Any) -> "Grad":
+        return self
+
+
+class Jacobian(MatrixExpr):
+    """∂a/∂z for vectors a, z of one sample: entry (k, j) is ∂a_k/∂z_j."""
+
+    def __new__(cls, of: MatrixExpr, wrt: MatrixExpr) -> "Jacobian":
+        return Basic.__new__(cls, of, wrt)
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return (_vector_length(self.args[0]), _vector_length(self.args[1]))
+
+    def doit(self, **hints: Any) -> "Jacobian":
+        return self
+
+
+def _vector_length(v: MatrixExpr) -> sp.Expr:
+    rows, cols = v.shape
+    return cols if rows == 1 else rows
+
+
+class Apply(MatrixExpr):
+    """An activation applied to a matrix: elementwise, or softmax along the class `axis`."""
+
+    def __new__(cls, name: str | Str, arg: MatrixExpr, axis: int = 0) -> "Apply":
+        return Basic.__new__(cls, _str(name), arg, sp.Integer(axis))
+
+    @property
+    def name(self) -> str:
+        return self.args[0].name
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[1]
+
+    @property
+    def axis(self) -> int:
+        return int(self.args[2])
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.arg.shape
+
+    def doit(self, **hints: Any) -> "Apply":
+        return self
+
+
+class ApplyPrime(MatrixExpr):
+    """f'(Z): the derivative of an elementwise activation, applied entry by entry."""
+
+    def __new__(cls, name: str | Str, arg: MatrixExpr) -> "ApplyPrime":
+        return Basic.__new__(cls, _str(name), arg)
+
+    @property
+    def name(self) -> str:
+        return self.args[0].name
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[1]
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.arg.shape
+
+    def doit(self, **hints: Any) -> "ApplyPrime":
+        return self
+
+
+class Elementwise(MatrixExpr):
+    """An elementary function applied entry by entry: exp, log, or the step 1[x > 0]."""
+
+    FUNCTIONS = ("exp", "log", "step")
+
+    def __new__(cls, name: str | Str, arg: MatrixExpr) -> "Elementwise":
+        name = _str(name)
+        if name.name not in cls.FUNCTIONS:
+            raise ValueError(f"unknown elementwise function {name.name!r}")
+        return Basic.__new__(cls, name, arg)
+
+    @property
+    def name(self) -> str:
+        return self.args[0].name
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[1]
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.arg.shape
+
+    def doit(self, **hints: Any) -> "Elementwise":
+        return self
+
+
+class Quotient(MatrixExpr):
+    """Elementwise division num ⊘ den (SymPy has Hadamard products but no Hadamard quotient)."""
+
+    def __new__(cls, num: MatrixExpr, den: MatrixExpr) -> "Quotient":
+        if num.shape != den.shape:
+            raise sp.ShapeError(f"elementwise quotient of shapes {num.shape} and {den.shape}")
+        return Basic.__new__(cls, num, den)
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.args[0].shape
+
+    def doit(self, **hints: Any) -> "Quotient":
+        return self
+
+
+class Broadcast(MatrixExpr):
+    """A bias vector repeated over the batch: b 1ᵀ (column convention) or 1 b (row convention).
+
+    Written as plain b in posts ("broadcast over the batch"); the node keeps the shape honest.
+    """
+
+    def __new__(cls, vector: MatrixExpr, count: Any) -> "Broadcast":
+        return Basic.__new__(cls, vector, sp.sympify(count))
+
+    @property
+    def vector(self) -> MatrixExpr:
+        return self.args[0]
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        rows, cols = self.vector.shape
+        return (rows, self.args[1]) if cols == 1 else (self.args[1], cols)
+
+    def doit(self, **hints: Any) -> "Broadcast":
+        return self
+
+
+class Diag(MatrixExpr):
+    """diag(v): the square matrix with the vector v (row or column) on its diagonal."""
+
+    def __new__(cls, vector: MatrixExpr) -> "Diag":
+        return Basic.__new__(cls, vector)
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        n = _vector_length(self.args[0])
+        return (n, n)
+
+    def doit(self, **hints: Any) -> "Diag":
+        return self
+
+
+class Standardize(MatrixExpr):
+    """x̂ = (x − μ)/σ_x with the data's mean μ and standard deviation σ_x held constant."""
+
+    def __new__(cls, x: MatrixExpr, mean: sp.Symbol, std: sp.Symbol) -> "Standardize":
+        return Basic.__new__(cls, x, mean, std)
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.args[0].shape
+
+    def doit(self, **hints: Any) -> "Standardize":
+        return self
+
+
+# Scalar nodes ---------------------------------------------------------------------------------
+
+
+class Entry(sp.Expr):
+    """One entry of a matrix quantity, 1-based as in the posts: W^l_{jk}, δ^l_j, H_{1,ij}.
+
+    A quantity that is a vector (one sample) takes one index.
+    """
+
+    is_commutative = True
+
+    def __new__(cls, of: MatrixExpr, *indices: Any) -> "Entry":
+        return sp.Expr.__new__(cls, of, *[sp.sympify(i) for i in indices])
+
+    @property
+    def of(self) -> MatrixExpr:
+        return self.args[0]
+
+    @property
+    def indices(self) -> tuple[sp.Expr, ...]:
+        return self.args[1:]
+
+    def position(self, vector_axis: int | None = None) -> tuple[int, int]:
+        """0-based (row, col) of a concrete entry."""
+        idx = [int(i) - 1 for i in self.indices]
+        if len(idx) == 2:
+            return idx[0], idx[1]
+        rows, cols = self.of.shape
+        return (0, idx[0]) if rows == 1 and cols != 1 else (idx[0], 0)
+
+
+class Partial(sp.Expr):
+    """∂num/∂den for scalars (a chain-rule factor such as ∂C/∂z^{l+1}_k or ∂z^{l+1}_k/∂z^l_j)."""
+
+    is_commutative = True
+
+    def __new__(cls, num: sp.Expr, den: sp.Expr) -> "Partial":
+        return sp.Expr.__new__(cls, num, den)
+
+    @property
+    def num(self) -> sp.Expr:
+        return self.args[0]
+
+    @property
+    def den(self) -> sp.Expr:
+        return self.args[1]
+
+
+class Prime(sp.Expr):
+    """f'(x) for a scalar x and an elementwise activation f."""
+
+    is_commutative = True
+
+    def __new__(cls, name: str | Str, arg: sp.Expr) -> "Prime":
+        return sp.Expr.__new__(cls, _str(name), sp.sympify(arg))
+
+    @property
+    def name(self) -> str:
+        return self.args[0].name
+
+    @property
+    def arg(self) -> sp.Expr:
+        return self.args[1]
+
+
+class CostTotal(sp.Expr):
+    """C = Σ over outputs and samples of the cost entry c(a, y); `axis` is the class axis."""
+
+    is_commutative = True
+
+    def __new__(cls, name: str | Str, output: MatrixExpr, target: MatrixExpr, axis: int = 0) -> "CostTotal":
+        return sp.Expr.__new__(cls, _str(name), output, target, sp.Integer(axis))
+
+    @property
+    def axis(self) -> int:
+        return int(self.args[3])
+
+    @property
+    def name(self) -> str:
+        return self.args[0].name
+
+    @property
+    def output(self) -> MatrixExpr:
+        return self.args[1]
+
+    @property
+    def target(self) -> MatrixExpr:
+        return self.args[2]
+
+
+# ----------------------------------------------------------------------------------------------
+# Lifting a registry formula (in the scalars A, Y) to a matrix statement
+# ----------------------------------------------------------------------------------------------
+
+
+def lift(expr: sp.Expr, mapping: Mapping[sp.Symbol, MatrixExpr]) -> MatrixExpr:
+    """Turn a scalar registry formula into the same formula applied entry by entry.
+
+    A·(1−A) with A ↦ a becomes a ⊙ (1 − a); −Y/A becomes −y ⊘ a; 1 becomes the all-ones matrix.
+    """
+    shape = next(iter(mapping.values())).shape
+    return _lift(sp.sympify(expr), mapping, shape)
+
+
+def _lift(expr: sp.Expr, mapping: Mapping[sp.Symbol, MatrixExpr], shape: tuple) -> MatrixExpr:
+    if expr in mapping:
+        return mapping[expr]
+    if expr.is_Number:
+        ones = sp.OneMatrix(*shape)
+        return ones if expr == 1 else sp.MatMul(expr, ones)
+    if expr.is_Add:
+        return sp.MatAdd(*[_lift(t, mapping, shape) for t in expr.as_ordered_terms()], evaluate=False)
+    if expr.is_Mul:
+        coeff, factors = expr.as_coeff_mul()
+        numer = [f for f in factors if not (f.is_Pow and f.exp.is_negative)]
+        denom = [f.base ** (-f.exp) for f in factors if f.is_Pow and f.exp.is_negative]
+        num = _hadamard([_lift(f, mapping, shape) for f in numer]) if numer else sp.OneMatrix(*shape)
+        body = Quotient(num, _hadamard([_lift(f, mapping, shape) for f in denom])) if denom else num
+        return body if coeff == 1 else sp.MatMul(coeff, body)
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 1:
+        base = _lift(expr.base, mapping, shape)
+        return _hadamard([base] * int(expr.exp))
+    if expr.is_Pow and expr.exp == -1:
+        return Quotient(sp.OneMatrix(*shape), _lift(expr.base, mapping, shape))
+    if isinstance(expr, sp.exp):
+        return Elementwise("exp", _lift(expr.args[0], mapping, shape))
+    if isinstance(expr, sp.log):
+        return Elementwise("log", _lift(expr.args[0], mapping, shape))
+    if isinstance(expr, sp.Heaviside):
+        return Elementwise("step", _lift(expr.args[0], mapping, shape))
+    raise ValueError(f"cannot lift {expr} to a matrix statement")
+
+
+def _hadamard(factors: list[MatrixExpr]) -> MatrixExpr:
+    return factors[0] if len(factors) == 1 else sp.HadamardProduct(*factors, evaluate=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# Evaluators
+# ----------------------------------------------------------------------------------------------
+
+
+class EvaluationError(Exception):
+    """An internal failure to give a statement a value (a bug, never user input)."""
+
+
+class Evaluator:
+    """Walks a statement by class name, like SymPy's printers.
+
+    `env` binds the quantities with values (inputs, parameters, the forward pass); `resolve`
+    supplies the others on demand: δ, ∂C/∂Q, Jacobians and chain-rule factors ∂u/∂v.
+    """
+
+    def __init__(
+        self,
+        env: Mapping[Basic, Any],
+        dims: Mapping[sp.Symbol, int] | None = None,
+        resolve: Callable[[Basic], Any] | None = None,
+    ) -> None:
+        self.env = env
+        self.dims = {k: sp.Integer(v) for k, v in (dims or {}).items()}
+        self.resolve = resolve
+
+    def __call__(self, expr: Basic) -> Any:
+        if expr in self.env:
+            return self.env[expr]
+        for cls in type(expr).__mro__:
+            method = getattr(self, "_eval_" + cls.__name__, None)
+            if method is not None:
+                return method(expr)
+        raise EvaluationError(f"{type(self).__name__} cannot evaluate {type(expr).__name__}: {expr}")
+
+    def size(self, dim: sp.Expr) -> int:
+        value = sp.sympify(dim).xreplace(self.dims)
+        if not value.is_Integer:
+            raise EvaluationError(f"dimension {dim} has no concrete value")
+        return int(value)
+
+    def _eval_NetQuantity(self, expr: Basic) -> Any:
+        if self.resolve is not None:
+            return self.resolve(expr)
+        raise EvaluationError(f"no value bound to {expr}")
+
+    _eval_Grad = _eval_NetQuantity
+    _eval_Jacobian = _eval_NetQuantity
+
+
+@cache
+def _numpy_function(expr: sp.Expr, *symbols: sp.Symbol) -> Callable[..., np.ndarray]:
+    # Registry expressions over the module symbols z, a, y: our own text, never the user's.
+    return sp.lambdify(symbols, expr, modules="numpy")
+
+
+class NumericEvaluator(Evaluator):
+    """Evaluates statements on float64 NumPy arrays (scalars are Python floats)."""
+
+    def _eval_MatMul(self, expr: sp.MatMul) -> np.ndarray:
+        result: Any = 1.0
+        for arg in expr.args:
+            value = self(arg)
+            if isinstance(result, np.ndarray) and isinstance(value, np.ndarray):
+                result = result @ value
+            else:
+                result = result * value
+        return result
+
+    def _eval_MatAdd(self, expr: sp.MatAdd) -> np.ndarray:
+        return sum((self(arg) for arg in expr.args[1:]), self(expr.args[0]))
+
+    def _eval_HadamardProduct(self, expr: sp.HadamardProduct) -> np.ndarray:
+        result = self(expr.args[0])
+        for arg in expr.args[1:]:
+            result = result * self(arg)
+        return result
+
+    def _eval_Transpose(self, expr: sp.Transpose) -> np.ndarray:
+        return np.asarray(self(expr.arg)).T
+
+    def _eval_OneMatrix(self, expr: sp.OneMatrix) -> np.ndarray:
+        return np.ones((self.size(expr.shape[0]), self.size(expr.shape[1])))
+
+    def _eval_Identity(self, expr: sp.Identity) -> np.ndarray:
+        return np.eye(self.size(expr.shape[0]))
+
+    def _eval_ZeroMatrix(self, expr: sp.ZeroMatrix) -> np.ndarray:
+        return np.zeros((self.size(expr.shape[0]), self.size(expr.shape[1])))
+
+    def _eval_Quotient(self, expr: Quotient) -> np.ndarray:
+        return self(expr.args[0]) / self(expr.args[1])
+
+    def _eval_Apply(self, expr: Apply) -> np.ndarray:
+        z = self(expr.arg)
+        if expr.name == "softmax":
+            return rules.softmax_numpy(z, axis=expr.axis)
+        entry = rules.activation(expr.name)
+        return np.broadcast_to(_numpy_function(entry.numpy, rules.Z)(z), z.shape).astype(float)
+
+    def _eval_ApplyPrime(self, expr: ApplyPrime) -> np.ndarray:
+        z = self(expr.arg)
+        entry = rules.activation(expr.name)
+        with np.errstate(over="ignore"):
+            return np.broadcast_to(_numpy_function(entry.df_dz, rules.Z)(z), z.shape).astype(float)
+
+    def _eval_Elementwise(self, expr: Elementwise) -> np.ndarray:
+        x = self(expr.arg)
+        if expr.name == "exp":
+            return np.exp(x)
+        if expr.name == "log":
+            return np.log(x)
+        return (x > 0).astype(float)
+
+    def _eval_Broadcast(self, expr: Broadcast) -> np.ndarray:
+        v = self(expr.vector)
+        rows, cols = (self.size(d) for d in expr.shape)
+        return np.broadcast_to(v, (rows, cols)).copy()
+
+    def _eval_Diag(self, expr: Diag) -> np.ndarray:
+        return np.diag(np.ravel(self(expr.args[0])))
+
+    def _eval_Standardize(self, expr: Standardize) -> np.ndarray:
+        return (self(expr.args[0]) - self(expr.args[1])) / self(expr.args[2])
+
+    def _eval_CostTotal(self, expr: CostTotal) -> float:
+        entry = rules.cost(expr.name)
+        values = _numpy_function(entry.c, rules.A, rules.Y)(self(expr.output), self(expr.target))
+        return float(np.sum(values))
+
+    # Scalars: component statements are evaluated through SymPy with the entries bound to floats.
+    def _eval_Expr(self, expr: sp.Expr) -> float:
+        bound = SymbolicEvaluator.scalar(self, expr)
+        return float(bound.evalf())
+
+    def _eval_ImmutableDenseMatrix(self, expr: sp.ImmutableMatrix) -> np.ndarray:
+        return np.array([[self(expr[r, c]) for c in range(expr.cols)] for r in range(expr.rows)], dtype=float)
+
+    def entry_value(self, entry: Entry) -> float:
+        value = self(entry.of)
+        row, col = entry.position()
+        return float(np.asarray(value)[row, col])
+
+
+class SymbolicEvaluator(Evaluator):
+    """Evaluates statements on explicit SymPy matrices of scalar expressions."""
+
+    def _eval_ImmutableDenseMatrix(self, expr: sp.ImmutableMatrix) -> sp.Matrix:
+        return sp.Matrix(expr.rows, expr.cols, lambda r, c: self(expr[r, c]))
+
+    def _eval_MatMul(self, expr: sp.MatMul) -> sp.Matrix:
+        result: Any = sp.Integer(1)
+        for arg in expr.args:
+            value = self(arg)
+            result = result * value
+        return result
+
+    def _eval_MatAdd(self, expr: sp.MatAdd) -> sp.Matrix:
+        result = self(expr.args[0])
+        for arg in expr.args[1:]:
+            result = result + self(arg)
+        return result
+
+    def _eval_HadamardProduct(self, expr: sp.HadamardProduct) -> sp.Matrix:
+        result = self(expr.args[0])
+        for arg in expr.args[1:]:
+            result = result.multiply_elementwise(self(arg))
+        return result
+
+    def _eval_Transpose(self, expr: sp.Transpose) -> sp.Matrix:
+        return self(expr.arg).T
+
+    def _eval_OneMatrix(self, expr: sp.OneMatrix) -> sp.Matrix:
+        return sp.ones(self.size(expr.shape[0]), self.size(expr.shape[1]))
+
+    def _eval_Identity(self, expr: sp.Identity) -> sp.Matrix:
+        return sp.eye(self.size(expr.shape[0]))
+
+    def _eval_ZeroMatrix(self, expr: sp.ZeroMatrix) -> sp.Matrix:
+        return sp.zeros(self.size(expr.shape[0]), self.size(expr.shape[1]))
+
+    def _eval_Quotient(self, expr: Quotient) -> sp.Matrix:
+        num, den = self(expr.args[0]), self(expr.args[1])
+        return num.multiply_elementwise(den.applyfunc(lambda e: 1 / e))
+
+    def _eval_Apply(self, expr: Apply) -> sp.Matrix:
+        z = self(expr.arg)
+        if expr.name == "softmax":
+            if expr.axis == 0:
+                cols = [rules.softmax_vector(list(z[:, c])) for c in range(z.cols)]
+                return sp.Matrix(z.rows, z.cols, lambda r, c: cols[c][r])
+            rows = [rules.softmax_vector(list(z[r, :])) for r in range(z.rows)]
+            return sp.Matrix(z.rows, z.cols, lambda r, c: rows[r][c])
+        fn = rules.scalar_function(expr.name)
+        return z.applyfunc(fn)
+
+    def _eval_ApplyPrime(self, expr: ApplyPrime) -> sp.Matrix:
+        fn = rules.scalar_function(expr.name)
+        return self(expr.arg).applyfunc(lambda e: fn(e).fdiff())
+
+    def _eval_Elementwise(self, expr: Elementwise) -> sp.Matrix:
+        func = {"exp": sp.exp, "log": sp.log, "step": lambda e: sp.Heaviside(e, 0)}[expr.name]
+        return self(expr.arg).applyfunc(func)
+
+    def _eval_Broadcast(self, expr: Broadcast) -> sp.Matrix:
+        v = self(expr.vector)
+        rows, cols = (self.size(d) for d in expr.shape)
+        if v.cols == 1:
+            return sp.Matrix(rows, cols, lambda r, c: v[r, 0])
+        return sp.Matrix(rows, cols, lambda r, c: v[0, c])
+
+    def _eval_Diag(self, expr: Diag) -> sp.Matrix:
+        return sp.diag(*list(self(expr.args[0])))
+
+    def _eval_Standardize(self, expr: Standardize) -> sp.Matrix:
+        x = self(expr.args[0])
+        mean, std = self(expr.args[1]), self(expr.args[2])
+        return x.applyfunc(lambda e: (e - mean) / std)
+
+    def _eval_CostTotal(self, expr: CostTotal) -> sp.Expr:
+        entry = rules.cost(expr.name)
+        out, target = self(expr.output), self(expr.target)
+        return sp.Add(*[entry.c.xreplace({rules.A: o, rules.Y: t}) for o, t in zip(out, target)])
+
+    def _eval_Symbol(self, expr: sp.Symbol) -> sp.Expr:
+        return self.env.get(expr, expr)
+
+    def _eval_Expr(self, expr: sp.Expr) -> sp.Expr:
+        return self.scalar(self, expr)
+
+    @staticmethod
+    def scalar(evaluator: Evaluator, expr: sp.Expr) -> sp.Expr:
+        """A component statement with concrete indices, every Entry replaced by its value."""
+        expr = expr.xreplace({s: sp.Integer(v) for s, v in evaluator.dims.items()})
+        if expr.has(sp.Sum):
+            expr = shared_transform(expr, lambda e: _expand_sum(e) if isinstance(e, sp.Sum) else None)
+        scalar_env = {k: sp.sympify(v) for k, v in evaluator.env.items() if isinstance(k, sp.Symbol)}
+
+        def value(node: sp.Basic) -> sp.Basic | None:
+            if isinstance(node, Partial):
+                if evaluator.resolve is None:
+                    raise EvaluationError("a chain-rule factor ∂u/∂v has no value here")
+                return sp.sympify(evaluator.resolve(node))
+            if isinstance(node, Entry):
+                row, col = node.position()
+                return sp.sympify(evaluator(node.of)[row, col])
+            if isinstance(node, Prime):
+                return _prime_value(Prime(node.name, shared_transform(node.arg, value)))
+            return scalar_env.get(node)
+
+        return shared_transform(expr, value)
+
+
+def _prime_value(node: Prime) -> sp.Expr:
+    """f'(x): in terms of f(x) for a symbolic x (as sp.diff writes it), numerically for a number."""
+    if node.arg.is_number:
+        return rules.activation(node.name).df_dz.xreplace({rules.Z: node.arg})
+    return rules.scalar_function(node.name)(node.arg).fdiff()
+
+
+def is_identically_zero(expr: sp.Expr) -> bool:
+    """Decide expr == 0 for proof obligations built from the same forward expressions.
+
+    Both sides of an obligation contain the same applied functions (σ of the same argument), so
+    taking each applied function as one more independent variable leaves a rational function in
+    those variables, which is zero exactly when its canonical form in Q(variables) is zero. (An
+    expression that vanishes with the functions independent vanishes for the actual ones too.)
+    """
+    expr = sp.sympify(expr)
+    if expr == 0:
+        return True
+    atoms = function_atoms(expr)
+    gens = sorted(atoms | _free_symbols_outside(expr, atoms), key=sp.default_sort_key)
+    if not gens:
+        return sp.simplify(expr) == 0
+    return _to_field(expr, gens) == 0
+
+
+def _free_symbols_outside(expr: sp.Basic, atoms: set) -> set:
+    seen, found, stack = set(), set(), [expr]
+    while stack:
+        node = stack.pop()
+        if node in seen or node in atoms:
+            continue
+        seen.add(node)
+        if node.is_Symbol:
+            found.add(node)
+        stack.extend(node.args)
+    return found
+
+
+# Expressions from the forward pass share subtrees massively (σ(z) appears in every term of
+# every later layer). SymPy's atoms/xreplace walk them as trees; these walk each distinct node once.
+
+
+def function_atoms(expr: sp.Basic) -> set[sp.Basic]:
+    """The applied functions in expr (outermost and nested), visiting shared subtrees once."""
+    seen: set[sp.Basic] = set()
+    found: set[sp.Basic] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, sp.Function):
+            found.add(node)
+        stack.extend(node.args)
+    return found
+
+
+def shared_xreplace(expr: sp.Basic, mapping: Mapping[sp.Basic, sp.Basic]) -> sp.Basic:
+    """expr.xreplace(mapping), rebuilding each distinct subtree once."""
+    return shared_transform(expr, mapping.get)
+
+
+def shared_transform(expr: sp.Basic, replace: Callable[[sp.Basic], sp.Basic | None]) -> sp.Basic:
+    """Rebuild expr top-down: where replace(node) gives a value, it stands for the whole node."""
+    memo: dict[sp.Basic, sp.Basic] = {}
+
+    def walk(node: sp.Basic) -> sp.Basic:
+        if node in memo:
+            return memo[node]
+        result = replace(node)
+        if result is None:
+            if node.args and not isinstance(node, (Str, sp.Symbol)):
+                args = [walk(a) for a in node.args]
+                result = node if all(a is b for a, b in zip(args, node.args)) else node.func(*args)
+            else:
+                result = node
+        memo[node] = result
+        return result
+
+    return walk(expr)
+
+
+def _to_field(expr: sp.Basic, gens: list[sp.Basic]) -> Any:
+    """expr as an element of Q(gens), built bottom-up once per distinct subtree."""
+    field, *generators = sp.polys.fields.field(gens, sp.QQ)
+    position = {g: generators[i] for i, g in enumerate(gens)}
+    memo: dict[sp.Basic, Any] = {}
+
+    def walk(node: sp.Basic) -> Any:
+        if node in memo:
+            return memo[node]
+        if node in position:
+            result = position[node]
+        elif node.is_Rational:
+            result = field(node)
+        elif node.is_Add:
+            result = field(0)
+            for arg in node.args:
+                result = result + walk(arg)
+        elif node.is_Mul:
+            result = field(1)
+            for arg in node.args:
+                result = result * walk(arg)
+        elif node.is_Pow and node.exp.is_Integer:
+            result = walk(node.base) ** int(node.exp)
+        else:
+            raise ValueError(f"not a rational function of the generators: {node}")
+        memo[node] = result
+        return result
+
+    return walk(expr)

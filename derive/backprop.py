@@ -1,0 +1,476 @@
+"""Backpropagation by rule: the δ recursion and the parameter gradients as `Step`s.
+
+SymPy's `MatrixSymbol.diff` cannot differentiate through a sigmoid layer, and unrolling every
+weight into scalars explodes past tiny networks. So statements are *built* here by applying the
+chain rule through the registry (rules.py), once per layer, never per neuron: the work does not
+grow with width. `verify.py` then proves every built statement before anyone may print it.
+
+The same builders serve the general derivation (layer l and depth L symbolic, widths n_l) and
+every concrete network (l = 1, 2, …; widths integers): a concrete instance checks exactly the
+statements the general proof makes.
+
+Conventions (`Frame`):
+- column: z^l = W^l a^{l-1} + b^l, W^l is n_l × n_{l-1}, samples are columns;
+- row:    Z_l = A_{l-1} W_l + b_l, W_l is n_{l-1} × n_l, samples are rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from . import rules
+from .algebra import (
+    Apply,
+    ApplyPrime,
+    Broadcast,
+    CostTotal,
+    Diag,
+    Entry,
+    Grad,
+    Jacobian,
+    NetQuantity,
+    Partial,
+    Prime,
+    Standardize,
+    lift,
+)
+from .derivation import Derivation, ScalarBinding, Step
+from .spec import NetworkSpec
+
+COST = sp.Symbol("C")
+MEAN, STD = sp.symbols("mu sigma_x", positive=True)
+J, K, I = sp.symbols("j k i", integer=True, positive=True)
+LAYER, DEPTH = sp.symbols("l L", integer=True, positive=True)
+WIDTH = sp.IndexedBase("n")
+
+
+class Frame:
+    """Where every quantity lives for one network: shapes, layer activations, conventions."""
+
+    def __init__(self, spec: NetworkSpec, general: bool = False) -> None:
+        self.spec = spec
+        self.general = general
+        self.row = spec.convention == "row"
+        self.L: sp.Expr = DEPTH if general else sp.Integer(spec.depth)
+        self.batch: sp.Expr = sp.Integer(1) if spec.batch is None else sp.Symbol(spec.notation.batch, integer=True, positive=True)
+        self.batched = spec.batch is not None
+        self.class_axis = 1 if self.row else 0
+
+    # -- per-layer facts ------------------------------------------------------------------------
+    def width(self, layer: sp.Expr) -> sp.Expr:
+        if self.general:
+            return WIDTH[layer]
+        return sp.Integer(self.spec.widths[int(layer)])
+
+    def activation(self, layer: sp.Expr) -> rules.Activation:
+        if self.general:
+            return rules.activation(self.spec.layers[-1 if layer == self.L else 0].activation)
+        return rules.activation(self.spec.layers[int(layer) - 1].activation)
+
+    def has_bias(self, layer: sp.Expr) -> bool:
+        if self.general:
+            return self.spec.layers[-1 if layer == self.L else 0].bias
+        return self.spec.layers[int(layer) - 1].bias
+
+    # -- quantities -------------------------------------------------------------------------------
+    def _activation_shape(self, width: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+        return (self.batch, width) if self.row else (width, self.batch)
+
+    def W(self, l: sp.Expr) -> NetQuantity:
+        rows, cols = (self.width(l - 1), self.width(l)) if self.row else (self.width(l), self.width(l - 1))
+        return NetQuantity("W", l, rows, cols)
+
+    def b(self, l: sp.Expr) -> NetQuantity:
+        shape = (1, self.width(l)) if self.row else (self.width(l), 1)
+        return NetQuantity("b", l, *shape)
+
+    def z(self, l: sp.Expr) -> NetQuantity:
+        return NetQuantity("z", l, *self._activation_shape(self.width(l)))
+
+    def a(self, l: sp.Expr) -> NetQuantity:
+        if l == 0:
+            return self.input
+        return NetQuantity("a", l, *self._activation_shape(self.width(l)))
+
+    def delta(self, l: sp.Expr) -> NetQuantity:
+        return NetQuantity("delta", l, *self._activation_shape(self.width(l)))
+
+    @property
+    def x(self) -> NetQuantity:
+        return NetQuantity("x", 0, *self._activation_shape(self.width(0)))
+
+    @property
+    def input(self) -> NetQuantity:
+        """a^0: the input, or its standardised version when the spec normalises it."""
+        if self.spec.normalize_input:
+            return NetQuantity("xhat", 0, *self._activation_shape(self.width(0)))
+        return self.x
+
+    @property
+    def y(self) -> NetQuantity:
+        return NetQuantity("y", 0, *self._activation_shape(self.width(self.L)))
+
+    # -- products in the convention's order -------------------------------------------------------
+    def affine(self, l: sp.Expr) -> Any:
+        product = sp.MatMul(self.a(l - 1), self.W(l)) if self.row else sp.MatMul(self.W(l), self.a(l - 1))
+        if not self.has_bias(l):
+            return product
+        bias = Broadcast(self.b(l), self.batch) if self.batched else self.b(l)
+        return sp.MatAdd(product, bias, evaluate=False)
+
+    def back_through_weights(self, l: sp.Expr) -> Any:
+        """∂C/∂a^{l-1} from δ^l: (W^l)ᵀ δ^l, or δ_l W_lᵀ in the row convention."""
+        if self.row:
+            return sp.MatMul(self.delta(l), sp.Transpose(self.W(l)))
+        return sp.MatMul(sp.Transpose(self.W(l)), self.delta(l))
+
+    def weight_gradient(self, l: sp.Expr) -> Any:
+        if self.row:
+            return sp.MatMul(sp.Transpose(self.a(l - 1)), self.delta(l))
+        return sp.MatMul(self.delta(l), sp.Transpose(self.a(l - 1)))
+
+    def bias_gradient(self, l: sp.Expr) -> Any:
+        if not self.batched:
+            return self.delta(l)
+        if self.row:
+            return sp.MatMul(sp.OneMatrix(1, self.batch), self.delta(l))
+        return sp.MatMul(self.delta(l), sp.OneMatrix(self.batch, 1))
+
+    # -- components ----------------------------------------------------------------------------------
+    def entry(self, q: Any, neuron: Any, sample: Any = I) -> Entry:
+        """An entry of an activation-shaped quantity: one index for one sample, two for a batch."""
+        if not self.batched:
+            return Entry(q, neuron)
+        return Entry(q, sample, neuron) if self.row else Entry(q, neuron, sample)
+
+    def weight_entry(self, l: sp.Expr, source: Any, dest: Any) -> Entry:
+        """The weight from neuron `source` of layer l-1 to neuron `dest` of layer l."""
+        return Entry(self.W(l), source, dest) if self.row else Entry(self.W(l), dest, source)
+
+    def sample_sum(self, body: sp.Expr) -> sp.Expr:
+        return sp.Sum(body, (I, 1, self.batch)) if self.batched else body
+
+    def indices(self, *neurons: tuple[sp.Symbol, sp.Expr]) -> tuple:
+        limits = tuple((s, 1, n) for s, n in neurons)
+        return limits + (((I, 1, self.batch),) if self.batched else ())
+
+
+def _key(prefix: str, layer: sp.Expr) -> str:
+    return f"{prefix}_{str(layer).replace(' ', '')}"
+
+
+def _ordered(*factors: sp.Expr) -> sp.Expr:
+    """A product written in the order given (the printers keep unevaluated order)."""
+    return sp.Mul(*factors, evaluate=False)
+
+
+def _hadamard(*factors: Any) -> Any:
+    flat: list[Any] = []
+    for f in factors:
+        if isinstance(f, sp.OneMatrix):
+            continue  # multiplying by 1 entrywise: the identity activation's derivative
+        flat.extend(f.args if isinstance(f, sp.HadamardProduct) else [f])
+    if not flat:
+        return factors[0]
+    return flat[0] if len(flat) == 1 else sp.HadamardProduct(*flat, evaluate=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# Forward pass
+# ----------------------------------------------------------------------------------------------
+
+
+def forward_steps(f: Frame, layers: list[sp.Expr], components: bool) -> list[Step]:
+    steps: list[Step] = []
+    if f.spec.normalize_input:
+        steps.append(Step("normalize", "forward", "normalize", (f.input, Standardize(f.x, MEAN, STD)),
+                          rule="standardize", kind="definition"))
+    for l in layers:
+        if components:
+            steps.append(_preactivation_entry(f, l))
+        steps.append(Step(_key("z", l), "forward", "preactivation", (f.z(l), f.affine(l)),
+                          rule="affine", kind="definition", layer=l))
+        act = f.activation(l)
+        steps.append(Step(_key("a", l), "forward", "activation",
+                          (f.a(l), Apply(act.name, f.z(l), f.class_axis)), rule="activation", kind="definition",
+                          layer=l))
+    return steps
+
+
+def _preactivation_entry(f: Frame, l: sp.Expr) -> Step:
+    if f.row:
+        body = sp.Sum(_ordered(f.entry(f.a(l - 1), K), f.weight_entry(l, K, J)), (K, 1, f.width(l - 1)))
+    else:
+        body = sp.Sum(_ordered(f.weight_entry(l, K, J), f.entry(f.a(l - 1), K)), (K, 1, f.width(l - 1)))
+    if f.has_bias(l):
+        body = sp.Add(body, Entry(f.b(l), J), evaluate=False)
+    return Step(_key("z", l) + "_entry", "forward", "preactivation-entry", (f.entry(f.z(l), J), body),
+                rule="affine-entry", kind="claim", layer=l, indices=f.indices((J, f.width(l))))
+
+
+def cost_step(f: Frame) -> Step:
+    spec_cost = rules.cost(f.spec.cost)
+    return Step("cost", "forward", "cost", (COST, CostTotal(spec_cost.name, f.a(f.L), f.y, f.class_axis)),
+                rule="cost", kind="definition")
+
+
+# ----------------------------------------------------------------------------------------------
+# Output layer
+# ----------------------------------------------------------------------------------------------
+
+
+def cost_gradient_step(f: Frame) -> Step:
+    c = rules.cost(f.spec.cost)
+    return Step(_key("grad_a", f.L), "output", "cost-gradient",
+                (Grad(COST, f.a(f.L)), lift(c.dc_da, {rules.A: f.a(f.L), rules.Y: f.y})),
+                rule="cost-derivative", layer=f.L, uses=("cost",))
+
+
+def activation_identity_step(f: Frame, l: sp.Expr) -> Step | None:
+    act = f.activation(l)
+    if not act.elementwise or act.df_da is None:
+        return None
+    return Step(_key("act_prime", l), "output" if l == f.L else "hidden", "activation-derivative",
+                (ApplyPrime(act.name, f.z(l)), lift(act.df_da, {rules.A: f.a(l)})),
+                rule="activation-derivative", kind="identity", layer=l, uses=(_key("a", l),))
+
+
+def softmax_jacobian_step(f: Frame) -> Step:
+    s = f.a(f.L)
+    outer = sp.MatMul(sp.Transpose(s), s) if f.row else sp.MatMul(s, sp.Transpose(s))
+    return Step(_key("jacobian", f.L), "output", "softmax-jacobian",
+                (Jacobian(s, f.z(f.L)), sp.MatAdd(Diag(s), sp.MatMul(-1, outer), evaluate=False)),
+                rule="softmax-jacobian", layer=f.L, uses=(_key("a", f.L),))
+
+
+def output_error_steps(f: Frame, specialise: bool, components: bool) -> list[Step]:
+    """δ^L = ∂C/∂z^L, through the output activation (elementwise or the full softmax Jacobian)."""
+    L, act, c = f.L, f.activation(f.L), rules.cost(f.spec.cost)
+    grad_a, delta, z = Grad(COST, f.a(L)), f.delta(L), f.z(L)
+    steps: list[Step] = []
+    if specialise:
+        steps.append(cost_gradient_step(f))
+    cost_grad = lift(c.dc_da, {rules.A: f.a(L), rules.Y: f.y})
+    fused = c.fused.get(act.name)
+    forms: list[Any] = [delta, Grad(COST, z)]
+    uses = [_key("grad_a", L)]
+    if act.elementwise:
+        if components:
+            steps.append(Step(_key("delta", L) + "_entry", "output", "output-error-entry",
+                              (f.entry(delta, J), _ordered(Partial(COST, f.entry(f.a(L), J)),
+                                                           Prime(act.name, f.entry(z, J)))),
+                              rule="chain-rule-entry", layer=L, indices=f.indices((J, f.width(L)))))
+        forms.append(_hadamard(grad_a, ApplyPrime(act.name, z)))
+        rule = "chain-rule-elementwise"
+        if specialise:
+            identity = activation_identity_step(f, L)
+            if identity is not None:
+                steps.append(identity)
+                uses.append(identity.key)
+                forms.append(_hadamard(cost_grad, lift(act.df_da, {rules.A: f.a(L)})))
+            else:
+                forms.append(_hadamard(cost_grad, ApplyPrime(act.name, z)))
+    else:  # softmax: the full Jacobian, never only its diagonal
+        s = f.a(L)
+        rule = "chain-rule-softmax"
+        if not f.batched:
+            jac_step = softmax_jacobian_step(f)
+            steps.append(jac_step)
+            uses.append(jac_step.key)
+            jac = Jacobian(s, z)
+            explicit = jac_step.rhs
+            if f.row:
+                forms += [sp.MatMul(grad_a, jac), sp.MatMul(grad_a, explicit)]
+                if specialise:
+                    forms.append(sp.MatMul(cost_grad, explicit))
+            else:
+                forms += [sp.MatMul(sp.Transpose(jac), grad_a), sp.MatMul(explicit, grad_a)]
+                if specialise:
+                    forms.append(sp.MatMul(explicit, cost_grad))
+        else:
+            forms.append(_softmax_batch_form(f, grad_a))
+            if specialise:
+                forms.append(_softmax_batch_form(f, cost_grad))
+    if specialise and fused is not None:
+        forms.append(lift(fused.delta, {rules.A: f.a(L), rules.Y: f.y}))
+        rule = "fused-" + c.name
+    steps.append(Step(_key("delta", L), "output", "output-error", tuple(forms), rule=rule, layer=L,
+                      uses=tuple(uses), note=fused.assumption if (specialise and fused) else ""))
+    return steps
+
+
+def _softmax_batch_form(f: Frame, g: Any) -> Any:
+    """Each sample's Jacobian applied at once: ŷ ⊙ (g − 1 1ᵀ(ŷ ⊙ g)) (row: (ŷ ⊙ g) 1 1ᵀ)."""
+    s, classes = f.a(f.L), f.width(f.L)
+    weighted = sp.HadamardProduct(s, g, evaluate=False)
+    if f.row:
+        totals = sp.MatMul(weighted, sp.OneMatrix(classes, 1), sp.OneMatrix(1, classes))
+    else:
+        totals = sp.MatMul(sp.OneMatrix(classes, 1), sp.OneMatrix(1, classes), weighted)
+    return sp.HadamardProduct(s, sp.MatAdd(g, sp.MatMul(-1, totals), evaluate=False), evaluate=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# Hidden layers and parameter gradients
+# ----------------------------------------------------------------------------------------------
+
+
+def hidden_error_steps(f: Frame, l: sp.Expr, specialise: bool, components: bool) -> list[Step]:
+    act = f.activation(l)
+    nxt = l + 1
+    steps = [Step(_key("grad_a", l), "hidden", "activation-gradient",
+                  (Grad(COST, f.a(l)), f.back_through_weights(nxt)),
+                  rule="transpose-rule", layer=l, uses=(_key("delta", nxt),))]
+    if components:
+        steps.append(_hidden_error_entry(f, l))
+    back = f.back_through_weights(nxt)
+    forms: list[Any] = [f.delta(l), Grad(COST, f.z(l)), _hadamard(Grad(COST, f.a(l)), ApplyPrime(act.name, f.z(l))),
+                        _hadamard(back, ApplyPrime(act.name, f.z(l)))]
+    uses = [_key("grad_a", l)]
+    if specialise:
+        identity = activation_identity_step(f, l)
+        if identity is not None:
+            steps.append(identity)
+            uses.append(identity.key)
+            forms.append(_hadamard(back, lift(act.df_da, {rules.A: f.a(l)})))
+    steps.append(Step(_key("delta", l), "hidden", "hidden-error", tuple(forms), rule="chain-rule-elementwise",
+                      layer=l, uses=tuple(uses)))
+    return steps
+
+
+def _hidden_error_entry(f: Frame, l: sp.Expr) -> Step:
+    """δ^l_j = Σ_k ∂C/∂z^{l+1}_k ∂z^{l+1}_k/∂z^l_j = (Σ_k W^{l+1}_{kj} δ^{l+1}_k) σ'(z^l_j)."""
+    nxt, act = l + 1, f.activation(l)
+    z_next_k, z_j = f.entry(f.z(nxt), K), f.entry(f.z(l), J)
+    limits = (K, 1, f.width(nxt))
+    chain = sp.Sum(_ordered(Partial(COST, z_next_k), Partial(z_next_k, z_j)), limits)
+    weight = f.weight_entry(nxt, J, K)
+    expanded = sp.Sum(_ordered(f.entry(f.delta(nxt), K), weight, Prime(act.name, z_j)), limits)
+    factored = _ordered(sp.Sum(_ordered(weight, f.entry(f.delta(nxt), K)), limits), Prime(act.name, z_j))
+    return Step(_key("delta", l) + "_entry", "hidden", "hidden-error-entry",
+                (f.entry(f.delta(l), J), chain, expanded, factored), rule="chain-rule-sum", layer=l,
+                uses=(_key("delta", nxt),), indices=f.indices((J, f.width(l))))
+
+
+def parameter_steps(f: Frame, l: sp.Expr, components: bool) -> list[Step]:
+    steps: list[Step] = []
+    if components:
+        steps.append(_weight_gradient_entry(f, l))
+    steps.append(Step(_key("grad_W", l), "gradients", "weight-gradient",
+                      (Grad(COST, f.W(l)), f.weight_gradient(l)),
+                      rule="batch-product" if f.batched else "outer-product", layer=l, uses=(_key("delta", l),)))
+    if f.has_bias(l):
+        if components:
+            steps.append(_bias_gradient_entry(f, l))
+        steps.append(Step(_key("grad_b", l), "gradients", "bias-gradient",
+                          (Grad(COST, f.b(l)), f.bias_gradient(l)),
+                          rule="batch-sum" if f.batched else "bias-rule", layer=l, uses=(_key("delta", l),)))
+    return steps
+
+
+def _weight_gradient_entry(f: Frame, l: sp.Expr) -> Step:
+    w = f.weight_entry(l, K, J)  # from neuron k of layer l-1 to neuron j of layer l
+    z_j = f.entry(f.z(l), J)
+    chain = f.sample_sum(_ordered(Partial(COST, z_j), Partial(z_j, w)))
+    if f.row:
+        value = f.sample_sum(_ordered(f.entry(f.a(l - 1), K), f.entry(f.delta(l), J)))
+    else:
+        value = f.sample_sum(_ordered(f.entry(f.delta(l), J), f.entry(f.a(l - 1), K)))
+    limits = ((K, 1, f.width(l - 1)), (J, 1, f.width(l))) if f.row else ((J, 1, f.width(l)), (K, 1, f.width(l - 1)))
+    return Step(_key("grad_W", l) + "_entry", "gradients", "weight-gradient-entry", (Partial(COST, w), chain, value),
+                rule="chain-rule-weight", layer=l, uses=(_key("delta", l),), indices=limits)
+
+
+def _bias_gradient_entry(f: Frame, l: sp.Expr) -> Step:
+    bj, z_j = Entry(f.b(l), J), f.entry(f.z(l), J)
+    chain = f.sample_sum(_ordered(Partial(COST, z_j), Partial(z_j, bj)))
+    value = f.sample_sum(f.entry(f.delta(l), J))
+    return Step(_key("grad_b", l) + "_entry", "gradients", "bias-gradient-entry", (Partial(COST, bj), chain, value),
+                rule="chain-rule-bias", layer=l, uses=(_key("delta", l),), indices=((J, 1, f.width(l)),))
+
+
+def _parameters(f: Frame) -> tuple[tuple[str, NetQuantity, str], ...]:
+    out = []
+    for l in range(1, f.spec.depth + 1):
+        out.append((f"W{l}", f.W(sp.Integer(l)), f"grad_W_{l}"))
+        if f.has_bias(sp.Integer(l)):
+            out.append((f"b{l}", f.b(sp.Integer(l)), f"grad_b_{l}"))
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Whole derivations
+# ----------------------------------------------------------------------------------------------
+
+
+def build_concrete(spec: NetworkSpec, components: bool = False) -> Derivation:
+    """Every step for a network of concrete widths, in backprop order (output layer first)."""
+    f = Frame(spec)
+    layers = [sp.Integer(l) for l in range(1, spec.depth + 1)]
+    steps = forward_steps(f, layers, components) + [cost_step(f)]
+    for l in reversed(layers):
+        if l == f.L:
+            steps += output_error_steps(f, specialise=True, components=components)
+        else:
+            steps += hidden_error_steps(f, l, specialise=True, components=components)
+        steps += parameter_steps(f, l, components)
+    scalar_steps, bindings = ([], ())
+    if spec.scalar_view:
+        from .scalar import scalar_view_steps
+
+        scalar_steps, bindings = scalar_view_steps(f)
+    return Derivation(
+        spec=spec, steps=tuple(steps + scalar_steps), parameters=_parameters(f), scalar_bindings=bindings,
+        assumptions=_assumptions(spec), symbols={"L": f.L, "batch": f.batch if f.batched else None},
+    )
+
+
+def build_general(spec: NetworkSpec) -> Derivation:
+    """The proof for symbolic L (and widths n_l): components first, then the step to matrices."""
+    f = Frame(spec, general=True)
+    l, L = LAYER, DEPTH
+    steps = forward_steps(f, [l], components=True)
+    steps.append(Step("delta_def", "output", "error-definition",
+                      (f.entry(f.delta(l), J), Partial(COST, f.entry(f.z(l), J))), rule="definition",
+                      kind="definition", layer=l, indices=f.indices((J, f.width(l)))))
+    steps += output_error_steps(f, specialise=False, components=True)
+    steps += hidden_error_steps(f, l, specialise=False, components=True)
+    steps += parameter_steps(f, l, components=True)
+    # Specialise to the spec's cost and activation: C = ½Σ(a^L − y)², σ' = a ⊙ (1 − a).
+    special = [cost_step(f)] + [
+        replace_key(s, "_special") for s in output_error_steps(f, specialise=True, components=False)
+    ]
+    identity = activation_identity_step(f, l)
+    if identity is not None:
+        special.append(identity)
+    steps += [replace_section(s, "specialise") for s in special]
+    return Derivation(spec=spec, steps=tuple(steps), parameters=(), general=True,
+                      assumptions=_assumptions(spec), symbols={"L": L, "batch": f.batch if f.batched else None})
+
+
+def replace_key(step: Step, suffix: str) -> Step:
+    from dataclasses import replace
+
+    if step.key.startswith("delta_"):
+        return replace(step, key=step.key + suffix)
+    return step
+
+
+def replace_section(step: Step, section: str) -> Step:
+    from dataclasses import replace
+
+    return replace(step, section=section)
+
+
+def _assumptions(spec: NetworkSpec) -> tuple[str, ...]:
+    out = []
+    c = rules.cost(spec.cost)
+    fused = c.fused.get(spec.layers[-1].activation)
+    if fused is not None and fused.assumption:
+        out.append(fused.assumption)
+    if spec.normalize_input:
+        out.append("normalisation-constant")
+    return tuple(out)

@@ -1,0 +1,436 @@
+"""The rule registry: every activation and every cost derive knows, one entry each.
+
+Contract of an entry. The module symbols are `Z` (a pre-activation entry), `A` (an activation
+entry, A = f(Z)) and `Y` (a target entry).
+
+Activation (elementwise unless stated):
+- `f`: f(Z), explicit. It is what the entry is *about*; the derivatives are checked against it.
+- `df_dz`: f'(Z). `df_da`: the same derivative written in A = f(Z) (what backprop stores and
+  the exported code uses), or None where no such form exists.
+- `numpy`: the numerically stable form of f(Z) as a SymPy expression (NumPy nodes allowed),
+  printed by the exporter and lambdified for numeric checks.
+- `latex` / `text`: how the function is written in posts and in the terminal.
+- `output_range`: the open or closed interval f maps into; costs use it to refuse impossible pairs.
+- `kinks`: points where f' jumps; numeric checks keep away from them.
+- softmax is the one vector-valued entry (`elementwise=False`): its derivative is the full
+  Jacobian diag(s) - s s^T, supplied by `softmax_jacobian`, never reduced to its diagonal.
+
+Cost (C is the sum of `c` over every output entry and every sample):
+- `c`: the cost of one output entry in A, Y; `dc_da`: dc/dA.
+- `fused`: activation name -> dC/dZ of the output layer when the pair simplifies (softmax +
+  cross-entropy gives A - Y, sigmoid + binary cross-entropy gives A - Y), with the assumption it
+  needs (the target of softmax + cross-entropy sums to 1 over the classes).
+
+Adding an activation or a cost is one `register_activation(...)`/`register_cost(...)` call below.
+Each entry is verified (symbolically, with a numeric cross-check) the first time it is looked up,
+so a wrong derivative can never reach a derivation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+from sympy.codegen.numpy_nodes import logaddexp, maximum
+
+from .errors import DeriveError, UnknownName
+
+Z, A, Y = sp.symbols("z a y", real=True)
+IDENTIFIER_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
+@dataclass(frozen=True)
+class Activation:
+    name: str
+    latex: str
+    text: str
+    f: sp.Expr
+    df_dz: sp.Expr
+    df_da: sp.Expr | None
+    numpy: sp.Expr
+    output_range: tuple[float, float]
+    elementwise: bool = True
+    attains_lower_bound: bool = False  # relu outputs exactly 0, which log-based costs cannot take
+    kinks: tuple[float, ...] = ()
+    domain: tuple[float, float] = (-4.0, 4.0)
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class FusedRule:
+    """dC/dZ of the output layer for one (cost, activation) pair, in A and Y."""
+
+    delta: sp.Expr
+    assumption: str = ""
+
+
+@dataclass(frozen=True)
+class Cost:
+    name: str
+    latex: str
+    text: str
+    c: sp.Expr
+    dc_da: sp.Expr
+    input_range: tuple[float, float]
+    fused: dict[str, FusedRule] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    target_range: tuple[float, float] = (0.0, 1.0)
+    one_hot_target: bool = False
+    summary: str = ""
+
+
+ACTIVATIONS: dict[str, Activation] = {}
+COSTS: dict[str, Cost] = {}
+_COST_ALIASES: dict[str, str] = {}
+
+
+def _check_name(name: str) -> None:
+    if not name or not name[0].isalpha() or any(ch not in IDENTIFIER_CHARS for ch in name):
+        raise ValueError(f"registry names are lower-case identifiers (a-z, 0-9, -, _), not {name!r}")
+    if name in ACTIVATIONS or name in COSTS or name in _COST_ALIASES:
+        raise ValueError(f"registry name {name!r} is already taken")
+
+
+def register_activation(entry: Activation) -> Activation:
+    _check_name(entry.name)
+    ACTIVATIONS[entry.name] = entry
+    if entry.elementwise:
+        _FUNCTION_CLASSES[entry.name] = _make_function_class(entry)
+    return entry
+
+
+def register_cost(entry: Cost) -> Cost:
+    _check_name(entry.name)
+    for alias in entry.aliases:
+        _check_name(alias)
+        _COST_ALIASES[alias] = entry.name
+    COSTS[entry.name] = entry
+    return entry
+
+
+def activation(name: str) -> Activation:
+    """Look up a verified activation; an unknown name names the valid choices."""
+    if name not in ACTIVATIONS:
+        raise UnknownName("activation", name, ACTIVATIONS)
+    verify_activation(name)
+    return ACTIVATIONS[name]
+
+
+def cost(name: str) -> Cost:
+    """Look up a verified cost (aliases such as 'mse' resolve to their entry)."""
+    key = _COST_ALIASES.get(name, name)
+    if key not in COSTS:
+        raise UnknownName("cost", name, [*COSTS, *sorted(_COST_ALIASES)])
+    verify_cost(key)
+    return COSTS[key]
+
+
+def cost_names() -> list[str]:
+    return [*COSTS, *sorted(_COST_ALIASES)]
+
+
+# ----------------------------------------------------------------------------------------------
+# Scalar SymPy functions standing for each activation. Proofs differentiate the fully expanded
+# scalar cost with sp.diff; these classes make sp.diff use the entry's own derivative, so that
+# proofs stay polynomial in the function values instead of exploding into exponentials.
+# ----------------------------------------------------------------------------------------------
+
+_FUNCTION_CLASSES: dict[str, type[sp.Function]] = {}
+
+
+class ActivationFunction(sp.Function):
+    """Base of the per-activation scalar functions (sigmoid(z), tanh(z), ...)."""
+
+    nargs = 1
+    activation_name: str = ""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        if argindex != 1:
+            raise sp.ArgumentIndexError(self, argindex)
+        entry = ACTIVATIONS[self.activation_name]
+        if entry.df_da is not None:
+            return entry.df_da.xreplace({A: self})
+        return entry.df_dz.xreplace({Z: self.args[0]})
+
+    def _eval_evalf(self, prec: int) -> sp.Expr:
+        arg = self.args[0]._eval_evalf(prec)
+        if arg is None or not arg.is_number:
+            return None
+        return ACTIVATIONS[self.activation_name].f.xreplace({Z: arg})._eval_evalf(prec)
+
+
+def _make_function_class(entry: Activation) -> type[sp.Function]:
+    # A real subclass (not sp.Function("sigmoid")) so printers dispatch on it by name.
+    return type(entry.name.replace("-", "_"), (ActivationFunction,), {"activation_name": entry.name})
+
+
+def scalar_function(name: str) -> type[sp.Function]:
+    """The SymPy function class of an elementwise activation, e.g. sigmoid."""
+    activation(name)
+    if name not in _FUNCTION_CLASSES:
+        raise DeriveError(f"activation {name!r} is not elementwise; it has no scalar function")
+    return _FUNCTION_CLASSES[name]
+
+
+class SoftmaxEntry(sp.Function):
+    """s_k(z_1, ..., z_K) = exp(z_k) / sum_j exp(z_j), the k-th output of softmax (k 1-based).
+
+    Its derivative is the full Jacobian row: ds_k/dz_j = s_k (delta_kj - s_j).
+    """
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        k = int(self.args[0])
+        logits = self.args[1:]
+        j = argindex - 1  # argument 1 is k itself; argument j+1 is z_j
+        if j < 1 or j > len(logits):
+            raise sp.ArgumentIndexError(self, argindex)
+        s_k = self
+        s_j = SoftmaxEntry(j, *logits)
+        return s_k * ((1 if j == k else 0) - s_j)
+
+    @staticmethod
+    def explicit(k: int, logits: tuple[sp.Expr, ...]) -> sp.Expr:
+        return sp.exp(logits[k - 1]) / sum(sp.exp(z) for z in logits)
+
+
+def softmax_vector(logits: list[sp.Expr]) -> list[sp.Expr]:
+    return [SoftmaxEntry(k, *logits) for k in range(1, len(logits) + 1)]
+
+
+def softmax_numpy(z: np.ndarray, axis: int) -> np.ndarray:
+    """Stable softmax along `axis` (the class axis): shift by the max before exponentiating."""
+    shifted = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_jacobian(s: sp.Matrix) -> sp.Matrix:
+    """The full softmax Jacobian diag(s) - s s^T for one sample's output column s."""
+    return sp.diag(*s) - s * s.T
+
+
+# ----------------------------------------------------------------------------------------------
+# Verification of entries (run once per entry, on first lookup).
+# ----------------------------------------------------------------------------------------------
+
+_SAMPLE_POINTS = (-2.7, -1.3, -0.4, 0.35, 1.1, 2.9)
+
+
+def _is_identically_zero(expr: sp.Expr) -> bool:
+    if expr == 0:
+        return True
+    for attempt in (sp.expand, lambda e: sp.cancel(sp.together(e)), sp.simplify):
+        reduced = attempt(expr)
+        if reduced == 0:
+            return True
+        expr = reduced
+    return False
+
+
+def _numeric(expr: sp.Expr, *symbols: sp.Symbol) -> Callable[..., np.ndarray]:
+    # Entries are our own trusted expressions over the module symbols z, a, y: never user text.
+    return sp.lambdify(symbols, expr, modules="numpy")
+
+
+@cache
+def verify_activation(name: str) -> bool:
+    entry = ACTIVATIONS[name]
+    if not entry.elementwise:
+        return _verify_softmax()
+    problems = []
+    if not _is_identically_zero(sp.diff(entry.f, Z) - entry.df_dz):
+        if not _agrees_numerically(sp.diff(entry.f, Z), entry.df_dz, entry):
+            problems.append("df_dz is not the derivative of f")
+    if entry.df_da is not None:
+        in_z = entry.df_da.xreplace({A: entry.f})
+        if not _is_identically_zero(in_z - entry.df_dz) and not _agrees_numerically(in_z, entry.df_dz, entry):
+            problems.append("df_da does not equal df_dz once A = f(Z)")
+    if not _agrees_numerically(entry.numpy, entry.f, entry):
+        problems.append("the NumPy form does not compute f")
+    with np.errstate(all="ignore"):
+        extreme = np.asarray(_numeric(entry.numpy, Z)(np.array([-1000.0, 1000.0])), dtype=float)
+    if not np.all(np.isfinite(extreme)):
+        problems.append("the NumPy form is not finite at z = +-1000")
+    if problems:
+        raise AssertionError(f"activation {name!r} is wrong: {'; '.join(problems)}")
+    return True
+
+
+def _agrees_numerically(left: sp.Expr, right: sp.Expr, entry: Activation) -> bool:
+    points = np.array([p for p in _SAMPLE_POINTS if all(abs(p - k) > 1e-3 for k in entry.kinks)])
+    lv = np.broadcast_to(np.asarray(_numeric(left, Z)(points), dtype=float), points.shape)
+    rv = np.broadcast_to(np.asarray(_numeric(right, Z)(points), dtype=float), points.shape)
+    return bool(np.allclose(lv, rv, rtol=1e-12, atol=1e-12))
+
+
+@cache
+def _verify_softmax() -> bool:
+    logits = sp.symbols("z1:4", real=True)
+    explicit = [SoftmaxEntry.explicit(k, logits) for k in (1, 2, 3)]
+    s = sp.Matrix(explicit)
+    jac = softmax_jacobian(s)
+    for k in range(3):
+        for j in range(3):
+            by_rule = SoftmaxEntry(k + 1, *logits).diff(logits[j]).replace(
+                lambda e: isinstance(e, SoftmaxEntry), lambda e: SoftmaxEntry.explicit(int(e.args[0]), logits)
+            )
+            true = sp.diff(explicit[k], logits[j])
+            if not _is_identically_zero(true - jac[k, j]) or not _is_identically_zero(true - by_rule):
+                raise AssertionError("softmax Jacobian rule is wrong")
+    return True
+
+
+@cache
+def verify_cost(name: str) -> bool:
+    entry = COSTS[name]
+    problems = []
+    if not _is_identically_zero(sp.diff(entry.c, A) - entry.dc_da):
+        problems.append("dc_da is not the derivative of c")
+    for act_name, rule in entry.fused.items():
+        act = ACTIVATIONS[act_name]
+        if act.elementwise:
+            chain = entry.dc_da * act.df_dz
+            if not _is_identically_zero(chain.xreplace({A: act.f}) - rule.delta.xreplace({A: act.f})):
+                problems.append(f"the fused rule with {act_name} is not dc/da * f'(z)")
+        else:
+            _verify_fused_softmax(entry, rule, problems)
+    if problems:
+        raise AssertionError(f"cost {name!r} is wrong: {'; '.join(problems)}")
+    return True
+
+
+def _verify_fused_softmax(entry: Cost, rule: FusedRule, problems: list[str]) -> None:
+    logits = sp.symbols("z1:4", real=True)
+    targets = list(sp.symbols("y1:4", real=True))
+    targets[-1] = 1 - targets[0] - targets[1]  # the assumption: the target sums to 1
+    probs = softmax_vector(list(logits))
+    total = sum(entry.c.xreplace({A: p, Y: t}) for p, t in zip(probs, targets))
+    for j in range(3):
+        by_diff = sp.diff(total, logits[j])
+        fused = rule.delta.xreplace({A: probs[j], Y: targets[j]})
+        if sp.expand(by_diff - fused) != 0:
+            problems.append("the fused softmax rule disagrees with sp.diff")
+            return
+
+
+# ----------------------------------------------------------------------------------------------
+# Activations
+# ----------------------------------------------------------------------------------------------
+
+register_activation(Activation(
+    name="sigmoid", latex=r"\sigma", text="σ",
+    f=1 / (1 + sp.exp(-Z)),
+    df_dz=sp.exp(-Z) / (1 + sp.exp(-Z)) ** 2,
+    df_da=A * (1 - A),
+    # exp(-log(1 + e^-z)) never overflows: logaddexp is exact at both ends.
+    numpy=sp.exp(-logaddexp(0, -Z)),
+    output_range=(0.0, 1.0),
+    summary="logistic function 1/(1+e^-z); derivative a(1-a)",
+))
+
+register_activation(Activation(
+    name="tanh", latex=r"\tanh", text="tanh",
+    f=sp.tanh(Z),
+    df_dz=1 - sp.tanh(Z) ** 2,
+    df_da=1 - A**2,
+    numpy=sp.tanh(Z),
+    output_range=(-1.0, 1.0),
+    summary="hyperbolic tangent; derivative 1-a^2",
+))
+
+register_activation(Activation(
+    name="relu", latex=r"\operatorname{ReLU}", text="ReLU",
+    f=sp.Max(0, Z),
+    df_dz=sp.Heaviside(Z, 0),
+    # a > 0 exactly where z > 0, so the step of a is the step of z (both 0 at the kink).
+    df_da=sp.Heaviside(A, 0),
+    numpy=maximum(Z, 0),
+    output_range=(0.0, math.inf),
+    attains_lower_bound=True,
+    kinks=(0.0,),
+    summary="max(0, z); derivative 1 where z > 0, else 0",
+))
+
+register_activation(Activation(
+    name="identity", latex=r"\operatorname{id}", text="id",
+    f=Z,
+    df_dz=sp.Integer(1),
+    df_da=sp.Integer(1),
+    numpy=Z,
+    output_range=(-math.inf, math.inf),
+    summary="a = z (linear output); derivative 1",
+))
+
+register_activation(Activation(
+    name="softplus", latex=r"\operatorname{softplus}", text="softplus",
+    f=sp.log(1 + sp.exp(Z)),
+    df_dz=1 / (1 + sp.exp(-Z)),
+    df_da=1 - sp.exp(-A),
+    numpy=logaddexp(0, Z),
+    output_range=(0.0, math.inf),
+    summary="log(1+e^z); derivative sigmoid(z) = 1-e^-a",
+))
+
+register_activation(Activation(
+    name="softmax", latex=r"\operatorname{softmax}", text="softmax",
+    f=sp.exp(Z),  # per-entry numerator only; the normalisation is in SoftmaxEntry
+    df_dz=sp.exp(Z),
+    df_da=None,
+    numpy=sp.exp(Z),
+    output_range=(0.0, 1.0),
+    elementwise=False,
+    summary="e^z_k / sum_j e^z_j (output layer only); full Jacobian diag(s) - s s^T",
+))
+
+# ----------------------------------------------------------------------------------------------
+# Costs
+# ----------------------------------------------------------------------------------------------
+
+register_cost(Cost(
+    name="quadratic", latex=r"\frac{1}{2}\left(a - y\right)^{2}", text="½(a−y)²",
+    c=(A - Y) ** 2 / 2,
+    dc_da=A - Y,
+    input_range=(-math.inf, math.inf),
+    aliases=("mse",),
+    target_range=(0.0, 1.0),
+    summary="C = ½ Σ (a − y)² summed over outputs and samples",
+))
+
+register_cost(Cost(
+    name="cross-entropy", latex=r"-y \log a", text="−y log a",
+    c=-Y * sp.log(A),
+    dc_da=-Y / A,
+    input_range=(0.0, math.inf),
+    fused={"softmax": FusedRule(delta=A - Y, assumption="one-hot-target")},
+    aliases=("ce",),
+    one_hot_target=True,
+    summary="C = −Σ y log a; with softmax fused to δ = a − y (targets sum to 1)",
+))
+
+register_cost(Cost(
+    name="binary-cross-entropy", latex=r"-\left(y \log a + (1 - y) \log(1 - a)\right)",
+    text="−(y log a + (1−y) log(1−a))",
+    c=-(Y * sp.log(A) + (1 - Y) * sp.log(1 - A)),
+    dc_da=(A - Y) / (A * (1 - A)),
+    input_range=(0.0, 1.0),
+    fused={"sigmoid": FusedRule(delta=A - Y)},
+    aliases=("bce",),
+    summary="C = −Σ [y log a + (1−y) log(1−a)]; with sigmoid fused to δ = a − y",
+))
+
+
+def check_pair(act: Activation, cst: Cost) -> None:
+    """Refuse a cost that is undefined on the output activation's range."""
+    lo, hi = act.output_range
+    clo, chi = cst.input_range
+    if lo < clo or hi > chi or (act.attains_lower_bound and lo == clo and clo > -math.inf):
+        fits = [a for a, e in ACTIVATIONS.items() if e.output_range[0] >= clo and e.output_range[1] <= chi
+                and not (e.attains_lower_bound and e.output_range[0] == clo)]
+        raise DeriveError(
+            f"cost {cst.name!r} needs outputs in ({clo:g}, {chi:g}) but {act.name!r} outputs "
+            f"({lo:g}, {hi:g}); valid output activations: {', '.join(fits)}"
+        )

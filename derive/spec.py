@@ -1,0 +1,313 @@
+"""Network specifications: frozen, validated when built, from an example, a TOML file or a shorthand.
+
+A spec says everything the engine needs and nothing about presentation except its `Notation`:
+layer widths, one activation and one bias flag per weight layer, the cost, the convention
+(`column`: z = W a + b with samples as columns; `row`: Z = X W + b with samples as rows), the
+batch (None for one sample) and whether the input is standardised first.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import rules
+from .errors import DeriveError, UnknownName
+from .notation import COLUMN, ROW, Notation, VOCABULARY
+
+CONVENTIONS = ("column", "row")
+#: Beyond this many parameters a numeric check of every gradient takes minutes: refuse up front.
+MAX_PARAMETERS = 20_000_000
+MAX_LAYERS = 64
+MAX_BATCH = 4096
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One weight layer: its width (neurons), activation and whether it has a bias."""
+
+    width: int
+    activation: str = "sigmoid"
+    bias: bool = True
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    name: str
+    input_width: int
+    layers: tuple[Layer, ...]
+    cost: str = "quadratic"
+    convention: str = "column"
+    batch: int | None = None
+    normalize_input: bool = False
+    notation: Notation = COLUMN
+    scalar_view: bool = False  # name neurons 1..n across layers and weights by pairs (w13)
+    general: bool = False  # also derive for a symbolic number of layers L (the l-layer proof)
+    instances: tuple[tuple[int, ...], ...] = ()  # extra widths the general result is checked at
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not NAME_PATTERN.match(self.name):
+            raise DeriveError(f"network name {self.name!r} must match [A-Za-z][A-Za-z0-9_-]*")
+        _check_width("input width", self.input_width)
+        if not self.layers:
+            raise DeriveError("a network needs at least one weight layer")
+        if len(self.layers) > MAX_LAYERS:
+            raise DeriveError(f"{len(self.layers)} layers is more than the limit of {MAX_LAYERS}")
+        for i, layer in enumerate(self.layers, start=1):
+            _check_width(f"width of layer {i}", layer.width)
+            rules.activation(layer.activation)
+            if not isinstance(layer.bias, bool):
+                raise DeriveError(f"bias of layer {i} must be true or false, not {layer.bias!r}")
+        if self.convention not in CONVENTIONS:
+            raise UnknownName("convention", self.convention, CONVENTIONS)
+        canonical = rules.cost(self.cost).name
+        if canonical != self.cost:
+            object.__setattr__(self, "cost", canonical)
+        output = self.layers[-1]
+        for i, layer in enumerate(self.layers[:-1], start=1):
+            if not rules.ACTIVATIONS[layer.activation].elementwise:
+                raise DeriveError(
+                    f"{layer.activation} is only allowed on the output layer (layer {len(self.layers)}), "
+                    f"not on layer {i}; hidden layers take an elementwise activation: "
+                    + ", ".join(a for a, e in rules.ACTIVATIONS.items() if e.elementwise)
+                )
+        rules.check_pair(rules.ACTIVATIONS[output.activation], rules.COSTS[self.cost])
+        if self.batch is not None:
+            if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
+                raise DeriveError(f"batch must be a whole number of samples >= 1, not {self.batch!r}")
+            if self.batch > MAX_BATCH:
+                raise DeriveError(f"batch {self.batch} is more than the limit of {MAX_BATCH} samples")
+        count = self.parameter_count()
+        if count > MAX_PARAMETERS:
+            raise DeriveError(
+                f"the network has {count:,} parameters, more than the limit of {MAX_PARAMETERS:,} "
+                "(verifying every gradient numerically would take minutes)"
+            )
+        if self.scalar_view and not self.scalar_view_possible():
+            raise DeriveError(
+                "the neuron-numbered scalar view needs one sample, the column convention and at most 9 neurons"
+            )
+        for widths in self.instances:
+            if len(widths) < 2:
+                raise DeriveError(f"instance {widths!r} needs an input width and at least one layer")
+            for w in widths:
+                _check_width("instance width", w)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return (self.input_width, *(layer.width for layer in self.layers))
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    def parameter_count(self) -> int:
+        total, fan_in = 0, self.input_width
+        for layer in self.layers:
+            total += fan_in * layer.width + (layer.width if layer.bias else 0)
+            fan_in = layer.width
+        return total
+
+    def scalar_view_possible(self) -> bool:
+        return self.batch is None and self.convention == "column" and sum(self.widths) <= 9
+
+    def with_widths(self, widths: tuple[int, ...], name: str | None = None) -> "NetworkSpec":
+        """The same network at other widths (and depth): used to instantiate the general proof."""
+        hidden, output = self.layers[0], self.layers[-1]
+        layers = tuple(
+            replace(hidden if i < len(widths) - 2 else output, width=w) for i, w in enumerate(widths[1:])
+        )
+        return replace(
+            self, name=name or self.name, input_width=widths[0], layers=layers,
+            scalar_view=False, general=False, instances=(),
+        )
+
+    def describe(self) -> str:
+        acts = "-".join(layer.activation for layer in self.layers)
+        bias = "bias" if all(l.bias for l in self.layers) else (
+            "no bias" if not any(l.bias for l in self.layers) else "bias on " + ",".join(
+                str(i) for i, l in enumerate(self.layers, 1) if l.bias))
+        batch = "one sample" if self.batch is None else f"batch of n (checked at n = {self.batch})"
+        norm = ", standardised input" if self.normalize_input else ""
+        return (f"{'-'.join(map(str, self.widths))} {acts}, {self.cost} cost, {self.convention} convention, "
+                f"{bias}, {batch}{norm}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "widths": list(self.widths),
+            "layers": [{"width": l.width, "activation": l.activation, "bias": l.bias} for l in self.layers],
+            "cost": self.cost,
+            "convention": self.convention,
+            "batch": self.batch,
+            "normalize_input": self.normalize_input,
+            "general": self.general,
+        }
+
+
+def _check_width(what: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DeriveError(f"{what} must be a whole number >= 1, not {value!r}")
+    if value < 1:
+        raise DeriveError(f"{what} must be >= 1, not {value}")
+
+
+def default_notation(convention: str) -> Notation:
+    return ROW if convention == "row" else COLUMN
+
+
+# ----------------------------------------------------------------------------------------------
+# Building specs from user input
+# ----------------------------------------------------------------------------------------------
+
+
+def build(
+    widths: list[int] | tuple[int, ...],
+    *,
+    name: str = "mlp",
+    activation: str | list[str] = "sigmoid",
+    output_activation: str | None = None,
+    cost: str = "quadratic",
+    convention: str = "column",
+    bias: bool | list[bool] = True,
+    batch: int | None = None,
+    normalize_input: bool = False,
+    notation: Notation | None = None,
+) -> NetworkSpec:
+    """A spec from plain values, as the CLI shorthand and TOML files give them."""
+    if len(widths) < 2:
+        raise DeriveError(f"widths {list(widths)!r} need an input width and at least one layer width")
+    for w in widths:
+        _check_width("width", w)
+    n_layers = len(widths) - 1
+    acts = _per_layer("activation", activation, n_layers)
+    if output_activation is not None:
+        acts[-1] = output_activation
+    biases = _per_layer("bias", bias, n_layers)
+    if convention not in CONVENTIONS:
+        raise UnknownName("convention", convention, CONVENTIONS)
+    layers = tuple(Layer(w, a, b) for w, a, b in zip(widths[1:], acts, biases))
+    return NetworkSpec(
+        name=name, input_width=widths[0], layers=layers, cost=cost, convention=convention, batch=batch,
+        normalize_input=normalize_input, notation=notation or default_notation(convention),
+    )
+
+
+def _per_layer(what: str, value: Any, n_layers: int) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != n_layers:
+            raise DeriveError(f"{len(value)} values for {what} but the network has {n_layers} weight layers")
+        return list(value)
+    return [value] * n_layers
+
+
+SHORTHAND = re.compile(r"mlp:(\d+(?:-\d+)+)\Z")
+
+
+def parse_shorthand(text: str) -> list[int]:
+    """'mlp:3-4-2' -> [3, 4, 2]."""
+    match = SHORTHAND.match(text)
+    if not match:
+        raise DeriveError(f"network shorthand {text!r} must look like mlp:3-4-2 (input width, then each layer width)")
+    return [int(w) for w in match.group(1).split("-")]
+
+
+TOML_KEYS = ("name", "input", "layers", "cost", "convention", "batch", "normalize_input", "notation", "description")
+LAYER_KEYS = ("width", "activation", "bias")
+
+
+def load_toml(path: str | Path) -> NetworkSpec:
+    """Read a spec file:
+
+        name = "tiny"            # optional
+        input = 3
+        cost = "quadratic"       # optional
+        convention = "column"    # optional
+        batch = 4                # optional; omit for one sample
+        [[layers]]
+        width = 4
+        activation = "tanh"
+        bias = true
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DeriveError(f"spec file {str(path)!r} does not exist") from None
+    except OSError as exc:
+        raise DeriveError(f"cannot read spec file {str(path)!r}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise DeriveError(f"spec file {str(path)!r} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DeriveError(f"invalid TOML in {str(path)!r}: {exc}") from None
+    return spec_from_mapping(data, default_name=_name_from_path(path), source=str(path))
+
+
+def _name_from_path(path: Path) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_-]", "-", path.stem)
+    return stem if NAME_PATTERN.match(stem) else "network"
+
+
+def spec_from_mapping(data: dict[str, Any], default_name: str = "network", source: str = "spec") -> NetworkSpec:
+    unknown = sorted(set(data) - set(TOML_KEYS))
+    if unknown:
+        raise DeriveError(f"unknown key {unknown[0]!r} in {source}; valid keys: {', '.join(TOML_KEYS)}")
+    if "input" not in data:
+        raise DeriveError(f"{source} has no 'input' (the input width)")
+    layers = data.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise DeriveError(f"{source} needs at least one [[layers]] table with a width")
+    parsed = []
+    for i, layer in enumerate(layers, start=1):
+        if not isinstance(layer, dict):
+            raise DeriveError(f"layer {i} in {source} must be a table with keys {', '.join(LAYER_KEYS)}")
+        bad = sorted(set(layer) - set(LAYER_KEYS))
+        if bad:
+            raise DeriveError(f"unknown key {bad[0]!r} in layer {i} of {source}; valid keys: {', '.join(LAYER_KEYS)}")
+        if "width" not in layer:
+            raise DeriveError(f"layer {i} in {source} has no width")
+        act = layer.get("activation", "sigmoid")
+        if not isinstance(act, str):
+            raise DeriveError(f"activation of layer {i} must be a name, not {act!r}")
+        parsed.append(Layer(layer["width"], act, layer.get("bias", True)))
+    convention = data.get("convention", "column")
+    if not isinstance(convention, str):
+        raise DeriveError(f"convention must be a name, not {convention!r}")
+    notation = _notation_from(data.get("notation"), convention, source)
+    cost = data.get("cost", "quadratic")
+    if not isinstance(cost, str):
+        raise DeriveError(f"cost must be a name, not {cost!r}")
+    normalize = data.get("normalize_input", False)
+    if not isinstance(normalize, bool):
+        raise DeriveError(f"normalize_input must be true or false, not {normalize!r}")
+    return NetworkSpec(
+        name=data.get("name", default_name), input_width=data["input"], layers=tuple(parsed), cost=cost,
+        convention=convention, batch=data.get("batch"), normalize_input=normalize, notation=notation,
+        description=str(data.get("description", "")),
+    )
+
+
+NOTATION_KEYS = ("input", "target", "preact", "act", "output", "weight", "bias", "delta", "cost", "batch", "layer_index")
+
+
+def _notation_from(table: Any, convention: str, source: str) -> Notation:
+    base = default_notation(convention if convention in CONVENTIONS else "column")
+    if table is None:
+        return base
+    if not isinstance(table, dict):
+        raise DeriveError(f"[notation] in {source} must be a table with keys {', '.join(NOTATION_KEYS)}")
+    bad = sorted(set(table) - set(NOTATION_KEYS))
+    if bad:
+        raise DeriveError(f"unknown key {bad[0]!r} in [notation] of {source}; valid keys: {', '.join(NOTATION_KEYS)}")
+    values = {k: (None if v == "" else v) for k, v in table.items()}
+    for key, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise DeriveError(f"notation {key} must be a name from: {', '.join(VOCABULARY)}")
+    return replace(base, **values)

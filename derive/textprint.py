@@ -1,0 +1,242 @@
+"""Unicode for the terminal: δ² = ((W³)ᵀ δ³) ⊙ σ′(z²), ∂C/∂W² = δ² (a¹)ᵀ.
+
+The same statements as latex.py, printed by a `StrPrinter` subclass with one method per node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from . import rules
+from .algebra import (
+    Apply,
+    ApplyPrime,
+    Broadcast,
+    CostTotal,
+    Diag,
+    Elementwise,
+    Entry,
+    Grad,
+    Jacobian,
+    NetQuantity,
+    Partial,
+    Prime,
+    Quotient,
+    Standardize,
+)
+from .latex import _ADD, _HADAMARD, _MATMUL, _is_negated, _level, _negative, _unnegate, cost_as_sum
+from .notation import COLUMN, Notation
+
+_SUPER = str.maketrans("0123456789+-()=lLnkji", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾⁼ˡᴸⁿᵏʲⁱ")
+_SUB = str.maketrans("0123456789+-()=jkilnm", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎₌ⱼₖᵢₗₙₘ")
+
+
+def superscript(text: str) -> str:
+    plain = text.replace(" ", "")
+    converted = plain.translate(_SUPER)
+    return converted if all(ch not in plain for ch in converted if ch.isascii() and ch.isalnum()) else f"^({plain})"
+
+
+def subscript(text: str) -> str:
+    plain = text.replace(" ", "").replace(",", "")
+    converted = plain.translate(_SUB)
+    return converted if not any(ch.isascii() and ch.isalnum() for ch in converted) else f"_({text.replace(' ', '')})"
+
+
+class DeriveTextPrinter(StrPrinter):
+    _default_settings = {**StrPrinter._default_settings, "notation": COLUMN, "output_layer": None, "order": "none"}
+
+    def __init__(self, settings: dict | None = None) -> None:
+        super().__init__(settings)
+        self.notation: Notation = self._settings["notation"]
+        layer = self._settings["output_layer"]
+        self.output_layer = None if layer is None else sp.sympify(layer)
+
+    def _quantity(self, q: NetQuantity, sub: str = "") -> str:
+        n = self.notation
+        if q.kind == "a" and n.output is not None and q.layer == self.output_layer:
+            return n.text(n.output) + (subscript(sub) if sub else "")
+        if q.kind in ("x", "y") or (q.kind == "a" and q.layer == 0):
+            name = n.text(n.input if q.kind != "y" else n.target)
+            return name + (subscript(sub) if sub else "")
+        if q.kind == "xhat":
+            return n.text(n.input) + "\u0302" + (subscript(sub) if sub else "")
+        base = n.text(n.base(q.kind))
+        layer = self._print(q.layer)
+        if n.layer_index == "super":
+            return base + superscript(layer) + (subscript(sub) if sub else "")
+        if sub:
+            return f"({base}{subscript(layer)}){subscript(sub)}"
+        return base + subscript(layer)
+
+    def _print_NetQuantity(self, q: NetQuantity) -> str:
+        if q.kind == "delta" and self.notation.delta is None:
+            return self._print(Grad(sp.Symbol(self.notation.cost), NetQuantity("z", q.layer, *q.shape)))
+        return self._quantity(q)
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        if expr.name == "C":
+            return self.notation.text(self.notation.cost)
+        return {"mu": "μ", "sigma_x": "σₓ"}.get(expr.name, expr.name)
+
+    def _wrap(self, expr: Any, level: int) -> str:
+        text = self._print(expr)
+        return f"({text})" if _level(expr) <= level else text
+
+    def _print_Transpose(self, expr: sp.Transpose) -> str:
+        arg = expr.arg
+        text = self._print(arg)
+        simple = isinstance(arg, NetQuantity) and not (
+            self.notation.layer_index == "super" and arg.kind in ("W", "b", "z", "a", "delta")
+            and not (arg.kind == "a" and (arg.layer == 0 or (self.notation.output and arg.layer == self.output_layer)))
+        )
+        return f"{text}ᵀ" if simple else f"({text})ᵀ"
+
+    def _print_MatMul(self, expr: sp.MatMul) -> str:
+        args = list(expr.args)
+        sign = ""
+        if args[0].is_Number:
+            coeff = args.pop(0)
+            sign = "−" if coeff == -1 else ("−" + self._print(-coeff) if coeff < 0 else self._print(coeff)) + ("" if coeff == -1 else " ")
+        elif isinstance(args[0], sp.Expr) and not isinstance(args[0], sp.MatrixExpr):
+            sign = self._print(args.pop(0)) + " "
+        if sign == "−" and len(args) == 1:
+            return "−" + self._wrap(args[0], _ADD)
+        parts = []
+        for arg in args:
+            if isinstance(arg, sp.OneMatrix):
+                rows, cols = arg.shape
+                size = cols if rows == 1 else rows
+                parts.append("𝟏" + subscript(self._print(size)) + ("ᵀ" if rows == 1 else ""))
+            else:
+                parts.append(self._wrap(arg, _HADAMARD))
+        return sign + " ".join(parts)
+
+    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
+        terms = list(expr.args)
+        ordered = [t for t in terms if not _is_negated(t)] + [t for t in terms if _is_negated(t)]
+        out = ""
+        for i, term in enumerate(ordered):
+            if _is_negated(term):
+                positive = sp.MatMul(-term.args[0], *term.args[1:]) if term.args[0] != -1 else _unnegate(term)
+                out += " − " + self._wrap(positive, _ADD)
+            else:
+                out += ("" if i == 0 else " + ") + self._print(term)
+        return out
+
+    def _print_HadamardProduct(self, expr: sp.HadamardProduct) -> str:
+        return " ⊙ ".join(self._wrap(arg, _MATMUL) for arg in expr.args)
+
+    def _print_Quotient(self, expr: Quotient) -> str:
+        return " ⊘ ".join(self._wrap(arg, _HADAMARD) for arg in expr.args)
+
+    def _print_OneMatrix(self, expr: sp.OneMatrix) -> str:
+        return "𝟏"
+
+    def _print_Identity(self, expr: sp.Identity) -> str:
+        return "I"
+
+    def _print_Broadcast(self, expr: Broadcast) -> str:
+        return self._print(expr.vector)
+
+    def _print_Diag(self, expr: Diag) -> str:
+        return f"diag({self._print(expr.args[0])})"
+
+    def _print_Standardize(self, expr: Standardize) -> str:
+        x, mean, std = expr.args
+        return f"({self._print(x)} − {self._print(mean)})/{self._print(std)}"
+
+    def _print_Apply(self, expr: Apply) -> str:
+        return f"{rules.ACTIVATIONS[expr.name].text}({self._print(expr.arg)})"
+
+    def _print_ApplyPrime(self, expr: ApplyPrime) -> str:
+        return f"{rules.ACTIVATIONS[expr.name].text}′({self._print(expr.arg)})"
+
+    def _print_Elementwise(self, expr: Elementwise) -> str:
+        arg = self._print(expr.arg)
+        return f"𝟏[{arg} > 0]" if expr.name == "step" else f"{expr.name}({arg})"
+
+    def _print_Grad(self, expr: Grad) -> str:
+        return f"∂{self._print(expr.cost)}/∂{self._print(expr.wrt)}"
+
+    def _print_Jacobian(self, expr: Jacobian) -> str:
+        return f"∂{self._print(expr.args[0])}/∂{self._print(expr.args[1])}"
+
+    def _print_Entry(self, expr: Entry) -> str:
+        of = expr.of
+        indices = "".join(self._print(i) for i in expr.indices)
+        if isinstance(of, NetQuantity) and not (of.kind == "delta" and self.notation.delta is None):
+            return self._quantity(of, sub=indices)
+        return f"({self._print(of)}){subscript(indices)}"
+
+    def _print_Partial(self, expr: Partial) -> str:
+        return f"∂{self._print(expr.num)}/∂{self._print(expr.den)}"
+
+    def _print_Prime(self, expr: Prime) -> str:
+        return f"{rules.ACTIVATIONS[expr.name].text}′({self._print(expr.arg)})"
+
+    def _print_ActivationFunction(self, expr: sp.Function) -> str:
+        return f"{rules.ACTIVATIONS[expr.activation_name].text}({self._print(expr.args[0])})"
+
+    def _print_SoftmaxEntry(self, expr: sp.Function) -> str:
+        args = ", ".join(self._print(a) for a in expr.args[1:])
+        return f"softmax{subscript(self._print(expr.args[0]))}({args})"
+
+    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
+        return f"𝟏[{self._print(expr.args[0])} > 0]"
+
+    def _print_CostTotal(self, expr: CostTotal) -> str:
+        total = cost_as_sum(expr)
+        if isinstance(total, sp.Mul):
+            coeff, summed = total.args
+            lead = "−" if coeff == -1 else ("½ " if coeff == sp.Rational(1, 2) else self._print(coeff) + " ")
+            return lead + self._print(summed)
+        return self._print(total)
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        signs = [f"Σ{subscript(self._print(v))}" if len(self._print(v)) == 1 else f"Σ_{self._print(v)}"
+                 for v, _, _ in reversed(expr.limits)]
+        body = self._print(expr.function)
+        if isinstance(expr.function, sp.Add):
+            body = f"({body})"
+        return " ".join(signs) + " " + body
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        terms = list(expr.args)
+        numbers = [t for t in terms if t.is_Number]
+        others = [t for t in terms if not t.is_Number]
+        positive = [t for t in others if not _negative(t)]
+        negative = [t for t in others if _negative(t)]
+        ordered = numbers + negative if numbers and not positive and all(x > 0 for x in numbers) else positive + negative + numbers
+        out = ""
+        for i, term in enumerate(ordered):
+            if _negative(term):
+                inner = -term
+                text = f"({self._print(inner)})" if isinstance(inner, sp.Add) else self._print(inner)
+                out += (" − " if i else "−") + text
+            else:
+                text = f"({self._print(term)})" if isinstance(term, sp.Add) else self._print(term)
+                out += (" + " if i else "") + text
+        return out
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        return self._print(expr.base.label) + subscript(",".join(self._print(i) for i in expr.indices))
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        if expr.exp == 2:
+            base = self._print(expr.base)
+            return (f"({base})" if isinstance(expr.base, (sp.Add, sp.Mul)) else base) + "²"
+        return super()._print_Pow(expr, rational)
+
+
+def text(expr: Any, **settings: Any) -> str:
+    return DeriveTextPrinter(settings).doprint(expr)
+
+
+def text_shape(shape: tuple) -> str:
+    rows, cols = (sp.sympify(d) for d in shape)
+    printer = DeriveTextPrinter()
+    return f"ℝ^({printer._print(rows)}×{printer._print(cols)})"
