@@ -24,6 +24,7 @@ from sympy.core.basic import Basic
 from sympy.core.symbol import Str
 from sympy.matrices.expressions import MatrixExpr
 import sympy.polys.fields
+import sympy.polys.rings
 
 from . import rules
 
@@ -679,7 +680,10 @@ def is_identically_zero(expr: sp.Expr) -> bool:
     gens = sorted(atoms | _free_symbols_outside(expr, atoms), key=sp.default_sort_key)
     if not gens:
         return sp.simplify(expr) == 0
-    return _to_field(expr, gens) == 0
+    try:
+        return _to_polynomial(expr, gens, use_field=False) == 0
+    except _NeedsField:
+        return _to_polynomial(expr, gens, use_field=True) == 0
 
 
 def _free_symbols_outside(expr: sp.Basic, atoms: set) -> set:
@@ -740,10 +744,25 @@ def shared_transform(expr: sp.Basic, replace: Callable[[sp.Basic], sp.Basic | No
     return walk(expr)
 
 
-def _to_field(expr: sp.Basic, gens: list[sp.Basic]) -> Any:
-    """expr as an element of Q(gens), built bottom-up once per distinct subtree."""
-    field, *generators = sp.polys.fields.field(gens, sp.QQ)
-    position = {g: generators[i] for i, g in enumerate(gens)}
+def _expand_sum(total: sp.Sum) -> sp.Expr:
+    """A sum with integer bounds written out term by term (Sum.doit goes through slow subs)."""
+    body = total.function
+    for var, lo, hi in total.limits:
+        if not (lo.is_Integer and hi.is_Integer):
+            raise EvaluationError(f"sum over {var} has no concrete bounds")
+        body = sp.Add(*[shared_xreplace(body, {var: sp.Integer(v)}) for v in range(int(lo), int(hi) + 1)])
+    return body
+
+
+class _NeedsField(Exception):
+    pass
+
+
+def _to_polynomial(expr: sp.Basic, gens: list[sp.Basic], use_field: bool) -> Any:
+    """expr in Q[gens] (or Q(gens) when it divides), built once per distinct subtree."""
+    make = sp.polys.fields.field if use_field else sp.polys.rings.ring
+    domain, *generators = make(gens, sp.QQ)
+    position = dict(zip(gens, generators))
     memo: dict[sp.Basic, Any] = {}
 
     def walk(node: sp.Basic) -> Any:
@@ -752,16 +771,18 @@ def _to_field(expr: sp.Basic, gens: list[sp.Basic]) -> Any:
         if node in position:
             result = position[node]
         elif node.is_Rational:
-            result = field(node)
+            result = domain(node)
         elif node.is_Add:
-            result = field(0)
+            result = domain(0)
             for arg in node.args:
                 result = result + walk(arg)
         elif node.is_Mul:
-            result = field(1)
+            result = domain(1)
             for arg in node.args:
                 result = result * walk(arg)
         elif node.is_Pow and node.exp.is_Integer:
+            if node.exp < 0 and not use_field:
+                raise _NeedsField
             result = walk(node.base) ** int(node.exp)
         else:
             raise ValueError(f"not a rational function of the generators: {node}")
