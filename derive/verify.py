@@ -34,6 +34,8 @@ from .algebra import (
     Partial,
     SymbolicEvaluator,
     is_identically_zero,
+    scalar_derivative,
+    shared_xreplace,
 )
 from .backprop import COST, MEAN, STD, Frame, build_concrete
 from .derivation import Check, Derivation, Step
@@ -571,7 +573,7 @@ class SymbolicVerifier(_Verifier):
         if q not in self._grad_cache:
             symbols, env, back = self._free(q)
             cost = env[COST]
-            grad = sp.Matrix(symbols.rows, symbols.cols, lambda r, c: sp.diff(cost, symbols[r, c]).xreplace(back))
+            grad = sp.Matrix(symbols.rows, symbols.cols, lambda r, c: shared_xreplace(scalar_derivative(cost, symbols[r, c]), back))
             self._grad_cache[q] = grad
         return self._grad_cache[q]
 
@@ -579,7 +581,7 @@ class SymbolicVerifier(_Verifier):
         symbols, env, back = self._free(wrt)
         outputs = list(env[of])
         inputs = list(symbols)
-        return sp.Matrix(len(outputs), len(inputs), lambda r, c: sp.diff(outputs[r], inputs[c]).xreplace(back))
+        return sp.Matrix(len(outputs), len(inputs), lambda r, c: shared_xreplace(scalar_derivative(outputs[r], inputs[c]), back))
 
     def partial(self, num: Any, den: Any) -> sp.Expr:
         key = (num, den)
@@ -597,7 +599,7 @@ class SymbolicVerifier(_Verifier):
             entry = self.entry_of(num)
             rr, cc = entry.position()
             value = env[entry.of][rr, cc]
-        return sp.diff(value, symbols[r, c]).xreplace(back)
+        return shared_xreplace(scalar_derivative(value, symbols[r, c]), back)
 
     def resolve(self, node: Any) -> Any:
         if isinstance(node, Partial):
