@@ -23,7 +23,6 @@ import sympy as sp
 from sympy.core.basic import Basic
 from sympy.core.symbol import Str
 from sympy.matrices.expressions import MatrixExpr
-import sympy.polys.fields
 import sympy.polys.rings
 
 from . import rules
@@ -732,10 +731,10 @@ def is_identically_zero(expr: sp.Expr) -> bool:
     gens = sorted(atoms | _free_symbols_outside(expr, atoms), key=sp.default_sort_key)
     if not gens:
         return sp.simplify(expr) == 0
-    try:
-        return _to_polynomial(expr, gens, use_field=False) == 0
-    except _NeedsField:
-        return _to_polynomial(expr, gens, use_field=True) == 0
+    numerator, denominator = _to_fraction(expr, gens)
+    if denominator == 0:
+        raise ValueError(f"division by zero in a proof obligation: {expr}")
+    return numerator == 0
 
 
 def _free_symbols_outside(expr: sp.Basic, atoms: set) -> set:
@@ -806,36 +805,43 @@ def _expand_sum(total: sp.Sum) -> sp.Expr:
     return body
 
 
-class _NeedsField(Exception):
-    pass
+def _to_fraction(expr: sp.Basic, gens: list[sp.Basic]) -> tuple[Any, Any]:
+    """expr as numerator and denominator in Q[gens], built once per distinct subtree.
 
-
-def _to_polynomial(expr: sp.Basic, gens: list[sp.Basic], use_field: bool) -> Any:
-    """expr in Q[gens] (or Q(gens) when it divides), built once per distinct subtree."""
-    make = sp.polys.fields.field if use_field else sp.polys.rings.ring
-    domain, *generators = make(gens, sp.QQ)
+    Fractions are combined without cancelling common factors (no polynomial gcds): the value is
+    zero exactly when the numerator is, which is all a proof obligation asks.
+    """
+    ring, *generators = sp.polys.rings.ring(gens, sp.QQ)
     position = dict(zip(gens, generators))
-    memo: dict[sp.Basic, Any] = {}
+    one = ring(1)
+    memo: dict[sp.Basic, tuple[Any, Any]] = {}
 
-    def walk(node: sp.Basic) -> Any:
+    def add(x: tuple[Any, Any], y: tuple[Any, Any]) -> tuple[Any, Any]:
+        if x[1] == y[1]:
+            return x[0] + y[0], x[1]
+        return x[0] * y[1] + y[0] * x[1], x[1] * y[1]
+
+    def walk(node: sp.Basic) -> tuple[Any, Any]:
         if node in memo:
             return memo[node]
         if node in position:
-            result = position[node]
+            result = (position[node], one)
         elif node.is_Rational:
-            result = domain(node)
+            result = (ring(node), one)
         elif node.is_Add:
-            result = domain(0)
+            result = (ring(0), one)
             for arg in node.args:
-                result = result + walk(arg)
+                result = add(result, walk(arg))
         elif node.is_Mul:
-            result = domain(1)
+            num, den = one, one
             for arg in node.args:
-                result = result * walk(arg)
+                n, d = walk(arg)
+                num, den = num * n, den * d
+            result = (num, den)
         elif node.is_Pow and node.exp.is_Integer:
-            if node.exp < 0 and not use_field:
-                raise _NeedsField
-            result = walk(node.base) ** int(node.exp)
+            n, d = walk(node.base)
+            k = int(node.exp)
+            result = (n**k, d**k) if k >= 0 else (d ** (-k), n ** (-k))
         else:
             raise ValueError(f"not a rational function of the generators: {node}")
         memo[node] = result
