@@ -572,7 +572,7 @@ class NumericEvaluator(Evaluator):
         if isinstance(node, Prime):
             z = self.scalar_value(node.arg, bound)
             return float(_numpy_function(rules.activation(node.name).df_dz, rules.Z)(z))
-        if isinstance(node, rules.ActivationFunction):
+        if isinstance(node, rules.ActivationBase):
             z = self.scalar_value(node.args[0], bound)
             return float(_numpy_function(rules.activation(node.activation_name).numpy, rules.Z)(z))
         if isinstance(node, rules.SoftmaxEntry):
@@ -717,24 +717,45 @@ def _prime_value(node: Prime) -> sp.Expr:
 
 
 def is_identically_zero(expr: sp.Expr) -> bool:
-    """Decide expr == 0 for proof obligations built from the same forward expressions.
+    """Decide expr == 0 exactly, for one proof obligation (see `first_nonzero`)."""
+    return first_nonzero([expr]) is None
 
-    Both sides of an obligation contain the same applied functions (σ of the same argument), so
-    taking each applied function as one more independent variable leaves a rational function in
-    those variables, which is zero exactly when its canonical form in Q(variables) is zero. (An
-    expression that vanishes with the functions independent vanishes for the actual ones too.)
+
+def first_nonzero(exprs: list[sp.Expr]) -> int | None:
+    """The index of the first expression that is not identically zero, or None if all are.
+
+    Obligations compare expressions built from the same forward pass, so both sides contain the
+    same applied functions (σ of the same argument). Taking each applied function as one more
+    independent variable leaves rational functions in those variables; such a function is zero
+    exactly when its numerator is the zero polynomial. (What vanishes with the functions taken
+    independent vanishes for the actual functions too, so a "zero" answer is a proof.) All the
+    obligations of a step share one polynomial ring and one conversion memo: their subexpressions
+    repeat.
     """
-    expr = sp.sympify(expr)
-    if expr == 0:
-        return True
-    atoms = function_atoms(expr)
-    gens = sorted(atoms | _free_symbols_outside(expr, atoms), key=sp.default_sort_key)
+    exprs = [sp.sympify(e) for e in exprs]
+    pending = [i for i, e in enumerate(exprs) if e != 0]
+    if not pending:
+        return None
+    atoms: set = set()
+    for i in pending:
+        atoms |= function_atoms(exprs[i])
+    symbols: set = set()
+    for i in pending:
+        symbols |= _free_symbols_outside(exprs[i], atoms)
+    gens = sorted(atoms | symbols, key=sp.default_sort_key)
     if not gens:
-        return sp.simplify(expr) == 0
-    numerator, denominator = _to_fraction(expr, gens)
-    if denominator == 0:
-        raise ValueError(f"division by zero in a proof obligation: {expr}")
-    return numerator == 0
+        for i in pending:
+            if sp.simplify(exprs[i]) != 0:
+                return i
+        return None
+    convert = _fraction_converter(gens)
+    for i in pending:
+        numerator, denominator = convert(exprs[i])
+        if denominator == 0:
+            raise ValueError(f"division by zero in a proof obligation: {exprs[i]}")
+        if numerator != 0:
+            return i
+    return None
 
 
 def _free_symbols_outside(expr: sp.Basic, atoms: set) -> set:
@@ -805,8 +826,8 @@ def _expand_sum(total: sp.Sum) -> sp.Expr:
     return body
 
 
-def _to_fraction(expr: sp.Basic, gens: list[sp.Basic]) -> tuple[Any, Any]:
-    """expr as numerator and denominator in Q[gens], built once per distinct subtree.
+def _fraction_converter(gens: list[sp.Basic]) -> Callable[[sp.Basic], tuple[Any, Any]]:
+    """Convert expressions to (numerator, denominator) in Q[gens], memoising shared subtrees.
 
     Fractions are combined without cancelling common factors (no polynomial gcds): the value is
     zero exactly when the numerator is, which is all a proof obligation asks.
@@ -847,7 +868,7 @@ def _to_fraction(expr: sp.Basic, gens: list[sp.Basic]) -> tuple[Any, Any]:
         memo[node] = result
         return result
 
-    return walk(expr)
+    return walk
 
 
 def scalar_derivative(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:

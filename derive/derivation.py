@@ -55,6 +55,16 @@ class Step:
     def is_matrix(self) -> bool:
         return isinstance(self.lhs, MatrixExpr)
 
+    def printed(self, printer: Any) -> list[str]:
+        """The chain as printed, dropping a form that prints like the one before it (δ = ∂C/∂z
+        when the notation writes δ as ∂C/∂z)."""
+        out: list[str] = []
+        for form in self.forms:
+            text = printer(form)
+            if not out or out[-1] != text:
+                out.append(text)
+        return out
+
     def quantities(self) -> list[NetQuantity]:
         """Every named matrix quantity in the step, in order of first appearance."""
         found: dict[NetQuantity, None] = {}
@@ -129,9 +139,15 @@ class Derivation:
     def with_checks(self, checks: tuple[Check, ...], instances: tuple["Derivation", ...] = ()) -> "Derivation":
         return replace(self, checks=checks, instances=instances or self.instances)
 
-    def printer_settings(self) -> dict[str, Any]:
-        """Settings for the LaTeX and text printers: notation and which layer is the output."""
+    def printer_settings(self, kind: str = "latex") -> dict[str, Any]:
+        """Settings for the LaTeX ("latex") or Unicode ("text") printer: notation, output layer
+        and the names of the scalar-view symbols."""
         settings: dict[str, Any] = {"notation": self.spec.notation, "output_layer": self.symbols.get("L")}
         if self.scalar_bindings:
-            settings["symbol_names"] = {b.symbol: b.latex for b in self.scalar_bindings}
+            settings["symbol_names"] = {
+                b.symbol: (b.latex if kind == "latex" else b.text) for b in self.scalar_bindings
+            }
         return settings
+
+    def checks_for(self, key: str) -> list[Check]:
+        return [c for c in self.checks if c.step == key]

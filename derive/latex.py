@@ -221,7 +221,7 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_Prime(self, expr: Prime) -> str:
         return rf"{rules.ACTIVATIONS[expr.name].latex}'\left({self._print(expr.arg)}\right)"
 
-    def _print_ActivationFunction(self, expr: sp.Function, exp: str | None = None) -> str:
+    def _print_ActivationBase(self, expr: sp.Function, exp: str | None = None) -> str:
         name = rules.ACTIVATIONS[expr.activation_name].latex
         text = rf"{name}\left({self._print(expr.args[0])}\right)"
         return rf"{text}^{{{exp}}}" if exp else text

@@ -142,7 +142,7 @@ def cost_names() -> list[str]:
 _FUNCTION_CLASSES: dict[str, type[sp.Function]] = {}
 
 
-class ActivationFunction(sp.Function):
+class ActivationBase(sp.Function):
     """Base of the per-activation scalar functions (sigmoid(z), tanh(z), ...)."""
 
     nargs = 1
@@ -165,7 +165,7 @@ class ActivationFunction(sp.Function):
 
 def _make_function_class(entry: Activation) -> type[sp.Function]:
     # A real subclass (not sp.Function("sigmoid")) so printers dispatch on it by name.
-    return type(entry.name.replace("-", "_"), (ActivationFunction,), {"activation_name": entry.name})
+    return type(entry.name.replace("-", "_"), (ActivationBase,), {"activation_name": entry.name})
 
 
 def scalar_function(name: str) -> type[sp.Function]:

@@ -33,7 +33,11 @@ def _bind(name: str, latex: str, text: str, entry: Entry) -> ScalarBinding:
 
 
 def _ordered(*factors: sp.Expr) -> sp.Expr:
-    factors = tuple(f for f in factors if f != 1)
+    """A product in the order written; nested products are flattened, factors of 1 dropped."""
+    flat: list[sp.Expr] = []
+    for f in factors:
+        flat.extend(f.args if isinstance(f, sp.Mul) and not f.args[0].is_Number else [f])
+    factors = tuple(f for f in flat if f != 1)
     if not factors:
         return sp.Integer(1)
     return factors[0] if len(factors) == 1 else sp.Mul(*factors, evaluate=False)

@@ -47,7 +47,10 @@ def subscript(text: str) -> str:
 
 
 class DeriveTextPrinter(StrPrinter):
-    _default_settings = {**StrPrinter._default_settings, "notation": COLUMN, "output_layer": None, "order": "none"}
+    _default_settings = {
+        **StrPrinter._default_settings, "notation": COLUMN, "output_layer": None, "order": "none",
+        "symbol_names": {},
+    }
 
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__(settings)
@@ -78,9 +81,31 @@ class DeriveTextPrinter(StrPrinter):
         return self._quantity(q)
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
+        if expr in self._settings["symbol_names"]:
+            return self._settings["symbol_names"][expr]
         if expr.name == "C":
             return self.notation.text(self.notation.cost)
         return {"mu": "μ", "sigma_x": "σₓ"}.get(expr.name, expr.name)
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        factors = list(expr.args)
+        sign = ""
+        if factors and factors[0].is_Number and factors[0] < 0:
+            sign, factors[0] = "−", -factors[0]
+            if factors[0] == 1:
+                factors.pop(0)
+        parts = []
+        for f in factors:
+            text = self._print(f)
+            parts.append(f"({text})" if isinstance(f, sp.Add) else text)
+        return sign + " ".join(parts)
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return {(1, 2): "½", (-1, 2): "−½"}.get((expr.p, expr.q), super()._print_Rational(expr))
+
+    def _print_ImmutableDenseMatrix(self, expr: sp.ImmutableMatrix) -> str:
+        rows = ["[" + ", ".join(self._print(expr[r, c]) for c in range(expr.cols)) + "]" for r in range(expr.rows)]
+        return "[" + ", ".join(rows) + "]"
 
     def _wrap(self, expr: Any, level: int) -> str:
         text = self._print(expr)
@@ -178,7 +203,7 @@ class DeriveTextPrinter(StrPrinter):
     def _print_Prime(self, expr: Prime) -> str:
         return f"{rules.ACTIVATIONS[expr.name].text}′({self._print(expr.arg)})"
 
-    def _print_ActivationFunction(self, expr: sp.Function) -> str:
+    def _print_ActivationBase(self, expr: sp.Function) -> str:
         return f"{rules.ACTIVATIONS[expr.activation_name].text}({self._print(expr.args[0])})"
 
     def _print_SoftmaxEntry(self, expr: sp.Function) -> str:

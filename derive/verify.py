@@ -33,7 +33,7 @@ from .algebra import (
     NumericEvaluator,
     Partial,
     SymbolicEvaluator,
-    is_identically_zero,
+    first_nonzero,
     scalar_derivative,
     shared_xreplace,
 )
@@ -633,14 +633,15 @@ class SymbolicVerifier(_Verifier):
             value = self.evaluate(form)
             if value.shape != truth.shape:
                 raise VerificationError(f"step {step.key}: a form has shape {value.shape}, expected {truth.shape}")
-            for r in range(truth.rows):
-                for c in range(truth.cols):
-                    if not is_identically_zero(value[r, c] - truth[r, c]):
-                        raise VerificationError(
-                            f"step {step.key} ({step.what}) is not equal to sp.diff of the cost at entry "
-                            f"({r + 1}, {c + 1}) for the form {form}"
-                        )
-                    proved += 1
+            cells = [(r, c) for r in range(truth.rows) for c in range(truth.cols)]
+            failed = first_nonzero([value[r, c] - truth[r, c] for r, c in cells])
+            if failed is not None:
+                r, c = cells[failed]
+                raise VerificationError(
+                    f"step {step.key} ({step.what}) is not equal to the derivative of the expanded cost at "
+                    f"entry ({r + 1}, {c + 1}) for the form {form}"
+                )
+            proved += len(cells)
         return proved, 0.0
 
     def component_assignments(self, step: Step) -> list[dict]:
@@ -661,19 +662,21 @@ class SymbolicVerifier(_Verifier):
         return self.evaluate(lhs)
 
     def check_scalar(self, step: Step, assignments: list[dict]) -> tuple[int, float]:
-        proved = 0
+        obligations, where = [], []
         for assignment in assignments:
             lhs = step.lhs.xreplace(assignment)
             truth = self.scalar_truth(lhs)
             for form in step.forms[1:]:
-                value = self.evaluate(form.xreplace(assignment))
-                if not is_identically_zero(value - truth):
-                    raise VerificationError(
-                        f"step {step.key} ({step.what}) is not equal to sp.diff of the cost at {assignment} "
-                        f"for the form {form}"
-                    )
-                proved += 1
-        return proved, 0.0
+                obligations.append(self.evaluate(form.xreplace(assignment)) - truth)
+                where.append((assignment, form))
+        failed = first_nonzero(obligations)
+        if failed is not None:
+            assignment, form = where[failed]
+            raise VerificationError(
+                f"step {step.key} ({step.what}) is not equal to the derivative of the expanded cost at "
+                f"{assignment} for the form {form}"
+            )
+        return len(obligations), 0.0
 
     def describe(self, step: Step, count: int) -> str:
         return f"{count} entries proved equal to sp.diff of the fully expanded scalar cost"

@@ -1,0 +1,48 @@
+"""The library entry points: name a network, get its verified derivation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .backprop import build_concrete, build_general
+from .derivation import Derivation
+from .errors import DeriveError, UnknownName
+from .examples import EXAMPLES
+from .spec import NetworkSpec, build, load_toml, parse_shorthand
+from .verify import verify
+
+SHORTHAND_OPTIONS = ("activation", "output_activation", "cost", "convention", "bias", "batch", "normalize_input")
+
+
+def resolve_network(net: str | NetworkSpec, **options: Any) -> NetworkSpec:
+    """A built-in example name, a TOML spec file, or a shorthand such as 'mlp:3-4-2'.
+
+    Options (activation, output_activation, cost, convention, bias, batch, normalize_input)
+    apply to the shorthand only; None means "not given".
+    """
+    if isinstance(net, NetworkSpec):
+        return net
+    given = {k: v for k, v in options.items() if v is not None}
+    unknown = sorted(set(given) - set(SHORTHAND_OPTIONS))
+    if unknown:
+        raise DeriveError(f"unknown network option {unknown[0]!r}; valid options: {', '.join(SHORTHAND_OPTIONS)}")
+    if net.startswith("mlp:"):
+        widths = parse_shorthand(net)
+        return build(widths, name="mlp-" + "-".join(map(str, widths)), **given)
+    if given:
+        flags = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise DeriveError(f"{flags} only apply to an mlp: shorthand, not to {net!r}")
+    if net in EXAMPLES:
+        return EXAMPLES[net]
+    if net.endswith(".toml") or Path(net).is_file():
+        return load_toml(net)
+    raise UnknownName("network", net, [*EXAMPLES, "mlp:WIDTHS (e.g. mlp:3-4-2)", "FILE.toml"])
+
+
+def derive(net: str | NetworkSpec, *, seed: int = 0, symbolic: bool | None = None, **options: Any) -> Derivation:
+    """The verified derivation of a network: every step proved (small instances) and checked
+    numerically; raises VerificationError rather than return an unproved formula."""
+    spec = resolve_network(net, **options)
+    built = build_general(spec) if spec.general else build_concrete(spec)
+    return verify(built, seed=seed, symbolic=symbolic)

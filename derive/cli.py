@@ -1,0 +1,163 @@
+"""The `derive` command. Only this module prints or exits.
+
+Every user-facing failure is one line on stderr ("derive: error: …") and exit code 2; a formula
+that fails verification is exit code 3; nothing half-written is left on disk. Subcommands are
+one entry each in COMMANDS: (help, add_arguments, run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from . import __version__
+from .errors import DeriveError, VerificationError
+
+EXIT_USAGE = 2
+EXIT_VERIFICATION = 3
+EXIT_INTERNAL = 70
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2, never a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise DeriveError(f"{message} (see 'derive --help')")
+
+
+# ----------------------------------------------------------------------------------------------
+# Network options shared by every command that takes a NET
+# ----------------------------------------------------------------------------------------------
+
+
+def add_network_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("net", metavar="NET", help="built-in example, FILE.toml, or shorthand such as mlp:3-4-2")
+    group = parser.add_argument_group("shorthand options (mlp:... only)")
+    group.add_argument("--activation", help="activation of every layer, or one per layer: tanh or relu,relu,sigmoid")
+    group.add_argument("--output-activation", help="activation of the output layer")
+    group.add_argument("--cost", help="cost function (see 'derive list')")
+    group.add_argument("--convention", help="column (z = W a + b) or row (Z = X W + b)")
+    group.add_argument("--no-bias", action="store_true", help="layers without biases")
+    group.add_argument("--batch", type=_positive_int, help="a batch of N samples (default: one sample)")
+    group.add_argument("--normalize", action="store_true", help="standardise the input first")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
+    return value
+
+
+def network_options(args: argparse.Namespace) -> dict[str, Any]:
+    activation = args.activation
+    if activation is not None and "," in activation:
+        activation = [a.strip() for a in activation.split(",")]
+    return {
+        "activation": activation,
+        "output_activation": args.output_activation,
+        "cost": args.cost,
+        "convention": args.convention,
+        "bias": False if args.no_bias else None,
+        "batch": args.batch,
+        "normalize_input": True if args.normalize else None,
+    }
+
+
+def derivation_for(args: argparse.Namespace) -> Any:
+    from .api import derive
+
+    return derive(args.net, seed=getattr(args, "seed", 0), **network_options(args))
+
+
+# ----------------------------------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------------------------------
+
+
+def _list_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def _list(args: argparse.Namespace) -> int:
+    from . import rules
+    from .examples import EXAMPLES
+    from .spec import CONVENTIONS
+
+    out = ["examples:"]
+    out += [f"  {name:20s} {spec.description}" for name, spec in EXAMPLES.items()]
+    out.append("activations:")
+    out += [f"  {name:20s} {entry.summary}" for name, entry in rules.ACTIVATIONS.items()]
+    out.append("costs:")
+    for name, entry in rules.COSTS.items():
+        alias = f" (also: {', '.join(entry.aliases)})" if entry.aliases else ""
+        out.append(f"  {name:20s} {entry.summary}{alias}")
+    out.append("conventions:")
+    out.append(f"  {CONVENTIONS[0]:20s} z = W a + b, W is n_l × n_(l−1), samples as columns")
+    out.append(f"  {CONVENTIONS[1]:20s} Z = X W + b, W is n_(l−1) × n_l, samples as rows")
+    print("\n".join(out))
+    return 0
+
+
+def _show_arguments(parser: argparse.ArgumentParser) -> None:
+    add_network_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the numeric checks (default 0)")
+
+
+def _show(args: argparse.Namespace) -> int:
+    from .report import json_report, text_report
+
+    d = derivation_for(args)
+    sys.stdout.write(json_report(d) if args.json else text_report(d))
+    return 0
+
+
+Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+
+COMMANDS: dict[str, Command] = {
+    "list": ("list examples, activations, costs and conventions", _list_arguments, _list),
+    "show": ("show the verified derivation of a network", _show_arguments, _show),
+}
+
+
+def make_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="derive", description="Derive backpropagation symbolically, prove it, publish it.")
+    parser.add_argument("--version", action="version", version=f"derive {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    sub.required = True
+    for name, (help_text, add_arguments, _) in COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = make_parser().parse_args(argv)
+        return COMMANDS[args.command][2](args)
+    except VerificationError as exc:
+        print(f"derive: verification failed: {exc}", file=sys.stderr)
+        return EXIT_VERIFICATION
+    except DeriveError as exc:
+        print(f"derive: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("derive: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # pragma: no cover - a bug: one line, the traceback only on request
+        if os.environ.get("DERIVE_DEBUG"):
+            raise
+        print(f"derive: internal error: {type(exc).__name__}: {exc} (set DERIVE_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return EXIT_INTERNAL

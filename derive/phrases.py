@@ -1,0 +1,142 @@
+"""The words around the formulas: what each step computes and the rule that justifies it.
+
+Steps carry keys (`what`, `rule`); this table turns them into English and Chinese. Formulas never
+appear here: where a phrase needs one, the renderer supplies it from the engine. `{layer}` is the
+step's layer as written in the post.
+"""
+
+from __future__ import annotations
+
+from .errors import UnknownName
+
+LANGUAGES = ("en", "zh")
+
+WHAT: dict[str, dict[str, str]] = {
+    "normalize": {"en": "Standardise the input", "zh": "输入标准化"},
+    "preactivation": {"en": "Weighted input of layer {layer}", "zh": "第 {layer} 层的加权输入"},
+    "preactivation-entry": {"en": "Weighted input of layer {layer}, one entry", "zh": "第 {layer} 层的加权输入（分量形式）"},
+    "activation": {"en": "Activation of layer {layer}", "zh": "第 {layer} 层的激活值"},
+    "cost": {"en": "The cost", "zh": "代价函数"},
+    "error-definition": {"en": "The error of a neuron", "zh": "神经元的误差"},
+    "cost-gradient": {"en": "Gradient of the cost with respect to the output", "zh": "代价对输出的梯度"},
+    "activation-derivative": {"en": "Derivative of the activation of layer {layer}", "zh": "第 {layer} 层激活函数的导数"},
+    "softmax-jacobian": {"en": "The softmax Jacobian", "zh": "softmax 的雅可比矩阵"},
+    "output-error": {"en": "Error of the output layer", "zh": "输出层的误差"},
+    "output-error-entry": {"en": "Error of the output layer, one entry", "zh": "输出层的误差（分量形式）"},
+    "activation-gradient": {"en": "Gradient with respect to the activations of layer {layer}", "zh": "代价对第 {layer} 层激活值的梯度"},
+    "hidden-error": {"en": "Error of layer {layer}", "zh": "第 {layer} 层的误差"},
+    "hidden-error-entry": {"en": "Error of layer {layer}, one entry", "zh": "第 {layer} 层的误差（分量形式）"},
+    "weight-gradient": {"en": "Gradient with respect to the weights of layer {layer}", "zh": "代价对第 {layer} 层权重的梯度"},
+    "weight-gradient-entry": {"en": "Gradient with respect to one weight of layer {layer}", "zh": "代价对第 {layer} 层单个权重的梯度"},
+    "bias-gradient": {"en": "Gradient with respect to the biases of layer {layer}", "zh": "代价对第 {layer} 层偏置的梯度"},
+    "bias-gradient-entry": {"en": "Gradient with respect to one bias of layer {layer}", "zh": "代价对第 {layer} 层单个偏置的梯度"},
+    "scalar-preactivation": {"en": "Weighted input of one neuron", "zh": "单个神经元的加权输入"},
+    "scalar-activation": {"en": "Output of one neuron", "zh": "单个神经元的输出"},
+    "scalar-cost": {"en": "The cost, neuron by neuron", "zh": "逐个神经元写出的代价"},
+    "scalar-weight-gradient": {"en": "Gradient with respect to one weight", "zh": "代价对单个权重的梯度"},
+    "scalar-bias-gradient": {"en": "Gradient with respect to one bias", "zh": "代价对单个偏置的梯度"},
+    "layout-destination": {"en": "Weight matrix of layer {layer}, rows = destination neuron", "zh": "第 {layer} 层权重矩阵（行对应目标神经元）"},
+    "layout-destination-gradient": {"en": "Its gradient, entry by entry", "zh": "其梯度，逐项写出"},
+    "layout-source": {"en": "The same weights packed rows = source neuron", "zh": "同一组权重按行对应源神经元排列"},
+    "layout-source-gradient": {"en": "Its gradient under that layout", "zh": "该排列下的梯度"},
+}
+
+RULE: dict[str, dict[str, str]] = {
+    "standardize": {
+        "en": "the mean and standard deviation of the data are constants, so no gradient flows through them",
+        "zh": "数据的均值和标准差视为常数，梯度不经过它们",
+    },
+    "affine": {"en": "definition of the layer (forward pass)", "zh": "网络层的定义（前向传播）"},
+    "affine-entry": {"en": "the matrix product written out entry by entry", "zh": "把矩阵乘法逐项展开"},
+    "activation": {"en": "definition of the layer's activation, applied entry by entry", "zh": "激活函数的定义，逐元素作用"},
+    "cost": {"en": "definition of the cost, summed over the outputs and the samples", "zh": "代价函数的定义，对所有输出与样本求和"},
+    "definition": {"en": "definition of δ: how much the cost changes with the weighted input", "zh": "δ 的定义：代价随加权输入的变化率"},
+    "cost-derivative": {"en": "derivative of the cost, entry by entry", "zh": "对代价函数逐项求导"},
+    "activation-derivative": {"en": "derivative of the activation, written in terms of its output", "zh": "激活函数的导数，用其输出表示"},
+    "softmax-jacobian": {
+        "en": "every softmax output depends on every input: ∂a_k/∂z_j = a_k(δ_kj − a_j), a full matrix, not only its diagonal",
+        "zh": "softmax 的每个输出都依赖于每个输入：∂a_k/∂z_j = a_k(δ_kj − a_j)，是完整矩阵，而不只是对角线",
+    },
+    "chain-rule-elementwise": {
+        "en": "chain rule; each activation depends only on its own weighted input, so the Jacobian is diagonal and the product is elementwise (⊙)",
+        "zh": "链式法则；每个激活值只依赖于自己的加权输入，雅可比矩阵是对角阵，乘积化为逐元素乘积（⊙）",
+    },
+    "chain-rule-entry": {"en": "chain rule for one entry", "zh": "对单个分量使用链式法则"},
+    "chain-rule-softmax": {"en": "chain rule through the full softmax Jacobian", "zh": "经过完整的 softmax 雅可比矩阵的链式法则"},
+    "fused-cross-entropy": {
+        "en": "chain rule through the softmax Jacobian; with cross-entropy and targets that sum to 1 everything cancels to ŷ − y",
+        "zh": "经过 softmax 雅可比矩阵的链式法则；与交叉熵结合且目标之和为 1 时，化简为 ŷ − y",
+    },
+    "fused-binary-cross-entropy": {
+        "en": "chain rule; with a sigmoid output the factors a(1 − a) cancel and leave a − y",
+        "zh": "链式法则；sigmoid 输出时 a(1 − a) 因子相消，只剩 a − y",
+    },
+    "transpose-rule": {
+        "en": "chain rule; a^l_j reaches every neuron k of the next layer through the weight W^(l+1)_kj, and summing over k is a product with the transposed matrix",
+        "zh": "链式法则；a^l_j 通过权重 W^(l+1)_kj 影响下一层的每个神经元 k，对 k 求和即与转置矩阵相乘",
+    },
+    "chain-rule-sum": {
+        "en": "chain rule, summing over every neuron k of the next layer that z^l_j feeds",
+        "zh": "链式法则，对 z^l_j 所影响的下一层所有神经元 k 求和",
+    },
+    "outer-product": {
+        "en": "the entries δ_j a_k form the outer product of δ with the previous activations",
+        "zh": "分量 δ_j a_k 构成 δ 与上一层激活值的外积",
+    },
+    "batch-product": {
+        "en": "every sample contributes δ_j a_k; the matrix product sums these contributions over the batch",
+        "zh": "每个样本贡献 δ_j a_k；矩阵乘积对整个批次求和",
+    },
+    "bias-rule": {"en": "∂z_j/∂b_j = 1, so the bias gradient is the error itself", "zh": "∂z_j/∂b_j = 1，所以偏置的梯度就是误差本身"},
+    "batch-sum": {
+        "en": "the bias is shared by every sample, so its gradient is the error summed over the batch",
+        "zh": "偏置被所有样本共享，其梯度是误差对批次的求和",
+    },
+    "chain-rule-weight": {
+        "en": "chain rule; the weight only enters z_j, and ∂z_j/∂w_jk is the input it multiplies",
+        "zh": "链式法则；权重只出现在 z_j 中，∂z_j/∂w_jk 就是它所乘的输入",
+    },
+    "chain-rule-bias": {"en": "chain rule; ∂z_j/∂b_j = 1", "zh": "链式法则；∂z_j/∂b_j = 1"},
+    "affine-scalar": {"en": "definition of the neuron's weighted input", "zh": "神经元加权输入的定义"},
+    "activation-scalar": {"en": "definition of the neuron's output", "zh": "神经元输出的定义"},
+    "cost-scalar": {"en": "definition of the cost", "zh": "代价函数的定义"},
+    "chain-rule-scalar": {
+        "en": "chain rule along every path from the weight to the cost",
+        "zh": "沿权重到代价的每一条路径使用链式法则",
+    },
+    "layout-destination": {
+        "en": "row j holds the weights into neuron j (z = W a); this is the layout the matrix formulas use",
+        "zh": "第 j 行是进入神经元 j 的权重（z = W a）；矩阵公式使用这种排列",
+    },
+    "layout-source": {
+        "en": "row k holds the weights out of neuron k; this matrix is the transpose, and so is its gradient",
+        "zh": "第 k 行是从神经元 k 出发的权重；这个矩阵是转置，它的梯度也相应转置",
+    },
+}
+
+ASSUMPTIONS: dict[str, dict[str, str]] = {
+    "one-hot-target": {
+        "en": "the targets of each sample sum to 1 (one-hot labels)",
+        "zh": "每个样本的目标值之和为 1（one-hot 标签）",
+    },
+    "normalisation-constant": {
+        "en": "the input's mean and standard deviation are constants of the data",
+        "zh": "输入的均值和标准差视为数据的常数",
+    },
+}
+
+
+def phrase(table: dict[str, dict[str, str]], key: str, lang: str = "en", **values: str) -> str:
+    if lang not in LANGUAGES:
+        raise UnknownName("language", lang, LANGUAGES)
+    if key not in table:
+        raise KeyError(f"no phrase for {key!r}")
+    return table[key][lang].format(**values)
+
+
+def what(key: str, lang: str = "en", **values: str) -> str:
+    return phrase(WHAT, key, lang, **values)
+
+
+def rule(key: str, lang: str = "en", **values: str) -> str:
+    return phrase(RULE, key, lang, **values)
