@@ -15,7 +15,6 @@ is one class here plus one method per evaluator and printer.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -289,13 +288,17 @@ class Entry(sp.Expr):
     def indices(self) -> tuple[sp.Expr, ...]:
         return self.args[1:]
 
-    def position(self, vector_axis: int | None = None) -> tuple[int, int]:
+    def position(self) -> tuple[int, int]:
         """0-based (row, col) of a concrete entry."""
-        idx = [int(i) - 1 for i in self.indices]
-        if len(idx) == 2:
-            return idx[0], idx[1]
-        rows, cols = self.of.shape
-        return (0, idx[0]) if rows == 1 and cols != 1 else (idx[0], 0)
+        return entry_position(self.of, [int(i) for i in self.indices])
+
+
+def entry_position(of: MatrixExpr, indices: list[int]) -> tuple[int, int]:
+    """0-based (row, col) of the 1-based entry `indices` of `of` (one index for a vector)."""
+    if len(indices) == 2:
+        return indices[0] - 1, indices[1] - 1
+    rows, cols = of.shape
+    return (0, indices[0] - 1) if rows == 1 and cols != 1 else (indices[0] - 1, 0)
 
 
 class Partial(sp.Expr):
@@ -454,10 +457,8 @@ class Evaluator:
     _eval_Jacobian = _eval_NetQuantity
 
 
-@cache
 def _numpy_function(expr: sp.Expr, *symbols: sp.Symbol) -> Callable[..., np.ndarray]:
-    # Registry expressions over the module symbols z, a, y: our own text, never the user's.
-    return sp.lambdify(symbols, expr, modules="numpy")
+    return lambda *values: rules.evaluate_numpy(expr, dict(zip(symbols, values)))
 
 
 class NumericEvaluator(Evaluator):
@@ -561,8 +562,7 @@ class NumericEvaluator(Evaluator):
         if isinstance(node, sp.Sum):
             return self._sum_value(node.function, list(node.limits), bound)
         if isinstance(node, Entry):
-            indices = [int(self.scalar_value(i, bound)) for i in node.indices]
-            row, col = Entry(node.of, *indices).position()
+            row, col = entry_position(node.of, [int(self.scalar_value(i, bound)) for i in node.indices])
             return float(np.asarray(self(node.of))[row, col])
         if isinstance(node, Partial):
             concrete = node.xreplace({k: sp.Integer(v) for k, v in bound.items()})

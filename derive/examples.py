@@ -24,7 +24,7 @@ EXAMPLES: dict[str, NetworkSpec] = {
         cost="quadratic",
         convention="column",
         general=True,
-        instances=((2, 3, 3, 2), (784, 30, 10)),
+        instances=((2, 3, 2, 2), (784, 30, 10)),
         description="general L-layer fully connected sigmoid network, column convention, symbolic L",
     ),
     "batched-mlp": NetworkSpec(

@@ -30,8 +30,8 @@ from .algebra import (
 from .latex import _ADD, _HADAMARD, _MATMUL, _is_negated, _level, _negative, _unnegate, cost_as_sum
 from .notation import COLUMN, Notation
 
-_SUPER = str.maketrans("0123456789+-()=lLnkji", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾⁼ˡᴸⁿᵏʲⁱ")
-_SUB = str.maketrans("0123456789+-()=jkilnm", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎₌ⱼₖᵢₗₙₘ")
+_SUPER = str.maketrans("0123456789+-−()=lLnkji", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁽⁾⁼ˡᴸⁿᵏʲⁱ")
+_SUB = str.maketrans("0123456789+-−()=jkilnmL", "₀₁₂₃₄₅₆₇₈₉₊₋₋₍₎₌ⱼₖᵢₗₙₘ_")
 
 
 def superscript(text: str) -> str:
@@ -47,6 +47,7 @@ def subscript(text: str) -> str:
 
 
 class DeriveTextPrinter(StrPrinter):
+    printmethod = "_derive_text"  # not "_sympystr": Indexed would print itself as n[l]
     _default_settings = {
         **StrPrinter._default_settings, "notation": COLUMN, "output_layer": None, "order": "none",
         "symbol_names": {},

@@ -200,6 +200,7 @@ class NumericVerifier(_Verifier):
         self.computed: dict[Any, np.ndarray] = {}
         self._fd_full: dict[Any, np.ndarray] = {}
         self._fd_directions: dict[Any, list[tuple[np.ndarray, float]]] = {}
+        self._partials: dict[Partial, float] = {}
         for binding in derivation.scalar_bindings:
             if not self._is_derived(binding.entry.of):
                 self.env[binding.symbol] = self._entry_value(binding.entry)
@@ -337,8 +338,9 @@ class NumericVerifier(_Verifier):
     # -- evaluation ---------------------------------------------------------------------------------------
     def resolve(self, node: Any) -> Any:
         if isinstance(node, Partial):
-            num, den = node.num, self.entry_of(node.den)
-            return self.fd_partial(num, den)
+            if node not in self._partials:
+                self._partials[node] = self.fd_partial(node.num, self.entry_of(node.den))
+            return self._partials[node]
         subject = gradient_subject(node)
         if subject is not None:
             q, transposed = subject
