@@ -689,9 +689,8 @@ class SymbolicEvaluator(Evaluator):
     @staticmethod
     def scalar(evaluator: Evaluator, expr: sp.Expr) -> sp.Expr:
         """A component statement with concrete indices, every Entry replaced by its value."""
-        expr = expr.xreplace({s: sp.Integer(v) for s, v in evaluator.dims.items()})
         if expr.has(sp.Sum):
-            expr = shared_transform(expr, lambda e: _expand_sum(e) if isinstance(e, sp.Sum) else None)
+            expr = shared_transform(expr, lambda e: _expand_sum(e, evaluator.dims) if isinstance(e, sp.Sum) else None)
         scalar_env = {k: sp.sympify(v) for k, v in evaluator.env.items() if isinstance(k, sp.Symbol)}
 
         def value(node: sp.Basic) -> sp.Basic | None:
@@ -816,10 +815,11 @@ def shared_transform(expr: sp.Basic, replace: Callable[[sp.Basic], sp.Basic | No
     return walk(expr)
 
 
-def _expand_sum(total: sp.Sum) -> sp.Expr:
-    """A sum with integer bounds written out term by term (Sum.doit goes through slow subs)."""
+def _expand_sum(total: sp.Sum, dims: Mapping[sp.Symbol, sp.Integer]) -> sp.Expr:
+    """A sum with concrete bounds written out term by term (Sum.doit goes through slow subs)."""
     body = total.function
     for var, lo, hi in total.limits:
+        lo, hi = sp.sympify(lo).xreplace(dims), sp.sympify(hi).xreplace(dims)
         if not (lo.is_Integer and hi.is_Integer):
             raise EvaluationError(f"sum over {var} has no concrete bounds")
         body = sp.Add(*[shared_xreplace(body, {var: sp.Integer(v)}) for v in range(int(lo), int(hi) + 1)])

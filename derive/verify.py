@@ -213,16 +213,33 @@ class NumericVerifier(_Verifier):
         return (self._size(q.shape[0]), self._size(q.shape[1]))
 
     def _draw_base(self) -> dict[Any, Any]:
-        """Random inputs, targets and parameters; activations kept away from their kinks."""
+        """Random inputs, targets and parameters where differences are well conditioned:
+        pre-activations away from kinks (relu at 0) and outputs away from the edge of the cost's
+        domain (log a with a near 0 or 1). The best of a few seeded draws is kept."""
         best, best_margin = None, -1.0
         for _ in range(20):
             base = self._draw_once()
-            margin = self._kink_margin(base)
+            margin = self._margin(base)
             if margin > best_margin:
                 best, best_margin = base, margin
             if margin > 1e-2:
                 break
         return best
+
+    def _margin(self, base: dict[Any, Any]) -> float:
+        env = self._forward_from(base, {})
+        margin = np.inf
+        for l in range(1, self.spec.depth + 1):
+            act = self.frame.activation(sp.Integer(l))
+            for kink in act.kinks:
+                margin = min(margin, float(np.min(np.abs(env[self.frame.z(sp.Integer(l))] - kink))))
+        lo, hi = rules.cost(self.spec.cost).input_range
+        out = np.asarray(env[self.frame.a(self.frame.L)], dtype=float)
+        if np.isfinite(lo):
+            margin = min(margin, float(np.min(out - lo)))
+        if np.isfinite(hi):
+            margin = min(margin, float(np.min(hi - out)))
+        return margin
 
     def _draw_once(self) -> dict[Any, Any]:
         f, rng, spec = self.frame, self.rng, self.spec
@@ -235,7 +252,7 @@ class NumericVerifier(_Verifier):
         for l in range(1, spec.depth + 1):
             W = f.W(sp.Integer(l))
             fan_in = spec.widths[l - 1]
-            base[W] = rng.standard_normal(self._shape(W)) * (1.5 / np.sqrt(fan_in))
+            base[W] = rng.standard_normal(self._shape(W)) * (1.0 / np.sqrt(fan_in))
             if f.has_bias(sp.Integer(l)):
                 base[f.b(sp.Integer(l))] = rng.uniform(-0.5, 0.5, self._shape(f.b(sp.Integer(l))))
         base[f.y] = self._draw_targets(self._shape(f.y))
@@ -250,15 +267,6 @@ class NumericVerifier(_Verifier):
             hot = np.eye(classes)[self.rng.integers(0, classes, samples)]  # samples × classes
             return hot if axis == 1 else hot.T
         return self.rng.uniform(0.05, 0.95, shape)
-
-    def _kink_margin(self, base: dict[Any, Any]) -> float:
-        env = self._forward_from(base, {})
-        margin = np.inf
-        for l in range(1, self.spec.depth + 1):
-            act = self.frame.activation(sp.Integer(l))
-            for kink in act.kinks:
-                margin = min(margin, float(np.min(np.abs(env[self.frame.z(sp.Integer(l))] - kink))))
-        return margin
 
     # -- forward pass ----------------------------------------------------------------------------------
     def _forward_from(self, base: dict[Any, Any], overrides: dict[Any, Any]) -> dict[Any, Any]:
@@ -281,6 +289,16 @@ class NumericVerifier(_Verifier):
     def _value_of(self, q: Any) -> np.ndarray:
         return np.asarray(self.env[q], dtype=float)
 
+    def _eps(self, q: Any) -> float:
+        """Difference step for q: smaller near the edge of the cost's domain (log a near 0 or 1)."""
+        if q != self.frame.a(self.frame.L):
+            return EPS
+        lo, hi = rules.cost(self.spec.cost).input_range
+        x = self._value_of(q)
+        gaps = [np.min(x - lo)] if np.isfinite(lo) else []
+        gaps += [np.min(hi - x)] if np.isfinite(hi) else []
+        return min([EPS] + [0.1 * float(g) for g in gaps])
+
     def fd_gradient(self, q: NetQuantity) -> np.ndarray:
         if q not in self._fd_full:
             x = self._value_of(q)
@@ -289,7 +307,7 @@ class NumericVerifier(_Verifier):
             for index in np.ndindex(x.shape):
                 v = np.zeros_like(x)
                 v[index] = 1.0
-                grad[index] = directional_derivative(f, x, v)
+                grad[index] = directional_derivative(f, x, v, self._eps(q))
             self._fd_full[q] = grad
         return self._fd_full[q]
 
@@ -298,7 +316,9 @@ class NumericVerifier(_Verifier):
             x = self._value_of(q)
             rng = np.random.default_rng([self.seed, len(self._fd_directions)])
             f = self.cost_at(q)
-            self._fd_directions[q] = [(v, directional_derivative(f, x, v)) for v in random_directions(x.shape, 3, rng)]
+            self._fd_directions[q] = [
+                (v, directional_derivative(f, x, v, self._eps(q))) for v in random_directions(x.shape, 3, rng)
+            ]
         return self._fd_directions[q]
 
     def fd_partial(self, num: Any, den: Entry) -> float:
@@ -317,7 +337,7 @@ class NumericVerifier(_Verifier):
             r, c = entry.position()
             return float(np.asarray(env[entry.of])[r, c])
 
-        return directional_derivative(f, x, v)
+        return directional_derivative(f, x, v, self._eps(q))
 
     def fd_jacobian(self, of: NetQuantity, wrt: NetQuantity) -> np.ndarray:
         x = self._value_of(wrt)
@@ -457,7 +477,7 @@ class NumericVerifier(_Verifier):
                 x = self._value_of(q)
                 v = np.zeros_like(x)
                 v[r, c] = 1.0
-                return directional_derivative(self.cost_at(q), x, v)
+                return directional_derivative(self.cost_at(q), x, v, self._eps(q))
             return self._entry_value(lhs)
         return float(self.evaluate(lhs))
 
