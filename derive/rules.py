@@ -112,21 +112,33 @@ def register_cost(entry: Cost) -> Cost:
     return entry
 
 
-def activation(name: str) -> Activation:
-    """Look up a verified activation; an unknown name names the valid choices."""
+def lookup_activation(name: str) -> Activation:
+    """The entry of a name, unverified (for validating specs); unknown names list the choices."""
     if name not in ACTIVATIONS:
         raise UnknownName("activation", name, ACTIVATIONS)
-    verify_activation(name)
     return ACTIVATIONS[name]
 
 
-def cost(name: str) -> Cost:
-    """Look up a verified cost (aliases such as 'mse' resolve to their entry)."""
+def lookup_cost(name: str) -> Cost:
+    """The entry of a cost name or alias ('mse'), unverified (for validating specs)."""
     key = _COST_ALIASES.get(name, name)
     if key not in COSTS:
         raise UnknownName("cost", name, [*COSTS, *sorted(_COST_ALIASES)])
-    verify_cost(key)
     return COSTS[key]
+
+
+def activation(name: str) -> Activation:
+    """A verified activation: the entry is checked the first time a derivation uses it."""
+    entry = lookup_activation(name)
+    verify_activation(name)
+    return entry
+
+
+def cost(name: str) -> Cost:
+    """A verified cost (aliases such as 'mse' resolve to their entry)."""
+    entry = lookup_cost(name)
+    verify_cost(entry.name)
+    return entry
 
 
 def cost_names() -> list[str]:

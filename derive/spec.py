@@ -60,12 +60,12 @@ class NetworkSpec:
             raise DeriveError(f"{len(self.layers)} layers is more than the limit of {MAX_LAYERS}")
         for i, layer in enumerate(self.layers, start=1):
             _check_width(f"width of layer {i}", layer.width)
-            rules.activation(layer.activation)
+            rules.lookup_activation(layer.activation)
             if not isinstance(layer.bias, bool):
                 raise DeriveError(f"bias of layer {i} must be true or false, not {layer.bias!r}")
         if self.convention not in CONVENTIONS:
             raise UnknownName("convention", self.convention, CONVENTIONS)
-        canonical = rules.cost(self.cost).name
+        canonical = rules.lookup_cost(self.cost).name
         if canonical != self.cost:
             object.__setattr__(self, "cost", canonical)
         output = self.layers[-1]
