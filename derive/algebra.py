@@ -219,19 +219,25 @@ class Broadcast(MatrixExpr):
     """A bias vector repeated over the batch: b 1ᵀ (column convention) or 1 b (row convention).
 
     Written as plain b in posts ("broadcast over the batch"); the node keeps the shape honest.
+    `axis` is the axis the copies run along: 1 repeats a column vector over columns, 0 a row
+    vector over rows (explicit, because a 1 × 1 bias fits both).
     """
 
-    def __new__(cls, vector: MatrixExpr, count: Any) -> "Broadcast":
-        return Basic.__new__(cls, vector, sp.sympify(count))
+    def __new__(cls, vector: MatrixExpr, count: Any, axis: int) -> "Broadcast":
+        return Basic.__new__(cls, vector, sp.sympify(count), sp.Integer(axis))
 
     @property
     def vector(self) -> MatrixExpr:
         return self.args[0]
 
     @property
+    def axis(self) -> int:
+        return int(self.args[2])
+
+    @property
     def shape(self) -> tuple[sp.Expr, sp.Expr]:
         rows, cols = self.vector.shape
-        return (rows, self.args[1]) if cols == 1 else (self.args[1], cols)
+        return (rows, self.args[1]) if self.axis == 1 else (self.args[1], cols)
 
     def doit(self, **hints: Any) -> "Broadcast":
         return self
@@ -663,7 +669,7 @@ class SymbolicEvaluator(Evaluator):
     def _eval_Broadcast(self, expr: Broadcast) -> sp.Matrix:
         v = self(expr.vector)
         rows, cols = (self.size(d) for d in expr.shape)
-        if v.cols == 1:
+        if expr.axis == 1:
             return sp.Matrix(rows, cols, lambda r, c: v[r, 0])
         return sp.Matrix(rows, cols, lambda r, c: v[0, c])
 

@@ -118,7 +118,7 @@ class Frame:
         product = sp.MatMul(self.a(l - 1), self.W(l)) if self.row else sp.MatMul(self.W(l), self.a(l - 1))
         if not self.has_bias(l):
             return product
-        bias = Broadcast(self.b(l), self.batch) if self.batched else self.b(l)
+        bias = Broadcast(self.b(l), self.batch, axis=0 if self.row else 1) if self.batched else self.b(l)
         return sp.MatAdd(product, bias, evaluate=False)
 
     def back_through_weights(self, l: sp.Expr) -> Any:

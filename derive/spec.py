@@ -76,6 +76,10 @@ class NetworkSpec:
                     f"not on layer {i}; hidden layers take an elementwise activation: "
                     + ", ".join(a for a, e in rules.ACTIVATIONS.items() if e.elementwise)
                 )
+        if not rules.ACTIVATIONS[output.activation].elementwise and output.width < 2:
+            raise DeriveError(
+                f"{output.activation} needs at least 2 outputs (with 1 it is the constant 1), not {output.width}"
+            )
         rules.check_pair(rules.ACTIVATIONS[output.activation], rules.COSTS[self.cost])
         if self.batch is not None:
             if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:

@@ -247,8 +247,10 @@ class NumericVerifier(_Verifier):
         x = rng.uniform(-1.5, 1.5, self._shape(f.x))
         base[f.x] = x
         if spec.normalize_input:
-            base[MEAN] = float(np.mean(x))
-            base[STD] = float(np.std(x)) or 1.0
+            # The data's mean and standard deviation are constants to the gradient: drawn, not
+            # computed from this x (a one-feature x would standardise to exactly 0).
+            base[MEAN] = float(rng.uniform(-0.5, 0.5))
+            base[STD] = float(rng.uniform(0.5, 1.5))
         for l in range(1, spec.depth + 1):
             W = f.W(sp.Integer(l))
             fan_in = spec.widths[l - 1]

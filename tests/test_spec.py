@@ -64,6 +64,7 @@ def test_toml(tmp_path: Path) -> None:
         (lambda: build([3, 4, 2], activation="tanh", cost="cross-entropy"),
          "cost 'cross-entropy' needs outputs in"),
         (lambda: build([3, 4, 2], batch=0), "batch must be a whole number of samples >= 1"),
+        (lambda: build([3, 1], activation="softmax", cost="cross-entropy"), "softmax needs at least 2 outputs"),
         (lambda: build([3, 4, 2], activation=["tanh"]), "1 values for activation but the network has 2"),
         (lambda: build([100_000, 1000, 10]), f"more than the limit of {MAX_PARAMETERS:,}"),
     ],
