@@ -24,6 +24,7 @@ from sympy.core.symbol import Str
 from sympy.matrices.expressions import MatrixExpr
 import sympy.polys.rings
 
+from .safe import as_expr
 from . import rules
 
 
@@ -52,7 +53,7 @@ class NetQuantity(MatrixExpr):
         kind = _str(kind)
         if kind.name not in LAYERED_KINDS + UNLAYERED_KINDS:
             raise ValueError(f"unknown quantity kind {kind.name!r}")
-        return Basic.__new__(cls, kind, sp.sympify(layer), sp.sympify(rows), sp.sympify(cols))
+        return Basic.__new__(cls, kind, as_expr(layer), as_expr(rows), as_expr(cols))
 
     @property
     def kind(self) -> str:
@@ -224,7 +225,7 @@ class Broadcast(MatrixExpr):
     """
 
     def __new__(cls, vector: MatrixExpr, count: Any, axis: int) -> "Broadcast":
-        return Basic.__new__(cls, vector, sp.sympify(count), sp.Integer(axis))
+        return Basic.__new__(cls, vector, as_expr(count), sp.Integer(axis))
 
     @property
     def vector(self) -> MatrixExpr:
@@ -284,7 +285,7 @@ class Entry(sp.Expr):
     is_commutative = True
 
     def __new__(cls, of: MatrixExpr, *indices: Any) -> "Entry":
-        return sp.Expr.__new__(cls, of, *[sp.sympify(i) for i in indices])
+        return sp.Expr.__new__(cls, of, *[as_expr(i) for i in indices])
 
     @property
     def of(self) -> MatrixExpr:
@@ -330,7 +331,7 @@ class Prime(sp.Expr):
     is_commutative = True
 
     def __new__(cls, name: str | Str, arg: sp.Expr) -> "Prime":
-        return sp.Expr.__new__(cls, _str(name), sp.sympify(arg))
+        return sp.Expr.__new__(cls, _str(name), as_expr(arg))
 
     @property
     def name(self) -> str:
@@ -377,7 +378,7 @@ def lift(expr: sp.Expr, mapping: Mapping[sp.Symbol, MatrixExpr]) -> MatrixExpr:
     A·(1−A) with A ↦ a becomes a ⊙ (1 − a); −Y/A becomes −y ⊘ a; 1 becomes the all-ones matrix.
     """
     shape = next(iter(mapping.values())).shape
-    return _lift(sp.sympify(expr), mapping, shape)
+    return _lift(as_expr(expr), mapping, shape)
 
 
 def _lift(expr: sp.Expr, mapping: Mapping[sp.Symbol, MatrixExpr], shape: tuple) -> MatrixExpr:
@@ -449,7 +450,7 @@ class Evaluator:
         raise EvaluationError(f"{type(self).__name__} cannot evaluate {type(expr).__name__}: {expr}")
 
     def size(self, dim: sp.Expr) -> int:
-        value = sp.sympify(dim).xreplace(self.dims)
+        value = as_expr(dim).xreplace(self.dims)
         if not value.is_Integer:
             raise EvaluationError(f"dimension {dim} has no concrete value")
         return int(value)
@@ -697,16 +698,16 @@ class SymbolicEvaluator(Evaluator):
         """A component statement with concrete indices, every Entry replaced by its value."""
         if expr.has(sp.Sum):
             expr = shared_transform(expr, lambda e: _expand_sum(e, evaluator.dims) if isinstance(e, sp.Sum) else None)
-        scalar_env = {k: sp.sympify(v) for k, v in evaluator.env.items() if isinstance(k, sp.Symbol)}
+        scalar_env = {k: as_expr(v) for k, v in evaluator.env.items() if isinstance(k, sp.Symbol)}
 
         def value(node: sp.Basic) -> sp.Basic | None:
             if isinstance(node, Partial):
                 if evaluator.resolve is None:
                     raise EvaluationError("a chain-rule factor ∂u/∂v has no value here")
-                return sp.sympify(evaluator.resolve(node))
+                return as_expr(evaluator.resolve(node))
             if isinstance(node, Entry):
                 row, col = node.position()
-                return sp.sympify(evaluator(node.of)[row, col])
+                return as_expr(evaluator(node.of)[row, col])
             if isinstance(node, Prime):
                 return _prime_value(Prime(node.name, shared_transform(node.arg, value)))
             return scalar_env.get(node)
@@ -737,7 +738,7 @@ def first_nonzero(exprs: list[sp.Expr]) -> int | None:
     obligations of a step share one polynomial ring and one conversion memo: their subexpressions
     repeat.
     """
-    exprs = [sp.sympify(e) for e in exprs]
+    exprs = [as_expr(e) for e in exprs]
     pending = [i for i, e in enumerate(exprs) if e != 0]
     if not pending:
         return None
@@ -825,7 +826,7 @@ def _expand_sum(total: sp.Sum, dims: Mapping[sp.Symbol, sp.Integer]) -> sp.Expr:
     """A sum with concrete bounds written out term by term (Sum.doit goes through slow subs)."""
     body = total.function
     for var, lo, hi in total.limits:
-        lo, hi = sp.sympify(lo).xreplace(dims), sp.sympify(hi).xreplace(dims)
+        lo, hi = as_expr(lo).xreplace(dims), as_expr(hi).xreplace(dims)
         if not (lo.is_Integer and hi.is_Integer):
             raise EvaluationError(f"sum over {var} has no concrete bounds")
         body = sp.Add(*[shared_xreplace(body, {var: sp.Integer(v)}) for v in range(int(lo), int(hi) + 1)])
@@ -925,4 +926,4 @@ def scalar_derivative(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
         memo[node] = result
         return result
 
-    return d(sp.sympify(expr))
+    return d(as_expr(expr))

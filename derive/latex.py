@@ -13,6 +13,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from .safe import as_expr
 from . import rules
 from .algebra import (
     Apply,
@@ -64,7 +65,7 @@ class DeriveLatexPrinter(LatexPrinter):
         super().__init__(settings)
         self.notation: Notation = self._settings["notation"]
         layer = self._settings["output_layer"]
-        self.output_layer = None if layer is None else sp.sympify(layer)
+        self.output_layer = None if layer is None else as_expr(layer)
 
     # -- names ------------------------------------------------------------------------------
     def _base_name(self, q: NetQuantity) -> str:
@@ -321,6 +322,6 @@ def latex(expr: Any, **settings: Any) -> str:
 
 
 def latex_shape(shape: tuple) -> str:
-    rows, cols = (sp.sympify(d) for d in shape)
+    rows, cols = (as_expr(d) for d in shape)
     printer = DeriveLatexPrinter()
     return rf"\mathbb{{R}}^{{{printer._print(rows)} \times {printer._print(cols)}}}"

@@ -7,6 +7,7 @@ from typing import Any
 
 import sympy as sp
 
+from .safe import as_expr
 from . import phrases
 from .derivation import Check, Derivation, Step
 from .latex import DeriveLatexPrinter, latex_shape
@@ -79,7 +80,7 @@ def text_report(d: Derivation) -> str:
 
 
 def _shape_json(shape: tuple) -> list[str]:
-    return [str(sp.sympify(d)) for d in shape]
+    return [str(as_expr(d)) for d in shape]
 
 
 def step_json(d: Derivation, step: Step, printer: DeriveLatexPrinter) -> dict[str, Any]:

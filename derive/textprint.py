@@ -10,6 +10,7 @@ from typing import Any
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from .safe import as_expr
 from . import rules
 from .algebra import (
     Apply,
@@ -57,7 +58,7 @@ class DeriveTextPrinter(StrPrinter):
         super().__init__(settings)
         self.notation: Notation = self._settings["notation"]
         layer = self._settings["output_layer"]
-        self.output_layer = None if layer is None else sp.sympify(layer)
+        self.output_layer = None if layer is None else as_expr(layer)
 
     def _quantity(self, q: NetQuantity, sub: str = "") -> str:
         n = self.notation
@@ -263,6 +264,6 @@ def text(expr: Any, **settings: Any) -> str:
 
 
 def text_shape(shape: tuple) -> str:
-    rows, cols = (sp.sympify(d) for d in shape)
+    rows, cols = (as_expr(d) for d in shape)
     printer = DeriveTextPrinter()
     return f"ℝ^({printer._print(rows)}×{printer._print(cols)})"

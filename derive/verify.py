@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .safe import as_expr
 from . import rules
 from .algebra import (
     Entry,
@@ -153,7 +154,7 @@ class _Verifier:
     def index_ranges(self, step: Step, dims: dict) -> list[tuple[sp.Symbol, list[int]]]:
         out = []
         for symbol, lo, hi in step.indices:
-            lo_v, hi_v = (int(sp.sympify(v).xreplace(dims)) for v in (lo, hi))
+            lo_v, hi_v = (int(as_expr(v).xreplace(dims)) for v in (lo, hi))
             out.append((symbol, list(range(lo_v, hi_v + 1))))
         return out
 
@@ -207,7 +208,7 @@ class NumericVerifier(_Verifier):
 
     # -- data --------------------------------------------------------------------------------------
     def _size(self, dim: Any) -> int:
-        return int(sp.sympify(dim).xreplace(self.dims))
+        return int(as_expr(dim).xreplace(self.dims))
 
     def _shape(self, q: Any) -> tuple[int, int]:
         return (self._size(q.shape[0]), self._size(q.shape[1]))
@@ -538,7 +539,7 @@ class SymbolicVerifier(_Verifier):
                 self.env[binding.symbol] = self.env[binding.entry.of][r, c]
 
     def _size(self, dim: Any) -> int:
-        return int(sp.sympify(dim).xreplace(self.dims))
+        return int(as_expr(dim).xreplace(self.dims))
 
     def _symbols(self, q: NetQuantity, named: dict) -> sp.Matrix:
         rows, cols = self._size(q.shape[0]), self._size(q.shape[1])
