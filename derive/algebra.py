@@ -42,7 +42,30 @@ LAYERED_KINDS = ("W", "b", "z", "a", "delta")
 UNLAYERED_KINDS = ("x", "xhat", "y")
 
 
-class NetQuantity(MatrixExpr):
+class _Inert(MatrixExpr):
+    """A statement node that stays as written: `doit` never rewrites it (evaluators give it values)."""
+
+    def doit(self, **hints: Any) -> "_Inert":
+        return self
+
+
+class _Applied(_Inert):
+    """A named function applied to a matrix, entry by entry; args[0] is the name, args[1] the matrix."""
+
+    @property
+    def name(self) -> str:
+        return self.args[0].name
+
+    @property
+    def arg(self) -> MatrixExpr:
+        return self.args[1]
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.arg.shape
+
+
+class NetQuantity(_Inert):
     """A named quantity of the network: W, b, z, a, δ of a layer, or the input x, x̂, target y.
 
     `layer` is an integer for a concrete network and an expression such as l+1 in the general
@@ -71,8 +94,6 @@ class NetQuantity(MatrixExpr):
     def free_symbols(self) -> set:
         return {self}
 
-    def doit(self, **hints: Any) -> "NetQuantity":
-        return self
 
     @property
     def ident(self) -> str:
@@ -84,7 +105,7 @@ class NetQuantity(MatrixExpr):
         return f"{self.kind}{int(self.layer)}"
 
 
-class Grad(MatrixExpr):
+class Grad(_Inert):
     """∂C/∂Q for a scalar C and a matrix quantity Q, laid out like Q (denominator layout)."""
 
     def __new__(cls, cost: sp.Symbol, wrt: MatrixExpr) -> "Grad":
@@ -102,11 +123,9 @@ class Grad(MatrixExpr):
     def shape(self) -> tuple[sp.Expr, sp.Expr]:
         return self.wrt.shape
 
-    def doit(self, **hints: Any) -> "Grad":
-        return self
 
 
-class Jacobian(MatrixExpr):
+class Jacobian(_Inert):
     """∂a/∂z for vectors a, z of one sample: entry (k, j) is ∂a_k/∂z_j."""
 
     def __new__(cls, of: MatrixExpr, wrt: MatrixExpr) -> "Jacobian":
@@ -116,8 +135,6 @@ class Jacobian(MatrixExpr):
     def shape(self) -> tuple[sp.Expr, sp.Expr]:
         return (_vector_length(self.args[0]), _vector_length(self.args[1]))
 
-    def doit(self, **hints: Any) -> "Jacobian":
-        return self
 
 
 def _vector_length(v: MatrixExpr) -> sp.Expr:
@@ -125,7 +142,7 @@ def _vector_length(v: MatrixExpr) -> sp.Expr:
     return cols if rows == 1 else rows
 
 
-class Apply(MatrixExpr):
+class Apply(_Applied):
     """An activation applied to a matrix: elementwise, or softmax along the class `axis`."""
 
     def __new__(cls, name: str | Str, arg: MatrixExpr, axis: int = 0) -> "Apply":
@@ -147,33 +164,17 @@ class Apply(MatrixExpr):
     def shape(self) -> tuple[sp.Expr, sp.Expr]:
         return self.arg.shape
 
-    def doit(self, **hints: Any) -> "Apply":
-        return self
 
 
-class ApplyPrime(MatrixExpr):
+class ApplyPrime(_Applied):
     """f'(Z): the derivative of an elementwise activation, applied entry by entry."""
 
     def __new__(cls, name: str | Str, arg: MatrixExpr) -> "ApplyPrime":
         return Basic.__new__(cls, _str(name), arg)
 
-    @property
-    def name(self) -> str:
-        return self.args[0].name
-
-    @property
-    def arg(self) -> MatrixExpr:
-        return self.args[1]
-
-    @property
-    def shape(self) -> tuple[sp.Expr, sp.Expr]:
-        return self.arg.shape
-
-    def doit(self, **hints: Any) -> "ApplyPrime":
-        return self
 
 
-class Elementwise(MatrixExpr):
+class Elementwise(_Applied):
     """An elementary function applied entry by entry: exp, log, or the step 1[x > 0]."""
 
     FUNCTIONS = ("exp", "log", "step")
@@ -184,23 +185,9 @@ class Elementwise(MatrixExpr):
             raise ValueError(f"unknown elementwise function {name.name!r}")
         return Basic.__new__(cls, name, arg)
 
-    @property
-    def name(self) -> str:
-        return self.args[0].name
-
-    @property
-    def arg(self) -> MatrixExpr:
-        return self.args[1]
-
-    @property
-    def shape(self) -> tuple[sp.Expr, sp.Expr]:
-        return self.arg.shape
-
-    def doit(self, **hints: Any) -> "Elementwise":
-        return self
 
 
-class Quotient(MatrixExpr):
+class Quotient(_Inert):
     """Elementwise division num ⊘ den (SymPy has Hadamard products but no Hadamard quotient)."""
 
     def __new__(cls, num: MatrixExpr, den: MatrixExpr) -> "Quotient":
@@ -212,11 +199,9 @@ class Quotient(MatrixExpr):
     def shape(self) -> tuple[sp.Expr, sp.Expr]:
         return self.args[0].shape
 
-    def doit(self, **hints: Any) -> "Quotient":
-        return self
 
 
-class Broadcast(MatrixExpr):
+class Broadcast(_Inert):
     """A bias vector repeated over the batch: b 1ᵀ (column convention) or 1 b (row convention).
 
     Written as plain b in posts ("broadcast over the batch"); the node keeps the shape honest.
@@ -240,11 +225,9 @@ class Broadcast(MatrixExpr):
         rows, cols = self.vector.shape
         return (rows, self.args[1]) if self.axis == 1 else (self.args[1], cols)
 
-    def doit(self, **hints: Any) -> "Broadcast":
-        return self
 
 
-class Diag(MatrixExpr):
+class Diag(_Inert):
     """diag(v): the square matrix with the vector v (row or column) on its diagonal."""
 
     def __new__(cls, vector: MatrixExpr) -> "Diag":
@@ -255,11 +238,9 @@ class Diag(MatrixExpr):
         n = _vector_length(self.args[0])
         return (n, n)
 
-    def doit(self, **hints: Any) -> "Diag":
-        return self
 
 
-class Standardize(MatrixExpr):
+class Standardize(_Inert):
     """x̂ = (x − μ)/σ_x with the data's mean μ and standard deviation σ_x held constant."""
 
     def __new__(cls, x: MatrixExpr, mean: sp.Symbol, std: sp.Symbol) -> "Standardize":
@@ -269,8 +250,6 @@ class Standardize(MatrixExpr):
     def shape(self) -> tuple[sp.Expr, sp.Expr]:
         return self.args[0].shape
 
-    def doit(self, **hints: Any) -> "Standardize":
-        return self
 
 
 # Scalar nodes ---------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from . import rules
 from .algebra import (
     Entry,
     EvaluationError,
+    Evaluator,
     Grad,
     Jacobian,
     NetQuantity,
@@ -130,6 +131,9 @@ class _Verifier:
         self.bindings = {b.symbol: b.entry for b in derivation.scalar_bindings}
 
     # -- to be provided ------------------------------------------------------------------------
+    evaluator: type = Evaluator  # NumericEvaluator or SymbolicEvaluator
+    dims: dict
+
     def evaluate(self, expr: Any) -> Any:
         raise NotImplementedError
 
@@ -143,6 +147,18 @@ class _Verifier:
         raise NotImplementedError
 
     # -- shared ----------------------------------------------------------------------------------
+    def forward_from(self, base: dict[Any, Any], overrides: dict[Any, Any]) -> dict[Any, Any]:
+        """The forward pass from `base` values; an overridden quantity keeps the given value and
+        everything downstream of it is recomputed from that value."""
+        env = {**base, **{k: v for k, v in overrides.items() if k in base}}
+        for step in self.forward_steps:
+            q = step.lhs
+            if q in overrides:
+                env[q] = overrides[q]
+                continue
+            env[q] = self.evaluator(env, self.dims)(step.rhs)
+        return env
+
     def entry_of(self, node: Any) -> Entry:
         """A scalar-view symbol (w35) or an Entry, as an Entry of a matrix quantity."""
         if isinstance(node, Entry):
@@ -188,6 +204,7 @@ class _Verifier:
 
 class NumericVerifier(_Verifier):
     method = "numeric"
+    evaluator = NumericEvaluator
 
     def __init__(self, derivation: Derivation, seed: int = 0) -> None:
         super().__init__(derivation)
@@ -228,7 +245,7 @@ class NumericVerifier(_Verifier):
         return best
 
     def _margin(self, base: dict[Any, Any]) -> float:
-        env = self._forward_from(base, {})
+        env = self.forward_from(base, {})
         margin = np.inf
         for l in range(1, self.spec.depth + 1):
             act = self.frame.activation(sp.Integer(l))
@@ -272,18 +289,8 @@ class NumericVerifier(_Verifier):
         return self.rng.uniform(0.05, 0.95, shape)
 
     # -- forward pass ----------------------------------------------------------------------------------
-    def _forward_from(self, base: dict[Any, Any], overrides: dict[Any, Any]) -> dict[Any, Any]:
-        env = {**base, **{k: v for k, v in overrides.items() if k in base}}
-        for step in self.forward_steps:
-            q = step.lhs
-            if q in overrides:
-                env[q] = overrides[q]
-                continue
-            env[q] = NumericEvaluator(env, self.dims)(step.rhs)
-        return env
-
     def forward(self, overrides: dict[Any, Any]) -> dict[Any, Any]:
-        return self._forward_from(self.base, overrides)
+        return self.forward_from(self.base, overrides)
 
     def cost_at(self, q: Any) -> Callable[[np.ndarray], float]:
         return lambda value: float(self.forward({q: value})[COST])
@@ -512,6 +519,7 @@ class NumericVerifier(_Verifier):
 
 class SymbolicVerifier(_Verifier):
     method = "symbolic"
+    evaluator = SymbolicEvaluator
 
     def __init__(self, derivation: Derivation) -> None:
         super().__init__(derivation)
@@ -566,14 +574,7 @@ class SymbolicVerifier(_Verifier):
 
     # -- forward with some quantity replaced by fresh symbols ---------------------------------------
     def forward(self, overrides: dict[Any, Any]) -> dict[Any, Any]:
-        env = {**self.base, **{k: v for k, v in overrides.items() if k in self.base}}
-        for step in self.forward_steps:
-            q = step.lhs
-            if q in overrides:
-                env[q] = overrides[q]
-                continue
-            env[q] = SymbolicEvaluator(env, self.dims)(step.rhs)
-        return env
+        return self.forward_from(self.base, overrides)
 
     def _fresh(self, q: NetQuantity) -> sp.Matrix:
         rows, cols = self._size(q.shape[0]), self._size(q.shape[1])
