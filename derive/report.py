@@ -131,7 +131,7 @@ def gradients_json(d: Derivation, printer: DeriveLatexPrinter) -> dict[str, Any]
         if explicit is not None:
             matrix = explicit.explicit(step.rhs)
             entry["entries"] = [[sp.srepr(matrix[r, c]) for c in range(matrix.cols)] for r in range(matrix.rows)]
-            if d.spec.batch is not None:
-                entry["entries_at_batch"] = explicit.dims and int(next(iter(explicit.dims.values())))
+            for symbol, size in explicit.dims.items():  # a batch is expanded at a small size
+                entry["entries_expanded_at"] = {str(symbol): int(size)}
         out[name] = entry
     return out
