@@ -121,9 +121,23 @@ def _show(args: argparse.Namespace) -> int:
 
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
+
+def _lazy(module: str) -> tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]:
+    """(add_arguments, run) of a command module, imported only when the command is used."""
+    from importlib import import_module
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        import_module(f".{module}", __package__).add_arguments(parser)
+
+    def run(args: argparse.Namespace) -> int:
+        return import_module(f".{module}", __package__).run(args)
+
+    return add_arguments, run
+
 COMMANDS: dict[str, Command] = {
     "list": ("list examples, activations, costs and conventions", _list_arguments, _list),
     "show": ("show the verified derivation of a network", _show_arguments, _show),
+    "post": ("write a blog post of the derivation (Markdown, notebook or LaTeX)", *_lazy("posts.command")),
 }
 
 
