@@ -256,6 +256,15 @@ RULE_WORDS: dict[str, dict[str, str]] = {
     },
 }
 
+#: A sentence a post adds after a step of this kind (keyed like WHAT).
+STEP_NOTE: dict[str, dict[str, str]] = {
+    "scalar-weight-gradient": {
+        "en": "The last two forms say which entry of the gradient matrix this is: with rows = destination "
+              "neuron (the layout of this post), then with rows = source neuron.",
+        "zh": "最后两个式子指出它是梯度矩阵的哪一个分量：先按行对应目标神经元（本文的排列），再按行对应源神经元。",
+    },
+}
+
 COST_NAMES: dict[str, dict[str, str]] = {
     "quadratic": {"en": "quadratic", "zh": "二次"},
     "cross-entropy": {"en": "cross-entropy", "zh": "交叉熵"},

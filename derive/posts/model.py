@@ -176,6 +176,8 @@ def post_step(d: Derivation, step: Step, number: int, w: Wording) -> PostStep:
         (("layer", layer), ("rhs", Math(step.rhs))),
     )
     notes: list[Any] = []
+    if step.what in phrases.STEP_NOTE:
+        notes.append(Words(phrases.text(phrases.STEP_NOTE, step.what, w.lang)))
     if step.indices:
         ranges = [Math(IndexRange(s, lo, hi)) for s, lo, hi in step.indices]
         notes.append(w.post("ranges", ranges=w.listing(ranges)))
