@@ -33,8 +33,10 @@ class ArgumentParser(argparse.ArgumentParser):
 # ----------------------------------------------------------------------------------------------
 
 
-def add_network_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("net", metavar="NET", help="built-in example, FILE.toml, or shorthand such as mlp:3-4-2")
+def add_network_arguments(parser: argparse.ArgumentParser, optional: bool = False) -> None:
+    """NET and the shorthand options; `optional` for a command that can also run without a NET."""
+    parser.add_argument("net", metavar="NET", nargs="?" if optional else None,
+                        help="built-in example, FILE.toml, or shorthand such as mlp:3-4-2")
     group = parser.add_argument_group("shorthand options (mlp:... only)")
     group.add_argument("--activation", help="activation of every layer, or one per layer: tanh or relu,relu,sigmoid")
     group.add_argument("--output-activation", help="activation of the output layer")

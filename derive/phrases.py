@@ -344,10 +344,21 @@ POST: dict[str, dict[str, str]] = {
         "en": "Central differences of the cost (Richardson-extrapolated, step {step}) give:",
         "zh": "对代价函数做中心差分（Richardson 外推，步长 {step}）得到：",
     },
+    "example-unprinted": {
+        "en": "Too large to print here, and drawn the same way: {names}.",
+        "zh": "以下各量太大，不在此列出，按同样方式生成：{names}。",
+    },
     "example-large": {
-        "en": "{name} has {count} entries, too many to print; central differences along {directions} random "
-              "directions agree with it.",
-        "zh": "{name} 有 {count} 个分量，不便全部列出；沿 {directions} 个随机方向的中心差分与之一致。",
+        "en": "{name} has {count} entries, too many to print; {checked}.",
+        "zh": "{name} 有 {count} 个分量，不便全部列出；{checked}。",
+    },
+    "example-large-entries": {
+        "en": "central differences agree with the formula in all {count} of them",
+        "zh": "中心差分在全部 {count} 个分量上与公式一致",
+    },
+    "example-large-directions": {
+        "en": "central differences along {count} random directions agree with the formula",
+        "zh": "沿 {count} 个随机方向的中心差分与公式一致",
     },
     "example-agree": {
         "en": "Formula and differences agree in all {count} checked values: every relative difference is "

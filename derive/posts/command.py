@@ -24,9 +24,7 @@ OUTPUT_ROOT = Path("output")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..cli import add_network_arguments
 
-    add_network_arguments(parser)
-    parser.set_defaults(net=None)
-    parser._actions[[a.dest for a in parser._actions].index("net")].nargs = "?"
+    add_network_arguments(parser, optional=True)  # --all takes no NET
     parser.add_argument("--platform", help=f"one of: {', '.join(PLATFORMS)}")
     parser.add_argument("--lang", default="en", help=f"one of: {', '.join(LANGUAGES)} (default en)")
     parser.add_argument("-o", "--output", metavar="DIR", help="directory of the post (default output/NET/)")

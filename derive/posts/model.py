@@ -25,6 +25,9 @@ from .printing import Decimal, IndexRange, Membership, PowerOfTen
 from ..gradcheck import RTOL
 from .worked import DIFFERENCE_STEP, GIVEN_PLACES, RESULT_PLACES, WorkedExample
 
+#: A matrix with more entries than this is described in words in the worked example, not printed.
+MAX_PRINTED_ENTRIES = 64
+
 #: Sections in the order a post presents them (stable: steps keep their order within a rank).
 SECTION_RANK = {"scalar": 0, "layout": 2}
 
@@ -273,6 +276,11 @@ def _power_of_ten(value: float) -> PowerOfTen:
     return PowerOfTen(int(round(math.log10(value))))
 
 
+def _printable(value: Any) -> bool:
+    """Whether a value is small enough to print in full (the rest is summarised in words)."""
+    return np.size(value) <= MAX_PRINTED_ENTRIES
+
+
 def _example(d: Derivation, example: WorkedExample, w: Wording) -> tuple[Paragraph, ...]:
     concrete = example.derivation
     cost = sp.Symbol("C")
@@ -282,24 +290,31 @@ def _example(d: Derivation, example: WorkedExample, w: Wording) -> tuple[Paragra
     givens: list[tuple[Any, ...]] = []
     if example.batch is not None:
         givens.append((example.batch[0], sp.Integer(example.batch[1])))
-    givens += [(q, _matrix(value, GIVEN_PLACES)) for q, value in example.givens]
+    givens += [(q, _matrix(value, GIVEN_PLACES)) for q, value in example.givens if _printable(value)]
     paragraphs.append(Paragraph(w.post("example-given", seed=str(example.seed)), Equation(tuple(givens), split=False)))
+    hidden = [Math(q) for q, value in example.givens if not _printable(value)]
+    if hidden:
+        paragraphs.append(Paragraph(w.post("example-unprinted", names=w.listing(hidden))))
     paragraphs.append(Paragraph(w.post("example-cost"),
                                 Equation(((cost, Decimal(example.cost, RESULT_PLACES)),), split=False)))
-    formula_rows = [(Grad(cost, g.quantity), g.step.rhs, _matrix(g.value, RESULT_PLACES)) for g in example.gradients]
-    paragraphs.append(Paragraph(w.post("example-formula"), Equation(tuple(formula_rows), split=False)))
+    small = [g for g in example.gradients if _printable(g.value)]
+    if small:
+        rows = tuple((Grad(cost, g.quantity), g.step.rhs, _matrix(g.value, RESULT_PLACES)) for g in small)
+        paragraphs.append(Paragraph(w.post("example-formula"), Equation(rows, split=False)))
     if example.scalars:
         rows = tuple((s.step.lhs, s.step.forms[2], Decimal(s.value, RESULT_PLACES)) for s in example.scalars)
         paragraphs.append(Paragraph(w.post("example-scalar"), Equation(rows, split=False)))
-    printed = [g for g in example.gradients if g.differences is not None]
+    printed = [g for g in small if g.differences is not None]
     if printed:
         rows = tuple((Grad(cost, g.quantity), _matrix(g.differences, RESULT_PLACES)) for g in printed)
         paragraphs.append(Paragraph(w.post("example-differences", step=Math(_power_of_ten(DIFFERENCE_STEP))),
                                     Equation(rows, relation="approx", split=False)))
     for g in example.gradients:
-        if g.differences is None:
+        if not _printable(g.value):
+            checked = w.post("example-large-entries" if g.differences is not None else "example-large-directions",
+                             count=str(g.checked))
             paragraphs.append(Paragraph(w.post("example-large", name=Math(Grad(cost, g.quantity)),
-                                               count=str(g.value.size), directions=str(g.directions))))
+                                               count=str(g.value.size), checked=checked)))
     paragraphs.append(Paragraph(w.post("example-agree", count=str(example.checked),
                                        tolerance=Math(_power_of_ten(RTOL)))))
     return tuple(paragraphs)
