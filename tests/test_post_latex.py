@@ -8,7 +8,7 @@ import sympy as sp
 from derive.algebra import ApplyPrime, Entry, Grad, Jacobian, NetQuantity
 from derive.latex import FLAVORS, latex
 from derive.notation import ROW, Notation
-from derive.posts.printing import Decimal, IndexRange, Membership, PostLatexPrinter, PowerOfTen
+from derive.posts.printing import FixedDecimal, IndexRange, Membership, PostLatexPrinter, PowerOfTen
 
 C = sp.Symbol("C")
 x, j, l = sp.symbols("x j l")
@@ -47,12 +47,12 @@ def test_post_printer_nodes() -> None:
     assert p.doprint(Membership(Grad(C, W2), 2, 2)) == r"\frac{\partial C}{\partial \boldsymbol{W}^{2}} \in \mathbb{R}^{2 \times 2}"
     assert p.doprint(IndexRange(j, 1, n[l])) == r"j = 1, \ldots, n_{l}"
     assert p.doprint(IndexRange(j, 1, n[l - 1])) == r"j = 1, \ldots, n_{l - 1}"
-    assert p.doprint(Decimal(-1.234567, 4)) == "-1.2346"
-    assert p.doprint(Decimal(-0.00001, 4)) == "0.0000"
-    assert p.doprint(Decimal(2, 2)) == "2.00"
+    assert p.doprint(FixedDecimal(-1.234567, 4)) == "-1.2346"
+    assert p.doprint(FixedDecimal(-0.00001, 4)) == "0.0000"
+    assert p.doprint(FixedDecimal(2, 2)) == "2.00"
     assert p.doprint(PowerOfTen(-6)) == "10^{-6}"
-    assert p.doprint(sp.ImmutableMatrix([[Decimal(0.5, 2), Decimal(-1, 2)]])) == r"\begin{bmatrix}0.50 & -1.00\end{bmatrix}"
-    assert p.doprint(sp.ImmutableMatrix([[Decimal(0.5, 1)], [Decimal(1, 1)]])) == r"\begin{bmatrix}0.5\\1.0\end{bmatrix}"
+    assert p.doprint(sp.ImmutableMatrix([[FixedDecimal(0.5, 2), FixedDecimal(-1, 2)]])) == r"\begin{bmatrix}0.50 & -1.00\end{bmatrix}"
+    assert p.doprint(sp.ImmutableMatrix([[FixedDecimal(0.5, 1)], [FixedDecimal(1, 1)]])) == r"\begin{bmatrix}0.5\\1.0\end{bmatrix}"
 
 
 def test_tiny_post_goldens(golden) -> None:

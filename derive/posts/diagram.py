@@ -85,8 +85,7 @@ def network_diagram(d: Derivation) -> Diagram:
     batched = d.symbols.get("batch") is not None
     row = spec.convention == "row"
     layer_values: dict[int, NetQuantity] = {}
-    weights: dict[int, NetQuantity] = {name_layer: q for _, q, _ in d.parameters if q.kind == "W"
-                                       for name_layer in [int(q.layer)]}
+    weights = {int(q.layer): q for _, q, _ in d.parameters if q.kind == "W"}
     for step in d.steps:
         if step.section == "forward" and step.kind == "definition":
             for q in step.quantities():

@@ -21,7 +21,7 @@ import sympy as sp
 from .. import phrases, rules
 from ..algebra import Grad, NetQuantity
 from ..derivation import Derivation, Step
-from .printing import Decimal, IndexRange, Membership, PowerOfTen
+from .printing import FixedDecimal, IndexRange, Membership, PowerOfTen
 from ..gradcheck import RTOL
 from .worked import DIFFERENCE_STEP, GIVEN_PLACES, RESULT_PLACES, WorkedExample
 
@@ -267,9 +267,9 @@ def _instances(d: Derivation, w: Wording) -> tuple[Words, ...]:
 def _matrix(values: Any, places: int) -> Any:
     array = np.atleast_2d(np.asarray(values, dtype=float))
     if array.size == 1:
-        return Decimal(float(array[0, 0]), places)
+        return FixedDecimal(float(array[0, 0]), places)
     return sp.ImmutableMatrix(array.shape[0], array.shape[1],
-                              lambda r, c: Decimal(float(array[r, c]), places))
+                              lambda r, c: FixedDecimal(float(array[r, c]), places))
 
 
 def _power_of_ten(value: float) -> PowerOfTen:
@@ -296,13 +296,13 @@ def _example(d: Derivation, example: WorkedExample, w: Wording) -> tuple[Paragra
     if hidden:
         paragraphs.append(Paragraph(w.post("example-unprinted", names=w.listing(hidden))))
     paragraphs.append(Paragraph(w.post("example-cost"),
-                                Equation(((cost, Decimal(example.cost, RESULT_PLACES)),), split=False)))
+                                Equation(((cost, FixedDecimal(example.cost, RESULT_PLACES)),), split=False)))
     small = [g for g in example.gradients if _printable(g.value)]
     if small:
         rows = tuple((Grad(cost, g.quantity), g.step.rhs, _matrix(g.value, RESULT_PLACES)) for g in small)
         paragraphs.append(Paragraph(w.post("example-formula"), Equation(rows, split=False)))
     if example.scalars:
-        rows = tuple((s.step.lhs, s.step.forms[2], Decimal(s.value, RESULT_PLACES)) for s in example.scalars)
+        rows = tuple((s.step.lhs, s.step.forms[2], FixedDecimal(s.value, RESULT_PLACES)) for s in example.scalars)
         paragraphs.append(Paragraph(w.post("example-scalar"), Equation(rows, split=False)))
     printed = [g for g in small if g.differences is not None]
     if printed:

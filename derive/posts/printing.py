@@ -3,7 +3,7 @@ besides step forms, each a node with one `_print_<Class>` method:
 
 - `Membership`: a quantity and its shape, `\boldsymbol{\delta}^{2} \in \mathbb{R}^{2 \times 1}`;
 - `IndexRange`: where a component statement holds, `j = 1, \ldots, n_{l}`;
-- `Decimal`: a number with a fixed count of decimals, so output is byte-stable;
+- `FixedDecimal`: a number with a fixed count of decimals, so output is byte-stable;
 - `PowerOfTen`: a tolerance or a difference step, `10^{-6}`;
 - `Relation`: a chain of forms joined by = or ≈ (the worked example's differences).
 """
@@ -38,12 +38,12 @@ class IndexRange(Basic):
                              sp.Integer(high) if isinstance(high, int) else high)
 
 
-class Decimal(sp.Expr):
+class FixedDecimal(sp.Expr):
     """A value printed with a fixed number of decimals (no exponent, no negative zero)."""
 
     is_commutative = True
 
-    def __new__(cls, value: float, places: int) -> "Decimal":
+    def __new__(cls, value: float, places: int) -> "FixedDecimal":
         text = f"{float(value):.{places}f}"
         if float(text) == 0.0:
             text = text.lstrip("-")
@@ -82,7 +82,7 @@ class PostLatexPrinter(DeriveLatexPrinter):
         index, low, high = expr.args
         return rf"{self._print(index)} = {self._print(low)}, \ldots, {self._print(high)}"
 
-    def _print_Decimal(self, expr: Decimal) -> str:
+    def _print_FixedDecimal(self, expr: FixedDecimal) -> str:
         return expr.text
 
     def _print_PowerOfTen(self, expr: PowerOfTen) -> str:

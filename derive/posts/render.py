@@ -43,6 +43,7 @@ class Platform:
     template: str
     suffix: str
     diagram: str  # "file": an SVG next to the post; "attachment": inside the notebook; "tikz": drawn in the document
+    notebook: bool = False  # the rendered Markdown is cut into the cells of a notebook
 
 
 PLATFORMS: dict[str, Platform] = {
@@ -50,7 +51,7 @@ PLATFORMS: dict[str, Platform] = {
     "hugo": Platform("hugo", FLAVORS["hugo"], "hugo.md.j2", ".md", "file"),
     "hexo": Platform("hexo", FLAVORS["hexo"], "hexo.md.j2", ".md", "file"),
     "github": Platform("github", FLAVORS["github"], "github.md.j2", ".md", "file"),
-    "jupyter": Platform("jupyter", FLAVORS["jupyter"], "jupyter.md.j2", ".ipynb", "attachment"),
+    "jupyter": Platform("jupyter", FLAVORS["jupyter"], "jupyter.md.j2", ".ipynb", "attachment", notebook=True),
     "latex": Platform("latex", FLAVORS["latex"], "latex.tex.j2", ".tex", "tikz"),
 }
 
@@ -261,10 +262,12 @@ class PostSource:
     def name(self) -> str:
         return self.derivation.spec.name
 
-    def printer(self, flavor: Flavor, derivation: Derivation | None = None) -> PostLatexPrinter:
-        d = derivation or self.derivation
+    def printer(self, flavor: Flavor, concrete: bool = False) -> PostLatexPrinter:
+        """The printer of the derivation (or of its concrete instance) in a flavor's settings;
+        flavors with the same printer settings share one, and its memo of printed forms."""
+        d = self.concrete if concrete else self.derivation
         settings = flavor.printer_settings()
-        key = (id(d), tuple(sorted(settings.items())))
+        key = (concrete, tuple(sorted(settings.items())))
         if key not in self._printers:
             self._printers[key] = PostLatexPrinter({**d.printer_settings("latex"), **settings})
         return self._printers[key]
@@ -279,7 +282,7 @@ class PostSource:
         return diagrams.svg(self.diagram, text.doprint, None if marker is None else marker.text)
 
     def tikz(self, flavor: Flavor) -> str:
-        printer = self.printer(flavor, self.concrete)
+        printer = self.printer(flavor, concrete=True)
         opening, closing = flavor.inline
         return diagrams.tikz(self.diagram, lambda expr: f"{opening}{printer.doprint(expr)}{closing}")
 
@@ -311,11 +314,11 @@ def render_post(source: PostSource, platform_name: str, lang: str) -> dict[str, 
         "diagram_tikz": source.tikz(p.flavor) if p.diagram == "tikz" else "",
         "tex": TEX_LANGUAGE[lang],
         # A notebook is cut into cells at these breaks; other platforms get nothing there.
-        "cell": CELL_BREAK + "\n" if p.suffix == ".ipynb" else "",
+        "cell": CELL_BREAK + "\n" if p.notebook else "",
     }
     text = environment(p.name == "latex").get_template(p.template).render(context)
     files: dict[str, str] = {}
-    if p.suffix == ".ipynb":
+    if p.notebook:
         text = notebook(text, marker, {f"{source.name}.svg": source.svg(None)})
     files[post_name] = marker.stamp(text)
     if diagram_name is not None:

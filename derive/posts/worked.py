@@ -26,6 +26,8 @@ from ..verify import NumericVerifier
 #: Printed values: the givens are exact at two decimals; results get six.
 GIVEN_PLACES = 2
 RESULT_PLACES = 6
+#: The step of the central differences that confirm the gradients, for the post to state.
+DIFFERENCE_STEP = EPS
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,6 +165,3 @@ def worked_example(d: Derivation, seed: int = 0) -> WorkedExample:
         scalars=scalars,
     )
 
-
-#: The difference step of the check, for the post to state.
-DIFFERENCE_STEP = EPS
