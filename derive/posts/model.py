@@ -21,8 +21,8 @@ import sympy as sp
 from .. import phrases, rules
 from ..algebra import Grad, NetQuantity
 from ..derivation import Derivation, Step
-from .printing import FixedDecimal, IndexRange, Membership, PowerOfTen
 from ..gradcheck import RTOL
+from .printing import FixedDecimal, IndexRange, Membership, PowerOfTen
 from .worked import DIFFERENCE_STEP, GIVEN_PLACES, RESULT_PLACES, WorkedExample
 
 #: A matrix with more entries than this is described in words in the worked example, not printed.
@@ -121,11 +121,11 @@ class Post:
 # ----------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class Wording:
     """Phrase lookups for one language."""
 
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
+    lang: str
 
     def post(self, key: str, **values: Any) -> Words:
         return Words(phrases.text(phrases.POST, key, self.lang), tuple(sorted(values.items())))
@@ -188,8 +188,7 @@ def post_step(d: Derivation, step: Step, number: int, w: Wording) -> PostStep:
     if shapes:
         notes.append(w.post("shapes", shapes=w.listing([Math(m) for m in shapes])))
     notes.append(_verdict(d, step, w))
-    glue = " " if w.lang == "en" else ""
-    return PostStep(number, step.key, title, rule, Equation((step.forms,)), Join(tuple(notes), glue))
+    return PostStep(number, step.key, title, rule, Equation((step.forms,)), Join(tuple(notes), w.raw("sentence-glue")))
 
 
 def _sections(d: Derivation, w: Wording) -> tuple[Section, ...]:

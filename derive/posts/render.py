@@ -70,6 +70,12 @@ LATEX_SPECIAL = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
 }
+#: How words are escaped, by Flavor.prose: Markdown takes a backslash before any punctuation that
+#: could start emphasis, code, a link, a table or maths; LaTeX has its ten special characters.
+PROSE_ESCAPES = {
+    "markdown": lambda text: "".join("\\" + ch if ch in MARKDOWN_SPECIAL else ch for ch in text),
+    "latex": lambda text: "".join(LATEX_SPECIAL.get(ch, ch) for ch in text),
+}
 #: Markdown reads a line starting like this as a list item (Hugo, even inside display maths).
 LIST_STARTS = ("+ ", "- ", "* ")
 
@@ -167,9 +173,7 @@ class MathWriter:
 
     # -- words ---------------------------------------------------------------------------------
     def escape(self, text: str) -> str:
-        if self.flavor.prose == "latex":
-            return "".join(LATEX_SPECIAL.get(ch, ch) for ch in text)
-        return "".join("\\" + ch if ch in MARKDOWN_SPECIAL else ch for ch in text)
+        return PROSE_ESCAPES[self.flavor.prose](text)
 
     def prose(self, item: Any) -> str:
         if isinstance(item, str):
