@@ -256,6 +256,16 @@ RULE_WORDS: dict[str, dict[str, str]] = {
     },
 }
 
+#: Rules whose words depend on the activation: softmax is applied to a whole sample, not entry
+#: by entry (keyed like RULE, by the rule and "joint").
+RULE_WORDS_JOINT: dict[str, dict[str, str]] = {
+    "activation": {
+        "en": "definition of the layer's activation, applied to each sample as a whole: every output depends "
+              "on every weighted input of the sample",
+        "zh": "激活函数的定义，作用于整个样本：每个输出都依赖于该样本的所有加权输入",
+    },
+}
+
 #: A sentence a post adds after a step of this kind (keyed like WHAT).
 STEP_NOTE: dict[str, dict[str, str]] = {
     "scalar-weight-gradient": {

@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from .. import phrases, rules
-from ..algebra import Grad, NetQuantity
+from ..algebra import Apply, Grad, NetQuantity
 from ..derivation import Derivation, Step
 from ..gradcheck import RTOL
 from .printing import FixedDecimal, IndexRange, Membership, PowerOfTen
@@ -171,11 +171,17 @@ def _verdict(d: Derivation, step: Step, w: Wording) -> Words:
     return w.post("verified", methods=w.listing(names))
 
 
+def _applies_jointly(step: Step) -> bool:
+    """Whether the step applies an activation that is not elementwise (softmax)."""
+    return isinstance(step.rhs, Apply) and not rules.ACTIVATIONS[step.rhs.name].elementwise
+
+
 def post_step(d: Derivation, step: Step, number: int, w: Wording) -> PostStep:
     layer = _layer(step.layer)
     title = Words(phrases.text(phrases.WHAT, step.what, w.lang), (("layer", layer),))
+    table = phrases.RULE_WORDS_JOINT if _applies_jointly(step) else phrases.RULE_WORDS
     rule = Words(
-        w.raw("rule") + w.raw("colon") + phrases.text(phrases.RULE_WORDS, step.rule, w.lang) + w.raw("stop"),
+        w.raw("rule") + w.raw("colon") + phrases.text(table, step.rule, w.lang) + w.raw("stop"),
         (("layer", layer), ("rhs", Math(step.rhs))),
     )
     notes: list[Any] = []
