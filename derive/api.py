@@ -40,9 +40,13 @@ def resolve_network(net: str | NetworkSpec, **options: Any) -> NetworkSpec:
     raise UnknownName("network", net, [*EXAMPLES, "mlp:WIDTHS (e.g. mlp:3-4-2)", "FILE.toml"])
 
 
-def derive(net: str | NetworkSpec, *, seed: int = 0, symbolic: bool | None = None, **options: Any) -> Derivation:
+def derive(net: str | NetworkSpec, *, seed: int = 0, symbolic: bool | None = None, components: bool = False,
+           **options: Any) -> Derivation:
     """The verified derivation of a network: every step proved (small instances) and checked
-    numerically; raises VerificationError rather than return an unproved formula."""
+    numerically; raises VerificationError rather than return an unproved formula.
+
+    `components` also states each concrete step entry by entry (a post writes a batched
+    product out as a sum over the samples); the general derivation always has them."""
     spec = resolve_network(net, **options)
-    built = build_general(spec) if spec.general else build_concrete(spec)
+    built = build_general(spec) if spec.general else build_concrete(spec, components=components)
     return verify(built, seed=seed, symbolic=symbolic)

@@ -33,8 +33,10 @@ class ArgumentParser(argparse.ArgumentParser):
 # ----------------------------------------------------------------------------------------------
 
 
-def add_network_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("net", metavar="NET", help="built-in example, FILE.toml, or shorthand such as mlp:3-4-2")
+def add_network_arguments(parser: argparse.ArgumentParser, optional: bool = False) -> None:
+    """NET and the shorthand options; `optional` for a command that can also run without a NET."""
+    parser.add_argument("net", metavar="NET", nargs="?" if optional else None,
+                        help="built-in example, FILE.toml, or shorthand such as mlp:3-4-2")
     group = parser.add_argument_group("shorthand options (mlp:... only)")
     group.add_argument("--activation", help="activation of every layer, or one per layer: tanh or relu,relu,sigmoid")
     group.add_argument("--output-activation", help="activation of the output layer")
@@ -121,9 +123,23 @@ def _show(args: argparse.Namespace) -> int:
 
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
+
+def _lazy(module: str) -> tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]:
+    """(add_arguments, run) of a command module, imported only when the command is used."""
+    from importlib import import_module
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        import_module(f".{module}", __package__).add_arguments(parser)
+
+    def run(args: argparse.Namespace) -> int:
+        return import_module(f".{module}", __package__).run(args)
+
+    return add_arguments, run
+
 COMMANDS: dict[str, Command] = {
     "list": ("list examples, activations, costs and conventions", _list_arguments, _list),
     "show": ("show the verified derivation of a network", _show_arguments, _show),
+    "post": ("write a blog post of the derivation (Markdown, notebook or LaTeX)", *_lazy("posts.command")),
 }
 
 

@@ -7,6 +7,7 @@ print differently; sub-expressions always go back through `self._print`. Notatio
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
@@ -32,6 +33,53 @@ from .algebra import (
     Standardize,
 )
 from .notation import COLUMN, Notation
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """How one publishing platform wants its maths, as settings (never `if platform == …`).
+
+    The printer reads `bars`; the post renderer reads the rest. Each platform's values follow the
+    measured table in ../shared/README.md (what its engine breaks, what survives).
+    """
+
+    name: str
+    display: tuple[str, str]  # delimiters of a display formula, each on a line of its own
+    inline: tuple[str, str]  # delimiters of a formula inside a sentence
+    #: An = chain over several lines: an environment inside the display delimiters, or (LaTeX)
+    #: one that replaces them.
+    multiline: tuple[str, str] = (r"\begin{aligned}", r"\end{aligned}")
+    multiline_replaces_display: bool = False
+    #: Template-engine tags that pass a formula through verbatim (Liquid, Nunjucks), and whether
+    #: every formula needs them (Hexo) or only one holding a tag opener (`raw_triggers`).
+    raw: tuple[str, str] | None = None
+    raw_every_formula: bool = False
+    raw_triggers: tuple[str, ...] = ()
+    #: |x| as written: kramdown turns a bare | on a paragraph line into a table.
+    bars: tuple[str, str] = (r"\left|", r"\right|")
+    #: Markdown reads a line starting "+ ", "- " or "* " as a list item, even inside display maths
+    #: (Hugo): such a line is joined to the one before.
+    guard_line_starts: bool = False
+    prose: str = "markdown"  # how the words around formulas are escaped: "markdown" or "latex"
+
+    def printer_settings(self) -> dict[str, Any]:
+        """The part of the flavor that changes printed formulas (the rest only places them)."""
+        return {"bars": self.bars}
+
+
+_LIQUID_RAW = ("{% raw %}", "{% endraw %}")
+FLAVORS: dict[str, Flavor] = {
+    "jekyll": Flavor("jekyll", ("$$", "$$"), ("$$", "$$"), raw=_LIQUID_RAW, raw_triggers=("{{", "{%"),
+                     bars=(r"\left\lvert", r"\right\rvert"), guard_line_starts=True),
+    "hugo": Flavor("hugo", ("$$", "$$"), (r"\(", r"\)"), guard_line_starts=True),
+    "hexo": Flavor("hexo", ("$$", "$$"), ("$", "$"), raw=_LIQUID_RAW, raw_every_formula=True,
+                   guard_line_starts=True),
+    "github": Flavor("github", ("```math", "```"), ("$`", "`$"), guard_line_starts=True),
+    "jupyter": Flavor("jupyter", ("$$", "$$"), ("$", "$"), guard_line_starts=True),
+    "latex": Flavor("latex", (r"\[", r"\]"), (r"\(", r"\)"), multiline=(r"\begin{align*}", r"\end{align*}"),
+                    multiline_replaces_display=True, prose="latex"),
+}
+
 
 # Matrix operators bind like this (tightest last): + and −, then ⊙ and ⊘, then the matrix product.
 _ADD, _HADAMARD, _MATMUL = 1, 2, 3
@@ -59,6 +107,7 @@ class DeriveLatexPrinter(LatexPrinter):
         "output_layer": None,  # layer whose activation is written with notation.output (ŷ)
         "order": "none",  # keep the order the engine built: (ŷ − y) ⊙ ŷ, not alphabetical
         "symbol_names": {},
+        "bars": (r"\left|", r"\right|"),  # |x|; a Flavor may ask for \lvert … \rvert
     }
 
     def __init__(self, settings: dict | None = None) -> None:
@@ -280,6 +329,11 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _print_Heaviside(self, expr: sp.Heaviside, exp: str | None = None) -> str:
         text = rf"\mathbf{{1}}\left[{self._print(expr.args[0])} > 0\right]"
+        return rf"{text}^{{{exp}}}" if exp else text
+
+    def _print_Abs(self, expr: sp.Abs, exp: str | None = None) -> str:
+        left, right = self._settings["bars"]
+        text = f"{left}{{{self._print(expr.args[0])}}}{right}"
         return rf"{text}^{{{exp}}}" if exp else text
 
     def _print_log(self, expr: sp.log, exp: str | None = None) -> str:

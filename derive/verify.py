@@ -206,12 +206,14 @@ class NumericVerifier(_Verifier):
     method = "numeric"
     evaluator = NumericEvaluator
 
-    def __init__(self, derivation: Derivation, seed: int = 0) -> None:
+    def __init__(self, derivation: Derivation, seed: int = 0, base: dict[Any, Any] | None = None) -> None:
+        """`base`: inputs, targets and parameters to verify at (a post's worked example prints
+        them), instead of a seeded random draw."""
         super().__init__(derivation)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.dims = {self.frame.batch: self.spec.batch} if self.frame.batched else {}
-        self.base = self._draw_base()
+        self.base = self._draw_base() if base is None else dict(base)
         self.env = self.forward({})
         self.cost_value = float(self.env[COST])
         self.floor = 1e-6 * max(1.0, abs(self.cost_value))
