@@ -81,6 +81,9 @@ class Cost:
     target_range: tuple[float, float] = (0.0, 1.0)
     one_hot_target: bool = False
     summary: str = ""
+    # activation name -> the cost entry c(f(Z), Y) written in the logit Z so that it never takes
+    # the log of a rounded 0 (exported code computes the cost from logits where it can)
+    from_logits: dict[str, sp.Expr] = field(default_factory=dict)
 
 
 ACTIVATIONS: dict[str, Activation] = {}
@@ -365,6 +368,18 @@ def verify_cost(name: str) -> bool:
                 problems.append(f"the fused rule with {act_name} is not dc/da * f'(z)")
         else:
             _verify_fused_softmax(entry, rule, problems)
+    for act_name, stable in entry.from_logits.items():
+        act = ACTIVATIONS[act_name]
+        points = np.array(_SAMPLE_POINTS)
+        for target in (0.0, 0.3, 1.0):
+            expected = _numeric(entry.c.xreplace({A: act.f, Y: target}), Z)(points)
+            got = _numeric(stable.xreplace({Y: target}), Z)(points)
+            if not np.allclose(got, expected, rtol=1e-12, atol=1e-12):
+                problems.append(f"the logit form with {act_name} does not compute c(f(z), y)")
+        with np.errstate(over="ignore"):
+            extreme = _numeric(stable, Z, Y)(np.array([-1000.0, 1000.0]), np.array([1.0, 0.0]))
+        if not np.all(np.isfinite(extreme)):
+            problems.append(f"the logit form with {act_name} is not finite at z = +-1000")
     if problems:
         raise AssertionError(f"cost {name!r} is wrong: {'; '.join(problems)}")
     return True
@@ -393,8 +408,9 @@ register_activation(Activation(
     f=1 / (1 + sp.exp(-Z)),
     df_dz=sp.exp(-Z) / (1 + sp.exp(-Z)) ** 2,
     df_da=A * (1 - A),
-    # exp(-log(1 + e^-z)) never overflows: logaddexp is exact at both ends.
-    numpy=sp.exp(-logaddexp(0, -Z)),
+    # (1 + tanh(z/2))/2 is σ(z) exactly, never overflows, and costs one tanh (the cheapest
+    # stable form: exp(−logaddexp(0, −z)) is exact too but twice as slow).
+    numpy=(1 + sp.tanh(Z / 2)) / 2,
     output_range=(0.0, 1.0),
     summary="logistic function 1/(1+e^-z); derivative a(1-a)",
 ))
@@ -473,6 +489,7 @@ register_cost(Cost(
     dc_da=-Y / A,
     input_range=(0.0, math.inf),
     fused={"softmax": FusedRule(delta=A - Y, assumption="one-hot-target")},
+    from_logits={"sigmoid": Y * logaddexp(0, -Z)},  # −y log σ(z) = y log(1 + e^−z)
     aliases=("ce",),
     one_hot_target=True,
     summary="C = −Σ y log a; with softmax fused to δ = a − y (targets sum to 1)",
@@ -485,6 +502,7 @@ register_cost(Cost(
     dc_da=(A - Y) / (A * (1 - A)),
     input_range=(0.0, 1.0),
     fused={"sigmoid": FusedRule(delta=A - Y)},
+    from_logits={"sigmoid": logaddexp(0, Z) - Y * Z},  # −[y log σ(z) + (1−y) log(1−σ(z))]
     aliases=("bce",),
     summary="C = −Σ [y log a + (1−y) log(1−a)]; with sigmoid fused to δ = a − y",
 ))

@@ -24,7 +24,7 @@ from derive.posts.command import derivation_for_post
 from derive.posts.model import Equation, Join, Math, Words
 from derive.posts.printing import PostLatexPrinter
 from derive.posts.render import PLATFORMS, MathWriter, PostSource, notebook, render_post, template_dir
-from derive.posts.files import Marker, untouched, write_atomic, write_files
+from derive.files import Marker, untouched, write_atomic, write_files
 
 REGENERATE = "PYTHONPATH=. python -m derive post --all"
 

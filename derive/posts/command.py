@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..derivation import Derivation
 from ..errors import DeriveError
-from .files import write_files
+from ..files import write_files
 from .render import LANGUAGES, PLATFORMS, PostSource, language, platform, render_post
 
 #: Where posts go by default, relative to the working directory; the tree holds generated posts

@@ -28,7 +28,7 @@ from ..errors import UnknownName
 from ..latex import FLAVORS, Flavor
 from ..textprint import DeriveTextPrinter
 from . import diagram as diagrams
-from .files import Marker
+from ..files import Marker
 from .model import Equation, Join, Math, Post, Words, build_post
 from .printing import RELATIONS, PostLatexPrinter
 from .worked import WorkedExample, worked_example

@@ -1,4 +1,4 @@
-"""Writing generated files safely: a marker with a content hash, no overwriting of hand edits,
+"""Writing generated files safely (posts, exported modules): a marker with a content hash, no
 and atomic writes (a temporary file in the same directory, then a rename).
 
 Every generated file carries one marker, in a comment or metadata field of its own format:
@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DeriveError
+from .errors import DeriveError
 
 HASH_PREFIX = "sha256:"
 PLACEHOLDER = HASH_PREFIX + "0" * 64
