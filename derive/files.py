@@ -1,5 +1,5 @@
 """Writing generated files safely (posts, exported modules): a marker with a content hash, no
-and atomic writes (a temporary file in the same directory, then a rename).
+overwriting of hand edits, and atomic writes (a temporary file in the same directory, then a rename).
 
 Every generated file carries one marker, in a comment or metadata field of its own format:
 

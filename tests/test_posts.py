@@ -19,7 +19,7 @@ from posts_support import OUTPUT, ROOT, generated, post_files
 
 from derive.errors import DeriveError, UnknownName, VerificationError
 from derive.latex import FLAVORS
-from derive.posts import files as post_files_module
+from derive import files as post_files_module
 from derive.posts.command import derivation_for_post
 from derive.posts.model import Equation, Join, Math, Words
 from derive.posts.printing import PostLatexPrinter
