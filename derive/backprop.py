@@ -296,7 +296,7 @@ def output_error_steps(f: Frame, specialise: bool, components: bool) -> list[Ste
                 forms.append(_softmax_batch_form(f, cost_grad))
     if specialise and fused is not None:
         forms.append(lift(fused.delta, {rules.A: f.a(L), rules.Y: f.y}))
-        rule = "fused-" + c.name
+        rule = f"fused-{c.name}-{act.name}"
     steps.append(Step(_key("delta", L), "output", "output-error", tuple(forms), rule=rule, layer=L,
                       uses=tuple(uses), note=fused.assumption if (specialise and fused) else ""))
     return steps

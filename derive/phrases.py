@@ -63,11 +63,15 @@ RULE: dict[str, dict[str, str]] = {
     },
     "chain-rule-entry": {"en": "chain rule for one entry", "zh": "对单个分量使用链式法则"},
     "chain-rule-softmax": {"en": "chain rule through the full softmax Jacobian", "zh": "经过完整的 softmax 雅可比矩阵的链式法则"},
-    "fused-cross-entropy": {
+    "fused-cross-entropy-softmax": {
         "en": "chain rule through the softmax Jacobian; with cross-entropy and targets that sum to 1 everything cancels to ŷ − y",
         "zh": "经过 softmax 雅可比矩阵的链式法则；与交叉熵结合且目标之和为 1 时，化简为 ŷ − y",
     },
-    "fused-binary-cross-entropy": {
+    "fused-cross-entropy-sigmoid": {
+        "en": "chain rule; the sigmoid's a(1 − a) cancels the a in −y/a and leaves −y(1 − a)",
+        "zh": "链式法则；sigmoid 的 a(1 − a) 与 −y/a 中的 a 相消，只剩 −y(1 − a)",
+    },
+    "fused-binary-cross-entropy-sigmoid": {
         "en": "chain rule; with a sigmoid output the factors a(1 − a) cancel and leave a − y",
         "zh": "链式法则；sigmoid 输出时 a(1 − a) 因子相消，只剩 a − y",
     },
@@ -192,12 +196,16 @@ RULE_WORDS: dict[str, dict[str, str]] = {
     },
     "chain-rule-entry": {"en": "chain rule for one entry", "zh": "对单个分量使用链式法则"},
     "chain-rule-softmax": {"en": "chain rule through the full softmax Jacobian", "zh": "经过完整的 softmax 雅可比矩阵的链式法则"},
-    "fused-cross-entropy": {
+    "fused-cross-entropy-softmax": {
         "en": "chain rule through the softmax Jacobian; with cross-entropy and targets that sum to 1 everything "
               "cancels to {rhs}",
         "zh": "经过 softmax 雅可比矩阵的链式法则；与交叉熵结合且目标之和为 1 时，全部化简为 {rhs}",
     },
-    "fused-binary-cross-entropy": {
+    "fused-cross-entropy-sigmoid": {
+        "en": "chain rule; the sigmoid's derivative cancels against the cost's division by the output and leaves {rhs}",
+        "zh": "链式法则；sigmoid 的导数与代价中除以输出的部分相消，只剩 {rhs}",
+    },
+    "fused-binary-cross-entropy-sigmoid": {
         "en": "chain rule; with a sigmoid output the sigmoid's derivative cancels against the cost's and leaves {rhs}",
         "zh": "链式法则；sigmoid 输出时 sigmoid 的导数与代价的导数相消，只剩 {rhs}",
     },

@@ -488,7 +488,10 @@ register_cost(Cost(
     c=-Y * sp.log(A),
     dc_da=-Y / A,
     input_range=(0.0, math.inf),
-    fused={"softmax": FusedRule(delta=A - Y, assumption="one-hot-target")},
+    fused={
+        "softmax": FusedRule(delta=A - Y, assumption="one-hot-target"),
+        "sigmoid": FusedRule(delta=-Y * (1 - A)),  # (−y/a)·a(1 − a): no 0/0 when σ saturates
+    },
     from_logits={"sigmoid": Y * logaddexp(0, -Z)},  # −y log σ(z) = y log(1 + e^−z)
     aliases=("ce",),
     one_hot_target=True,

@@ -1,0 +1,146 @@
+"""What an exported gradient computes, read off a verified derivation.
+
+The exporter never differentiates anything: it takes the verified steps (the forward definitions,
+the δ recursion, the parameter gradients) and decides which to emit and under which names. Both
+code forms (matrix and scalar) and every backend print from this one plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sympy as sp
+
+from .. import rules
+from ..algebra import Grad, NetQuantity
+from ..api import derive, resolve_network
+from ..backprop import COST, Frame
+from ..derivation import Derivation, Step
+from ..errors import DeriveError
+from ..safe import is_identifier
+from ..spec import NetworkSpec
+
+#: A single-sample network is exported for any number of samples: its derivation is verified with
+#: this batch, and the code handles every batch size (one included).
+EXPORT_BATCH = 2
+RESULT_SECTIONS = ("output", "hidden", "gradients")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One emitted statement `name = expr`, implementing `step` (quoted in a comment above it)."""
+
+    name: str
+    expr: Any
+    step: Step
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: NetworkSpec  # the network as the user named it
+    derivation: Derivation  # its batched derivation, verified
+    frame: Frame
+    forward: tuple[Assignment, ...]
+    backward: tuple[Assignment, ...]
+    gradients: tuple[tuple[str, NetQuantity, str], ...]  # (W1, its quantity, the variable holding dW1)
+    cost: rules.Cost
+    output_activation: rules.Activation
+
+    @property
+    def row(self) -> bool:
+        return self.frame.row
+
+    @property
+    def output(self) -> NetQuantity:
+        return self.frame.a(self.frame.L)
+
+    @property
+    def logits(self) -> NetQuantity:
+        return self.frame.z(self.frame.L)
+
+    @property
+    def sample_axis(self) -> int:
+        """The axis of x (and y) holding the samples: rows (0) or columns (1)."""
+        return 0 if self.row else 1
+
+    @property
+    def class_axis(self) -> int:
+        return 1 - self.sample_axis
+
+    def shape(self, q: NetQuantity) -> tuple[int, int]:
+        return (int(q.shape[0]), int(q.shape[1]))
+
+    @property
+    def parameters(self) -> list[tuple[str, tuple[int, int]]]:
+        return [(name, self.shape(q)) for name, q, _ in self.gradients]
+
+
+def variable_name(q: Any) -> str:
+    """The name code uses for a quantity: z2, a1, delta2, x, xhat, y, dW2, db1, dC_da1."""
+    if isinstance(q, NetQuantity):
+        return q.ident
+    if isinstance(q, Grad) and isinstance(q.wrt, NetQuantity) and q.wrt.kind in ("W", "b", "a"):
+        prefix = {"W": "dW", "b": "db", "a": "dC_da"}[q.wrt.kind]
+        return f"{prefix}{int(q.wrt.layer)}"
+    raise DeriveError(f"exported code has no name for {q}")
+
+
+def _meaning(q: Any) -> Any:
+    """What a result is the gradient of: δ^l is ∂C/∂z^l."""
+    if isinstance(q, NetQuantity) and q.kind == "delta":
+        return Grad(COST, NetQuantity("z", q.layer, *q.shape))
+    return q
+
+
+def export_spec(spec: NetworkSpec) -> NetworkSpec:
+    """The network as exported: always batched (one sample is a batch of one)."""
+    if spec.general:
+        raise DeriveError(
+            f"{spec.name} is the general L-layer derivation; export a network of concrete widths, e.g. mlp:"
+            + "-".join(map(str, spec.widths))
+        )
+    return replace(spec, batch=spec.batch or EXPORT_BATCH, scalar_view=False)
+
+
+def make_plan(net: str | NetworkSpec, *, seed: int = 0) -> Plan:
+    spec = resolve_network(net)
+    d = derive(export_spec(spec), seed=seed)  # verified, or VerificationError: never unproved code
+    frame = Frame(d.spec)
+    forward = tuple(
+        Assignment(variable_name(s.lhs), s.rhs, s)
+        for s in d.steps
+        if s.section == "forward" and s.kind == "definition" and isinstance(s.lhs, NetQuantity)
+    )
+
+    results: dict[Any, Step] = {}
+    for s in d.steps:
+        if s.kind == "claim" and s.is_matrix and not s.indices and s.section in RESULT_SECTIONS:
+            meaning = _meaning(s.lhs)
+            if isinstance(meaning, Grad) and isinstance(meaning.wrt, NetQuantity):
+                results.setdefault(meaning, s)
+
+    needed: set[Any] = set()
+
+    def need(meaning: Any) -> None:
+        if meaning in needed:
+            return
+        needed.add(meaning)
+        for node in sp.preorder_traversal(results[meaning].rhs):
+            if isinstance(node, (NetQuantity, Grad)) and _meaning(node) in results and _meaning(node) != meaning:
+                need(_meaning(node))
+
+    for _, quantity, _ in d.parameters:
+        need(Grad(COST, quantity))
+    position = {s.key: i for i, s in enumerate(d.steps)}
+    backward = tuple(
+        Assignment(variable_name(results[m].lhs) if isinstance(results[m].lhs, NetQuantity) else variable_name(m),
+                   results[m].rhs, results[m])
+        for m in sorted(needed, key=lambda m: position[results[m].key])
+    )
+    gradients = tuple((name, q, variable_name(Grad(COST, q))) for name, q, _ in d.parameters)
+    for name, q, var in gradients:
+        if not (is_identifier(name) and is_identifier(var) and is_identifier(q.ident)):
+            raise DeriveError(f"parameter name {name!r} is not an identifier")
+    return Plan(spec, d, frame, forward, backward, gradients, rules.cost(d.spec.cost),
+                rules.activation(d.spec.layers[-1].activation))
