@@ -140,6 +140,7 @@ COMMANDS: dict[str, Command] = {
     "list": ("list examples, activations, costs and conventions", _list_arguments, _list),
     "show": ("show the verified derivation of a network", _show_arguments, _show),
     "post": ("write a blog post of the derivation (Markdown, notebook or LaTeX)", *_lazy("posts.command")),
+    "export": ("write a standalone, verified NumPy gradient module", *_lazy("export.command")),
 }
 
 

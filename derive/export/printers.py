@@ -1,0 +1,200 @@
+"""Code printers for exported gradients: one `_print_<Class>` method per statement node.
+
+`MatrixCodePrinter` writes NumPy (`@`, `.T`, `*`, keepdims sums) for whole matrices;
+`ScalarCodePrinter` writes plain Python floats (`math`) for the straight-line scalar form.
+Registry formulas (stable activations, costs from logits) are printed by the same printers,
+so the generated code computes exactly what the registry verified.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+from sympy.codegen.numpy_nodes import logaddexp, maximum
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.pycode import PythonCodePrinter
+
+from .. import rules
+from ..algebra import (
+    Apply,
+    Broadcast,
+    Elementwise,
+    Grad,
+    NetQuantity,
+    Quotient,
+    Standardize,
+)
+from ..errors import DeriveError
+from .plan import variable_name
+
+
+def helper_name(activation: str) -> str:
+    return "_" + activation.replace("-", "_")
+
+
+def _is_atom(expr: Any) -> bool:
+    return isinstance(expr, (NetQuantity, Grad, sp.MatrixSymbol, Apply, Elementwise, Broadcast, sp.OneMatrix)) or (
+        isinstance(expr, sp.Transpose) and _is_atom(expr.arg)
+    )
+
+
+class MatrixCodePrinter(NumPyPrinter):
+    """NumPy code for matrix statements; `np.` prefixes, imports tracked by the base printer."""
+
+    printmethod = "_derive_numpy"
+    _default_settings = {**NumPyPrinter._default_settings, "strict": True, "fully_qualified_modules": True}
+
+    def _module_format(self, fqn: str, register: bool = True) -> str:
+        if register:
+            self.module_imports.setdefault("numpy", set()).add(fqn.split(".")[-1])
+        return "np." + fqn.split(".")[-1] if fqn.startswith("numpy.") else fqn
+
+    def _wrap(self, expr: Any) -> str:
+        text = self._print(expr)
+        return text if _is_atom(expr) or isinstance(expr, (sp.Symbol, sp.Number)) else f"({text})"
+
+    # Names
+    def _print_NetQuantity(self, expr: NetQuantity) -> str:
+        return expr.ident
+
+    def _print_Grad(self, expr: Grad) -> str:
+        return variable_name(expr)
+
+    def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
+        return expr.name
+
+    # Matrix algebra
+    def _print_Transpose(self, expr: sp.Transpose) -> str:
+        return f"{self._wrap(expr.arg)}.T"
+
+    def _print_MatMul(self, expr: sp.MatMul) -> str:
+        args = list(expr.args)
+        coeff = None
+        if args[0].is_Number:
+            coeff = args.pop(0)
+        text = self._product(args)
+        if coeff is None:
+            return text
+        if coeff == -1:
+            return f"-{text}" if len(args) == 1 and _is_atom(args[0]) else f"-({text})"
+        return f"{self._print(coeff)} * ({text})"
+
+    def _product(self, args: list[Any]) -> str:
+        # A product with all-ones vectors is a sum: δ 1_n sums over columns, 1_nᵀ δ over rows,
+        # 1 1ᵀ H and H 1 1ᵀ sum and broadcast back (NumPy broadcasting keeps the shape).
+        ones = [isinstance(a, sp.OneMatrix) for a in args]
+        if ones == [False, True]:
+            return f"{self._wrap(args[0])}.sum(axis=1, keepdims=True)"
+        if ones == [True, False]:
+            return f"{self._wrap(args[1])}.sum(axis=0, keepdims=True)"
+        if ones == [True, True, False]:
+            return f"{self._wrap(args[2])}.sum(axis=0, keepdims=True)"
+        if ones == [False, True, True]:
+            return f"{self._wrap(args[0])}.sum(axis=1, keepdims=True)"
+        if any(ones):
+            raise DeriveError(f"no code for the product {sp.srepr(sp.MatMul(*args))}")
+        return " @ ".join(self._wrap(a) for a in args)
+
+    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
+        terms = list(expr.args)
+        positive = [t for t in terms if not _negated(t)]
+        negative = [t for t in terms if _negated(t)]
+        out = " + ".join(self._term(t) for t in positive) if positive else ""
+        for t in negative:
+            out += (" - " if out else "-") + self._term(_negate(t))
+        return out
+
+    def _term(self, term: Any) -> str:
+        if isinstance(term, sp.OneMatrix):
+            return "1"
+        return self._wrap(term) if isinstance(term, sp.MatAdd) else self._print(term)
+
+    def _print_HadamardProduct(self, expr: sp.HadamardProduct) -> str:
+        return " * ".join(self._wrap(a) for a in expr.args)
+
+    def _print_Quotient(self, expr: Quotient) -> str:
+        num, den = expr.args
+        return f"{'1' if isinstance(num, sp.OneMatrix) else self._wrap(num)} / {self._wrap(den)}"
+
+    def _print_OneMatrix(self, expr: sp.OneMatrix) -> str:
+        return "1"
+
+    def _print_Broadcast(self, expr: Broadcast) -> str:
+        return self._print(expr.vector)  # NumPy broadcasting repeats it over the samples
+
+    def _print_Standardize(self, expr: Standardize) -> str:
+        x, mean, std = expr.args
+        return f"({self._print(x)} - {self._print(mean)}) / {self._print(std)}"
+
+    def _print_Apply(self, expr: Apply) -> str:
+        if expr.name == "softmax":
+            return f"_softmax({self._print(expr.arg)}, axis={expr.axis})"
+        return f"{helper_name(expr.name)}({self._print(expr.arg)})"
+
+    def _print_Elementwise(self, expr: Elementwise) -> str:
+        if expr.name == "step":
+            return f"({self._print(expr.arg)} > 0)"
+        return f"{self._module_format('numpy.' + expr.name)}({self._print(expr.arg)})"
+
+    # Scalars inside registry formulas
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return repr(float(expr))
+
+    def _print_Half(self, expr: sp.Rational) -> str:
+        return "0.5"
+
+    def _print_logaddexp(self, expr: Any) -> str:
+        return f"{self._module_format('numpy.logaddexp')}({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_maximum(self, expr: Any) -> str:
+        return f"{self._module_format('numpy.maximum')}({', '.join(self._print(a) for a in expr.args)})"
+
+
+def _negated(term: Any) -> bool:
+    return isinstance(term, sp.MatMul) and term.args[0].is_Number and term.args[0] < 0
+
+
+def _negate(term: sp.MatMul) -> Any:
+    coeff, rest = term.args[0], term.args[1:]
+    if coeff == -1:
+        return rest[0] if len(rest) == 1 else sp.MatMul(*rest)
+    return sp.MatMul(-coeff, *rest)
+
+
+class ScalarCodePrinter(PythonCodePrinter):
+    """Plain Python on floats: `math` functions, stable helpers for the registry's NumPy nodes."""
+
+    printmethod = "_derive_python"
+    _default_settings = {**PythonCodePrinter._default_settings, "strict": True, "fully_qualified_modules": True}
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return repr(float(expr))
+
+    def _print_Half(self, expr: sp.Rational) -> str:
+        return "0.5"
+
+    def _print_ActivationBase(self, expr: Any) -> str:
+        return f"{helper_name(expr.activation_name)}({self._print(expr.args[0])})"
+
+    def _print_logaddexp(self, expr: Any) -> str:
+        return f"_logaddexp({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_maximum(self, expr: Any) -> str:
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
+        return f"(1.0 if {self._print(expr.args[0])} > 0 else 0.0)"
+
+    def _print_tanh(self, expr: sp.tanh) -> str:
+        return f"math.tanh({self._print(expr.args[0])})"
+
+
+def print_registry(printer: Any, expr: sp.Expr, **names: str) -> str:
+    """A registry formula in Z, A, Y printed with those symbols renamed (z -> z2, y -> y)."""
+    symbols = {"z": rules.Z, "a": rules.A, "y": rules.Y}
+    renamed = expr.xreplace({symbols[k]: sp.Symbol(v) for k, v in names.items()})
+    return printer.doprint(renamed)
+
+
+__all__ = ["MatrixCodePrinter", "ScalarCodePrinter", "helper_name", "print_registry", "logaddexp", "maximum"]
