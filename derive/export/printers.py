@@ -175,7 +175,9 @@ class ScalarCodePrinter(PythonCodePrinter):
         return "0.5"
 
     def _print_ActivationBase(self, expr: Any) -> str:
-        return f"{helper_name(expr.activation_name)}({self._print(expr.args[0])})"
+        # Inlined: a helper call per neuron would cost more than the arithmetic it wraps.
+        entry = rules.ACTIVATIONS[expr.activation_name]
+        return f"({self._print(entry.numpy.xreplace({rules.Z: expr.args[0]}))})"
 
     def _print_logaddexp(self, expr: Any) -> str:
         return f"_logaddexp({', '.join(self._print(a) for a in expr.args)})"

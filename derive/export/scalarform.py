@@ -54,81 +54,137 @@ def emit_scalar_body(e: Emitter, plan: Plan, options: Options) -> None:
     activation_helpers(e, plan, scalar=True)
     e.lines(SCALAR_HELPERS)
     e.blank(2)
+    body = _ScalarBody(plan, printer)
+    # Four functions, each straight-line code for exactly what it returns: no flags, no unused work.
+    for name, doc, want_cost, want_grads, want_output in (
+        ("forward", "The network's output for the inputs x.", False, False, True),
+        ("cost", None, True, False, False),
+        ("gradients", "dC/dparam for every parameter, with the parameters' keys and shapes.", False, True, False),
+        ("cost_and_gradients", "(cost, gradients) from one pass over the samples.", True, True, False),
+    ):
+        body.function(e, name, doc, want_cost=want_cost, want_grads=want_grads, want_output=want_output,
+                      mean=options.reduction == "mean", dtype=options.dtype)
+        e.blank(2)
 
-    dims = {plan.frame.batch: 1}  # one sample at a time
-    env: dict[Any, Any] = {}
-    shape = lambda q: (int(sp.sympify(q.shape[0]).xreplace(dims)), int(sp.sympify(q.shape[1]).xreplace(dims)))  # noqa: E731
-    param_quantities = [(name, q) for name, q, _ in plan.gradients]
-    for name, q in param_quantities:
-        env[q] = _entry_symbols(name, *shape(q))
-    x_q, y_q = plan.frame.x, plan.frame.y
-    env[x_q] = _entry_symbols("x", *shape(x_q))
-    env[y_q] = _entry_symbols("y", *shape(y_q))
-    if plan.spec.normalize_input:
-        env[MEAN], env[STD] = MEAN, STD
 
-    e.line("def _run(params, x, y, want_cost, want_gradients):")
-    with e.indented():
-        for name, q in param_quantities:
-            e.line(f"{_unpack(env[q])} = params[\"{name}\"].tolist()")
-        e.line("samples = np.asarray(x, dtype=np.float64)")
-        e.line("targets = np.zeros((0, 0)) if y is None else np.asarray(y, dtype=np.float64)")
-        e.line("if SAMPLE_AXIS == 1:")
+class _ScalarBody:
+    """The unrolled statements, computed once and emitted into each API function."""
+
+    def __init__(self, plan: Plan, printer: ScalarCodePrinter) -> None:
+        self.plan, self.printer = plan, printer
+        self.dims = {plan.frame.batch: 1}  # one sample at a time
+        env: dict[Any, Any] = {}
+        self.params = [(name, q, _entry_symbols(name, *self._shape(q))) for name, q, _ in plan.gradients]
+        for _, q, symbols in self.params:
+            env[q] = symbols
+        env[plan.frame.x] = _entry_symbols("x", *self._shape(plan.frame.x))
+        env[plan.frame.y] = _entry_symbols("y", *self._shape(plan.frame.y))
+        if plan.spec.normalize_input:
+            env[MEAN], env[STD] = MEAN, STD
+        self.forward_lines: list[str] = []
+        for a in plan.forward:
+            self.forward_lines += self._forward(a, env)
+        self.output = list(env[plan.output])
+        self.cost_lines = ["# " + quote(plan, plan.derivation.step("cost"))] + _cost_lines(plan, printer, env)
+        self.gradient_names = {name: _entry_symbols("d" + name, *self._shape(q)) for name, q, _ in self.params}
+        self.backward_lines: list[str] = []
+        for a in plan.backward:
+            value = SymbolicEvaluator(env, self.dims)(a.expr)
+            self.backward_lines.append("# " + quote(plan, a.step))
+            parameter = a.name[1:] if a.name.startswith("d") and a.name[1:] in self.gradient_names else None
+            if parameter is not None:  # a parameter gradient: summed over the samples
+                self.backward_lines += [f"{s} += {printer.doprint(v)}" for s, v in zip(self.gradient_names[parameter], value)]
+            else:
+                symbols = _entry_symbols(a.name, value.rows, value.cols)
+                self.backward_lines += [f"{s} = {printer.doprint(v)}" for s, v in zip(symbols, value)]
+                env[a.step.lhs] = symbols
+        self.x_names = [str(s) for s in env[plan.frame.x]]
+        self.y_names = [str(s) for s in env[plan.frame.y]]
+
+    def _shape(self, q: Any) -> tuple[int, int]:
+        return (int(sp.sympify(q.shape[0]).xreplace(self.dims)), int(sp.sympify(q.shape[1]).xreplace(self.dims)))
+
+    def _forward(self, a: Any, env: dict) -> list[str]:
+        plan, printer = self.plan, self.printer
+        lines = ["# " + quote(plan, a.step)]
+        symbols = _entry_symbols(a.name, *self._shape(a.step.lhs))
+        if isinstance(a.expr, Standardize):
+            xs = [str(s) for s in env[plan.frame.x]]
+            n = len(xs)
+            lines.append(f"{MEAN} = ({' + '.join(xs)}) / {n}")
+            lines.append(f"{STD} = math.sqrt(({' + '.join(f'({v} - {MEAN})**2' for v in xs)}) / {n})")
+        if isinstance(a.expr, Apply) and a.expr.name == "softmax":
+            logits = ", ".join(str(s) for s in env[a.expr.arg])
+            lines.append(f"{', '.join(str(s) for s in symbols)} = _softmax_list([{logits}])")
+        else:
+            value = SymbolicEvaluator(env, self.dims)(a.expr)
+            lines += [f"{s} = {printer.doprint(v)}" for s, v in zip(symbols, value)]
+        env[a.step.lhs] = symbols
+        return lines
+
+    def function(self, e: Emitter, name: str, doc: str | None, *, want_cost: bool, want_grads: bool,
+                 want_output: bool, mean: bool, dtype: str) -> None:
+        plan = self.plan
+        takes_y = want_cost or want_grads
+        e.line(f"def {name}(params, x{', y' if takes_y else ''}):")
         with e.indented():
-            e.line("samples, targets = samples.T, targets.T")
-        e.line("cost = 0.0")
-        e.line("outputs = []")
-        grads = {name: _entry_symbols("d" + name, *shape(q)) for name, q in param_quantities}
-        e.line("if want_gradients:")
-        with e.indented():
-            for name, matrix in grads.items():
-                e.line(" = ".join(str(s) for s in matrix) + " = 0.0")
-        x_row = list(env[x_q])
-        y_row = list(env[y_q])
-        e.line(f"for ({', '.join(map(str, x_row))},), target in zip(samples.tolist(), targets.tolist() or [None] * len(samples)):")
-        with e.indented():
-            for a in plan.forward:
-                _forward_statement(e, plan, printer, env, dims, a, shape)
-            out = env[plan.output]
-            e.line(f"outputs.append([{', '.join(str(s) for s in out)}])")
-            e.line("if target is None:")
+            if doc:
+                e.line(f'"""{doc}"""')
+            for pname, _, symbols in self.params:
+                e.line(f'{_unpack(symbols)} = params["{pname}"].tolist()')
+            e.line("xs = np.asarray(x, dtype=np.float64).tolist()")
+            if takes_y:
+                e.line("ys = np.asarray(y, dtype=np.float64).tolist()")
+            if want_cost:
+                e.line("cost = 0.0")
+            if want_grads:
+                for symbols in self.gradient_names.values():
+                    e.line(" = ".join(str(s) for s in symbols) + " = 0.0")
+            if want_output:
+                e.line("outputs = []")
+            xs, ys = ", ".join(self.x_names), ", ".join(self.y_names)
+            if plan.sample_axis == 1:  # samples are columns: zip the rows of x (and y) together
+                names = xs + (f", {ys}" if takes_y else "")
+                e.line(f"for {names} in zip(*xs{', *ys' if takes_y else ''}):")
+            else:
+                e.line(f"for ({xs},){f', ({ys},)' if takes_y else ''} in {'zip(xs, ys)' if takes_y else 'xs'}:")
             with e.indented():
-                e.line("continue")
-            e.line(f"{', '.join(map(str, y_row))}, = target")
-            e.line("if want_cost:")
-            with e.indented():
-                e.comment(quote(plan, plan.derivation.step("cost")))
-                for text in _cost_lines(plan, printer, env):
+                for text in self.forward_lines:
                     e.line(text)
-            e.line("if want_gradients:")
-            with e.indented():
-                for a in plan.backward:
-                    value = SymbolicEvaluator(env, dims)(a.expr)
-                    e.comment(quote(plan, a.step))
-                    parameter = a.name[1:] if a.name.startswith("d") and a.name[1:] in grads else None
-                    if parameter is not None:  # a parameter gradient: summed over the samples
-                        for symbol, expr in zip(grads[parameter], value):
-                            e.line(f"{symbol} += {printer.doprint(expr)}")
-                    else:
-                        symbols = _entry_symbols(a.name, value.rows, value.cols)
-                        for symbol, expr in zip(symbols, value):
-                            e.line(f"{symbol} = {printer.doprint(expr)}")
-                        env[a.step.lhs] = symbols
-        e.line("result = {}")
-        e.line("if want_gradients:")
-        with e.indented():
-            for name, matrix in grads.items():
-                rows = [f"[{', '.join(str(matrix[r, c]) for c in range(matrix.cols))}]" for r in range(matrix.rows)]
-                e.line(f'result["{name}"] = np.array([{", ".join(rows)}], dtype=DTYPE)')
-        e.line("out = np.array(outputs, dtype=DTYPE)")
-        e.line("return cost, result, (out.T if SAMPLE_AXIS == 1 else out)")
-    e.blank(2)
-    e.line("def forward(params, x):")
-    with e.indented():
-        e.line('"""The network\'s output for the inputs x."""')
-        e.line("return _run(params, x, None, False, False)[2]")
-    e.blank(2)
-    _api(e, options)
+                if want_output:
+                    e.line(f"outputs.append(({', '.join(map(str, self.output))},))")
+                if want_cost:
+                    for text in self.cost_lines:
+                        e.line(text)
+                if want_grads:
+                    for text in self.backward_lines:
+                        e.line(text)
+            if want_output:
+                cast = "" if dtype == "float64" else f", dtype=DTYPE"
+                e.line(f"out = np.array(outputs{cast})")
+                e.line("return out.T if SAMPLE_AXIS == 1 else out")
+                return
+            result = []
+            if want_cost:
+                e.line(f"cost = cost / len(xs{'[0]' if plan.sample_axis == 1 else ''})" if mean else "cost = float(cost)")
+            if want_grads:
+                scale = ""
+                if mean:
+                    e.line(f"scale = 1.0 / len(xs{'[0]' if plan.sample_axis == 1 else ''})")
+                    scale = "scale * "
+                entries = []
+                for pname, symbols in self.gradient_names.items():
+                    rows = ", ".join("(" + ", ".join(str(symbols[r, c]) for c in range(symbols.cols)) + ",)"
+                                     for r in range(symbols.rows))
+                    cast = "" if dtype == "float64" else ", dtype=DTYPE"
+                    entries.append(f'"{pname}": {scale}np.array(({rows},){cast})')
+                e.line("grads = {" + ", ".join(entries) + "}")
+            if want_cost and want_grads:
+                e.line("return cost, grads")
+            elif want_cost:
+                e.line("return cost")
+            else:
+                e.line("return grads")
 
 
 def _unpack(matrix: sp.Matrix) -> str:
@@ -168,31 +224,3 @@ def _cost_lines(plan: Plan, printer: ScalarCodePrinter, env: dict) -> list[str]:
     else:
         terms = [f"({print_registry(printer, cost.c, a=str(o), y=str(y))})" for o, y in zip(outputs, targets)]
     return ["cost += " + " + ".join(terms)]
-
-
-def _api(e: Emitter, options: Options) -> None:
-    scale = "len(np.atleast_2d(np.asarray(x)).T if SAMPLE_AXIS == 1 else np.atleast_2d(np.asarray(x)))"
-    mean = options.reduction == "mean"
-    e.line("def cost(params, x, y):")
-    with e.indented():
-        e.line("total = _run(params, x, y, True, False)[0]")
-        e.line(f"return total / {scale}" if mean else "return total")
-    e.blank(2)
-    e.line("def gradients(params, x, y):")
-    with e.indented():
-        e.line('"""dC/dparam for every parameter, with the parameters\' keys and shapes."""')
-        if mean:
-            e.line(f"n = {scale}")
-            e.line("return {k: v / n for k, v in _run(params, x, y, False, True)[1].items()}")
-        else:
-            e.line("return _run(params, x, y, False, True)[1]")
-    e.blank(2)
-    e.line("def cost_and_gradients(params, x, y):")
-    with e.indented():
-        e.line('"""(cost, gradients) from one pass over the samples."""')
-        e.line("total, grads, _ = _run(params, x, y, True, True)")
-        if mean:
-            e.line(f"n = {scale}")
-            e.line("return total / n, {k: v / n for k, v in grads.items()}")
-        else:
-            e.line("return total, grads")
