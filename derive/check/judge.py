@@ -1,0 +1,526 @@
+"""Verdicts: every link of every `=` chain is correct, wrong or not checked.
+
+For one chain F0 = F1 = … the first form that can be built is the *anchor*; every later form is
+compared with it (a mistake in F1 does not make F2 wrong when F2 is right). A comparison goes
+
+1. shapes first, in the symbolic frame (widths n_l): a product whose factors do not fit, or two
+   sides of different shapes, is wrong whatever the numbers, and the report gives both shapes;
+2. then values, on the small instance: each layer letter (l) takes every value for which every
+   quantity exists, each free index letter (j, k) every value in range; both sides are expanded
+   by the engine's `SymbolicVerifier` (δ, ∂C/∂W, Jacobians, chain-rule factors are the truths of
+   the fully expanded cost) and compared at seeded random points, then exactly;
+3. a wrong link gets a counterexample, a diagnosis (mistakes.py) and the correct formula in the
+   post's notation (printer.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..algebra import EvaluationError
+from ..errors import VerificationError
+from .build import Builder, OutOfRange, ShapeMismatch, Unchecked, is_matrix, shape_text
+from .extract import Document, Statement
+from .lexer import CMD, EOF, LBRACE, OP, RBRACE, LexError, tokenize
+from .notation import NotationMap
+from .parser import RELATIONS, Node, ParseError, parse_chain
+from .values import FloatEvaluator, NotNumeric, close, entries, exactly_equal, make_points
+from .world import World
+
+EQUALITIES = ("=", "equiv", "def")
+MAX_LAYER_COMBINATIONS = 16
+MAX_INDEX_COMBINATIONS = 24
+NOT_EQUATIONS = {
+    "approx": "an approximation is not checked",
+    "neq": "an inequality is not checked",
+    "lt": "an inequality is not checked",
+    "update": "an update rule (←, +=, -=) is not an equation",
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Results
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    where: str  # the layer and index values, e.g. "l = 1, j = 2"; "" when none
+    entry: str  # "(1, 2)" for a matrix, "" for a scalar
+    left: float
+    right: float
+    point: tuple[tuple[Any, Any], ...]  # (quantity, values) of the instance at this point
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    line: int
+    col: int
+    relation: str
+    left: str  # the form this one is compared with
+    text: str  # this form
+    verdict: str  # correct | wrong | not checked
+    reason: str = ""
+    method: str = ""  # exact | random points | shapes
+    shapes: tuple[str, str] | None = None
+    counterexample: Counterexample | None = None
+    diagnosis: Diagnosis | None = None
+    correct: str | None = None
+
+
+@dataclass(frozen=True)
+class StatementResult:
+    line: int
+    text: str
+    links: tuple[LinkResult, ...]
+
+
+# ----------------------------------------------------------------------------------------------
+# Built forms
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Form:
+    node: Node | None
+    text: str  # the form's own text
+    start: int  # offset in the statement text
+    relation: str | None
+    error: str = ""  # parse error or Unchecked reason
+    error_pos: int | None = None
+    mismatch: ShapeMismatch | None = None
+    value: Any = None  # symbolic-mode value
+    usage: Any = None
+    space: tuple | None = None  # dims of \mathbb{R}^{a × b}
+
+    @property
+    def built(self) -> bool:
+        return self.node is not None and not self.error and self.mismatch is None and self.space is None
+
+
+@dataclass
+class Evaluated:
+    """Explicit values of some forms at every assignment of layer and index letters."""
+
+    assignments: list[tuple[dict, dict]] = field(default_factory=list)  # (layer values, index values)
+    values: list[list[Any]] = field(default_factory=list)  # per assignment, per form
+
+
+class Judge:
+    def __init__(self, world: World, nmap: NotationMap, doc: Document | None = None) -> None:
+        self.world = world
+        self.map = nmap
+        self.doc = doc
+        self.functions = nmap.functions()
+        self._points = None
+        self._float: list[FloatEvaluator] = []
+        self._cache: dict[Any, Any] = {}
+
+    @property
+    def points(self) -> list:
+        if self._points is None:
+            self._points = make_points(self.world)
+            self._float = [FloatEvaluator(p) for p in self._points]
+        return self._points
+
+    # -- statements --------------------------------------------------------------------------------------
+    def check_statement(self, st: Statement) -> StatementResult | None:
+        text = st.src.text
+        forms = self.forms(text)
+        links: list[LinkResult] = []
+        chain: list[Form] = []
+        for form in forms:
+            if form.relation == "implies":
+                links += self.check_chain(chain, st, text)
+                chain = [Form(form.node, form.text, form.start, None, form.error, form.error_pos)]
+                continue
+            chain.append(form)
+        links += self.check_chain(chain, st, text)
+        if not links:
+            return None
+        line = self.line_of(st, 0)
+        return StatementResult(line, " ".join(text.split()), tuple(links))
+
+    def line_of(self, st: Statement, pos: int) -> int:
+        if self.doc is None:
+            return 1
+        return self.doc.line_col(st.src.offset(pos))[0]
+
+    def col_of(self, st: Statement, pos: int) -> int:
+        if self.doc is None:
+            return pos + 1
+        return self.doc.line_col(st.src.offset(pos))[1]
+
+    def forms(self, text: str) -> list[Form]:
+        try:
+            chain = parse_chain(text, self.functions)
+            out, pos = [], 0
+            for rel, node in chain:
+                start, end = node.span
+                out.append(Form(node if node.kind != "none" else None, text[start:end].strip(), start, rel,
+                                error="the formula has no left-hand side" if node.kind == "none" else ""))
+            return out
+        except ParseError as exc:
+            return self._forms_one_by_one(text, exc)
+
+    def _forms_one_by_one(self, text: str, first_error: ParseError) -> list[Form]:
+        """When the chain does not parse as a whole, each side on its own: one bad side leaves the
+        others checkable."""
+        try:
+            tokens = tokenize(text)
+        except LexError as exc:
+            return [Form(None, text.strip(), 0, None, exc.message, exc.pos)]
+        cuts: list[tuple[int, int, str | None]] = []  # (start of form, end of previous, relation)
+        depth = 0
+        start = 0
+        relation: str | None = None
+        for tok in tokens:
+            if tok.kind == LBRACE or (tok.kind == OP and tok.value in "([") or (tok.kind == CMD and tok.value == "left"):
+                depth += 1
+            elif tok.kind == RBRACE or (tok.kind == OP and tok.value in ")]") or (tok.kind == CMD and tok.value == "right"):
+                depth -= 1
+            elif depth == 0 and ((tok.kind == OP and tok.value == "=") or (tok.kind == CMD and tok.value in RELATIONS)):
+                cuts.append((start, tok.pos, relation))
+                relation = "=" if tok.kind == OP else RELATIONS[tok.value]
+                start = tok.end
+            elif tok.kind == EOF:
+                cuts.append((start, tok.pos, relation))
+        out = []
+        for s, e, rel in cuts:
+            piece = text[s:e]
+            form = Form(None, piece.strip(), s + (len(piece) - len(piece.lstrip())), rel)
+            try:
+                sub = parse_chain(piece, self.functions)
+                if len(sub) != 1 or sub[0][0] is not None:
+                    raise ParseError(first_error.message, first_error.pos - s)
+                node = sub[0][1]
+                form.node = _shift(node, s)
+            except ParseError as exc:
+                form.error = exc.message
+                form.error_pos = s + exc.pos
+            out.append(form)
+        return out
+
+    # -- chains --------------------------------------------------------------------------------------------
+    def check_chain(self, chain: list[Form], st: Statement, text: str) -> list[LinkResult]:
+        if len(chain) < 2:
+            return []
+        for form in chain:
+            self.build_symbolic(form, text)
+        anchor = next((k for k, f in enumerate(chain) if f.built), None)
+        results = []
+        for k in range(1, len(chain)):
+            form = chain[k]
+            ref_index = anchor if anchor is not None and anchor < k else None
+            ref = chain[ref_index] if ref_index is not None else chain[k - 1]
+            results.append(self.check_link(chain, ref_index, k, st, text))
+        return results
+
+    def build_symbolic(self, form: Form, text: str) -> None:
+        if form.node is None or form.error:
+            return
+        if form.node.kind == "space":
+            try:
+                builder = Builder(self.world, self.map, text=text)
+                form.space = tuple(builder.index(d) for d in form.node.children)
+            except Unchecked as exc:
+                form.error, form.error_pos = exc.reason, exc.span[0] if exc.span else None
+            return
+        builder = Builder(self.world, self.map, text=text)
+        try:
+            form.value = builder.build(form.node)
+            form.usage = builder.usage
+        except Unchecked as exc:
+            form.error, form.error_pos = exc.reason, exc.span[0] if exc.span else form.start
+        except ShapeMismatch as exc:
+            form.mismatch = exc
+            form.usage = builder.usage
+
+    def link(self, st: Statement, form: Form, left: Form, verdict: str, **kw: Any) -> LinkResult:
+        pos = form.start if form.node is not None or form.error_pos is None else form.error_pos
+        return LinkResult(self.line_of(st, pos), self.col_of(st, pos), form.relation or "=", left.text, form.text,
+                          verdict, **kw)
+
+    def not_checked(self, st: Statement, form: Form, left: Form, reason: str, pos: int | None) -> LinkResult:
+        where = ""
+        if pos is not None and self.doc is not None:
+            line, col = self.doc.line_col(st.src.offset(pos))
+            where = f" (line {line}, col {col})"
+        return self.link(st, form, left, "not checked", reason=reason + where)
+
+    def check_link(self, chain: list[Form], ref_index: int | None, k: int, st: Statement, text: str) -> LinkResult:
+        form = chain[k]
+        left = chain[ref_index] if ref_index is not None else chain[k - 1]
+        relation = form.relation
+        if relation in NOT_EQUATIONS:
+            return self.not_checked(st, form, left, NOT_EQUATIONS[relation], None)
+        if form.error:
+            return self.not_checked(st, form, left, form.error, form.error_pos)
+        if ref_index is None:
+            bad = next((f for f in chain[:k] if f.error or f.mismatch), chain[k - 1])
+            reason = bad.error or ("the left-hand side is itself wrong" if bad.mismatch else "nothing to compare with")
+            return self.not_checked(st, form, left, reason, bad.error_pos)
+        ref = chain[ref_index]
+        if relation == "in":
+            return self.check_shape_claim(ref, form, st)
+        if form.space is not None:
+            return self.not_checked(st, form, left, "a space ℝ^{…} after '='", None)
+        if form.mismatch is not None:
+            return self.wrong(chain, ref_index, k, st, text, reason=form.mismatch.message, method="shapes",
+                              shapes=form.mismatch.shapes)
+        if not _shapes_agree(ref.value, form.value, self):
+            shapes = (shape_text(ref.value), shape_text(form.value))
+            return self.wrong(chain, ref_index, k, st, text,
+                              reason=f"the two sides have different shapes: {shapes[0]} and {shapes[1]}",
+                              method="shapes", shapes=shapes)
+        if ref.usage.decimals or form.usage.decimals:
+            return self.not_checked(st, form, left, "numbers with decimals (a worked example) are not checked", None)
+        try:
+            evaluated = self.evaluate([ref.node, form.node], text)
+            verdict = self.compare(evaluated, 0, 1)
+        except Unchecked as exc:
+            return self.not_checked(st, form, left, exc.reason, exc.span[0] if exc.span else None)
+        if verdict[0] == "equal":
+            return self.link(st, form, left, "correct", method=verdict[1])
+        return self.wrong(chain, ref_index, k, st, text, reason="the two sides differ", method="random points",
+                          counterexample=verdict[1], evaluated=evaluated)
+
+    def check_shape_claim(self, ref: Form, form: Form, st: Statement) -> LinkResult:
+        if form.space is None:
+            return self.not_checked(st, form, ref, "'∈' with something that is not ℝ^{m×n}", None)
+        dims = list(form.space) + ([sp.Integer(1)] if len(form.space) == 1 else [])
+        if not is_matrix(ref.value):
+            claimed = "a scalar" if len(form.space) == 0 else "×".join(shape_text_dim(d) for d in dims)
+            ok = len(form.space) == 0
+            return self.link(st, form, ref, "correct" if ok else "wrong", method="shapes",
+                             reason="" if ok else f"{ref.text} is a scalar, not {claimed}",
+                             shapes=(shape_text(ref.value), claimed))
+        if len(dims) != 2:
+            return self.not_checked(st, form, ref, "a space of more than two dimensions", None)
+        builder = Builder(self.world, self.map)
+        ok = builder._same_shape(ref.value.shape, tuple(dims))
+        claimed = f"{shape_text_dim(dims[0])} × {shape_text_dim(dims[1])}"
+        actual = shape_text(ref.value)
+        if ok:
+            return self.link(st, form, ref, "correct", method="shapes")
+        return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is {actual}, not {claimed}",
+                         shapes=(actual, claimed))
+
+    def wrong(self, chain: list[Form], ref_index: int, k: int, st: Statement, text: str, *, reason: str,
+              method: str, shapes: tuple[str, str] | None = None, counterexample: Counterexample | None = None,
+              evaluated: Evaluated | None = None) -> LinkResult:
+        from .mistakes import Case, diagnose
+
+        case = Case(self, chain, ref_index, k, text, evaluated)
+        diagnosis, correct = diagnose(case)
+        if counterexample is None and case.ref_values is not None:
+            counterexample = case.counterexample()
+        form, left = chain[k], chain[ref_index]
+        return self.link(st, form, left, "wrong", reason=reason, method=method, shapes=shapes,
+                         counterexample=counterexample, diagnosis=diagnosis, correct=correct)
+
+    # -- evaluation ----------------------------------------------------------------------------------------
+    def concrete(self, node: Node, layer_values: dict, text: str) -> tuple[Any, Any]:
+        builder = Builder(self.world, self.map, concrete=True, layer_values=layer_values, text=text)
+        value = builder.build(node)
+        return value, builder.usage
+
+    def layer_vars(self, nodes: list[Node], text: str) -> list[sp.Symbol]:
+        found: set[sp.Symbol] = set()
+        for node in nodes:
+            builder = Builder(self.world, self.map, text=text)
+            try:
+                builder.build(node)
+            except ShapeMismatch:
+                pass
+            found |= builder.usage.layer_vars
+        return sorted(found, key=str)
+
+    def evaluate(self, nodes: list[Node], text: str, layer_names: list[sp.Symbol] | None = None,
+                 assignments: list[tuple[dict, dict]] | None = None,
+                 transform: dict[int, Any] | None = None) -> Evaluated:
+        """Explicit values of the forms at every assignment (or at the given ones); `transform`
+        rewrites the built value of some forms first (a mistake undone on the SymPy level)."""
+        transform = transform or {}
+        out = Evaluated()
+        if assignments is not None:
+            for layer_values, index_values in assignments:
+                row = []
+                for n, node in enumerate(nodes):
+                    try:
+                        value, _ = self.concrete(node, layer_values, text)
+                    except OutOfRange:
+                        raise Unchecked("a layer outside the instance") from None
+                    if n in transform:
+                        value = transform[n](value)
+                    row.append(self.explicit(value, index_values))
+                out.assignments.append((layer_values, index_values))
+                out.values.append(row)
+            return out
+        names = layer_names if layer_names is not None else self.layer_vars(nodes, text)
+        depth = self.world.depth
+        combos = [dict(zip(names, values)) for values in itertools.product(range(0, depth + 1), repeat=len(names))]
+        combos = combos[:MAX_LAYER_COMBINATIONS] if len(combos) <= MAX_LAYER_COMBINATIONS else _spread(combos, MAX_LAYER_COMBINATIONS)
+        for layer_values in combos:
+            built = []
+            try:
+                for n, node in enumerate(nodes):
+                    value, usage = self.concrete(node, layer_values, text)
+                    if n in transform:
+                        value = transform[n](value)
+                    built.append((value, usage))
+            except OutOfRange:
+                continue
+            except ShapeMismatch as exc:
+                raise Unchecked(f"{exc.message} on the instance") from None
+            ranges: dict[sp.Symbol, int] = {}
+            for _, usage in built:
+                for var, dims in usage.index_dims.items():
+                    for d in dims:
+                        size = int(sp.sympify(d).xreplace(self.dims))
+                        ranges[var] = min(ranges.get(var, size), size)
+            names_i = sorted(ranges, key=str)
+            index_combos = [dict(zip(names_i, v)) for v in itertools.product(*[range(1, ranges[n] + 1) for n in names_i])]
+            if len(index_combos) > MAX_INDEX_COMBINATIONS:
+                index_combos = _spread(index_combos, MAX_INDEX_COMBINATIONS)
+            for index_values in index_combos:
+                row = [self.explicit(value, index_values) for value, _ in built]
+                out.assignments.append((layer_values, index_values))
+                out.values.append(row)
+        if not out.assignments:
+            raise Unchecked(f"no layer of {self.world.describe_instance()} where every quantity of the formula exists")
+        return out
+
+    @property
+    def dims(self) -> dict:
+        return {k: sp.Integer(v) for k, v in self.world.dims.items()}
+
+    def explicit(self, value: Any, index_values: dict) -> Any:
+        key = (value, tuple(sorted(index_values.items(), key=lambda kv: str(kv[0]))))
+        if key in self._cache:
+            return self._cache[key]
+        concrete = value.xreplace({k: sp.Integer(v) for k, v in index_values.items()}) if index_values else value
+        leftover = {s for s in concrete.free_symbols if s.is_Symbol and s.is_integer and s.name in "ijklmnpqrst"
+                    and s not in self.dims}
+        if leftover and not is_matrix(concrete):
+            raise Unchecked(f"the index {sorted(map(str, leftover))[0]} is not given a value by anything in the formula")
+        try:
+            result = self.world.verifier.evaluate(concrete)
+        except (EvaluationError, VerificationError, KeyError, IndexError, ValueError, TypeError, ZeroDivisionError,
+                sp.ShapeError, AttributeError, NotImplementedError) as exc:
+            raise Unchecked(f"cannot evaluate this on {self.world.describe_instance()} ({type(exc).__name__}: {exc})")
+        if isinstance(result, sp.MatrixBase):
+            result = sp.ImmutableMatrix(result).xreplace(self.dims)
+            if result.shape == (1, 1):
+                result = result[0, 0]
+        else:
+            result = sp.sympify(result).xreplace(self.dims)
+        self._cache[key] = result
+        return result
+
+    def floats(self, value: Any, point_index: int) -> list[float]:
+        self.points
+        evaluator = self._float[point_index]
+        return [evaluator(e) for e in entries(value)]
+
+    def compare(self, ev: Evaluated, a: int, b: int) -> tuple[str, Any]:
+        """("equal", method) or ("differ", Counterexample)."""
+        pairs = []
+        for (layer_values, index_values), row in zip(ev.assignments, ev.values):
+            left, right = row[a], row[b]
+            if is_matrix(left) != is_matrix(right) or (is_matrix(left) and left.shape != right.shape):
+                raise Unchecked("the two sides have different shapes on the instance")
+            pairs += list(zip(entries(left), entries(right)))
+        numeric = True
+        try:
+            for p in range(len(self.points)):
+                for (layer_values, index_values), row in zip(ev.assignments, ev.values):
+                    lv, rv = self.floats(row[a], p), self.floats(row[b], p)
+                    for n, (x, y) in enumerate(zip(lv, rv)):
+                        if not close(x, y):
+                            return "differ", self.counterexample(p, layer_values, index_values, row[a], n, x, y)
+        except NotNumeric:
+            numeric = False
+        exact = exactly_equal(pairs)
+        if exact:
+            return "equal", "exact"
+        if numeric:
+            return "equal", "random points"
+        raise Unchecked("cannot evaluate the two sides numerically")
+
+    def same(self, ev: Evaluated, a: int, candidate: list[Any]) -> bool:
+        """Whether the candidate values (one per assignment) equal form a's, at every point."""
+        try:
+            for p in range(len(self.points)):
+                for row, value in zip(ev.values, candidate):
+                    left = row[a]
+                    if is_matrix(left) != is_matrix(value) or (is_matrix(left) and left.shape != value.shape):
+                        return False
+                    for x, y in zip(self.floats(left, p), self.floats(value, p)):
+                        if not close(x, y):
+                            return False
+        except (NotNumeric, TypeError, ValueError, OverflowError):
+            return False
+        return True
+
+    def counterexample(self, p: int, layer_values: dict, index_values: dict, value: Any, n: int, x: float,
+                       y: float) -> Counterexample:
+        where = ", ".join(f"{k} = {v}" for k, v in list(layer_values.items()) + list(index_values.items()))
+        entry = ""
+        if is_matrix(value):
+            cols = value.shape[1]
+            entry = f"({n // cols + 1}, {n % cols + 1})"
+        return Counterexample(where, entry, x, y, self.points[p].quantities)
+
+
+def shape_text_dim(d: Any) -> str:
+    from .build import dim_text
+
+    return dim_text(d)
+
+
+def _shapes_agree(a: Any, b: Any, judge: Judge) -> bool:
+    if is_matrix(a) and is_matrix(b):
+        return Builder(judge.world, judge.map)._same_shape(a.shape, b.shape)
+    if is_matrix(a) or is_matrix(b):
+        m = a if is_matrix(a) else b
+        return m.shape == (1, 1)
+    return True
+
+
+def _spread(items: list, count: int) -> list:
+    """A deterministic spread of `count` items: both ends and evenly between."""
+    if len(items) <= count:
+        return items
+    picks = np.linspace(0, len(items) - 1, count).round().astype(int)
+    return [items[i] for i in sorted(set(picks.tolist()))]
+
+
+def _shift(node: Node, offset: int) -> Node:
+    from dataclasses import replace
+
+    from .parser import Script, Sym
+
+    def script(s: Script | None) -> Script | None:
+        if s is None:
+            return None
+        return replace(s, expr=_shift(s.expr, offset) if s.expr is not None else None)
+
+    value = node.value
+    if isinstance(value, Sym):
+        value = replace(value, sub=script(value.sub), sup=script(value.sup))
+    elif isinstance(value, tuple) and len(value) == 3 and isinstance(value[2], Script):
+        value = (value[0], value[1], script(value[2]))
+    return Node(node.kind, (node.span[0] + offset, node.span[1] + offset),
+                tuple(_shift(c, offset) for c in node.children), value)

@@ -1,0 +1,101 @@
+"""What the checker knows about the network a post derives: its quantities and their truths.
+
+A `World` holds, for one network spec:
+
+- the *symbolic frame*: quantities with symbolic widths n_l (and symbolic L for a general
+  derivation), in which a formula's shapes are checked ("shapes first");
+- the *instance*: a small concrete network (the network itself, or a small instance of a general
+  derivation) and the engine's `SymbolicVerifier` on it, which gives the exact truth of every
+  quantity a formula can name: forward values, ∂C/∂Q, δ, Jacobians, chain-rule factors;
+- the engine's own verified steps for the network, the reference "correct formulas".
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import sympy as sp
+
+from ..backprop import DEPTH, Frame, build_concrete, build_general
+from ..derivation import Derivation
+from ..spec import NetworkSpec
+from ..verify import SymbolicVerifier, symbolic_possible
+
+#: The general derivation is checked on this many layers at least (so a hidden layer has a
+#: hidden layer after it) and on small widths.
+MIN_GENERAL_DEPTH = 3
+
+
+class World:
+    def __init__(self, spec: NetworkSpec) -> None:
+        self.spec = spec
+        self.general = spec.general
+        self.instance_spec = _instance_spec(spec)
+        self.symbolic_frame = Frame(spec, general=True)
+        if not self.general:
+            self.symbolic_frame.L = sp.Integer(spec.depth)
+        self.frame = Frame(self.instance_spec)
+        self.depth = self.instance_spec.depth
+        self.widths = self.instance_spec.widths
+        self.instance: Derivation = build_concrete(self.instance_spec, components=True)
+        self.engine: Derivation = build_general(spec) if self.general else self.instance
+        self.exact = symbolic_possible(self.instance_spec)
+        self._verifier: SymbolicVerifier | None = None
+        self.scalar_symbols = {b.symbol.name: b for b in self.instance.scalar_bindings}
+        first = [1]
+        for w in self.widths[:-1]:
+            first.append(first[-1] + w)
+        self.first_neuron = first
+
+    @property
+    def verifier(self) -> SymbolicVerifier:
+        if self._verifier is None:
+            self._verifier = SymbolicVerifier(self.instance)
+        return self._verifier
+
+    @property
+    def batched(self) -> bool:
+        return self.spec.batch is not None
+
+    @property
+    def batch_symbol(self) -> sp.Symbol | None:
+        return self.frame.batch if self.batched else None
+
+    @property
+    def dims(self) -> dict[Any, int]:
+        return dict(self.verifier.dims)
+
+    def neuron(self, number: int) -> tuple[int, int] | None:
+        """(layer, 1-based index in the layer) of a neuron numbered across layers."""
+        for layer in range(len(self.widths) - 1, -1, -1):
+            if number >= self.first_neuron[layer]:
+                index = number - self.first_neuron[layer] + 1
+                return (layer, index) if index <= self.widths[layer] else None
+        return None
+
+    def neuron_number(self, layer: int, index: int) -> int:
+        return self.first_neuron[layer] + index - 1
+
+    def describe_instance(self) -> str:
+        widths = "-".join(map(str, self.widths))
+        if self.general:
+            return f"the instance {widths} of the general derivation (L = {self.depth})"
+        return f"the {widths} network"
+
+    def symbolic_depth(self) -> sp.Expr:
+        return DEPTH if self.general else sp.Integer(self.spec.depth)
+
+
+def _instance_spec(spec: NetworkSpec) -> NetworkSpec:
+    if not spec.general:
+        return spec
+    candidates = [tuple(w) for w in spec.instances] + [spec.widths]
+    small = [w for w in candidates if max(w) <= 4 and len(w) - 1 >= MIN_GENERAL_DEPTH]
+    widths = small[0] if small else (2, 3, 2, 2)
+    return spec.with_widths(widths, name=f"{spec.name}-instance")
+
+
+@lru_cache(maxsize=16)
+def world_for(spec: NetworkSpec) -> World:
+    return World(spec)
