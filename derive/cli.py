@@ -119,11 +119,24 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    from .check.cli import add_arguments
+
+    add_arguments(parser)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check.cli import run
+
+    return run(args)
+
+
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 COMMANDS: dict[str, Command] = {
     "list": ("list examples, activations, costs and conventions", _list_arguments, _list),
     "show": ("show the verified derivation of a network", _show_arguments, _show),
+    "check": ("check a hand-written derivation (Markdown or LaTeX) step by step", _check_arguments, _check),
 }
 
 

@@ -53,6 +53,23 @@ BUILTIN_FUNCTIONS = {
 LAYERED = {"weight": "W", "bias": "b", "preactivation": "z", "activation": "a", "error": "delta"}
 
 
+class OperatorDerivative(sp.Expr):
+    """∂/∂v (body): the body's quantities are functions of v through the forward pass."""
+
+    is_commutative = True
+
+    def __new__(cls, body: Any, wrt: Any) -> "OperatorDerivative":
+        return sp.Expr.__new__(cls, sp.sympify(body), sp.sympify(wrt))
+
+    @property
+    def body(self) -> Any:
+        return self.args[0]
+
+    @property
+    def wrt(self) -> Any:
+        return self.args[1]
+
+
 class Unchecked(Exception):
     """The formula cannot be checked: an unbound symbol, an unsupported construct."""
 
@@ -109,6 +126,9 @@ class Usage:
     names: dict[str, list[str]] = field(default_factory=dict)  # role -> symbol names as written
     plain: set[str] = field(default_factory=set)  # roles of vectors and matrices written without bold
     bold: set[str] = field(default_factory=set)  # roles written in bold
+    contradicted: list[str] = field(default_factory=list)  # pairs read against the stated order
+    fonts: dict[str, str] = field(default_factory=dict)  # role -> bold command written (mathbf, bm, …)
+    paren_layers: bool = False  # layers written in parentheses: W^{(l)}
     decimals: bool = False
 
 
@@ -368,7 +388,14 @@ class Builder:
         return Partial(num, den)
 
     def _build_pdop(self, node: Node) -> Any:
-        raise Unchecked("the operator form ∂/∂w(…) is not checked", node.span)
+        wrt_node, body_node = node.children
+        wrt = self.build(wrt_node)
+        body = self.build(body_node)
+        if is_matrix(body) or is_matrix(wrt):
+            raise Unchecked("the operator form ∂/∂W(…) of a matrix", node.span)
+        if not _is_scalar_quantity(wrt, self.world):
+            raise Unchecked(f"a derivative with respect to {self.source(wrt_node)}", node.span)
+        return OperatorDerivative(body, wrt)
 
     def _build_nabla(self, node: Node) -> Any:
         wrt_node, of_node = node.children
@@ -411,7 +438,8 @@ class Builder:
         if upper.kind != "none":
             hi = self.index(upper)
         elif dims:
-            hi = dims[0]
+            concrete = [d for d in dims if sp.sympify(d).is_Integer]
+            hi = min(concrete, key=int) if concrete and len(concrete) == len(dims) else dims[0]
         else:
             raise Unchecked(f"a sum over {var} without limits, where {var} indexes nothing", node.span)
         if self.concrete:
@@ -505,6 +533,8 @@ class Builder:
             self.usage.plain.add(role)
         elif sym.bold:
             self.usage.bold.add(role)
+            if sym.font in ("mathbf", "bm", "boldsymbol", "pmb", "bf", "vec"):
+                self.usage.fonts.setdefault(role, "mathbf" if sym.font == "bf" else sym.font)
         if binding.is_function:
             if sym.name == "sigma" and sym.sub is not None and self.world.spec.normalize_input:
                 return STD
@@ -590,6 +620,7 @@ class Builder:
         if position == "super":
             if sup is not None and sup.expr is not None:
                 layer_node = sup.expr
+                self.usage.paren_layers |= sup.paren
             index_node = sub.expr if sub is not None else None
         else:
             if sup is not None and sup.expr is not None:
@@ -612,7 +643,7 @@ class Builder:
         layer = self.layer_of_node(layer_node, binding, node)
         q = self.quantity(kind, layer, node)
         q = self._layout(q, binding)
-        if transpose and index_node is None:
+        if transpose:  # W^{(2)T}_{bc}: an entry of the transpose
             q = sp.Transpose(q) if not isinstance(q, sp.Transpose) else q.arg
         if index_node is not None:
             value = self.entry(q, index_node, node)
@@ -681,7 +712,10 @@ class Builder:
             if self.map.weight_index == "destination-source":
                 a, b = b, a
             src, dst = self.world.neuron(a), self.world.neuron(b)
-            if src is None or dst is None or dst[0] != src[0] + 1:
+            if self.map.lenient_pairs and not _is_pair(src, dst) and _is_pair(dst, src):
+                src, dst = dst, src  # written in the other order than the stated one
+                self.usage.contradicted.append(f"{sym.name}_{{{''.join(map(str, digits))}}}")
+            if not _is_pair(src, dst):
                 raise Unchecked(f"{sym.name}_{{{''.join(map(str, digits))}}} names no weight of the network "
                                 f"(weights go from a neuron to one in the next layer; the map reads w_{{ab}} "
                                 f"{'into a from b' if self.map.weight_index == 'destination-source' else 'from a to b'})",
@@ -814,6 +848,10 @@ class Builder:
     def _mismatch(self, what: str, node: Node, left: Any, right: Any) -> ShapeMismatch:
         shapes = (shape_text(left), shape_text(right))
         return ShapeMismatch(f"shape mismatch in {what}: {shapes[0]} against {shapes[1]}", node.span, shapes)
+
+
+def _is_pair(src: tuple[int, int] | None, dst: tuple[int, int] | None) -> bool:
+    return src is not None and dst is not None and dst[0] == src[0] + 1
 
 
 def _hadamard(left: Any, right: Any) -> Any:

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..algebra import EvaluationError
+from ..algebra import EvaluationError, SymbolicEvaluator, scalar_derivative, shared_xreplace
 from ..errors import VerificationError
-from .build import Builder, OutOfRange, ShapeMismatch, Unchecked, is_matrix, shape_text
+from .build import Builder, OperatorDerivative, OutOfRange, ShapeMismatch, Unchecked, is_matrix, shape_text
 from .extract import Document, Statement
 from .lexer import CMD, EOF, LBRACE, OP, RBRACE, LexError, tokenize
 from .notation import NotationMap
@@ -126,6 +126,11 @@ class Judge:
         self._points = None
         self._float: list[FloatEvaluator] = []
         self._cache: dict[Any, Any] = {}
+        self.used: dict[str, list[str]] = {}  # role -> symbol names the post uses, in order
+        self.plain: set[str] = set()  # roles the post writes without bold
+        self.bold: set[str] = set()
+        self.fonts: dict[str, str] = {}
+        self.paren_layers = False
 
     @property
     def points(self) -> list:
@@ -241,6 +246,14 @@ class Judge:
         try:
             form.value = builder.build(form.node)
             form.usage = builder.usage
+            for role, names in builder.usage.names.items():
+                known = self.used.setdefault(role, [])
+                known += [n for n in names if n not in known]
+            self.plain |= builder.usage.plain
+            self.bold |= builder.usage.bold
+            self.paren_layers |= builder.usage.paren_layers
+            for role, font in builder.usage.fonts.items():
+                self.fonts.setdefault(role, font)
         except Unchecked as exc:
             form.error, form.error_pos = exc.reason, exc.span[0] if exc.span else form.start
         except ShapeMismatch as exc:
@@ -265,12 +278,23 @@ class Judge:
         relation = form.relation
         if relation in NOT_EQUATIONS:
             return self.not_checked(st, form, left, NOT_EQUATIONS[relation], None)
-        if form.error:
-            return self.not_checked(st, form, left, form.error, form.error_pos)
-        if ref_index is None:
-            bad = next((f for f in chain[:k] if f.error or f.mismatch), chain[k - 1])
-            reason = bad.error or ("the left-hand side is itself wrong" if bad.mismatch else "nothing to compare with")
-            return self.not_checked(st, form, left, reason, bad.error_pos)
+        if form.error or ref_index is None:
+            if form.error:
+                reason, pos = form.error, form.error_pos
+            else:
+                bad = next((f for f in chain[:k] if f.error or f.mismatch), chain[k - 1])
+                reason = bad.error or ("the left-hand side is itself wrong" if bad.mismatch else "nothing to compare with")
+                pos = bad.error_pos
+            contradicted = self.contradicts_convention(chain, k, text) if ref_index is not None or k == 1 else None
+            if contradicted is not None:
+                method, stated, other, correct = contradicted
+                return self.link(st, form, left, "wrong", reason=f"{reason}; it checks only with the other index order",
+                                 method=method, correct=correct,
+                                 diagnosis=Diagnosis("convention-contradicted", CONTRADICTED.format(stated=stated, other=other)))
+            return self.not_checked(st, form, left, reason, pos)
+        einstein = self.implied_sum(chain[ref_index], form)
+        if einstein is not None:
+            return self.not_checked(st, form, left, einstein, None)
         ref = chain[ref_index]
         if relation == "in":
             return self.check_shape_claim(ref, form, st)
@@ -296,6 +320,85 @@ class Judge:
         return self.wrong(chain, ref_index, k, st, text, reason="the two sides differ", method="random points",
                           counterexample=verdict[1], evaluated=evaluated)
 
+    def contradicts_convention(self, chain: list[Form], k: int, text: str) -> tuple[str, str, str, str] | None:
+        """A step that is right only under the other index convention than the one the post
+        states: (method, stated, other, the step rewritten in the stated convention), else None."""
+        from .printer import print_formula
+
+        for stated, other, flipped_map in self.map.stated_conventions():
+            flipped = Judge(self.world, flipped_map, self.doc)
+            forms = [Form(f.node, f.text, f.start, f.relation) for f in (chain[0], chain[k])]
+            for f in forms:
+                flipped.build_symbolic(f, text)
+            if not forms[0].built or not forms[1].built or not _shapes_agree(forms[0].value, forms[1].value, flipped):
+                continue
+            try:
+                verdict = flipped.compare(flipped.evaluate([forms[0].node, forms[1].node], text), 0, 1)
+            except Unchecked:
+                continue
+            if verdict[0] != "equal":
+                continue
+            if flipped_map.lenient_pairs:
+                found = forms[0].usage.contradicted + forms[1].usage.contradicted
+                if not found:
+                    continue
+                other = f"{other} (as in {', '.join(found)})"
+            sides = []
+            for f in forms:
+                value = f.value
+                if not forms[0].usage.layer_vars and not self.world.general:
+                    try:
+                        value = flipped.concrete(f.node, {}, text)[0]
+                    except (Unchecked, OutOfRange, ShapeMismatch):
+                        pass
+                sides.append(self.print(value, [forms[0].usage, forms[1].usage]))
+            return verdict[1], stated, other, " = ".join(sides)
+        return None
+
+    def print(self, value: Any, usages: list[Any]) -> str:
+        """A formula in the post's notation: the names and the bold the post itself uses."""
+        from .printer import print_formula
+
+        used: dict[str, list[str]] = {}
+        plain: set[str] = set()
+        bold: set[str] = set()
+        fonts: dict[str, str] = {}
+        paren = self.paren_layers
+        for usage in usages + [None]:
+            names = self.used if usage is None else usage.names
+            for role, found in names.items():
+                used.setdefault(role, [])
+                used[role] += [n for n in found if n not in used[role]]
+            if usage is not None:
+                plain |= usage.plain
+                bold |= usage.bold
+                paren |= usage.paren_layers
+                for role, font in usage.fonts.items():
+                    fonts.setdefault(role, font)
+        for role, font in self.fonts.items():
+            fonts.setdefault(role, font)
+        if fonts:
+            common = sorted(fonts.values())[0]
+            for role in ("weight", "bias", "preactivation", "activation", "error", "input", "target", "output"):
+                fonts.setdefault(role, common)
+        plain |= self.plain - bold
+        bold |= self.bold
+        if plain and not bold:  # a post that bolds nothing: print nothing bold
+            plain |= {"weight", "bias", "preactivation", "activation", "error", "input", "normalized-input",
+                      "target", "output"}
+        return print_formula(value, self.world, self.map, used, plain=frozenset(plain), fonts=fonts, paren_layers=paren)
+
+    def implied_sum(self, ref: Form, form: Form) -> str | None:
+        """An index that only the right side has, written twice: an implied (Einstein) sum."""
+        if form.usage is None or ref.usage is None:
+            return None
+        free = set(form.usage.index_dims) - set(ref.usage.index_dims)
+        for var in sorted(free, key=str):
+            if _occurrences(form.node, var.name) >= 2:
+                return (f"the index {var} appears twice on the right only: an implied (Einstein) sum is not checked; "
+                        f"write the sum \\sum_{{{var}}}")
+        return None
+
     def check_shape_claim(self, ref: Form, form: Form, st: Statement) -> LinkResult:
         if form.space is None:
             return self.not_checked(st, form, ref, "'∈' with something that is not ℝ^{m×n}", None)
@@ -314,8 +417,11 @@ class Judge:
         actual = shape_text(ref.value)
         if ok:
             return self.link(st, form, ref, "correct", method="shapes")
+        from ..latex import latex_shape
+
         return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is {actual}, not {claimed}",
-                         shapes=(actual, claimed))
+                         shapes=(actual, claimed), diagnosis=Diagnosis("wrong-shape", f"{ref.text} is {actual}"),
+                         correct=latex_shape(ref.value.shape))
 
     def wrong(self, chain: list[Form], ref_index: int, k: int, st: Statement, text: str, *, reason: str,
               method: str, shapes: tuple[str, str] | None = None, counterexample: Counterexample | None = None,
@@ -416,6 +522,9 @@ class Judge:
         if leftover and not is_matrix(concrete):
             raise Unchecked(f"the index {sorted(map(str, leftover))[0]} is not given a value by anything in the formula")
         try:
+            if concrete.has(OperatorDerivative):
+                concrete = concrete.xreplace({d: self.operator_derivative(d) for d in sp.preorder_traversal(concrete)
+                                              if isinstance(d, OperatorDerivative)})
             result = self.world.verifier.evaluate(concrete)
         except (EvaluationError, VerificationError, KeyError, IndexError, ValueError, TypeError, ZeroDivisionError,
                 sp.ShapeError, AttributeError, NotImplementedError) as exc:
@@ -428,6 +537,21 @@ class Judge:
             result = sp.sympify(result).xreplace(self.dims)
         self._cache[key] = result
         return result
+
+    def operator_derivative(self, node: OperatorDerivative) -> Any:
+        """∂/∂v (body): the body evaluated with v's quantity free, differentiated, v put back."""
+        verifier = self.world.verifier
+        den = verifier.entry_of(node.wrt)
+        symbols, env, back = verifier._free(den.of)
+        env = dict(env)
+        for name, binding in self.world.scalar_symbols.items():
+            q = binding.entry.of
+            if q in env and not isinstance(env[q], (int, float)):
+                r, c = binding.entry.position()
+                env[binding.symbol] = env[q][r, c]
+        value = SymbolicEvaluator(env, verifier.dims, verifier.resolve)(node.body)
+        r, c = den.position()
+        return shared_xreplace(scalar_derivative(value, symbols[r, c]), back)
 
     def floats(self, value: Any, point_index: int) -> list[float]:
         self.points
@@ -482,6 +606,26 @@ class Judge:
             cols = value.shape[1]
             entry = f"({n // cols + 1}, {n % cols + 1})"
         return Counterexample(where, entry, x, y, self.points[p].quantities)
+
+
+CONTRADICTED = ("contradicts the index convention the post states ({stated}): the step is right for {other}")
+
+
+def _occurrences(node: Node, letter: str) -> int:
+    """How often a letter is written as a free symbol (in scripts too)."""
+    from .parser import Script, Sym
+
+    count = 0
+    value = node.value
+    if isinstance(value, Sym):
+        if value.name == letter and value.sub is None and value.sup is None:
+            count += 1
+        for script in (value.sub, value.sup):
+            if isinstance(script, Script) and script.expr is not None:
+                count += _occurrences(script.expr, letter)
+    for child in node.children:
+        count += _occurrences(child, letter)
+    return count
 
 
 def shape_text_dim(d: Any) -> str:

@@ -33,7 +33,6 @@ from ..verify import gradient_subject
 from .build import Builder, OutOfRange, ShapeMismatch, Unchecked, index_parts, is_matrix
 from .judge import Counterexample, Diagnosis, Evaluated, Form, Judge, _shapes_agree
 from .parser import Node, Script, Sym
-from .printer import print_formula
 
 MAX_CANDIDATES = 60
 FUNCTION_NODES = (Apply, ApplyPrime, Prime, rules.ActivationBase)
@@ -44,6 +43,7 @@ class Finding:
     details: dict[str, str]
     fixed: Node | None = None  # the written formula with the mistake undone
     fixed_value: Any = None  # the same as a SymPy statement, when undone on that level
+    printed: str | None = None  # the correct formula, already printed
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class Case:
         self.chain = chain
         self.ref = chain[ref_index]
         self.user = chain[k]
+        self.k = k
         self.text = text
         self.candidates = 0
         self.ev: Evaluated | None = evaluated
@@ -122,7 +123,14 @@ class Case:
                                      transform={1: rewrite})
         except (Unchecked, ShapeMismatch, sp.ShapeError, ValueError, TypeError, AttributeError):
             return None
-        return symbolic if self.judge.same(ev, 0, [row[1] for row in ev.values]) else None
+        if not self.judge.same(ev, 0, [row[1] for row in ev.values]):
+            return None
+        if not layer_names and not self.world.general:
+            try:
+                return rewrite(self.judge.concrete(self.user.node, {}, self.text)[0])
+            except (Unchecked, OutOfRange, ShapeMismatch, sp.ShapeError, ValueError, TypeError):
+                pass
+        return symbolic
 
     def counterexample(self) -> Counterexample | None:
         if self.ev is None:
@@ -150,16 +158,7 @@ class Case:
         return " ".join(self.text[node.span[0]:node.span[1]].split())
 
     def show(self, value: Any) -> str:
-        plain: set[str] = set()
-        bold: set[str] = set()
-        for form in self.chain:
-            if form.usage is not None:
-                plain |= form.usage.plain
-                bold |= form.usage.bold
-        if plain and not bold:  # a post that bolds nothing: print nothing bold
-            plain |= {"weight", "bias", "preactivation", "activation", "error", "input", "normalized-input",
-                      "target", "output"}
-        return print_formula(value, self.world, self.map, self.used(), plain=frozenset(plain))
+        return self.judge.print(value, [f.usage for f in self.chain if f.usage is not None])
 
     def used(self) -> dict[str, list[str]]:
         names: dict[str, list[str]] = {}
@@ -170,6 +169,9 @@ class Case:
                         names.setdefault(role, [])
                         if n not in names[role]:
                             names[role].append(n)
+        for role, found in self.judge.used.items():
+            names.setdefault(role, [])
+            names[role] += [n for n in found if n not in names[role]]
         return names
 
 
@@ -310,32 +312,12 @@ def cost_without_square(case: Case) -> Iterator[Finding]:
 
 
 def contradicted_convention(case: Case) -> Iterator[Finding]:
-    """Mutation of the correct step: the weights read with the other index order, the one the
-    post did not state."""
-    stated = case.map.stated
-    weight_names = [n for n in case.map.names_for("weight")]
-    if not ({"layout", "weight_index"} & stated or any(f"symbols.{n}" in stated for n in weight_names)):
-        return
-    flipped = Judge(case.world, case.map.with_flipped_weight_convention(), case.judge.doc)
-    ref = Form(case.ref.node, case.ref.text, case.ref.start, None)
-    user = Form(case.user.node, case.user.text, case.user.start, None)
-    flipped.build_symbolic(ref, case.text)
-    flipped.build_symbolic(user, case.text)
-    if not (ref.built and user.built) or not _shapes_agree(ref.value, user.value, flipped):
-        return
-    try:
-        ev = flipped.evaluate([ref.node, user.node], case.text)
-        verdict = flipped.compare(ev, 0, 1)
-    except Unchecked:
-        return
-    if verdict[0] == "equal":
-        layout = case.map.layout
-        yield Finding({"stated": _convention_text(layout), "used": _convention_text("source" if layout == "destination" else "destination")})
-
-
-def _convention_text(layout: str) -> str:
-    return ("W_{jk} from neuron k to neuron j (rows = destination)" if layout == "destination"
-            else "W_{jk} from neuron j to neuron k (rows = source)")
+    """Mutation of the correct step: the weights read with the other index order than the one the
+    post states."""
+    found = case.judge.contradicts_convention(case.chain, case.k, case.text)
+    if found is not None:
+        _, stated, other, correct = found
+        yield Finding({"stated": stated, "used": other}, printed=correct)
 
 
 def _kind_map(expr: Any, world: Any, source: str, target: str) -> dict[Any, Any]:
@@ -354,6 +336,22 @@ def _kind_map(expr: Any, world: Any, source: str, target: str) -> dict[Any, Any]
     return mapping
 
 
+def ordered_xreplace(expr: Any, mapping: dict[Any, Any]) -> Any:
+    """expr.xreplace(mapping), keeping products and sums in the order they were written."""
+    if expr in mapping:
+        return mapping[expr]
+    if not expr.args or isinstance(expr, (NetQuantity, sp.Symbol, sp.MatrixBase)):
+        return expr
+    args = [ordered_xreplace(a, mapping) for a in expr.args]
+    if all(a is b for a, b in zip(args, expr.args)):
+        return expr
+    if isinstance(expr, sp.Mul):
+        return sp.Mul(*args, evaluate=False)
+    if isinstance(expr, sp.Add):
+        return sp.Add(*args, evaluate=False)
+    return expr.func(*args)
+
+
 def _function_nodes(expr: Any, classes: tuple) -> list[Any]:
     return [n for n in sp.preorder_traversal(expr) if isinstance(n, classes)]
 
@@ -365,8 +363,8 @@ def _rewrite_function_args(classes: tuple, source: str, target: str, world: Any)
             arg = fn.args[1] if isinstance(fn, (Apply, ApplyPrime, Prime)) else fn.args[0]
             mapping = _kind_map(arg, world, source, target)
             if mapping:
-                changes[fn] = fn.xreplace(mapping)
-        return expr.xreplace(changes) if changes else expr
+                changes[fn] = ordered_xreplace(fn, mapping)
+        return ordered_xreplace(expr, changes) if changes else expr
     return rewrite
 
 
@@ -391,7 +389,7 @@ def _protect(expr: Any, classes: tuple) -> tuple[Any, dict[Any, Any]]:
             continue
         holder = sp.MatrixSymbol(f"_protected{n}", *fn.shape) if isinstance(fn, MatrixExpr) else sp.Dummy(f"p{n}")
         holders[holder] = fn
-    return expr.xreplace({v: k for k, v in holders.items()}), holders
+    return ordered_xreplace(expr, {v: k for k, v in holders.items()}), holders
 
 
 def z_for_a(case: Case) -> Iterator[Finding]:
@@ -400,7 +398,7 @@ def z_for_a(case: Case) -> Iterator[Finding]:
     def rewrite(expr: Any) -> Any:
         protected, holders = _protect(expr, FUNCTION_NODES)
         mapping = _kind_map(protected, case.world, "z", "a")
-        return protected.xreplace(mapping).xreplace(holders) if mapping else expr
+        return ordered_xreplace(ordered_xreplace(protected, mapping), holders) if mapping else expr
     fixed = case.fixes_value(rewrite)
     if fixed is not None:
         yield Finding({}, fixed_value=fixed)
@@ -408,17 +406,15 @@ def z_for_a(case: Case) -> Iterator[Finding]:
 
 def f_prime_for_f(case: Case) -> Iterator[Finding]:
     """Undo f(1 − f) → f′(1 − f′): the derivative written where the function is meant."""
-    def rewrite(expr: Any) -> Any:
-        changes = {}
-        for fn in _function_nodes(expr, (ApplyPrime, Prime)):
-            if isinstance(fn, ApplyPrime):
-                changes[fn] = Apply(fn.name, fn.arg, case.world.frame.class_axis)
-            elif fn.name in rules.ACTIVATIONS and rules.ACTIVATIONS[fn.name].elementwise:
-                changes[fn] = rules.scalar_function(fn.name)(fn.arg)
-        return expr.xreplace(changes) if changes else expr
-    fixed = case.fixes_value(rewrite)
-    if fixed is not None:
-        yield Finding({}, fixed_value=fixed)
+    calls = [path for path, node in walk(case.user.node) if node.kind == "call" and node.value[1] == 1]
+    if not calls:
+        return
+    candidate = case.user.node
+    for path in calls:
+        node = _get(candidate, path)
+        candidate = replace_at(candidate, path, replace(node, value=(node.value[0], 0, node.value[2])))
+    if case.fixes(candidate):
+        yield Finding({}, fixed=candidate)
 
 
 def wrong_layer(case: Case) -> Iterator[Finding]:
@@ -572,8 +568,23 @@ def factor_half_or_two(case: Case) -> Iterator[Finding]:
         return
     for ratio in (sp.Rational(1, 2), sp.Integer(2), sp.Rational(1, 4), sp.Integer(4)):
         if case.user_equals([ratio * v for v in case.ref_values]):
-            yield Finding({"ratio": str(ratio)})
+            fixed = None
+            value = _printable(case, case.user.node)
+            if value is not None and not is_matrix(value):
+                fixed = _rescaled(value, 1 / ratio)
+            yield Finding({"ratio": str(ratio)}, fixed_value=fixed)
             return
+
+
+def _rescaled(value: Any, factor: Any) -> Any:
+    """factor · value with the numbers combined and the written order kept: 2 · ½(ŷ − y) = ŷ − y."""
+    args = list(value.args) if isinstance(value, sp.Mul) else [value]
+    coeff = factor
+    if args and args[0].is_Number:
+        coeff = coeff * args.pop(0)
+    if coeff == 1:
+        return args[0] if len(args) == 1 else sp.Mul(*args, evaluate=False)
+    return sp.Mul(coeff, *args, evaluate=False)
 
 
 def _transpose_site(node: Node) -> Node:
@@ -667,16 +678,25 @@ def swapped_indices(case: Case) -> Iterator[Finding]:
                 yield Finding({"found": f"{p} and {q}", "fixed": ""}, fixed=candidate)
                 return
     for path, node in walk(case.user.node):
+        expr = None
         if node.kind == "sym" and node.value.sub is not None and node.value.sub.expr is not None:
-            parts = index_parts(node.value.sub.expr, 2)
-            if len(parts) == 2 and all(p.kind in ("sym", "num") for p in parts):
-                expr = node.value.sub.expr
-                new_expr = Node("list", expr.span, tuple(parts[::-1]))
-                new = replace(node, value=replace(node.value, sub=replace(node.value.sub, expr=new_expr)))
-                candidate = replace_at(case.user.node, path, new)
-                if case.fixes(candidate):
-                    yield Finding({"found": case.quote(node), "fixed": ""}, fixed=candidate)
-                    return
+            expr = node.value.sub.expr
+        elif node.kind == "entry":
+            expr = node.children[1]
+        if expr is None:
+            continue
+        parts = index_parts(expr, 2)
+        if len(parts) != 2 or not all(p.kind in ("sym", "num") for p in parts):
+            continue
+        new_expr = Node("list", expr.span, tuple(parts[::-1]))
+        if node.kind == "sym":
+            new = replace(node, value=replace(node.value, sub=replace(node.value.sub, expr=new_expr)))
+        else:
+            new = replace(node, children=(node.children[0], new_expr))
+        candidate = replace_at(case.user.node, path, new)
+        if case.fixes(candidate):
+            yield Finding({"found": f"the indices of {case.quote(node)}", "fixed": ""}, fixed=candidate)
+            return
 
 
 # ----------------------------------------------------------------------------------------------
@@ -774,6 +794,8 @@ def _details(case: Case, name: str, details: dict[str, str]) -> dict[str, str]:
 
 def correct_formula(case: Case, finding: Finding | None) -> str | None:
     """The correct formula in the post's notation: the written one repaired, else the engine's."""
+    if finding is not None and finding.printed is not None:
+        return finding.printed
     if finding is not None and finding.fixed_value is not None:
         return case.show(finding.fixed_value)
     if finding is not None and finding.fixed is not None:

@@ -86,6 +86,9 @@ class NotationMap:
     layer_offset: int = 0
     weight_index: str = "source-destination"
     products: str = "auto"
+    #: Read a neuron pair that names no weight in the stated order in the other order instead
+    #: (only to test whether a step contradicts the stated convention).
+    lenient_pairs: bool = False
     #: Keys the post (or the --notation file) set itself: a convention it states.
     stated: frozenset[str] = frozenset()
     sources: tuple[str, ...] = ()
@@ -109,12 +112,23 @@ class NotationMap:
     def names_for(self, role: str) -> list[str]:
         return [name for name, b in self.symbols.items() if b.role == role]
 
-    def with_flipped_weight_convention(self) -> "NotationMap":
-        """The same map with the other index order for weights (to test a contradicted convention)."""
-        flipped = {n: replace(b, layout=_other(self.layout_of(b), LAYOUTS)) if b.role == "weight" else b
-                   for n, b in self.symbols.items()}
-        return replace(self, symbols=flipped, layout=_other(self.layout, LAYOUTS),
-                       weight_index=_other(self.weight_index, WEIGHT_INDEX))
+    def stated_conventions(self) -> list[tuple[str, str, "NotationMap"]]:
+        """For each weight convention the post states: (what it states, the other one, the map
+        with the other one), to test whether a step contradicts it."""
+        out = []
+        if "weight_index" in self.stated:
+            other = _other(self.weight_index, WEIGHT_INDEX)
+            out.append((_index_text(self.weight_index), _index_text(other), replace(self, lenient_pairs=True)))
+            out.append((_index_text(self.weight_index), _index_text(other), replace(self, weight_index=other)))
+        weights = [n for n, b in self.symbols.items() if b.role == "weight" and b.index == "entry"]
+        if "layout" in self.stated or any(f"symbols.{n}" in self.stated and self.symbols[n].layout for n in weights):
+            layout = self.layout_of(self.symbols[weights[0]]) if weights else self.layout
+            flipped = {n: replace(b, layout=_other(self.layout_of(b), LAYOUTS)) if n in weights else b
+                       for n, b in self.symbols.items()}
+            other = _other(layout, LAYOUTS)
+            out.append((_layout_text(layout), _layout_text(other),
+                        replace(self, symbols=flipped, layout=_other(self.layout, LAYOUTS))))
+        return out
 
     def merged(self, data: dict[str, Any], source: str) -> "NotationMap":
         """This map overridden by a mapping read from a TOML file, front matter or block."""
@@ -139,6 +153,15 @@ class NotationMap:
         stated = self.stated | frozenset(k for k in data if k != "symbols")
         stated |= frozenset(f"symbols.{n}" for n in given)
         return replace(self, symbols=symbols, stated=stated, sources=self.sources + (source,), **changes)
+
+
+def _index_text(order: str) -> str:
+    return "w_{ab} from neuron a to neuron b" if order == "source-destination" else "w_{ab} into neuron a from neuron b"
+
+
+def _layout_text(layout: str) -> str:
+    return ("W_{jk} from neuron k to neuron j, rows = destination" if layout == "destination"
+            else "W_{jk} from neuron j to neuron k, rows = source")
 
 
 def _other(value: str, pair: tuple[str, str]) -> str:

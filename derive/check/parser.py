@@ -104,6 +104,7 @@ class Sym:
     sup: Script | None = None
     primes: int = 0
     glued: bool = False  # the subscript was glued on without _: W0, z1
+    font: str = ""  # the bold command written: boldsymbol, mathbf, bm
 
 
 def parse_chain(text: str, functions: frozenset[str] = frozenset()) -> list[tuple[str | None, Node]]:
@@ -560,7 +561,8 @@ class Parser:
                 glued = True
             else:
                 break
-        node = Node("sym", (tok.pos, self.tokens[self.i - 1].end), (), Sym(sym.name, sym.bold, sub, sup, primes, glued))
+        node = Node("sym", (tok.pos, self.tokens[self.i - 1].end), (),
+                    Sym(sym.name, sym.bold, sub, sup, primes, glued, sym.font))
         name = sym.name
         if name in self.functions and self.call_follows():
             return self.parse_call(name, tok, node)
@@ -615,7 +617,8 @@ class Parser:
             return self._finish_symbol(Sym("one", True), tok)
         if inner.kind == "sym":
             sym: Sym = inner.value
-            node = replace(inner, value=replace(sym, bold=sym.bold or bold), span=(tok.pos, inner.span[1]))
+            font = (sym.font or tok.value) if bold else sym.font
+            node = replace(inner, value=replace(sym, bold=sym.bold or bold, font=font), span=(tok.pos, inner.span[1]))
             if sym.sub is None or sym.sup is None:
                 return self._continue_symbol(node, tok)
             return node

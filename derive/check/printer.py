@@ -41,7 +41,7 @@ def name_latex(name: str) -> str:
 
 class PostLatexPrinter(DeriveLatexPrinter):
     _default_settings = {**DeriveLatexPrinter._default_settings, "post_map": None, "world": None,
-                         "used": {}, "plain": frozenset()}
+                         "used": {}, "plain": frozenset(), "fonts": {}, "paren_layers": False}
 
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__(settings)
@@ -49,6 +49,8 @@ class PostLatexPrinter(DeriveLatexPrinter):
         self.world: World = self._settings["world"]
         self.used: dict[str, list[str]] = self._settings["used"]
         self.plain: frozenset[str] = frozenset(self._settings["plain"])
+        self.fonts: dict[str, str] = self._settings["fonts"]
+        self.paren_layers: bool = self._settings["paren_layers"]
 
     # -- names ---------------------------------------------------------------------------------------------
     def name_for(self, role: str) -> str | None:
@@ -85,14 +87,17 @@ class PostLatexPrinter(DeriveLatexPrinter):
         offset = self.map.layer_offset_of(binding) if binding else 0
         position = self.map.layer_index_of(binding) if binding else self.map.layer_index
         layer = self._print(sp.sympify(q.layer) - offset)
+        if position == "super" and self.paren_layers:
+            layer = f"({layer})"
         return (layer, "") if position == "super" else ("", layer)
 
     def _quantity(self, q: NetQuantity, bold: bool = True, sub: str = "") -> str:
         if q.kind == "xhat" and self.name_for("normalized-input") is None:
             return super()._quantity(q, bold, sub)
         base = self._base_name(q)
-        bold = bold and self._role_of(q) not in self.plain
-        body = rf"\boldsymbol{{{base}}}" if bold else base
+        role = self._role_of(q)
+        bold = bold and role not in self.plain
+        body = rf"\{self.fonts.get(role, 'boldsymbol')}{{{base}}}" if bold else base
         sup, layer_sub = self._layer_suffix(q)
         if not bold and layer_sub and sub:
             return rf"\left({body}_{{{layer_sub}}}\right)_{{{sub}}}" + (f"^{{{sup}}}" if sup else "")
@@ -198,7 +203,8 @@ def _registry_name(activation: str) -> str:
 
 
 def post_printer(world: World, nmap: NotationMap, used: dict[str, list[str]] | None = None,
-                 plain: frozenset[str] = frozenset()) -> PostLatexPrinter:
+                 plain: frozenset[str] = frozenset(), fonts: dict[str, str] | None = None,
+                 paren_layers: bool = False) -> PostLatexPrinter:
     spec = world.spec
     notation = spec.notation
     output_layer = world.symbolic_depth()
@@ -209,12 +215,15 @@ def post_printer(world: World, nmap: NotationMap, used: dict[str, list[str]] | N
         "world": world,
         "used": used or {},
         "plain": plain,
+        "fonts": fonts or {},
+        "paren_layers": paren_layers,
     })
 
 
 def print_formula(expr: Any, world: World, nmap: NotationMap, used: dict[str, list[str]] | None = None,
-                  concrete: bool = False, plain: frozenset[str] = frozenset()) -> str:
-    printer = post_printer(world, nmap, used, plain)
+                  concrete: bool = False, plain: frozenset[str] = frozenset(), fonts: dict[str, str] | None = None,
+                  paren_layers: bool = False) -> str:
+    printer = post_printer(world, nmap, used, plain, fonts, paren_layers)
     if concrete:
         printer.output_layer = sp.Integer(world.depth)
     return printer.doprint(expr)
