@@ -110,11 +110,19 @@ def dim_text(dim: Any) -> str:
     return DeriveTextPrinter()._print(dim)
 
 
-def shape_text(value: Any) -> str:
+def shape_text(value: Any, world: World | None = None) -> str:
     if not is_matrix(value):
         return "a scalar"
-    rows, cols = value.shape
+    rows, cols = (concrete_dim(d, world) for d in value.shape)
     return f"{dim_text(rows)} × {dim_text(cols)}"
+
+
+def concrete_dim(dim: Any, world: World | None) -> Any:
+    """A width n_k of a concrete network as its number; n_l, n_L and the batch n stay letters."""
+    dim = sp.sympify(dim)
+    if world is None or world.general:
+        return dim
+    return dim.xreplace({WIDTH[i]: sp.Integer(w) for i, w in enumerate(world.spec.widths)})
 
 
 @dataclass
@@ -143,6 +151,7 @@ class Builder:
         self.layer_values = {k: sp.Integer(v) for k, v in (layer_values or {}).items()}
         self.usage = Usage()
         self.bound: list[sp.Symbol] = []  # sum variables in scope
+        self._entry_base = 0
         self.text = text
 
     # -- entry points ---------------------------------------------------------------------------------
@@ -245,7 +254,7 @@ class Builder:
             return sp.MatMul(left, right)
         if not rm:
             return sp.MatMul(right, left)
-        mode = self.map.products if op in ("cdot", "times", "ast") else "auto"
+        mode = self.map.product(op) if op in ("cdot", "times", "ast") else "auto"
         fits = self._dim_eq(left.shape[1], right.shape[0])
         same = self._same_shape(left.shape, right.shape)
         if mode == "elementwise":
@@ -328,7 +337,11 @@ class Builder:
         return sp.Transpose(inner) if is_matrix(inner) else inner
 
     def _build_entry(self, node: Node) -> Any:
-        base = self.build(node.children[0])
+        self._entry_base += 1  # (H_2)_{ij}: a scalar, whatever the font of H_2
+        try:
+            base = self.build(node.children[0])
+        finally:
+            self._entry_base -= 1
         if not is_matrix(base):
             raise Unchecked(f"an index on the scalar {self.source(node.children[0])}", node.span)
         return self.entry(base, node.children[1], node)
@@ -527,7 +540,9 @@ class Builder:
             raise Unchecked(f"{sym.name}′ on a symbol that is not a function", node.span)
         role = binding.role
         self._note(role, sym.name)
-        if not sym.bold and (sym.sub is None or role in ("weight", "bias", "preactivation", "activation", "error")
+        if self._entry_base:
+            pass
+        elif not sym.bold and (sym.sub is None or role in ("weight", "bias", "preactivation", "activation", "error")
                              and self.map.layer_index_of(binding) == "sub" and sym.sub.expr is not None
                              and sym.sub.expr.kind != "list"):
             self.usage.plain.add(role)
@@ -830,23 +845,21 @@ class Builder:
 
     # -- shapes ----------------------------------------------------------------------------------------------
     def _dim_eq(self, a: Any, b: Any) -> bool:
+        """Equal dimensions: n_l and n_{l+1} differ in a general derivation; in a concrete network
+        the widths are numbers (z_1 and z_2 of a 4-3-3 network have the same shape)."""
         a, b = sp.sympify(a), sp.sympify(b)
         if a == b:
             return True
-        if a.is_Integer or b.is_Integer:
-            return self._concrete_dim(a) == self._concrete_dim(b)
-        return False
+        return self._concrete_dim(a) == self._concrete_dim(b)
 
     def _concrete_dim(self, d: Any) -> Any:
-        d = sp.sympify(d)
-        mapping = {WIDTH[i]: w for i, w in enumerate(self.world.spec.widths)} if not self.world.general else {}
-        return d.xreplace(mapping)
+        return concrete_dim(d, self.world)
 
     def _same_shape(self, a: tuple, b: tuple) -> bool:
         return self._dim_eq(a[0], b[0]) and self._dim_eq(a[1], b[1])
 
     def _mismatch(self, what: str, node: Node, left: Any, right: Any) -> ShapeMismatch:
-        shapes = (shape_text(left), shape_text(right))
+        shapes = (shape_text(left, self.world), shape_text(right, self.world))
         return ShapeMismatch(f"shape mismatch in {what}: {shapes[0]} against {shapes[1]}", node.span, shapes)
 
 

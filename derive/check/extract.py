@@ -103,7 +103,7 @@ class Document:
 
 DISPLAY_ENVIRONMENTS = ("equation", "equation*", "align", "align*", "eqnarray", "eqnarray*", "gather", "gather*",
                         "multline", "multline*", "displaymath", "flalign", "flalign*", "alignat", "alignat*", "math")
-ROW_ENVIRONMENTS = DISPLAY_ENVIRONMENTS + ("aligned", "split", "gathered", "alignedat", "cases", "dcases")
+ROW_ENVIRONMENTS = DISPLAY_ENVIRONMENTS + ("aligned", "split", "gathered", "alignedat")
 SKIP_ENVIRONMENTS = ("verbatim", "lstlisting", "minted", "comment")
 NOTATION_MARK = "derive-notation"
 
@@ -179,6 +179,12 @@ def _scan_markdown(doc: Document) -> None:
             i = _code_span(doc, i)
             continue
         if ch == "$":
+            if text.startswith("$`", i):  # GitHub: $`…`$
+                end = text.find("`$", i + 2)
+                if end >= 0:
+                    doc.maths.append(Math(_markdown_math(text[i + 2:end], i + 2), False, i, end + 2))
+                    i = end + 2
+                    continue
             if text.startswith("$$", i):
                 end = _find_unescaped(text, "$$", i + 2)
                 if end < 0:
@@ -423,9 +429,48 @@ def _pieces(src: Src) -> list[list[Src]]:
     rows = _split_top(src, "row")
     out = []
     for row in rows:
-        parts = [p.strip() for p in _split_top(row, "piece")]
-        out.append([p for p in parts if p.text.strip(" .,;")])
+        parts = []
+        for part in _split_top(row, "piece"):
+            parts += _split_commas(part)
+        out.append([p.strip() for p in parts if p.text.strip(" .,;")])
     return out
+
+
+def _split_commas(src: Src) -> list[Src]:
+    """a = b, c = d: two statements. A comma part without a relation stays with the part
+    before it (x_1, x_2 is one mention; f(a, b) has its comma inside parentheses)."""
+    text = src.text
+    cuts, depth, i = [], 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            if text.startswith("\\left", i) or text.startswith("\\right", i):
+                depth += 1 if text.startswith("\\left", i) else -1
+                i += 5 if text.startswith("\\left", i) else 6
+                i += 2 if i < len(text) and text[i] == "\\" else 1
+                continue
+            i += 2
+            continue
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif ch in ",;" and depth == 0:
+            cuts.append(i)
+        i += 1
+    if not cuts:
+        return [src]
+    parts, start = [], 0
+    for cut in cuts + [len(text)]:
+        parts.append(src[start:cut])
+        start = cut + 1
+    merged: list[Src] = []
+    for part in parts:
+        if merged and not (_has_relation(part) and _has_relation(merged[-1])):
+            merged[-1] = merged[-1] + Src.synthetic(",", part.offset(0)) + part
+        else:
+            merged.append(part)
+    return merged
 
 
 def _flatten_environments(src: Src) -> Src:
@@ -433,9 +478,20 @@ def _flatten_environments(src: Src) -> Src:
     … \\right. of a system around them; matrix environments stay."""
     text = src.text
     cuts: list[tuple[int, int]] = []
+    stack: list[bool] = []  # per open row environment: left in place (a case distinction f = \left\{ … \right.)
     for m in ENV_MARK.finditer(text):
         if m.group(2) in ROW_ENVIRONMENTS:
             start, end = m.start(), m.end()
+            if m.group(1) == "begin":
+                lm = re.search(r"\\left\s*\\\{\s*$", text[:start])
+                keep = bool(stack and stack[-1]) or bool(lm and _has_relation(src[:lm.start()]))
+                stack.append(keep)
+                if keep:
+                    continue
+            else:
+                keep = stack.pop() if stack else False
+                if keep:
+                    continue
             if m.group(1) == "begin":
                 if m.group(2) == "alignat" or m.group(2) == "alignat*" or m.group(2) == "alignedat":
                     brace = re.match(r"\s*\{[^}]*\}", text[end:])

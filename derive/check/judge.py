@@ -16,6 +16,7 @@ compared with it (a mistake in F1 does not make F2 wrong when F2 is right). A co
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,8 @@ import sympy as sp
 
 from ..algebra import EvaluationError, SymbolicEvaluator, scalar_derivative, shared_xreplace
 from ..errors import VerificationError
-from .build import Builder, OperatorDerivative, OutOfRange, ShapeMismatch, Unchecked, is_matrix, shape_text
+from .build import (Builder, OperatorDerivative, OutOfRange, ShapeMismatch, Unchecked, concrete_dim, is_matrix,
+                    shape_text)
 from .extract import Document, Statement
 from .lexer import CMD, EOF, LBRACE, OP, RBRACE, LexError, tokenize
 from .notation import NotationMap
@@ -266,6 +268,7 @@ class Judge:
                           verdict, **kw)
 
     def not_checked(self, st: Statement, form: Form, left: Form, reason: str, pos: int | None) -> LinkResult:
+        reason = re.sub(r" at col \d+", "", reason)  # the file's line and column replace the formula's
         where = ""
         if pos is not None and self.doc is not None:
             line, col = self.doc.line_col(st.src.offset(pos))
@@ -304,7 +307,7 @@ class Judge:
             return self.wrong(chain, ref_index, k, st, text, reason=form.mismatch.message, method="shapes",
                               shapes=form.mismatch.shapes)
         if not _shapes_agree(ref.value, form.value, self):
-            shapes = (shape_text(ref.value), shape_text(form.value))
+            shapes = (shape_text(ref.value, self.world), shape_text(form.value, self.world))
             return self.wrong(chain, ref_index, k, st, text,
                               reason=f"the two sides have different shapes: {shapes[0]} and {shapes[1]}",
                               method="shapes", shapes=shapes)
@@ -408,20 +411,20 @@ class Judge:
             ok = len(form.space) == 0
             return self.link(st, form, ref, "correct" if ok else "wrong", method="shapes",
                              reason="" if ok else f"{ref.text} is a scalar, not {claimed}",
-                             shapes=(shape_text(ref.value), claimed))
+                             shapes=(shape_text(ref.value, self.world), claimed))
         if len(dims) != 2:
             return self.not_checked(st, form, ref, "a space of more than two dimensions", None)
         builder = Builder(self.world, self.map)
         ok = builder._same_shape(ref.value.shape, tuple(dims))
         claimed = f"{shape_text_dim(dims[0])} × {shape_text_dim(dims[1])}"
-        actual = shape_text(ref.value)
+        actual = shape_text(ref.value, self.world)
         if ok:
             return self.link(st, form, ref, "correct", method="shapes")
         from ..latex import latex_shape
 
         return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is {actual}, not {claimed}",
                          shapes=(actual, claimed), diagnosis=Diagnosis("wrong-shape", f"{ref.text} is {actual}"),
-                         correct=latex_shape(ref.value.shape))
+                         correct=latex_shape(tuple(concrete_dim(d, self.world) for d in ref.value.shape)))
 
     def wrong(self, chain: list[Form], ref_index: int, k: int, st: Statement, text: str, *, reason: str,
               method: str, shapes: tuple[str, str] | None = None, counterexample: Counterexample | None = None,

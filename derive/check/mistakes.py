@@ -125,7 +125,7 @@ class Case:
             return None
         if not self.judge.same(ev, 0, [row[1] for row in ev.values]):
             return None
-        if not layer_names and not self.world.general:
+        if not layer_names and self.world.scalar_symbols:
             try:
                 return rewrite(self.judge.concrete(self.user.node, {}, self.text)[0])
             except (Unchecked, OutOfRange, ShapeMismatch, sp.ShapeError, ValueError, TypeError):
@@ -229,34 +229,59 @@ def _quantities(expr: Any) -> list[Any]:
 
 def swapped_formulas(case: Case) -> Iterator[Finding]:
     """Mutation of the correct step: its subject replaced by another parameter's (the formula of
-    ∂C/∂w36 written for ∂C/∂w35)."""
-    if case.ev is None or case.ref.usage.layer_vars or case.user.usage.layer_vars:
+    ∂C/∂w36 written for ∂C/∂w35, of ∂C/∂W^l for ∂C/∂b^l)."""
+    if case.ev is None:
         return
-    try:
-        anchor, _ = case.judge.concrete(case.ref.node, {}, case.text)
-    except (Unchecked, OutOfRange, ShapeMismatch):
-        return
-    siblings: list[Any] = []
+    anchors: dict[tuple, Any] = {}
+    for layer_values, _ in case.ev.assignments:
+        key = tuple(sorted(layer_values.items(), key=str))
+        if key not in anchors:
+            try:
+                anchors[key] = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
+            except (Unchecked, OutOfRange, ShapeMismatch):
+                return
+    first = next(iter(anchors.values()))
+    for n, _ in enumerate(_siblings(case, first)):
+        values = []
+        for layer_values, index_values in case.ev.assignments:
+            anchor = anchors[tuple(sorted(layer_values.items(), key=str))]
+            siblings = _siblings(case, anchor)
+            if n >= len(siblings):
+                break
+            try:
+                values.append(case.judge.explicit(siblings[n], index_values))
+            except Unchecked:
+                break
+        else:
+            if case.user_equals(values):
+                symbolic = _siblings(case, case.ref.value) if case.world.general else _siblings(case, first)
+                other = symbolic[n] if n < len(symbolic) else _siblings(case, first)[n]
+                yield Finding({"other": case.show(other), "lhs": case.quote(case.ref.node)})
+                return
+
+
+def _siblings(case: Case, anchor: Any) -> list[Any]:
+    """The other parameters' derivatives, in a fixed order."""
+    symbolic = any(isinstance(q, NetQuantity) and not q.layer.is_Integer for q in sp.preorder_traversal(anchor))
+    frame = case.world.symbolic_frame if symbolic else case.world.frame
+    out: list[Any] = []
     if isinstance(anchor, Partial) and anchor.num == COST and isinstance(anchor.den, sp.Symbol):
         prefix = anchor.den.name.rstrip("0123456789")
-        siblings = [Partial(COST, b.symbol) for name, b in sorted(case.world.scalar_symbols.items())
-                    if name.rstrip("0123456789") == prefix and b.symbol != anchor.den and prefix in ("w", "b")]
-    elif isinstance(anchor, Grad) and isinstance(anchor.wrt, NetQuantity):
+        if prefix in ("w", "b"):
+            out = [Partial(COST, b.symbol) for name, b in sorted(case.world.scalar_symbols.items())
+                   if name.rstrip("0123456789") == prefix and b.symbol != anchor.den]
+    elif isinstance(anchor, Grad) and isinstance(anchor.wrt, NetQuantity) and anchor.wrt.kind in ("W", "b"):
         q = anchor.wrt
-        for l in range(1, case.world.depth + 1):
-            if l != int(q.layer) and q.kind in ("W", "b", "z", "a"):
-                other = {"W": case.world.frame.W, "b": case.world.frame.b, "z": case.world.frame.z,
-                         "a": case.world.frame.a}[q.kind](sp.Integer(l))
-                if other.shape == q.shape:
-                    siblings.append(Grad(COST, other))
-    for sibling in siblings:
+        other_kind = "b" if q.kind == "W" else "W"
         try:
-            values = [case.judge.explicit(sibling, index_values) for _, index_values in case.ev.assignments]
-        except Unchecked:
-            continue
-        if case.user_equals(values):
-            yield Finding({"other": case.show(sibling), "lhs": case.quote(case.ref.node)})
-            return
+            out.append(Grad(COST, {"W": frame.W, "b": frame.b}[other_kind](q.layer)))
+        except (ValueError, IndexError, TypeError):
+            pass
+        if not case.world.general and q.layer.is_Integer:
+            for l in range(1, case.world.depth + 1):
+                if l != int(q.layer):
+                    out.append(Grad(COST, {"W": frame.W, "b": frame.b}[q.kind](sp.Integer(l))))
+    return out
 
 
 def other_cost(case: Case) -> Iterator[Finding]:
@@ -569,8 +594,8 @@ def factor_half_or_two(case: Case) -> Iterator[Finding]:
     for ratio in (sp.Rational(1, 2), sp.Integer(2), sp.Rational(1, 4), sp.Integer(4)):
         if case.user_equals([ratio * v for v in case.ref_values]):
             fixed = None
-            value = _printable(case, case.user.node)
-            if value is not None and not is_matrix(value):
+            value = _printable(case, case.user.node) if not case.about_cost() else None
+            if value is not None and not is_matrix(value) and not value.has(sp.Sum):
                 fixed = _rescaled(value, 1 / ratio)
             yield Finding({"ratio": str(ratio)}, fixed_value=fixed)
             return
@@ -619,6 +644,8 @@ def transposed_factor(case: Case) -> Iterator[Finding]:
             continue
         if node.kind == "mul" and path:
             continue
+        if _inside_entry_base(user, path):
+            continue  # transposing an entry's matrix swaps its indices: swapped-indices says so
         value = _value_of(case, node)
         if value is None or not is_matrix(value) or value.shape == (1, 1):
             continue
@@ -634,6 +661,25 @@ def transposed_factor(case: Case) -> Iterator[Finding]:
             return
 
 
+def _inside_index(root: Node, path: tuple[int, ...]) -> bool:
+    """Whether the path runs through the indices of an entry: (X)_{ki} is no product."""
+    node = root
+    for i in path:
+        if node.kind == "entry" and i == 1:
+            return True
+        node = node.children[i]
+    return False
+
+
+def _inside_entry_base(root: Node, path: tuple[int, ...]) -> bool:
+    node = root
+    for i in path:
+        if node.kind == "entry" and i == 0:
+            return True
+        node = node.children[i]
+    return False
+
+
 def _get(node: Node, path: tuple[int, ...]) -> Node:
     for i in path:
         node = node.children[i]
@@ -643,7 +689,7 @@ def _get(node: Node, path: tuple[int, ...]) -> Node:
 def product_order(case: Case) -> Iterator[Finding]:
     """Undo a product written the wrong way round: swap two factors back."""
     for path, node in walk(case.user.node):
-        if node.kind != "mul" or len(node.children) < 2:
+        if node.kind != "mul" or len(node.children) < 2 or _inside_index(case.user.node, path):
             continue
         orders = []
         n = len(node.children)
@@ -808,7 +854,7 @@ def correct_formula(case: Case, finding: Finding | None) -> str | None:
 
 def _printable(case: Case, node: Node) -> Any:
     """The value to print: concrete (neuron names such as w35) when no layer letter is free."""
-    if case.ref.usage is not None and not case.ref.usage.layer_vars and not case.world.general:
+    if case.ref.usage is not None and not case.ref.usage.layer_vars and case.world.scalar_symbols:
         try:
             value, _ = case.judge.concrete(node, {}, case.text)
             return value

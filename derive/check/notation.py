@@ -57,6 +57,7 @@ LAYER_INDEX = ("super", "sub")
 INDEX_STYLES = ("entry", "neuron", "layer-neuron", "pair")
 WEIGHT_INDEX = ("source-destination", "destination-source")
 PRODUCTS = ("auto", "matrix", "elementwise")
+PRODUCT_OPERATORS = ("cdot", "times", "ast")  # \cdot, \times, *
 TOP_KEYS = ("layout", "layer_index", "layer_offset", "weight_index", "products", "symbols")
 SYMBOL_KEYS = ("role", "layout", "layer_index", "layer_offset", "index")
 
@@ -85,13 +86,18 @@ class NotationMap:
     layer_index: str = "super"
     layer_offset: int = 0
     weight_index: str = "source-destination"
-    products: str = "auto"
+    products: str = "auto"  # what \cdot, \times and * mean between matrices
+    product_ops: tuple[tuple[str, str], ...] = ()  # per operator: (("ast", "elementwise"), …)
     #: Read a neuron pair that names no weight in the stated order in the other order instead
     #: (only to test whether a step contradicts the stated convention).
     lenient_pairs: bool = False
     #: Keys the post (or the --notation file) set itself: a convention it states.
     stated: frozenset[str] = frozenset()
     sources: tuple[str, ...] = ()
+
+    def product(self, op: str) -> str:
+        """What an explicit product operator means between two matrices."""
+        return dict(self.product_ops).get(op, self.products)
 
     def binding(self, name: str) -> Binding | None:
         b = self.symbols.get(name)
@@ -138,10 +144,19 @@ class NotationMap:
         if unknown:
             raise UnknownName(f"notation map key in {source}", unknown[0], TOP_KEYS)
         changes: dict[str, Any] = {}
-        for key, choices in (("layout", LAYOUTS), ("layer_index", LAYER_INDEX), ("weight_index", WEIGHT_INDEX),
-                             ("products", PRODUCTS)):
+        for key, choices in (("layout", LAYOUTS), ("layer_index", LAYER_INDEX), ("weight_index", WEIGHT_INDEX)):
             if key in data:
                 changes[key] = _choice(data[key], choices, f"{key} in {source}")
+        if "products" in data:
+            products = data["products"]
+            if isinstance(products, dict):
+                unknown = sorted(set(products) - set(PRODUCT_OPERATORS))
+                if unknown:
+                    raise UnknownName(f"operator in products in {source}", unknown[0], PRODUCT_OPERATORS)
+                changes["product_ops"] = tuple(sorted(
+                    (op, _choice(v, PRODUCTS, f"products.{op} in {source}")) for op, v in products.items()))
+            else:
+                changes["products"] = _choice(products, PRODUCTS, f"products in {source}")
         if "layer_offset" in data:
             changes["layer_offset"] = _offset(data["layer_offset"], source)
         symbols = dict(self.symbols)

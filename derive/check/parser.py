@@ -618,7 +618,8 @@ class Parser:
         if inner.kind == "sym":
             sym: Sym = inner.value
             font = (sym.font or tok.value) if bold else sym.font
-            node = replace(inner, value=replace(sym, bold=sym.bold or bold, font=font), span=(tok.pos, inner.span[1]))
+            end = max(inner.span[1], self.tokens[self.i - 1].end)
+            node = replace(inner, value=replace(sym, bold=sym.bold or bold, font=font), span=(tok.pos, end))
             if sym.sub is None or sym.sup is None:
                 return self._continue_symbol(node, tok)
             return node
@@ -642,7 +643,8 @@ class Parser:
         sym: Sym = inner.value
         if sym.name == "one":
             raise self.error(f"\\{tok.value} over 1", tok)
-        node = replace(inner, value=replace(sym, name=sym.name + decoration), span=(tok.pos, inner.span[1]))
+        end = max(inner.span[1], self.tokens[self.i - 1].end)
+        node = replace(inner, value=replace(sym, name=sym.name + decoration), span=(tok.pos, end))
         return self._continue_symbol(node, tok)
 
     def parse_word(self) -> Node:
@@ -832,6 +834,8 @@ class Parser:
     def parse_environment(self) -> Node:
         tok = self.advance()
         name = "".join(t.value for t in self.group_tokens())
+        if name in ("cases", "dcases", "aligned", "align", "align*", "array*", "gathered", "split"):
+            raise self.error(f"a case distinction ({name}) is not checked", tok)
         if name not in MATRIX_ENVIRONMENTS:
             raise self.error(f"environment {name} inside a formula", tok)
         if name == "array":

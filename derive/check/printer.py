@@ -58,6 +58,9 @@ class PostLatexPrinter(DeriveLatexPrinter):
             b = self.map.binding(name)
             if b is not None and b.role == role and b.index in ("entry", "neuron"):
                 return name
+        if role == "batch":
+            names = self.map.names_for("batch")
+            return names[-1] if names else None
         for name in self.map.names_for(role):
             b = self.map.binding(name)
             if b is not None and b.index in ("entry", "neuron"):
@@ -146,7 +149,20 @@ class PostLatexPrinter(DeriveLatexPrinter):
         scalar = self.world.scalar_symbols.get(expr.name)
         if scalar is not None:
             return self._scalar(expr.name, scalar)
+        if self.world.batched and expr == self.world.symbolic_frame.batch:
+            name = self.name_for("batch")
+            return name_latex(name) if name else super()._print_Symbol(expr, style)
         return super()._print_Symbol(expr, style)
+
+    def _print_HadamardProduct(self, expr: Any) -> str:
+        symbol = r" \odot "
+        for op, written in (("ast", " * "), ("cdot", r" \cdot "), ("times", r" \times ")):
+            if self.map.product(op) == "elementwise":
+                symbol = written
+                break
+        from ..latex import _MATMUL
+
+        return symbol.join(self._wrap(arg, _MATMUL) for arg in expr.args)
 
     def _scalar(self, name: str, binding: Any) -> str:
         entry = binding.entry
