@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from ..algebra import EvaluationError, SymbolicEvaluator, scalar_derivative, shared_xreplace
+from ..algebra import EvaluationError, NetQuantity, SymbolicEvaluator, scalar_derivative, shared_xreplace
 from ..errors import VerificationError
 from .build import (Builder, OperatorDerivative, OutOfRange, ShapeMismatch, Unchecked, concrete_dim, is_matrix,
                     shape_text)
@@ -125,9 +125,8 @@ class Judge:
         self.map = nmap
         self.doc = doc
         self.functions = nmap.functions()
-        self._points = None
-        self._float: list[FloatEvaluator] = []
-        self._cache: dict[Any, Any] = {}
+        # Explicit values and float evaluations depend only on the network: shared by all checks.
+        self._cache: dict[Any, Any] = world.cache.setdefault("explicit", {})
         self.used: dict[str, list[str]] = {}  # role -> symbol names the post uses, in order
         self.plain: set[str] = set()  # roles the post writes without bold
         self.bold: set[str] = set()
@@ -136,15 +135,25 @@ class Judge:
 
     @property
     def points(self) -> list:
-        if self._points is None:
-            self._points = make_points(self.world)
-            self._float = [FloatEvaluator(p) for p in self._points]
-        return self._points
+        if "points" not in self.world.cache:
+            points = make_points(self.world)
+            self.world.cache["points"] = points
+            self.world.cache["floats"] = [FloatEvaluator(p) for p in points]
+        return self.world.cache["points"]
+
+    @property
+    def _float(self) -> list[FloatEvaluator]:
+        self.points
+        return self.world.cache["floats"]
 
     # -- statements --------------------------------------------------------------------------------------
     def check_statement(self, st: Statement) -> StatementResult | None:
         text = st.src.text
         forms = self.forms(text)
+        if self.world.general:
+            layers = self._concrete_layers(forms, text)
+            if layers is not None:
+                return self._on_instances(st, layers)
         links: list[LinkResult] = []
         chain: list[Form] = []
         for form in forms:
@@ -158,6 +167,60 @@ class Judge:
             return None
         line = self.line_of(st, 0)
         return StatementResult(line, " ".join(text.split()), tuple(links))
+
+    def _concrete_layers(self, forms: list[Form], text: str) -> int | None:
+        """The highest layer of a statement written with numbered layers only (W^2, not W^l or
+        W^L) in a general derivation; None for a general statement."""
+        highest = None
+        for form in forms:
+            if form.node is None or form.error:
+                continue
+            probe = Form(form.node, form.text, form.start, form.relation)
+            self.build_symbolic(probe, text)
+            if probe.space is not None and any(sp.sympify(d).is_Integer and d != 1 for d in probe.space):
+                highest = highest or 0  # x ∈ ℝ^{784}: a claim about one instance
+                continue
+            if probe.usage is None:
+                continue
+            if probe.usage.layer_vars:
+                return None
+            value = probe.value if probe.value is not None else None
+            if value is None:
+                continue
+            for q in sp.preorder_traversal(value):
+                if isinstance(q, NetQuantity) and q.kind in ("W", "b", "z", "a", "delta"):
+                    if not q.layer.is_Integer:
+                        return None
+                    highest = max(highest or 0, int(q.layer))
+        return highest
+
+    def _on_instances(self, st: Statement, highest: int) -> StatementResult | None:
+        """A statement about one concrete network of a general derivation: checked on each of
+        its instances deep enough, the first where it holds (or, if none, the first)."""
+        first = None
+        for world in self.world.instance_worlds():
+            if world.depth < highest:
+                continue
+            judge = Judge(world, self.map, self.doc)
+            judge.used, judge.plain, judge.bold, judge.fonts = self.used, self.plain, self.bold, self.fonts
+            shapes_only = all(f.relation in (None, "in") for f in judge.forms(st.src.text))
+            if not world.exact and not shapes_only:
+                continue
+            result = judge.check_statement(st)
+            if result is None:
+                return None
+            widths = "-".join(map(str, world.widths))
+            result = StatementResult(result.line, result.text, tuple(
+                replace(l, method=f"{l.method} on the {widths} instance" if l.method else l.method)
+                for l in result.links))
+            if all(l.verdict == "correct" for l in result.links):
+                return result
+            first = first or result
+        if first is None:
+            form = Form(None, st.src.text.strip(), 0, None)
+            return StatementResult(self.line_of(st, 0), " ".join(st.src.text.split()), (
+                self.not_checked(st, form, form, f"layer {highest} exists in no instance of {self.world.spec.name}", None),))
+        return first
 
     def line_of(self, st: Statement, pos: int) -> int:
         if self.doc is None:

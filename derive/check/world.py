@@ -38,15 +38,48 @@ class World:
         self.frame = Frame(self.instance_spec)
         self.depth = self.instance_spec.depth
         self.widths = self.instance_spec.widths
-        self.instance: Derivation = build_concrete(self.instance_spec, components=True)
-        self.engine: Derivation = build_general(spec) if self.general else self.instance
         self.exact = symbolic_possible(self.instance_spec)
+        self._instance: Derivation | None = None
+        self._engine: Derivation | None = None
         self._verifier: SymbolicVerifier | None = None
-        self.scalar_symbols = {b.symbol.name: b for b in self.instance.scalar_bindings}
+        self.cache: dict[str, Any] = {}  # explicit values and random points, shared by every check
         first = [1]
         for w in self.widths[:-1]:
             first.append(first[-1] + w)
         self.first_neuron = first
+
+    @property
+    def instance(self) -> Derivation:
+        if self._instance is None:
+            self._instance = build_concrete(self.instance_spec, components=True)
+        return self._instance
+
+    @property
+    def engine(self) -> Derivation:
+        """The engine's own steps: the reference for "the correct formula"."""
+        if self._engine is None:
+            self._engine = build_general(self.spec) if self.general else self.instance
+        return self._engine
+
+    @property
+    def scalar_symbols(self) -> dict[str, Any]:
+        if "scalar_symbols" not in self.cache:
+            bindings = self.instance.scalar_bindings if self.spec.scalar_view else ()
+            self.cache["scalar_symbols"] = {b.symbol.name: b for b in bindings}
+        return self.cache["scalar_symbols"]
+
+    def instance_worlds(self) -> list["World"]:
+        """For a general derivation: the concrete networks it names (its own widths and its
+        instances), for the formulas a post writes about one of them (W^2 of the 3-4-2 network)."""
+        if not self.general:
+            return []
+        out = []
+        for widths in [self.spec.widths, *self.spec.instances]:
+            name = f"{self.spec.name}-{'-'.join(map(str, widths))}"
+            world = world_for(self.spec.with_widths(tuple(widths), name=name))
+            if world not in out:
+                out.append(world)
+        return out
 
     @property
     def verifier(self) -> SymbolicVerifier:
