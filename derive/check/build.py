@@ -159,7 +159,10 @@ class Builder:
         method = getattr(self, "_build_" + node.kind, None)
         if method is None:
             raise Unchecked(f"cannot check a {node.kind} here", node.span)
-        return method(node)
+        try:
+            return method(node)
+        except sp.ShapeError as exc:  # a shape SymPy refuses that the checks above let through
+            raise ShapeMismatch(f"shape mismatch in {self.source(node)}: {exc}", node.span, ("?", "?")) from None
 
     def source(self, node: Node) -> str:
         return " ".join(self.text[node.span[0]:node.span[1]].split()) or node.kind

@@ -291,10 +291,15 @@ class Judge:
         anchor = next((k for k, f in enumerate(chain) if f.built), None)
         results = []
         for k in range(1, len(chain)):
-            form = chain[k]
             ref_index = anchor if anchor is not None and anchor < k else None
-            ref = chain[ref_index] if ref_index is not None else chain[k - 1]
-            results.append(self.check_link(chain, ref_index, k, st, text))
+            try:
+                results.append(self.check_link(chain, ref_index, k, st, text))
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, ZeroDivisionError, OverflowError,
+                    RecursionError, NotImplementedError, sp.ShapeError, sp.PolynomialError) as exc:
+                # A bug of the checker must not cost the user the rest of the report.
+                results.append(self.not_checked(st, chain[k], chain[k - 1],
+                                                f"could not check this step (internal error: {type(exc).__name__})",
+                                                None))
         return results
 
     def build_symbolic(self, form: Form, text: str) -> None:
@@ -582,6 +587,11 @@ class Judge:
         key = (value, tuple(sorted(index_values.items(), key=lambda kv: str(kv[0]))))
         if key in self._cache:
             return self._cache[key]
+        if index_values and value.has(sp.Sum):
+            bound = {v for s in sp.preorder_traversal(value) if isinstance(s, sp.Sum) for v in s.variables}
+            clash = sorted(str(v) for v in bound if v in index_values)
+            if clash:
+                raise Unchecked(f"the index {clash[0]} is both summed over and free")
         concrete = value.xreplace({k: sp.Integer(v) for k, v in index_values.items()}) if index_values else value
         leftover = {s for s in concrete.free_symbols if s.is_Symbol and s.is_integer and s.name in "ijklmnpqrst"
                     and s not in self.dims}

@@ -32,9 +32,7 @@ class World:
         self.spec = spec
         self.general = spec.general
         self.instance_spec = _instance_spec(spec)
-        self.symbolic_frame = Frame(spec, general=True)
-        if not self.general:
-            self.symbolic_frame.L = sp.Integer(spec.depth)
+        self.symbolic_frame = SymbolicFrame(spec)
         self.frame = Frame(self.instance_spec)
         self.depth = self.instance_spec.depth
         self.widths = self.instance_spec.widths
@@ -118,6 +116,22 @@ class World:
 
     def symbolic_depth(self) -> sp.Expr:
         return DEPTH if self.general else sp.Integer(self.spec.depth)
+
+
+class SymbolicFrame(Frame):
+    """The frame shapes are checked in: widths n_l for a layer letter l (and for every layer of
+    a general derivation), the network's own widths for a numbered layer of a concrete network."""
+
+    def __init__(self, spec: NetworkSpec) -> None:
+        super().__init__(spec, general=True)
+        if not spec.general:
+            self.L = sp.Integer(spec.depth)
+
+    def width(self, layer: sp.Expr) -> sp.Expr:
+        layer = sp.sympify(layer)
+        if not self.spec.general and layer.is_Integer and 0 <= int(layer) <= self.spec.depth:
+            return sp.Integer(self.spec.widths[int(layer)])
+        return super().width(layer)
 
 
 def _instance_spec(spec: NetworkSpec) -> NetworkSpec:
