@@ -681,7 +681,27 @@ class Judge:
         if is_matrix(value):
             cols = value.shape[1]
             entry = f"({n // cols + 1}, {n % cols + 1})"
-        return Counterexample(where, entry, x, y, self.points[p].quantities)
+        point = tuple((self.quantity_name(q), values) for q, values in self.points[p].quantities)
+        return Counterexample(where, entry, x, y, point)
+
+    def quantity_name(self, q: Any) -> str:
+        """A quantity of the counterexample, named as the post names it: W^1, W_0, x, μ."""
+        from ..backprop import MEAN, STD
+        from .printer import KIND_ROLES
+
+        if q == MEAN:
+            return "μ"
+        if q == STD:
+            return "σ"
+        role = KIND_ROLES.get(q.kind, q.kind)
+        names = [n for n in self.used.get(role, []) if self.map.binding(n) and self.map.binding(n).index == "entry"]
+        names = names or [n for n in self.map.names_for(role) if self.map.binding(n).index == "entry"]
+        name = names[0] if names else q.kind
+        if q.kind in ("x", "y", "xhat"):
+            return name
+        binding = self.map.binding(name)
+        layer = int(q.layer) - (self.map.layer_offset_of(binding) if binding else 0)
+        return f"{name}^{layer}" if (binding is None or self.map.layer_index_of(binding) == "super") else f"{name}_{layer}"
 
 
 CONTRADICTED = ("contradicts the index convention the post states ({stated}): the step is right for {other}")

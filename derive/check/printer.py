@@ -154,6 +154,9 @@ class PostLatexPrinter(DeriveLatexPrinter):
             return name_latex(name) if name else super()._print_Symbol(expr, style)
         return super()._print_Symbol(expr, style)
 
+    def _print_OneMatrix(self, expr: Any) -> str:
+        return "1" if "activation" in self.plain else r"\boldsymbol{1}"
+
     def _print_HadamardProduct(self, expr: Any) -> str:
         symbol = r" \odot "
         for op, written in (("ast", " * "), ("cdot", r" \cdot "), ("times", r" \times ")):

@@ -6,10 +6,6 @@ import json
 from typing import Any
 
 import numpy as np
-import sympy as sp
-
-from ..algebra import NetQuantity
-from ..backprop import MEAN, STD
 from .api import CheckReport
 from .judge import Counterexample, LinkResult
 
@@ -79,28 +75,15 @@ def counterexample_text(cx: Counterexample) -> str:
 
 
 def point_values(cx: Counterexample) -> list[tuple[str, Any]]:
-    out = []
-    for q, numbers in cx.point:
-        out.append((quantity_name(q), numbers))
-    return out
-
-
-def quantity_name(q: Any) -> str:
-    if q == MEAN:
-        return "μ"
-    if q == STD:
-        return "σ"
-    if isinstance(q, NetQuantity):
-        if q.kind in ("x", "y", "xhat"):
-            return q.kind
-        return f"{q.kind}{int(q.layer)}" if q.layer.is_Integer else f"{q.kind}^{q.layer}"
-    return str(q)
+    return [(str(name), numbers) for name, numbers in cx.point]
 
 
 def _numbers(values: Any) -> str:
     array = np.asarray(values, dtype=float)
     if array.size == 1:
         return f"{float(array.ravel()[0]):g}"
+    if array.ndim == 2 and array.shape[1] == 1:  # a column vector, written as a transposed row
+        return "[" + ", ".join(f"{v:g}" for v in array[:, 0]) + "]ᵀ"
     rows = ["[" + ", ".join(f"{v:g}" for v in row) + "]" for row in array]
     return rows[0] if len(rows) == 1 else "[" + ", ".join(rows) + "]"
 

@@ -112,6 +112,8 @@ class World:
         widths = "-".join(map(str, self.widths))
         if self.general:
             return f"the instance {widths} of the general derivation (L = {self.depth})"
+        if self.instance_spec is not self.spec:
+            return f"the instance {widths} of the {'-'.join(map(str, self.spec.widths))} network"
         return f"the {widths} network"
 
     def symbolic_depth(self) -> sp.Expr:
@@ -136,7 +138,11 @@ class SymbolicFrame(Frame):
 
 def _instance_spec(spec: NetworkSpec) -> NetworkSpec:
     if not spec.general:
-        return spec
+        if symbolic_possible(spec):
+            return spec
+        # Too wide to expand exactly: the same layers, activations and cost at small widths.
+        small = tuple(min(w, 3) for w in spec.widths)
+        return spec.with_widths(small, name=f"{spec.name}-instance")
     candidates = [tuple(w) for w in spec.instances] + [spec.widths]
     small = [w for w in candidates if max(w) <= 4 and len(w) - 1 >= MIN_GENERAL_DEPTH]
     widths = small[0] if small else (2, 3, 2, 2)
