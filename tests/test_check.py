@@ -358,3 +358,84 @@ def test_cli_usage_errors(tmp_path: Path, args: tuple[str, ...], message: str) -
     result = run(*[a.format(post=post) for a in args])
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr and "Traceback" not in result.stderr
+
+
+# ----------------------------------------------------------------------------------------------
+# Worked examples: givens, then numbers checked at them to the digits printed
+# ----------------------------------------------------------------------------------------------
+
+
+def _bmatrix(a) -> str:
+    import numpy as np
+
+    a = np.atleast_2d(a)
+    return r"\begin{bmatrix}" + r"\\".join(" & ".join(f"{v:.6f}" for v in row) for row in a) + r"\end{bmatrix}"
+
+
+def _two_two_two_numbers():
+    """The cost and ∂C/∂W of the 2-2-2 network by plain NumPy central differences (an oracle
+    independent of derive)."""
+    import numpy as np
+
+    x, y = np.array([[0.27], [-0.46]]), np.array([[0.64], [0.67]])
+    W1, W2 = np.array([[0.06, -0.31], [0.75, 0.55]]), np.array([[0.52, -0.06], [0.18, 0.45]])
+    sig = lambda z: 1 / (1 + np.exp(-z))
+    cost = lambda W1, W2: 0.5 * float(np.sum((sig(W2 @ sig(W1 @ x)) - y) ** 2))
+    grads = []
+    for k in range(2):
+        g = np.zeros((2, 2))
+        for i in range(2):
+            for j in range(2):
+                h = np.zeros((2, 2))
+                h[i, j] = 1e-6
+                args_p = [W1 + h, W2] if k == 0 else [W1, W2 + h]
+                args_m = [W1 - h, W2] if k == 0 else [W1, W2 - h]
+                g[i, j] = (cost(*args_p) - cost(*args_m)) / 2e-6
+        grads.append(g)
+    return x, y, W1, W2, cost(W1, W2), grads
+
+
+def test_worked_example() -> None:
+    x, y, W1, W2, c, (g1, g2) = _two_two_two_numbers()
+    wrong = g2.copy()
+    wrong[1, 0] += 0.01
+    doc = (
+        "Givens:\n\n$$\n\\begin{aligned}\n"
+        f"\\boldsymbol{{x}} &= \\begin{{bmatrix}}0.27\\\\-0.46\\end{{bmatrix}} \\\\\n"
+        f"\\boldsymbol{{W}}^{{1}} &= \\begin{{bmatrix}}0.06 & -0.31\\\\0.75 & 0.55\\end{{bmatrix}} \\\\\n"
+        f"\\boldsymbol{{W}}^{{2}} &= \\begin{{bmatrix}}0.52 & -0.06\\\\0.18 & 0.45\\end{{bmatrix}} \\\\\n"
+        f"\\boldsymbol{{y}} &= \\begin{{bmatrix}}0.64\\\\0.67\\end{{bmatrix}}\n\\end{{aligned}}\n$$\n\n"
+        f"$$C = {c:.6f}$$\n\n"
+        f"$$\\frac{{\\partial C}}{{\\partial \\boldsymbol{{W}}^{{1}}}} = \\boldsymbol{{\\delta}}^{{1}} \\boldsymbol{{x}}^{{\\top}} = {_bmatrix(g1)}$$\n\n"
+        f"$$\\frac{{\\partial C}}{{\\partial \\boldsymbol{{W}}^{{2}}}} = {_bmatrix(wrong)}$$\n\n"
+        f"$$\\frac{{\\partial C}}{{\\partial w_{{46}}}} \\approx {g2[1, 1]:.6f}$$\n"
+    )
+    report = check_text(doc, "two-two-two")
+    found = [(l.line, l.verdict, l.method) for st in report.statements for l in st.links]
+    assert [v for _, v, _ in found] == ["correct"] * 4 + ["correct", "correct", "correct", "wrong", "correct"], found
+    assert all(m == "a given of the worked example" for _, _, m in found[:4])
+    bad = [l for st in report.statements for l in st.links if l.verdict == "wrong"][0]
+    assert bad.line == 16 and bad.counterexample.entry == "(2, 1)" and bad.diagnosis.name == "wrong-number"
+    assert bad.correct == _bmatrix(g2)
+
+
+def test_worked_example_numbers_need_their_givens() -> None:
+    link = check_text("$$C = 0.046946$$", "two-two-two").statements[0].links[0]
+    assert link.verdict == "not checked" and "before its givens" in link.reason
+
+
+def test_batch_size_of_an_example() -> None:
+    assert only("$$n = 3$$", "batched-mlp") == ("correct", None)
+    assert only("$$n = 4$$", "batched-mlp")[0] == "wrong"
+
+
+def test_jupyter_notebook(tmp_path: Path) -> None:
+    from derive.check import check_file
+
+    cells = [{"cell_type": "markdown", "source": ["# Title\n", "$$z^1 = W^1 x$$\n"]},
+             {"cell_type": "code", "source": ["x = 1  # $a = b$"]},
+             {"cell_type": "markdown", "source": "$$\\frac{\\partial C}{\\partial W^2} = (a^1)^T \\delta^2$$"}]
+    path = tmp_path / "post.ipynb"
+    path.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5, "metadata": {}}), encoding="utf-8")
+    report = check_file(path, "two-two-two")
+    assert [(l.line, l.verdict) for st in report.statements for l in st.links] == [(2, "correct"), (5, "wrong")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +50,28 @@ def check_file(path: str | Path, net: str | NetworkSpec, notation: str | Path | 
     except UnicodeDecodeError:
         raise DeriveError(f"{path} is not UTF-8 text") from None
     kind = "latex" if path.suffix.lower() in LATEX_SUFFIXES else "markdown"
+    if path.suffix.lower() == ".ipynb":
+        text = notebook_markdown(text, str(path))
     extra = _notation_file(notation) if notation is not None else None
     return check_text(text, net, kind=kind, path=str(path), notation=extra)
+
+
+def notebook_markdown(text: str, source: str) -> str:
+    """The Markdown cells of a Jupyter notebook (nbformat 4), in order, one blank line apart:
+    line numbers in the report count the lines of this text."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DeriveError(f"{source} is not a Jupyter notebook: {exc}") from None
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list):
+        raise DeriveError(f"{source} is not a Jupyter notebook (no cells)")
+    parts = []
+    for cell in cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
+            body = cell.get("source", "")
+            parts.append("".join(body) if isinstance(body, list) else str(body))
+    return "\n\n".join(parts) + "\n"
 
 
 def _notation_file(path: str | Path) -> tuple[dict[str, Any], str]:

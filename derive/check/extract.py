@@ -391,6 +391,8 @@ def _latex_notation_blocks(doc: Document) -> None:
 # ----------------------------------------------------------------------------------------------
 
 ENV_MARK = re.compile(r"\\(begin|end)\{([a-zA-Z*]+)\}")
+#: An index range qualifying a formula: j = 1, \ldots, n; l = 1, 2, …, L.
+RANGE = re.compile(r"\s*(?:\\text\{[^}]*\}\s*)?[a-z]\s*(?:=|\\in)\s*[^=]*(?:\\[lc]?dots|…)[^=]*$")
 SEPARATOR = re.compile(r"\\(?:quad|qquad|text|mbox|textrm|intertext|textbf|textit)\b|\\Rightarrow|\\implies|\\iff|\\therefore|\\because")
 
 
@@ -414,8 +416,8 @@ def statements(doc: Document) -> tuple[list[Statement], int]:
                 out[-1] = Statement(out[-1].src + Src.synthetic(" = ", first.offset(0)) + first, True)
                 found = []
         for piece in found:
-            if not math.display and not _has_relation(piece):
-                mentions += 1
+            if (not math.display and not _has_relation(piece)) or RANGE.match(piece.text):
+                mentions += 1  # a symbol named in a sentence; j = 1, …, n qualifies a formula
                 continue
             out.append(Statement(piece, math.display))
         if math.display:

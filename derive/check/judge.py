@@ -127,6 +127,8 @@ class Judge:
         self.functions = nmap.functions()
         # Explicit values and float evaluations depend only on the network: shared by all checks.
         self._cache: dict[Any, Any] = world.cache.setdefault("explicit", {})
+        #: The givens of the post's worked examples, per network (shared with instance judges).
+        self.givens: dict[World, dict[Any, Any]] = {}
         self.used: dict[str, list[str]] = {}  # role -> symbol names the post uses, in order
         self.plain: set[str] = set()  # roles the post writes without bold
         self.bold: set[str] = set()
@@ -184,6 +186,8 @@ class Judge:
                 continue
             if probe.usage.layer_vars:
                 return None
+            if probe.usage.decimals:
+                highest = highest or 0  # the numbers of a worked example: one instance
             value = probe.value if probe.value is not None else None
             if value is None:
                 continue
@@ -203,6 +207,7 @@ class Judge:
                 continue
             judge = Judge(world, self.map, self.doc)
             judge.used, judge.plain, judge.bold, judge.fonts = self.used, self.plain, self.bold, self.fonts
+            judge.givens = self.givens
             shapes_only = all(f.relation in (None, "in") for f in judge.forms(st.src.text))
             if not world.exact and not shapes_only:
                 continue
@@ -347,7 +352,9 @@ class Judge:
         form = chain[k]
         left = chain[ref_index] if ref_index is not None else chain[k - 1]
         relation = form.relation
-        if relation in NOT_EQUATIONS:
+        approx_numbers = relation == "approx" and ref_index is not None and not form.error and \
+            _numbers_of(form.node) is not None  # ∂C/∂W ≈ [central differences, printed]
+        if relation in NOT_EQUATIONS and not approx_numbers:
             return self.not_checked(st, form, left, NOT_EQUATIONS[relation], None)
         if form.error or ref_index is None:
             if form.error:
@@ -374,13 +381,14 @@ class Judge:
         if form.mismatch is not None:
             return self.wrong(chain, ref_index, k, st, text, reason=form.mismatch.message, method="shapes",
                               shapes=form.mismatch.shapes)
+        worked = self.worked_example(ref, form, st, text)
+        if worked is not None:
+            return worked
         if not _shapes_agree(ref.value, form.value, self):
             shapes = (shape_text(ref.value, self.world), shape_text(form.value, self.world))
             return self.wrong(chain, ref_index, k, st, text,
                               reason=f"the two sides have different shapes: {shapes[0]} and {shapes[1]}",
                               method="shapes", shapes=shapes)
-        if ref.usage.decimals or form.usage.decimals:
-            return self.not_checked(st, form, left, "numbers with decimals (a worked example) are not checked", None)
         try:
             evaluated = self.evaluate([ref.node, form.node], text)
             verdict = self.compare(evaluated, 0, 1)
@@ -390,6 +398,97 @@ class Judge:
             return self.link(st, form, left, "correct", method=verdict[1])
         return self.wrong(chain, ref_index, k, st, text, reason="the two sides differ", method="random points",
                           counterexample=verdict[1], evaluated=evaluated)
+
+    # -- worked examples -----------------------------------------------------------------------------------
+    def worked_example(self, ref: Form, form: Form, st: Statement, text: str) -> LinkResult | None:
+        """A post's numbers: givens (x = [0.27, …], W^1 = …, n = 3) and results (C = 0.004151,
+        ∂C/∂W^1 = [[…]]), the results checked at the givens to the precision printed."""
+        numbers = _numbers_of(form.node)
+        if numbers is None or not (form.usage.decimals or ref.usage.decimals or _is_given_target(ref.value, self)):
+            return None
+        try:
+            target, _ = self.concrete(ref.node, {}, text)
+        except (Unchecked, OutOfRange, ShapeMismatch):
+            return self.not_checked(st, form, ref, "numbers (a worked example) with a layer letter", None)
+        printed, decimals = numbers
+        if self.world.batched and target == self.world.batch_symbol:
+            ok = len(printed) == 1 and printed[0] == self.world.spec.batch
+            return self.link(st, form, ref, "correct" if ok else "wrong", method="the batch size of the example",
+                             reason="" if ok else f"the example's batch has {self.world.spec.batch} samples")
+        if _is_given_target(target, self):
+            return self.record_given(target, form, ref, st, printed, decimals)
+        givens = self.givens.setdefault(self.world, {})
+        missing = [q for q in self.base_quantities() if q not in givens]
+        if missing:
+            return self.not_checked(st, form, ref, "numbers of a worked example before its givens (missing "
+                                    + ", ".join(self.quantity_name(q) for q in missing[:3]) + ")", None)
+        try:
+            truth = np.asarray(self.worked_verifier().evaluate(target), dtype=float)
+        except (EvaluationError, ValueError, TypeError, KeyError, IndexError, VerificationError) as exc:
+            return self.not_checked(st, form, ref, f"cannot evaluate this at the example's values ({exc})", None)
+        values = np.asarray(printed, dtype=float)
+        if truth.size != values.size or (truth.ndim == 2 and truth.size > 1 and truth.shape != _shape_of(form.value)):
+            return self.link(st, form, ref, "wrong", method="worked example",
+                             reason=f"the example's numbers have shape {_shape_of(form.value)}, the left side "
+                                    f"{truth.shape}", diagnosis=Diagnosis("wrong-shape", "wrong number of values"))
+        slack = 10.0 if form.relation == "approx" else 1.0
+        flat = truth.ravel()
+        for n, (t, v, d) in enumerate(zip(flat, values.ravel(), decimals)):
+            if not abs(t - v) <= slack * (0.51 * 10.0 ** (-d) + 1e-6 * abs(t)) + 1e-12:
+                cols = truth.shape[1] if truth.ndim == 2 else 1
+                entry = f"({n // cols + 1}, {n % cols + 1})" if truth.size > 1 else ""
+                point = tuple((self.quantity_name(q), np.asarray(v_, dtype=float)) for q, v_ in givens.items())
+                correct = _numbers_latex(truth, max(decimals))
+                return self.link(st, form, ref, "wrong", method="worked example",
+                                 reason=f"at the example's values the left side{(' entry ' + entry) if entry else ''} "
+                                        f"is {t:.{max(d, 1) + 2}g}, not {v:g}",
+                                 counterexample=Counterexample("", entry, float(t), float(v), point),
+                                 diagnosis=Diagnosis("wrong-number", "the number does not follow from the example's "
+                                                     "givens"), correct=correct)
+        return self.link(st, form, ref, "correct", method="worked example (to the digits printed)")
+
+    def base_quantities(self) -> list[Any]:
+        from ..backprop import MEAN, STD
+
+        f = self.world.frame
+        out = [f.x] + ([MEAN, STD] if self.world.spec.normalize_input else [])
+        for l in range(1, self.world.depth + 1):
+            out.append(f.W(sp.Integer(l)))
+            if f.has_bias(sp.Integer(l)):
+                out.append(f.b(sp.Integer(l)))
+        return out + [f.y]
+
+    def record_given(self, target: Any, form: Form, ref: Form, st: Statement, printed: list, decimals: list) -> LinkResult:
+        dims = {self.world.batch_symbol: self.world.spec.batch} if self.world.batched else {}
+        shape = (1, 1) if not is_matrix(target) else tuple(int(sp.sympify(d).xreplace(dims)) for d in target.shape)
+        got = _shape_of(form.value)
+        if (shape != (1, 1) or got != (1, 1)) and got != shape:
+            return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is {shape[0]} × {shape[1]}, "
+                             f"the example gives {got[0]} × {got[1]}", shapes=(f"{shape[0]} × {shape[1]}",
+                                                                              f"{got[0]} × {got[1]}"),
+                             diagnosis=Diagnosis("wrong-shape", f"{ref.text} is {shape[0]} × {shape[1]}"))
+        self.givens.setdefault(self.world, {})[target] = np.asarray(printed, dtype=float).reshape(shape) \
+            if is_matrix(target) else float(printed[0])
+        self.world.cache.pop(("worked", id(self.givens)), None)
+        return self.link(st, form, ref, "correct", method="a given of the worked example")
+
+    def worked_verifier(self) -> Any:
+        """The engine's numeric verifier at the example's givens instead of a random draw."""
+        from ..verify import NumericVerifier
+
+        givens = self.givens[self.world]
+        key = ("worked", id(self.givens))
+        cached = self.world.cache.get(key)
+        if cached is not None and cached[0] == len(givens):
+            return cached[1]
+
+        class AtGivens(NumericVerifier):
+            def _draw_base(inner) -> dict[Any, Any]:
+                return dict(givens)
+
+        verifier = AtGivens(self.world.instance, 0)
+        self.world.cache[key] = (len(givens), verifier)
+        return verifier
 
     def contradicts_convention(self, chain: list[Form], k: int, text: str) -> tuple[str, str, str, str] | None:
         """A step that is right only under the other index convention than the one the post
@@ -705,6 +804,53 @@ class Judge:
 
 
 CONTRADICTED = ("contradicts the index convention the post states ({stated}): the step is right for {other}")
+
+
+def _numbers_of(node: Node | None) -> tuple[list[float], list[int]] | None:
+    """The numbers of a form made of numbers only (a number, −number, a matrix of them), and
+    how many decimals each was printed with; None for anything else."""
+    if node is None:
+        return None
+    if node.kind == "num":
+        text = node.value
+        return [float(text)], [len(text.split(".")[1]) if "." in text else 0]
+    if node.kind == "neg":
+        inner = _numbers_of(node.children[0])
+        return None if inner is None or len(inner[0]) != 1 else ([-inner[0][0]], inner[1])
+    if node.kind == "group" and node.value in ("(", "["):
+        return _numbers_of(node.children[0])
+    if node.kind == "matrix":
+        values, decimals = [], []
+        for cell in node.children:
+            found = _numbers_of(cell)
+            if found is None or len(found[0]) != 1:
+                return None
+            values += found[0]
+            decimals += found[1]
+        return values, decimals
+    return None
+
+
+def _shape_of(value: Any) -> tuple[int, int]:
+    return tuple(value.shape) if isinstance(value, sp.MatrixBase) else (1, 1)
+
+
+def _is_given_target(value: Any, judge: "Judge") -> bool:
+    from ..backprop import MEAN, STD
+
+    if value in (MEAN, STD):
+        return True
+    if judge.world.batched and value == judge.world.batch_symbol:
+        return True
+    return isinstance(value, NetQuantity) and (value.kind in ("x", "y", "W", "b"))
+
+
+def _numbers_latex(values: np.ndarray, places: int) -> str:
+    if values.size == 1:
+        return f"{float(values.ravel()[0]):.{places}f}"
+    rows = values if values.ndim == 2 else values.reshape(-1, 1)
+    body = r"\\".join(" & ".join(f"{v:.{places}f}" for v in row) for row in rows)
+    return rf"\begin{{bmatrix}}{body}\end{{bmatrix}}"
 
 
 def _occurrences(node: Node, letter: str) -> int:

@@ -36,7 +36,7 @@ class World:
         self.frame = Frame(self.instance_spec)
         self.depth = self.instance_spec.depth
         self.widths = self.instance_spec.widths
-        self.exact = symbolic_possible(self.instance_spec)
+        self.exact = expandable(self.instance_spec)
         self._instance: Derivation | None = None
         self._engine: Derivation | None = None
         self._verifier: SymbolicVerifier | None = None
@@ -120,6 +120,17 @@ class World:
         return DEPTH if self.general else sp.Integer(self.spec.depth)
 
 
+#: The checker expands a network exactly up to these sizes (the verifier's own proofs stop
+#: earlier; a check expands only the quantities a post names).
+CHECK_MAX_WIDTH = 6
+CHECK_MAX_PARAMETERS = 120
+
+
+def expandable(spec: NetworkSpec) -> bool:
+    return (symbolic_possible(spec) or (max(spec.widths) <= CHECK_MAX_WIDTH and spec.depth <= 4
+                                        and spec.parameter_count() <= CHECK_MAX_PARAMETERS))
+
+
 class SymbolicFrame(Frame):
     """The frame shapes are checked in: widths n_l for a layer letter l (and for every layer of
     a general derivation), the network's own widths for a numbered layer of a concrete network."""
@@ -138,7 +149,7 @@ class SymbolicFrame(Frame):
 
 def _instance_spec(spec: NetworkSpec) -> NetworkSpec:
     if not spec.general:
-        if symbolic_possible(spec):
+        if expandable(spec):
             return spec
         # Too wide to expand exactly: the same layers, activations and cost at small widths.
         small = tuple(min(w, 3) for w in spec.widths)
