@@ -439,3 +439,19 @@ def test_jupyter_notebook(tmp_path: Path) -> None:
     path.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5, "metadata": {}}), encoding="utf-8")
     report = check_file(path, "two-two-two")
     assert [(l.line, l.verdict) for st in report.statements for l in st.links] == [(2, "correct"), (5, "wrong")]
+
+
+def test_readme_example_is_what_check_prints(tmp_path: Path) -> None:
+    """The README's report of a short wrong derivation is the real output, byte for byte."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Check a hand-written derivation", 1)[1]
+    post = section.split("```markdown\n", 1)[1].split("```\n", 1)[0]
+    shown = section.split("```console\n", 1)[1].split("```\n", 1)[0]
+    command, expected = shown.split("\n", 1)
+    assert command == "$ derive check post.md --net l-layer"
+    (tmp_path / "post.md").write_text(post, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "derive", "check", "post.md", "--net", "l-layer"], cwd=tmp_path,
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 1
+    assert result.stdout == expected

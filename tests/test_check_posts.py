@@ -245,3 +245,24 @@ def test_counterexamples(reports: dict, name: str) -> None:
                 cx = link.counterexample
                 assert cx is not None and cx.point
                 assert abs(cx.left - cx.right) > 1e-9
+
+
+#: Every mistake of the issue and of the shared README, for each example it can occur in.
+COMMON = {"transposed-factor", "product-order", "sign", "prime-argument", "z-for-a", "factor", "swapped-indices",
+          "wrong-cost", "f-prime-for-f", "wrong-layer", "swapped-formulas"}
+REQUIRED = {
+    "two-two-two": COMMON | {"cost-missing-square", "convention-contradicted"},
+    "l-layer": COMMON | {"cost-missing-square", "convention-contradicted"},
+    "batched-mlp": COMMON | {"cost-missing-square", "missing-batch-sum"},
+    "softmax-classifier": COMMON | {"softmax-diagonal"},  # cross-entropy: no square to lose; its sign is "sign"
+}
+
+
+@pytest.mark.parametrize("net", sorted(REQUIRED))
+def test_every_kind_of_mistake_is_planted(net: str) -> None:
+    planted = {d for name, (n, rows) in EXPECTED.items() if n == net for _, v, d in rows if v == "wrong"}
+    assert REQUIRED[net] <= planted, sorted(REQUIRED[net] - planted)
+    kinds = {name.rsplit(".", 1)[1] for name, (n, _) in EXPECTED.items() if n == net}
+    languages = {name.split("_")[-1].split(".")[0] for name, (n, _) in EXPECTED.items() if n == net}
+    assert languages == {"en", "zh"}
+    assert kinds <= {"md", "tex"}
