@@ -128,7 +128,9 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
 def _check(args: argparse.Namespace) -> int:
     from .check.cli import run
 
-    return run(args)
+    text, code = run(args)
+    sys.stdout.write(text)
+    return code
 
 
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]

@@ -13,7 +13,7 @@ from ..errors import DeriveError
 from ..spec import NetworkSpec
 from .extract import read_document, statements
 from .judge import Judge, StatementResult
-from .notation import BLOCK_KEY, NotationMap, default_map, parse_toml, parse_yaml_mapping
+from .notation import BLOCK_KEY, default_map, parse_toml, parse_yaml_mapping
 from .world import world_for
 
 MAX_BYTES = 5_000_000

@@ -521,11 +521,11 @@ class Judge:
                         value = flipped.concrete(f.node, {}, text)[0]
                     except (Unchecked, OutOfRange, ShapeMismatch):
                         pass
-                sides.append(self.print(value, [forms[0].usage, forms[1].usage]))
+                sides.append(self.show(value, [forms[0].usage, forms[1].usage]))
             return verdict[1], stated, other, " = ".join(sides)
         return None
 
-    def print(self, value: Any, usages: list[Any]) -> str:
+    def show(self, value: Any, usages: list[Any]) -> str:
         """A formula in the post's notation: the names and the bold the post itself uses."""
         from .printer import print_formula
 

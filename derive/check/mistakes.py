@@ -149,16 +149,11 @@ class Case:
     def about_cost(self) -> bool:
         return self.anchor == COST
 
-    def is_derivative(self) -> bool:
-        a = self.anchor
-        return isinstance(a, (Grad, Partial, Jacobian)) or gradient_subject(a) is not None or (
-            isinstance(a, Entry) and isinstance(a.of, (Grad, NetQuantity)))
-
     def quote(self, node: Node) -> str:
         return " ".join(self.text[node.span[0]:node.span[1]].split())
 
     def show(self, value: Any) -> str:
-        return self.judge.print(value, [f.usage for f in self.chain if f.usage is not None])
+        return self.judge.show(value, [f.usage for f in self.chain if f.usage is not None])
 
     def used(self) -> dict[str, list[str]]:
         names: dict[str, list[str]] = {}
@@ -216,10 +211,6 @@ def _value_of(case: Case, node: Node) -> Any:
         return Builder(case.world, case.map, text=case.text).build(node)
     except (Unchecked, ShapeMismatch, OutOfRange, ValueError, TypeError, sp.ShapeError):
         return None
-
-
-def _quantities(expr: Any) -> list[Any]:
-    return [n for n in sp.preorder_traversal(expr) if isinstance(n, NetQuantity)]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -632,7 +632,6 @@ class Parser:
             if sym.name in self.functions and self.call_follows():
                 return self.parse_call(sym.name, tok, node)
             return node
-        self.i = self.i  # scripts follow
         return self._finish_symbol(sym, tok)
 
     def parse_decoration(self, decoration: str) -> Node:
