@@ -455,3 +455,12 @@ def test_readme_example_is_what_check_prints(tmp_path: Path) -> None:
                             capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 1
     assert result.stdout == expected
+
+
+def test_norms_and_bracketed_layers() -> None:
+    text = (r"$$C = \frac{1}{2}\|a^L - y\|^2 = \frac{1}{2}\left\lVert a^L - y \right\rVert^2"
+            r" = \frac12 (a^L - y)^T (a^L - y)$$" "\n\n" r"$$C = \|a^L - y\|^2$$")
+    assert [(v, d) for _, v, d in verdicts(text, "l-layer")] == [
+        ("correct", None), ("correct", None), ("correct", None), ("wrong", "factor")]
+    doc = '```derive-notation\n[symbols]\nA = "activation"\nZ = "preactivation"\n```\n$$Z^{[2]} = W^{[2]} A^{[1]} + b^{[2]}$$'
+    assert only(doc, "l-layer") == ("correct", None)

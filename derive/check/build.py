@@ -320,7 +320,6 @@ class Builder:
         return self.divide(num, den, node.children[1], node)
 
     def _build_pow(self, node: Node) -> Any:
-        base = self.build(node.children[0])
         exponent_node = node.children[1]
         if node.children[0].kind == "group" and node.children[0].value == "‖":
             inner = self.build(node.children[0].children[0])
@@ -328,6 +327,7 @@ class Builder:
             if exponent == 2 and is_matrix(inner) and 1 in inner.shape:
                 return sp.MatMul(sp.Transpose(inner), inner) if inner.shape[1] == 1 else sp.MatMul(inner, sp.Transpose(inner))
             raise Unchecked("a norm other than the square of a vector's", node.span)
+        base = self.build(node.children[0])
         exponent = self.build(exponent_node)
         if is_matrix(exponent):
             raise Unchecked("a matrix in an exponent", exponent_node.span)

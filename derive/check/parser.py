@@ -727,8 +727,8 @@ class Parser:
             break
         if not tokens:
             return Script(None, transpose, primes, False, text)
-        paren = (tokens[0].kind == OP and tokens[0].value == "(" and tokens[-1].kind == OP and tokens[-1].value == ")"
-                 and _balanced_outer(tokens))
+        paren = (tokens[0].kind == OP and tokens[-1].kind == OP and (tokens[0].value, tokens[-1].value) in (("(", ")"), ("[", "]"))
+                 and _balanced_outer(tokens))  # W^{(l)}, and Ng's W^{[l]}
         if paren:
             tokens = tokens[1:-1]
             if not tokens:
@@ -935,9 +935,9 @@ def _balanced_outer(tokens: list[Token]) -> bool:
     """Whether the first '(' is closed by the last ')'."""
     depth = 0
     for k, t in enumerate(tokens):
-        if t.kind == OP and t.value == "(":
+        if t.kind == OP and t.value in "([":
             depth += 1
-        elif t.kind == OP and t.value == ")":
+        elif t.kind == OP and t.value in ")]":
             depth -= 1
             if depth == 0 and k != len(tokens) - 1:
                 return False
