@@ -121,6 +121,20 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    from .check.cli import add_arguments
+
+    add_arguments(parser)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check.cli import run
+
+    text, code = run(args)
+    sys.stdout.write(text)
+    return code
+
+
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 
@@ -141,6 +155,7 @@ COMMANDS: dict[str, Command] = {
     "show": ("show the verified derivation of a network", _show_arguments, _show),
     "post": ("write a blog post of the derivation (Markdown, notebook or LaTeX)", *_lazy("posts.command")),
     "export": ("write a standalone, verified NumPy gradient module", *_lazy("export.command")),
+    "check": ("check a hand-written derivation (Markdown or LaTeX) step by step", _check_arguments, _check),
 }
 
 

@@ -1,0 +1,666 @@
+r"""Find every formula in a Markdown or LaTeX post, and group them into the statements it makes.
+
+Formulas come in every form real posts use: `$…$` (also broken across lines), `$$…$$` (display,
+or inline the kramdown way, several on one line, with blank lines inside), `\(…\)`, `\[…\]`,
+math in backticks (`` `$…$` ``, `` `$$ … $$` ``) and GitHub's `` $`…`$ `` and ```` ```math ````,
+top-level `equation`/`align`/`eqnarray` environments; inside them `aligned`, `align*`,
+`eqnarray` with `&=&` and `\tag{…}`, `\left\{ \begin{align*} … \end{align*} \right.` systems.
+Hexo's doubled backslashes (`\\\\` for a row break) and Markdown's escaped `\_` are undone.
+Code blocks, code spans and comments are skipped, except the notation blocks they may hold.
+
+Every character of a formula keeps its offset in the file (`Src`), so a report can give the line
+and column of anything the parser points at, even after rows are joined into one `=` chain.
+
+A statement is one `=` chain. Rows of an aligned environment that start with `=` (or `&=`)
+continue the chain of the row before; a row with no relation at all continues the row before's
+last expression; a display block that starts with `=`, or that holds only an expression and
+directly follows another display block, continues that block's last chain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .lexer import CMD, OP, LexError, tokenize
+from .parser import RELATIONS
+
+
+@dataclass(frozen=True)
+class Src:
+    """Text with the file offset of each character (and one past the end)."""
+
+    text: str
+    offsets: tuple[int, ...]
+
+    @staticmethod
+    def of(text: str, start: int) -> "Src":
+        return Src(text, tuple(range(start, start + len(text) + 1)))
+
+    def __getitem__(self, key: slice) -> "Src":
+        start, stop, _ = key.indices(len(self.text))
+        return Src(self.text[start:stop], self.offsets[start:stop] + (self.offsets[stop] if stop < len(self.offsets) else self.offsets[-1],))
+
+    def __add__(self, other: "Src") -> "Src":
+        return Src(self.text + other.text, self.offsets[:-1] + other.offsets)
+
+    def offset(self, pos: int) -> int:
+        return self.offsets[max(0, min(pos, len(self.offsets) - 1))]
+
+    def sub(self, pattern: str, repl: str) -> "Src":
+        """Replace matches of a regex, each replacement character taking the match's offset."""
+        text, offsets = [], []
+        last = 0
+        for m in re.finditer(pattern, self.text):
+            text.append(self.text[last:m.start()])
+            offsets.extend(self.offsets[last:m.start()])
+            text.append(repl)
+            offsets.extend([self.offsets[m.start()]] * len(repl))
+            last = m.end()
+        text.append(self.text[last:])
+        offsets.extend(self.offsets[last:])
+        offsets.append(self.offsets[-1])
+        return Src("".join(text), tuple(offsets))
+
+    def strip(self) -> "Src":
+        start = len(self.text) - len(self.text.lstrip())
+        stop = len(self.text.rstrip())
+        return self[start:max(start, stop)]
+
+    @staticmethod
+    def synthetic(text: str, at: int) -> "Src":
+        return Src(text, tuple([at] * (len(text) + 1)))
+
+
+@dataclass(frozen=True)
+class Math:
+    src: Src
+    display: bool
+    start: int  # file offset of the opening delimiter
+    end: int  # file offset after the closing delimiter
+
+
+@dataclass(frozen=True)
+class Statement:
+    src: Src
+    display: bool
+
+
+@dataclass
+class Document:
+    text: str
+    kind: str  # "markdown" | "latex"
+    maths: list[Math] = field(default_factory=list)
+    notation_blocks: list[tuple[str, str, int]] = field(default_factory=list)  # (format, text, offset)
+    line_starts: list[int] = field(default_factory=list)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        import bisect
+
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line + 1, offset - self.line_starts[line] + 1
+
+
+DISPLAY_ENVIRONMENTS = ("equation", "equation*", "align", "align*", "eqnarray", "eqnarray*", "gather", "gather*",
+                        "multline", "multline*", "displaymath", "flalign", "flalign*", "alignat", "alignat*", "math")
+ROW_ENVIRONMENTS = DISPLAY_ENVIRONMENTS + ("aligned", "split", "gathered", "alignedat")
+SKIP_ENVIRONMENTS = ("verbatim", "lstlisting", "minted", "comment")
+NOTATION_MARK = "derive-notation"
+
+
+def read_document(text: str, kind: str) -> Document:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    doc = Document(text, kind)
+    doc.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    if kind == "latex":
+        _scan_latex(doc)
+    else:
+        _scan_markdown(doc)
+    return doc
+
+
+# ----------------------------------------------------------------------------------------------
+# Markdown
+# ----------------------------------------------------------------------------------------------
+
+FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})[ \t]*([^\n`]*)$", re.M)
+RAW_TAG = re.compile(r"\{%-?\s*(?:raw|endraw)\s*-?%\}")
+
+
+def _scan_markdown(doc: Document) -> None:
+    text = doc.text
+    i = _front_matter(doc)
+    n = len(text)
+    blank = re.compile(r"\n[ \t>]*\n")
+    while i < n:
+        at_line_start = i == 0 or text[i - 1] == "\n"
+        if at_line_start:
+            m = FENCE.match(text, i)
+            if m:
+                i = _fenced_block(doc, m)
+                continue
+        ch = text[i]
+        if text.startswith("<!--", i):
+            end = text.find("-->", i + 4)
+            end = n if end < 0 else end
+            body = text[i + 4:end]
+            if body.lstrip().startswith(NOTATION_MARK):
+                start = i + 4 + body.find(NOTATION_MARK) + len(NOTATION_MARK)
+                doc.notation_blocks.append(("toml", text[start:end], start))
+            i = end + 3
+            continue
+        m = RAW_TAG.match(text, i)
+        if m:
+            i = m.end()
+            continue
+        if ch == "\\":
+            if text.startswith("\\[", i) or text.startswith("\\(", i):
+                close = "\\]" if text[i + 1] == "[" else "\\)"
+                end = text.find(close, i + 2)
+                if end < 0:
+                    i += 2
+                    continue
+                doc.maths.append(Math(_markdown_math(text[i + 2:end], i + 2), text[i + 1] == "[", i, end + 2))
+                i = end + 2
+                continue
+            if text.startswith("\\begin{", i):
+                m = re.match(r"\\begin\{([a-zA-Z*]+)\}", text[i:])
+                if m and m.group(1) in DISPLAY_ENVIRONMENTS:
+                    end_tag = f"\\end{{{m.group(1)}}}"
+                    end = text.find(end_tag, i)
+                    if end >= 0:
+                        end += len(end_tag)
+                        doc.maths.append(Math(_markdown_math(text[i:end], i), True, i, end))
+                        i = end
+                        continue
+            i += 2  # an escaped character: \$ is a dollar
+            continue
+        if ch == "`":
+            i = _code_span(doc, i)
+            continue
+        if ch == "$":
+            if text.startswith("$`", i):  # GitHub: $`…`$
+                end = text.find("`$", i + 2)
+                if end >= 0:
+                    doc.maths.append(Math(_markdown_math(text[i + 2:end], i + 2), False, i, end + 2))
+                    i = end + 2
+                    continue
+            if text.startswith("$$", i):
+                end = _find_unescaped(text, "$$", i + 2)
+                if end < 0:
+                    i += 2
+                    continue
+                line_start = text.rfind("\n", 0, i) + 1
+                before = RAW_TAG.sub("", text[line_start:i]).strip()
+                display = before in ("", ">")
+                doc.maths.append(Math(_markdown_math(text[i + 2:end], i + 2), display, i, end + 2))
+                i = end + 2
+                continue
+            end = _single_dollar_end(text, i)
+            if end is None:
+                i += 1
+                continue
+            body = text[i + 1:end]
+            if not blank.search(body):
+                doc.maths.append(Math(_markdown_math(body, i + 1), False, i, end + 1))
+                i = end + 1
+                continue
+            i += 1
+            continue
+        i += 1
+
+
+def _front_matter(doc: Document) -> int:
+    text = doc.text
+    for mark, fmt in (("---", "yaml"), ("+++", "toml")):
+        if text.startswith(mark + "\n"):
+            end = text.find("\n" + mark, len(mark))
+            if end < 0:
+                return 0
+            body = text[len(mark) + 1:end + 1]
+            doc.notation_blocks.append((f"front-{fmt}", body, len(mark) + 1))
+            close = text.find("\n", end + 1)
+            return len(text) if close < 0 else close + 1
+    return 0
+
+
+def _fenced_block(doc: Document, m: re.Match) -> int:
+    text = doc.text
+    fence, info = m.group(1), m.group(2).strip()
+    body_start = m.end() + 1
+    close = re.compile(r"^[ \t>]*" + re.escape(fence[0]) + "{" + str(len(fence)) + r",}[ \t]*$", re.M)
+    cm = close.search(text, body_start)
+    body_end = cm.start() if cm else len(text)
+    after = cm.end() if cm else len(text)
+    body = text[body_start:body_end] if body_start <= body_end else ""
+    words = info.split()
+    if words and words[0] == "math":
+        doc.maths.append(Math(_markdown_math(body, body_start), True, m.start(), after))
+    elif NOTATION_MARK in words:
+        doc.notation_blocks.append(("toml", body, body_start))
+    return after + 1
+
+
+def _code_span(doc: Document, i: int) -> int:
+    """A code span: skipped, unless it wraps math (`$…$`, `$$…$$`) or is GitHub's $`…`$."""
+    text = doc.text
+    run = len(text[i:]) - len(text[i:].lstrip("`"))
+    ticks = "`" * run
+    end = text.find(ticks, i + run)
+    while end >= 0 and text.startswith("`", end + run):
+        end = text.find(ticks, end + run + 1)
+    if end < 0:
+        return i + run
+    body = text[i + run:end]
+    after = end + run
+    stripped = body.strip()
+    lead = i + run + (len(body) - len(body.lstrip()))
+    if i > 0 and text[i - 1] == "$" and text.startswith("$", after):
+        doc.maths.append(Math(_markdown_math(body, i + run), False, i - 1, after + 1))
+        return after + 1
+    if stripped.startswith("$$") and stripped.endswith("$$") and len(stripped) > 4:
+        doc.maths.append(Math(_markdown_math(stripped[2:-2], lead + 2), True, i, after))
+    elif stripped.startswith("$") and stripped.endswith("$") and len(stripped) > 2:
+        doc.maths.append(Math(_markdown_math(stripped[1:-1], lead + 1), False, i, after))
+    return after
+
+
+def _find_unescaped(text: str, needle: str, start: int) -> int:
+    while True:
+        k = text.find(needle, start)
+        if k < 0 or (k == 0 or text[k - 1] != "\\"):
+            return k
+        start = k + 1
+
+
+def _single_dollar_end(text: str, i: int) -> int | None:
+    """Pandoc's rule: `$` opens when a non-space follows and closes when a non-space precedes it
+    and no digit follows."""
+    if i > 0 and text[i - 1] == "\\":
+        return None
+    if i + 1 >= len(text) or text[i + 1].isspace() or text[i + 1] == "$":
+        return None
+    k = i + 1
+    while True:
+        k = text.find("$", k)
+        if k < 0:
+            return None
+        if text[k - 1] == "\\":
+            k += 1
+            continue
+        if text[k - 1].isspace() or (k + 1 < len(text) and text[k + 1].isdigit()):
+            k += 1
+            continue
+        return k
+
+
+def _markdown_math(body: str, start: int) -> Src:
+    src = Src.of(body, start)
+    if "\\\\\\\\" in body:  # Hexo: \\\\ is a row break \\
+        src = src.sub(r"\\\\\\\\", "\\\\")
+    src = src.sub(r"\\([_*])", r"\1")  # Markdown-escaped _ and *
+    src = src.sub(RAW_TAG.pattern, " ")
+    return src
+
+
+# ----------------------------------------------------------------------------------------------
+# LaTeX
+# ----------------------------------------------------------------------------------------------
+
+
+def _scan_latex(doc: Document) -> None:
+    text = doc.text
+    _latex_notation_blocks(doc)
+    # Comments become blanks, offsets unchanged.
+    cleaned = re.sub(r"(?<!\\)%[^\n]*", lambda m: " " * len(m.group(0)), text)
+    begin = cleaned.find("\\begin{document}")
+    i = begin + len("\\begin{document}") if begin >= 0 else 0
+    n = len(cleaned)
+    while i < n:
+        ch = cleaned[i]
+        if ch == "\\":
+            if cleaned.startswith("\\[", i) or cleaned.startswith("\\(", i):
+                close = "\\]" if cleaned[i + 1] == "[" else "\\)"
+                end = cleaned.find(close, i + 2)
+                if end < 0:
+                    i += 2
+                    continue
+                doc.maths.append(Math(Src.of(cleaned[i + 2:end], i + 2), cleaned[i + 1] == "[", i, end + 2))
+                i = end + 2
+                continue
+            m = re.match(r"\\begin\{([a-zA-Z*]+)\}", cleaned[i:])
+            if m:
+                env = m.group(1)
+                end_tag = f"\\end{{{env}}}"
+                end = cleaned.find(end_tag, i)
+                if env in SKIP_ENVIRONMENTS and end >= 0:
+                    i = end + len(end_tag)
+                    continue
+                if env in DISPLAY_ENVIRONMENTS and end >= 0:
+                    end += len(end_tag)
+                    doc.maths.append(Math(Src.of(cleaned[i:end], i), True, i, end))
+                    i = end
+                    continue
+                i += len(m.group(0))
+                continue
+            i += 2
+            continue
+        if ch == "$":
+            if cleaned.startswith("$$", i):
+                end = _find_unescaped(cleaned, "$$", i + 2)
+                if end < 0:
+                    i += 2
+                    continue
+                doc.maths.append(Math(Src.of(cleaned[i + 2:end], i + 2), True, i, end + 2))
+                i = end + 2
+                continue
+            end = _find_unescaped(cleaned, "$", i + 1)
+            if end < 0:
+                i += 1
+                continue
+            doc.maths.append(Math(Src.of(cleaned[i + 1:end], i + 1), False, i, end + 1))
+            i = end + 1
+            continue
+        i += 1
+
+
+def _latex_notation_blocks(doc: Document) -> None:
+    """% derive-notation, then TOML on the following comment lines, up to a non-comment line."""
+    lines = doc.text.split("\n")
+    offset = 0
+    collecting: list[str] | None = None
+    start = 0
+    for line in lines:
+        stripped = line.strip()
+        if collecting is not None:
+            if stripped.startswith("%") and stripped.lstrip("%").strip() != "end":
+                collecting.append(stripped.lstrip("%"))
+            else:
+                doc.notation_blocks.append(("toml", "\n".join(collecting), start))
+                collecting = None
+        elif stripped.startswith("%") and stripped.lstrip("%").strip().startswith(NOTATION_MARK):
+            collecting = []
+            start = offset + len(line) + 1
+        offset += len(line) + 1
+    if collecting is not None:
+        doc.notation_blocks.append(("toml", "\n".join(collecting), start))
+
+
+# ----------------------------------------------------------------------------------------------
+# From formulas to statements
+# ----------------------------------------------------------------------------------------------
+
+ENV_MARK = re.compile(r"\\(begin|end)\{([a-zA-Z*]+)\}")
+#: An index range qualifying a formula: j = 1, \ldots, n; l = 1, 2, …, L.
+RANGE = re.compile(r"\s*(?:\\text\{[^}]*\}\s*)?[a-z]\s*(?:=|\\in)\s*[^=]*(?:\\[lc]?dots|…)[^=]*$")
+SEPARATOR = re.compile(r"\\(?:quad|qquad|text|mbox|textrm|intertext|textbf|textit)\b|\\Rightarrow|\\implies|\\iff|\\therefore|\\because")
+
+
+def statements(doc: Document) -> tuple[list[Statement], int]:
+    """The statements of a document, and how many formulas hold no claim (a symbol in a sentence)."""
+    out: list[Statement] = []
+    mentions = 0
+    previous_display_end: int | None = None
+    for math in doc.maths:
+        pieces = _pieces(math.src)
+        found = _assemble(pieces)
+        if not found:
+            continue
+        if math.display and out and out[-1].display and previous_display_end is not None:
+            gap = RAW_TAG.sub("", doc.text[previous_display_end:math.start])
+            first = found[0]
+            if _starts_with_relation(first):
+                out[-1] = Statement(out[-1].src + Src.synthetic(" ", first.offset(0)) + first, True)
+                found = found[1:]
+            elif len(found) == 1 and not _has_relation(first) and gap.strip() == "" and _has_relation(out[-1].src):
+                out[-1] = Statement(out[-1].src + Src.synthetic(" = ", first.offset(0)) + first, True)
+                found = []
+        for piece in found:
+            if (not math.display and not _has_relation(piece)) or RANGE.match(piece.text):
+                mentions += 1  # a symbol named in a sentence; j = 1, …, n qualifies a formula
+                continue
+            out.append(Statement(piece, math.display))
+        if math.display:
+            previous_display_end = math.end
+    return out, mentions
+
+
+def _pieces(src: Src) -> list[list[Src]]:
+    """Rows of a formula (split at top-level \\\\), each cut into pieces at prose and \\quad."""
+    src = _flatten_environments(src)
+    rows = _split_top(src, "row")
+    out = []
+    for row in rows:
+        parts = []
+        for part in _split_top(row, "piece"):
+            parts += _split_commas(part)
+        out.append([p.strip() for p in parts if p.text.strip(" .,;")])
+    return out
+
+
+def _split_commas(src: Src) -> list[Src]:
+    """a = b, c = d: two statements. A comma part without a relation stays with the part
+    before it (x_1, x_2 is one mention; f(a, b) has its comma inside parentheses)."""
+    text = src.text
+    cuts, depth, i = [], 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            if text.startswith("\\left", i) or text.startswith("\\right", i):
+                depth += 1 if text.startswith("\\left", i) else -1
+                i += 5 if text.startswith("\\left", i) else 6
+                i += 2 if i < len(text) and text[i] == "\\" else 1
+                continue
+            i += 2
+            continue
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif ch in ",;" and depth == 0:
+            cuts.append(i)
+        i += 1
+    if not cuts:
+        return [src]
+    parts, start = [], 0
+    for cut in cuts + [len(text)]:
+        parts.append(src[start:cut])
+        start = cut + 1
+    merged: list[Src] = []
+    for part in parts:
+        if merged and not (_has_relation(part) and _has_relation(merged[-1])):
+            merged[-1] = merged[-1] + Src.synthetic(",", part.offset(0)) + part
+        else:
+            merged.append(part)
+    return merged
+
+
+def _flatten_environments(src: Src) -> Src:
+    """Drop the \\begin/\\end of row environments (align, aligned, eqnarray, …) and the \\left\\{
+    … \\right. of a system around them; matrix environments stay."""
+    text = src.text
+    cuts: list[tuple[int, int]] = []
+    stack: list[bool] = []  # per open row environment: left in place (a case distinction f = \left\{ … \right.)
+    for m in ENV_MARK.finditer(text):
+        if m.group(2) in ROW_ENVIRONMENTS:
+            start, end = m.start(), m.end()
+            if m.group(1) == "begin":
+                lm = re.search(r"\\left\s*\\\{\s*$", text[:start])
+                keep = bool(stack and stack[-1]) or bool(lm and _has_relation(src[:lm.start()]))
+                stack.append(keep)
+                if keep:
+                    continue
+            else:
+                keep = stack.pop() if stack else False
+                if keep:
+                    continue
+            if m.group(1) == "begin":
+                if m.group(2) == "alignat" or m.group(2) == "alignat*" or m.group(2) == "alignedat":
+                    brace = re.match(r"\s*\{[^}]*\}", text[end:])
+                    if brace:
+                        end += brace.end()
+                lm = re.search(r"\\left\s*\\\{\s*$", text[:start])
+                if lm:
+                    start = lm.start()
+            else:
+                rm = re.match(r"\s*\\right\s*\.", text[end:])
+                if rm:
+                    end += rm.end()
+            cuts.append((start, end))
+    for start, end in reversed(cuts):
+        src = src[:start] + Src.synthetic(" " * (end - start), src.offset(start)) + src[end:]
+    return src
+
+
+def _split_top(src: Src, mode: str) -> list[Src]:
+    """Split at top-level row breaks (mode "row", also turning & into spaces) or at prose and
+    spacing separators (mode "piece")."""
+    text = src.text
+    parts: list[Src] = []
+    depth = 0
+    env_depth = 0
+    start = 0
+    i = 0
+    n = len(text)
+    amps: list[int] = []
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            m = ENV_MARK.match(text, i)
+            if m:
+                env_depth += 1 if m.group(1) == "begin" else -1
+                i = m.end()
+                continue
+            if depth == 0 and env_depth == 0:
+                if mode == "row" and text.startswith("\\\\", i):
+                    parts.append(src[start:i])
+                    i += 2
+                    # an optional spacing argument: \\[2pt]
+                    sm = re.match(r"\s*\[[^\]]*\]", text[i:])
+                    if sm:
+                        i += sm.end()
+                    start = i
+                    continue
+                if mode == "row" and text.startswith("\\cr", i) and not text[i + 3:i + 4].isalpha():
+                    parts.append(src[start:i])
+                    i += 3
+                    start = i
+                    continue
+                if mode == "piece":
+                    m = SEPARATOR.match(text, i)
+                    if m:
+                        parts.append(src[start:i])
+                        j = m.end()
+                        if text[m.start() + 1:m.end()] in ("text", "mbox", "textrm", "intertext", "textbf", "textit"):
+                            j = _skip_braced(text, j)
+                        start = i = j
+                        continue
+            if text.startswith("\\left", i) or text.startswith("\\right", i):
+                i += 5 if text.startswith("\\left", i) else 6
+                if i < n and text[i] == "\\":
+                    i += 2 if i + 1 < n and not text[i + 1].isalpha() else 1
+                    while i < n and text[i].isalpha():
+                        i += 1
+                else:
+                    i += 1
+                continue
+            i += 2
+            continue
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth = max(0, depth - 1)
+        elif ch == "&" and mode == "row" and depth == 0 and env_depth == 0:
+            amps.append(i)
+        i += 1
+    parts.append(src[start:])
+    if mode == "row" and amps:
+        parts = [_blank_amps(p) for p in parts]
+    return parts
+
+
+def _blank_amps(src: Src) -> Src:
+    """Alignment marks become spaces; eqnarray's &=& becomes =."""
+    text = src.text
+    out, depth, env_depth = [], 0, 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            m = ENV_MARK.match(text, i)
+            if m:
+                env_depth += 1 if m.group(1) == "begin" else -1
+                out.append(m.group(0))
+                i = m.end()
+                continue
+            out.append(text[i:i + 2])
+            i += 2
+            continue
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth = max(0, depth - 1)
+        out.append(" " if ch == "&" and depth == 0 and env_depth == 0 else ch)
+        i += 1
+    return Src("".join(out), src.offsets)
+
+
+def _skip_braced(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i < len(text) and text[i] == "{":
+        depth = 0
+        while i < len(text):
+            if text[i] == "\\":
+                i += 2
+                continue
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+    return i
+
+
+def _assemble(rows: list[list[Src]]) -> list[Src]:
+    """Pieces into chains: a piece that starts with a relation continues the chain before it; a
+    row with no relation continues the expression before it."""
+    out: list[Src] = []
+    for row in rows:
+        for k, piece in enumerate(row):
+            if _starts_with_relation(piece) and out:
+                out[-1] = out[-1] + Src.synthetic(" ", piece.offset(0)) + piece
+            elif not _has_relation(piece) and out and k == 0 and _has_relation(out[-1]):
+                out[-1] = out[-1] + Src.synthetic(" ", piece.offset(0)) + piece
+            else:
+                out.append(piece)
+    return out
+
+
+def _tokens(src: Src) -> list:
+    try:
+        return tokenize(src.text)
+    except LexError:
+        return []
+
+
+def _has_relation(src: Src) -> bool:
+    depth = 0
+    for t in _tokens(src):
+        if t.kind in ("{",) or (t.kind == OP and t.value in "(["):
+            depth += 1
+        elif t.kind in ("}",) or (t.kind == OP and t.value in ")]"):
+            depth -= 1
+        elif depth == 0 and ((t.kind == OP and t.value in "=<>") or (t.kind == CMD and t.value in RELATIONS)):
+            return True
+    return False
+
+
+def _starts_with_relation(src: Src) -> bool:
+    for t in _tokens(src):
+        if t.kind == "&":
+            continue
+        return (t.kind == OP and t.value == "=") or (t.kind == CMD and t.value in RELATIONS)
+    return False

@@ -1,0 +1,181 @@
+r"""Tokens of the restricted LaTeX math grammar `derive check` reads.
+
+The tokenizer never interprets: it cuts a formula into tokens of explicit kinds, each with its
+position (an offset into the formula's text) and whether white space came before it (`W0` is a
+name with its index glued on; `W 0` is not). Everything that only spaces or decorates (`\,`,
+`\displaystyle`, `\limits`, `\label{…}`, `\tag{…}`) is dropped here, so the parser never sees it.
+
+A few Unicode characters that hand-written posts type directly (σ, δ, ∂, ⊙, ·, ×, −, ’) become the
+command they stand for; any other character outside ASCII is an error with its position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Token kinds.
+CMD = "command"  # \frac, \partial, \\ (value "\\"), \{ (value "{")
+LETTER = "letter"  # one ASCII letter: TeX reads `ab` as a times b
+NUMBER = "number"  # 12, 0.5
+LBRACE, RBRACE = "{", "}"
+SUB, SUP = "_", "^"
+PRIME = "prime"  # ' ’ ′
+AMP = "&"
+OP = "operator"  # + - * / = < > , ; : ! . | ( ) [ ]
+EOF = "end of formula"
+
+#: Commands that only space, size or decorate: dropped by the tokenizer.
+IGNORED = frozenset({
+    ",", ";", ":", "!", " ", ">", "thinspace", "medspace", "thickspace", "enspace", "negthinspace",
+    "displaystyle", "textstyle", "scriptstyle", "limits", "nolimits", "nonumber", "notag",
+    "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr",
+    "middle", "mathop", "mathrel", "mathbin", "mathord", "hfill", "allowbreak", "relax", "quad", "qquad",
+})
+#: Commands whose one braced argument is dropped with them.
+IGNORED_WITH_ARGUMENT = frozenset({"label", "tag", "tag*", "hspace", "vspace", "hphantom", "vphantom", "phantom",
+                                   "color", "eqref"})
+
+UNICODE = {
+    "σ": "sigma", "δ": "delta", "∂": "partial", "⊙": "odot", "∘": "circ", "⊗": "otimes", "⊘": "oslash",
+    "·": "cdot", "⋅": "cdot", "×": "times", "∇": "nabla", "Σ": "sum", "∑": "sum", "η": "eta", "φ": "phi",
+    "ϕ": "phi", "μ": "mu", "λ": "lambda", "α": "alpha", "β": "beta", "θ": "theta", "ε": "epsilon",
+    "≡": "equiv", "≈": "approx", "≠": "neq", "≤": "leq", "≥": "geq", "∈": "in", "←": "leftarrow",
+    "→": "rightarrow", "⇒": "Rightarrow", "⊤": "top", "…": "dots", "⋯": "cdots", "⋮": "vdots",
+}
+PRIMES = "'’′"
+MINUS_SIGNS = "−–"  # typographic minus and en dash
+#: Full-width punctuation of Chinese posts: a separator like its ASCII twin.
+FULLWIDTH = {"，": ",", "。": ".", "；": ";", "：": ":", "（": "(", "）": ")"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    value: str
+    pos: int
+    end: int
+    space_before: bool = False
+
+    def describe(self) -> str:
+        if self.kind == EOF:
+            return "the end of the formula"
+        if self.kind == CMD:
+            return f"\\{self.value}"
+        return repr(self.value)
+
+
+class LexError(Exception):
+    def __init__(self, message: str, pos: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    space = False
+    while i < n:
+        ch = text[i]
+        if ch.isspace() or ch == "~":
+            space = True
+            i += 1
+            continue
+        if ch == "%":  # a comment runs to the end of the line
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        start = i
+        if ch == "\\":
+            if i + 1 >= n:
+                raise LexError("a backslash ends the formula", i)
+            nxt = text[i + 1]
+            if nxt.isascii() and nxt.isalpha():
+                j = i + 1
+                while j < n and text[j].isascii() and text[j].isalpha():
+                    j += 1
+                if j < n and text[j] == "*" and text[i + 1:j] in ("tag",):
+                    j += 1
+                name = text[i + 1:j]
+                i = j
+            else:
+                name = nxt
+                i += 2
+            if name in IGNORED:
+                space = True
+                continue
+            if name in IGNORED_WITH_ARGUMENT:
+                i = _skip_group(text, i)
+                space = True
+                continue
+            tokens.append(Token(CMD, name, start, i, space))
+        elif ch.isascii() and ch.isalpha():
+            tokens.append(Token(LETTER, ch, start, i + 1, space))
+            i += 1
+        elif ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
+            j = i
+            while j < n and text[j].isdigit():
+                j += 1
+            if j + 1 < n and text[j] == "." and text[j + 1].isdigit():
+                j += 1
+                while j < n and text[j].isdigit():
+                    j += 1
+            tokens.append(Token(NUMBER, text[i:j], start, j, space))
+            i = j
+        elif ch == "{":
+            tokens.append(Token(LBRACE, ch, start, i + 1, space))
+            i += 1
+        elif ch == "}":
+            tokens.append(Token(RBRACE, ch, start, i + 1, space))
+            i += 1
+        elif ch == "_":
+            tokens.append(Token(SUB, ch, start, i + 1, space))
+            i += 1
+        elif ch == "^":
+            tokens.append(Token(SUP, ch, start, i + 1, space))
+            i += 1
+        elif ch in PRIMES:
+            tokens.append(Token(PRIME, "'", start, i + 1, space))
+            i += 1
+        elif ch == "&":
+            tokens.append(Token(AMP, ch, start, i + 1, space))
+            i += 1
+        elif ch in "+-*/=<>,;:!.|()[]":
+            tokens.append(Token(OP, ch, start, i + 1, space))
+            i += 1
+        elif ch in MINUS_SIGNS:
+            tokens.append(Token(OP, "-", start, i + 1, space))
+            i += 1
+        elif ch in FULLWIDTH:
+            tokens.append(Token(OP, FULLWIDTH[ch], start, i + 1, space))
+            i += 1
+        elif ch in UNICODE:
+            tokens.append(Token(CMD, UNICODE[ch], start, i + 1, space))
+            i += 1
+        else:
+            raise LexError(f"unexpected character {ch!r}", i)
+        space = False
+    tokens.append(Token(EOF, "", n, n, space))
+    return tokens
+
+
+def _skip_group(text: str, i: int) -> int:
+    """Skip white space and one {…} group (or one character) starting at i."""
+    n = len(text)
+    while i < n and text[i].isspace():
+        i += 1
+    if i < n and text[i] == "{":
+        depth = 0
+        while i < n:
+            if text[i] == "\\":
+                i += 2
+                continue
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+        raise LexError("unclosed {", n)
+    return min(i + 1, n)

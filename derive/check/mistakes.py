@@ -1,0 +1,898 @@
+r"""Diagnoses: which usual mistake turns the correct step into the one written.
+
+The table `MISTAKES` reads like the rule registry: one entry per mistake, each a name, a
+mutation and a message. A mutation relates the correct step and the written one in one of two
+directions, whichever is exact for that mistake:
+
+- it applies the mistake to the *correct* result and compares with what was written (−x for a
+  sign error, 2x for a factor, the softmax Jacobian with its off-diagonal terms dropped, another
+  cost function, the formula of another weight);
+- or it undoes the mistake in the *written* formula and compares with the correct result
+  (transpose one factor back, swap two factors back, give σ′ its pre-activation back, …). These
+  mistakes are their own inverse, or nearly, so undoing one in what was written is the same test
+  as making it in the correct step, at whatever level of expansion the writer chose.
+
+A comparison is the judge's: the same small instance, every layer and index value, the same
+seeded random points. The first entry that matches is the diagnosis; its repaired formula, when
+it has one, is the "correct formula" of the report, printed in the post's own notation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sympy as sp
+from sympy.matrices.expressions import MatrixExpr
+
+from .. import rules
+from ..algebra import Apply, ApplyPrime, Entry, Grad, Jacobian, NetQuantity, Partial, Prime
+from ..backprop import COST
+from ..verify import gradient_subject
+from .build import Builder, OutOfRange, ShapeMismatch, Unchecked, index_parts, is_matrix
+from .judge import Counterexample, Diagnosis, Evaluated, Form, Judge, _shapes_agree
+from .parser import Node, Script, Sym
+
+MAX_CANDIDATES = 60
+FUNCTION_NODES = (Apply, ApplyPrime, Prime, rules.ActivationBase)
+
+
+@dataclass(frozen=True)
+class Finding:
+    details: dict[str, str]
+    fixed: Node | None = None  # the written formula with the mistake undone
+    fixed_value: Any = None  # the same as a SymPy statement, when undone on that level
+    printed: str | None = None  # the correct formula, already printed
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str
+    mutation: Callable[["Case"], Iterator[Finding]]
+    message: str
+
+
+class Case:
+    """One wrong link: the reference form (the truth), the written form, and ways to compare."""
+
+    def __init__(self, judge: Judge, chain: list[Form], ref_index: int, k: int, text: str,
+                 evaluated: Evaluated | None) -> None:
+        self.judge = judge
+        self.world = judge.world
+        self.map = judge.map
+        self.chain = chain
+        self.ref = chain[ref_index]
+        self.user = chain[k]
+        self.k = k
+        self.text = text
+        self.candidates = 0
+        self.ev: Evaluated | None = evaluated
+        if self.ev is None and self.user.mismatch is None and self.user.value is not None:
+            try:
+                self.ev = judge.evaluate([self.ref.node, self.user.node], text)
+            except Unchecked:
+                self.ev = None
+
+    # -- values ------------------------------------------------------------------------------------------
+    @property
+    def ref_values(self) -> list[Any] | None:
+        return None if self.ev is None else [row[0] for row in self.ev.values]
+
+    @property
+    def user_values(self) -> list[Any] | None:
+        return None if self.ev is None else [row[1] for row in self.ev.values]
+
+    def user_equals(self, candidate: list[Any]) -> bool:
+        """Whether the written side's values equal the candidate values (a mutated truth)."""
+        return self.ev is not None and self.judge.same(self.ev, 1, candidate)
+
+    def ref_equals(self, candidate: list[Any]) -> bool:
+        return self.ev is not None and self.judge.same(self.ev, 0, candidate)
+
+    def fixes(self, node: Node) -> bool:
+        """Whether this version of the written form equals the correct result."""
+        if self.candidates >= MAX_CANDIDATES:
+            return False
+        self.candidates += 1
+        builder = Builder(self.world, self.map, text=self.text)
+        try:
+            value = builder.build(node)
+        except (Unchecked, ShapeMismatch, OutOfRange, sp.ShapeError, ValueError, TypeError):
+            return False
+        if not _shapes_agree(self.ref.value, value, self.judge):
+            return False
+        try:
+            ev = self.judge.evaluate([self.ref.node, node], self.text)
+        except (Unchecked, sp.ShapeError, ValueError, TypeError):
+            return False
+        return self.judge.same(ev, 0, [row[1] for row in ev.values])
+
+    def fixes_value(self, rewrite: Callable[[Any], Any]) -> Any:
+        """Whether rewriting the written form's SymPy statement gives the correct result; the
+        rewritten symbolic statement when it does, else None."""
+        if self.user.value is None or self.user.mismatch is not None or self.candidates >= MAX_CANDIDATES:
+            return None
+        self.candidates += 1
+        try:
+            symbolic = rewrite(self.user.value)
+            if symbolic == self.user.value or not _shapes_agree(self.ref.value, symbolic, self.judge):
+                return None
+            layer_names = sorted(self.ref.usage.layer_vars | self.user.usage.layer_vars, key=str)
+            ev = self.judge.evaluate([self.ref.node, self.user.node], self.text, layer_names=layer_names,
+                                     transform={1: rewrite})
+        except (Unchecked, ShapeMismatch, sp.ShapeError, ValueError, TypeError, AttributeError):
+            return None
+        if not self.judge.same(ev, 0, [row[1] for row in ev.values]):
+            return None
+        if not layer_names and self.world.scalar_symbols:
+            try:
+                return rewrite(self.judge.concrete(self.user.node, {}, self.text)[0])
+            except (Unchecked, OutOfRange, ShapeMismatch, sp.ShapeError, ValueError, TypeError):
+                pass
+        return symbolic
+
+    def counterexample(self) -> Counterexample | None:
+        if self.ev is None:
+            return None
+        try:
+            verdict = self.judge.compare(self.ev, 0, 1)
+        except Unchecked:
+            return None
+        return verdict[1] if verdict[0] == "differ" else None
+
+    # -- facts about the link ------------------------------------------------------------------------------
+    @property
+    def anchor(self) -> Any:
+        return self.ref.value
+
+    def about_cost(self) -> bool:
+        return self.anchor == COST
+
+    def quote(self, node: Node) -> str:
+        return " ".join(self.text[node.span[0]:node.span[1]].split())
+
+    def show(self, value: Any) -> str:
+        return self.judge.show(value, [f.usage for f in self.chain if f.usage is not None])
+
+    def used(self) -> dict[str, list[str]]:
+        names: dict[str, list[str]] = {}
+        for form in self.chain:
+            if form.usage is not None:
+                for role, found in form.usage.names.items():
+                    for n in found:
+                        names.setdefault(role, [])
+                        if n not in names[role]:
+                            names[role].append(n)
+        for role, found in self.judge.used.items():
+            names.setdefault(role, [])
+            names[role] += [n for n in found if n not in names[role]]
+        return names
+
+
+# ----------------------------------------------------------------------------------------------
+# Tree helpers
+# ----------------------------------------------------------------------------------------------
+
+
+def walk(node: Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Node]]:
+    yield path, node
+    for i, child in enumerate(node.children):
+        yield from walk(child, path + (i,))
+
+
+def replace_at(node: Node, path: tuple[int, ...], new: Node) -> Node:
+    if not path:
+        return new
+    children = list(node.children)
+    children[path[0]] = replace_at(children[path[0]], path[1:], new)
+    return replace(node, children=tuple(children))
+
+
+def map_syms(node: Node, fn: Callable[[Node], Node]) -> Node:
+    """Apply fn to every symbol node, also those inside scripts."""
+    value = node.value
+    if isinstance(value, Sym):
+        value = replace(value, sub=_map_script(value.sub, fn), sup=_map_script(value.sup, fn))
+        node = replace(node, value=value)
+        node = fn(node)
+    children = tuple(map_syms(c, fn) for c in node.children)
+    return replace(node, children=children)
+
+
+def _map_script(script: Script | None, fn: Callable[[Node], Node]) -> Script | None:
+    if script is None or script.expr is None:
+        return script
+    return replace(script, expr=map_syms(script.expr, fn))
+
+
+def _value_of(case: Case, node: Node) -> Any:
+    try:
+        return Builder(case.world, case.map, text=case.text).build(node)
+    except (Unchecked, ShapeMismatch, OutOfRange, ValueError, TypeError, sp.ShapeError):
+        return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Mutations
+# ----------------------------------------------------------------------------------------------
+
+
+def swapped_formulas(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step: its subject replaced by another parameter's (the formula of
+    ∂C/∂w36 written for ∂C/∂w35, of ∂C/∂W^l for ∂C/∂b^l)."""
+    if case.ev is None:
+        return
+    anchors: dict[tuple, Any] = {}
+    for layer_values, _ in case.ev.assignments:
+        key = tuple(sorted(layer_values.items(), key=str))
+        if key not in anchors:
+            try:
+                anchors[key] = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
+            except (Unchecked, OutOfRange, ShapeMismatch):
+                return
+    first = next(iter(anchors.values()))
+    for n, _ in enumerate(_siblings(case, first)):
+        values = []
+        for layer_values, index_values in case.ev.assignments:
+            anchor = anchors[tuple(sorted(layer_values.items(), key=str))]
+            siblings = _siblings(case, anchor)
+            if n >= len(siblings):
+                break
+            try:
+                values.append(case.judge.explicit(siblings[n], index_values))
+            except Unchecked:
+                break
+        else:
+            if case.user_equals(values):
+                symbolic = _siblings(case, case.ref.value) if case.world.general else _siblings(case, first)
+                other = symbolic[n] if n < len(symbolic) else _siblings(case, first)[n]
+                yield Finding({"other": case.show(other), "lhs": case.quote(case.ref.node)})
+                return
+
+
+def _siblings(case: Case, anchor: Any) -> list[Any]:
+    """The other parameters' derivatives, in a fixed order."""
+    symbolic = any(isinstance(q, NetQuantity) and not q.layer.is_Integer for q in sp.preorder_traversal(anchor))
+    frame = case.world.symbolic_frame if symbolic else case.world.frame
+    out: list[Any] = []
+    if isinstance(anchor, Partial) and anchor.num == COST and isinstance(anchor.den, sp.Symbol):
+        prefix = anchor.den.name.rstrip("0123456789")
+        if prefix in ("w", "b"):
+            out = [Partial(COST, b.symbol) for name, b in sorted(case.world.scalar_symbols.items())
+                   if name.rstrip("0123456789") == prefix and b.symbol != anchor.den]
+    elif isinstance(anchor, Grad) and isinstance(anchor.wrt, NetQuantity) and anchor.wrt.kind in ("W", "b"):
+        q = anchor.wrt
+        other_kind = "b" if q.kind == "W" else "W"
+        try:
+            out.append(Grad(COST, {"W": frame.W, "b": frame.b}[other_kind](q.layer)))
+        except (ValueError, IndexError, TypeError):
+            pass
+        if not case.world.general and q.layer.is_Integer:
+            for l in range(1, case.world.depth + 1):
+                if l != int(q.layer):
+                    out.append(Grad(COST, {"W": frame.W, "b": frame.b}[q.kind](sp.Integer(l))))
+    return out
+
+
+def other_cost(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step: the network's cost (or its derivative) replaced by another
+    cost of the registry."""
+    if case.ev is None:
+        return
+    world = case.world
+    verifier = world.verifier
+    out, target = verifier.env[world.frame.a(sp.Integer(world.depth))], verifier.env[world.frame.y]
+    own = rules.cost(world.instance_spec.cost)
+    if case.about_cost():
+        for cost in rules.COSTS.values():
+            if cost.name == own.name:
+                continue
+            value = sp.Add(*[cost.c.xreplace({rules.A: o, rules.Y: t}) for o, t in zip(out, target)])
+            if case.user_equals([value] * len(case.ev.values)):
+                yield Finding({"other": cost.name, "own": own.name})
+                return
+    subject = gradient_subject(case.anchor)
+    if subject is not None and subject[0] == world.frame.a(sp.Integer(world.depth)) or (
+            subject is not None and subject[0].kind == "a" and subject[0].layer == world.symbolic_depth()):
+        for cost in rules.COSTS.values():
+            if cost.name == own.name:
+                continue
+            grad = out.applyfunc(lambda o: o).copy()
+            for n in range(len(out)):
+                grad[n] = cost.dc_da.xreplace({rules.A: out[n], rules.Y: target[n]})
+            value = sp.ImmutableMatrix(grad)
+            if value.shape == (1, 1):
+                value = value[0, 0]
+            if case.user_equals([value] * len(case.ev.values)):
+                yield Finding({"other": f"the derivative of the {cost.name} cost", "own": own.name})
+                return
+
+
+def cost_without_square(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct cost: the square of (ŷ − y) dropped."""
+    if case.ev is None or not case.about_cost():
+        return
+    world = case.world
+    own = rules.cost(world.instance_spec.cost)
+    if own.name != "quadratic":
+        return
+    verifier = world.verifier
+    out, target = verifier.env[world.frame.a(sp.Integer(world.depth))], verifier.env[world.frame.y]
+    for c in (sp.Rational(1, 2) * (rules.A - rules.Y), rules.A - rules.Y, sp.Rational(1, 2) * (rules.Y - rules.A),
+              rules.Y - rules.A):
+        value = sp.Add(*[c.xreplace({rules.A: o, rules.Y: t}) for o, t in zip(out, target)])
+        if case.user_equals([value] * len(case.ev.values)):
+            yield Finding({})
+            return
+
+
+def contradicted_convention(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step: the weights read with the other index order than the one the
+    post states."""
+    found = case.judge.contradicts_convention(case.chain, case.k, case.text)
+    if found is not None:
+        _, stated, other, correct = found
+        yield Finding({"stated": stated, "used": other}, printed=correct)
+
+
+def _kind_map(expr: Any, world: Any, source: str, target: str) -> dict[Any, Any]:
+    """Quantities of kind `source` (a or z) in expr, each mapped to the same layer's `target`."""
+    mapping: dict[Any, Any] = {}
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, NetQuantity) and node.kind == source and not (source == "a" and node.layer == 0):
+            mapping[node] = NetQuantity(target, node.layer, *node.shape)
+        elif isinstance(node, sp.Symbol) and node.name in world.scalar_symbols:
+            entry = world.scalar_symbols[node.name].entry
+            q = entry.of
+            if isinstance(q, NetQuantity) and q.kind == source and q.layer != 0:
+                other = NetQuantity(target, q.layer, *q.shape)
+                twin = [b.symbol for b in world.scalar_symbols.values() if b.entry == Entry(other, *entry.indices)]
+                mapping[node] = twin[0] if twin else Entry(other, *entry.indices)
+    return mapping
+
+
+def ordered_xreplace(expr: Any, mapping: dict[Any, Any]) -> Any:
+    """expr.xreplace(mapping), keeping products and sums in the order they were written."""
+    if expr in mapping:
+        return mapping[expr]
+    if not expr.args or isinstance(expr, (NetQuantity, sp.Symbol, sp.MatrixBase)):
+        return expr
+    args = [ordered_xreplace(a, mapping) for a in expr.args]
+    if all(a is b for a, b in zip(args, expr.args)):
+        return expr
+    if isinstance(expr, sp.Mul):
+        return sp.Mul(*args, evaluate=False)
+    if isinstance(expr, sp.Add):
+        return sp.Add(*args, evaluate=False)
+    return expr.func(*args)
+
+
+def _function_nodes(expr: Any, classes: tuple) -> list[Any]:
+    return [n for n in sp.preorder_traversal(expr) if isinstance(n, classes)]
+
+
+def _rewrite_function_args(classes: tuple, source: str, target: str, world: Any) -> Callable[[Any], Any]:
+    def rewrite(expr: Any) -> Any:
+        changes = {}
+        for fn in _function_nodes(expr, classes):
+            arg = fn.args[1] if isinstance(fn, (Apply, ApplyPrime, Prime)) else fn.args[0]
+            mapping = _kind_map(arg, world, source, target)
+            if mapping:
+                changes[fn] = ordered_xreplace(fn, mapping)
+        return ordered_xreplace(expr, changes) if changes else expr
+    return rewrite
+
+
+def prime_argument(case: Case) -> Iterator[Finding]:
+    """Undo σ′(a) → σ′(z): σ′ applied to the activation instead of the pre-activation, or the
+    other way round; and σ(a) where σ(z) belongs."""
+    for classes, source, target, what in (
+            ((ApplyPrime, Prime), "a", "z", "σ′ applied to the activation instead of the pre-activation"),
+            ((ApplyPrime, Prime), "z", "a", "σ′ applied to the pre-activation where the activation belongs"),
+            ((Apply, rules.ActivationBase), "a", "z", "σ applied to the activation (σ(a) = σ(σ(z))) instead of the pre-activation")):
+        fixed = case.fixes_value(_rewrite_function_args(classes, source, target, case.world))
+        if fixed is not None:
+            yield Finding({"what": what}, fixed_value=fixed)
+            return
+
+
+def _protect(expr: Any, classes: tuple) -> tuple[Any, dict[Any, Any]]:
+    """Replace function applications by placeholders (so a rewrite leaves their arguments alone)."""
+    holders: dict[Any, Any] = {}
+    for n, fn in enumerate(_function_nodes(expr, classes)):
+        if fn in holders.values():
+            continue
+        holder = sp.MatrixSymbol(f"_protected{n}", *fn.shape) if isinstance(fn, MatrixExpr) else sp.Dummy(f"p{n}")
+        holders[holder] = fn
+    return ordered_xreplace(expr, {v: k for k, v in holders.items()}), holders
+
+
+def z_for_a(case: Case) -> Iterator[Finding]:
+    """Undo a(1 − a) → z(1 − z): the derivative of σ written with the pre-activation in place of
+    the activation."""
+    def rewrite(expr: Any) -> Any:
+        protected, holders = _protect(expr, FUNCTION_NODES)
+        mapping = _kind_map(protected, case.world, "z", "a")
+        return ordered_xreplace(ordered_xreplace(protected, mapping), holders) if mapping else expr
+    fixed = case.fixes_value(rewrite)
+    if fixed is not None:
+        yield Finding({}, fixed_value=fixed)
+
+
+def f_prime_for_f(case: Case) -> Iterator[Finding]:
+    """Undo f(1 − f) → f′(1 − f′): the derivative written where the function is meant."""
+    calls = [path for path, node in walk(case.user.node) if node.kind == "call" and node.value[1] == 1]
+    if not calls:
+        return
+    candidate = case.user.node
+    for path in calls:
+        node = _get(candidate, path)
+        candidate = replace_at(candidate, path, replace(node, value=(node.value[0], 0, node.value[2])))
+    if case.fixes(candidate):
+        yield Finding({}, fixed=candidate)
+
+
+def wrong_layer(case: Case) -> Iterator[Finding]:
+    """Undo a layer written wrong: σ′(z^L) where σ′(z^l) belongs."""
+    layers: list[Node] = []
+    sites: list[tuple[tuple[int, ...], Node, str]] = []
+    for tree in (case.user.node, case.ref.node):
+        for path, node in walk(tree):
+            if node.kind != "sym":
+                continue
+            where = _layer_script(case, node)
+            if where is None:
+                continue
+            script = getattr(node.value, where)
+            if tree is case.user.node:
+                sites.append((path, node, where))
+            if all(_same_node(script.expr, other) is False for other in layers):
+                layers.append(script.expr)
+    for path, node, where in sites:
+        script = getattr(node.value, where)
+        for layer in layers:
+            if _same_node(script.expr, layer):
+                continue
+            new = replace(node, value=replace(node.value, **{where: replace(script, expr=layer)}))
+            candidate = replace_at(case.user.node, path, new)
+            if case.fixes(candidate):
+                yield Finding({"found": case.quote(node), "fixed": _sym_text(case, new)}, fixed=candidate)
+                return
+
+
+def _layer_script(case: Case, node: Node) -> str | None:
+    sym: Sym = node.value
+    binding = case.map.binding(sym.name)
+    if binding is None or binding.role not in ("weight", "bias", "preactivation", "activation", "error"):
+        return None
+    position = case.map.layer_index_of(binding)
+    if position == "super" and sym.sup is not None and sym.sup.expr is not None:
+        return "sup"
+    if position == "sub" and sym.sub is not None and sym.sub.expr is not None and sym.sub.expr.kind != "list":
+        return "sub"
+    return None
+
+
+def _same_node(a: Node | None, b: Node | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    if a.kind != b.kind or len(a.children) != len(b.children):
+        return False
+    va, vb = a.value, b.value
+    if isinstance(va, Sym) and isinstance(vb, Sym):
+        if (va.name, va.bold, va.primes) != (vb.name, vb.bold, vb.primes):
+            return False
+        for sa, sb in ((va.sub, vb.sub), (va.sup, vb.sup)):
+            if (sa is None) != (sb is None):
+                return False
+            if sa is not None and (sa.transpose != sb.transpose or not _same_node(sa.expr, sb.expr)):
+                return False
+    elif va != vb:
+        return False
+    return all(_same_node(x, y) for x, y in zip(a.children, b.children))
+
+
+def _sym_text(case: Case, node: Node) -> str:
+    value = _value_of(case, node)
+    return case.show(value) if value is not None else ""
+
+
+def softmax_diagonal(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step: the softmax Jacobian reduced to its diagonal ŷ ⊙ (1 − ŷ)."""
+    world = case.world
+    if case.ev is None or world.instance_spec.layers[-1].activation != "softmax" or world.batched:
+        return
+    L = sp.Integer(world.depth)
+    a, z = world.frame.a(L), world.frame.z(L)
+    verifier = world.verifier
+    jac = verifier.resolve(Jacobian(a, z))
+    diag_only = sp.diag(*[jac[k, k] for k in range(jac.rows)])
+    candidates = []
+    anchor = case.anchor
+    if isinstance(anchor, Jacobian):
+        candidates.append(sp.ImmutableMatrix(diag_only))
+    subject = gradient_subject(anchor)
+    if subject is not None and subject[0].kind == "z":
+        g = verifier.resolve(Grad(COST, a))
+        row = world.frame.row
+        delta = (g * diag_only) if row else (diag_only * g)
+        candidates.append(sp.ImmutableMatrix(delta))
+    for value in candidates:
+        if case.user_equals([value] * len(case.ev.values)):
+            yield Finding({})
+            return
+
+
+def missing_batch_sum(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step: the sum over the batch dropped (∂L/∂b = ∂L/∂Z)."""
+    world = case.world
+    if not world.batched:
+        return
+    if case.ev is not None:
+        summed = []
+        for ref, user in zip(case.ref_values, case.user_values):
+            if not (is_matrix(user) and isinstance(user, sp.MatrixBase)):
+                break
+            if is_matrix(ref) and ref.shape == (1, user.cols) and user.rows > 1:
+                summed.append(sp.ImmutableMatrix(1, user.cols, [sum(user[:, c]) for c in range(user.cols)]))
+            elif is_matrix(ref) and ref.shape == (user.rows, 1) and user.cols > 1:
+                summed.append(sp.ImmutableMatrix(user.rows, 1, [sum(user[r, :]) for r in range(user.rows)]))
+            elif not is_matrix(ref) and user.shape[0] > 1 and 1 in user.shape:
+                summed.append(sum(user))
+            else:
+                break
+        else:
+            if summed and case.ref_equals(summed):
+                yield Finding({})
+                return
+    # Components: an index over the samples left free on the right only.
+    if case.user.usage is None or case.ref.usage is None:
+        return
+    free = set(case.user.usage.index_dims) - set(case.ref.usage.index_dims)
+    batch = world.symbolic_frame.batch
+    for var in sorted(free, key=str):
+        if any(sp.sympify(d) == batch for d in case.user.usage.index_dims[var]):
+            index = Node("sym", case.user.node.span, (), Sym(var.name))
+            candidate = Node("sum", case.user.node.span, (index, Node("none", case.user.node.span), case.user.node))
+            if case.fixes(candidate):
+                yield Finding({}, fixed=candidate)
+                return
+
+
+def sign_error(case: Case) -> Iterator[Finding]:
+    """Undo a sign: swap the two sides of a difference back (y − ŷ → ŷ − y), or negate."""
+    for path, node in walk(case.user.node):
+        if node.kind == "add" and len(node.children) == 2 and node.value == (1, -1):
+            swapped = replace(node, children=node.children[::-1])
+            candidate = replace_at(case.user.node, path, swapped)
+            if case.fixes(candidate):
+                yield Finding({"found": case.quote(node), "fixed": _text_of(case, swapped)}, fixed=candidate)
+                return
+    if case.ev is not None and case.user_equals([-v for v in case.ref_values]):
+        yield Finding({"found": case.quote(case.user.node), "fixed": ""})
+
+
+def _text_of(case: Case, node: Node) -> str:
+    value = _value_of(case, node)
+    return case.show(value) if value is not None else case.quote(node)
+
+
+def factor_half_or_two(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step: multiplied by 2 or by ½."""
+    if case.ev is None:
+        return
+    for ratio in (sp.Rational(1, 2), sp.Integer(2), sp.Rational(1, 4), sp.Integer(4)):
+        if case.user_equals([ratio * v for v in case.ref_values]):
+            fixed = None
+            value = _printable(case, case.user.node) if not case.about_cost() else None
+            if value is not None and not is_matrix(value) and not value.has(sp.Sum):
+                fixed = _rescaled(value, 1 / ratio)
+            yield Finding({"ratio": str(ratio)}, fixed_value=fixed)
+            return
+
+
+def _rescaled(value: Any, factor: Any) -> Any:
+    """factor · value with the numbers combined and the written order kept: 2 · ½(ŷ − y) = ŷ − y."""
+    args = list(value.args) if isinstance(value, sp.Mul) else [value]
+    coeff = factor
+    if args and args[0].is_Number:
+        coeff = coeff * args.pop(0)
+    if coeff == 1:
+        return args[0] if len(args) == 1 else sp.Mul(*args, evaluate=False)
+    return sp.Mul(coeff, *args, evaluate=False)
+
+
+def _transpose_site(node: Node) -> Node:
+    if node.kind == "transpose":
+        return node.children[0]
+    if node.kind == "sym" and node.value.sup is not None and node.value.sup.transpose:
+        sup = node.value.sup
+        new_sup = None if sup.expr is None and not sup.primes else replace(sup, transpose=False)
+        return replace(node, value=replace(node.value, sup=new_sup))
+    return Node("transpose", node.span, (node,))
+
+
+def transposed_factor(case: Case) -> Iterator[Finding]:
+    """Undo a transpose: one factor (or the whole side) transposed back; or every weight matrix
+    read in the other layout."""
+    user = case.user.node
+    weight_names = set(case.map.names_for("weight"))
+    weights = []
+    for path, node in walk(user):
+        if node.kind == "sym" and node.value.name in weight_names:
+            weights.append(path)
+    if len(weights) > 1:
+        candidate = user
+        for path in reversed(weights):
+            node = _get(candidate, path)
+            candidate = replace_at(candidate, path, _transpose_site(node))
+        if case.fixes(candidate):
+            yield Finding({"found": "every weight matrix", "fixed": "", "layout": "yes"}, fixed=candidate)
+            return
+    for path, node in walk(user):
+        if node.kind not in ("sym", "group", "transpose", "pd", "call", "matrix", "mul"):
+            continue
+        if node.kind == "mul" and path:
+            continue
+        if _inside_entry_base(user, path):
+            continue  # transposing an entry's matrix swaps its indices: swapped-indices says so
+        value = _value_of(case, node)
+        if value is None or not is_matrix(value) or value.shape == (1, 1):
+            continue
+        site = _transpose_site(node)
+        candidate = replace_at(user, path, site)
+        if case.fixes(candidate):
+            if not path:
+                yield Finding({"found": "the whole right-hand side", "fixed": ""})
+                return
+            is_weight = node.kind == "sym" and node.value.name in weight_names
+            yield Finding({"found": case.quote(node), "fixed": _text_of(case, site),
+                           "layout": "yes" if is_weight else ""}, fixed=candidate)
+            return
+
+
+def _inside_index(root: Node, path: tuple[int, ...]) -> bool:
+    """Whether the path runs through the indices of an entry: (X)_{ki} is no product."""
+    node = root
+    for i in path:
+        if node.kind == "entry" and i == 1:
+            return True
+        node = node.children[i]
+    return False
+
+
+def _inside_entry_base(root: Node, path: tuple[int, ...]) -> bool:
+    node = root
+    for i in path:
+        if node.kind == "entry" and i == 0:
+            return True
+        node = node.children[i]
+    return False
+
+
+def _get(node: Node, path: tuple[int, ...]) -> Node:
+    for i in path:
+        node = node.children[i]
+    return node
+
+
+def product_order(case: Case) -> Iterator[Finding]:
+    """Undo a product written the wrong way round: swap two factors back."""
+    for path, node in walk(case.user.node):
+        if node.kind != "mul" or len(node.children) < 2 or _inside_index(case.user.node, path):
+            continue
+        orders = []
+        n = len(node.children)
+        for i in range(n - 1):
+            order = list(range(n))
+            order[i], order[i + 1] = order[i + 1], order[i]
+            orders.append(order)
+        if n > 2:
+            orders.append(list(range(n))[::-1])
+        for order in orders:
+            swapped = replace(node, children=tuple(node.children[i] for i in order))
+            candidate = replace_at(case.user.node, path, swapped)
+            if case.fixes(candidate):
+                yield Finding({"found": case.quote(node), "fixed": _text_of(case, swapped)}, fixed=candidate)
+                return
+
+
+def swapped_indices(case: Case) -> Iterator[Finding]:
+    """Undo two indices swapped: j and k exchanged on the right, or one entry's two indices."""
+    if case.user.usage is None:
+        return
+    letters = sorted({s.name for s in case.user.usage.index_dims}, key=str)
+    for i, p in enumerate(letters):
+        for q in letters[i + 1:]:
+            def swap(node: Node, p: str = p, q: str = q) -> Node:
+                sym: Sym = node.value
+                if sym.sub is None and sym.sup is None and sym.name in (p, q):
+                    return replace(node, value=replace(sym, name=q if sym.name == p else p))
+                return node
+            candidate = map_syms(case.user.node, swap)
+            if case.fixes(candidate):
+                yield Finding({"found": f"{p} and {q}", "fixed": ""}, fixed=candidate)
+                return
+    for path, node in walk(case.user.node):
+        expr = None
+        if node.kind == "sym" and node.value.sub is not None and node.value.sub.expr is not None:
+            expr = node.value.sub.expr
+        elif node.kind == "entry":
+            expr = node.children[1]
+        if expr is None:
+            continue
+        parts = index_parts(expr, 2)
+        if len(parts) != 2 or not all(p.kind in ("sym", "num") for p in parts):
+            continue
+        new_expr = Node("list", expr.span, tuple(parts[::-1]))
+        if node.kind == "sym":
+            new = replace(node, value=replace(node.value, sub=replace(node.value.sub, expr=new_expr)))
+        else:
+            new = replace(node, children=(node.children[0], new_expr))
+        candidate = replace_at(case.user.node, path, new)
+        if case.fixes(candidate):
+            yield Finding({"found": f"the indices of {case.quote(node)}", "fixed": ""}, fixed=candidate)
+            return
+
+
+# ----------------------------------------------------------------------------------------------
+# The table
+# ----------------------------------------------------------------------------------------------
+
+MISTAKES: tuple[Mistake, ...] = (
+    Mistake("swapped-formulas", swapped_formulas,
+            "this is the formula of {other}: the formulas of two parameters are swapped"),
+    Mistake("wrong-cost", other_cost,
+            "wrong cost function: this is {other_article}, but the network's cost is the {own} cost"),
+    Mistake("cost-missing-square", cost_without_square,
+            "the cost is missing its square: it is ½ Σ (ŷ − y)², not ½ Σ (ŷ − y)"),
+    Mistake("convention-contradicted", contradicted_convention,
+            "contradicts the index convention the post states ({stated}): the formula is right for {used}"),
+    Mistake("prime-argument", prime_argument,
+            "{what}: σ′(z) takes the pre-activation z, and σ′(z) = a(1 − a) with a = σ(z)"),
+    Mistake("z-for-a", z_for_a,
+            "a(1 − a) written with z in place of a: σ′(z) = σ(z)(1 − σ(z)) = a(1 − a), not z(1 − z)"),
+    Mistake("f-prime-for-f", f_prime_for_f,
+            "f′ written where f is meant: σ′(z) = σ(z)(1 − σ(z)), not σ′(z)(1 − σ′(z))"),
+    Mistake("wrong-layer", wrong_layer,
+            "wrong layer: {found} where {fixed} belongs (σ′ of the output layer z^L in a hidden layer?)"),
+    Mistake("softmax-diagonal", softmax_diagonal,
+            "softmax Jacobian reduced to its diagonal: ∂ŷ_k/∂z_j = ŷ_k(δ_kj − ŷ_j) also has the off-diagonal "
+            "terms −ŷ_k ŷ_j (the full Jacobian is diag(ŷ) − ŷᵀŷ)"),
+    Mistake("missing-batch-sum", missing_batch_sum,
+            "missing sum over the batch: a parameter shared by all samples adds up their contributions "
+            "(𝟏ᵀ ∂L/∂Z, or Σ_i)"),
+    Mistake("sign", sign_error, "sign error: {found_fixed}"),
+    Mistake("factor", factor_half_or_two, "{factor_message}"),
+    Mistake("transposed-factor", transposed_factor, "{transpose_message}"),
+    Mistake("product-order", product_order, "wrong product order: {found} should be {fixed}"),
+    Mistake("swapped-indices", swapped_indices, "swapped indices: {found} are exchanged"),
+)
+
+
+def diagnose(case: Case) -> tuple[Diagnosis | None, str | None]:
+    for mistake in MISTAKES:
+        try:
+            finding = next(mistake.mutation(case), None)
+        except (Unchecked, ShapeMismatch, OutOfRange, sp.ShapeError, ValueError, TypeError, KeyError,
+                AttributeError, IndexError, ZeroDivisionError, RecursionError):
+            finding = None
+        if finding is None:
+            continue
+        message = mistake.message.format(**_details(case, mistake.name, finding.details))
+        return Diagnosis(mistake.name, message), correct_formula(case, finding)
+    return None, correct_formula(case, None)
+
+
+def _details(case: Case, name: str, details: dict[str, str]) -> dict[str, str]:
+    d = dict(details)
+    if name == "wrong-cost":
+        other = d["other"]
+        d["other_article"] = other if other.startswith("the derivative") else f"the {other} cost"
+    if name == "sign":
+        if case.about_cost():
+            own = rules.cost(case.world.instance_spec.cost)
+            d["found_fixed"] = ("the cost is missing its minus sign (−Σ y log ŷ)" if own.name != "quadratic"
+                                else "the cost has the wrong sign")
+        elif d.get("fixed"):
+            d["found_fixed"] = f"{d['found']} where {d['fixed']} belongs"
+        else:
+            d["found_fixed"] = "the right-hand side is the negative of the correct one"
+    if name == "factor":
+        ratio = d["ratio"]
+        quadratic = rules.cost(case.world.instance_spec.cost).name == "quadratic"
+        if case.about_cost():
+            d["factor_message"] = ("the cost is missing its factor ½" if ratio == "2"
+                                   else f"a factor {ratio} too many in the cost")
+        elif ratio == "1/2":
+            d["factor_message"] = ("a factor ½ too many: the ½ of the cost was kept after the 2 from differentiating "
+                                   "the square cancelled it" if quadratic else "a factor ½ too many")
+        elif ratio == "2":
+            d["factor_message"] = ("a factor 2 too many: the 2 from differentiating the square cancels the ½ of the "
+                                   "cost" if quadratic else "a factor 2 too many")
+        else:
+            d["factor_message"] = f"off by a factor {ratio}"
+    if name == "transposed-factor":
+        found, fixed = d.get("found", ""), d.get("fixed", "")
+        if found == "the whole right-hand side":
+            d["transpose_message"] = ("the result is transposed: the right-hand side is the transpose of the correct "
+                                      "one (rows = source where rows = destination belongs, or the reverse)")
+        elif found == "every weight matrix":
+            d["transpose_message"] = ("wrong weight-matrix layout: every weight matrix is used transposed "
+                                      "(rows = source where the post's layout is rows = destination, or the reverse)")
+        elif d.get("layout"):
+            d["transpose_message"] = (f"transposed factor: {found} where {fixed} belongs "
+                                      "(the weight matrix read in the other layout: rows = source vs rows = destination)")
+        else:
+            d["transpose_message"] = f"transposed factor: {found} where {fixed} belongs"
+    return d
+
+
+def correct_formula(case: Case, finding: Finding | None) -> str | None:
+    """The correct formula in the post's notation: the written one repaired, else the engine's."""
+    if finding is not None and finding.printed is not None:
+        return finding.printed
+    if finding is not None and finding.fixed_value is not None:
+        return case.show(finding.fixed_value)
+    if finding is not None and finding.fixed is not None:
+        value = _printable(case, finding.fixed)
+        if value is not None:
+            return case.show(value)
+    engine = engine_form(case)
+    return case.show(engine) if engine is not None else None
+
+
+def _printable(case: Case, node: Node) -> Any:
+    """The value to print: concrete (neuron names such as w35) when no layer letter is free."""
+    if case.ref.usage is not None and not case.ref.usage.layer_vars and case.world.scalar_symbols:
+        try:
+            value, _ = case.judge.concrete(node, {}, case.text)
+            return value
+        except (Unchecked, OutOfRange, ShapeMismatch, ValueError, TypeError, sp.ShapeError):
+            pass
+    return _value_of(case, node)
+
+
+def engine_form(case: Case) -> Any:
+    """The engine's own right-hand side for the left-hand side written, closest to what was written."""
+    if case.ref.node is None:
+        return None
+    if case.world.general:
+        anchor = case.ref.value
+        user = case.user.value
+    else:
+        try:
+            anchor, _ = case.judge.concrete(case.ref.node, {}, case.text)
+            user = case.judge.concrete(case.user.node, {}, case.text)[0] if case.user.mismatch is None else None
+        except (Unchecked, OutOfRange, ShapeMismatch, ValueError, TypeError, sp.ShapeError):
+            return None
+    subject = gradient_subject(anchor)
+    best, best_score = None, None
+    for step in case.world.engine.steps:
+        lhs = step.lhs
+        if not (lhs == anchor or (subject is not None and gradient_subject(lhs) == subject)):
+            continue
+        for form in step.forms[1:]:
+            if subject is not None and gradient_subject(form) == subject:
+                continue
+            if isinstance(form, Entry) and isinstance(form.of, Grad):
+                continue
+            score = _similarity(form, user)
+            if best_score is None or score > best_score:
+                best, best_score = form, score
+    return best
+
+
+def _similarity(a: Any, b: Any) -> int:
+    if b is None:
+        return 0
+    def atoms(e: Any) -> set:
+        out = set()
+        for n in sp.preorder_traversal(e):
+            if isinstance(n, (NetQuantity, sp.Symbol, Partial, Grad)) or type(n).__name__ in (
+                    "ApplyPrime", "Apply", "Prime", "HadamardProduct", "Sum", "Quotient", "Diag", "Jacobian"):
+                out.add(n if not isinstance(n, (sp.HadamardProduct, sp.Sum)) else type(n).__name__)
+        return out
+    A, B = atoms(a), atoms(b)
+    return 2 * len(A & B) - len(A ^ B)

@@ -1,0 +1,338 @@
+"""The notation map: which symbol of a post names which quantity of the network.
+
+Posts name things differently: `h` or `a` for activations, `\\hat y` for the prediction in one
+post and for the *target* in the next, `W_0` for the first weight matrix, `y_{21}` for the output
+of neuron 1 in layer 2, weight matrices laid out rows = destination or rows = source. A map binds
+each symbol name to a role; the defaults are exactly the notation `derive post` prints for the
+network (its `Notation`), and a post or a file can change any of it:
+
+    layout = "source"            # W^l_{jk} goes from neuron j to neuron k (rows = source)
+    layer_index = "sub"          # W_1 rather than W^1
+    [symbols]
+    h = "activation"
+    yhat = "target"              # \\hat{y} is the target in this post
+    W = { role = "weight", layer_offset = 1 }     # W_0 is the first weight matrix
+    y = { role = "activation", index = "layer-neuron" }   # y_{21}: layer 2, neuron 1
+
+A symbol's name is its letter or Greek name with its decoration: `W`, `delta`, `yhat` (\\hat y),
+`xbar`, `calD`. Names are checked against [A-Za-z][A-Za-z0-9_]* before anything uses them.
+A symbol that is not bound is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .. import rules
+from ..errors import DeriveError, UnknownName
+from ..spec import NetworkSpec
+
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+#: role -> what it binds. Activation names (sigmoid, tanh, …) bind a function symbol.
+ROLES: dict[str, str] = {
+    "weight": "weight matrix W^l (its entries W^l_{jk}, or neuron-pair weights w_{35})",
+    "bias": "bias vector b^l",
+    "preactivation": "pre-activation z^l = W^l a^{l-1} + b^l",
+    "activation": "activation a^l = f(z^l) (a^0 is the input)",
+    "output": "the network's output, the last activation (ŷ)",
+    "error": "the error δ^l = ∂C/∂z^l",
+    "input": "the input x",
+    "normalized-input": "the standardised input x̂",
+    "target": "the target y",
+    "cost": "the cost C",
+    "depth": "the number of layers L",
+    "batch": "the number of samples n",
+    "width": "the width n_l of layer l",
+    "mean": "the mean μ used to standardise the input",
+    "std": "the standard deviation σ used to standardise the input",
+    "kronecker": "the Kronecker delta δ_{jk}",
+    "none": "not a quantity of the network (removes a default)",
+}
+LAYOUTS = ("destination", "source")
+LAYER_INDEX = ("super", "sub")
+INDEX_STYLES = ("entry", "neuron", "layer-neuron", "pair")
+WEIGHT_INDEX = ("source-destination", "destination-source")
+PRODUCTS = ("auto", "matrix", "elementwise")
+PRODUCT_OPERATORS = ("cdot", "times", "ast")  # \cdot, \times, *
+TOP_KEYS = ("layout", "layer_index", "layer_offset", "weight_index", "products", "symbols")
+SYMBOL_KEYS = ("role", "layout", "layer_index", "layer_offset", "index")
+
+
+def all_roles() -> list[str]:
+    return [*ROLES, *rules.ACTIVATIONS]
+
+
+@dataclass(frozen=True)
+class Binding:
+    role: str
+    layout: str | None = None
+    layer_index: str | None = None
+    layer_offset: int | None = None
+    index: str = "entry"
+
+    @property
+    def is_function(self) -> bool:
+        return self.role in rules.ACTIVATIONS
+
+
+@dataclass(frozen=True)
+class NotationMap:
+    symbols: dict[str, Binding] = field(default_factory=dict)
+    layout: str = "destination"
+    layer_index: str = "super"
+    layer_offset: int = 0
+    weight_index: str = "source-destination"
+    products: str = "auto"  # what \cdot, \times and * mean between matrices
+    product_ops: tuple[tuple[str, str], ...] = ()  # per operator: (("ast", "elementwise"), …)
+    #: Read a neuron pair that names no weight in the stated order in the other order instead
+    #: (only to test whether a step contradicts the stated convention).
+    lenient_pairs: bool = False
+    #: Keys the post (or the --notation file) set itself: a convention it states.
+    stated: frozenset[str] = frozenset()
+    sources: tuple[str, ...] = ()
+
+    def product(self, op: str) -> str:
+        """What an explicit product operator means between two matrices."""
+        return dict(self.product_ops).get(op, self.products)
+
+    def binding(self, name: str) -> Binding | None:
+        b = self.symbols.get(name)
+        return None if b is None or b.role == "none" else b
+
+    def functions(self) -> frozenset[str]:
+        return frozenset(name for name, b in self.symbols.items() if b.is_function)
+
+    def layer_index_of(self, b: Binding) -> str:
+        return b.layer_index or self.layer_index
+
+    def layer_offset_of(self, b: Binding) -> int:
+        return self.layer_offset if b.layer_offset is None else b.layer_offset
+
+    def layout_of(self, b: Binding) -> str:
+        return b.layout or self.layout
+
+    def names_for(self, role: str) -> list[str]:
+        return [name for name, b in self.symbols.items() if b.role == role]
+
+    def stated_conventions(self) -> list[tuple[str, str, "NotationMap"]]:
+        """For each weight convention the post states: (what it states, the other one, the map
+        with the other one), to test whether a step contradicts it."""
+        out = []
+        if "weight_index" in self.stated:
+            other = _other(self.weight_index, WEIGHT_INDEX)
+            out.append((_index_text(self.weight_index), _index_text(other), replace(self, lenient_pairs=True)))
+            out.append((_index_text(self.weight_index), _index_text(other), replace(self, weight_index=other)))
+        weights = [n for n, b in self.symbols.items() if b.role == "weight" and b.index == "entry"]
+        if "layout" in self.stated or any(f"symbols.{n}" in self.stated and self.symbols[n].layout for n in weights):
+            layout = self.layout_of(self.symbols[weights[0]]) if weights else self.layout
+            flipped = {n: replace(b, layout=_other(self.layout_of(b), LAYOUTS)) if n in weights else b
+                       for n, b in self.symbols.items()}
+            other = _other(layout, LAYOUTS)
+            out.append((_layout_text(layout), _layout_text(other),
+                        replace(self, symbols=flipped, layout=_other(self.layout, LAYOUTS))))
+        return out
+
+    def merged(self, data: dict[str, Any], source: str) -> "NotationMap":
+        """This map overridden by a mapping read from a TOML file, front matter or block."""
+        if not isinstance(data, dict):
+            raise DeriveError(f"notation map in {source} must be a table of keys, not {type(data).__name__}")
+        unknown = sorted(set(data) - set(TOP_KEYS))
+        if unknown:
+            raise UnknownName(f"notation map key in {source}", unknown[0], TOP_KEYS)
+        changes: dict[str, Any] = {}
+        for key, choices in (("layout", LAYOUTS), ("layer_index", LAYER_INDEX), ("weight_index", WEIGHT_INDEX)):
+            if key in data:
+                changes[key] = _choice(data[key], choices, f"{key} in {source}")
+        if "products" in data:
+            products = data["products"]
+            if isinstance(products, dict):
+                unknown = sorted(set(products) - set(PRODUCT_OPERATORS))
+                if unknown:
+                    raise UnknownName(f"operator in products in {source}", unknown[0], PRODUCT_OPERATORS)
+                changes["product_ops"] = tuple(sorted(
+                    (op, _choice(v, PRODUCTS, f"products.{op} in {source}")) for op, v in products.items()))
+            else:
+                changes["products"] = _choice(products, PRODUCTS, f"products in {source}")
+        if "layer_offset" in data:
+            changes["layer_offset"] = _offset(data["layer_offset"], source)
+        symbols = dict(self.symbols)
+        given = data.get("symbols", {})
+        if not isinstance(given, dict):
+            raise DeriveError(f"'symbols' in {source} must be a table of name = role")
+        for name, value in given.items():
+            symbols[_name(name, source)] = _binding(name, value, source)
+        stated = self.stated | frozenset(k for k in data if k != "symbols")
+        stated |= frozenset(f"symbols.{n}" for n in given)
+        return replace(self, symbols=symbols, stated=stated, sources=self.sources + (source,), **changes)
+
+
+def _index_text(order: str) -> str:
+    return "w_{ab} from neuron a to neuron b" if order == "source-destination" else "w_{ab} into neuron a from neuron b"
+
+
+def _layout_text(layout: str) -> str:
+    return ("W_{jk} from neuron k to neuron j, rows = destination" if layout == "destination"
+            else "W_{jk} from neuron j to neuron k, rows = source")
+
+
+def _other(value: str, pair: tuple[str, str]) -> str:
+    return pair[1] if value == pair[0] else pair[0]
+
+
+def _name(name: Any, source: str) -> str:
+    if not isinstance(name, str) or not NAME.match(name):
+        raise DeriveError(f"symbol name {name!r} in {source} must match [A-Za-z][A-Za-z0-9_]* "
+                          "(write \\hat{y} as yhat, \\delta as delta)")
+    return name
+
+
+def _choice(value: Any, choices: tuple[str, ...], what: str) -> str:
+    if value not in choices:
+        raise UnknownName(what, value, choices)
+    return value
+
+
+def _offset(value: Any, source: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -9 <= value <= 9:
+        raise DeriveError(f"layer_offset in {source} must be a small whole number, not {value!r}")
+    return value
+
+
+def _binding(name: str, value: Any, source: str) -> Binding:
+    if isinstance(value, str):
+        return Binding(_choice(value, tuple(all_roles()), f"role of {name} in {source}"))
+    if not isinstance(value, dict):
+        raise DeriveError(f"symbol {name} in {source} must be a role name or a table with role = …")
+    unknown = sorted(set(value) - set(SYMBOL_KEYS))
+    if unknown:
+        raise UnknownName(f"key of symbol {name} in {source}", unknown[0], SYMBOL_KEYS)
+    if "role" not in value:
+        raise DeriveError(f"symbol {name} in {source} needs a role; valid roles: {', '.join(all_roles())}")
+    return Binding(
+        role=_choice(value["role"], tuple(all_roles()), f"role of {name} in {source}"),
+        layout=_choice(value["layout"], LAYOUTS, f"layout of {name} in {source}") if "layout" in value else None,
+        layer_index=(_choice(value["layer_index"], LAYER_INDEX, f"layer_index of {name} in {source}")
+                     if "layer_index" in value else None),
+        layer_offset=_offset(value["layer_offset"], source) if "layer_offset" in value else None,
+        index=_choice(value.get("index", "entry"), INDEX_STYLES, f"index of {name} in {source}"),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Defaults: the notation derive post prints for a network
+# ----------------------------------------------------------------------------------------------
+
+
+def default_map(spec: NetworkSpec) -> NotationMap:
+    n = spec.notation
+    symbols: dict[str, Binding] = {}
+    for act in rules.ACTIVATIONS.values():  # \sigma, \tanh, \operatorname{ReLU}, …
+        symbols[_latex_name(act.latex)] = Binding(act.name)
+        symbols[act.name] = Binding(act.name)
+    symbols["sigmoid"] = Binding("sigmoid")
+    symbols["relu"] = Binding("relu")
+    symbols[n.weight] = Binding("weight")
+    symbols[n.bias] = Binding("bias")
+    symbols[n.preact] = Binding("preactivation", index="neuron" if spec.scalar_view else "entry")
+    symbols[n.act] = Binding("activation", index="neuron" if spec.scalar_view else "entry")
+    symbols[n.input] = Binding("input")
+    if spec.normalize_input:
+        symbols[n.input + "hat"] = Binding("normalized-input")
+        symbols["mu"] = Binding("mean")
+    symbols[n.target] = Binding("target")
+    if n.output is not None:
+        symbols[n.output] = Binding("output")
+    if n.delta is not None:
+        symbols[n.delta] = Binding("error")
+    symbols[n.cost] = Binding("cost")
+    if n.cost != "L":
+        symbols["L"] = Binding("depth")
+    if spec.batch is not None:
+        symbols[n.batch] = Binding("batch")
+    elif n.batch not in symbols:
+        symbols[n.batch] = Binding("width")
+    if spec.scalar_view:
+        symbols[n.weight.lower()] = Binding("weight", index="pair")
+        if n.bias in symbols:
+            symbols[n.bias] = Binding("bias", index="neuron")
+    native = "source" if spec.convention == "row" else "destination"
+    return NotationMap(symbols=symbols, layout=native, layer_index=n.layer_index, sources=("defaults",))
+
+
+def _latex_name(latex: str) -> str:
+    """\\sigma -> sigma, \\operatorname{ReLU} -> ReLU, \\tanh -> tanh."""
+    m = re.fullmatch(r"\\(?:operatorname\{(\w+)\}|(\w+))", latex)
+    if not m:
+        raise ValueError(f"unexpected activation LaTeX {latex!r}")
+    return m.group(1) or m.group(2)
+
+
+def native_layout(spec: NetworkSpec) -> str:
+    return "source" if spec.convention == "row" else "destination"
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading maps: TOML files and blocks, and the small YAML subset of front matter
+# ----------------------------------------------------------------------------------------------
+
+BLOCK_KEY = "derive-notation"
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DeriveError(f"notation map in {source} is not valid TOML: {exc}") from None
+    if BLOCK_KEY in data:
+        data = data[BLOCK_KEY]
+    return data
+
+
+def parse_yaml_mapping(lines: list[str], source: str) -> dict[str, Any]:
+    """A nested mapping in the YAML subset front matter uses: `key: value`, indentation, scalars,
+    and `{role: weight, layout: source}` flow tables. Enough for a notation map; anything else in
+    the front matter is skipped by the caller."""
+    root: dict[str, Any] = {}
+    stack: list[tuple[int, dict[str, Any]]] = [(-1, root)]
+    for raw in lines:
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        indent = len(raw) - len(raw.lstrip(" "))
+        line = raw.strip()
+        if ":" not in line:
+            raise DeriveError(f"cannot read the line {line!r} of the notation map in {source}")
+        key, _, value = line.partition(":")
+        key, value = _yaml_scalar(key.strip()), value.strip()
+        while stack and indent <= stack[-1][0]:
+            stack.pop()
+        if not stack:
+            raise DeriveError(f"bad indentation in the notation map in {source}")
+        table = stack[-1][1]
+        if value == "":
+            child: dict[str, Any] = {}
+            table[key] = child
+            stack.append((indent, child))
+        elif value.startswith("{") and value.endswith("}"):
+            flow: dict[str, Any] = {}
+            for part in value[1:-1].split(","):
+                if part.strip():
+                    k, _, v = part.partition(":")
+                    flow[_yaml_scalar(k.strip())] = _yaml_scalar(v.strip())
+            table[key] = flow
+        else:
+            table[key] = _yaml_scalar(value)
+    return root
+
+
+def _yaml_scalar(text: str) -> Any:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    if text in ("true", "false"):
+        return text == "true"
+    return text

@@ -1,0 +1,954 @@
+r"""A recursive-descent parser for the maths of hand-written backprop derivations.
+
+It reads what the tokenizer produced into a tree of `Node`s that records *what was written*, with
+the position of every node: a symbol with its scripts (`W^{(2)T}_{bc}`), a product and how its
+factors were joined (juxtaposition, `\cdot`, `*`), a partial-derivative fraction, a sum with its
+limits. What the symbols *mean* is decided later, by the notation map (build.py); so the same
+tree can be rebuilt after a mistake is undone (mistakes.py), and a shape error can name the two
+factors that do not fit.
+
+One method per precedence level, loosest first:
+
+    chain     side (relation side)*              = \equiv := \approx \in \leftarrow …
+    side      sum
+    sum       [+|-] hadamard ((+|-) hadamard)*
+    hadamard  product ((\odot|\circ|\oslash|\otimes) product)*
+    product   factor ((\cdot|\times|*|/)? factor)*   juxtaposition binds like \cdot
+    factor    [-] postfix
+    postfix   primary (^{…} | _{…} | ')*         transposes, entries, powers
+    primary   number | symbol | group | \frac | \sum | matrix | function call | …
+
+Nothing here evaluates user text: tokens become nodes, and nodes become SymPy objects only in
+build.py, by explicit construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .lexer import AMP, CMD, EOF, LBRACE, LETTER, NUMBER, OP, PRIME, RBRACE, SUB, SUP, LexError, Token, tokenize
+
+MAX_DEPTH = 60
+
+GREEK = frozenset({
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
+    "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi",
+    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell",
+})
+BOLD = frozenset({"boldsymbol", "mathbf", "bm", "pmb", "vec", "bf", "mathbold", "symbf", "bold"})
+PLAIN_FONTS = frozenset({"mathit", "mathnormal", "it", "mathsf", "sf"})
+WORD_FONTS = frozenset({"operatorname", "mathrm", "text", "textrm", "rm", "textit", "textbf", "mbox", "mathtt"})
+DECORATIONS = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "tilde", "bar": "bar",
+               "overline": "bar", "dot": "dot"}
+#: Words that name a function wherever they are written (\log, log, \operatorname{diag}, …).
+FUNCTION_WORDS = frozenset({"log", "ln", "exp", "diag", "softmax", "sigmoid", "tanh", "ReLU", "relu", "softplus",
+                            "id", "sqrt"})
+FUNCTION_COMMANDS = frozenset({"log", "ln", "exp", "tanh"})
+#: Functions whose argument may follow without parentheses: \log \hat y_j.
+OPERATOR_FUNCTIONS = frozenset({"log", "ln", "exp"})
+MATRIX_ENVIRONMENTS = frozenset({"bmatrix", "pmatrix", "matrix", "Bmatrix", "smallmatrix", "array", "vmatrix"})
+DOTS = frozenset({"dots", "cdots", "vdots", "ddots", "ldots", "dotsc", "dotsb"})
+RELATIONS = {
+    "=": "=", "equiv": "equiv", "coloneqq": "def", "triangleq": "def", "doteq": "def", "approx": "approx",
+    "simeq": "approx", "cong": "approx", "sim": "approx", "propto": "approx", "neq": "neq", "ne": "neq",
+    "leq": "lt", "le": "lt", "geq": "lt", "ge": "lt", "lt": "lt", "gt": "lt", "in": "in",
+    "leftarrow": "update", "gets": "update", "to": "implies", "rightarrow": "implies", "Rightarrow": "implies",
+    "implies": "implies", "iff": "implies", "Leftrightarrow": "implies", "mapsto": "implies", "longrightarrow": "implies",
+}
+HADAMARD_OPS = {"odot": "odot", "circ": "odot", "oslash": "oslash", "otimes": "otimes"}
+PRODUCT_OPS = {"cdot": "cdot", "times": "times", "ast": "ast", "div": "div", "bullet": "cdot"}
+TRANSPOSE_COMMANDS = frozenset({"top", "intercal", "mathsf", "mathrm", "rm", "text", "textsf", "mathtt", "sf"})
+OPENERS = {"(": ")", "[": "]", "{": "}", "|": "|", "‖": "‖", ".": None, "<": ">", "langle": "rangle"}
+
+
+class ParseError(Exception):
+    def __init__(self, message: str, pos: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
+@dataclass(frozen=True)
+class Node:
+    """One construct as written. `span` is (start, end) in the formula text."""
+
+    kind: str
+    span: tuple[int, int]
+    children: tuple["Node", ...] = ()
+    value: Any = None
+
+    def with_children(self, *children: "Node") -> "Node":
+        return replace(self, children=tuple(children))
+
+
+@dataclass(frozen=True)
+class Script:
+    """A sub- or superscript: its expression (None when only markers), a transpose marker (T,
+    \\top, \\mathrm{T}), primes (' or \\prime) and whether it was parenthesised: W^{(2)T}."""
+
+    expr: Node | None
+    transpose: bool = False
+    primes: int = 0
+    paren: bool = False
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Sym:
+    """A symbol: its name (`W`, `yhat`, `delta`, `one` for a bold 1), bold or not, its scripts."""
+
+    name: str
+    bold: bool = False
+    sub: Script | None = None
+    sup: Script | None = None
+    primes: int = 0
+    glued: bool = False  # the subscript was glued on without _: W0, z1
+    font: str = ""  # the bold command written: boldsymbol, mathbf, bm
+
+
+def parse_chain(text: str, functions: frozenset[str] = frozenset()) -> list[tuple[str | None, Node]]:
+    """The formula as a chain: [(None, first side), (relation, side), …]."""
+    try:
+        tokens = tokenize(text)
+    except LexError as exc:
+        raise ParseError(exc.message, exc.pos) from None
+    return Parser(tokens, text, functions).parse_chain()
+
+
+def parse_expression(text: str, functions: frozenset[str] = frozenset()) -> Node:
+    chain = parse_chain(text, functions)
+    if len(chain) != 1:
+        raise ParseError("expected one expression, found a relation", chain[1][1].span[0])
+    return chain[0][1]
+
+
+class Parser:
+    def __init__(self, tokens: list[Token], text: str, functions: frozenset[str]) -> None:
+        self.tokens = tokens
+        self.text = text
+        self.functions = functions | FUNCTION_WORDS
+        self.i = 0
+        self.depth = 0
+        self.abs_depth = 0
+
+    # -- token stream ----------------------------------------------------------------------------
+    def peek(self, k: int = 0) -> Token:
+        return self.tokens[min(self.i + k, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        tok = self.tokens[self.i]
+        if tok.kind != EOF:
+            self.i += 1
+        return tok
+
+    def at(self, kind: str, value: str | None = None, k: int = 0) -> bool:
+        tok = self.peek(k)
+        return tok.kind == kind and (value is None or tok.value == value)
+
+    def at_cmd(self, *names: str) -> bool:
+        tok = self.peek()
+        return tok.kind == CMD and tok.value in names
+
+    def expect(self, kind: str, value: str | None = None, what: str | None = None) -> Token:
+        tok = self.peek()
+        if tok.kind != kind or (value is not None and tok.value != value):
+            wanted = what or (f"\\{value}" if kind == CMD and value else repr(value) if value else kind)
+            raise ParseError(f"expected {wanted} at col {tok.pos + 1}, got {tok.describe()}", tok.pos)
+        return self.advance()
+
+    def error(self, message: str, tok: Token | None = None) -> ParseError:
+        tok = tok or self.peek()
+        return ParseError(f"{message} at col {tok.pos + 1}", tok.pos)
+
+    def sub_parser(self, tokens: list[Token]) -> "Parser":
+        end = tokens[-1].end if tokens else self.peek().pos
+        p = Parser(tokens + [Token(EOF, "", end, end)], self.text, self.functions)
+        p.depth = self.depth
+        return p
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error("the formula is nested too deeply")
+
+    # -- chain -----------------------------------------------------------------------------------
+    def parse_chain(self) -> list[tuple[str | None, Node]]:
+        chain: list[tuple[str | None, Node]] = []
+        relation = self.relation()
+        if relation is not None:
+            chain.append((None, Node("none", (0, 0))))
+        chain.append((relation, self.parse_side()))
+        while True:
+            relation = self.relation()
+            if relation is None:
+                break
+            chain.append((relation, self.parse_side()))
+        self.skip_punctuation()
+        if not self.at(EOF):
+            raise self.error(f"unexpected {self.peek().describe()}")
+        return chain
+
+    def skip_punctuation(self) -> None:
+        while self.at(OP) and self.peek().value in ".,;:" and self._only_punctuation_left():
+            self.advance()
+
+    def _only_punctuation_left(self) -> bool:
+        k = self.i
+        while self.tokens[k].kind == OP and self.tokens[k].value in ".,;:":
+            k += 1
+        return self.tokens[k].kind == EOF
+
+    def relation(self) -> str | None:
+        tok = self.peek()
+        while tok.kind == AMP:  # alignment marks: a &= b, eqnarray's &=&
+            self.advance()
+            tok = self.peek()
+        if tok.kind == OP:
+            nxt = self.peek(1)
+            if tok.value == "=":
+                self.advance()
+                self._skip_amp()
+                return "="
+            if tok.value == ":" and nxt.kind == OP and nxt.value == "=":
+                self.advance(), self.advance()
+                return "def"
+            if tok.value in "+-" and nxt.kind == OP and nxt.value == "=" and not nxt.space_before:
+                self.advance(), self.advance()
+                return "update"
+            if tok.value in "<>":
+                self.advance()
+                if self.at(OP, "="):
+                    self.advance()
+                return "lt"
+            return None
+        if tok.kind == CMD:
+            if tok.value in RELATIONS:
+                self.advance()
+                self._skip_amp()
+                return RELATIONS[tok.value]
+            if tok.value in ("overset", "stackrel", "underset"):
+                save = self.i
+                self.advance()
+                self.group_tokens()
+                inner = self.group_tokens()
+                if len(inner) == 1 and inner[0].kind == OP and inner[0].value == "=":
+                    return "def"
+                self.i = save
+        return None
+
+    def _skip_amp(self) -> None:
+        while self.at(AMP):
+            self.advance()
+
+    # -- expression levels -----------------------------------------------------------------------
+    def parse_side(self) -> Node:
+        self.enter()
+        try:
+            return self.parse_sum()
+        finally:
+            self.depth -= 1
+
+    def parse_sum(self) -> Node:
+        start = self.peek().pos
+        signs: list[int] = []
+        terms: list[Node] = []
+        sign = 1
+        while self.at(OP, "+") or self.at(OP, "-"):
+            sign *= -1 if self.advance().value == "-" else 1
+        if self.starts_primary() is False:
+            raise self.error(f"expected an expression, got {self.peek().describe()}")
+        terms.append(self.parse_hadamard())
+        signs.append(sign)
+        while (self.at(OP, "+") or self.at(OP, "-")) and not self._update_ahead():
+            sign = -1 if self.advance().value == "-" else 1
+            while self.at(OP, "+") or self.at(OP, "-"):
+                sign *= -1 if self.advance().value == "-" else 1
+            terms.append(self.parse_hadamard())
+            signs.append(sign)
+        if len(terms) == 1 and signs[0] == 1:
+            return terms[0]
+        if len(terms) == 1:
+            return Node("neg", (start, terms[0].span[1]), (terms[0],))
+        return Node("add", (start, terms[-1].span[1]), tuple(terms), tuple(signs))
+
+    def _update_ahead(self) -> bool:
+        nxt = self.peek(1)
+        return nxt.kind == OP and nxt.value == "=" and not nxt.space_before
+
+    def parse_hadamard(self) -> Node:
+        first = self.parse_product()
+        factors, ops = [first], []
+        while self.at(CMD) and self.peek().value in HADAMARD_OPS:
+            ops.append(HADAMARD_OPS[self.advance().value])
+            factors.append(self.parse_product())
+        if len(factors) == 1:
+            return first
+        return Node("had", (first.span[0], factors[-1].span[1]), tuple(factors), tuple(ops))
+
+    def parse_product(self) -> Node:
+        first = self.parse_factor()
+        factors, ops = [first], []
+        while True:
+            tok = self.peek()
+            if tok.kind == CMD and tok.value in PRODUCT_OPS:
+                self.advance()
+                ops.append(PRODUCT_OPS[tok.value])
+                factors.append(self.parse_factor())
+            elif tok.kind == OP and tok.value in "*/":
+                self.advance()
+                ops.append("ast" if tok.value == "*" else "div")
+                factors.append(self.parse_factor())
+            elif self.starts_primary():
+                ops.append("juxt")
+                factors.append(self.parse_factor())
+            else:
+                break
+        if len(factors) == 1:
+            return first
+        return Node("mul", (first.span[0], factors[-1].span[1]), tuple(factors), tuple(ops))
+
+    def parse_factor(self) -> Node:
+        if self.at(OP, "-") or self.at(OP, "+"):
+            tok = self.advance()
+            inner = self.parse_factor()
+            return inner if tok.value == "+" else Node("neg", (tok.pos, inner.span[1]), (inner,))
+        return self.parse_postfix()
+
+    def starts_primary(self) -> bool:
+        tok = self.peek()
+        if tok.kind in (NUMBER, LETTER, LBRACE):
+            return True
+        if tok.kind == OP:
+            if tok.value == "|":
+                return self.abs_depth == 0
+            return tok.value in "(["
+        if tok.kind == CMD:
+            v = tok.value
+            if v in RELATIONS or v in HADAMARD_OPS or v in PRODUCT_OPS:
+                return False
+            if v in ("|", "vert", "Vert") and self.abs_depth > 0:
+                return False
+            return v not in ("right", "end", "\\", "cr", "overset", "stackrel", "underset", "rvert", "rVert",
+                             "rangle", "}", "pm", "mp", "quad", "qquad")
+        return False
+
+    # -- postfix: scripts on groups, primes --------------------------------------------------------------
+    def parse_postfix(self) -> Node:
+        node = self.parse_primary()
+        while self.at(SUB) or self.at(SUP):
+            if node.kind == "sym":
+                break
+            tok = self.advance()
+            script = self.parse_script()
+            end = self.tokens[self.i - 1].end
+            if tok.kind == SUP:
+                if script.transpose and script.expr is None and not script.primes:
+                    node = Node("transpose", (node.span[0], end), (node,))
+                elif script.expr is not None and not script.transpose and not script.primes:
+                    node = Node("pow", (node.span[0], end), (node, script.expr))
+                else:
+                    raise self.error(f"cannot read the superscript {{{script.text}}}", tok)
+            else:
+                if script.expr is None:
+                    raise self.error("empty subscript", tok)
+                node = Node("entry", (node.span[0], end), (node, script.expr))
+        return node
+
+    # -- primaries ---------------------------------------------------------------------------------
+    def parse_primary(self) -> Node:
+        self.enter()
+        try:
+            return self._primary()
+        finally:
+            self.depth -= 1
+
+    def _primary(self) -> Node:
+        tok = self.peek()
+        if tok.kind == NUMBER:
+            self.advance()
+            return Node("num", (tok.pos, tok.end), (), tok.value)
+        if tok.kind == LETTER:
+            word = self.glued_word()
+            if word in self.functions and len(word) > 1 and self._call_after(len(word), word):
+                for _ in range(len(word)):
+                    self.advance()
+                return self.parse_call(word, tok)
+            return self.parse_symbol()
+        if tok.kind == LBRACE:
+            self.advance()
+            inner = self.parse_side()
+            self.expect(RBRACE, what="'}'")
+            return inner
+        if tok.kind == OP:
+            if tok.value in "([":
+                return self.parse_delimited(tok.value, self.advance(), plain=True)
+            if tok.value == "|":
+                return self.parse_delimited("|", self.advance(), plain=True)
+            raise self.error(f"expected an expression, got {tok.describe()}")
+        if tok.kind == CMD:
+            return self.parse_command()
+        raise self.error(f"expected an expression, got {tok.describe()}")
+
+    def _call_after(self, k: int, word: str) -> bool:
+        """Whether the word of k letters is applied: log(x), diag(v); log x with a space."""
+        nxt, after = self.peek(k), self.peek(k + 1)
+        if nxt.kind == OP and nxt.value == "(":
+            return True
+        if nxt.kind == CMD and nxt.value == "left" and after.kind == OP and after.value in "([":
+            return True
+        return word in OPERATOR_FUNCTIONS and nxt.space_before and nxt.kind in (LETTER, CMD, NUMBER, LBRACE)
+
+    def glued_word(self) -> str:
+        """The letters starting here that touch each other (log, diag, softmax)."""
+        letters = [self.peek().value]
+        k = 1
+        while self.peek(k).kind == LETTER and not self.peek(k).space_before:
+            letters.append(self.peek(k).value)
+            k += 1
+        return "".join(letters)
+
+    def parse_delimited(self, opener: str, tok: Token, plain: bool) -> Node:
+        closer = OPENERS.get(opener)
+        if opener == "|" or opener == "‖":
+            self.abs_depth += 1
+        try:
+            inner = self.parse_side()
+        finally:
+            if opener == "|" or opener == "‖":
+                self.abs_depth -= 1
+        if plain:
+            end = self.peek()
+            if not (end.kind == OP and end.value == closer) and not (end.kind == CMD and closer == "‖" and end.value == "|"):
+                raise self.error(f"expected {closer!r} to close {opener!r} from col {tok.pos + 1}, got {end.describe()}")
+            self.advance()
+        else:
+            self.expect(CMD, "right", what=f"\\right to close \\left from col {tok.pos + 1}")
+            self.delimiter()
+        end_pos = self.tokens[self.i - 1].end
+        if opener == "[" and inner.kind == "matrix":
+            return replace(inner, span=(tok.pos, end_pos))
+        if opener == "(" and inner.kind == "matrix":
+            return replace(inner, span=(tok.pos, end_pos))
+        return Node("group", (tok.pos, end_pos), (inner,), opener)
+
+    def delimiter(self) -> str:
+        tok = self.advance()
+        if tok.kind == OP and tok.value in "()[]|.<>":
+            return tok.value
+        if tok.kind == CMD and tok.value in ("{", "}", "lbrace", "rbrace"):
+            return "{"
+        if tok.kind == CMD and tok.value in ("|", "Vert", "lVert", "rVert", "Arrowvert"):
+            return "‖"
+        if tok.kind == CMD and tok.value in ("vert", "lvert", "rvert"):
+            return "|"
+        if tok.kind == CMD and tok.value in ("langle", "rangle", "lfloor", "rfloor", "lceil", "rceil"):
+            return "<"
+        raise self.error(f"expected a delimiter after \\left or \\right, got {tok.describe()}", tok)
+
+    def parse_command(self) -> Node:
+        tok = self.peek()
+        name = tok.value
+        if name in GREEK:
+            return self.parse_symbol()
+        if name == "left":
+            self.advance()
+            opener = self.delimiter()
+            return self.parse_delimited(opener, tok, plain=False)
+        if name in ("vert", "lvert", "|", "lVert", "Vert"):
+            self.advance()
+            opener = "‖" if name in ("|", "lVert", "Vert") else "|"
+            self.abs_depth += 1
+            try:
+                inner = self.parse_side()
+            finally:
+                self.abs_depth -= 1
+            if not self.at_cmd("vert", "rvert", "|", "rVert", "Vert") and not (opener == "|" and self.at(OP, "|")):
+                raise self.error("expected a closing bar")
+            self.advance()
+            return Node("group", (tok.pos, self.tokens[self.i - 1].end), (inner,), opener)
+        if name in ("frac", "dfrac", "tfrac", "cfrac"):
+            return self.parse_frac()
+        if name == "partial":
+            return self.parse_slash_partial()
+        if name == "nabla":
+            return self.parse_nabla()
+        if name == "sum":
+            return self.parse_sum_sign()
+        if name in BOLD or name in PLAIN_FONTS:
+            return self.parse_font(bold=name in BOLD)
+        if name in DECORATIONS:
+            return self.parse_decoration(DECORATIONS[name])
+        if name in WORD_FONTS:
+            return self.parse_word()
+        if name in FUNCTION_COMMANDS:
+            self.advance()
+            return self.parse_call(name, tok)
+        if name == "sqrt":
+            self.advance()
+            arg = self.group_node()
+            return Node("call", (tok.pos, arg.span[1]), (arg,), ("sqrt", 0, None))
+        if name == "begin":
+            return self.parse_environment()
+        if name in ("pmatrix", "bmatrix", "matrix"):
+            self.advance()
+            tokens = self.group_tokens()
+            return self.matrix_from_tokens(tokens, tok, name)
+        if name in DOTS:
+            self.advance()
+            return Node("dots", (tok.pos, tok.end))
+        if name == "mathbb":
+            self.advance()
+            inner = self.group_tokens()
+            letter = "".join(t.value for t in inner)
+            if letter in ("R", "1"):
+                return self.parse_space(tok) if letter == "R" else self._finish_symbol(Sym("one", True), tok)
+            raise self.error(f"\\mathbb{{{letter}}} is not a quantity derive knows", tok)
+        if name == "mathcal":
+            self.advance()
+            inner = self.group_tokens()
+            return self._finish_symbol(Sym("cal" + "".join(t.value for t in inner)), tok)
+        if name in ("underbrace", "overbrace", "boxed", "cancel"):
+            self.advance()
+            node = self.group_node()
+            if self.at(SUB) or self.at(SUP):  # the brace's label
+                self.advance()
+                self.group_tokens()
+            return node
+        if name in ("{",):
+            self.advance()
+            inner = self.parse_side()
+            self.expect(CMD, "}", what="\\}")
+            return Node("group", (tok.pos, self.tokens[self.i - 1].end), (inner,), "{")
+        if name == "prime":
+            raise self.error("a prime needs a function before it", tok)
+        raise self.error(f"unknown command \\{name}", tok)
+
+    # -- symbols ---------------------------------------------------------------------------------------
+    def parse_symbol(self) -> Node:
+        tok = self.advance()
+        if tok.kind == LETTER:
+            name = tok.value
+        else:
+            name = "l" if tok.value == "ell" else tok.value
+        return self._finish_symbol(Sym(name), tok)
+
+    def _finish_symbol(self, sym: Sym, tok: Token) -> Node:
+        """Read the scripts and primes after a symbol (in either order) and a glued index."""
+        sub, sup, primes, glued = sym.sub, sym.sup, sym.primes, sym.glued
+        while True:
+            nxt = self.peek()
+            if nxt.kind == PRIME:
+                self.advance()
+                primes += 1
+            elif nxt.kind == CMD and nxt.value == "prime" and not nxt.space_before:
+                self.advance()
+                primes += 1
+            elif nxt.kind == SUB and sub is None:
+                self.advance()
+                sub = self.parse_script()
+            elif nxt.kind == SUP and sup is None:
+                self.advance()
+                script = self.parse_script()
+                if script.expr is None and not script.transpose:
+                    primes += script.primes
+                else:
+                    sup = script
+            elif (nxt.kind == NUMBER and not nxt.space_before and sub is None and tok.kind == LETTER
+                  and "." not in nxt.value):
+                self.advance()  # W0, z1: a name with its index glued on
+                sub = Script(Node("num", (nxt.pos, nxt.end), (), nxt.value), text=nxt.value)
+                glued = True
+            else:
+                break
+        node = Node("sym", (tok.pos, self.tokens[self.i - 1].end), (),
+                    Sym(sym.name, sym.bold, sub, sup, primes, glued, sym.font))
+        name = sym.name
+        if name in self.functions and self.call_follows():
+            return self.parse_call(name, tok, node)
+        return node
+
+    def call_follows(self) -> bool:
+        return self.at(OP, "(") or (self.at_cmd("left") and self.peek(1).kind == OP and self.peek(1).value in "([")
+
+    def parse_call(self, name: str, tok: Token, head: Node | None = None) -> Node:
+        """f(x), σ'(z), \\log(x), \\log \\hat y_j; the head may carry primes and scripts."""
+        primes = 0
+        sub = None
+        if head is not None:
+            sym: Sym = head.value
+            primes = sym.primes
+            sub = sym.sub
+            if sym.sup is not None:
+                if sym.sup.expr is not None or sym.sup.transpose:
+                    raise self.error(f"cannot read the superscript of the function {name}", tok)
+        while self.at(PRIME) or (self.at_cmd("prime")):
+            self.advance()
+            primes += 1
+        if self.at(SUP):
+            save = self.i
+            self.advance()
+            script = self.parse_script()
+            if script.expr is None and not script.transpose and script.primes:
+                primes += script.primes
+            else:
+                self.i = save
+        if self.call_follows():
+            if self.at_cmd("left"):
+                left = self.advance()
+                opener = self.delimiter()
+                arg = self.parse_delimited(opener, left, plain=False)
+            else:
+                arg = self.parse_delimited(self.peek().value, self.advance(), plain=True)
+            arg = arg.children[0]
+        elif name in OPERATOR_FUNCTIONS and self.starts_primary():
+            arg = self.parse_postfix()
+        else:
+            raise self.error(f"the function {name} needs an argument in parentheses")
+        return Node("call", (tok.pos, self.tokens[self.i - 1].end), (arg,), (name, primes, sub))
+
+    def parse_font(self, bold: bool) -> Node:
+        tok = self.advance()
+        if tok.value == "bf" and not self.at(LBRACE):  # {\bf x}: the font for the next symbol
+            inner = self.parse_primary()
+        else:
+            inner = self.group_node()
+        if inner.kind == "num" and inner.value == "1":
+            return self._finish_symbol(Sym("one", True), tok)
+        if inner.kind == "sym":
+            sym: Sym = inner.value
+            font = (sym.font or tok.value) if bold else sym.font
+            end = max(inner.span[1], self.tokens[self.i - 1].end)
+            node = replace(inner, value=replace(sym, bold=sym.bold or bold, font=font), span=(tok.pos, end))
+            if sym.sub is None or sym.sup is None:
+                return self._continue_symbol(node, tok)
+            return node
+        return inner
+
+    def _continue_symbol(self, node: Node, tok: Token) -> Node:
+        """Scripts written after a font command: \\boldsymbol{W}^{l}."""
+        sym: Sym = node.value
+        if not (self.at(SUB) or self.at(SUP) or self.at(PRIME)):
+            if sym.name in self.functions and self.call_follows():
+                return self.parse_call(sym.name, tok, node)
+            return node
+        return self._finish_symbol(sym, tok)
+
+    def parse_decoration(self, decoration: str) -> Node:
+        tok = self.advance()
+        inner = self.group_node()
+        if inner.kind != "sym":
+            raise self.error(f"\\{tok.value} over something that is not a symbol", tok)
+        sym: Sym = inner.value
+        if sym.name == "one":
+            raise self.error(f"\\{tok.value} over 1", tok)
+        end = max(inner.span[1], self.tokens[self.i - 1].end)
+        node = replace(inner, value=replace(sym, name=sym.name + decoration), span=(tok.pos, end))
+        return self._continue_symbol(node, tok)
+
+    def parse_word(self) -> Node:
+        tok = self.advance()
+        if tok.value == "rm" and not self.at(LBRACE):
+            return self.parse_primary()
+        inner = self.group_tokens()
+        word = "".join(t.value for t in inner if t.kind in (LETTER, NUMBER))
+        if all(t.kind == LETTER for t in inner) and word in FUNCTION_WORDS:
+            return self.parse_call(word, tok)
+        if len(inner) == 1 and inner[0].kind == LETTER:
+            return self._finish_symbol(Sym(inner[0].value), tok)
+        if len(inner) == 1 and inner[0].kind == NUMBER:
+            return Node("num", (tok.pos, inner[0].end), (), inner[0].value)
+        if word and all(t.kind == LETTER for t in inner) and word in self.functions:
+            return self.parse_call(word, tok)
+        text = self.text[inner[0].pos:inner[-1].end] if inner else ""
+        raise self.error(f"prose {text!r} inside the formula", tok)
+
+    # -- scripts -----------------------------------------------------------------------------------------
+    def group_tokens(self) -> list[Token]:
+        """The tokens of one {…} group (without its braces), or of one token."""
+        if self.at(LBRACE):
+            open_tok = self.advance()
+            depth = 1
+            start = self.i
+            while True:
+                tok = self.peek()
+                if tok.kind == EOF:
+                    raise self.error(f"unclosed {{ from col {open_tok.pos + 1}", tok)
+                if tok.kind == LBRACE:
+                    depth += 1
+                elif tok.kind == RBRACE:
+                    depth -= 1
+                    if depth == 0:
+                        inner = self.tokens[start:self.i]
+                        self.advance()
+                        return inner
+                self.advance()
+        tok = self.peek()
+        if tok.kind in (EOF, RBRACE) or (tok.kind == OP and tok.value not in "+-'"):
+            raise self.error(f"expected an argument, got {tok.describe()}")
+        self.advance()
+        if tok.kind == CMD and tok.value in (BOLD | WORD_FONTS | PLAIN_FONTS | {"mathsf", "mathrm"}) and self.at(LBRACE):
+            return [tok] + self._braced_with_braces()
+        return [tok]
+
+    def _braced_with_braces(self) -> list[Token]:
+        start = self.i
+        self.group_tokens()
+        return self.tokens[start:self.i]
+
+    def group_node(self) -> Node:
+        tokens = self.group_tokens()
+        if not tokens:
+            raise self.error("empty group")
+        return self.sub_parser(tokens).parse_side_only()
+
+    def parse_side_only(self) -> Node:
+        node = self.parse_side()
+        if not self.at(EOF):
+            raise self.error(f"unexpected {self.peek().describe()}")
+        return node
+
+    def parse_script(self) -> Script:
+        tokens = self.group_tokens()
+        text = self.text[tokens[0].pos:tokens[-1].end] if tokens else ""
+        transpose, primes = False, 0
+        # Markers at the end: T, \top, \mathrm{T}, primes.
+        while tokens:
+            last = tokens[-1]
+            if last.kind == PRIME or (last.kind == CMD and last.value == "prime"):
+                primes += 1
+                tokens = tokens[:-1]
+                continue
+            marker = _transpose_marker(tokens)
+            if marker:
+                transpose = True
+                tokens = tokens[:-marker]
+                continue
+            break
+        if not tokens:
+            return Script(None, transpose, primes, False, text)
+        paren = (tokens[0].kind == OP and tokens[-1].kind == OP and (tokens[0].value, tokens[-1].value) in (("(", ")"), ("[", "]"))
+                 and _balanced_outer(tokens))  # W^{(l)}, and Ng's W^{[l]}
+        if paren:
+            tokens = tokens[1:-1]
+            if not tokens:
+                raise self.error("empty parentheses in a script")
+        parser = self.sub_parser(tokens)
+        expr = parser.parse_script_list()
+        return Script(expr, transpose, primes, paren, text)
+
+    def parse_script_list(self) -> Node:
+        parts = [self.parse_side()]
+        while self.at(OP, ","):
+            self.advance()
+            parts.append(self.parse_side())
+        if self.at(CMD, "in") or self.at(OP, "="):  # sum limits are read by the sum itself
+            rel = self.advance()
+            rhs = self.parse_side()
+            parts = [Node("limit", (parts[0].span[0], rhs.span[1]), (parts[0], rhs), "in" if rel.kind == CMD else "=")]
+        if not self.at(EOF):
+            raise self.error(f"unexpected {self.peek().describe()} in a script")
+        if len(parts) == 1:
+            return parts[0]
+        return Node("list", (parts[0].span[0], parts[-1].span[1]), tuple(parts))
+
+    # -- derivatives -------------------------------------------------------------------------------------
+    def parse_frac(self) -> Node:
+        tok = self.advance()
+        if self.at(NUMBER) and len(self.peek().value) == 2 and self.peek().value.isdigit():
+            digits = self.advance()  # \frac12: TeX reads one digit per argument
+            half = Token(NUMBER, digits.value[0], digits.pos, digits.pos + 1)
+            two = Token(NUMBER, digits.value[1], digits.pos + 1, digits.end)
+            num_tokens, den_tokens = [half], [two]
+        else:
+            num_tokens = self.group_tokens()
+            den_tokens = self.group_tokens()
+        end = self.tokens[self.i - 1].end
+        kind = _derivative_kind(num_tokens, den_tokens)
+        if kind is not None:
+            den = self.sub_parser(den_tokens[kind:]).parse_side_only() if len(den_tokens) > kind else None
+            if den is None:
+                raise self.error("\\partial without a variable below the fraction bar", tok)
+            rest = num_tokens[kind:]
+            if not rest:  # operator form: ∂/∂w (…)
+                if not self.starts_primary():
+                    raise self.error("the derivative operator needs something to differentiate", tok)
+                body = self.parse_postfix()
+                return Node("pdop", (tok.pos, body.span[1]), (den, body))
+            if rest[0].kind == SUP:
+                raise self.error("higher derivatives are not supported", tok)
+            num = self.sub_parser(rest).parse_side_only()
+            return Node("pd", (tok.pos, end), (num, den), "frac")
+        if not num_tokens or not den_tokens:
+            raise self.error("empty fraction", tok)
+        num = self.sub_parser(num_tokens).parse_side_only()
+        den = self.sub_parser(den_tokens).parse_side_only()
+        return Node("frac", (tok.pos, end), (num, den))
+
+    def parse_slash_partial(self) -> Node:
+        tok = self.advance()
+        num = self.parse_postfix()
+        if not (self.at(OP, "/")):
+            raise self.error("\\partial outside a fraction: expected / \\partial …")
+        self.advance()
+        self.expect(CMD, "partial", what="\\partial after /")
+        den = self.parse_postfix()
+        return Node("pd", (tok.pos, den.span[1]), (num, den), "slash")
+
+    def parse_nabla(self) -> Node:
+        tok = self.advance()
+        wrt = None
+        if self.at(SUB):
+            self.advance()
+            wrt = self.group_node()
+        if not self.starts_primary():
+            raise self.error("\\nabla needs the function it differentiates", tok)
+        of = self.parse_postfix()
+        return Node("nabla", (tok.pos, of.span[1]), (wrt or Node("none", (tok.pos, tok.end)), of))
+
+    # -- sums --------------------------------------------------------------------------------------------
+    def parse_sum_sign(self) -> Node:
+        tok = self.advance()
+        lower = upper = None
+        for _ in range(2):
+            if self.at(SUB) and lower is None:
+                self.advance()
+                lower = self.group_node_list()
+            elif self.at(SUP) and upper is None:
+                self.advance()
+                upper = self.group_node()
+        if not self.starts_primary():
+            raise self.error("a sum needs a body", tok)
+        body = self.parse_product()
+        children = (lower or Node("none", (tok.pos, tok.pos)), upper or Node("none", (tok.pos, tok.pos)), body)
+        return Node("sum", (tok.pos, body.span[1]), children)
+
+    def group_node_list(self) -> Node:
+        tokens = self.group_tokens()
+        if not tokens:
+            raise self.error("empty sum limit")
+        return self.sub_parser(tokens).parse_script_list()
+
+    # -- matrices and spaces --------------------------------------------------------------------------
+    def parse_environment(self) -> Node:
+        tok = self.advance()
+        name = "".join(t.value for t in self.group_tokens())
+        if name in ("cases", "dcases", "aligned", "align", "align*", "array*", "gathered", "split"):
+            raise self.error(f"a case distinction ({name}) is not checked", tok)
+        if name not in MATRIX_ENVIRONMENTS:
+            raise self.error(f"environment {name} inside a formula", tok)
+        if name == "array":
+            self.group_tokens()  # the column specification
+        start = self.i
+        depth = 0
+        while True:
+            t = self.peek()
+            if t.kind == EOF:
+                raise self.error(f"\\begin{{{name}}} without \\end", tok)
+            if t.kind == CMD and t.value == "begin":
+                depth += 1
+            if t.kind == CMD and t.value == "end":
+                if depth == 0:
+                    break
+                depth -= 1
+            self.advance()
+        inner = self.tokens[start:self.i]
+        self.advance()
+        end_name = "".join(t.value for t in self.group_tokens())
+        if end_name != name:
+            raise self.error(f"\\begin{{{name}}} ended by \\end{{{end_name}}}", tok)
+        if name == "vmatrix":
+            raise self.error("determinants are not supported", tok)
+        return self.matrix_from_tokens(inner, tok, name)
+
+    def matrix_from_tokens(self, tokens: list[Token], tok: Token, name: str) -> Node:
+        rows: list[list[list[Token]]] = [[[]]]
+        depth = 0
+        for t in tokens:
+            if t.kind == LBRACE or (t.kind == CMD and t.value == "begin"):
+                depth += 1
+            elif t.kind == RBRACE or (t.kind == CMD and t.value == "end"):
+                depth -= 1
+            if depth == 0 and t.kind == CMD and t.value in ("\\", "cr"):
+                rows.append([[]])
+            elif depth == 0 and t.kind == AMP:
+                rows[-1].append([])
+            else:
+                rows[-1][-1].append(t)
+        rows = [r for r in rows if any(cell for cell in r)]
+        if not rows:
+            raise self.error("empty matrix", tok)
+        width = len(rows[0])
+        cells: list[Node] = []
+        for r in rows:
+            if len(r) != width:
+                raise self.error(f"matrix rows of different lengths ({width} and {len(r)})", tok)
+            for cell in r:
+                if not cell:
+                    raise self.error("empty matrix cell", tok)
+                cells.append(self.sub_parser(cell).parse_side_only())
+        end = self.tokens[self.i - 1].end
+        return Node("matrix", (tok.pos, end), tuple(cells), (len(rows), width))
+
+    def parse_space(self, tok: Token) -> Node:
+        """\\mathbb{R}^{m \\times n}: a shape."""
+        if not self.at(SUP):
+            return Node("space", (tok.pos, self.tokens[self.i - 1].end), ())
+        self.advance()
+        tokens = self.group_tokens()
+        dims: list[list[Token]] = [[]]
+        for t in tokens:
+            if (t.kind == CMD and t.value == "times") or (t.kind == OP and t.value in "*,") or (t.kind == LETTER and t.value == "x" and t.space_before):
+                dims.append([])
+            else:
+                dims[-1].append(t)
+        nodes = []
+        for d in dims:
+            if not d:
+                raise self.error("empty dimension in \\mathbb{R}^{…}", tok)
+            nodes.append(self.sub_parser(d).parse_side_only())
+        return Node("space", (tok.pos, self.tokens[self.i - 1].end), tuple(nodes))
+
+
+def _transpose_marker(tokens: list[Token]) -> int:
+    """How many tokens at the end of a script mark a transpose (0 when none)."""
+    last = tokens[-1]
+    if last.kind == CMD and last.value in ("top", "intercal", "T"):
+        return 1
+    if last.kind == LETTER and last.value == "T":
+        if len(tokens) == 1:
+            return 1
+        before = tokens[-2]
+        if before.kind == OP and before.value == ")":
+            return 1
+        if before.kind in (CMD,) and before.value in TRANSPOSE_COMMANDS and not before.value == "top":
+            return 2 if len(tokens) == 2 or tokens[-3].kind != LBRACE else 0
+    if last.kind == RBRACE and len(tokens) >= 4:
+        inner = tokens[-2]
+        if (inner.kind == LETTER and inner.value == "T" and tokens[-3].kind == LBRACE and tokens[-4].kind == CMD
+                and tokens[-4].value in TRANSPOSE_COMMANDS):
+            return 4
+    return 0
+
+
+def _balanced_outer(tokens: list[Token]) -> bool:
+    """Whether the first '(' is closed by the last ')'."""
+    depth = 0
+    for k, t in enumerate(tokens):
+        if t.kind == OP and t.value in "([":
+            depth += 1
+        elif t.kind == OP and t.value in ")]":
+            depth -= 1
+            if depth == 0 and k != len(tokens) - 1:
+                return False
+    return depth == 0
+
+
+def _derivative_kind(num: list[Token], den: list[Token]) -> int | None:
+    """How many tokens open a derivative fraction: 1 for \\partial, 1 for a d (dC/dw), or None."""
+    if num and num[0].kind == CMD and num[0].value == "partial" and den and den[0].kind == CMD and den[0].value == "partial":
+        return 1
+    if (num and den and num[0].kind == LETTER and num[0].value == "d" and den[0].kind == LETTER and den[0].value == "d"
+            and len(num) >= 1 and len(den) >= 2):
+        return 1
+    return None

@@ -1,0 +1,248 @@
+r"""The correct formula, written in the post's own notation.
+
+`PostLatexPrinter` is the engine's `DeriveLatexPrinter` with the names taken from the notation
+map instead of the network's `Notation`: `h` for activations, `\hat{y}` for a target, `W_0` for
+the first weight matrix, weight matrices in the post's layout, `f` for the activation function,
+neuron-numbered scalars (`w_{53}` when the post writes weights into-from). Names the post used
+are preferred over other names of the same role.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from .. import rules
+from ..algebra import Entry, Grad, NetQuantity
+from ..backprop import COST
+from ..latex import DeriveLatexPrinter
+from ..notation import Notation
+from .notation import NotationMap, native_layout
+from .parser import GREEK
+from .world import World
+
+KIND_ROLES = {"W": "weight", "b": "bias", "z": "preactivation", "a": "activation", "delta": "error",
+              "x": "input", "xhat": "normalized-input", "y": "target"}
+DECORATIONS = ("hat", "tilde", "bar", "dot")
+
+
+def name_latex(name: str) -> str:
+    """The LaTeX of a symbol name: yhat -> \\hat{y}, delta -> \\delta, calD -> \\mathcal{D}."""
+    for deco in DECORATIONS:
+        if name.endswith(deco) and len(name) > len(deco):
+            return rf"\{deco}{{{name_latex(name[:-len(deco)])}}}"
+    if name.startswith("cal") and len(name) > 3:
+        return rf"\mathcal{{{name[3:]}}}"
+    if name in GREEK:
+        return "\\" + name
+    return name
+
+
+class PostLatexPrinter(DeriveLatexPrinter):
+    _default_settings = {**DeriveLatexPrinter._default_settings, "post_map": None, "world": None,
+                         "used": {}, "plain": frozenset(), "fonts": {}, "paren_layers": False}
+
+    def __init__(self, settings: dict | None = None) -> None:
+        super().__init__(settings)
+        self.map: NotationMap = self._settings["post_map"]
+        self.world: World = self._settings["world"]
+        self.used: dict[str, list[str]] = self._settings["used"]
+        self.plain: frozenset[str] = frozenset(self._settings["plain"])
+        self.fonts: dict[str, str] = self._settings["fonts"]
+        self.paren_layers: bool = self._settings["paren_layers"]
+
+    # -- names ---------------------------------------------------------------------------------------------
+    def name_for(self, role: str) -> str | None:
+        for name in self.used.get(role, []):
+            b = self.map.binding(name)
+            if b is not None and b.role == role and b.index in ("entry", "neuron"):
+                return name
+        if role == "batch":
+            names = self.map.names_for("batch")
+            return names[-1] if names else None
+        for name in self.map.names_for(role):
+            b = self.map.binding(name)
+            if b is not None and b.index in ("entry", "neuron"):
+                return name
+        return None
+
+    def _role_of(self, q: NetQuantity) -> str:
+        if q.kind == "a" and q.layer == 0:
+            return "normalized-input" if self.world.spec.normalize_input else "input"
+        if q.kind == "a" and self.output_layer is not None and q.layer == self.output_layer and self.name_for("output"):
+            return "output"
+        return KIND_ROLES[q.kind]
+
+    def _base_name(self, q: NetQuantity) -> str:
+        role = self._role_of(q)
+        name = self.name_for(role)
+        if name is None:
+            return super()._base_name(q)
+        return name_latex(name)
+
+    def _layer_suffix(self, q: NetQuantity) -> tuple[str, str]:
+        role = self._role_of(q)
+        if role not in ("weight", "bias", "preactivation", "activation", "error"):
+            return "", ""
+        name = self.name_for(role)
+        binding = self.map.binding(name) if name else None
+        offset = self.map.layer_offset_of(binding) if binding else 0
+        position = self.map.layer_index_of(binding) if binding else self.map.layer_index
+        layer = self._print(sp.sympify(q.layer) - offset)
+        if position == "super" and self.paren_layers:
+            layer = f"({layer})"
+        return (layer, "") if position == "super" else ("", layer)
+
+    def _quantity(self, q: NetQuantity, bold: bool = True, sub: str = "") -> str:
+        if q.kind == "xhat" and self.name_for("normalized-input") is None:
+            return super()._quantity(q, bold, sub)
+        base = self._base_name(q)
+        role = self._role_of(q)
+        bold = bold and role not in self.plain
+        body = rf"\{self.fonts.get(role, 'boldsymbol')}{{{base}}}" if bold else base
+        sup, layer_sub = self._layer_suffix(q)
+        if not bold and layer_sub and sub:
+            return rf"\left({body}_{{{layer_sub}}}\right)_{{{sub}}}" + (f"^{{{sup}}}" if sup else "")
+        subs = ",".join(s for s in (layer_sub, sub) if s)
+        return body + (f"^{{{sup}}}" if sup else "") + (f"_{{{subs}}}" if subs else "")
+
+    def _swapped(self, q: Any) -> bool:
+        if not (isinstance(q, NetQuantity) and q.kind == "W"):
+            return False
+        name = self.name_for("weight")
+        binding = self.map.binding(name) if name else None
+        layout = self.map.layout_of(binding) if binding else self.map.layout
+        return layout != native_layout(self.world.spec)
+
+    def _print_NetQuantity(self, q: NetQuantity) -> str:
+        if q.kind == "delta" and self.name_for("error") is None:
+            return self._print(Grad(COST, NetQuantity("z", q.layer, *q.shape)))
+        if self._swapped(q):
+            return self._print_Transpose(sp.Transpose(q), swapped=True)
+        return self._quantity(q)
+
+    def _print_Transpose(self, expr: sp.Transpose, swapped: bool = False) -> str:
+        arg = expr.arg
+        if not swapped and self._swapped(arg):
+            return self._quantity(arg)
+        if isinstance(arg, NetQuantity):
+            text = self._quantity(arg)
+            sup, _ = self._layer_suffix(arg)
+            return rf"\left({text}\right)^{{\top}}" if sup else f"{text}^{{\\top}}"
+        return super()._print_Transpose(expr)
+
+    def _print_Entry(self, expr: Entry) -> str:
+        of = expr.of
+        if isinstance(of, NetQuantity) and self._swapped(of) and len(expr.indices) == 2:
+            return self._quantity(of, bold=False, sub=self._indices(expr.indices[::-1]))
+        if isinstance(of, NetQuantity) and of.kind == "delta" and self.name_for("error") is None:
+            return self._print(Entry(Grad(COST, NetQuantity("z", of.layer, *of.shape)), *expr.indices))
+        if isinstance(of, NetQuantity):
+            return self._quantity(of, bold=False, sub=self._indices(expr.indices))
+        return super()._print_Entry(expr)
+
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        if expr == COST:
+            name = self.name_for("cost")
+            return name_latex(name) if name else "C"
+        scalar = self.world.scalar_symbols.get(expr.name)
+        if scalar is not None:
+            return self._scalar(expr.name, scalar)
+        if self.world.batched and expr == self.world.symbolic_frame.batch:
+            name = self.name_for("batch")
+            return name_latex(name) if name else super()._print_Symbol(expr, style)
+        return super()._print_Symbol(expr, style)
+
+    def _print_OneMatrix(self, expr: Any) -> str:
+        return "1" if "activation" in self.plain else r"\boldsymbol{1}"
+
+    def _print_HadamardProduct(self, expr: Any) -> str:
+        symbol = r" \odot "
+        for op, written in (("ast", " * "), ("cdot", r" \cdot "), ("times", r" \times ")):
+            if self.map.product(op) == "elementwise":
+                symbol = written
+                break
+        from ..latex import _MATMUL
+
+        return symbol.join(self._wrap(arg, _MATMUL) for arg in expr.args)
+
+    def _scalar(self, name: str, binding: Any) -> str:
+        entry = binding.entry
+        of = entry.of
+        if name.startswith("w"):
+            pair = self.name_for_pair()
+            src, dst = name[1], name[2]
+            if self.map.weight_index == "destination-source":
+                src, dst = dst, src
+            return f"{name_latex(pair)}_{{{src}{dst}}}" if pair else binding.latex
+        kind_role = {"x": "input", "y": "target", "yhat": "output", "a": "activation", "z": "preactivation",
+                     "b": "bias"}
+        prefix = name.rstrip("0123456789")
+        number = name[len(prefix):]
+        role = kind_role.get(prefix)
+        post = self.name_for(role) if role else None
+        if post is None:
+            return binding.latex
+        return f"{name_latex(post)}_{{{number}}}"
+
+    def name_for_pair(self) -> str | None:
+        for name in self.used.get("weight", []) + self.map.names_for("weight"):
+            b = self.map.binding(name)
+            if b is not None and b.index == "pair":
+                return name
+        return None
+
+    # -- functions ----------------------------------------------------------------------------------------
+    def _function(self, activation: str) -> str:
+        for name in self.used.get("function", []) + sorted(self.map.symbols):
+            b = self.map.binding(name)
+            if b is not None and b.role == activation:
+                if name in self.used.get("function", []) or name == _registry_name(activation):
+                    return name_latex(name)
+        return rules.ACTIVATIONS[activation].latex
+
+    def _print_Apply(self, expr: Any) -> str:
+        return rf"{self._function(expr.name)}\left({self._print(expr.arg)}\right)"
+
+    def _print_ApplyPrime(self, expr: Any) -> str:
+        return rf"{self._function(expr.name)}'\left({self._print(expr.arg)}\right)"
+
+    def _print_Prime(self, expr: Any) -> str:
+        return rf"{self._function(expr.name)}'\left({self._print(expr.arg)}\right)"
+
+    def _print_ActivationBase(self, expr: Any, exp: str | None = None) -> str:
+        text = rf"{self._function(expr.activation_name)}\left({self._print(expr.args[0])}\right)"
+        return rf"{text}^{{{exp}}}" if exp else text
+
+
+def _registry_name(activation: str) -> str:
+    latex = rules.ACTIVATIONS[activation].latex
+    return latex.lstrip("\\").replace("operatorname{", "").rstrip("}")
+
+
+def post_printer(world: World, nmap: NotationMap, used: dict[str, list[str]] | None = None,
+                 plain: frozenset[str] = frozenset(), fonts: dict[str, str] | None = None,
+                 paren_layers: bool = False) -> PostLatexPrinter:
+    spec = world.spec
+    notation = spec.notation
+    output_layer = world.symbolic_depth()
+    return PostLatexPrinter({
+        "notation": Notation(**{**notation.__dict__}) if isinstance(notation, Notation) else notation,
+        "output_layer": output_layer,
+        "post_map": nmap,
+        "world": world,
+        "used": used or {},
+        "plain": plain,
+        "fonts": fonts or {},
+        "paren_layers": paren_layers,
+    })
+
+
+def print_formula(expr: Any, world: World, nmap: NotationMap, used: dict[str, list[str]] | None = None,
+                  concrete: bool = False, plain: frozenset[str] = frozenset(), fonts: dict[str, str] | None = None,
+                  paren_layers: bool = False) -> str:
+    printer = post_printer(world, nmap, used, plain, fonts, paren_layers)
+    if concrete:
+        printer.output_layer = sp.Integer(world.depth)
+    return printer.doprint(expr)

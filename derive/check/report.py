@@ -1,0 +1,123 @@
+"""The report of `derive check`: readable in a terminal, or JSON for tools."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from .api import CheckReport
+from .judge import Counterexample, LinkResult
+
+WIDTH = 100
+LABELS = {"correct": "correct", "wrong": "WRONG", "not checked": "not checked"}
+
+
+def text_report(report: CheckReport) -> str:
+    lines = [f"{report.path}: checked against {report.net} on {report.instance}"]
+    if len(report.notation_sources) > 1:
+        lines.append("notation: " + ", ".join(report.notation_sources))
+    for st in report.statements:
+        lines.append("")
+        single = len(st.links) == 1
+        if single:
+            link = st.links[0]
+            lines.append(f"line {link.line:<4} {LABELS[link.verdict]:<12} {_clip(link.left + ' ' + _rel(link) + ' ' + link.text)}")
+            lines += _details(link, indent=" " * 10)
+        else:
+            lines.append(f"line {st.line:<4} {_clip(st.text, WIDTH - 10)}")
+            for link in st.links:
+                lines.append(f"  line {link.line:<4} {LABELS[link.verdict]:<12} {_clip(_rel(link) + ' ' + link.text, WIDTH - 24)}")
+                lines += _details(link, indent=" " * 12)
+    c = report.counts
+    lines.append("")
+    summary = f"{c.get('correct', 0)} correct, {c.get('wrong', 0)} wrong, {c.get('not checked', 0)} not checked"
+    if report.mentions:
+        summary += f" ({report.mentions} formula{'s' if report.mentions != 1 else ''} without a claim)"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
+
+
+def _rel(link: LinkResult) -> str:
+    return {"=": "=", "equiv": r"\equiv", "def": ":=", "in": r"\in", "update": r"\leftarrow", "approx": r"\approx",
+            "neq": r"\neq", "lt": "<"}.get(link.relation, link.relation)
+
+
+def _clip(text: str, width: int = WIDTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _details(link: LinkResult, indent: str) -> list[str]:
+    out = []
+    if link.verdict == "not checked":
+        out.append(f"{indent}why: {link.reason}")
+        return out
+    if link.verdict == "correct":
+        return out
+    out.append(f"{indent}why: {link.reason}")
+    if link.diagnosis is not None:
+        out.append(f"{indent}diagnosis ({link.diagnosis.name}): {link.diagnosis.message}")
+    else:
+        out.append(f"{indent}diagnosis: none of the usual mistakes reproduces this step")
+    if link.counterexample is not None:
+        out.append(f"{indent}counterexample: {counterexample_text(link.counterexample)}")
+    if link.correct:
+        out.append(f"{indent}correct: {link.correct}")
+    return out
+
+
+def counterexample_text(cx: Counterexample) -> str:
+    where = f"at {cx.where}, " if cx.where else ""
+    entry = f" entry {cx.entry}" if cx.entry else ""
+    values = "; ".join(f"{name} = {_numbers(v)}" for name, v in point_values(cx))
+    return (f"{where}with {values}: the left side{entry} is {cx.left:.6g}, the right side is {cx.right:.6g}")
+
+
+def point_values(cx: Counterexample) -> list[tuple[str, Any]]:
+    return [(str(name), numbers) for name, numbers in cx.point]
+
+
+def _numbers(values: Any) -> str:
+    array = np.asarray(values, dtype=float)
+    if array.size == 1:
+        return f"{float(array.ravel()[0]):g}"
+    if array.ndim == 2 and array.shape[1] == 1:  # a column vector, written as a transposed row
+        return "[" + ", ".join(f"{v:g}" for v in array[:, 0]) + "]ᵀ"
+    rows = ["[" + ", ".join(f"{v:g}" for v in row) + "]" for row in array]
+    return rows[0] if len(rows) == 1 else "[" + ", ".join(rows) + "]"
+
+
+def json_report(report: CheckReport) -> str:
+    data = {
+        "path": report.path,
+        "net": report.net,
+        "instance": report.instance,
+        "notation": list(report.notation_sources),
+        "counts": report.counts,
+        "formulas_without_claim": report.mentions,
+        "statements": [
+            {"line": st.line, "text": st.text, "links": [_link_json(l) for l in st.links]} for st in report.statements
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _link_json(link: LinkResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "line": link.line, "col": link.col, "relation": link.relation, "left": link.left, "text": link.text,
+        "verdict": link.verdict, "reason": link.reason, "method": link.method,
+    }
+    if link.shapes:
+        out["shapes"] = list(link.shapes)
+    if link.diagnosis:
+        out["diagnosis"] = {"name": link.diagnosis.name, "message": link.diagnosis.message}
+    if link.correct:
+        out["correct"] = link.correct
+    if link.counterexample:
+        cx = link.counterexample
+        out["counterexample"] = {
+            "where": cx.where, "entry": cx.entry, "left": cx.left, "right": cx.right,
+            "values": {name: np.asarray(v, dtype=float).tolist() for name, v in point_values(cx)},
+        }
+    return out
