@@ -18,6 +18,8 @@ and are enumerated by the judge.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,7 @@ import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
 from .. import rules
+from ..safe import as_expr
 from ..algebra import (
     Apply,
     ApplyPrime,
@@ -59,7 +62,7 @@ class OperatorDerivative(sp.Expr):
     is_commutative = True
 
     def __new__(cls, body: Any, wrt: Any) -> "OperatorDerivative":
-        return sp.Expr.__new__(cls, sp.sympify(body), sp.sympify(wrt))
+        return sp.Expr.__new__(cls, as_expr(body), as_expr(wrt))
 
     @property
     def body(self) -> Any:
@@ -103,7 +106,7 @@ def index_symbol(letter: str) -> sp.Symbol:
 
 
 def dim_text(dim: Any) -> str:
-    dim = sp.sympify(dim)
+    dim = as_expr(dim)
     if isinstance(dim, sp.Indexed):
         index = DeriveTextPrinter()._print(dim.indices[0])
         return "n_" + (index if len(index) == 1 else f"({index})")
@@ -119,7 +122,7 @@ def shape_text(value: Any, world: World | None = None) -> str:
 
 def concrete_dim(dim: Any, world: World | None) -> Any:
     """A width n_k of a concrete network as its number; n_l, n_L and the batch n stay letters."""
-    dim = sp.sympify(dim)
+    dim = as_expr(dim)
     if world is None or world.general:
         return dim
     return dim.xreplace({WIDTH[i]: sp.Integer(w) for i, w in enumerate(world.spec.widths)})
@@ -171,7 +174,10 @@ class Builder:
     def _build_num(self, node: Node) -> sp.Expr:
         if "." in node.value:
             self.usage.decimals = True
-        return sp.Rational(node.value)
+        # The lexer only makes NUMBER tokens of digits[.digits]; Fraction reads them as numbers,
+        # never as code.
+        exact = Fraction(node.value)
+        return sp.Rational(exact.numerator, exact.denominator)
 
     def _build_group(self, node: Node) -> Any:
         inner = self.build(node.children[0])
@@ -231,9 +237,9 @@ class Builder:
         rows, cols = term.shape
         trows, tcols = target.shape
         if rows == 1 and self._dim_eq(cols, tcols):
-            return Broadcast(term, trows)  # b added to every row: Z = X W + b
+            return Broadcast(term, trows, axis=0)  # b added to every row: Z = X W + b
         if cols == 1 and self._dim_eq(rows, trows):
-            return Broadcast(term, tcols)
+            return Broadcast(term, tcols, axis=1)  # b added to every column: z = W a + b
         raise self._mismatch(f"adding {self.source(child)} to a term of another shape", child, term, target)
 
     def _build_neg(self, node: Node) -> Any:
@@ -362,14 +368,14 @@ class Builder:
             base, indices = base.arg, indices[::-1] if len(indices) == 2 else indices
         for position, i in enumerate(indices):
             dim = base.shape[position] if len(indices) == 2 else (cols if rows == 1 else rows)
-            for s in sp.sympify(i).free_symbols:
+            for s in as_expr(i).free_symbols:
                 if s.is_Symbol and s.is_integer:
                     self.usage.index_dims.setdefault(s, []).append(dim)
             self._check_index(i, dim, node)
         return Entry(base, *indices)
 
     def _check_index(self, index: Any, dim: Any, node: Node) -> None:
-        index, dim = sp.sympify(index), sp.sympify(dim)
+        index, dim = as_expr(index), as_expr(dim)
         if index.is_Integer and dim.is_Integer and not 1 <= int(index) <= int(dim):
             raise Unchecked(f"index {index} is outside 1…{dim}", node.span)
 
@@ -454,15 +460,15 @@ class Builder:
         if upper.kind != "none":
             hi = self.index(upper)
         elif dims:
-            concrete = [d for d in dims if sp.sympify(d).is_Integer]
+            concrete = [d for d in dims if as_expr(d).is_Integer]
             hi = min(concrete, key=int) if concrete and len(concrete) == len(dims) else dims[0]
         else:
             raise Unchecked(f"a sum over {var} without limits, where {var} indexes nothing", node.span)
         if self.concrete:
             dims = {self.world.batch_symbol: self.world.dims[self.world.batch_symbol]} if self.world.batched else {}
-            lo, hi = sp.sympify(lo).xreplace(dims), sp.sympify(hi).xreplace(dims)
+            lo, hi = as_expr(lo).xreplace(dims), as_expr(hi).xreplace(dims)
             for v in (lo, hi):
-                if not sp.sympify(v).is_Integer:
+                if not as_expr(v).is_Integer:
                     raise Unchecked(f"the sum limit {dim_text(v)} has no value here", node.span)
         return sp.Sum(body, (var, lo, hi))
 
@@ -596,7 +602,7 @@ class Builder:
         if self.concrete:
             return self.frame.width(self._concrete_layer(layer, "a", node))
         return WIDTH[layer] if self.world.general else (
-            sp.Integer(self.world.spec.widths[int(layer)]) if sp.sympify(layer).is_Integer else WIDTH[layer])
+            sp.Integer(self.world.spec.widths[int(layer)]) if as_expr(layer).is_Integer else WIDTH[layer])
 
     def _ones(self, sym: Sym, node: Node) -> Any:
         if sym.sub is None:
@@ -684,7 +690,7 @@ class Builder:
     def layer_of_node(self, layer_node: Node, binding: Binding, node: Node) -> Any:
         layer = self.index(layer_node, layer=True) + self.map.layer_offset_of(binding)
         if self.concrete:
-            layer = sp.sympify(layer).xreplace(self.layer_values)
+            layer = as_expr(layer).xreplace(self.layer_values)
         return layer
 
     def quantity(self, kind: str, layer: Any, node: Node) -> Any:
@@ -694,7 +700,7 @@ class Builder:
             if kind == "b" and not f.has_bias(layer):
                 raise Unchecked(f"the network has no bias in layer {layer}", node.span)
         else:
-            layer = sp.sympify(layer)
+            layer = as_expr(layer)
             if layer.is_Integer:
                 self._check_layer(int(layer), kind, node, self.world.spec.depth if not self.world.general else None)
                 if kind == "b" and not self.world.general and not self.world.spec.layers[int(layer) - 1].bias:
@@ -704,7 +710,7 @@ class Builder:
         return {"W": f.W, "b": f.b, "z": f.z, "a": f.a, "delta": f.delta}[kind](layer)
 
     def _concrete_layer(self, layer: Any, kind: str, node: Node) -> sp.Integer:
-        layer = sp.sympify(layer).xreplace(self.layer_values)
+        layer = as_expr(layer).xreplace(self.layer_values)
         if not layer.is_Integer:
             raise Unchecked(f"the layer {dim_text(layer)} has no value", node.span)
         lo = 0 if kind == "a" else 1
@@ -850,7 +856,7 @@ class Builder:
     def _dim_eq(self, a: Any, b: Any) -> bool:
         """Equal dimensions: n_l and n_{l+1} differ in a general derivation; in a concrete network
         the widths are numbers (z_1 and z_2 of a 4-3-3 network have the same shape)."""
-        a, b = sp.sympify(a), sp.sympify(b)
+        a, b = as_expr(a), as_expr(b)
         if a == b:
             return True
         return self._concrete_dim(a) == self._concrete_dim(b)

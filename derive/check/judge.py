@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ..safe import as_expr
 from ..algebra import EvaluationError, NetQuantity, SymbolicEvaluator, scalar_derivative, shared_xreplace
 from ..errors import VerificationError
 from .build import (Builder, OperatorDerivative, OutOfRange, ShapeMismatch, Unchecked, concrete_dim, is_matrix,
@@ -179,7 +180,7 @@ class Judge:
                 continue
             probe = Form(form.node, form.text, form.start, form.relation)
             self.build_symbolic(probe, text)
-            if probe.space is not None and any(sp.sympify(d).is_Integer and d != 1 for d in probe.space):
+            if probe.space is not None and any(as_expr(d).is_Integer and d != 1 for d in probe.space):
                 highest = highest or 0  # x ∈ ℝ^{784}: a claim about one instance
                 continue
             if probe.usage is None:
@@ -460,7 +461,7 @@ class Judge:
 
     def record_given(self, target: Any, form: Form, ref: Form, st: Statement, printed: list, decimals: list) -> LinkResult:
         dims = {self.world.batch_symbol: self.world.spec.batch} if self.world.batched else {}
-        shape = (1, 1) if not is_matrix(target) else tuple(int(sp.sympify(d).xreplace(dims)) for d in target.shape)
+        shape = (1, 1) if not is_matrix(target) else tuple(int(as_expr(d).xreplace(dims)) for d in target.shape)
         got = _shape_of(form.value)
         if (shape != (1, 1) or got != (1, 1)) and got != shape:
             return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is {shape[0]} × {shape[1]}, "
@@ -664,7 +665,7 @@ class Judge:
             for _, usage in built:
                 for var, dims in usage.index_dims.items():
                     for d in dims:
-                        size = int(sp.sympify(d).xreplace(self.dims))
+                        size = int(as_expr(d).xreplace(self.dims))
                         ranges[var] = min(ranges.get(var, size), size)
             names_i = sorted(ranges, key=str)
             index_combos = [dict(zip(names_i, v)) for v in itertools.product(*[range(1, ranges[n] + 1) for n in names_i])]
@@ -709,7 +710,7 @@ class Judge:
             if result.shape == (1, 1):
                 result = result[0, 0]
         else:
-            result = sp.sympify(result).xreplace(self.dims)
+            result = as_expr(result).xreplace(self.dims)
         self._cache[key] = result
         return result
 

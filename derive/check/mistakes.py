@@ -27,6 +27,7 @@ import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
 from .. import rules
+from ..safe import as_expr
 from ..algebra import Apply, ApplyPrime, Entry, Grad, Jacobian, NetQuantity, Partial, Prime
 from ..backprop import COST
 from ..verify import gradient_subject
@@ -552,7 +553,7 @@ def missing_batch_sum(case: Case) -> Iterator[Finding]:
     free = set(case.user.usage.index_dims) - set(case.ref.usage.index_dims)
     batch = world.symbolic_frame.batch
     for var in sorted(free, key=str):
-        if any(sp.sympify(d) == batch for d in case.user.usage.index_dims[var]):
+        if any(as_expr(d) == batch for d in case.user.usage.index_dims[var]):
             index = Node("sym", case.user.node.span, (), Sym(var.name))
             candidate = Node("sum", case.user.node.span, (index, Node("none", case.user.node.span), case.user.node))
             if case.fixes(candidate):

@@ -14,6 +14,7 @@ from typing import Any
 import sympy as sp
 
 from .. import rules
+from ..safe import as_expr
 from ..algebra import Entry, Grad, NetQuantity
 from ..backprop import COST
 from ..latex import DeriveLatexPrinter
@@ -89,7 +90,7 @@ class PostLatexPrinter(DeriveLatexPrinter):
         binding = self.map.binding(name) if name else None
         offset = self.map.layer_offset_of(binding) if binding else 0
         position = self.map.layer_index_of(binding) if binding else self.map.layer_index
-        layer = self._print(sp.sympify(q.layer) - offset)
+        layer = self._print(as_expr(q.layer) - offset)
         if position == "super" and self.paren_layers:
             layer = f"({layer})"
         return (layer, "") if position == "super" else ("", layer)

@@ -20,6 +20,7 @@ import numpy as np
 import sympy as sp
 
 from .. import rules
+from ..safe import as_expr
 from ..algebra import first_nonzero
 from ..backprop import MEAN, STD
 
@@ -92,7 +93,7 @@ class FloatEvaluator:
         self.memo: dict[sp.Basic, float] = {}
 
     def __call__(self, expr: Any) -> float:
-        expr = sp.sympify(expr)
+        expr = as_expr(expr)
         if expr in self.memo:
             return self.memo[expr]
         value = self._value(expr)
@@ -159,7 +160,7 @@ def close(a: float, b: float) -> bool:
 
 def exactly_equal(pairs: list[tuple[Any, Any]]) -> bool | None:
     """True when every pair is proved equal; None when the exact test cannot decide."""
-    diffs = [sp.sympify(a) - sp.sympify(b) for a, b in pairs]
+    diffs = [as_expr(a) - as_expr(b) for a, b in pairs]
     try:
         return first_nonzero(diffs) is None or None
     except (ValueError, TypeError, ZeroDivisionError, sp.PolynomialError):

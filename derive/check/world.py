@@ -17,6 +17,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..safe import as_expr
 from ..backprop import DEPTH, Frame, build_concrete, build_general
 from ..derivation import Derivation
 from ..spec import NetworkSpec
@@ -141,7 +142,7 @@ class SymbolicFrame(Frame):
             self.L = sp.Integer(spec.depth)
 
     def width(self, layer: sp.Expr) -> sp.Expr:
-        layer = sp.sympify(layer)
+        layer = as_expr(layer)
         if not self.spec.general and layer.is_Integer and 0 <= int(layer) <= self.spec.depth:
             return sp.Integer(self.spec.widths[int(layer)])
         return super().width(layer)

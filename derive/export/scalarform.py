@@ -14,6 +14,7 @@ from typing import Any
 import sympy as sp
 
 from .. import rules
+from ..safe import as_expr
 from ..algebra import Apply, NetQuantity, SymbolicEvaluator, Standardize
 from ..backprop import MEAN, STD
 from .emitter import Emitter
@@ -102,7 +103,7 @@ class _ScalarBody:
         self.y_names = [str(s) for s in env[plan.frame.y]]
 
     def _shape(self, q: Any) -> tuple[int, int]:
-        return (int(sp.sympify(q.shape[0]).xreplace(self.dims)), int(sp.sympify(q.shape[1]).xreplace(self.dims)))
+        return (int(as_expr(q.shape[0]).xreplace(self.dims)), int(as_expr(q.shape[1]).xreplace(self.dims)))
 
     def _forward(self, a: Any, env: dict) -> list[str]:
         plan, printer = self.plan, self.printer
