@@ -357,13 +357,14 @@ class Builder:
 
     def entry(self, base: Any, index_node: Node, node: Node) -> Any:
         rows, cols = base.shape
+        written = self.source(node.children[0]) if node.children else self.source(node)
         vector = rows == 1 or cols == 1
         parts = index_parts(index_node, 1 if vector and not (rows == 1 and cols == 1) else 2)
         indices = [self.index(p) for p in parts]
         if vector and len(indices) == 2 and (rows == 1 or cols == 1) and not (rows == 1 and cols == 1):
-            raise Unchecked(f"two indices on the vector {self.source(node.children[0])}", node.span)
+            raise Unchecked(f"two indices on the vector {written}", node.span)
         if not vector and len(indices) != 2:
-            raise Unchecked(f"the matrix {self.source(node.children[0])} needs two indices", node.span)
+            raise Unchecked(f"the matrix {written} needs two indices", node.span)
         if isinstance(base, sp.Transpose) and isinstance(base.arg, NetQuantity):
             base, indices = base.arg, indices[::-1] if len(indices) == 2 else indices
         for position, i in enumerate(indices):
