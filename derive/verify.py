@@ -216,7 +216,10 @@ class NumericVerifier(_Verifier):
         self.base = self._draw_base() if base is None else dict(base)
         self.env = self.forward({})
         self.cost_value = float(self.env[COST])
-        self.floor = 1e-6 * max(1.0, abs(self.cost_value))
+        # Errors are relative to max(|value|, |truth|, floor). Central differences of a cost C are
+        # only accurate to about 1e-12·|C| in float64, so a gradient far smaller than C (the first
+        # layers of a deep sigmoid network) is checked to an absolute 1e-10·max(1, |C|) instead.
+        self.floor = 1e-4 * max(1.0, abs(self.cost_value))
         self.computed: dict[Any, np.ndarray] = {}
         self._fd_full: dict[Any, np.ndarray] = {}
         self._fd_directions: dict[Any, list[tuple[np.ndarray, float]]] = {}
