@@ -86,7 +86,8 @@ class _ScalarBody:
         for a in plan.forward:
             self.forward_lines += self._forward(a, env)
         self.output = list(env[plan.output])
-        self.cost_lines = ["# " + quote(plan, plan.derivation.step("cost"))] + _cost_lines(plan, printer, env)
+        setup, self.cost_expr = _cost_parts(plan, printer, env)
+        self.cost_lines = ["# " + quote(plan, plan.derivation.step("cost"))] + setup
         self.gradient_names = {name: _entry_symbols("d" + name, *self._shape(q)) for name, q, _ in self.params}
         self.backward_lines: list[str] = []
         for a in plan.backward:
@@ -125,7 +126,6 @@ class _ScalarBody:
 
     def function(self, e: Emitter, name: str, doc: str | None, *, want_cost: bool, want_grads: bool,
                  want_output: bool, mean: bool, dtype: str) -> None:
-        plan = self.plan
         takes_y = want_cost or want_grads
         e.line(f"def {name}(params, x{', y' if takes_y else ''}):")
         with e.indented():
@@ -133,9 +133,17 @@ class _ScalarBody:
                 e.line(f'"""{doc}"""')
             for pname, _, symbols in self.params:
                 e.line(f'{_unpack(symbols)} = params["{pname}"].tolist()')
-            e.line("xs = np.asarray(x, dtype=np.float64).tolist()")
+            e.line("xs = (x if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float64)).tolist()")
             if takes_y:
-                e.line("ys = np.asarray(y, dtype=np.float64).tolist()")
+                e.line("ys = (y if isinstance(y, np.ndarray) else np.asarray(y, dtype=np.float64)).tolist()")
+            count = "len(xs[0])" if self.plan.sample_axis == 1 else "len(xs)"
+            if not want_output:
+                # One sample (the common case for a tiny network): no loop, nothing to accumulate.
+                e.line(f"if {count} == 1:")
+                with e.indented():
+                    self._unpack_sample(e, single=True, takes_y=takes_y)
+                    self._body(e, want_cost, want_grads, want_output=False, accumulate=False)
+                    self._result(e, want_cost, want_grads, mean=False, dtype=dtype, count=count)
             if want_cost:
                 e.line("cost = 0.0")
             if want_grads:
@@ -143,49 +151,68 @@ class _ScalarBody:
                     e.line(" = ".join(str(s) for s in symbols) + " = 0.0")
             if want_output:
                 e.line("outputs = []")
-            xs, ys = ", ".join(self.x_names), ", ".join(self.y_names)
-            if plan.sample_axis == 1:  # samples are columns: zip the rows of x (and y) together
-                names = xs + (f", {ys}" if takes_y else "")
-                e.line(f"for {names} in zip(*xs{', *ys' if takes_y else ''}):")
-            else:
-                e.line(f"for ({xs},){f', ({ys},)' if takes_y else ''} in {'zip(xs, ys)' if takes_y else 'xs'}:")
+            self._unpack_sample(e, single=False, takes_y=takes_y)
             with e.indented():
-                for text in self.forward_lines:
-                    e.line(text)
-                if want_output:
-                    e.line(f"outputs.append(({', '.join(map(str, self.output))},))")
-                if want_cost:
-                    for text in self.cost_lines:
-                        e.line(text)
-                if want_grads:
-                    for text in self.backward_lines:
-                        e.line(text)
+                self._body(e, want_cost, want_grads, want_output, accumulate=True)
             if want_output:
-                cast = "" if dtype == "float64" else f", dtype=DTYPE"
+                cast = "" if dtype == "float64" else ", dtype=DTYPE"
                 e.line(f"out = np.array(outputs{cast})")
                 e.line("return out.T if SAMPLE_AXIS == 1 else out")
                 return
-            result = []
-            if want_cost:
-                e.line(f"cost = cost / len(xs{'[0]' if plan.sample_axis == 1 else ''})" if mean else "cost = float(cost)")
-            if want_grads:
-                scale = ""
-                if mean:
-                    e.line(f"scale = 1.0 / len(xs{'[0]' if plan.sample_axis == 1 else ''})")
-                    scale = "scale * "
-                entries = []
-                for pname, symbols in self.gradient_names.items():
-                    rows = ", ".join("(" + ", ".join(str(symbols[r, c]) for c in range(symbols.cols)) + ",)"
-                                     for r in range(symbols.rows))
-                    cast = "" if dtype == "float64" else ", dtype=DTYPE"
-                    entries.append(f'"{pname}": {scale}np.array(({rows},){cast})')
-                e.line("grads = {" + ", ".join(entries) + "}")
-            if want_cost and want_grads:
-                e.line("return cost, grads")
-            elif want_cost:
-                e.line("return cost")
+            self._result(e, want_cost, want_grads, mean=mean, dtype=dtype, count=count)
+
+    def _unpack_sample(self, e: Emitter, *, single: bool, takes_y: bool) -> None:
+        xs, ys = ", ".join(self.x_names), ", ".join(self.y_names)
+        if self.plan.sample_axis == 1:  # samples are columns
+            if single:
+                e.line(f"{', '.join(f'({v},)' for v in self.x_names)}, = xs")
+                if takes_y:
+                    e.line(f"{', '.join(f'({v},)' for v in self.y_names)}, = ys")
             else:
-                e.line("return grads")
+                names = xs + (f", {ys}" if takes_y else "")
+                e.line(f"for {names} in zip(*xs{', *ys' if takes_y else ''}):")
+        else:  # samples are rows
+            if single:
+                e.line(f"({xs},), = xs")
+                if takes_y:
+                    e.line(f"({ys},), = ys")
+            else:
+                e.line(f"for ({xs},){f', ({ys},)' if takes_y else ''} in {'zip(xs, ys)' if takes_y else 'xs'}:")
+
+    def _body(self, e: Emitter, want_cost: bool, want_grads: bool, want_output: bool, accumulate: bool) -> None:
+        for text in self.forward_lines:
+            e.line(text)
+        if want_output:
+            e.line(f"outputs.append(({', '.join(map(str, self.output))},))")
+        if want_cost:
+            for text in self.cost_lines:
+                e.line(text)
+            e.line(f"cost {'+=' if accumulate else '='} {self.cost_expr}")
+        if want_grads:
+            for text in self.backward_lines:
+                e.line(text if accumulate else text.replace(" += ", " = "))
+
+    def _result(self, e: Emitter, want_cost: bool, want_grads: bool, *, mean: bool, dtype: str, count: str) -> None:
+        if want_cost:
+            e.line(f"cost = cost / {count}" if mean else "cost = float(cost)")
+        if want_grads:
+            scale = ""
+            if mean:
+                e.line(f"scale = 1.0 / {count}")
+                scale = "scale * "
+            entries = []
+            for pname, symbols in self.gradient_names.items():
+                rows = ", ".join("(" + ", ".join(str(symbols[r, c]) for c in range(symbols.cols)) + ",)"
+                                 for r in range(symbols.rows))
+                cast = "" if dtype == "float64" else ", dtype=DTYPE"
+                entries.append(f'"{pname}": {scale}np.array(({rows},){cast})')
+            e.line("grads = {" + ", ".join(entries) + "}")
+        if want_cost and want_grads:
+            e.line("return cost, grads")
+        elif want_cost:
+            e.line("return cost")
+        else:
+            e.line("return grads")
 
 
 def _unpack(matrix: sp.Matrix) -> str:
@@ -212,16 +239,17 @@ def _forward_statement(e: Emitter, plan: Plan, printer: ScalarCodePrinter, env: 
     env[a.step.lhs] = symbols
 
 
-def _cost_lines(plan: Plan, printer: ScalarCodePrinter, env: dict) -> list[str]:
-    """This sample's cost, from the logits where the registry knows a stable form."""
+def _cost_parts(plan: Plan, printer: ScalarCodePrinter, env: dict) -> tuple[list[str], str]:
+    """(set-up lines, expression) for this sample's cost, from the logits where the registry
+    knows a stable form."""
     cost, act = plan.cost, plan.output_activation
     outputs, logits, targets = list(env[plan.output]), list(env[plan.logits]), list(env[plan.frame.y])
     if act.name == "softmax" and cost.name == "cross-entropy":
-        return [f"log_p = _log_softmax_list([{', '.join(map(str, logits))}])",
-                "cost -= " + " + ".join(f"{y}*log_p[{k}]" for k, y in enumerate(targets))]
+        setup = [f"log_p = _log_softmax_list([{', '.join(map(str, logits))}])"]
+        return setup, "-(" + " + ".join(f"{y}*log_p[{k}]" for k, y in enumerate(targets)) + ")"
     if act.name in cost.from_logits:
         form = cost.from_logits[act.name]
         terms = [f"({print_registry(printer, form, z=str(z), y=str(y))})" for z, y in zip(logits, targets)]
     else:
         terms = [f"({print_registry(printer, cost.c, a=str(o), y=str(y))})" for o, y in zip(outputs, targets)]
-    return ["cost += " + " + ".join(terms)]
+    return [], " + ".join(terms)
