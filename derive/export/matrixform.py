@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sympy as sp
+
 from .emitter import Emitter
 from .module import Options, SOFTMAX_HELPERS, activation_helpers, cost_expression, normalisation_lines, quote
 from .plan import Plan
@@ -26,7 +28,8 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
             if a.name == "xhat":
                 normalisation_lines(e, plan, feature_axis=plan.class_axis)
             e.comment(quote(plan, a.step))
-            e.line(f"{a.name} = {printer.doprint(a.expr)}")
+            for text in assignment_lines(printer, a.name, a.expr):
+                e.line(text)
         e.line(f"return {', '.join(values)}")
     e.blank(2)
     e.line("def forward(params, x):")
@@ -53,7 +56,8 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         e.line(f"{', '.join(values)} = values")
         for a in plan.backward:
             e.comment(quote(plan, a.step))
-            e.line(f"{a.name} = {printer.doprint(a.expr)}")
+            for text in assignment_lines(printer, a.name, a.expr):
+                e.line(text)
         if options.reduction == "mean":
             e.line("scale = 1.0 / y.shape[SAMPLE_AXIS]")
             e.line("return {" + ", ".join(f'"{n}": scale * {v}' for n, _, v in plan.gradients) + "}")
@@ -74,3 +78,31 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         if options.reduction == "mean":
             e.line("total = total / y.shape[SAMPLE_AXIS]")
         e.line("return float(total), _gradients(params, values, y)")
+
+
+def _product(expr: object) -> bool:
+    """A true matrix product: NumPy returns a new array of the full result shape."""
+    return (isinstance(expr, sp.MatMul) and not expr.args[0].is_Number
+            and not any(isinstance(a, sp.OneMatrix) for a in expr.args))
+
+
+def assignment_lines(printer: MatrixCodePrinter, name: str, expr: object) -> list[str]:
+    """`name = expr`, as in-place updates where the first operand is a fresh array:
+    z1 = W1 @ x; z1 += b1 and delta2 = a2 - y; delta2 *= a2; … (one temporary fewer per operator)."""
+    if isinstance(expr, sp.HadamardProduct) and (_product(expr.args[0]) or isinstance(expr.args[0], sp.MatAdd)):
+        lines = [f"{name} = {printer.doprint(expr.args[0])}"]
+        return lines + [f"{name} *= {printer._wrap(f)}" for f in expr.args[1:]]
+    if isinstance(expr, sp.MatAdd):
+        terms = list(expr.args)
+        first = next((t for t in terms if _product(t)), None)
+        if first is not None and all(not isinstance(t, sp.OneMatrix) for t in terms):
+            lines = [f"{name} = {printer.doprint(first)}"]
+            for t in terms:
+                if t is first:
+                    continue
+                if isinstance(t, sp.MatMul) and t.args[0].is_Number and t.args[0] < 0:
+                    lines.append(f"{name} -= {printer._wrap(sp.MatMul(-t.args[0], *t.args[1:]) if t.args[0] != -1 else (t.args[1] if len(t.args) == 2 else sp.MatMul(*t.args[1:])))}")
+                else:
+                    lines.append(f"{name} += {printer._wrap(t)}")
+            return lines
+    return [f"{name} = {printer.doprint(expr)}"]

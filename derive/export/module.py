@@ -28,7 +28,7 @@ from ..files import Marker
 from ..textprint import DeriveTextPrinter
 from .emitter import Emitter
 from .plan import Plan
-from .printers import MatrixCodePrinter, ScalarCodePrinter, helper_name, print_registry
+from .printers import MatrixCodePrinter, ScalarCodePrinter, helper_name, inplace_chain, print_registry
 
 FORMS = ("auto", "matrix", "scalar")
 DTYPES = ("float64", "float32")
@@ -160,8 +160,14 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool) -> None:
             continue
         e.line(f"def {helper_name(name)}(z):")
         with e.indented():
-            e.line(f"# {entry.text}(z), the registry's stable form")
-            e.line(f"return {print_registry(printer, entry.numpy, z='z')}")
+            e.line(f"# {entry.text}(z) = {print_registry(printer, entry.numpy, z='z')}, the registry's stable form")
+            chain = None if scalar else inplace_chain(printer, entry.numpy, "z", "t")
+            if chain:
+                for text in chain:
+                    e.line(text)
+                e.line("return t")
+            else:
+                e.line(f"return {print_registry(printer, entry.numpy, z='z')}")
         e.blank(2)
 
 

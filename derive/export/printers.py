@@ -192,6 +192,36 @@ class ScalarCodePrinter(PythonCodePrinter):
         return f"math.tanh({self._print(expr.args[0])})"
 
 
+def inplace_chain(printer: "MatrixCodePrinter", expr: sp.Expr, argument: str, out: str) -> list[str] | None:
+    """A registry formula f(Z) that applies one operation after another to Z (σ: ×½, tanh, ×½, +½)
+    as statements updating one array in place, or None when it is not such a chain. Fewer
+    temporaries than the expression form, same arithmetic."""
+    ops: list[tuple[str, Any]] = []
+    node = expr
+    while node != rules.Z:
+        variable = [a for a in node.args if a.has(rules.Z)]
+        constants = [a for a in node.args if not a.has(rules.Z)]
+        if len(variable) != 1:
+            return None
+        ops.append((type(node).__name__, (node, constants)))
+        node = variable[0]
+    if not ops:
+        return None
+    lines: list[str] = []
+    for i, (kind, (whole, constants)) in enumerate(reversed(ops)):
+        source = argument if i == 0 else out
+        if kind in ("Add", "Mul") and len(constants) == 1:
+            c = printer.doprint(constants[0])
+            symbol = "+" if kind == "Add" else "*"
+            lines.append(f"{out} = {c} {symbol} {source}" if i == 0 else f"{out} {symbol}= {c}")
+        elif isinstance(whole, (sp.tanh, sp.exp, sp.log)) and not constants:
+            func = printer._module_format("numpy." + type(whole).__name__)
+            lines.append(f"{out} = {func}({source})" if i == 0 else f"{func}({out}, out={out})")
+        else:
+            return None
+    return lines
+
+
 def print_registry(printer: Any, expr: sp.Expr, **names: str) -> str:
     """A registry formula in Z, A, Y printed with those symbols renamed (z -> z2, y -> y)."""
     symbols = {"z": rules.Z, "a": rules.A, "y": rules.Y}
