@@ -121,6 +121,8 @@ def _header(e: Emitter, plan: Plan, options: Options, form: str) -> None:
     e.line("}")
     e.line(f"SAMPLE_AXIS = {plan.sample_axis}  # the axis of x and y that holds the samples")
     e.line(f"N_INPUTS, N_OUTPUTS = {n0}, {nL}")
+    targets = "one-hot" if plan.cost.one_hot_target else "real"
+    e.line(f'TARGETS = "{targets}"  # what y holds: one-hot labels (cross-entropy) or real values')
     e.blank(2)
     e.line("def init_params(seed=0):")
     with e.indented():
@@ -176,6 +178,7 @@ def normalisation_lines(e: Emitter, plan: Plan, feature_axis: int) -> None:
     e.comment(f"μ and σ_x: each sample's mean and standard deviation, constants to the gradient  [normalize]")
     e.line(f"{MEAN} = x.mean(axis={feature_axis}, keepdims=True)")
     e.line(f"{STD} = x.std(axis={feature_axis}, keepdims=True)")
+    e.line(f"{STD}[{STD} == 0] = 1.0  # a constant sample standardises to 0, not 0/0")
 
 
 def cost_expression(plan: Plan, printer: Any, logits: str, output: str, target: str) -> str:
@@ -203,9 +206,8 @@ def _log_softmax(z, axis):
 
 
 def _self_test(e: Emitter, plan: Plan, options: Options) -> None:
-    targets = "one_hot" if plan.cost.one_hot_target else "uniform"
     e.blank(2)
-    e.lines(SELF_TEST.replace("@@TARGETS@@", targets))
+    e.lines(SELF_TEST)
     e.blank(2)
     e.line('if __name__ == "__main__":')
     with e.indented():
@@ -219,7 +221,7 @@ def _random_data(rng, batch):
     x_shape = (n_in, batch) if SAMPLE_AXIS == 1 else (batch, n_in)
     y_shape = (n_out, batch) if SAMPLE_AXIS == 1 else (batch, n_out)
     x = rng.uniform(-1.0, 1.0, x_shape)
-    if "@@TARGETS@@" == "one_hot":
+    if TARGETS == "one-hot":
         labels = rng.integers(0, n_out, batch)
         y = np.zeros(y_shape)
         if SAMPLE_AXIS == 1:

@@ -188,8 +188,16 @@ class ScalarCodePrinter(PythonCodePrinter):
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         return f"(1.0 if {self._print(expr.args[0])} > 0 else 0.0)"
 
+    # math functions through module-level aliases (_tanh = math.tanh): one lookup per call
+    # instead of two, which is measurable when a call is a couple of microseconds.
     def _print_tanh(self, expr: sp.tanh) -> str:
-        return f"math.tanh({self._print(expr.args[0])})"
+        return f"_tanh({self._print(expr.args[0])})"
+
+    def _print_exp(self, expr: sp.exp) -> str:
+        return f"_exp({self._print(expr.args[0])})"
+
+    def _print_log(self, expr: sp.log) -> str:
+        return f"_log({self._print(expr.args[0])})"
 
 
 def inplace_chain(printer: "MatrixCodePrinter", expr: sp.Expr, argument: str, out: str) -> list[str] | None:

@@ -18,11 +18,14 @@ from ..safe import as_expr
 from ..algebra import Apply, NetQuantity, SymbolicEvaluator, Standardize
 from ..backprop import MEAN, STD
 from .emitter import Emitter
-from .module import Options, activation_helpers, quote
+from .module import Options, quote
 from .plan import Plan
 from .printers import ScalarCodePrinter, print_registry
 
 SCALAR_HELPERS = '''
+_exp, _log, _tanh = math.exp, math.log, math.tanh
+
+
 def _logaddexp(a, b):
     # log(e^a + e^b) without overflow
     m = max(a, b)
@@ -52,8 +55,7 @@ def _entry_symbols(name: str, rows: int, cols: int) -> sp.Matrix:
 
 def emit_scalar_body(e: Emitter, plan: Plan, options: Options) -> None:
     printer = ScalarCodePrinter()
-    activation_helpers(e, plan, scalar=True)
-    e.lines(SCALAR_HELPERS)
+    e.lines(SCALAR_HELPERS)  # activations are inlined in the statements: no helper per activation
     e.blank(2)
     body = _ScalarBody(plan, printer)
     # Four functions, each straight-line code for exactly what it returns: no flags, no unused work.
@@ -114,7 +116,8 @@ class _ScalarBody:
             xs = [str(s) for s in env[plan.frame.x]]
             n = len(xs)
             lines.append(f"{MEAN} = ({' + '.join(xs)}) / {n}")
-            lines.append(f"{STD} = math.sqrt(({' + '.join(f'({v} - {MEAN})**2' for v in xs)}) / {n})")
+            lines.append(f"{STD} = math.sqrt(({' + '.join(f'({v} - {MEAN})**2' for v in xs)}) / {n}) or 1.0"
+                         "  # a constant sample standardises to 0")
         if isinstance(a.expr, Apply) and a.expr.name == "softmax":
             logits = ", ".join(str(s) for s in env[a.expr.arg])
             lines.append(f"{', '.join(str(s) for s in symbols)} = _softmax_list([{logits}])")
@@ -200,12 +203,22 @@ class _ScalarBody:
             if mean:
                 e.line(f"scale = 1.0 / {count}")
                 scale = "scale * "
-            entries = []
+            # One array for all gradients, handed out as views: one allocation instead of one per
+            # parameter (which is most of the cost of a call at this size).
+            flat = [str(v) for symbols in self.gradient_names.values() for v in symbols]
+            cast = "" if dtype == "float64" else ", dtype=DTYPE"
+            e.line(f"flat = {scale}np.array(({', '.join(flat)},){cast})")
+            entries, start = [], 0
             for pname, symbols in self.gradient_names.items():
-                rows = ", ".join("(" + ", ".join(str(symbols[r, c]) for c in range(symbols.cols)) + ",)"
-                                 for r in range(symbols.rows))
-                cast = "" if dtype == "float64" else ", dtype=DTYPE"
-                entries.append(f'"{pname}": {scale}np.array(({rows},){cast})')
+                stop = start + len(symbols)
+                if symbols.cols == 1:
+                    view = f"flat[{start}:{stop}, None]"
+                elif symbols.rows == 1:
+                    view = f"flat[None, {start}:{stop}]"
+                else:
+                    view = f"flat[{start}:{stop}].reshape(({symbols.rows}, {symbols.cols}))"
+                entries.append(f'"{pname}": {view}')
+                start = stop
             e.line("grads = {" + ", ".join(entries) + "}")
         if want_cost and want_grads:
             e.line("return cost, grads")

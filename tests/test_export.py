@@ -1,0 +1,307 @@
+"""`derive export`: generated modules are correct (finite differences, torch where installed),
+stable at extreme logits, deterministic, readable, and refuse bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import derive
+from derive import rules
+from derive.errors import DeriveError
+from derive.export import compile_network, export_source
+from derive.gradcheck import check_grads
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = [name for name, spec in derive.EXAMPLES.items() if not spec.general]
+
+
+def load(path: Path):
+    """Import a generated module from its file (as users do), never from a string."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_module(tmp_path: Path, net: str, name: str = "grad", **options) -> object:
+    path = tmp_path / f"{name}.py"
+    path.write_text(export_source(net, **options), encoding="utf-8")
+    return load(path)
+
+
+def data(module, rng: np.random.Generator, batch: int = 3):
+    n_in, n_out = module.N_INPUTS, module.N_OUTPUTS
+    column = module.SAMPLE_AXIS == 1
+    x = rng.uniform(-1, 1, (n_in, batch) if column else (batch, n_in))
+    shape = (n_out, batch) if column else (batch, n_out)
+    if module.TARGETS == "one-hot":
+        labels = rng.integers(0, n_out, batch)
+        y = np.zeros(shape)
+        if column:
+            y[labels, np.arange(batch)] = 1
+        else:
+            y[np.arange(batch), labels] = 1
+    else:
+        y = rng.uniform(0.05, 0.95, shape)
+    return x, y
+
+
+def perturbed_params(module, rng):
+    return {k: v + rng.uniform(-0.2, 0.2, v.shape) for k, v in module.init_params(1).items()}
+
+
+def assert_gradients_match_differences(module, rng, batch: int = 3) -> None:
+    params = perturbed_params(module, rng)
+    x, y = data(module, rng, batch)
+    results = check_grads(lambda p: module.cost(p, x, y), lambda p: module.gradients(p, x, y), params)
+    assert [r.name for r in results] == list(module.PARAMS)
+    grads = module.gradients(params, x, y)
+    assert {k: v.shape for k, v in grads.items()} == {k: tuple(s) for k, s in module.PARAMS.items()}
+
+
+@pytest.mark.parametrize("form", ["matrix", "scalar"])
+@pytest.mark.parametrize("net", EXAMPLES)
+def test_examples_export_correct_gradients(tmp_path: Path, rng: np.random.Generator, net: str, form: str) -> None:
+    module = write_module(tmp_path, net, form=form)
+    for batch in (1, 3):
+        assert_gradients_match_differences(module, rng, batch)
+    params = perturbed_params(module, rng)
+    x, y = data(module, rng)
+    total, grads = module.cost_and_gradients(params, x, y)
+    assert total == pytest.approx(module.cost(params, x, y), rel=1e-12)
+    for k, v in module.gradients(params, x, y).items():
+        np.testing.assert_allclose(grads[k], v, rtol=1e-12)
+
+
+def test_two_two_two_layout_and_names(tmp_path: Path) -> None:
+    module = write_module(tmp_path, "two-two-two", form="matrix")
+    assert module.PARAMS == {"W1": (2, 2), "W2": (2, 2)}
+    assert module.SAMPLE_AXIS == 1
+    # W1[j, k] is the weight from input k to hidden neuron j: z3 = w13 x1 + w23 x2 is row 0.
+    params = {"W1": np.array([[1.0, 0.0], [0.0, 0.0]]), "W2": np.eye(2)}
+    out_a = module.forward(params, np.array([[2.0], [0.0]]))
+    out_b = module.forward(params, np.array([[0.0], [2.0]]))
+    assert out_a[0, 0] != out_b[0, 0] and out_a[1, 0] == out_b[1, 0]
+
+
+def _valid_pairs() -> list[tuple[str, str]]:
+    pairs = []
+    for act, cst in itertools.product(rules.ACTIVATIONS, rules.COSTS):
+        try:
+            rules.check_pair(rules.ACTIVATIONS[act], rules.COSTS[cst])
+        except DeriveError:
+            continue
+        pairs.append((act, cst))
+    return pairs
+
+
+HIDDEN = [n for n, a in rules.ACTIVATIONS.items() if a.elementwise]
+GRID = [
+    (HIDDEN[i % len(HIDDEN)], out, cst, convention, bias, batch)
+    for i, ((out, cst), convention, bias, batch) in enumerate(
+        itertools.product(_valid_pairs(), ("column", "row"), (True, False), (None, 3))
+    )
+    if (i % 3 == 0)  # a third of the grid, every pair and convention still covered
+]
+
+
+@pytest.mark.parametrize(("hidden", "out", "cst", "convention", "bias", "batch"), GRID, ids=str)
+def test_random_specs_export_correct_gradients(tmp_path, rng, hidden, out, cst, convention, bias, batch) -> None:
+    spec = derive.build([3, 4, 3], activation=hidden, output_activation=out, cost=cst, convention=convention,
+                        bias=bias, batch=batch)
+    for form in ("matrix", "scalar"):
+        module = write_module(tmp_path, spec, name=f"m_{form}", form=form)
+        assert_gradients_match_differences(module, rng)
+
+
+@pytest.mark.parametrize("net", EXAMPLES)
+def test_self_test_of_exported_files_passes(tmp_path: Path, net: str) -> None:
+    for form in ("matrix", "scalar"):
+        path = tmp_path / f"{net.replace('-', '_')}_{form}.py"
+        path.write_text(export_source(net, form=form), encoding="utf-8")
+        result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "ok" in result.stdout
+
+
+def test_self_test_fails_on_a_wrong_gradient(tmp_path: Path) -> None:
+    """The self-test can fail: plant a transposed factor in the generated code."""
+    source = export_source("mlp:3-4-2", form="matrix")
+    assert "dW1 = delta1 @ x.T" in source
+    broken = source.replace("dW1 = delta1 @ x.T", "dW1 = 1.01 * (delta1 @ x.T)")
+    path = tmp_path / "broken.py"
+    path.write_text(broken, encoding="utf-8")
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "MISMATCH" in result.stdout
+
+
+@pytest.mark.parametrize(("net", "form"), [("softmax-classifier", "matrix"), ("softmax-classifier", "scalar"),
+                                           ("mlp:3-2 --bce", "matrix"), ("mlp:3-2 --bce", "scalar"),
+                                           ("mlp:3-2 --ce", "matrix"), ("mlp:3-2 --ce", "scalar")])
+def test_extreme_logits_stay_finite(tmp_path: Path, net: str, form: str) -> None:
+    if net == "mlp:3-2 --bce":
+        spec = derive.build([3, 2], activation="sigmoid", cost="binary-cross-entropy", bias=True)
+    elif net == "mlp:3-2 --ce":
+        spec = derive.build([3, 2], activation="sigmoid", cost="cross-entropy", bias=True)
+    else:
+        spec = net
+    module = write_module(tmp_path, spec, form=form)
+    params = {k: np.zeros(v) for k, v in module.PARAMS.items()}
+    last_b = list(module.PARAMS)[-1]
+    rng = np.random.default_rng(3)
+    x, y = data(module, rng, batch=4)
+    for scale in (1000.0, -1000.0):
+        # Logits of ±1000 (with opposite signs across the classes where there are several).
+        params[last_b] = scale * np.where(np.arange(np.prod(module.PARAMS[last_b])) % 2 == 0, 1.0, -1.0).reshape(
+            module.PARAMS[last_b])
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            total, grads = module.cost_and_gradients(params, x, y)
+            out = module.forward(params, x)
+        assert np.isfinite(total)
+        assert all(np.all(np.isfinite(g)) for g in grads.values())
+        assert np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_reduction(tmp_path: Path, rng: np.random.Generator, reduction: str) -> None:
+    summed = write_module(tmp_path, "batched-mlp", name="s", form="matrix")
+    module = write_module(tmp_path, "batched-mlp", name=f"r_{reduction}", form="matrix", reduction=reduction)
+    params = perturbed_params(summed, rng)
+    x, y = data(summed, rng, batch=5)
+    factor = 1.0 if reduction == "sum" else 1 / 5
+    assert module.cost(params, x, y) == pytest.approx(factor * summed.cost(params, x, y), rel=1e-12)
+    for k, v in module.gradients(params, x, y).items():
+        np.testing.assert_allclose(v, factor * summed.gradients(params, x, y)[k], rtol=1e-12)
+
+
+def test_float32(tmp_path: Path, rng: np.random.Generator) -> None:
+    module = write_module(tmp_path, "mlp:8-16-4", name="f32", form="matrix", dtype="float32")
+    reference = write_module(tmp_path, "mlp:8-16-4", name="f64", form="matrix")
+    params = perturbed_params(reference, rng)
+    x, y = data(reference, rng, batch=6)
+    low = module.gradients({k: v.astype(np.float32) for k, v in params.items()}, x, y)
+    high = reference.gradients(params, x, y)
+    for k in params:
+        assert low[k].dtype == np.float32
+        np.testing.assert_allclose(low[k], high[k], rtol=1e-4, atol=1e-6)
+
+
+def test_forms_agree_and_auto_picks_scalar_for_tiny_networks(tmp_path: Path, rng: np.random.Generator) -> None:
+    scalar = write_module(tmp_path, "two-two-two", name="s", form="scalar")
+    matrix = write_module(tmp_path, "two-two-two", name="m", form="matrix")
+    assert "straight-line Python" in export_source("two-two-two")
+    assert "NumPy matrix code" in export_source("mlp:30-30-10")
+    params = perturbed_params(matrix, rng)
+    x, y = data(matrix, rng, batch=4)
+    np.testing.assert_allclose(scalar.forward(params, x), matrix.forward(params, x), rtol=1e-12)
+    for k, v in matrix.gradients(params, x, y).items():
+        np.testing.assert_allclose(scalar.gradients(params, x, y)[k], v, rtol=1e-10)
+
+
+def test_compiled_in_memory_equals_exported_file(tmp_path: Path, rng: np.random.Generator) -> None:
+    in_memory = compile_network("softmax-classifier", form="matrix")
+    from_file = write_module(tmp_path, "softmax-classifier", form="matrix")
+    params = perturbed_params(from_file, rng)
+    x, y = data(from_file, rng)
+    for k, v in from_file.gradients(params, x, y).items():
+        np.testing.assert_array_equal(in_memory.gradients(params, x, y)[k], v)
+
+
+def test_generated_code_reads_like_the_derivation() -> None:
+    source = export_source("batched-mlp", form="matrix")
+    assert "# ∂L/∂W₂ = H₁ᵀ ∂L/∂Z₂  [grad_W_2]" in source
+    assert "dW2 = a1.T @ delta2" in source
+    assert "db2 = delta2.sum(axis=0, keepdims=True)" in source
+    assert "exec(" not in source and "eval(" not in source
+
+
+@pytest.mark.parametrize("net", ["two-two-two", "softmax-classifier"])
+@pytest.mark.parametrize("form", ["matrix", "scalar"])
+def test_golden_export(golden, net: str, form: str) -> None:
+    golden(f"export/{net}.{form}.py", export_source(net, form=form))
+
+
+def test_identical_across_hash_seeds(tmp_path: Path) -> None:
+    outputs = set()
+    for seed in ("0", "7", "99"):
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": seed}
+        result = subprocess.run([sys.executable, "-m", "derive", "export", "softmax-classifier", "--form", "scalar"],
+                                capture_output=True, env=env, timeout=300)
+        assert result.returncode == 0, result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=cwd,
+                          env=env, timeout=300)
+
+
+def test_cli_writes_a_module_and_refuses_to_overwrite_hand_edits(tmp_path: Path) -> None:
+    target = tmp_path / "g.py"
+    assert _cli("export", "two-two-two", "-o", str(target), cwd=tmp_path).returncode == 0
+    first = target.read_bytes()
+    assert _cli("export", "two-two-two", "-o", str(target), cwd=tmp_path).returncode == 0
+    assert target.read_bytes() == first
+    target.write_text(target.read_text() + "# my note\n")
+    refused = _cli("export", "two-two-two", "-o", str(target), cwd=tmp_path)
+    assert refused.returncode == 2 and "refusing to overwrite" in refused.stderr
+    assert _cli("export", "two-two-two", "-o", str(target), "--force", cwd=tmp_path).returncode == 0
+    assert target.read_bytes() == first
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", "two-two-two", "--form", "vector"], "unknown form 'vector'; valid choices: auto, matrix, scalar"),
+        (["export", "two-two-two", "--dtype", "float16"], "unknown dtype 'float16'; valid choices: float64, float32"),
+        (["export", "two-two-two", "--reduction", "max"], "unknown reduction 'max'; valid choices: sum, mean"),
+        (["export", "two-two-two", "--backend", "mxnet"], "unknown backend 'mxnet'; valid choices: numpy"),
+        (["export", "two-two-two", "-o", "grad.txt"], "the output file 'grad.txt' must end in .py"),
+        (["export", "l-layer"], "l-layer is the general L-layer derivation; export a network of concrete widths"),
+        (["export", "two-two-two", "-o", "/proc/derive/x.py"], "cannot create the output directory"),
+    ],
+)
+def test_cli_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
+    result = _cli(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"derive: error: {message}"), result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("net", EXAMPLES)
+def test_agrees_with_torch_autograd(tmp_path: Path, rng: np.random.Generator, net: str) -> None:
+    torch = pytest.importorskip("torch")
+    module = write_module(tmp_path, net, form="matrix")
+    params = perturbed_params(module, rng)
+    x, y = data(module, rng)
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    spec = derive.resolve_network(net)
+    a = torch.tensor(x)
+    if spec.normalize_input:
+        axis = 1 if module.SAMPLE_AXIS == 0 else 0
+        a = (a - a.mean(dim=axis, keepdim=True)) / a.std(dim=axis, keepdim=True, unbiased=False)
+    for l, layer in enumerate(spec.layers, start=1):
+        z = a @ t[f"W{l}"] if spec.convention == "row" else t[f"W{l}"] @ a
+        if layer.bias:
+            z = z + t[f"b{l}"]
+        if layer.activation == "softmax":
+            a = torch.softmax(z, dim=1 if spec.convention == "row" else 0)
+        else:
+            a = torch.sigmoid(z)
+    ty = torch.tensor(y)
+    loss = -(ty * torch.log(a)).sum() if spec.cost == "cross-entropy" else 0.5 * ((a - ty) ** 2).sum()
+    loss.backward()
+    grads = module.gradients(params, x, y)
+    for k, v in t.items():
+        np.testing.assert_allclose(grads[k], v.grad.numpy(), rtol=1e-9, atol=1e-12)
