@@ -171,6 +171,10 @@ def make_parser() -> ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        words = sys.argv[1:] if argv is None else argv
+        command = next((w for w in words if not w.startswith("-")), None)
+        if command is not None and command not in COMMANDS:
+            raise DeriveError(f"unknown command {command!r}; valid choices: {', '.join(COMMANDS)}")
         args = make_parser().parse_args(argv)
         return COMMANDS[args.command][2](args)
     except VerificationError as exc:

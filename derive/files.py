@@ -112,6 +112,8 @@ def write_atomic(target: Path, text: str) -> bool:
 
 
 def prepare_directory(directory: Path) -> None:
+    if directory.exists() and not directory.is_dir():
+        raise DeriveError(f"the output path {directory} is not a directory")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

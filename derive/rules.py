@@ -518,7 +518,8 @@ def check_pair(act: Activation, cst: Cost) -> None:
     if lo < clo or hi > chi or (act.attains_lower_bound and lo == clo and clo > -math.inf):
         fits = [a for a, e in ACTIVATIONS.items() if e.output_range[0] >= clo and e.output_range[1] <= chi
                 and not (e.attains_lower_bound and e.output_range[0] == clo)]
+        opening = "[" if act.attains_lower_bound else "("
         raise DeriveError(
             f"cost {cst.name!r} needs outputs in ({clo:g}, {chi:g}) but {act.name!r} outputs "
-            f"({lo:g}, {hi:g}); valid output activations: {', '.join(fits)}"
+            f"{opening}{lo:g}, {hi:g}); valid output activations: {', '.join(fits)}"
         )

@@ -85,7 +85,7 @@ def _symbol_names(srepr_text: str) -> list[str]:
         (["show", "mlp:3-4-2", "--activation", "softmax", "--cost", "ce"], "derive: error: softmax is only allowed on the output layer"),
         (["show", "mlp:3-4-2", "--activation", "tanh", "--cost", "ce"], "derive: error: cost 'cross-entropy' needs outputs in"),
         (["show", "missing.toml"], "derive: error: spec file 'missing.toml' does not exist"),
-        (["frobnicate"], "derive: error: argument COMMAND: invalid choice: 'frobnicate'"),
+        (["frobnicate"], "derive: error: unknown command 'frobnicate'; valid choices: list, show, post"),
         (["show"], "derive: error: the following arguments are required: NET"),
         (["show", "two-two-two", "--bogus"], "derive: error: unrecognized arguments: --bogus"),
     ],

@@ -305,3 +305,29 @@ def test_agrees_with_torch_autograd(tmp_path: Path, rng: np.random.Generator, ne
     grads = module.gradients(params, x, y)
     for k, v in t.items():
         np.testing.assert_allclose(grads[k], v.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("form", ["matrix", "scalar"])
+@pytest.mark.parametrize(
+    "spec_args",
+    [
+        dict(widths=[1, 1, 1], activation="sigmoid", cost="quadratic"),  # width one everywhere
+        dict(widths=[1, 1, 2], activation=["tanh", "softmax"], cost="cross-entropy", normalize_input=True),
+        dict(widths=[2, 1], activation="sigmoid", cost="binary-cross-entropy", convention="row"),
+    ],
+    ids=["width-one", "width-one-softmax-normalised", "width-one-bce-row"],
+)
+def test_robust_at_the_edges(tmp_path: Path, rng: np.random.Generator, spec_args: dict, form: str) -> None:
+    """Width one, a batch of one, zero targets: finite values that agree with differences."""
+    spec_args = dict(spec_args)
+    spec = derive.build(spec_args.pop("widths"), **spec_args)
+    module = write_module(tmp_path, spec, form=form)
+    assert_gradients_match_differences(module, rng, batch=1)
+    params = perturbed_params(module, rng)
+    x, y = data(module, rng, batch=1)
+    zeros = np.zeros_like(y)
+    total, grads = module.cost_and_gradients(params, x, zeros)
+    assert np.isfinite(total) and all(np.all(np.isfinite(g)) for g in grads.values())
+    if module.TARGETS != "one-hot":  # softmax + cross-entropy is derived for targets summing to 1
+        results = check_grads(lambda p: module.cost(p, x, zeros), lambda p: module.gradients(p, x, zeros), params)
+        assert all(r.max_error < 1e-6 for r in results)

@@ -103,3 +103,25 @@ def test_gradients_do_not_depend_on_the_seed_of_the_check(seed: int) -> None:
     v = NumericVerifier(d, seed=seed)
     v.run()
     assert all(np.all(np.isfinite(value)) for value in v.computed.values() if isinstance(value, np.ndarray))
+
+
+@settings(max_examples=30 if SLOW else 6, deadline=None)
+@given(spec=specs(max_layers=3, max_width=4))
+def test_exported_module_agrees_with_the_in_memory_one(tmp_path_factory, spec) -> None:
+    import importlib.util
+
+    from derive.export import compile_network, export_source
+
+    path = tmp_path_factory.mktemp("export") / "exported.py"
+    path.write_text(export_source(spec, form="matrix"), encoding="utf-8")
+    loader = importlib.util.spec_from_file_location("exported", path)
+    exported = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(exported)
+    in_memory = compile_network(spec, form="matrix")
+    rng = np.random.default_rng(0)
+    params = exported.init_params(3)
+    shape_x = (exported.N_INPUTS, 2) if exported.SAMPLE_AXIS == 1 else (2, exported.N_INPUTS)
+    shape_y = (exported.N_OUTPUTS, 2) if exported.SAMPLE_AXIS == 1 else (2, exported.N_OUTPUTS)
+    x, y = rng.uniform(-1, 1, shape_x), rng.uniform(0.1, 0.9, shape_y)
+    for name, value in exported.gradients(params, x, y).items():
+        np.testing.assert_array_equal(in_memory.gradients(params, x, y)[name], value)
