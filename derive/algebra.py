@@ -735,9 +735,7 @@ def first_nonzero(exprs: list[sp.Expr]) -> int | None:
         return None
     convert = _fraction_converter(gens)
     for i in pending:
-        numerator, denominator = convert(exprs[i])
-        if denominator == 0:
-            raise ValueError(f"division by zero in a proof obligation: {exprs[i]}")
+        numerator, _ = convert(exprs[i])
         if numerator != 0:
             return i
     return None
@@ -813,42 +811,73 @@ def _expand_sum(total: sp.Sum, dims: Mapping[sp.Symbol, sp.Integer]) -> sp.Expr:
 
 
 def _fraction_converter(gens: list[sp.Basic]) -> Callable[[sp.Basic], tuple[Any, Any]]:
-    """Convert expressions to (numerator, denominator) in Q[gens], memoising shared subtrees.
+    """Convert expressions to numerator / (product of denominator factors) over Q[gens],
+    memoising shared subtrees.
 
-    Fractions are combined without cancelling common factors (no polynomial gcds): the value is
-    zero exactly when the numerator is, which is all a proof obligation asks.
+    No polynomial gcds are taken (they are what makes SymPy's own simplification slow); instead
+    each denominator is kept as a product of the factors it was built from (a, 1 − a, Σ e^z, …),
+    and sums are brought to the least common multiple of those factor lists. Obligations reuse
+    the same few factors, so numerators stay small. The value is zero exactly when the numerator
+    is the zero polynomial.
     """
     ring, *generators = sp.polys.rings.ring(gens, sp.QQ)
     position = dict(zip(gens, generators))
     one = ring(1)
-    memo: dict[sp.Basic, tuple[Any, Any]] = {}
+    memo: dict[sp.Basic, tuple[Any, dict]] = {}
 
-    def add(x: tuple[Any, Any], y: tuple[Any, Any]) -> tuple[Any, Any]:
+    def times(factors: dict, exclude: dict) -> Any:
+        result = one
+        for factor, exponent in factors.items():
+            extra = exponent - exclude.get(factor, 0)
+            if extra:
+                result = result * factor**extra
+        return result
+
+    def add(x: tuple[Any, dict], y: tuple[Any, dict]) -> tuple[Any, dict]:
         if x[1] == y[1]:
             return x[0] + y[0], x[1]
-        return x[0] * y[1] + y[0] * x[1], x[1] * y[1]
+        common = dict(x[1])
+        for factor, exponent in y[1].items():
+            common[factor] = max(common.get(factor, 0), exponent)
+        return x[0] * times(common, x[1]) + y[0] * times(common, y[1]), common
 
-    def walk(node: sp.Basic) -> tuple[Any, Any]:
+    def invert(value: tuple[Any, dict], k: int) -> tuple[Any, dict]:
+        num, den = value
+        if num == 0:
+            raise ValueError("division by zero in a proof obligation")
+        numerator = times(den, {}) ** k if den else one
+        if num.is_ground:
+            return numerator * (one / num) ** k if num != 1 else numerator, {}
+        lead = num.LC
+        monic = num.monic()  # one factor for p and for every multiple of p
+        return numerator * ring(1 / lead) ** k, {monic: k}
+
+    def walk(node: sp.Basic) -> tuple[Any, dict]:
         if node in memo:
             return memo[node]
         if node in position:
-            result = (position[node], one)
+            result: tuple[Any, dict] = (position[node], {})
         elif node.is_Rational:
-            result = (ring(node), one)
+            result = (ring(node), {})
         elif node.is_Add:
-            result = (ring(0), one)
+            result = (ring(0), {})
             for arg in node.args:
                 result = add(result, walk(arg))
         elif node.is_Mul:
-            num, den = one, one
+            num, den = one, {}
             for arg in node.args:
                 n, d = walk(arg)
-                num, den = num * n, den * d
+                num = num * n
+                for factor, exponent in d.items():
+                    den[factor] = den.get(factor, 0) + exponent
             result = (num, den)
         elif node.is_Pow and node.exp.is_Integer:
-            n, d = walk(node.base)
             k = int(node.exp)
-            result = (n**k, d**k) if k >= 0 else (d ** (-k), n ** (-k))
+            n, d = walk(node.base)
+            if k >= 0:
+                result = (n**k, {f: e * k for f, e in d.items()})
+            else:
+                result = invert((n, d), -k)
         else:
             raise ValueError(f"not a rational function of the generators: {node}")
         memo[node] = result
