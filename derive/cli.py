@@ -159,13 +159,17 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def make_parser() -> ArgumentParser:
+def make_parser(command: str | None = None) -> ArgumentParser:
+    """The parser; with `command`, only that subcommand's arguments are built (building the
+    others would import their modules: Jinja for post, the checker for check)."""
     parser = ArgumentParser(prog="derive", description="Derive backpropagation symbolically, prove it, publish it.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     sub.required = True
     for name, (help_text, add_arguments, _) in COMMANDS.items():
-        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+        subparser = sub.add_parser(name, help=help_text, description=help_text)
+        if command is None or name == command:
+            add_arguments(subparser)
     return parser
 
 
@@ -175,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         command = next((w for w in words if not w.startswith("-")), None)
         if command is not None and command not in COMMANDS:
             raise DeriveError(f"unknown command {command!r}; valid choices: {', '.join(COMMANDS)}")
-        args = make_parser().parse_args(argv)
+        args = make_parser(command).parse_args(argv)
         return COMMANDS[args.command][2](args)
     except VerificationError as exc:
         print(f"derive: verification failed: {exc}", file=sys.stderr)
