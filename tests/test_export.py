@@ -265,7 +265,9 @@ def test_cli_writes_a_module_and_refuses_to_overwrite_hand_edits(tmp_path: Path)
         (["export", "two-two-two", "--form", "vector"], "unknown form 'vector'; valid choices: auto, matrix, scalar"),
         (["export", "two-two-two", "--dtype", "float16"], "unknown dtype 'float16'; valid choices: float64, float32"),
         (["export", "two-two-two", "--reduction", "max"], "unknown reduction 'max'; valid choices: sum, mean"),
-        (["export", "two-two-two", "--backend", "mxnet"], "unknown backend 'mxnet'; valid choices: numpy"),
+        (["export", "two-two-two", "--backend", "mxnet"], "unknown backend 'mxnet'; valid choices: numpy, torch, jax"),
+        (["export", "two-two-two", "--backend", "torch", "--form", "scalar"],
+         "the scalar form is plain Python; the torch backend writes --form matrix"),
         (["export", "two-two-two", "-o", "grad.txt"], "the output file 'grad.txt' must end in .py"),
         (["export", "l-layer"], "l-layer is the general L-layer derivation; export a network of concrete widths"),
         (["export", "two-two-two", "-o", "/proc/derive/x.py"], "cannot create the output directory"),
@@ -331,3 +333,33 @@ def test_robust_at_the_edges(tmp_path: Path, rng: np.random.Generator, spec_args
     if module.TARGETS != "one-hot":  # softmax + cross-entropy is derived for targets summing to 1
         results = check_grads(lambda p: module.cost(p, x, zeros), lambda p: module.gradients(p, x, zeros), params)
         assert all(r.max_error < 1e-6 for r in results)
+
+
+def _backend_array(backend: str, value: np.ndarray):
+    if backend == "torch":
+        import torch
+
+        return torch.as_tensor(value)
+    import jax.numpy as jnp
+
+    return jnp.asarray(value)
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+@pytest.mark.parametrize("net", EXAMPLES + ["mlp:3-4-2"])
+def test_other_backends_agree_with_numpy(tmp_path: Path, rng: np.random.Generator, backend: str, net: str) -> None:
+    pytest.importorskip(backend)
+    reference = write_module(tmp_path, net, name="numpy_module", form="matrix")
+    module = write_module(tmp_path, net, name=f"{backend}_module", form="matrix", backend=backend)
+    params = perturbed_params(reference, rng)
+    x, y = data(reference, rng)
+    native = {k: _backend_array(backend, v) for k, v in params.items()}
+    total, grads = module.cost_and_gradients(native, _backend_array(backend, x), _backend_array(backend, y))
+    assert total == pytest.approx(reference.cost(params, x, y), rel=1e-10)
+    expected = reference.gradients(params, x, y)
+    for k, v in grads.items():
+        assert type(v).__module__.split(".")[0] in ("torch", "jax", "jaxlib")
+        np.testing.assert_allclose(np.asarray(v), expected[k], rtol=1e-9, atol=1e-12)
+    result = subprocess.run([sys.executable, "-W", "ignore", str(tmp_path / f"{backend}_module.py")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr

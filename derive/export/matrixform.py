@@ -5,79 +5,101 @@ from __future__ import annotations
 import sympy as sp
 
 from .emitter import Emitter
-from .module import Options, SOFTMAX_HELPERS, activation_helpers, cost_expression, normalisation_lines, quote
+from .module import Options, activation_helpers, backend_of, cost_expression, normalisation_lines, quote
 from .plan import Plan
 from .printers import MatrixCodePrinter
 
 
 def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
-    printer = MatrixCodePrinter()
-    activation_helpers(e, plan, scalar=False)
-    if any(layer.activation == "softmax" for layer in plan.spec.layers) or plan.cost.name == "cross-entropy":
-        e.lines(SOFTMAX_HELPERS)
+    backend = backend_of(options)
+    printer = MatrixCodePrinter({"backend": backend})
+    activation_helpers(e, plan, scalar=False, options=options)
+    if any(layer.activation == "softmax" for layer in plan.spec.layers):
+        e.lines(backend.softmax)
+        e.blank(2)
+    if plan.output_activation.name == "softmax" and plan.cost.name == "cross-entropy":
+        e.lines(backend.log_softmax)
         e.blank(2)
     values = ["x"] + [a.name for a in plan.forward]
     params = [name for name, _, _ in plan.gradients]
+    convert = backend.convert.format
+
+    def unpack_params() -> None:
+        for name in params:
+            # NumPy takes the caller's arrays as they are (no copy); other backends convert.
+            e.line(f'{name} = params["{name}"]' if backend.name == "numpy" else f'{name} = {convert(x=f"params[{name!r}]")}')
+
+    def statements(assignments: tuple) -> None:
+        for a in assignments:
+            if a.name == "xhat":
+                normalisation_lines(e, plan, feature_axis=plan.class_axis, backend=backend)
+            e.comment(quote(plan, a.step))
+            for text in assignment_lines(printer, a.name, a.expr, inplace=backend.inplace):
+                e.line(text)
 
     e.line("def _forward(params, x):")
     with e.indented():
-        for name in params:
-            e.line(f'{name} = params["{name}"]')
-        e.line("x = np.asarray(x, dtype=DTYPE)")
-        for a in plan.forward:
-            if a.name == "xhat":
-                normalisation_lines(e, plan, feature_axis=plan.class_axis)
-            e.comment(quote(plan, a.step))
-            for text in assignment_lines(printer, a.name, a.expr):
-                e.line(text)
+        unpack_params()
+        e.line(f"x = {convert(x='x')}")
+        statements(plan.forward)
         e.line(f"return {', '.join(values)}")
-    e.blank(2)
-    e.line("def forward(params, x):")
-    with e.indented():
-        e.line('"""The network\'s output for the inputs x."""')
-        e.line("return _forward(params, x)[-1]")
     e.blank(2)
     e.line("def _cost(values, y):")
     with e.indented():
         e.line(f"{', '.join(values)} = values")
         e.comment(quote(plan, plan.derivation.step("cost")) + " (computed from the logits where that is stabler)")
-        e.line("return " + cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident,
-                                            target="y"))
-    e.blank(2)
-    e.line("def cost(params, x, y):")
-    with e.indented():
-        e.line("total = _cost(_forward(params, x), np.asarray(y, dtype=DTYPE))")
-        e.line("return float(total / np.shape(y)[SAMPLE_AXIS])" if options.reduction == "mean" else "return float(total)")
+        total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y")
+        e.line(f"return ({total}) / y.shape[SAMPLE_AXIS]" if options.reduction == "mean" else f"return {total}")
     e.blank(2)
     e.line("def _gradients(params, values, y):")
     with e.indented():
-        for name in params:
-            e.line(f'{name} = params["{name}"]')
+        unpack_params()
         e.line(f"{', '.join(values)} = values")
-        for a in plan.backward:
-            e.comment(quote(plan, a.step))
-            for text in assignment_lines(printer, a.name, a.expr):
-                e.line(text)
+        statements(plan.backward)
         if options.reduction == "mean":
             e.line("scale = 1.0 / y.shape[SAMPLE_AXIS]")
             e.line("return {" + ", ".join(f'"{n}": scale * {v}' for n, _, v in plan.gradients) + "}")
         else:
             e.line("return {" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}")
     e.blank(2)
+    e.line("def _cost_from_inputs(params, x, y):")
+    with e.indented():
+        e.line(f"return _cost(_forward(params, x), {convert(x='y')})")
+    e.blank(2)
+    e.line("def _gradients_from_inputs(params, x, y):")
+    with e.indented():
+        e.line(f"return _gradients(params, _forward(params, x), {convert(x='y')})")
+    e.blank(2)
+    e.line("def _both_from_inputs(params, x, y):")
+    with e.indented():
+        e.line("values = _forward(params, x)")
+        e.line(f"y = {convert(x='y')}")
+        e.line("return _cost(values, y), _gradients(params, values, y)")
+    e.blank(2)
+    if backend.name == "jax":
+        e.comment("Compiled once per input shape and dtype by XLA.")
+        for name in ("_cost_from_inputs", "_gradients_from_inputs", "_both_from_inputs"):
+            e.line(f"{name} = jax.jit({name})")
+        e.blank(2)
+    e.line("def forward(params, x):")
+    with e.indented():
+        e.line('"""The network\'s output for the inputs x."""')
+        e.line("return _forward(params, x)[-1]")
+    e.blank(2)
+    e.line("def cost(params, x, y):")
+    with e.indented():
+        e.line("return float(_cost_from_inputs(params, x, y))")
+    e.blank(2)
     e.line("def gradients(params, x, y):")
     with e.indented():
         e.line('"""dC/dparam for every parameter, with the parameters\' keys and shapes."""')
-        e.line("return _gradients(params, _forward(params, x), np.asarray(y, dtype=DTYPE))")
+        e.line("return _gradients_from_inputs(params, x, y)")
     e.blank(2)
     e.line("def cost_and_gradients(params, x, y):")
     with e.indented():
         e.line('"""(cost, gradients) from one forward pass."""')
-        e.line("values = _forward(params, x)")
-        e.line("y = np.asarray(y, dtype=DTYPE)")
-        e.line("total = _cost(values, y)")
-        if options.reduction == "mean":
-            e.line("total = total / y.shape[SAMPLE_AXIS]")
-        e.line("return float(total), _gradients(params, values, y)")
+        e.line("total, grads = _both_from_inputs(params, x, y)")
+        e.line("return float(total), grads")
 
 
 def _product(expr: object) -> bool:
@@ -86,9 +108,12 @@ def _product(expr: object) -> bool:
             and not any(isinstance(a, sp.OneMatrix) for a in expr.args))
 
 
-def assignment_lines(printer: MatrixCodePrinter, name: str, expr: object) -> list[str]:
+def assignment_lines(printer: MatrixCodePrinter, name: str, expr: object, inplace: bool = True) -> list[str]:
     """`name = expr`, as in-place updates where the first operand is a fresh array:
-    z1 = W1 @ x; z1 += b1 and delta2 = a2 - y; delta2 *= a2; … (one temporary fewer per operator)."""
+    z1 = W1 @ x; z1 += b1 and delta2 = a2 - y; delta2 *= a2; … (one temporary fewer per operator).
+    Backends whose arrays are immutable (JAX) get the plain expression."""
+    if not inplace:
+        return [f"{name} = {printer.doprint(expr)}"]
     if isinstance(expr, sp.HadamardProduct) and (_product(expr.args[0]) or isinstance(expr.args[0], sp.MatAdd)):
         lines = [f"{name} = {printer.doprint(expr.args[0])}"]
         return lines + [f"{name} *= {printer._wrap(f)}" for f in expr.args[1:]]

@@ -22,10 +22,12 @@ from typing import Any
 import sympy as sp
 
 from .. import __version__, rules
+from ..errors import DeriveError
 from ..algebra import NetQuantity
 from ..backprop import MEAN, STD
 from ..files import Marker
 from ..textprint import DeriveTextPrinter
+from .backends import BACKEND_TABLE, NUMPY, Backend
 from .emitter import Emitter
 from .plan import Plan
 from .printers import MatrixCodePrinter, ScalarCodePrinter, helper_name, inplace_chain, print_registry
@@ -33,7 +35,7 @@ from .printers import MatrixCodePrinter, ScalarCodePrinter, helper_name, inplace
 FORMS = ("auto", "matrix", "scalar")
 DTYPES = ("float64", "float32")
 REDUCTIONS = ("sum", "mean")
-BACKENDS = ("numpy",)
+BACKENDS = tuple(BACKEND_TABLE)
 #: `--form auto` writes the scalar form up to this many parameters (NumPy's per-call overhead
 #: dominates tiny networks; beyond this the matrix form wins).
 SCALAR_MAX_PARAMETERS = 32
@@ -50,9 +52,15 @@ class Options:
 
 def chosen_form(plan: Plan, options: Options) -> str:
     if options.form != "auto":
+        if options.form == "scalar" and options.backend != "numpy":
+            raise DeriveError(f"the scalar form is plain Python; the {options.backend} backend writes --form matrix")
         return options.form
     small = plan.spec.parameter_count() <= SCALAR_MAX_PARAMETERS
-    return "scalar" if small and options.dtype == "float64" else "matrix"
+    return "scalar" if small and options.dtype == "float64" and options.backend == "numpy" else "matrix"
+
+
+def backend_of(options: Options) -> Backend:
+    return BACKEND_TABLE[options.backend]
 
 
 def quote(plan: Plan, step: Any) -> str:
@@ -107,12 +115,17 @@ def _header(e: Emitter, plan: Plan, options: Options, form: str) -> None:
     e.line("quoted in the comment above it. Run this file to check gradients() against central differences.")
     e.line('"""')
     e.blank()
+    backend = backend_of(options)
     e.line("import math")
     e.line("import sys")
     e.blank()
-    e.line("import numpy as np")
+    for text in backend.imports:
+        e.line(text)
     e.blank()
-    e.line(f"DTYPE = np.{options.dtype}")
+    if backend.name == "jax" and options.dtype == "float64":
+        e.line('jax.config.update("jax_enable_x64", True)  # JAX computes in float32 unless told otherwise')
+    e.line(f"DTYPE = {backend.prefix}.{options.dtype}")
+    e.line(f"FLOAT64 = {backend.prefix}.float64")
     e.line(f'REDUCTION = "{options.reduction}"')
     e.line("PARAMS = {")
     with e.indented():
@@ -134,9 +147,10 @@ def _header(e: Emitter, plan: Plan, options: Options, form: str) -> None:
                 shape = plan.shape(q)
                 if q.kind == "W":
                     fan_in = plan.spec.widths[int(q.layer) - 1]
-                    e.line(f'"{name}": (rng.standard_normal({shape}) / math.sqrt({fan_in})).astype(DTYPE),')
+                    value = f"rng.standard_normal({shape}) / math.sqrt({fan_in})"
                 else:
-                    e.line(f'"{name}": np.zeros({shape}, dtype=DTYPE),')
+                    value = f"np.zeros({shape})"
+                e.line(f'"{name}": {backend.convert.format(x=value)},')
         e.line("}")
     e.blank(2)
 
@@ -152,10 +166,11 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines + ([current] if current else [])
 
 
-def activation_helpers(e: Emitter, plan: Plan, scalar: bool) -> None:
+def activation_helpers(e: Emitter, plan: Plan, scalar: bool, options: Options | None = None) -> None:
     """One helper per activation the network uses, printed from its registry NumPy form."""
     used = sorted({layer.activation for layer in plan.spec.layers})
-    printer: Any = ScalarCodePrinter() if scalar else MatrixCodePrinter()
+    backend = backend_of(options) if options is not None else NUMPY
+    printer: Any = ScalarCodePrinter() if scalar else MatrixCodePrinter({"backend": backend})
     for name in used:
         entry = rules.activation(name)
         if not entry.elementwise:
@@ -163,7 +178,7 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool) -> None:
         e.line(f"def {helper_name(name)}(z):")
         with e.indented():
             e.line(f"# {entry.text}(z) = {print_registry(printer, entry.numpy, z='z')}, the registry's stable form")
-            chain = None if scalar else inplace_chain(printer, entry.numpy, "z", "t")
+            chain = None if scalar or not backend.inplace else inplace_chain(printer, entry.numpy, "z", "t")
             if chain:
                 for text in chain:
                     e.line(text)
@@ -173,39 +188,41 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool) -> None:
         e.blank(2)
 
 
-def normalisation_lines(e: Emitter, plan: Plan, feature_axis: int) -> None:
+def normalisation_lines(e: Emitter, plan: Plan, feature_axis: int, backend: Backend = NUMPY) -> None:
     """x̂ = (x − μ)/σ_x with each sample's own mean and standard deviation (constants to C)."""
-    e.comment(f"μ and σ_x: each sample's mean and standard deviation, constants to the gradient  [normalize]")
-    e.line(f"{MEAN} = x.mean(axis={feature_axis}, keepdims=True)")
-    e.line(f"{STD} = x.std(axis={feature_axis}, keepdims=True)")
-    e.line(f"{STD}[{STD} == 0] = 1.0  # a constant sample standardises to 0, not 0/0")
+    e.comment("μ and σ_x: each sample's mean and standard deviation, constants to the gradient  [normalize]")
+    mean = backend.reduce_sum.replace(".sum(", ".mean(").format(x="x", axis=feature_axis)
+    e.line(f"{MEAN} = {mean}")
+    e.line(f"{STD} = {backend.population_std.format(x='x', axis=feature_axis)}")
+    if backend.inplace:
+        e.line(f"{STD}[{STD} == 0] = 1.0  # a constant sample standardises to 0, not 0/0")
+    else:
+        e.line(f"{STD} = {backend.prefix}.where({STD} == 0, 1.0, {STD})  # a constant sample standardises to 0")
 
 
 def cost_expression(plan: Plan, printer: Any, logits: str, output: str, target: str) -> str:
     """The cost summed over entries, computed from the logits where the registry knows how."""
     cost, act = plan.cost, plan.output_activation
+    total = f"{printer.backend.prefix}.sum"
     if act.name == "softmax" and cost.name == "cross-entropy":
-        return f"-np.sum({target} * _log_softmax({logits}, axis={plan.class_axis}))"
+        return f"-{total}({target} * _log_softmax({logits}, axis={plan.class_axis}))"
     if act.name in cost.from_logits:
-        return f"np.sum({print_registry(printer, cost.from_logits[act.name], z=logits, y=target)})"
-    return f"np.sum({print_registry(printer, cost.c, a=output, y=target)})"
-
-
-SOFTMAX_HELPERS = '''
-def _softmax(z, axis):
-    # softmax along the class axis, shifted by the max so exp never overflows
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def _log_softmax(z, axis):
-    # log-softmax: z − max − log Σ exp(z − max), finite for any logits
-    shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-'''
+        return f"{total}({print_registry(printer, cost.from_logits[act.name], z=logits, y=target)})"
+    return f"{total}({print_registry(printer, cost.c, a=output, y=target)})"
 
 
 def _self_test(e: Emitter, plan: Plan, options: Options) -> None:
+    e.blank(2)
+    e.line("def _to_numpy(value):")
+    with e.indented():
+        e.line(f"return {backend_of(options).to_numpy.format(x='value')}")
+    e.blank(2)
+    e.line("def _allow_float64():")
+    with e.indented():
+        if backend_of(options).name == "jax":
+            e.line('jax.config.update("jax_enable_x64", True)  # the check runs in float64')
+        else:
+            e.line("pass")
     e.blank(2)
     e.lines(SELF_TEST)
     e.blank(2)
@@ -234,14 +251,16 @@ def _random_data(rng, batch):
 
 
 def _self_test(seed=0, rtol=1e-6):
-    """Check gradients() against Richardson central differences of cost() in float64."""
+    """Check gradients() against Richardson central differences of cost() in float64 (NumPy data)."""
     global DTYPE
-    chosen, DTYPE = DTYPE, np.float64
+    _allow_float64()
+    chosen, DTYPE = DTYPE, FLOAT64
     try:
         rng = np.random.default_rng(seed)
-        params = {k: v.astype(np.float64) + rng.uniform(-0.1, 0.1, v.shape) for k, v in init_params(seed).items()}
+        params = {k: _to_numpy(v).astype(np.float64) + rng.uniform(-0.1, 0.1, v.shape)
+                  for k, v in init_params(seed).items()}
         x, y = _random_data(rng, 3)
-        analytic = gradients(params, x, y)
+        analytic = {k: _to_numpy(v) for k, v in gradients(params, x, y).items()}
         worst = 0.0
         for name, value in params.items():
             def f(v, name=name):
@@ -257,13 +276,13 @@ def _self_test(seed=0, rtol=1e-6):
                 scale = max(np.linalg.norm(analytic[name]), abs(numeric), 1e-6)
                 worst = max(worst, abs(exact - numeric) / scale)
         ok = worst < rtol
-        if chosen != np.float64:
+        if chosen != FLOAT64:
             DTYPE = chosen
-            low = gradients({k: v.astype(chosen) for k, v in params.items()}, x.astype(chosen), y.astype(chosen))
+            low = {k: _to_numpy(v) for k, v in gradients(params, x, y).items()}
             drift = max(float(np.max(np.abs(low[k] - analytic[k]))) / max(float(np.max(np.abs(analytic[k]))), 1e-6)
                         for k in params)
             ok = ok and drift < 1e-3
-            print(f"{chosen.__name__} agrees with float64 to {drift:.1e}")
+            print(f"float32 agrees with float64 to {drift:.1e}")
         print(f"gradients vs central differences: worst relative error {worst:.1e} ({'ok' if ok else 'MISMATCH'})")
         return 0 if ok else 1
     finally:

@@ -26,6 +26,7 @@ from ..algebra import (
     Standardize,
 )
 from ..errors import DeriveError
+from .backends import NUMPY, Backend
 from .plan import variable_name
 
 
@@ -40,15 +41,20 @@ def _is_atom(expr: Any) -> bool:
 
 
 class MatrixCodePrinter(NumPyPrinter):
-    """NumPy code for matrix statements; `np.` prefixes, imports tracked by the base printer."""
+    """Array code for matrix statements in the chosen backend (np., torch., jnp. prefixes)."""
 
     printmethod = "_derive_numpy"
-    _default_settings = {**NumPyPrinter._default_settings, "strict": True, "fully_qualified_modules": True}
+    _default_settings = {**NumPyPrinter._default_settings, "strict": True, "fully_qualified_modules": True,
+                         "backend": NUMPY}
+
+    def __init__(self, settings: dict | None = None) -> None:
+        super().__init__(settings)
+        self.backend: Backend = self._settings["backend"]
 
     def _module_format(self, fqn: str, register: bool = True) -> str:
         if register:
             self.module_imports.setdefault("numpy", set()).add(fqn.split(".")[-1])
-        return "np." + fqn.split(".")[-1] if fqn.startswith("numpy.") else fqn
+        return f"{self.backend.prefix}." + fqn.split(".")[-1] if fqn.startswith("numpy.") else fqn
 
     def _wrap(self, expr: Any) -> str:
         text = self._print(expr)
@@ -85,13 +91,13 @@ class MatrixCodePrinter(NumPyPrinter):
         # 1 1ᵀ H and H 1 1ᵀ sum and broadcast back (NumPy broadcasting keeps the shape).
         ones = [isinstance(a, sp.OneMatrix) for a in args]
         if ones == [False, True]:
-            return f"{self._wrap(args[0])}.sum(axis=1, keepdims=True)"
+            return self.backend.sum(self._wrap(args[0]), 1)
         if ones == [True, False]:
-            return f"{self._wrap(args[1])}.sum(axis=0, keepdims=True)"
+            return self.backend.sum(self._wrap(args[1]), 0)
         if ones == [True, True, False]:
-            return f"{self._wrap(args[2])}.sum(axis=0, keepdims=True)"
+            return self.backend.sum(self._wrap(args[2]), 0)
         if ones == [False, True, True]:
-            return f"{self._wrap(args[0])}.sum(axis=1, keepdims=True)"
+            return self.backend.sum(self._wrap(args[0]), 1)
         if any(ones):
             raise DeriveError(f"no code for the product {sp.srepr(sp.MatMul(*args))}")
         return " @ ".join(self._wrap(a) for a in args)
@@ -145,9 +151,15 @@ class MatrixCodePrinter(NumPyPrinter):
         return "0.5"
 
     def _print_logaddexp(self, expr: Any) -> str:
-        return f"{self._module_format('numpy.logaddexp')}({', '.join(self._print(a) for a in expr.args)})"
+        args = [self._print(a) for a in expr.args]
+        if self.backend.name == "torch":  # torch.logaddexp takes tensors only
+            args = [f"torch.as_tensor({text}, dtype=DTYPE)" if a.is_Number else text for a, text in zip(expr.args, args)]
+        return f"{self._module_format('numpy.logaddexp')}({', '.join(args)})"
 
     def _print_maximum(self, expr: Any) -> str:
+        if self.backend.name == "torch":  # torch.maximum takes two tensors; clamp takes a number
+            value, bound = expr.args
+            return f"torch.clamp({self._print(value)}, min={self._print(bound)})"
         return f"{self._module_format('numpy.maximum')}({', '.join(self._print(a) for a in expr.args)})"
 
 
