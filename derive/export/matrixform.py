@@ -7,7 +7,8 @@ import sympy as sp
 from .emitter import Emitter
 from .module import Options, activation_helpers, backend_of, cost_expression, normalisation_lines, quote
 from .plan import Plan
-from .printers import MatrixCodePrinter
+from ..algebra import Apply, NetQuantity
+from .printers import MatrixCodePrinter, helper_name, inplace_chain
 
 
 def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
@@ -20,7 +21,8 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
     if plan.output_activation.name == "softmax" and plan.cost.name == "cross-entropy":
         e.lines(backend.log_softmax)
         e.blank(2)
-    values = ["x"] + [a.name for a in plan.forward]
+    kept = _read_after_forward(plan)
+    values = ["x"] + [a.name for a in plan.forward if a.name in kept]
     params = [name for name, _, _ in plan.gradients]
     convert = backend.convert.format
 
@@ -34,6 +36,10 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
             if a.name == "xhat":
                 normalisation_lines(e, plan, feature_axis=plan.class_axis, backend=backend)
             e.comment(quote(plan, a.step))
+            if _overwrites_its_input(a, kept, backend):
+                # The pre-activation is read by nothing after this line: reuse its array.
+                e.line(f"{a.name} = {helper_name(a.expr.name)}_inplace({printer.doprint(a.expr.arg)})")
+                continue
             for text in assignment_lines(printer, a.name, a.expr, inplace=backend.inplace):
                 e.line(text)
 
@@ -131,3 +137,29 @@ def assignment_lines(printer: MatrixCodePrinter, name: str, expr: object, inplac
                     lines.append(f"{name} += {printer._wrap(t)}")
             return lines
     return [f"{name} = {printer.doprint(expr)}"]
+
+
+def _read_after_forward(plan: Plan) -> set[str]:
+    """The forward values something reads after the forward pass: the gradient formulas, the cost
+    (from the logits or from the output) and forward() (the output)."""
+    names = {plan.output.ident, "x"}
+    cost, act = plan.cost, plan.output_activation
+    if act.name in cost.from_logits or (act.name == "softmax" and cost.name == "cross-entropy"):
+        names.add(plan.logits.ident)  # the cost is computed from the logits
+    if plan.spec.normalize_input:
+        names.add("xhat")
+    for a in plan.backward:
+        names |= {q.ident for q in sp.preorder_traversal(a.expr) if isinstance(q, NetQuantity) and q.kind != "delta"}
+    return names
+
+
+def _overwrites_its_input(a: object, kept: set[str], backend: object) -> bool:
+    expr = a.expr
+    if not (backend.inplace and isinstance(expr, Apply) and isinstance(expr.arg, NetQuantity)):
+        return False
+    if expr.arg.ident in kept or expr.name == "softmax":
+        return False
+    from .. import rules
+
+    entry = rules.activation(expr.name)
+    return inplace_chain(MatrixCodePrinter(), entry.numpy, "z", "z", overwrite=True) is not None

@@ -186,6 +186,16 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool, options: Options | 
             else:
                 e.line(f"return {print_registry(printer, entry.numpy, z='z')}")
         e.blank(2)
+        overwrite = None if scalar or not backend.inplace else inplace_chain(
+            printer, entry.numpy, "z", "z", overwrite=True)
+        if overwrite is not None:
+            e.line(f"def {helper_name(name)}_inplace(z):")
+            with e.indented():
+                e.line(f"# {entry.text}(z), computed in z's own array (z is not needed afterwards)")
+                for text in overwrite:
+                    e.line(text)
+                e.line("return z")
+            e.blank(2)
 
 
 def normalisation_lines(e: Emitter, plan: Plan, feature_axis: int, backend: Backend = NUMPY) -> None:

@@ -212,10 +212,14 @@ class ScalarCodePrinter(PythonCodePrinter):
         return f"_log({self._print(expr.args[0])})"
 
 
-def inplace_chain(printer: "MatrixCodePrinter", expr: sp.Expr, argument: str, out: str) -> list[str] | None:
+def inplace_chain(printer: "MatrixCodePrinter", expr: sp.Expr, argument: str, out: str,
+                  overwrite: bool = False) -> list[str] | None:
     """A registry formula f(Z) that applies one operation after another to Z (σ: ×½, tanh, ×½, +½)
     as statements updating one array in place, or None when it is not such a chain. Fewer
-    temporaries than the expression form, same arithmetic."""
+    temporaries than the expression form, same arithmetic. With `overwrite`, the argument's own
+    array is reused (for a pre-activation nothing reads afterwards)."""
+    if overwrite:
+        out = argument
     ops: list[tuple[str, Any]] = []
     node = expr
     while node != rules.Z:
@@ -230,6 +234,7 @@ def inplace_chain(printer: "MatrixCodePrinter", expr: sp.Expr, argument: str, ou
     lines: list[str] = []
     for i, (kind, (whole, constants)) in enumerate(reversed(ops)):
         source = argument if i == 0 else out
+        i = i if not overwrite else 1  # every operation writes into the argument's array
         if kind in ("Add", "Mul") and len(constants) == 1:
             c = printer.doprint(constants[0])
             symbol = "+" if kind == "Add" else "*"
