@@ -53,7 +53,9 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
     e.line("def _cost(values, y):")
     with e.indented():
         e.line(f"{', '.join(values)} = values")
-        e.comment(quote(plan, plan.derivation.step("cost")) + " (computed from the logits where that is stabler)")
+        from_logits = plan.output_activation.name in plan.cost.from_logits or (
+            plan.output_activation.name == "softmax" and plan.cost.name == "cross-entropy")
+        e.comment(quote(plan, plan.derivation.step("cost")) + ("  (computed from the logits: stable)" if from_logits else ""))
         total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y")
         e.line(f"return ({total}) / y.shape[SAMPLE_AXIS]" if options.reduction == "mean" else f"return {total}")
     e.blank(2)
