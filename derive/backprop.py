@@ -16,7 +16,7 @@ Conventions (`Frame`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+
 from typing import Any
 
 import sympy as sp
@@ -37,7 +37,7 @@ from .algebra import (
     Standardize,
     lift,
 )
-from .derivation import Derivation, ScalarBinding, Step
+from .derivation import Derivation, Step
 from .spec import NetworkSpec
 
 COST = sp.Symbol("C")

@@ -12,7 +12,6 @@ from typing import Any
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE
 
 from .safe import as_expr
 from . import rules
@@ -99,7 +98,82 @@ def _is_negated(expr: Any) -> bool:
     return isinstance(expr, sp.MatMul) and expr.args[0].is_Number and expr.args[0] < 0
 
 
-class DeriveLatexPrinter(LatexPrinter):
+class SignedTerms:
+    """Sums and products laid out the way the posts write them, for both printers: positive terms
+    first, then subtracted ones (a − y, not −y + a), constants last except in 1 − a, a product's
+    numeric coefficient in front, and all-ones vectors as 1_n. Subclasses give the tokens."""
+
+    minus_infix = " - "
+    minus_prefix = "- "
+
+    def _paren(self, text: str) -> str:
+        raise NotImplementedError
+
+    def _ones_vector(self, size: str, transposed: bool) -> str:
+        raise NotImplementedError
+
+    def _print_MatMul(self, expr: sp.MatMul) -> str:
+        args = list(expr.args)
+        sign = ""
+        if args[0].is_Number:
+            coeff = args.pop(0)
+            if coeff == -1:
+                sign = self.minus_prefix
+            elif coeff < 0:
+                sign = f"{self.minus_prefix}{self._print(-coeff)} "
+            else:
+                sign = f"{self._print(coeff)} "
+        elif isinstance(args[0], sp.Expr) and not isinstance(args[0], sp.MatrixExpr):
+            sign = self._print(args.pop(0)) + " "
+        if sign == self.minus_prefix and len(args) == 1:
+            return sign + self._wrap(args[0], _ADD)
+        parts = []
+        for arg in args:
+            if isinstance(arg, sp.OneMatrix):
+                rows, cols = arg.shape
+                parts.append(self._ones_vector(self._print(cols if rows == 1 else rows), rows == 1))
+            else:
+                parts.append(self._wrap(arg, _HADAMARD))
+        return sign + " ".join(parts)
+
+    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
+        terms = list(expr.args)
+        # Positive terms first, then subtracted ones, each group in the order built: z = W a + b, a − y.
+        ordered = [t for t in terms if not _is_negated(t)] + [t for t in terms if _is_negated(t)]
+        out = ""
+        for i, term in enumerate(ordered):
+            if _is_negated(term):
+                positive = sp.MatMul(-term.args[0], *term.args[1:]) if term.args[0] != -1 else _unnegate(term)
+                out += self.minus_infix + self._wrap(positive, _ADD)
+            else:
+                out += ("" if i == 0 else " + ") + self._print(term)
+        return out
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        terms = list(expr.args)
+        numbers = [t for t in terms if t.is_Number]
+        others = [t for t in terms if not t.is_Number]
+        positive = [t for t in others if not _negative(t)]
+        negative = [t for t in others if _negative(t)]
+        # 1 − a stays as written; otherwise constants go last: l + 1, n_{l−1}.
+        if numbers and not positive and all(n > 0 for n in numbers):
+            ordered = numbers + negative
+        else:
+            ordered = positive + negative + numbers
+        out = ""
+        for i, term in enumerate(ordered):
+            if _negative(term):
+                out += (self.minus_infix if i else self.minus_prefix) + self._print_term(-term)
+            else:
+                out += (" + " if i else "") + self._print_term(term)
+        return out
+
+    def _print_term(self, term: sp.Expr) -> str:
+        text = self._print(term)
+        return self._paren(text) if isinstance(term, sp.Add) else text
+
+
+class DeriveLatexPrinter(SignedTerms, LatexPrinter):
     printmethod = "_derive_latex"
     _default_settings = {
         **LatexPrinter._default_settings,
@@ -172,44 +246,6 @@ class DeriveLatexPrinter(LatexPrinter):
             return f"{self._print(arg)}^{{\\top}}"
         return rf"\left({self._print(arg)}\right)^{{\top}}"
 
-    def _print_MatMul(self, expr: sp.MatMul) -> str:
-        args = list(expr.args)
-        sign = ""
-        if args[0].is_Number:
-            coeff = args.pop(0)
-            if coeff == -1:
-                sign = "- "
-            elif coeff < 0:
-                sign = f"- {self._print(-coeff)} "
-            else:
-                sign = f"{self._print(coeff)} "
-        elif args[0].is_Symbol or isinstance(args[0], sp.Expr) and not isinstance(args[0], sp.MatrixExpr):
-            sign = self._print(args.pop(0)) + " "
-        if sign == "- " and len(args) == 1:
-            return "- " + self._wrap(args[0], _ADD)
-        parts = []
-        for arg in args:
-            if isinstance(arg, sp.OneMatrix):
-                rows, cols = arg.shape
-                size = cols if rows == 1 else rows
-                parts.append(rf"\boldsymbol{{1}}_{{{self._print(size)}}}" + (r"^{\top}" if rows == 1 else ""))
-            else:
-                parts.append(self._wrap(arg, _HADAMARD))
-        return sign + " ".join(parts)
-
-    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
-        terms = list(expr.args)
-        # Positive terms first, then subtracted ones, each group in the order built: z = W a + b, a − y.
-        ordered = [t for t in terms if not _is_negated(t)] + [t for t in terms if _is_negated(t)]
-        out = ""
-        for i, term in enumerate(ordered):
-            if _is_negated(term):
-                positive = sp.MatMul(-term.args[0], *term.args[1:]) if term.args[0] != -1 else _unnegate(term)
-                out += " - " + self._wrap(positive, _ADD)
-            else:
-                out += ("" if i == 0 else " + ") + self._print(term)
-        return out
-
     def _print_HadamardProduct(self, expr: sp.HadamardProduct) -> str:
         # Products inside ⊙ get parentheses, as in ((W^{l+1})^T δ^{l+1}) ⊙ σ'(z^l).
         return r" \odot ".join(self._wrap(arg, _MATMUL) for arg in expr.args)
@@ -219,6 +255,12 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _print_OneMatrix(self, expr: sp.OneMatrix) -> str:
         return r"\boldsymbol{1}"
+
+    def _paren(self, text: str) -> str:
+        return rf"\left({text}\right)"
+
+    def _ones_vector(self, size: str, transposed: bool) -> str:
+        return rf"\boldsymbol{{1}}_{{{size}}}" + (r"^{\top}" if transposed else "")
 
     def _print_Identity(self, expr: sp.Identity) -> str:
         return r"\boldsymbol{I}"
@@ -299,29 +341,6 @@ class DeriveLatexPrinter(LatexPrinter):
         if isinstance(body, sp.Add):
             text = rf"\left({text}\right)"
         return " ".join(signs) + " " + text
-
-    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        terms = list(expr.args)
-        numbers = [t for t in terms if t.is_Number]
-        others = [t for t in terms if not t.is_Number]
-        positive = [t for t in others if not _negative(t)]
-        negative = [t for t in others if _negative(t)]
-        # 1 − a stays as written; otherwise constants go last: l + 1, n_{l−1}.
-        if numbers and not positive and all(n > 0 for n in numbers):
-            ordered = numbers + negative
-        else:
-            ordered = positive + negative + numbers
-        out = ""
-        for i, term in enumerate(ordered):
-            if _negative(term):
-                out += (" - " if i else "- ") + self._print_term(-term)
-            else:
-                out += (" + " if i else "") + self._print_term(term)
-        return out
-
-    def _print_term(self, term: sp.Expr) -> str:
-        text = self._print(term)
-        return rf"\left({text}\right)" if isinstance(term, sp.Add) else text
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         indices = ",".join(self._print(i) for i in expr.indices)

@@ -14,7 +14,7 @@ linked to the entry of ∂C/∂W it equals under both weight layouts:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sympy as sp
 

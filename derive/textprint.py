@@ -28,7 +28,7 @@ from .algebra import (
     Quotient,
     Standardize,
 )
-from .latex import _ADD, _HADAMARD, _MATMUL, _is_negated, _level, _negative, _unnegate, cost_as_sum
+from .latex import _HADAMARD, _MATMUL, SignedTerms, _level, cost_as_sum
 from .notation import COLUMN, Notation
 
 _SUPER = str.maketrans("0123456789+-−()=lLnkji", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁽⁾⁼ˡᴸⁿᵏʲⁱ")
@@ -47,7 +47,7 @@ def subscript(text: str) -> str:
     return converted if not any(ch.isascii() and ch.isalnum() for ch in converted) else f"_({text.replace(' ', '')})"
 
 
-class DeriveTextPrinter(StrPrinter):
+class DeriveTextPrinter(SignedTerms, StrPrinter):
     printmethod = "_derive_text"  # not "_sympystr": Indexed would print itself as n[l]
     _default_settings = {
         **StrPrinter._default_settings, "notation": COLUMN, "output_layer": None, "order": "none",
@@ -121,38 +121,6 @@ class DeriveTextPrinter(StrPrinter):
             and not (arg.kind == "a" and (arg.layer == 0 or (self.notation.output and arg.layer == self.output_layer)))
         )
         return f"{text}ᵀ" if simple else f"({text})ᵀ"
-
-    def _print_MatMul(self, expr: sp.MatMul) -> str:
-        args = list(expr.args)
-        sign = ""
-        if args[0].is_Number:
-            coeff = args.pop(0)
-            sign = "−" if coeff == -1 else ("−" + self._print(-coeff) if coeff < 0 else self._print(coeff)) + ("" if coeff == -1 else " ")
-        elif isinstance(args[0], sp.Expr) and not isinstance(args[0], sp.MatrixExpr):
-            sign = self._print(args.pop(0)) + " "
-        if sign == "−" and len(args) == 1:
-            return "−" + self._wrap(args[0], _ADD)
-        parts = []
-        for arg in args:
-            if isinstance(arg, sp.OneMatrix):
-                rows, cols = arg.shape
-                size = cols if rows == 1 else rows
-                parts.append("𝟏" + subscript(self._print(size)) + ("ᵀ" if rows == 1 else ""))
-            else:
-                parts.append(self._wrap(arg, _HADAMARD))
-        return sign + " ".join(parts)
-
-    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
-        terms = list(expr.args)
-        ordered = [t for t in terms if not _is_negated(t)] + [t for t in terms if _is_negated(t)]
-        out = ""
-        for i, term in enumerate(ordered):
-            if _is_negated(term):
-                positive = sp.MatMul(-term.args[0], *term.args[1:]) if term.args[0] != -1 else _unnegate(term)
-                out += " − " + self._wrap(positive, _ADD)
-            else:
-                out += ("" if i == 0 else " + ") + self._print(term)
-        return out
 
     def _print_HadamardProduct(self, expr: sp.HadamardProduct) -> str:
         return " ⊙ ".join(self._wrap(arg, _MATMUL) for arg in expr.args)
@@ -231,23 +199,14 @@ class DeriveTextPrinter(StrPrinter):
             body = f"({body})"
         return " ".join(signs) + " " + body
 
-    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        terms = list(expr.args)
-        numbers = [t for t in terms if t.is_Number]
-        others = [t for t in terms if not t.is_Number]
-        positive = [t for t in others if not _negative(t)]
-        negative = [t for t in others if _negative(t)]
-        ordered = numbers + negative if numbers and not positive and all(x > 0 for x in numbers) else positive + negative + numbers
-        out = ""
-        for i, term in enumerate(ordered):
-            if _negative(term):
-                inner = -term
-                text = f"({self._print(inner)})" if isinstance(inner, sp.Add) else self._print(inner)
-                out += (" − " if i else "−") + text
-            else:
-                text = f"({self._print(term)})" if isinstance(term, sp.Add) else self._print(term)
-                out += (" + " if i else "") + text
-        return out
+    minus_infix = " − "
+    minus_prefix = "−"
+
+    def _paren(self, text: str) -> str:
+        return f"({text})"
+
+    def _ones_vector(self, size: str, transposed: bool) -> str:
+        return "𝟏" + subscript(size) + ("ᵀ" if transposed else "")
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         return self._print(expr.base.label) + subscript(",".join(self._print(i) for i in expr.indices))

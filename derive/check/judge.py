@@ -241,7 +241,7 @@ class Judge:
     def forms(self, text: str) -> list[Form]:
         try:
             chain = parse_chain(text, self.functions)
-            out, pos = [], 0
+            out = []
             for rel, node in chain:
                 start, end = node.span
                 out.append(Form(node if node.kind != "none" else None, text[start:end].strip(), start, rel,
@@ -494,7 +494,6 @@ class Judge:
     def contradicts_convention(self, chain: list[Form], k: int, text: str) -> tuple[str, str, str, str] | None:
         """A step that is right only under the other index convention than the one the post
         states: (method, stated, other, the step rewritten in the stated convention), else None."""
-        from .printer import print_formula
 
         for stated, other, flipped_map in self.map.stated_conventions():
             flipped = Judge(self.world, flipped_map, self.doc)

@@ -169,8 +169,6 @@ class PostLatexPrinter(DeriveLatexPrinter):
         return symbol.join(self._wrap(arg, _MATMUL) for arg in expr.args)
 
     def _scalar(self, name: str, binding: Any) -> str:
-        entry = binding.entry
-        of = entry.of
         if name.startswith("w"):
             pair = self.name_for_pair()
             src, dst = name[1], name[2]

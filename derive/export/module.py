@@ -19,11 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sympy as sp
 
 from .. import __version__, rules
 from ..errors import DeriveError
-from ..algebra import NetQuantity
 from ..backprop import MEAN, STD
 from ..files import Marker
 from ..textprint import DeriveTextPrinter

@@ -13,9 +13,8 @@ from typing import Any
 
 import sympy as sp
 
-from .. import rules
 from ..safe import as_expr
-from ..algebra import Apply, NetQuantity, SymbolicEvaluator, Standardize
+from ..algebra import Apply, SymbolicEvaluator, Standardize
 from ..backprop import MEAN, STD
 from .emitter import Emitter
 from .module import Options, quote
