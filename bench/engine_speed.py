@@ -43,7 +43,6 @@ def main() -> None:
         t = wall([sys.executable, "-m", "derive", "show", name])
         print(f"  {name:20s} {t:6.3f} s   ratio to baseline {t / baseline:5.2f}   {'ok' if t < 1 else 'OVER'}")
 
-    import derive
     from derive.backprop import build_concrete
     from derive.spec import build
     from derive.verify import verify
@@ -78,14 +77,13 @@ def main() -> None:
         v = SymbolicVerifier(build_concrete(spec))
         cost = v.env[sp.Symbol("C")]
         weights = [s for q, m in v.base.items() if getattr(q, "kind", "") == "W" for s in m]
-        grads = [sp.diff(cost, w) for w in weights]
+        [sp.diff(cost, w) for w in weights]
         naive = time.perf_counter() - start
         start = time.perf_counter()
         verify(build_concrete(spec))
         ours = time.perf_counter() - start
         print(f"4-4-4-3 net, {len(weights)} weights: naive sp.diff of the unrolled cost {naive:.2f} s; "
               f"derive (derivation + symbolic proof + numeric check) {ours:.2f} s; ratio {ours / naive:.3f}")
-        del grads
 
 
 if __name__ == "__main__":

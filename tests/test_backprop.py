@@ -13,7 +13,7 @@ import sympy as sp
 
 import derive
 from derive import rules
-from derive.algebra import Apply, ApplyPrime, Diag, Grad, NetQuantity, lift, scalar_derivative
+from derive.algebra import ApplyPrime, Diag, Grad, NetQuantity, lift, scalar_derivative
 from derive.backprop import COST, Frame, build_concrete, build_general
 from derive.derivation import Derivation
 from derive.errors import VerificationError

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import sympy as sp
 
 from derive.cli import main
 
