@@ -580,11 +580,6 @@ class NumericEvaluator(Evaluator):
     def _eval_ImmutableDenseMatrix(self, expr: sp.ImmutableMatrix) -> np.ndarray:
         return np.array([[self(expr[r, c]) for c in range(expr.cols)] for r in range(expr.rows)], dtype=float)
 
-    def entry_value(self, entry: Entry) -> float:
-        value = self(entry.of)
-        row, col = entry.position()
-        return float(np.asarray(value)[row, col])
-
 
 class SymbolicEvaluator(Evaluator):
     """Evaluates statements on explicit SymPy matrices of scalar expressions."""

@@ -16,6 +16,7 @@ Conventions (`Frame`):
 
 from __future__ import annotations
 
+from dataclasses import replace
 
 from typing import Any
 
@@ -439,30 +440,18 @@ def build_general(spec: NetworkSpec) -> Derivation:
     steps += output_error_steps(f, specialise=False, components=True)
     steps += hidden_error_steps(f, l, specialise=False, components=True)
     steps += parameter_steps(f, l, components=True)
-    # Specialise to the spec's cost and activation: C = ½Σ(a^L − y)², σ' = a ⊙ (1 − a).
+    # Specialise to the spec's cost and activation: C = ½Σ(a^L − y)², σ' = a ⊙ (1 − a). The
+    # specialised δ^L restates the general one, so it gets a key of its own.
     special = [cost_step(f)] + [
-        replace_key(s, "_special") for s in output_error_steps(f, specialise=True, components=False)
+        replace(s, key=s.key + "_special") if s.key.startswith("delta_") else s
+        for s in output_error_steps(f, specialise=True, components=False)
     ]
     identity = activation_identity_step(f, l)
     if identity is not None:
         special.append(identity)
-    steps += [replace_section(s, "specialise") for s in special]
+    steps += [replace(s, section="specialise") for s in special]
     return Derivation(spec=spec, steps=tuple(steps), parameters=(), general=True,
                       assumptions=_assumptions(spec), symbols={"L": L, "batch": f.batch if f.batched else None})
-
-
-def replace_key(step: Step, suffix: str) -> Step:
-    from dataclasses import replace
-
-    if step.key.startswith("delta_"):
-        return replace(step, key=step.key + suffix)
-    return step
-
-
-def replace_section(step: Step, section: str) -> Step:
-    from dataclasses import replace
-
-    return replace(step, section=section)
 
 
 def _assumptions(spec: NetworkSpec) -> tuple[str, ...]:
