@@ -443,10 +443,6 @@ class Evaluator:
     _eval_Jacobian = _eval_NetQuantity
 
 
-def _numpy_function(expr: sp.Expr, *symbols: sp.Symbol) -> Callable[..., np.ndarray]:
-    return lambda *values: rules.evaluate_numpy(expr, dict(zip(symbols, values)))
-
-
 class NumericEvaluator(Evaluator):
     """Evaluates statements on float64 NumPy arrays (scalars are Python floats)."""
 
@@ -489,13 +485,13 @@ class NumericEvaluator(Evaluator):
         if expr.name == "softmax":
             return rules.softmax_numpy(z, axis=expr.axis)
         entry = rules.activation(expr.name)
-        return np.broadcast_to(_numpy_function(entry.numpy, rules.Z)(z), z.shape).astype(float)
+        return np.broadcast_to(rules.numpy_function(entry.numpy, rules.Z)(z), z.shape).astype(float)
 
     def _eval_ApplyPrime(self, expr: ApplyPrime) -> np.ndarray:
         z = self(expr.arg)
         entry = rules.activation(expr.name)
         with np.errstate(over="ignore"):
-            return np.broadcast_to(_numpy_function(entry.df_dz, rules.Z)(z), z.shape).astype(float)
+            return np.broadcast_to(rules.numpy_function(entry.df_dz, rules.Z)(z), z.shape).astype(float)
 
     def _eval_Elementwise(self, expr: Elementwise) -> np.ndarray:
         x = self(expr.arg)
@@ -518,7 +514,7 @@ class NumericEvaluator(Evaluator):
 
     def _eval_CostTotal(self, expr: CostTotal) -> float:
         entry = rules.cost(expr.name)
-        values = _numpy_function(entry.c, rules.A, rules.Y)(self(expr.output), self(expr.target))
+        values = rules.numpy_function(entry.c, rules.A, rules.Y)(self(expr.output), self(expr.target))
         return float(np.sum(values))
 
     # Scalars: component statements, walked directly in floats (a sum over 784 inputs stays cheap).
@@ -557,10 +553,10 @@ class NumericEvaluator(Evaluator):
             return float(self.resolve(concrete))
         if isinstance(node, Prime):
             z = self.scalar_value(node.arg, bound)
-            return float(_numpy_function(rules.activation(node.name).df_dz, rules.Z)(z))
+            return float(rules.numpy_function(rules.activation(node.name).df_dz, rules.Z)(z))
         if isinstance(node, rules.ActivationBase):
             z = self.scalar_value(node.args[0], bound)
-            return float(_numpy_function(rules.activation(node.activation_name).numpy, rules.Z)(z))
+            return float(rules.numpy_function(rules.activation(node.activation_name).numpy, rules.Z)(z))
         if isinstance(node, rules.SoftmaxEntry):
             k = int(node.args[0])
             logits = np.array([self.scalar_value(a, bound) for a in node.args[1:]])

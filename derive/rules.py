@@ -246,7 +246,8 @@ def _is_identically_zero(expr: sp.Expr) -> bool:
     return False
 
 
-def _numeric(expr: sp.Expr, *symbols: sp.Symbol) -> Callable[..., np.ndarray]:
+def numpy_function(expr: sp.Expr, *symbols: sp.Symbol) -> Callable[..., np.ndarray]:
+    """A registry formula as a function of arrays for the given symbols (z, a, y)."""
     return lambda *values: evaluate_numpy(expr, dict(zip(symbols, values)))
 
 
@@ -322,7 +323,7 @@ def verify_activation(name: str) -> bool:
     if not _agrees_numerically(entry.numpy, entry.f, entry):
         problems.append("the NumPy form does not compute f")
     with np.errstate(all="ignore"):
-        extreme = np.asarray(_numeric(entry.numpy, Z)(np.array([-1000.0, 1000.0])), dtype=float)
+        extreme = np.asarray(numpy_function(entry.numpy, Z)(np.array([-1000.0, 1000.0])), dtype=float)
     if not np.all(np.isfinite(extreme)):
         problems.append("the NumPy form is not finite at z = +-1000")
     if problems:
@@ -332,8 +333,8 @@ def verify_activation(name: str) -> bool:
 
 def _agrees_numerically(left: sp.Expr, right: sp.Expr, entry: Activation) -> bool:
     points = np.array([p for p in _SAMPLE_POINTS if all(abs(p - k) > 1e-3 for k in entry.kinks)])
-    lv = np.broadcast_to(np.asarray(_numeric(left, Z)(points), dtype=float), points.shape)
-    rv = np.broadcast_to(np.asarray(_numeric(right, Z)(points), dtype=float), points.shape)
+    lv = np.broadcast_to(np.asarray(numpy_function(left, Z)(points), dtype=float), points.shape)
+    rv = np.broadcast_to(np.asarray(numpy_function(right, Z)(points), dtype=float), points.shape)
     return bool(np.allclose(lv, rv, rtol=1e-12, atol=1e-12))
 
 
@@ -372,12 +373,12 @@ def verify_cost(name: str) -> bool:
         act = ACTIVATIONS[act_name]
         points = np.array(_SAMPLE_POINTS)
         for target in (0.0, 0.3, 1.0):
-            expected = _numeric(entry.c.xreplace({A: act.f, Y: target}), Z)(points)
-            got = _numeric(stable.xreplace({Y: target}), Z)(points)
+            expected = numpy_function(entry.c.xreplace({A: act.f, Y: target}), Z)(points)
+            got = numpy_function(stable.xreplace({Y: target}), Z)(points)
             if not np.allclose(got, expected, rtol=1e-12, atol=1e-12):
                 problems.append(f"the logit form with {act_name} does not compute c(f(z), y)")
         with np.errstate(over="ignore"):
-            extreme = _numeric(stable, Z, Y)(np.array([-1000.0, 1000.0]), np.array([1.0, 0.0]))
+            extreme = numpy_function(stable, Z, Y)(np.array([-1000.0, 1000.0]), np.array([1.0, 0.0]))
         if not np.all(np.isfinite(extreme)):
             problems.append(f"the logit form with {act_name} is not finite at z = +-1000")
     if problems:
