@@ -322,12 +322,20 @@ class Prime(sp.Expr):
 
 
 class CostTotal(sp.Expr):
-    """C = Σ over outputs and samples of the cost entry c(a, y); `axis` is the class axis."""
+    """C = scale · Σ over outputs and samples of the cost entry c(a, y); `axis` is the class axis.
+
+    `scale` is 1 for a cost summed over the batch and 1/n for its mean.
+    """
 
     is_commutative = True
 
-    def __new__(cls, name: str | Str, output: MatrixExpr, target: MatrixExpr, axis: int = 0) -> "CostTotal":
-        return sp.Expr.__new__(cls, _str(name), output, target, sp.Integer(axis))
+    def __new__(cls, name: str | Str, output: MatrixExpr, target: MatrixExpr, axis: int = 0,
+                scale: Any = 1) -> "CostTotal":
+        return sp.Expr.__new__(cls, _str(name), output, target, sp.Integer(axis), as_expr(scale))
+
+    @property
+    def scale(self) -> sp.Expr:
+        return self.args[4]
 
     @property
     def axis(self) -> int:
@@ -515,7 +523,7 @@ class NumericEvaluator(Evaluator):
     def _eval_CostTotal(self, expr: CostTotal) -> float:
         entry = rules.cost(expr.name)
         values = rules.numpy_function(entry.c, rules.A, rules.Y)(self(expr.output), self(expr.target))
-        return float(np.sum(values))
+        return self.scalar_value(expr.scale, {}) * float(np.sum(values))
 
     # Scalars: component statements, walked directly in floats (a sum over 784 inputs stays cheap).
     def _eval_Expr(self, expr: sp.Expr) -> float:
@@ -655,7 +663,8 @@ class SymbolicEvaluator(Evaluator):
     def _eval_CostTotal(self, expr: CostTotal) -> sp.Expr:
         entry = rules.cost(expr.name)
         out, target = self(expr.output), self(expr.target)
-        return sp.Add(*[entry.c.xreplace({rules.A: o, rules.Y: t}) for o, t in zip(out, target)])
+        total = sp.Add(*[entry.c.xreplace({rules.A: o, rules.Y: t}) for o, t in zip(out, target)])
+        return expr.scale * total
 
     def _eval_Symbol(self, expr: sp.Symbol) -> sp.Expr:
         return self.env.get(expr, expr)

@@ -59,6 +59,12 @@ class Frame:
         self.batch: sp.Expr = sp.Integer(1) if spec.batch is None else sp.Symbol(spec.notation.batch, integer=True, positive=True)
         self.batched = spec.batch is not None
         self.class_axis = 1 if self.row else 0
+        #: The factor of the cost: 1 for a sum over the batch, 1/n for its mean.
+        self.scale: sp.Expr = 1 / self.batch if spec.reduction == "mean" else sp.Integer(1)
+
+    def scaled(self, expr: Any) -> Any:
+        """expr with the cost's factor in front: (1/n) expr for a mean, expr itself for a sum."""
+        return expr if self.scale == 1 else sp.MatMul(self.scale, expr)
 
     # -- per-layer facts ------------------------------------------------------------------------
     def width(self, layer: sp.Expr) -> sp.Expr:
@@ -214,8 +220,9 @@ def _preactivation_entry(f: Frame, l: sp.Expr) -> Step:
 
 def cost_step(f: Frame) -> Step:
     spec_cost = rules.cost(f.spec.cost)
-    return Step("cost", "forward", "cost", (COST, CostTotal(spec_cost.name, f.a(f.L), f.y, f.class_axis)),
-                rule="cost", kind="definition")
+    total = CostTotal(spec_cost.name, f.a(f.L), f.y, f.class_axis, f.scale)
+    return Step("cost", "forward", "cost", (COST, total), rule="cost" if f.scale == 1 else "cost-mean",
+                kind="definition")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -226,8 +233,8 @@ def cost_step(f: Frame) -> Step:
 def cost_gradient_step(f: Frame) -> Step:
     c = rules.cost(f.spec.cost)
     return Step(_key("grad_a", f.L), "output", "cost-gradient",
-                (Grad(COST, f.a(f.L)), lift(c.dc_da, {rules.A: f.a(f.L), rules.Y: f.y})),
-                rule="cost-derivative", layer=f.L, uses=("cost",))
+                (Grad(COST, f.a(f.L)), f.scaled(lift(c.dc_da, {rules.A: f.a(f.L), rules.Y: f.y}))),
+                rule="cost-derivative" if f.scale == 1 else "cost-derivative-mean", layer=f.L, uses=("cost",))
 
 
 def activation_identity_step(f: Frame, l: sp.Expr) -> Step | None:
@@ -271,9 +278,9 @@ def output_error_steps(f: Frame, specialise: bool, components: bool) -> list[Ste
             if identity is not None:
                 steps.append(identity)
                 uses.append(identity.key)
-                forms.append(_hadamard(cost_grad, lift(act.df_da, {rules.A: f.a(L)})))
+                forms.append(f.scaled(_hadamard(cost_grad, lift(act.df_da, {rules.A: f.a(L)}))))
             else:
-                forms.append(_hadamard(cost_grad, ApplyPrime(act.name, z)))
+                forms.append(f.scaled(_hadamard(cost_grad, ApplyPrime(act.name, z))))
     else:  # softmax: the full Jacobian, never only its diagonal
         s = f.a(L)
         rule = "chain-rule-softmax"
@@ -286,17 +293,17 @@ def output_error_steps(f: Frame, specialise: bool, components: bool) -> list[Ste
             if f.row:
                 forms += [sp.MatMul(grad_a, jac), sp.MatMul(grad_a, explicit)]
                 if specialise:
-                    forms.append(sp.MatMul(cost_grad, explicit))
+                    forms.append(f.scaled(sp.MatMul(cost_grad, explicit)))
             else:
                 forms += [sp.MatMul(sp.Transpose(jac), grad_a), sp.MatMul(explicit, grad_a)]
                 if specialise:
-                    forms.append(sp.MatMul(explicit, cost_grad))
+                    forms.append(f.scaled(sp.MatMul(explicit, cost_grad)))
         else:
             forms.append(_softmax_batch_form(f, grad_a))
             if specialise:
-                forms.append(_softmax_batch_form(f, cost_grad))
+                forms.append(f.scaled(_softmax_batch_form(f, cost_grad)))
     if specialise and fused is not None:
-        forms.append(lift(fused.delta, {rules.A: f.a(L), rules.Y: f.y}))
+        forms.append(f.scaled(lift(fused.delta, {rules.A: f.a(L), rules.Y: f.y})))
         rule = f"fused-{c.name}-{act.name}"
     steps.append(Step(_key("delta", L), "output", "output-error", tuple(forms), rule=rule, layer=L,
                       uses=tuple(uses), note=fused.assumption if (specialise and fused) else ""))

@@ -37,6 +37,11 @@ def add_network_arguments(parser: argparse.ArgumentParser, optional: bool = Fals
     """NET and the shorthand options; `optional` for a command that can also run without a NET."""
     parser.add_argument("net", metavar="NET", nargs="?" if optional else None,
                         help="built-in example, FILE.toml, or shorthand such as mlp:3-4-2")
+    add_network_options(parser)
+
+
+def add_network_options(parser: argparse.ArgumentParser) -> None:
+    """The options that shape a NET (for a command that names its NET otherwise, as check's --net)."""
     group = parser.add_argument_group("shorthand options (mlp:... only)")
     group.add_argument("--activation", help="activation of every layer, or one per layer: tanh or relu,relu,sigmoid")
     group.add_argument("--output-activation", help="activation of the output layer")
@@ -45,6 +50,8 @@ def add_network_arguments(parser: argparse.ArgumentParser, optional: bool = Fals
     group.add_argument("--no-bias", action="store_true", help="layers without biases")
     group.add_argument("--batch", type=_positive_int, help="a batch of N samples (default: one sample)")
     group.add_argument("--normalize", action="store_true", help="standardise the input first")
+    training = parser.add_argument_group("training options (any NET)")
+    training.add_argument("--reduction", help="sum (default) or mean: how the cost combines the samples of a batch")
 
 
 def _positive_int(text: str) -> int:
@@ -69,6 +76,7 @@ def network_options(args: argparse.Namespace) -> dict[str, Any]:
         "bias": False if args.no_bias else None,
         "batch": args.batch,
         "normalize_input": True if args.normalize else None,
+        "reduction": args.reduction,
     }
 
 

@@ -386,6 +386,7 @@ def cost_as_sum(expr: CostTotal) -> sp.Expr:
         limits = [(j, 1, n_classes), (i, 1, n_samples)]
     body = entry.c.xreplace({rules.A: Entry(out, *idx), rules.Y: Entry(target, *idx)})
     coeff, rest = body.as_coeff_Mul()
+    coeff = coeff * expr.scale  # ½ · 1/n = 1/(2n) for the mean of a quadratic cost
     total = sp.Sum(rest, *limits)
     return total if coeff == 1 else sp.Mul(coeff, total, evaluate=False)
 

@@ -50,6 +50,14 @@ RULE: dict[str, dict[str, str]] = {
     "affine-entry": {"en": "the matrix product written out entry by entry", "zh": "把矩阵乘法逐项展开"},
     "activation": {"en": "definition of the layer's activation, applied entry by entry", "zh": "激活函数的定义，逐元素作用"},
     "cost": {"en": "definition of the cost, summed over the outputs and the samples", "zh": "代价函数的定义，对所有输出与样本求和"},
+    "cost-mean": {
+        "en": "definition of the cost, summed over the outputs and averaged over the n samples",
+        "zh": "代价函数的定义，对所有输出求和、对 n 个样本取平均",
+    },
+    "cost-derivative-mean": {
+        "en": "derivative of the cost, entry by entry; the average over the batch brings the factor 1/n",
+        "zh": "对代价函数逐项求导；对批次取平均带来因子 1/n",
+    },
     "definition": {"en": "definition of δ: how much the cost changes with the weighted input", "zh": "δ 的定义：代价随加权输入的变化率"},
     "cost-derivative": {"en": "derivative of the cost, entry by entry", "zh": "对代价函数逐项求导"},
     "activation-derivative": {"en": "derivative of the activation, written in terms of its output", "zh": "激活函数的导数，用其输出表示"},
@@ -176,6 +184,15 @@ RULE_WORDS: dict[str, dict[str, str]] = {
     "affine-entry": {"en": "the matrix product written out entry by entry", "zh": "把矩阵乘法逐项展开"},
     "activation": {"en": "definition of the layer's activation, applied entry by entry", "zh": "激活函数的定义，逐元素作用"},
     "cost": {"en": "definition of the cost, summed over the outputs and the samples", "zh": "代价函数的定义，对所有输出与样本求和"},
+    "cost-mean": {
+        "en": "definition of the cost, summed over the outputs and averaged over the samples of the batch",
+        "zh": "代价函数的定义，对所有输出求和、对批次中的样本取平均",
+    },
+    "cost-derivative-mean": {
+        "en": "derivative of the cost, entry by entry; averaging over the batch divides by the number of samples, "
+              "and every error below inherits that factor",
+        "zh": "对代价函数逐项求导；对批次取平均即除以样本数，下文的每个误差都带有这个因子",
+    },
     "definition": {
         "en": "definition of the error of a neuron: how much the cost changes with its weighted input",
         "zh": "神经元误差的定义：代价随其加权输入的变化率",
@@ -303,6 +320,7 @@ POST: dict[str, dict[str, str]] = {
     "fact-batch": {"en": "a batch of {n} samples", "zh": "一批 {n} 个样本"},
     "fact-one-sample": {"en": "one sample", "zh": "单个样本"},
     "fact-normalize": {"en": "the input is standardised first", "zh": "输入先做标准化"},
+    "fact-mean": {"en": "the cost averaged over the batch", "zh": "代价对批次取平均"},
     "facts-glue": {"en": "; ", "zh": "；"},
     "list-glue": {"en": ", ", "zh": "、"},
     "sentence-glue": {"en": " ", "zh": ""},  # between sentences of one paragraph

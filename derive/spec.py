@@ -19,6 +19,8 @@ from .errors import DeriveError, UnknownName
 from .notation import COLUMN, ROW, Notation, VOCABULARY
 
 CONVENTIONS = ("column", "row")
+#: How the cost combines the samples of a batch: their sum, or their mean (C = (1/n) Σ_i …).
+REDUCTIONS = ("sum", "mean")
 #: Beyond this many parameters a numeric check of every gradient takes minutes: refuse up front.
 MAX_PARAMETERS = 20_000_000
 MAX_LAYERS = 64
@@ -44,6 +46,7 @@ class NetworkSpec:
     convention: str = "column"
     batch: int | None = None
     normalize_input: bool = False
+    reduction: str = "sum"
     notation: Notation = COLUMN
     scalar_view: bool = False  # name neurons 1..n across layers and weights by pairs (w13)
     general: bool = False  # also derive for a symbolic number of layers L (the l-layer proof)
@@ -86,6 +89,10 @@ class NetworkSpec:
                 raise DeriveError(f"batch must be a whole number of samples >= 1, not {self.batch!r}")
             if self.batch > MAX_BATCH:
                 raise DeriveError(f"batch {self.batch} is more than the limit of {MAX_BATCH} samples")
+        if self.reduction not in REDUCTIONS:
+            raise UnknownName("reduction", self.reduction, REDUCTIONS)
+        if self.reduction == "mean" and self.batch is None:
+            raise DeriveError("reduction 'mean' averages over a batch: give a batch of samples (--batch N, batch = N)")
         count = self.parameter_count()
         if count > MAX_PARAMETERS:
             raise DeriveError(
@@ -138,7 +145,8 @@ class NetworkSpec:
                 str(i) for i, l in enumerate(self.layers, 1) if l.bias))
         batch = "one sample" if self.batch is None else f"batch of n (checked at n = {self.batch})"
         norm = ", standardised input" if self.normalize_input else ""
-        return (f"{'-'.join(map(str, self.widths))} {acts}, {self.cost} cost, {self.convention} convention, "
+        cost = f"{self.cost} cost" + (" averaged over the batch" if self.reduction == "mean" else "")
+        return (f"{'-'.join(map(str, self.widths))} {acts}, {cost}, {self.convention} convention, "
                 f"{bias}, {batch}{norm}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,6 +158,7 @@ class NetworkSpec:
             "convention": self.convention,
             "batch": self.batch,
             "normalize_input": self.normalize_input,
+            "reduction": self.reduction,
             "general": self.general,
         }
 
@@ -181,6 +190,7 @@ def build(
     bias: bool | list[bool] = True,
     batch: int | None = None,
     normalize_input: bool = False,
+    reduction: str = "sum",
     notation: Notation | None = None,
 ) -> NetworkSpec:
     """A spec from plain values, as the CLI shorthand and TOML files give them."""
@@ -198,7 +208,7 @@ def build(
     layers = tuple(Layer(w, a, b) for w, a, b in zip(widths[1:], acts, biases))
     return NetworkSpec(
         name=name, input_width=widths[0], layers=layers, cost=cost, convention=convention, batch=batch,
-        normalize_input=normalize_input, notation=notation or default_notation(convention),
+        normalize_input=normalize_input, reduction=reduction, notation=notation or default_notation(convention),
     )
 
 
@@ -221,7 +231,8 @@ def parse_shorthand(text: str) -> list[int]:
     return [int(w) for w in match.group(1).split("-")]
 
 
-TOML_KEYS = ("name", "input", "layers", "cost", "convention", "batch", "normalize_input", "notation", "description")
+TOML_KEYS = ("name", "input", "layers", "cost", "convention", "batch", "normalize_input", "reduction", "notation",
+             "description")
 LAYER_KEYS = ("width", "activation", "bias")
 
 
@@ -233,6 +244,7 @@ def load_toml(path: str | Path) -> NetworkSpec:
         cost = "quadratic"       # optional
         convention = "column"    # optional
         batch = 4                # optional; omit for one sample
+        reduction = "mean"       # optional: "sum" (default) or "mean" over the batch
         [[layers]]
         width = 4
         activation = "tanh"
@@ -291,9 +303,13 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
     normalize = data.get("normalize_input", False)
     if not isinstance(normalize, bool):
         raise DeriveError(f"normalize_input must be true or false, not {normalize!r}")
+    reduction = data.get("reduction", "sum")
+    if not isinstance(reduction, str):
+        raise DeriveError(f"reduction must be one of {', '.join(REDUCTIONS)}, not {reduction!r}")
     return NetworkSpec(
         name=data.get("name", default_name), input_width=data["input"], layers=tuple(parsed), cost=cost,
-        convention=convention, batch=data.get("batch"), normalize_input=normalize, notation=notation,
+        convention=convention, batch=data.get("batch"), normalize_input=normalize, reduction=reduction,
+        notation=notation,
         description=str(data.get("description", "")),
     )
 

@@ -187,9 +187,20 @@ class DeriveTextPrinter(SignedTerms, StrPrinter):
         total = cost_as_sum(expr)
         if isinstance(total, sp.Mul):
             coeff, summed = total.args
-            lead = "−" if coeff == -1 else ("½ " if coeff == sp.Rational(1, 2) else self._print(coeff) + " ")
-            return lead + self._print(summed)
+            return self._coefficient(coeff) + self._print(summed)
         return self._print(total)
+
+    def _coefficient(self, coeff: sp.Expr) -> str:
+        """A cost's leading factor: −, ½, 1/n, 1/(2 n), −1/n."""
+        if coeff == -1:
+            return "−"
+        if coeff == sp.Rational(1, 2):
+            return "½ "
+        num, den = sp.fraction(coeff)
+        if den.is_Number:
+            return self._print(coeff) + " "
+        den_text = self._print(den)
+        return f"{self._print(num)}/{den_text if den.is_Symbol else f'({den_text})'} "
 
     def _print_Sum(self, expr: sp.Sum) -> str:
         signs = [f"Σ{subscript(self._print(v))}" if len(self._print(v)) == 1 else f"Σ_{self._print(v)}"

@@ -53,7 +53,7 @@ TABLE = [
      "invalid TOML in 'broken.toml': Expected ']]' at the end of an array declaration (at line 2, column 9)"),
     ("unknown key in a spec", ["show", "unknown-key.toml"],
      "unknown key 'layer' in unknown-key.toml; valid keys: name, input, layers, cost, convention, batch, "
-     "normalize_input, notation, description"),
+     "normalize_input, reduction, notation, description"),
     ("missing spec file", ["show", "missing.toml"], "spec file 'missing.toml' does not exist"),
     ("output directory not writable", ["post", "two-two-two", "--platform", "hugo", "-o", "a-file/posts"],
      "cannot create the output directory a-file/posts: Not a directory"),
@@ -68,6 +68,10 @@ TABLE = [
      "unknown form 'vector'; valid choices: auto, matrix, scalar"),
     ("unknown command", ["frobnicate"],
      "unknown command 'frobnicate'; valid choices: list, show, post, export, check"),
+    ("unknown reduction", ["show", "mlp:3-4-2", "--batch", "2", "--reduction", "max"],
+     "unknown reduction 'max'; valid choices: sum, mean"),
+    ("mean over no batch", ["show", "two-two-two", "--reduction", "mean"],
+     "reduction 'mean' averages over a batch: give a batch of samples (--batch N, batch = N)"),
     ("bad batch", ["show", "mlp:3-4-2", "--batch", "0"],
      "argument --batch: must be a whole number >= 1, not '0' (see 'derive --help')"),
 ]

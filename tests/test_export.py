@@ -170,16 +170,27 @@ def test_extreme_logits_stay_finite(tmp_path: Path, net: str, form: str) -> None
         assert np.all(np.isfinite(out))
 
 
+@pytest.mark.parametrize("net", ["batched-mlp", "two-two-two"])
+@pytest.mark.parametrize("form", ["matrix", "scalar"])
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
-def test_reduction(tmp_path: Path, rng: np.random.Generator, reduction: str) -> None:
-    summed = write_module(tmp_path, "batched-mlp", name="s", form="matrix")
-    module = write_module(tmp_path, "batched-mlp", name=f"r_{reduction}", form="matrix", reduction=reduction)
+def test_reduction(tmp_path: Path, rng: np.random.Generator, reduction: str, form: str, net: str) -> None:
+    summed = write_module(tmp_path, net, name="s", form=form)
+    module = write_module(tmp_path, net, name=f"r_{reduction}", form=form, reduction=reduction)
+    assert module.REDUCTION == reduction
     params = perturbed_params(summed, rng)
     x, y = data(summed, rng, batch=5)
     factor = 1.0 if reduction == "sum" else 1 / 5
     assert module.cost(params, x, y) == pytest.approx(factor * summed.cost(params, x, y), rel=1e-12)
     for k, v in module.gradients(params, x, y).items():
         np.testing.assert_allclose(v, factor * summed.gradients(params, x, y)[k], rtol=1e-12)
+
+
+def test_mean_reduction_is_stated_by_the_derivation() -> None:
+    """The 1/n of a mean comes from the verified steps, quoted above the line that applies it."""
+    source = export_source("batched-mlp", form="matrix", reduction="mean")
+    assert "# L = 1/(2 n) Σᵢ Σⱼ ((H₂)ᵢⱼ − Tᵢⱼ)²  [cost]" in source
+    assert "# ∂L/∂Z₂ = 1/n ((H₂ − T) ⊙ H₂ ⊙ (𝟏 − H₂))  [delta_2]" in source
+    assert "n = y.shape[SAMPLE_AXIS]" in source and "delta2 /= n" in source
 
 
 def test_float32(tmp_path: Path, rng: np.random.Generator) -> None:

@@ -15,11 +15,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the network the post derives: built-in example, FILE.toml, or mlp:3-4-2")
     parser.add_argument("--notation", metavar="MAP.toml", help="notation map: which symbol names which quantity")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    from ..cli import add_network_options
+
+    add_network_options(parser)
 
 
 def run(args: argparse.Namespace) -> tuple[str, int]:
+    from ..api import resolve_network
+    from ..cli import network_options
     from .api import check_file
     from .report import json_report, text_report
 
-    report = check_file(args.post, args.net, notation=args.notation)
+    options = {k: v for k, v in network_options(args).items() if v is not None}
+    net = resolve_network(args.net, **options) if options else args.net
+    report = check_file(args.post, net, notation=args.notation)
     return (json_report(report) if args.json else text_report(report)), (EXIT_WRONG if report.wrong else 0)

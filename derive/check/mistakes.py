@@ -579,6 +579,16 @@ def _text_of(case: Case, node: Node) -> str:
     return case.show(value) if value is not None else case.quote(node)
 
 
+def missing_mean(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step of a cost averaged over the batch: its factor 1/n dropped."""
+    world = case.world
+    if case.ev is None or world.spec.reduction != "mean" or not world.batched:
+        return
+    n = sp.Integer(world.dims[world.batch_symbol])
+    if case.user_equals([n * v for v in case.ref_values]):
+        yield Finding({})
+
+
 def factor_half_or_two(case: Case) -> Iterator[Finding]:
     """Mutation of the correct step: multiplied by 2 or by ½."""
     if case.ev is None:
@@ -764,6 +774,9 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("missing-batch-sum", missing_batch_sum,
             "missing sum over the batch: a parameter shared by all samples adds up their contributions "
             "(𝟏ᵀ ∂L/∂Z, or Σ_i)"),
+    Mistake("missing-mean", missing_mean,
+            "missing 1/n: the cost is averaged over the n samples of the batch, so the cost, ∂C/∂ŷ and every "
+            "error δ carry the factor 1/n"),
     Mistake("sign", sign_error, "sign error: {found_fixed}"),
     Mistake("factor", factor_half_or_two, "{factor_message}"),
     Mistake("transposed-factor", transposed_factor, "{transpose_message}"),

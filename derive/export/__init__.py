@@ -25,18 +25,19 @@ from .module import BACKENDS, DTYPES, FORMS, REDUCTIONS, Options, build_module
 from .plan import make_plan
 
 
-def _options(form: str, dtype: str, reduction: str, backend: str, source: str = "") -> Options:
+def _options(form: str, dtype: str, reduction: str | None, backend: str, source: str = "") -> Options:
     for kind, value, choices in (("form", form, FORMS), ("dtype", dtype, DTYPES),
-                                 ("reduction", reduction, REDUCTIONS), ("backend", backend, BACKENDS)):
+                                 ("reduction", reduction or "sum", REDUCTIONS), ("backend", backend, BACKENDS)):
         if value not in choices:
             raise UnknownName(kind, value, choices)
-    return Options(form=form, dtype=dtype, reduction=reduction, backend=backend, source=source)
+    return Options(form=form, dtype=dtype, backend=backend, source=source)
 
 
-def export_source(net: str | NetworkSpec, *, form: str = "auto", dtype: str = "float64", reduction: str = "sum",
+def export_source(net: str | NetworkSpec, *, form: str = "auto", dtype: str = "float64", reduction: str | None = None,
                   backend: str = "numpy", seed: int = 0, source: str = "") -> str:
+    """The module's text. `reduction` ("sum" or "mean") overrides the network's own."""
     options = _options(form, dtype, reduction, backend, source)
-    return build_module(make_plan(net, seed=seed), options)
+    return build_module(make_plan(net, seed=seed, reduction=reduction), options)
 
 
 _CACHE = Path(tempfile.gettempdir()) / "derive-compiled"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import DeriveError
 from ..files import check_overwrites, prepare_directory, write_atomic
-from . import BACKENDS, DTYPES, FORMS, REDUCTIONS, export_source
+from . import BACKENDS, DTYPES, FORMS, export_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE.py", help="where to write the module (default: stdout)")
     parser.add_argument("--form", default="auto", help=f"{', '.join(FORMS)} (default auto: scalar for tiny networks)")
     parser.add_argument("--dtype", default="float64", help=f"{', '.join(DTYPES)} (default float64)")
-    parser.add_argument("--reduction", default="sum", help=f"{', '.join(REDUCTIONS)}: the cost over the batch")
     parser.add_argument("--backend", default="numpy", help=f"{', '.join(BACKENDS)}")
     parser.add_argument("--force", action="store_true", help="overwrite a file that was edited by hand")
     parser.add_argument("--seed", type=int, default=0, help="seed of the numeric verification (default 0)")
@@ -28,10 +27,13 @@ def run(args: argparse.Namespace) -> int:
     from ..api import resolve_network
     from ..cli import network_options
 
-    spec = resolve_network(args.net, **network_options(args))
-    settings = ", ".join(f"{k} {getattr(args, k)}" for k in ("form", "dtype", "reduction", "backend"))
+    options = network_options(args)
+    reduction = options.pop("reduction")  # applied to the exported (always batched) network
+    spec = resolve_network(args.net, **options)
+    values = {"form": args.form, "dtype": args.dtype, "reduction": reduction or spec.reduction, "backend": args.backend}
+    settings = ", ".join(f"{k} {v}" for k, v in values.items())
     command = f"derive export {spec.name} ({settings})"
-    text = export_source(spec, form=args.form, dtype=args.dtype, reduction=args.reduction, backend=args.backend,
+    text = export_source(spec, form=args.form, dtype=args.dtype, reduction=reduction, backend=args.backend,
                          seed=args.seed, source=command)
     if not args.output or args.output == "-":
         sys.stdout.write(text)

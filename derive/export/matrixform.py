@@ -57,18 +57,16 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
             plan.output_activation.name == "softmax" and plan.cost.name == "cross-entropy")
         e.comment(quote(plan, plan.derivation.step("cost")) + ("  (computed from the logits: stable)" if from_logits else ""))
         total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y")
-        e.line(f"return ({total}) / y.shape[SAMPLE_AXIS]" if options.reduction == "mean" else f"return {total}")
+        e.line(f"return ({total}) / y.shape[SAMPLE_AXIS]" if plan.mean else f"return {total}")
     e.blank(2)
     e.line("def _gradients(params, values, y):")
     with e.indented():
         unpack_params()
         e.line(f"{', '.join(values)} = values")
+        if plan.uses_batch_size:
+            e.line(f"{printer.doprint(plan.frame.batch)} = y.shape[SAMPLE_AXIS]  # the number of samples")
         statements(plan.backward)
-        if options.reduction == "mean":
-            e.line("scale = 1.0 / y.shape[SAMPLE_AXIS]")
-            e.line("return {" + ", ".join(f'"{n}": scale * {v}' for n, _, v in plan.gradients) + "}")
-        else:
-            e.line("return {" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}")
+        e.line("return {" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}")
     e.blank(2)
     e.line("def _cost_from_inputs(params, x, y):")
     with e.indented():
@@ -122,6 +120,12 @@ def assignment_lines(printer: MatrixCodePrinter, name: str, expr: object, inplac
     Backends whose arrays are immutable (JAX) get the plain expression."""
     if not inplace:
         return [f"{name} = {printer.doprint(expr)}"]
+    if isinstance(expr, sp.MatMul) and len(expr.args) == 2 and not isinstance(expr.args[0], sp.MatrixExpr):
+        coeff, inner = expr.args  # (1/n) X of a mean: X in place, then one division
+        lines = assignment_lines(printer, name, inner, inplace)
+        if coeff.is_Pow and coeff.exp == -1:
+            return lines + [f"{name} /= {printer.doprint(coeff.base)}"]
+        return lines + [f"{name} *= {printer.doprint(coeff)}"]
     if isinstance(expr, sp.HadamardProduct) and (_product(expr.args[0]) or isinstance(expr.args[0], sp.MatAdd)):
         lines = [f"{name} = {printer.doprint(expr.args[0])}"]
         return lines + [f"{name} *= {printer._wrap(f)}" for f in expr.args[1:]]

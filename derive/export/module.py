@@ -32,7 +32,7 @@ from .printers import MatrixCodePrinter, ScalarCodePrinter, helper_name, inplace
 
 FORMS = ("auto", "matrix", "scalar")
 DTYPES = ("float64", "float32")
-REDUCTIONS = ("sum", "mean")
+REDUCTIONS = ("sum", "mean")  # as spec.REDUCTIONS: the network's own, or --reduction
 BACKENDS = tuple(BACKEND_TABLE)
 #: `--form auto` writes the scalar form up to this many parameters (NumPy's per-call overhead
 #: dominates tiny networks; beyond this the matrix form wins).
@@ -43,7 +43,6 @@ SCALAR_MAX_PARAMETERS = 32
 class Options:
     form: str = "auto"
     dtype: str = "float64"
-    reduction: str = "sum"
     backend: str = "numpy"
     source: str = ""  # the command that made the file, for its marker
 
@@ -106,7 +105,7 @@ def _header(e: Emitter, plan: Plan, options: Options, form: str) -> None:
     for chunk in _wrap(f"Layout ({layout})", 96):
         e.line(chunk)
     e.line(f"Parameters: {', '.join(f'{n} {s}' for n, s in plan.parameters)}.")
-    e.line(f"cost() {'sums' if options.reduction == 'sum' else 'averages'} over the batch; gradients() returns "
+    e.line(f"cost() {'averages' if plan.mean else 'sums'} over the batch; gradients() returns "
            "dC/dparam with the parameters' keys and shapes.")
     e.line(f"Form: {form} ({'NumPy matrix code' if form == 'matrix' else 'straight-line Python on floats'}), "
            f"dtype {options.dtype}. Every statement implements one verified step of the derivation,")
@@ -124,7 +123,7 @@ def _header(e: Emitter, plan: Plan, options: Options, form: str) -> None:
         e.line('jax.config.update("jax_enable_x64", True)  # JAX computes in float32 unless told otherwise')
     e.line(f"DTYPE = {backend.prefix}.{options.dtype}")
     e.line(f"FLOAT64 = {backend.prefix}.float64")
-    e.line(f'REDUCTION = "{options.reduction}"')
+    e.line(f'REDUCTION = "{plan.derivation.spec.reduction}"')
     e.line("PARAMS = {")
     with e.indented():
         for name, shape in plan.parameters:

@@ -48,6 +48,20 @@ class Plan:
     output_activation: rules.Activation
 
     @property
+    def mean(self) -> bool:
+        """Whether the cost is the mean over the batch (the derivation carries the 1/n)."""
+        return self.derivation.spec.reduction == "mean"
+
+    @property
+    def uses_batch_size(self) -> bool:
+        """Whether a backward statement multiplies by a function of the batch size n (the 1/n of
+        a mean), which the code then reads off the targets."""
+        batch = self.frame.batch
+        return any(isinstance(node, sp.MatMul) and not isinstance(node.args[0], sp.MatrixExpr)
+                   and node.args[0].has(batch)
+                   for a in self.backward for node in sp.preorder_traversal(a.expr))
+
+    @property
     def row(self) -> bool:
         return self.frame.row
 
@@ -93,19 +107,20 @@ def _meaning(q: Any) -> Any:
     return q
 
 
-def export_spec(spec: NetworkSpec) -> NetworkSpec:
-    """The network as exported: always batched (one sample is a batch of one)."""
+def export_spec(spec: NetworkSpec, reduction: str | None = None) -> NetworkSpec:
+    """The network as exported: always batched (one sample is a batch of one); `reduction`
+    overrides the spec's (a single-sample network can be exported with a mean over batches)."""
     if spec.general:
         raise DeriveError(
             f"{spec.name} is the general L-layer derivation; export a network of concrete widths, e.g. mlp:"
             + "-".join(map(str, spec.widths))
         )
-    return replace(spec, batch=spec.batch or EXPORT_BATCH, scalar_view=False)
+    return replace(spec, batch=spec.batch or EXPORT_BATCH, scalar_view=False, reduction=reduction or spec.reduction)
 
 
-def make_plan(net: str | NetworkSpec, *, seed: int = 0) -> Plan:
+def make_plan(net: str | NetworkSpec, *, seed: int = 0, reduction: str | None = None) -> Plan:
     spec = resolve_network(net)
-    d = derive(export_spec(spec), seed=seed)  # verified, or VerificationError: never unproved code
+    d = derive(export_spec(spec, reduction), seed=seed)  # verified, or VerificationError: never unproved code
     frame = Frame(d.spec)
     forward = tuple(
         Assignment(variable_name(s.lhs), s.rhs, s)

@@ -77,13 +77,15 @@ class MatrixCodePrinter(NumPyPrinter):
     def _print_MatMul(self, expr: sp.MatMul) -> str:
         args = list(expr.args)
         coeff = None
-        if args[0].is_Number:
+        if not isinstance(args[0], sp.MatrixExpr):  # a number, or 1/n of a mean over the batch
             coeff = args.pop(0)
         text = self._product(args)
         if coeff is None:
             return text
         if coeff == -1:
             return f"-{text}" if len(args) == 1 and _is_atom(args[0]) else f"-({text})"
+        if coeff.is_Pow and coeff.exp == -1:
+            return f"{text if len(args) == 1 and _is_atom(args[0]) else f'({text})'} / {self._print(coeff.base)}"
         return f"{self._print(coeff)} * ({text})"
 
     def _product(self, args: list[Any]) -> str:

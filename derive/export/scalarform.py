@@ -65,7 +65,7 @@ def emit_scalar_body(e: Emitter, plan: Plan, options: Options) -> None:
         ("cost_and_gradients", "(cost, gradients) from one pass over the samples.", True, True, False),
     ):
         body.function(e, name, doc, want_cost=want_cost, want_grads=want_grads, want_output=want_output,
-                      mean=options.reduction == "mean", dtype=options.dtype)
+                      mean=plan.mean, dtype=options.dtype)
         e.blank(2)
 
 
@@ -139,6 +139,8 @@ class _ScalarBody:
             if takes_y:
                 e.line("ys = (y if isinstance(y, np.ndarray) else np.asarray(y, dtype=np.float64)).tolist()")
             count = "len(xs[0])" if self.plan.sample_axis == 1 else "len(xs)"
+            if want_grads and self.plan.uses_batch_size:
+                e.line(f"{self.printer.doprint(self.plan.frame.batch)} = {count}  # the number of samples")
             if not want_output:
                 # One sample (the common case for a tiny network): no loop, nothing to accumulate.
                 e.line(f"if {count} == 1:")
@@ -198,15 +200,11 @@ class _ScalarBody:
         if want_cost:
             e.line(f"cost = cost / {count}" if mean else "cost = float(cost)")
         if want_grads:
-            scale = ""
-            if mean:
-                e.line(f"scale = 1.0 / {count}")
-                scale = "scale * "
             # One array for all gradients, handed out as views: one allocation instead of one per
             # parameter (which is most of the cost of a call at this size).
             flat = [str(v) for symbols in self.gradient_names.values() for v in symbols]
             cast = "" if dtype == "float64" else ", dtype=DTYPE"
-            e.line(f"flat = {scale}np.array(({', '.join(flat)},){cast})")
+            e.line(f"flat = np.array(({', '.join(flat)},){cast})")
             entries, start = [], 0
             for pname, symbols in self.gradient_names.items():
                 stop = start + len(symbols)

@@ -247,6 +247,8 @@ def _description(d: Derivation, w: Wording) -> Words:
         facts.append(w.post("fact-one-sample"))
     if spec.normalize_input:
         facts.append(w.post("fact-normalize"))
+    if spec.reduction == "mean":
+        facts.append(w.post("fact-mean"))
     return w.post("description", facts=Join(tuple(facts), w.raw("facts-glue")))
 
 
