@@ -663,7 +663,7 @@ class SymbolicEvaluator(Evaluator):
     def _eval_CostTotal(self, expr: CostTotal) -> sp.Expr:
         entry = rules.cost(expr.name)
         out, target = self(expr.output), self(expr.target)
-        total = sp.Add(*[entry.c.xreplace({rules.A: o, rules.Y: t}) for o, t in zip(out, target)])
+        total = sp.Add(*[rules.cost_entry(entry.name, o, t) for o, t in zip(out, target)])
         return expr.scale * total
 
     def _eval_Symbol(self, expr: sp.Symbol) -> sp.Expr:
@@ -742,14 +742,18 @@ def first_nonzero(exprs: list[sp.Expr]) -> int | None:
 
 
 def _free_symbols_outside(expr: sp.Basic, atoms: set) -> set:
+    """The symbols outside the function atoms, and the irrational constants (√2, π of a GELU
+    derivative): each is one more generator, as independent of the others as a symbol."""
     seen, found, stack = set(), set(), [expr]
     while stack:
         node = stack.pop()
         if node in seen or node in atoms:
             continue
         seen.add(node)
-        if node.is_Symbol:
+        if node.is_Symbol or isinstance(node, sp.NumberSymbol) or (
+                node.is_Pow and node.is_number and not node.exp.is_Integer):
             found.add(node)
+            continue
         stack.extend(node.args)
     return found
 

@@ -304,6 +304,8 @@ COST_NAMES: dict[str, dict[str, str]] = {
     "quadratic": {"en": "quadratic", "zh": "二次"},
     "cross-entropy": {"en": "cross-entropy", "zh": "交叉熵"},
     "binary-cross-entropy": {"en": "binary cross-entropy", "zh": "二元交叉熵"},
+    "mean-absolute-error": {"en": "absolute-error", "zh": "绝对误差"},
+    "huber": {"en": "Huber", "zh": "Huber "},
 }
 
 #: The words of a post around its steps. {…} placeholders are filled by the renderer.

@@ -180,6 +180,9 @@ class DeriveTextPrinter(SignedTerms, StrPrinter):
         args = ", ".join(self._print(a) for a in expr.args[1:])
         return f"softmax{subscript(self._print(expr.args[0]))}({args})"
 
+    def _print_Abs(self, expr: sp.Abs) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         return f"𝟏[{self._print(expr.args[0])} > 0]"
 

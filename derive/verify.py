@@ -256,8 +256,11 @@ class NumericVerifier(_Verifier):
             act = self.frame.activation(sp.Integer(l))
             for kink in act.kinks:
                 margin = min(margin, float(np.min(np.abs(env[self.frame.z(sp.Integer(l))] - kink))))
-        lo, hi = rules.cost(self.spec.cost).input_range
+        cost = rules.cost(self.spec.cost)
+        lo, hi = cost.input_range
         out = np.asarray(env[self.frame.a(self.frame.L)], dtype=float)
+        for kink in cost.kinks:  # |a − y| at 0, Huber at ±δ
+            margin = min(margin, float(np.min(np.abs(out - np.asarray(base[self.frame.y]) - kink))))
         if np.isfinite(lo):
             margin = min(margin, float(np.min(out - lo)))
         if np.isfinite(hi):

@@ -35,12 +35,14 @@ def _valid_pairs() -> list[tuple[str, str]]:
 
 
 PAIRS = _valid_pairs()
+SETTINGS = list(itertools.product(("column", "row"), (True, False), (None, 2)))
+# Every (output activation, cost) pair in two opposite settings (convention, bias and batch all
+# differ), moving through the settings from pair to pair; the hidden activation cycles through
+# the registry.
 GRID = [
-    (hidden, out, cst, convention, bias, batch)
-    for i, ((out, cst), convention, bias, batch) in enumerate(
-        itertools.product(PAIRS, ("column", "row"), (True, False), (None, 2))
-    )
-    for hidden in [ELEMENTWISE[i % len(ELEMENTWISE)]]
+    (ELEMENTWISE[(2 * i + k) % len(ELEMENTWISE)], out, cst, *SETTINGS[abs(7 * k - i % 8)])
+    for i, (out, cst) in enumerate(PAIRS)
+    for k in (0, 1)
 ]
 
 

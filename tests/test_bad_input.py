@@ -25,10 +25,12 @@ TABLE = [
     ("unknown example", ["show", "resnet"],
      "unknown network 'resnet'; valid choices: two-two-two, l-layer, batched-mlp, softmax-classifier, "
      "mlp:WIDTHS (e.g. mlp:3-4-2), FILE.toml"),
-    ("unknown activation", ["show", "mlp:3-4-2", "--activation", "gelu"],
-     "unknown activation 'gelu'; valid choices: sigmoid, tanh, relu, identity, softplus, softmax"),
+    ("unknown activation", ["show", "mlp:3-4-2", "--activation", "mish"],
+     "unknown activation 'mish'; valid choices: sigmoid, tanh, relu, identity, softplus, leaky-relu, elu, gelu, "
+     "gelu-tanh, silu, softmax"),
     ("unknown cost", ["show", "mlp:3-4-2", "--cost", "hinge"],
-     "unknown cost 'hinge'; valid choices: quadratic, cross-entropy, binary-cross-entropy, bce, ce, mse"),
+     "unknown cost 'hinge'; valid choices: quadratic, cross-entropy, binary-cross-entropy, mean-absolute-error, "
+     "huber, bce, ce, l1, mae, mse"),
     ("unknown platform", ["post", "two-two-two", "--platform", "medium"],
      "unknown platform 'medium'; valid choices: jekyll, hugo, hexo, github, jupyter, latex"),
     ("unknown language", ["post", "two-two-two", "--platform", "hugo", "--lang", "fr"],
@@ -43,7 +45,7 @@ TABLE = [
      "network shorthand 'mlp:3-2.5-2' must look like mlp:3-4-2 (input width, then each layer width)"),
     ("softmax on a hidden layer with CE", ["show", "mlp:3-4-2", "--activation", "softmax", "--cost", "ce"],
      "softmax is only allowed on the output layer (layer 2), not on layer 1; hidden layers take an "
-     "elementwise activation: sigmoid, tanh, relu, identity, softplus"),
+     "elementwise activation: sigmoid, tanh, relu, identity, softplus, leaky-relu, elu, gelu, gelu-tanh, silu"),
     ("cost incompatible with the output", ["show", "mlp:3-4-2", "--activation", "relu", "--cost", "ce"],
      "cost 'cross-entropy' needs outputs in (0, inf) but 'relu' outputs [0, inf); valid output activations: "
      "sigmoid, softplus, softmax"),

@@ -60,7 +60,7 @@ def test_toml(tmp_path: Path) -> None:
         (lambda: build([3, -2, 2]), "width must be >= 1, not -2"),
         (lambda: build([3, 2.5, 2]), "width must be a whole number >= 1, not 2.5"),
         (lambda: build([3]), "need an input width and at least one layer width"),
-        (lambda: build([3, 4, 2], activation="gelu"), "unknown activation 'gelu'; valid choices: sigmoid, tanh"),
+        (lambda: build([3, 4, 2], activation="mish"), "unknown activation 'mish'; valid choices: sigmoid, tanh"),
         (lambda: build([3, 4, 2], cost="hinge"), "unknown cost 'hinge'; valid choices: quadratic"),
         (lambda: build([3, 4, 2], convention="diagonal"), "unknown convention 'diagonal'; valid choices: column, row"),
         (lambda: build([3, 4, 2], activation=["softmax", "softmax"], cost="cross-entropy"),

@@ -52,6 +52,8 @@ from .world import World
 BUILTIN_FUNCTIONS = {
     "sigmoid": "sigmoid", "ReLU": "relu", "relu": "relu", "softmax": "softmax", "softplus": "softplus",
     "tanh": "tanh", "id": "identity", "log": "log", "ln": "log", "exp": "exp", "diag": "diag", "sqrt": "sqrt",
+    "step": "step",  # 𝟏[x > 0], read by the parser
+    **rules.operator_words(),  # LeakyReLU, ELU, GELU, … as the registry writes them
 }
 LAYERED = {"weight": "W", "bias": "b", "preactivation": "z", "activation": "a", "error": "delta"}
 
@@ -516,6 +518,8 @@ class Builder:
             raise Unchecked(f"the derivative {name}′ is not checked", node.span)
         if op in ("log", "exp"):
             return Elementwise(op, arg) if is_matrix(arg) else (sp.log(arg) if op == "log" else sp.exp(arg))
+        if op == "step":
+            return Elementwise(op, arg) if is_matrix(arg) else sp.Heaviside(arg, 0)
         if op == "diag":
             if not is_matrix(arg) or 1 not in arg.shape:
                 raise Unchecked("diag of something that is not a vector", node.span)

@@ -28,7 +28,7 @@ from sympy.matrices.expressions import MatrixExpr
 
 from .. import rules
 from ..safe import as_expr
-from ..algebra import Apply, ApplyPrime, Entry, Grad, Jacobian, NetQuantity, Partial, Prime
+from ..algebra import Apply, ApplyPrime, Entry, Grad, Jacobian, NetQuantity, Partial, Prime, lift
 from ..backprop import COST
 from ..verify import gradient_subject
 from .build import Builder, OutOfRange, ShapeMismatch, Unchecked, index_parts, is_matrix
@@ -285,11 +285,14 @@ def other_cost(case: Case) -> Iterator[Finding]:
     verifier = world.verifier
     out, target = verifier.env[world.frame.a(sp.Integer(world.depth))], verifier.env[world.frame.y]
     own = rules.cost(world.instance_spec.cost)
+    scale = world.frame.scale.xreplace({s: sp.Integer(v) for s, v in world.dims.items()})  # 1/n of a mean
     if case.about_cost():
         for cost in rules.COSTS.values():
             if cost.name == own.name:
                 continue
-            value = sp.Add(*[cost.c.xreplace({rules.A: o, rules.Y: t}) for o, t in zip(out, target)])
+            value = scale * sp.Add(*[cost.c.xreplace({rules.A: o, rules.Y: t}) for o, t in zip(out, target)])
+            if case.ref_equals([value] * len(case.ev.values)):
+                continue  # the two costs agree on this instance (Huber inside δ is quadratic)
             if case.user_equals([value] * len(case.ev.values)):
                 yield Finding({"other": cost.name, "own": own.name})
                 return
@@ -301,10 +304,12 @@ def other_cost(case: Case) -> Iterator[Finding]:
                 continue
             grad = out.applyfunc(lambda o: o).copy()
             for n in range(len(out)):
-                grad[n] = cost.dc_da.xreplace({rules.A: out[n], rules.Y: target[n]})
+                grad[n] = scale * cost.dc_da.xreplace({rules.A: out[n], rules.Y: target[n]})
             value = sp.ImmutableMatrix(grad)
             if value.shape == (1, 1):
                 value = value[0, 0]
+            if case.ref_equals([value] * len(case.ev.values)):
+                continue
             if case.user_equals([value] * len(case.ev.values)):
                 yield Finding({"other": f"the derivative of the {cost.name} cost", "own": own.name})
                 return
@@ -497,6 +502,59 @@ def _same_node(a: Node | None, b: Node | None) -> bool:
 def _sym_text(case: Case, node: Node) -> str:
     value = _value_of(case, node)
     return case.show(value) if value is not None else ""
+
+
+def other_activation(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step: a layer's f′ replaced by another activation's derivative, as
+    people write it: in the layer's output a where the registry has that form (ReLU's 1[a > 0]
+    for a leaky ReLU), else in z."""
+    if case.ev is None:
+        return
+    forms: list[Any] = []
+    for layer_values, _ in case.ev.assignments:
+        try:
+            anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
+        except (Unchecked, OutOfRange, ShapeMismatch):
+            return
+        form = _form_with_derivative(case, anchor)
+        if form is None:
+            return
+        forms.append(form)
+    primes = {n for n in sp.preorder_traversal(forms[0]) if isinstance(n, ApplyPrime)}
+    own = {p.name for p in primes}
+    for other in rules.ACTIVATIONS.values():
+        if not other.elementwise or other.name in own:
+            continue
+        values = []
+        for form, (_, index_values) in zip(forms, case.ev.assignments):
+            swapped = {p: _derivative_written(other, p.arg) for p in sp.preorder_traversal(form)
+                       if isinstance(p, ApplyPrime)}
+            try:
+                values.append(case.judge.explicit(form.xreplace(swapped), index_values))
+            except Unchecked:
+                return
+        if case.user_equals(values):
+            yield Finding({"other": other.text, "own": ", ".join(rules.ACTIVATIONS[n].text for n in sorted(own))})
+            return
+
+
+def _form_with_derivative(case: Case, anchor: Any) -> Any:
+    """The engine's form of this step that applies an activation's derivative f′(z), if any."""
+    subject = gradient_subject(anchor)
+    for step in case.world.instance.steps:
+        if step.lhs != anchor and (subject is None or gradient_subject(step.lhs) != subject):
+            continue
+        for form in step.forms[1:]:
+            if any(isinstance(n, ApplyPrime) for n in sp.preorder_traversal(form)):
+                return form
+    return None
+
+
+def _derivative_written(entry: rules.Activation, z: Any) -> Any:
+    """entry′ at the pre-activation z, in the output a = f(z) of z's layer where it has that form."""
+    if entry.df_da is None or not isinstance(z, NetQuantity):
+        return ApplyPrime(entry.name, z)
+    return lift(entry.df_da, {rules.A: NetQuantity("a", z.layer, *z.shape)})
 
 
 def softmax_diagonal(case: Case) -> Iterator[Finding]:
@@ -766,6 +824,9 @@ MISTAKES: tuple[Mistake, ...] = (
             "a(1 − a) written with z in place of a: σ′(z) = σ(z)(1 − σ(z)) = a(1 − a), not z(1 − z)"),
     Mistake("f-prime-for-f", f_prime_for_f,
             "f′ written where f is meant: σ′(z) = σ(z)(1 − σ(z)), not σ′(z)(1 − σ′(z))"),
+    Mistake("other-activation", other_activation,
+            "the derivative of {other} where the layer's activation is {own}: use {own}′ (the registry's "
+            "derivative of the layer's own activation)"),
     Mistake("wrong-layer", wrong_layer,
             "wrong layer: {found} where {fixed} belongs (σ′ of the output layer z^L in a hidden layer?)"),
     Mistake("softmax-diagonal", softmax_diagonal,

@@ -101,7 +101,7 @@ class FloatEvaluator:
         return value
 
     def _value(self, e: sp.Basic) -> float:
-        if e.is_Number:
+        if e.is_number and not e.has(sp.Function):  # 3, ½, √2/√π
             return float(e)
         if e.is_Symbol:
             if e in self.point:
@@ -123,6 +123,8 @@ class FloatEvaluator:
         if isinstance(e, rules.ActivationBase):
             entry = rules.ACTIVATIONS[e.activation_name]
             return float(rules.evaluate_numpy(entry.numpy, {rules.Z: np.float64(self(e.args[0]))}))
+        if isinstance(e, rules.CostEntryBase):
+            return self(e.explicit())
         if isinstance(e, rules.SoftmaxEntry):
             k = int(e.args[0])
             logits = np.array([self(a) for a in e.args[1:]])
@@ -139,6 +141,12 @@ class FloatEvaluator:
             return 1.0 if x > 0 else 0.0
         if isinstance(e, sp.Max):
             return max(self(a) for a in e.args)
+        if isinstance(e, sp.Min):
+            return min(self(a) for a in e.args)
+        if isinstance(e, sp.erf):
+            return math.erf(self(e.args[0]))
+        if isinstance(e, sp.sign):
+            return math.copysign(1.0, self(e.args[0])) if self(e.args[0]) != 0 else 0.0
         if isinstance(e, sp.tanh):
             return math.tanh(self(e.args[0]))
         if isinstance(e, sp.KroneckerDelta):

@@ -23,6 +23,9 @@ class Backend:
     softmax: str
     log_softmax: str
     to_numpy: str  # for the self-test, which works in NumPy
+    erf: str  # the error function (GELU) applied to {x}
+    erf_helper: str  # what `erf` needs defined first, if anything
+    step: str  # 1[x > 0] as numbers of the array's type
 
     def sum(self, expr: str, axis: int) -> str:
         return self.reduce_sum.format(x=expr, axis=axis)
@@ -49,6 +52,13 @@ def _log_softmax(z, axis):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 """,
     to_numpy="np.asarray({x})",
+    erf="_erf({x})",
+    step="({x} > 0).astype(DTYPE)",  # numbers, not booleans: b1 - b2 must subtract
+    erf_helper="""
+def _erf(x):
+    # NumPy has no erf: math.erf entry by entry (exact to an ulp), in the array's dtype
+    return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+""",
 )
 
 TORCH = Backend(
@@ -68,11 +78,14 @@ def _log_softmax(z, axis):
     return torch.log_softmax(z, dim=axis)  # stable: log-sum-exp inside
 """,
     to_numpy="{x}.detach().cpu().numpy()",
+    erf="torch.erf({x})",
+    erf_helper="",
+    step="({x} > 0).to(DTYPE)",  # PyTorch refuses arithmetic such as 1 - b on a bool tensor
 )
 
 JAX = Backend(
     name="jax",
-    imports=("import numpy as np", "import jax", "import jax.numpy as jnp"),
+    imports=("import numpy as np", "import jax", "import jax.numpy as jnp", "import jax.scipy.special"),
     prefix="jnp",
     inplace=False,
     convert="jnp.asarray({x}, dtype=DTYPE)",
@@ -87,6 +100,9 @@ def _log_softmax(z, axis):
     return jax.nn.log_softmax(z, axis=axis)  # stable: log-sum-exp inside
 """,
     to_numpy="np.asarray({x})",
+    erf="jax.scipy.special.erf({x})",
+    erf_helper="",
+    step="({x} > 0).astype(DTYPE)",
 )
 
 BACKEND_TABLE: dict[str, Backend] = {b.name: b for b in (NUMPY, TORCH, JAX)}

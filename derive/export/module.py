@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sympy as sp
 
 from .. import __version__, rules
 from ..errors import DeriveError
@@ -168,6 +169,10 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool, options: Options | 
     used = sorted({layer.activation for layer in plan.spec.layers})
     backend = backend_of(options) if options is not None else NUMPY
     printer: Any = ScalarCodePrinter() if scalar else MatrixCodePrinter({"backend": backend})
+    entries = [rules.activation(name) for name in used]
+    if not scalar and backend.erf_helper and any(e.numpy.has(sp.erf) or e.df_dz.has(sp.erf) for e in entries):
+        e.lines(backend.erf_helper)
+        e.blank(2)
     for name in used:
         entry = rules.activation(name)
         if not entry.elementwise:
@@ -183,6 +188,12 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool, options: Options | 
             else:
                 e.line(f"return {print_registry(printer, entry.numpy, z='z')}")
         e.blank(2)
+        if entry.df_da is None and not scalar:
+            e.line(f"def {helper_name(name)}_prime(z):")
+            with e.indented():
+                e.line(f"# {entry.text}′(z) = {print_registry(printer, entry.df_dz, z='z')}, the registry's derivative")
+                e.line(f"return {print_registry(printer, entry.df_dz, z='z')}")
+            e.blank(2)
         overwrite = None if scalar or not backend.inplace else inplace_chain(
             printer, entry.numpy, "z", "z", overwrite=True)
         if overwrite is not None:
