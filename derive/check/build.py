@@ -42,7 +42,7 @@ from ..algebra import (
     Prime,
     Quotient,
 )
-from ..backprop import COST, MEAN, STD, WIDTH
+from ..quantities import COST, MEAN, STD, WIDTH
 from ..textprint import DeriveTextPrinter
 from .notation import Binding, NotationMap, native_layout
 from .parser import Node, Script, Sym

@@ -449,7 +449,7 @@ class Judge:
         return self.link(st, form, ref, "correct", method="worked example (to the digits printed)")
 
     def base_quantities(self) -> list[Any]:
-        from ..backprop import MEAN, STD
+        from ..quantities import MEAN, STD
 
         f = self.world.frame
         out = [f.x] + ([MEAN, STD] if self.world.spec.normalize_input else [])
@@ -785,7 +785,7 @@ class Judge:
 
     def quantity_name(self, q: Any) -> str:
         """A quantity of the counterexample, named as the post names it: W^1, W_0, x, μ."""
-        from ..backprop import MEAN, STD
+        from ..quantities import MEAN, STD
         from .printer import KIND_ROLES
 
         if q == MEAN:
@@ -836,7 +836,7 @@ def _shape_of(value: Any) -> tuple[int, int]:
 
 
 def _is_given_target(value: Any, judge: "Judge") -> bool:
-    from ..backprop import MEAN, STD
+    from ..quantities import MEAN, STD
 
     if value in (MEAN, STD):
         return True

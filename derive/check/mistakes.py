@@ -29,7 +29,7 @@ from sympy.matrices.expressions import MatrixExpr
 from .. import rules
 from ..safe import as_expr
 from ..algebra import Apply, ApplyPrime, Entry, Grad, Jacobian, NetQuantity, Partial, Prime
-from ..backprop import COST
+from ..quantities import COST
 from ..verify import gradient_subject
 from .build import Builder, OutOfRange, ShapeMismatch, Unchecked, index_parts, is_matrix
 from .judge import Counterexample, Diagnosis, Evaluated, Form, Judge, _shapes_agree

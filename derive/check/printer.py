@@ -16,7 +16,7 @@ import sympy as sp
 from .. import rules
 from ..safe import as_expr
 from ..algebra import Entry, Grad, NetQuantity
-from ..backprop import COST
+from ..quantities import COST
 from ..latex import DeriveLatexPrinter
 from ..notation import Notation
 from .notation import NotationMap, native_layout

@@ -22,7 +22,7 @@ import sympy as sp
 from .. import rules
 from ..safe import as_expr
 from ..algebra import first_nonzero
-from ..backprop import MEAN, STD
+from ..quantities import MEAN, STD
 
 POINTS = 3
 TOLERANCE = 1e-9
