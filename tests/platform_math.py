@@ -30,7 +30,7 @@ FENCED_CODE = re.compile(r"^```python\n.*?\n```$", re.S | re.M)
 #: The diagram of a post in a Jekyll site, linked through Liquid's relative_url filter.
 JEKYLL_IMAGE = re.compile(r"^!\[[^\]\n]*\]\(\{\{ '[^'\n]*' \| relative_url \}\}\)$", re.M)
 #: The diagram of a post in a Hexo site, from its asset folder.
-HEXO_ASSET = re.compile(r'^\{% asset_img [^ \n]+ "[^"\n]*" %\}$', re.M)
+HEXO_ASSET = re.compile(r"""^\{% asset_img [^ \n]+ '"[^"\n]*" "[^"\n]*"' %\}$""", re.M)
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 

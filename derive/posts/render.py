@@ -331,7 +331,9 @@ class MathWriter:
         the post's asset folder on every page that shows the post)."""
         text = self.prose(alt)
         if kind == "hexo-asset":
-            return "{% asset_img " + link + " " + json.dumps(text, ensure_ascii=False) + " %}"
+            if "'" in text or '"' in text:
+                raise ValueError(f"an asset_img title cannot hold quotes: {text!r}")
+            return f"{{% asset_img {link} '\"{text}\" \"{text}\"' %}}"  # title, then alt
         return f"![{text}]({link})"
 
 
