@@ -14,7 +14,6 @@ import pytest
 from posts_support import generated, language_of, platform_of, post_files, section, source
 
 from derive import phrases
-from derive.algebra import NetQuantity
 from derive.export import export_source
 from derive.posts import code as codes
 from derive.posts import wording

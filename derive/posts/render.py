@@ -357,24 +357,15 @@ def _quoted(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-@jinja2.pass_context
-def _prose_filter(context: Any, item: Any) -> str:
-    return context["writer"].prose(item)
+def _writer_filter(method: str) -> Any:
+    """A template filter handing its argument to the context's MathWriter (`prose`, `display`,
+    `table`, `code`)."""
 
+    @jinja2.pass_context
+    def apply(context: Any, item: Any) -> str:
+        return getattr(context["writer"], method)(item)
 
-@jinja2.pass_context
-def _display_filter(context: Any, equation: Equation) -> str:
-    return context["writer"].display(equation)
-
-
-@jinja2.pass_context
-def _table_filter(context: Any, table: Table) -> str:
-    return context["writer"].table(table)
-
-
-@jinja2.pass_context
-def _code_filter(context: Any, block: CodeBlock) -> str:
-    return context["writer"].code(block)
+    return apply
 
 
 @lru_cache(maxsize=None)
@@ -392,10 +383,7 @@ def environment(latex: bool) -> jinja2.Environment:
         lstrip_blocks=True,
         **options,
     )
-    env.filters["prose"] = _prose_filter
-    env.filters["display"] = _display_filter
-    env.filters["table"] = _table_filter
-    env.filters["code"] = _code_filter
+    env.filters.update({method: _writer_filter(method) for method in ("prose", "display", "table", "code")})
     env.filters["quoted"] = _quoted
     return env
 
