@@ -291,3 +291,16 @@ def test_code_listing_in_latex_is_typeset_character_by_character() -> None:
     assert code_latex("x̂ = ½ 𝟏ₙ") == r"\^{x} = \(\frac{1}{2}\) \textbf{1}\textsubscript{n}"
     with pytest.raises(ValueError, match="no LaTeX for the character"):
         code_latex("☃")
+
+
+def test_a_standardised_batch_is_not_claimed_to_be_reproduced_by_the_code() -> None:
+    """The exported module standardises each sample with its own statistics, the derivation with
+    the data's: the post computes its example with the engine alone and says so."""
+    from derive.posts.command import derivation_for_post
+    from derive.posts.render import PostSource
+
+    d = derivation_for_post("mlp:3-4-2", 0, normalize_input=True, batch=4)
+    s = PostSource(d, 0)
+    assert s.exported is not None and not s.example.reproduced
+    text = render_post(s, "hugo", "en")["mlp-3-4-2.hugo.en.md"]
+    assert "its numbers differ from the example's" in text and "it reproduces the worked example" not in text

@@ -482,6 +482,23 @@ POST: Phrases = {
         "zh": "把它保存为 grad.py（{command}），就能复现上面的算例；再用三行代码把每个梯度的每个分量与中心差分比较，"
               "打印出的最大差值远小于 {tolerance}：",
     },
+    "code-check-own-statistics": {
+        "en": "Saved as grad.py ({command}), it runs on the worked example's values, but it standardises each "
+              "sample with that sample's own mean and standard deviation, where the derivation takes one mean "
+              "and one deviation of the data: its numbers differ from the example's. Three lines check every "
+              "entry of every gradient against central differences; the number printed is the largest "
+              "difference, far below {tolerance}:",
+        "zh": "把它保存为 grad.py（{command}）后可以在算例的数值上运行，但它用每个样本自己的均值和标准差做标准化，"
+              "而推导中取的是整批数据的均值和标准差，所以算出的数与上面的算例不同。再用三行代码把每个梯度的每个分量"
+              "与中心差分比较，打印出的最大差值远小于 {tolerance}：",
+    },
+    "code-example-own-statistics": {
+        "en": "The worked example's values, run through this code: the cost, the gradients, one step of gradient "
+              "descent and the new cost (with each sample standardised by its own mean and standard deviation, so "
+              "these numbers differ from the example's).",
+        "zh": "把算例的数值代入这段代码，算出代价、梯度、一步梯度下降以及新的代价（每个样本按自己的均值和标准差标准化，"
+              "所以结果与上面的算例不同）。",
+    },
     "code-example-notebook": {
         "en": "The worked example, computed by this code: the cost, the gradients, one step of gradient descent "
               "and the new cost.",

@@ -121,6 +121,14 @@ def standardisation_constants(x: np.ndarray) -> tuple[float, float]:
     return float(np.mean(x)), (std if std != 0.0 else 1.0)
 
 
+def reproducible(d: Derivation) -> bool:
+    """Whether the exported module computes exactly the derivation's numbers: not for a batch
+    whose input is standardised, since the module standardises each sample with its own mean
+    and standard deviation while the derivation takes one mean and one deviation of the data."""
+    _, _, constants = _quantities(d)
+    return not constants or d.symbols.get("batch") is None
+
+
 def draw_values(d: Derivation, seed: int) -> tuple[dict[Any, Any], dict]:
     """Seeded, rounded inputs, targets and parameters, keyed like the verifier's base values.
     Standardisation constants are those of the input itself where it is one sample (what the
@@ -229,7 +237,8 @@ def reproduce_with_code(example: "WorkedExample", module: ModuleType) -> None:
 
 def worked_example(d: Derivation, seed: int = 0, module: ModuleType | None = None) -> WorkedExample:
     """The numbers of a concrete derivation at seeded, rounded values, every one checked; with the
-    exported gradient `module` of the network, also reproduced by that code."""
+    exported gradient `module` of the network, also reproduced by that code where it computes
+    the same thing (see `reproducible`)."""
     if d.general:
         raise ValueError("a worked example needs concrete widths: use one of the derivation's instances")
     base, dims = draw_values(d, seed)
@@ -269,8 +278,8 @@ def worked_example(d: Derivation, seed: int = 0, module: ModuleType | None = Non
         gradients=gradients,
         scalars=scalars,
         descent=_descent(d, verifier, gradients),
-        reproduced=module is not None,
+        reproduced=module is not None and reproducible(d),
     )
-    if module is not None:
+    if example.reproduced:
         reproduce_with_code(example, module)
     return example
