@@ -29,11 +29,10 @@ MODULE_FILE = "grad.py"
 
 #: Three lines that check every entry of every gradient against central differences.
 CHECK = "\n".join([
-    "grads, h = gradients(params, x, y), 1e-6",
+    "grads, h, unit = gradients(params, x, y), 1e-6, lambda p, i: np.eye(1, p.size, i).reshape(p.shape)",
     "slope = lambda n, e: (cost({**params, n: params[n] + e}, x, y) - cost({**params, n: params[n] - e}, x, y)) "
     "/ (2 * h)",
-    "print(max(abs(slope(n, h * np.eye(1, p.size, i).reshape(p.shape)) - grads[n].flat[i]) "
-    "for n, p in params.items() for i in range(p.size)))",
+    "print(max(abs(slope(n, h * unit(p, i)) - grads[n].flat[i]) for n, p in params.items() for i in range(p.size)))",
 ])
 
 

@@ -427,7 +427,7 @@ def _notation(d: Derivation, w: Wording) -> Table:
     for constant, key in zip(constants, ("mean", "std")):
         rows.append((Math(constant), w.post("scalar"), meaning(key)))
     header = (w.post("notation-symbol"), w.post("notation-shape"), w.post("notation-meaning"))
-    return Table(header, tuple(rows), (0.26, 0.2, 0.5))
+    return Table(header, tuple(rows), (0.25, 0.17, 0.5))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -610,7 +610,7 @@ def _check_row(d: Derivation, step: PostStep, source: Step, w: Wording) -> tuple
 def _checks(d: Derivation, sections: tuple[Section, ...], w: Wording) -> Table:
     rows = tuple(_check_row(d, step, d.step(step.key), w) for section in sections for step in section.steps)
     header = (w.post("checks-step"), w.post("checks-method"), w.post("checks-error"))
-    return Table(header, rows, (0.36, 0.42, 0.18))
+    return Table(header, rows, (0.34, 0.4, 0.18))
 
 
 def _instances(d: Derivation, w: Wording) -> tuple[Words, ...]:

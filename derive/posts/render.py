@@ -304,7 +304,7 @@ class MathWriter:
         header = [self.prose(cell) for cell in table.header]
         rows = [[self.prose(cell) for cell in row] for row in table.rows]
         if self.latex:
-            columns = "".join(rf"p{{{share:g}\linewidth}}" for share in table.widths)
+            columns = "".join(rf">{{\raggedright\arraybackslash}}p{{{share:g}\linewidth}}" for share in table.widths)
             lines = [rf"\begin{{longtable}}{{@{{}}{columns}@{{}}}}",
                      " & ".join(rf"\textbf{{{cell}}}" for cell in header) + r" \\", r"\hline", r"\endhead"]
             lines += [" & ".join(row) + r" \\" for row in rows]
