@@ -421,8 +421,8 @@ def _notation(d: Derivation, w: Wording) -> Table:
         if symbol is not None and isinstance(symbol, sp.Symbol):
             rows.append((Math(symbol), w.post("scalar"), meaning(meaning_key)))
     if d.general:
-        width = d.step("z_l").lhs.shape[0]
-        rows.append((Math(width), w.post("scalar"), meaning("width")))
+        z = d.step("z_l")
+        rows.append((Math(z.lhs.shape[0]), w.post("scalar"), meaning("width", layer=Math(z.layer))))
     constants = [c for step in d.steps if step.key == "normalize" for c in step.rhs.args[1:]]
     for constant, key in zip(constants, ("mean", "std")):
         rows.append((Math(constant), w.post("scalar"), meaning(key)))
@@ -592,7 +592,7 @@ def _worst(checks: list[Check], w: Wording) -> Any:
 
 
 def _check_row(d: Derivation, step: PostStep, source: Step, w: Wording) -> tuple[Any, ...]:
-    title = w.post("step-title", number=str(step.number), title=step.title)
+    title = w.post("step-title", number=str(step.number), title=step.title, lhs=Math(source.lhs))
     if source.kind == "definition":
         return (title, w.post("checks-definition"), w.post("checks-none"))
     if not d.general:

@@ -53,8 +53,8 @@ EXPLAIN: Phrases = {
         "zh": "这是该层的定义：每个神经元对上一层的输出加权求和。",
     },
     "affine-entry": {
-        "en": "The same matrix product, written out for one entry as a sum over the neurons of the previous layer.",
-        "zh": "把同一个矩阵乘积写成单个分量，就是对上一层所有神经元求和。",
+        "en": "The layer's matrix product, written out for one entry: a sum over the neurons of the previous layer.",
+        "zh": "把该层的矩阵乘积写成单个分量，就是对上一层所有神经元求和。",
     },
     "activation": {
         "en": "The activation function acts on each weighted input separately.",
@@ -299,7 +299,7 @@ MEANING: Phrases = {
     "std": {"en": "the standard deviation of the data (a constant)", "zh": "数据的标准差（常数）"},
     "batch": {"en": "the number of samples in the batch", "zh": "批次中的样本数"},
     "depth": {"en": "the number of layers", "zh": "层数"},
-    "width": {"en": "the number of neurons of layer l", "zh": "第 l 层的神经元个数"},
+    "width": {"en": "the number of neurons of layer {layer}", "zh": "第 {layer} 层的神经元个数"},
     "activation": {"en": "{name}, applied to each entry", "zh": "{name} 函数，逐元素作用"},
     "activation-joint": {"en": "{name}, applied to each sample as a whole", "zh": "{name} 函数，作用于整个样本"},
     "weights-scalar": {
@@ -539,7 +539,7 @@ POST: Phrases = {
     "instance": {"en": "Widths {widths}: {checks}.", "zh": "宽度 {widths}：{checks}。"},
     "instance-symbolic": {"en": "{count} entries proved exactly", "zh": "{count} 个分量严格证明"},
     "instance-numeric": {"en": "{count} values checked by central differences", "zh": "{count} 个数值经中心差分检验"},
-    "step-title": {"en": "{number}. {title}", "zh": "{number}. {title}"},
+    "step-title": {"en": "{number}. {title}, {lhs}", "zh": "{number}. {title}：{lhs}"},
     "stop": {"en": ".", "zh": "。"},
 }
 
