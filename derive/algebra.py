@@ -15,6 +15,7 @@ is one class here plus one method per evaluator and printer.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -444,7 +445,12 @@ class Evaluator:
 
 
 class NumericEvaluator(Evaluator):
-    """Evaluates statements on float64 NumPy arrays (scalars are Python floats)."""
+    """Evaluates statements on float64 NumPy arrays (scalars are Python floats).
+
+    A matrix value may carry leading axes (a stack of points at which finite differences
+    evaluate the forward pass at once): every method indexes the matrix axes from the end
+    (-2 rows, -1 columns), and a cost is summed over those two axes only.
+    """
 
     def _eval_MatMul(self, expr: sp.MatMul) -> np.ndarray:
         result: Any = 1.0
@@ -466,7 +472,7 @@ class NumericEvaluator(Evaluator):
         return result
 
     def _eval_Transpose(self, expr: sp.Transpose) -> np.ndarray:
-        return np.asarray(self(expr.arg)).T
+        return np.swapaxes(np.asarray(self(expr.arg)), -1, -2)
 
     def _eval_OneMatrix(self, expr: sp.OneMatrix) -> np.ndarray:
         return np.ones((self.size(expr.shape[0]), self.size(expr.shape[1])))
@@ -483,7 +489,7 @@ class NumericEvaluator(Evaluator):
     def _eval_Apply(self, expr: Apply) -> np.ndarray:
         z = self(expr.arg)
         if expr.name == "softmax":
-            return rules.softmax_numpy(z, axis=expr.axis)
+            return rules.softmax_numpy(z, axis=expr.axis - 2)
         entry = rules.activation(expr.name)
         return np.broadcast_to(rules.numpy_function(entry.numpy, rules.Z)(z), z.shape).astype(float)
 
@@ -502,28 +508,33 @@ class NumericEvaluator(Evaluator):
         return (x > 0).astype(float)
 
     def _eval_Broadcast(self, expr: Broadcast) -> np.ndarray:
-        v = self(expr.vector)
+        v = np.asarray(self(expr.vector))
         rows, cols = (self.size(d) for d in expr.shape)
-        return np.broadcast_to(v, (rows, cols)).copy()
+        return np.broadcast_to(v, v.shape[:-2] + (rows, cols)).copy()
 
     def _eval_Diag(self, expr: Diag) -> np.ndarray:
-        return np.diag(np.ravel(self(expr.args[0])))
+        v = np.asarray(self(expr.args[0]))
+        flat = v.reshape(v.shape[:-2] + (-1,))
+        return flat[..., :, None] * np.eye(flat.shape[-1])
 
     def _eval_Standardize(self, expr: Standardize) -> np.ndarray:
         return (self(expr.args[0]) - self(expr.args[1])) / self(expr.args[2])
 
     def _eval_CostTotal(self, expr: CostTotal) -> float:
         entry = rules.cost(expr.name)
-        values = rules.numpy_function(entry.c, rules.A, rules.Y)(self(expr.output), self(expr.target))
-        return float(np.sum(values))
+        values = np.asarray(rules.numpy_function(entry.c, rules.A, rules.Y)(self(expr.output), self(expr.target)))
+        total = np.sum(values, axis=(-2, -1))
+        return float(total) if total.ndim == 0 else total
 
-    # Scalars: component statements, walked directly in floats (a sum over 784 inputs stays cheap).
+    # Scalars: component statements, walked directly in floats. A sum whose body holds no
+    # chain-rule factor is evaluated at every index at once (index arrays, fancy indexing), so a
+    # sum over 784 inputs costs one walk of its body, not 784.
     def _eval_Expr(self, expr: sp.Expr) -> float:
         return self.scalar_value(expr, {})
 
-    def scalar_value(self, node: sp.Basic, bound: dict[sp.Symbol, int]) -> float:
+    def scalar_value(self, node: sp.Basic, bound: dict[sp.Symbol, Any]) -> Any:
         if node in bound:
-            return float(bound[node])
+            return _float(bound[node])
         if node.is_Number:
             return float(node)
         if node in self.dims:
@@ -537,15 +548,16 @@ class NumericEvaluator(Evaluator):
         if node.is_Mul:
             result = 1.0
             for a in node.args:
-                result *= self.scalar_value(a, bound)
+                result = result * self.scalar_value(a, bound)
             return result
         if node.is_Pow:
             return self.scalar_value(node.base, bound) ** self.scalar_value(node.exp, bound)
         if isinstance(node, sp.Sum):
             return self._sum_value(node.function, list(node.limits), bound)
         if isinstance(node, Entry):
-            row, col = entry_position(node.of, [int(self.scalar_value(i, bound)) for i in node.indices])
-            return float(np.asarray(self(node.of))[row, col])
+            indices = [_index(self.scalar_value(i, bound)) for i in node.indices]
+            row, col = entry_position(node.of, indices)
+            return _float(np.asarray(self(node.of))[row, col])
         if isinstance(node, Partial):
             concrete = node.xreplace({k: sp.Integer(v) for k, v in bound.items()})
             if self.resolve is None:
@@ -553,28 +565,46 @@ class NumericEvaluator(Evaluator):
             return float(self.resolve(concrete))
         if isinstance(node, Prime):
             z = self.scalar_value(node.arg, bound)
-            return float(rules.numpy_function(rules.activation(node.name).df_dz, rules.Z)(z))
+            return _float(rules.numpy_function(rules.activation(node.name).df_dz, rules.Z)(z))
         if isinstance(node, rules.ActivationBase):
             z = self.scalar_value(node.args[0], bound)
-            return float(rules.numpy_function(rules.activation(node.activation_name).numpy, rules.Z)(z))
+            return _float(rules.numpy_function(rules.activation(node.activation_name).numpy, rules.Z)(z))
         if isinstance(node, rules.SoftmaxEntry):
             k = int(node.args[0])
             logits = np.array([self.scalar_value(a, bound) for a in node.args[1:]])
             return float(rules.softmax_numpy(logits, axis=0)[k - 1])
         if isinstance(node, (sp.exp, sp.log)):
             x = self.scalar_value(node.args[0], bound)
-            return float(np.exp(x) if isinstance(node, sp.exp) else np.log(x))
+            return _float(np.exp(x) if isinstance(node, sp.exp) else np.log(x))
         raise EvaluationError(f"cannot evaluate {type(node).__name__} numerically: {node}")
 
-    def _sum_value(self, body: sp.Basic, limits: list, bound: dict[sp.Symbol, int]) -> float:
+    def _sum_value(self, body: sp.Basic, limits: list, bound: dict[sp.Symbol, Any]) -> float:
         if not limits:
             return self.scalar_value(body, bound)
         (var, lo, hi), rest = limits[0], limits[1:]
         lo_v, hi_v = int(self.scalar_value(lo, bound)), int(self.scalar_value(hi, bound))
+        if not rest and _elementwise_in_indices(body):
+            return float(np.sum(self.scalar_value(body, {**bound, var: np.arange(lo_v, hi_v + 1)})))
         return sum(self._sum_value(body, rest, {**bound, var: v}) for v in range(lo_v, hi_v + 1))
 
     def _eval_ImmutableDenseMatrix(self, expr: sp.ImmutableMatrix) -> np.ndarray:
         return np.array([[self(expr[r, c]) for c in range(expr.cols)] for r in range(expr.rows)], dtype=float)
+
+
+def _float(value: Any) -> Any:
+    """A float, or the array of values when an index runs over a range at once."""
+    return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+
+
+def _index(value: Any) -> Any:
+    return int(value) if np.ndim(value) == 0 else np.asarray(value).astype(int)
+
+
+@cache
+def _elementwise_in_indices(body: sp.Basic) -> bool:
+    """Whether a sum's body can be evaluated at all its indices at once: no chain-rule factor
+    (resolved one entry at a time), no softmax entry (its class index), no inner sum."""
+    return not any(isinstance(node, (Partial, sp.Sum, rules.SoftmaxEntry)) for node in sp.preorder_traversal(body))
 
 
 class SymbolicEvaluator(Evaluator):

@@ -17,7 +17,6 @@ code. A failure raises `VerificationError`: an unproved formula is never returne
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,11 +41,13 @@ from .algebra import (
 from .backprop import build_concrete
 from .derivation import Check, Derivation, Step
 from .errors import VerificationError
-from .gradcheck import EPS, FULL_MAX_ENTRIES, directional_derivative, random_directions
+from .gradcheck import EPS, FULL_MAX_ENTRIES, directional_derivatives, norm, random_directions
 from .quantities import COST, MEAN, STD, Frame
 from .spec import NetworkSpec
 
 RTOL = 1e-6
+#: A batched derivation is checked numerically on at most this many samples.
+NUMERIC_MAX_BATCH = 8
 SYMBOLIC_MAX_WIDTH = 4
 SYMBOLIC_MAX_BATCH = 2
 SYMBOLIC_MAX_PARAMETERS = 64
@@ -67,7 +68,7 @@ def verify(derivation: Derivation, *, seed: int = 0, symbolic: bool | None = Non
     """Return the derivation with its verification records, or raise VerificationError."""
     if derivation.general:
         return _verify_general(derivation, seed)
-    checks = NumericVerifier(derivation, seed).run()
+    checks = NumericVerifier(derivation, seed, chain=True, max_batch=NUMERIC_MAX_BATCH).run()
     if symbolic is None:
         symbolic = symbolic_possible(derivation.spec)
     if symbolic:
@@ -130,6 +131,15 @@ class _Verifier:
         self.frame = Frame(self.spec)
         self.forward_steps = [s for s in derivation.steps if s.kind == "definition" and s.section == "forward"]
         self.bindings = {b.symbol: b.entry for b in derivation.scalar_bindings}
+        # The forward pass as a graph: what each step reads, and which steps read a quantity.
+        self.definitions = {s.lhs: s.rhs for s in self.forward_steps}
+        self.reads: dict[Any, frozenset] = {}
+        self.readers: dict[Any, tuple] = {}
+        for step in self.forward_steps:
+            self.reads[step.lhs] = frozenset(
+                node for node in sp.preorder_traversal(step.rhs) if isinstance(node, NetQuantity) or node.is_Symbol)
+            for q in self.reads[step.lhs]:
+                self.readers[q] = self.readers.get(q, ()) + (step.lhs,)
 
     # -- to be provided ------------------------------------------------------------------------
     evaluator: type = Evaluator  # NumericEvaluator or SymbolicEvaluator
@@ -207,13 +217,19 @@ class NumericVerifier(_Verifier):
     method = "numeric"
     evaluator = NumericEvaluator
 
-    def __init__(self, derivation: Derivation, seed: int = 0, base: dict[Any, Any] | None = None) -> None:
+    def __init__(self, derivation: Derivation, seed: int = 0, base: dict[Any, Any] | None = None, *,
+                 chain: bool = False, max_batch: int | None = None) -> None:
         """`base`: inputs, targets and parameters to verify at (a post's worked example prints
-        them), instead of a seeded random draw."""
+        them), instead of a seeded random draw. `chain`: difference each quantity through the
+        steps that read it, against their verified gradients (see `cost_along`). `max_batch`:
+        check a batched derivation on at most this many samples (its statements hold for any
+        number n; every sample enters them the same way)."""
         super().__init__(derivation)
         self.seed = seed
+        self.chain = chain
         self.rng = np.random.default_rng(seed)
-        self.dims = {self.frame.batch: self.spec.batch} if self.frame.batched else {}
+        batch = self.spec.batch if max_batch is None or self.spec.batch is None else min(self.spec.batch, max_batch)
+        self.dims = {self.frame.batch: batch} if self.frame.batched else {}
         self.base = self._draw_base() if base is None else dict(base)
         self.env = self.forward({})
         self.cost_value = float(self.env[COST])
@@ -298,8 +314,20 @@ class NumericVerifier(_Verifier):
     def forward(self, overrides: dict[Any, Any]) -> dict[Any, Any]:
         return self.forward_from(self.base, overrides)
 
-    def cost_at(self, q: Any) -> Callable[[np.ndarray], float]:
-        return lambda value: float(self.forward({q: value})[COST])
+    def propagate(self, q: Any, value: np.ndarray, targets: set[Any]) -> dict[Any, Any]:
+        """The forward pass with q set to `value` (a stack of points, leading axis): only the
+        steps downstream of q are evaluated, and only until every target has a value."""
+        env = dict(self.env)
+        env[q] = value
+        changed, pending = {q}, set(targets) - {q}
+        for step in self.forward_steps:
+            if not pending:
+                break
+            if self.reads[step.lhs] & changed:
+                env[step.lhs] = self.evaluator(env, self.dims)(step.rhs)
+                changed.add(step.lhs)
+                pending.discard(step.lhs)
+        return env
 
     # -- truths by finite differences -------------------------------------------------------------------
     def _value_of(self, q: Any) -> np.ndarray:
@@ -315,58 +343,70 @@ class NumericVerifier(_Verifier):
         gaps += [np.min(hi - x)] if np.isfinite(hi) else []
         return min([EPS] + [0.1 * float(g) for g in gaps])
 
+    def cost_along(self, q: Any, directions: list[np.ndarray]) -> np.ndarray:
+        """The derivative of the cost along each direction of q, by central differences.
+
+        With `chain`, and once the gradient of every step that reads q is verified, only those
+        steps are differenced and each is weighted by its verified gradient (the chain rule: the
+        work per quantity no longer grows with the layers after it); otherwise the differences
+        run through the rest of the network to the cost."""
+        readers = self.readers.get(q, ())
+        if self.chain and readers and all(r == COST or r in self.computed for r in readers):
+            def local(points: np.ndarray) -> np.ndarray:
+                env = {**self.env, q: points}
+                total = 0.0
+                for r in readers:
+                    value = self.evaluator(env, self.dims)(self.definitions[r])
+                    total = total + (value if r == COST else np.sum(value * self.computed[r], axis=(-2, -1)))
+                return total
+
+            return directional_derivatives(local, self._value_of(q), directions, self._eps(q))
+        return directional_derivatives(lambda points: self.propagate(q, points, {COST})[COST],
+                                       self._value_of(q), directions, self._eps(q))
+
+    def _unit_directions(self, shape: tuple[int, ...]) -> list[np.ndarray]:
+        out = []
+        for index in np.ndindex(shape):
+            v = np.zeros(shape)
+            v[index] = 1.0
+            out.append(v)
+        return out
+
     def fd_gradient(self, q: NetQuantity) -> np.ndarray:
         if q not in self._fd_full:
             x = self._value_of(q)
-            f = self.cost_at(q)
-            grad = np.zeros_like(x)
-            for index in np.ndindex(x.shape):
-                v = np.zeros_like(x)
-                v[index] = 1.0
-                grad[index] = directional_derivative(f, x, v, self._eps(q))
-            self._fd_full[q] = grad
+            self._fd_full[q] = self.cost_along(q, self._unit_directions(x.shape)).reshape(x.shape)
         return self._fd_full[q]
 
     def fd_directions(self, q: NetQuantity) -> list[tuple[np.ndarray, float]]:
         if q not in self._fd_directions:
             x = self._value_of(q)
             rng = np.random.default_rng([self.seed, len(self._fd_directions)])
-            f = self.cost_at(q)
-            self._fd_directions[q] = [
-                (v, directional_derivative(f, x, v, self._eps(q))) for v in random_directions(x.shape, 3, rng)
-            ]
+            directions = random_directions(x.shape, 3, rng)
+            self._fd_directions[q] = list(zip(directions, map(float, self.cost_along(q, directions))))
         return self._fd_directions[q]
 
     def fd_partial(self, num: Any, den: Entry) -> float:
         """∂num/∂den for one entry den of a quantity, num the cost or an entry downstream."""
         q = den.of
         row, col = den.position()
-        x = self._value_of(q)
-        v = np.zeros_like(x)
+        v = np.zeros(self._shape(q))
         v[row, col] = 1.0
-
-        def f(value: np.ndarray) -> float:
-            env = self.forward({q: value})
-            if num == COST:
-                return float(env[COST])
-            entry = self.entry_of(num)
-            r, c = entry.position()
-            return float(np.asarray(env[entry.of])[r, c])
-
-        return directional_derivative(f, x, v, self._eps(q))
+        if num == COST:
+            return float(self.cost_along(q, [v])[0])
+        entry = self.entry_of(num)
+        r, c = entry.position()
+        return float(directional_derivatives(
+            lambda points: np.asarray(self.propagate(q, points, {entry.of})[entry.of])[..., r, c],
+            self._value_of(q), [v], self._eps(q))[0])
 
     def fd_jacobian(self, of: NetQuantity, wrt: NetQuantity) -> np.ndarray:
         x = self._value_of(wrt)
         n_out = self._size(of.shape[0]) * self._size(of.shape[1])
-        jac = np.zeros((n_out, x.size))
-        for col, index in enumerate(np.ndindex(x.shape)):
-            v = np.zeros_like(x)
-            v[index] = 1.0
-            for row in range(n_out):
-                jac[row, col] = directional_derivative(
-                    lambda value, row=row: float(np.ravel(self.forward({wrt: value})[of])[row]), x, v
-                )
-        return jac
+        columns = directional_derivatives(
+            lambda points: np.asarray(self.propagate(wrt, points, {of})[of]).reshape(len(points), n_out),
+            x, self._unit_directions(x.shape), EPS)
+        return columns.T
 
     def _is_derived(self, q: Any) -> bool:
         return isinstance(q, (Grad, Jacobian)) or (isinstance(q, NetQuantity) and q.kind == "delta")
@@ -411,8 +451,8 @@ class NumericVerifier(_Verifier):
     # -- checks ----------------------------------------------------------------------------------------------
     def _error(self, value: np.ndarray, truth: np.ndarray) -> float:
         value, truth = np.asarray(value, dtype=float), np.asarray(truth, dtype=float)
-        scale = max(float(np.linalg.norm(value)), float(np.linalg.norm(truth)), self.floor)
-        return float(np.linalg.norm(value - truth)) / scale
+        scale = max(norm(value), norm(truth), self.floor)
+        return norm(value - truth) / scale
 
     def check_matrix(self, step: Step) -> tuple[int, float]:
         lhs = step.lhs
@@ -458,7 +498,7 @@ class NumericVerifier(_Verifier):
             value = value.T
         if self._size_of(q) <= FULL_MAX_ENTRIES:
             return self._error(value, self.fd_gradient(q))
-        scale = max(float(np.linalg.norm(value)), self.floor)
+        scale = max(norm(value), self.floor)
         worst = 0.0
         for v, numeric in self.fd_directions(q):
             analytic = float(np.sum(value * v))
@@ -488,12 +528,7 @@ class NumericVerifier(_Verifier):
             of = lhs.of
             subject = gradient_subject(of)
             if subject is not None and not subject[1]:
-                q = subject[0]
-                r, c = lhs.position()
-                x = self._value_of(q)
-                v = np.zeros_like(x)
-                v[r, c] = 1.0
-                return directional_derivative(self.cost_at(q), x, v, self._eps(q))
+                return self.fd_partial(COST, Entry(subject[0], *(i + 1 for i in lhs.position())))
             return self._entry_value(lhs)
         return float(self.evaluate(lhs))
 
