@@ -34,13 +34,12 @@ from .algebra import (
     NumericEvaluator,
     Partial,
     SymbolicEvaluator,
-    first_nonzero,
-    scalar_derivative,
-    shared_xreplace,
 )
 from .backprop import build_concrete
+from .calculus import scalar_derivative, scalar_gradient, shared_xreplace
 from .derivation import Check, Derivation, Step
 from .errors import VerificationError
+from .exact import ZeroTest
 from .gradcheck import EPS, FULL_MAX_ENTRIES, directional_derivatives, norm, random_directions
 from .quantities import COST, MEAN, STD, Frame
 from .spec import NetworkSpec
@@ -77,12 +76,17 @@ def verify(derivation: Derivation, *, seed: int = 0, symbolic: bool | None = Non
 
 
 def _verify_general(derivation: Derivation, seed: int) -> Derivation:
+    """Every instance is checked numerically; one is proved: the deepest that is small enough
+    (fewest parameters among those), whose hidden layers feed both a hidden layer and the output
+    layer, so that its steps use every rule the general steps state."""
     spec = derivation.spec
-    instances = []
+    built = []
     for widths in (spec.widths, *spec.instances):
         name = f"{spec.name}-{'-'.join(map(str, widths))}"
-        instance = build_concrete(spec.with_widths(tuple(widths), name=name), components=True)
-        instances.append(verify(instance, seed=seed))
+        built.append(build_concrete(spec.with_widths(tuple(widths), name=name), components=True))
+    provable = [d for d in built if symbolic_possible(d.spec)]
+    proved = max(provable, key=lambda d: (d.spec.depth, -d.spec.parameter_count()), default=None)
+    instances = [verify(d, seed=seed, symbolic=d is proved) for d in built]
     checks = []
     for step in derivation.steps:
         if step.kind == "definition":
@@ -169,6 +173,28 @@ class _Verifier:
                 continue
             env[q] = self.evaluator(env, self.dims)(step.rhs)
         return env
+
+    def propagate(self, q: Any, value: Any, targets: set[Any] | None = None) -> dict[Any, Any]:
+        """The forward pass (self.env) with q set to `value`: only the steps downstream of q are
+        evaluated again, and only until every target has a value (all of them without targets).
+        A numeric value may be a stack of points (a leading axis)."""
+        env = dict(self.env)
+        env[q] = value
+        changed = {q}
+        pending = None if targets is None else set(targets) - {q}
+        for step in self.forward_steps:
+            if pending is not None and not pending:
+                break
+            if self.reads[step.lhs] & changed:
+                env[step.lhs] = self.evaluator(env, self.dims)(step.rhs)
+                changed.add(step.lhs)
+                if pending is not None:
+                    pending.discard(step.lhs)
+        return env
+
+    def evaluate_at(self, form: Any, assignment: dict) -> Any:
+        """A component form at index values (j = 2), as `evaluate` of the form with them put in."""
+        return self.evaluator(self.env, self.dims, self.resolve).scalar_value(form, assignment)
 
     def entry_of(self, node: Any) -> Entry:
         """A scalar-view symbol (w35) or an Entry, as an Entry of a matrix quantity."""
@@ -314,21 +340,6 @@ class NumericVerifier(_Verifier):
     def forward(self, overrides: dict[Any, Any]) -> dict[Any, Any]:
         return self.forward_from(self.base, overrides)
 
-    def propagate(self, q: Any, value: np.ndarray, targets: set[Any]) -> dict[Any, Any]:
-        """The forward pass with q set to `value` (a stack of points, leading axis): only the
-        steps downstream of q are evaluated, and only until every target has a value."""
-        env = dict(self.env)
-        env[q] = value
-        changed, pending = {q}, set(targets) - {q}
-        for step in self.forward_steps:
-            if not pending:
-                break
-            if self.reads[step.lhs] & changed:
-                env[step.lhs] = self.evaluator(env, self.dims)(step.rhs)
-                changed.add(step.lhs)
-                pending.discard(step.lhs)
-        return env
-
     # -- truths by finite differences -------------------------------------------------------------------
     def _value_of(self, q: Any) -> np.ndarray:
         return np.asarray(self.env[q], dtype=float)
@@ -386,6 +397,15 @@ class NumericVerifier(_Verifier):
             self._fd_directions[q] = list(zip(directions, map(float, self.cost_along(q, directions))))
         return self._fd_directions[q]
 
+    def cost_partial(self, den: Entry) -> float:
+        """∂C/∂den for one entry of a quantity: with `chain`, the entry of the quantity's gradient
+        verified by its own step (a component statement restates that step entry by entry);
+        otherwise by central differences."""
+        if self.chain and den.of in self.computed:
+            r, c = den.position()
+            return float(np.asarray(self.computed[den.of])[r, c])
+        return self.fd_partial(COST, den)
+
     def fd_partial(self, num: Any, den: Entry) -> float:
         """∂num/∂den for one entry den of a quantity, num the cost or an entry downstream."""
         q = den.of
@@ -415,7 +435,8 @@ class NumericVerifier(_Verifier):
     def resolve(self, node: Any) -> Any:
         if isinstance(node, Partial):
             if node not in self._partials:
-                self._partials[node] = self.fd_partial(node.num, self.entry_of(node.den))
+                den = self.entry_of(node.den)
+                self._partials[node] = self.cost_partial(den) if node.num == COST else self.fd_partial(node.num, den)
             return self._partials[node]
         subject = gradient_subject(node)
         if subject is not None:
@@ -528,7 +549,7 @@ class NumericVerifier(_Verifier):
             of = lhs.of
             subject = gradient_subject(of)
             if subject is not None and not subject[1]:
-                return self.fd_partial(COST, Entry(subject[0], *(i + 1 for i in lhs.position())))
+                return self.cost_partial(Entry(subject[0], *(i + 1 for i in lhs.position())))
             return self._entry_value(lhs)
         return float(self.evaluate(lhs))
 
@@ -538,7 +559,7 @@ class NumericVerifier(_Verifier):
             lhs = step.lhs.xreplace(assignment)
             truth = self.scalar_truth(lhs)
             for form in step.forms[1:]:
-                value = float(self.evaluate(form.xreplace(assignment)))
+                value = float(self.evaluate_at(form, assignment))
                 error = abs(value - truth) / max(abs(value), abs(truth), self.floor)
                 worst = max(worst, error)
                 compared += 1
@@ -579,6 +600,11 @@ class SymbolicVerifier(_Verifier):
         if self.spec.normalize_input:
             self.base[MEAN], self.base[STD] = MEAN, STD
         self.env = self.forward({})
+        # One ring for every proof obligation, its generators seeded from the forward pass.
+        entries: list[sp.Basic] = []
+        for value in self.env.values():
+            entries.extend(value if isinstance(value, sp.MatrixBase) else [value])
+        self.zero = ZeroTest(entries)
         self._grad_cache: dict[Any, sp.Matrix] = {}
         self._free_cache: dict[Any, tuple] = {}
         self._partial_cache: dict[Any, sp.Expr] = {}
@@ -624,14 +650,14 @@ class SymbolicVerifier(_Verifier):
     def _free(self, q: NetQuantity) -> tuple[sp.Matrix, dict[Any, Any], dict]:
         """Symbols standing for q's entries, the forward pass in terms of them, and their values.
 
-        Upstream quantities do not depend on q, so they stay as they are; everything downstream
+        Upstream quantities do not depend on q, so they keep their values; everything downstream
         is recomputed from the fresh symbols.
         """
         if q in self.base:
             return self.base[q], self.env, {}
         if q not in self._free_cache:
             fresh = self._fresh(q)
-            env = self.forward({q: fresh})
+            env = self.propagate(q, fresh)
             back = {fresh[i]: self.env[q][i] for i in range(len(fresh))}
             self._free_cache[q] = (fresh, env, back)
         return self._free_cache[q]
@@ -639,9 +665,9 @@ class SymbolicVerifier(_Verifier):
     def gradient(self, q: NetQuantity) -> sp.Matrix:
         if q not in self._grad_cache:
             symbols, env, back = self._free(q)
-            cost = env[COST]
-            grad = sp.Matrix(symbols.rows, symbols.cols, lambda r, c: shared_xreplace(scalar_derivative(cost, symbols[r, c]), back))
-            self._grad_cache[q] = grad
+            memo: dict[sp.Basic, sp.Basic] = {}
+            grads = [shared_xreplace(g, back, memo) for g in scalar_gradient(env[COST], list(symbols))]
+            self._grad_cache[q] = sp.Matrix(symbols.rows, symbols.cols, grads)
         return self._grad_cache[q]
 
     def jacobian(self, of: NetQuantity, wrt: NetQuantity) -> sp.Matrix:
@@ -658,15 +684,13 @@ class SymbolicVerifier(_Verifier):
 
     def _partial(self, num: Any, den: Any) -> sp.Expr:
         den = self.entry_of(den)
-        symbols, env, back = self._free(den.of)
         r, c = den.position()
         if num == COST:
-            value = env[COST]
-        else:
-            entry = self.entry_of(num)
-            rr, cc = entry.position()
-            value = env[entry.of][rr, cc]
-        return shared_xreplace(scalar_derivative(value, symbols[r, c]), back)
+            return self.gradient(den.of)[r, c]  # every entry's derivative in one sweep, shared with the matrix steps
+        symbols, env, back = self._free(den.of)
+        entry = self.entry_of(num)
+        rr, cc = entry.position()
+        return shared_xreplace(scalar_derivative(env[entry.of][rr, cc], symbols[r, c]), back)
 
     def resolve(self, node: Any) -> Any:
         if isinstance(node, Partial):
@@ -701,7 +725,7 @@ class SymbolicVerifier(_Verifier):
             if value.shape != truth.shape:
                 raise VerificationError(f"step {step.key}: a form has shape {value.shape}, expected {truth.shape}")
             cells = [(r, c) for r in range(truth.rows) for c in range(truth.cols)]
-            failed = first_nonzero([value[r, c] - truth[r, c] for r, c in cells])
+            failed = self.zero.first_nonzero([value[r, c] - truth[r, c] for r, c in cells])
             if failed is not None:
                 r, c = cells[failed]
                 raise VerificationError(
@@ -734,9 +758,9 @@ class SymbolicVerifier(_Verifier):
             lhs = step.lhs.xreplace(assignment)
             truth = self.scalar_truth(lhs)
             for form in step.forms[1:]:
-                obligations.append(self.evaluate(form.xreplace(assignment)) - truth)
+                obligations.append(self.evaluate_at(form, assignment) - truth)
                 where.append((assignment, form))
-        failed = first_nonzero(obligations)
+        failed = self.zero.first_nonzero(obligations)
         if failed is not None:
             assignment, form = where[failed]
             raise VerificationError(
