@@ -450,7 +450,18 @@ class NumericEvaluator(Evaluator):
     A matrix value may carry leading axes (a stack of points at which finite differences
     evaluate the forward pass at once): every method indexes the matrix axes from the end
     (-2 rows, -1 columns), and a cost is summed over those two axes only.
+
+    `partial`, when given, values a chain-rule factor ∂u/∂v whose indices may be arrays (a sum
+    over the samples evaluated at all of them at once): partial(node, value_of), value_of giving
+    the value of an index expression; without it each factor goes to `resolve` with its indices
+    put in.
     """
+
+    def __init__(self, env: Mapping[Basic, Any], dims: Mapping[sp.Symbol, int] | None = None,
+                 resolve: Callable[[Basic], Any] | None = None,
+                 partial: Callable[[Any, Callable[[sp.Basic], Any]], Any] | None = None) -> None:
+        super().__init__(env, dims, resolve)
+        self.partial = partial
 
     def _eval_MatMul(self, expr: sp.MatMul) -> np.ndarray:
         result: Any = 1.0
@@ -559,6 +570,8 @@ class NumericEvaluator(Evaluator):
             row, col = entry_position(node.of, indices)
             return _float(np.asarray(self(node.of))[row, col])
         if isinstance(node, Partial):
+            if self.partial is not None:
+                return _float(self.partial(node, lambda index: self.scalar_value(index, bound)))
             concrete = node.xreplace({k: sp.Integer(v) for k, v in bound.items()})
             if self.resolve is None:
                 raise EvaluationError("a chain-rule factor ∂u/∂v has no value here")
@@ -583,7 +596,7 @@ class NumericEvaluator(Evaluator):
             return self.scalar_value(body, bound)
         (var, lo, hi), rest = limits[0], limits[1:]
         lo_v, hi_v = int(self.scalar_value(lo, bound)), int(self.scalar_value(hi, bound))
-        if not rest and _elementwise_in_indices(body):
+        if not rest and _elementwise_in_indices(body, self.partial is not None):
             return float(np.sum(self.scalar_value(body, {**bound, var: np.arange(lo_v, hi_v + 1)})))
         return sum(self._sum_value(body, rest, {**bound, var: v}) for v in range(lo_v, hi_v + 1))
 
@@ -601,10 +614,11 @@ def _index(value: Any) -> Any:
 
 
 @cache
-def _elementwise_in_indices(body: sp.Basic) -> bool:
-    """Whether a sum's body can be evaluated at all its indices at once: no chain-rule factor
-    (resolved one entry at a time), no softmax entry (its class index), no inner sum."""
-    return not any(isinstance(node, (Partial, sp.Sum, rules.SoftmaxEntry)) for node in sp.preorder_traversal(body))
+def _elementwise_in_indices(body: sp.Basic, partials: bool) -> bool:
+    """Whether a sum's body can be evaluated at all its indices at once: no softmax entry (its
+    class index), no inner sum, and chain-rule factors only where `partials` values them so."""
+    kinds = (sp.Sum, rules.SoftmaxEntry) if partials else (Partial, sp.Sum, rules.SoftmaxEntry)
+    return not any(isinstance(node, kinds) for node in sp.preorder_traversal(body))
 
 
 class SymbolicEvaluator(Evaluator):

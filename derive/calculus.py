@@ -44,12 +44,16 @@ def shared_transform(expr: sp.Basic, replace: Callable[[sp.Basic], sp.Basic | No
     return walk(expr)
 
 
-def scalar_gradient(expr: sp.Expr, variables: list[sp.Symbol]) -> list[sp.Expr]:
+def scalar_gradient(expr: sp.Expr, variables: list[sp.Basic]) -> list[sp.Expr]:
     """d expr / d v for every variable v at once: `scalar_derivative`'s rules (sum, product,
     power, and a function's own `fdiff`), accumulated in one backward sweep over the distinct
     subexpressions instead of one forward sweep per variable (reverse accumulation: each node
     passes its adjoint times its local derivative to each argument that depends on a variable).
     Tests check it against `sp.diff`.
+
+    A variable may also be a subexpression (say σ(v) for a symbol v): its derivative is taken
+    with the node as a variable of its own, which is the derivative with respect to what the
+    node stands for whenever nothing but that quantity can produce the node.
     """
     expr = as_expr(expr)
     targets = set(variables)
@@ -65,19 +69,18 @@ def scalar_gradient(expr: sp.Expr, variables: list[sp.Symbol]) -> list[sp.Expr]:
         elif node not in depends:
             depends[node] = False  # visited; settled when its arguments are
             stack.append((node, True))
-            if node not in targets:
-                stack.extend((a, False) for a in node.args if a not in depends)
-    if not depends[expr]:
-        return [sp.Integer(0) for _ in variables]
+            stack.extend((a, False) for a in node.args if a not in depends)
+    found: dict[sp.Basic, sp.Expr] = {}
     terms: dict[sp.Basic, list[sp.Expr]] = {expr: [sp.Integer(1)]}
     for node in reversed(order):
         adjoint = sp.Add(*terms.pop(node, []))
-        if node in targets or adjoint == 0:
-            terms[node] = [adjoint]
+        if node in targets:
+            found[node] = adjoint
+        if adjoint == 0 or not any(depends[a] for a in node.args):
             continue
         for arg, local in _local_derivatives(node, depends):
             terms.setdefault(arg, []).append(adjoint * local)
-    return [sp.Add(*terms.get(v, [])) for v in variables]
+    return [found.get(v, sp.Integer(0)) for v in variables]
 
 
 def _local_derivatives(node: sp.Basic, depends: Mapping[sp.Basic, bool]) -> list[tuple[sp.Basic, sp.Expr]]:

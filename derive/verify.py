@@ -17,6 +17,7 @@ code. A failure raises `VerificationError`: an unproved formula is never returne
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from .algebra import (
     NumericEvaluator,
     Partial,
     SymbolicEvaluator,
+    entry_position,
 )
 from .backprop import build_concrete
 from .calculus import scalar_derivative, scalar_gradient, shared_xreplace
@@ -47,6 +49,8 @@ from .spec import NetworkSpec
 RTOL = 1e-6
 #: A batched derivation is checked numerically on at most this many samples.
 NUMERIC_MAX_BATCH = 8
+#: At most this many numbers in one stacked evaluation of finite differences (16 MB).
+PROBE_ENTRIES = 2_000_000
 SYMBOLIC_MAX_WIDTH = 4
 SYMBOLIC_MAX_BATCH = 2
 SYMBOLIC_MAX_PARAMETERS = 64
@@ -244,10 +248,12 @@ class NumericVerifier(_Verifier):
     evaluator = NumericEvaluator
 
     def __init__(self, derivation: Derivation, seed: int = 0, base: dict[Any, Any] | None = None, *,
-                 chain: bool = False, max_batch: int | None = None) -> None:
+                 chain: bool = True, max_batch: int | None = None) -> None:
         """`base`: inputs, targets and parameters to verify at (a post's worked example prints
-        them), instead of a seeded random draw. `chain`: difference each quantity through the
-        steps that read it, against their verified gradients (see `cost_along`). `max_batch`:
+        them), instead of a seeded random draw. `chain` (the default): difference each quantity
+        through the steps that read it, against their verified gradients (see `cost_along`), so
+        that the work grows linearly with depth and batch; without it, through the rest of the
+        network. `max_batch`:
         check a batched derivation on at most this many samples (its statements hold for any
         number n; every sample enters them the same way)."""
         super().__init__(derivation)
@@ -266,7 +272,8 @@ class NumericVerifier(_Verifier):
         self.computed: dict[Any, np.ndarray] = {}
         self._fd_full: dict[Any, np.ndarray] = {}
         self._fd_directions: dict[Any, list[tuple[np.ndarray, float]]] = {}
-        self._partials: dict[Partial, float] = {}
+        self._partials: dict[Any, float] = {}
+        self._fd_quantity: dict[tuple, np.ndarray] = {}
         for binding in derivation.scalar_bindings:
             if not self._is_derived(binding.entry.of):
                 self.env[binding.symbol] = self._entry_value(binding.entry)
@@ -288,23 +295,28 @@ class NumericVerifier(_Verifier):
             margin = self._margin(base)
             if margin > best_margin:
                 best, best_margin = base, margin
-            if margin > 1e-2:
+            if margin > 1:
                 break
         return best
 
     def _margin(self, base: dict[Any, Any]) -> float:
+        """How far the draw keeps from trouble, as a multiple of the distance wanted: 1e-2, or a
+        tenth of the spacing expected between N values (0.1/N: among thousands of pre-activations
+        some lie near a kink, and a softmax over K classes puts its outputs near 1/K)."""
         env = self.forward_from(base, {})
         margin = np.inf
         for l in range(1, self.spec.depth + 1):
             act = self.frame.activation(sp.Integer(l))
+            z = np.asarray(env[self.frame.z(sp.Integer(l))], dtype=float)
             for kink in act.kinks:
-                margin = min(margin, float(np.min(np.abs(env[self.frame.z(sp.Integer(l))] - kink))))
+                margin = min(margin, float(np.min(np.abs(z - kink))) / min(1e-2, 0.1 / z.size))
         lo, hi = rules.cost(self.spec.cost).input_range
         out = np.asarray(env[self.frame.a(self.frame.L)], dtype=float)
+        wanted = min(1e-2, 0.1 / out.size)
         if np.isfinite(lo):
-            margin = min(margin, float(np.min(out - lo)))
+            margin = min(margin, float(np.min(out - lo)) / wanted)
         if np.isfinite(hi):
-            margin = min(margin, float(np.min(hi - out)))
+            margin = min(margin, float(np.min(hi - out)) / wanted)
         return margin
 
     def _draw_once(self) -> dict[Any, Any]:
@@ -398,13 +410,32 @@ class NumericVerifier(_Verifier):
         return self._fd_directions[q]
 
     def cost_partial(self, den: Entry) -> float:
-        """∂C/∂den for one entry of a quantity: with `chain`, the entry of the quantity's gradient
-        verified by its own step (a component statement restates that step entry by entry);
-        otherwise by central differences."""
-        if self.chain and den.of in self.computed:
-            r, c = den.position()
-            return float(np.asarray(self.computed[den.of])[r, c])
-        return self.fd_partial(COST, den)
+        return self.cost_partials(den.of, *den.position())
+
+    def cost_partials(self, q: Any, rows: Any, cols: Any) -> Any:
+        """∂C/∂q at the positions (rows, cols), numbers or arrays of them (one per sample): with
+        `chain`, entries of the gradient verified by q's own step (a component statement restates
+        that step entry by entry); otherwise by central differences, as many positions per
+        stacked evaluation as fit in PROBE_ENTRIES."""
+        if self.chain and q in self.computed:
+            value = np.asarray(self.computed[q])[rows, cols]
+            return float(value) if np.ndim(value) == 0 else value
+        rows, cols = np.broadcast_arrays(rows, cols)
+        positions = [(int(r), int(c)) for r, c in zip(rows.flat, cols.flat)]
+        missing = sorted({p for p in positions if (q, p) not in self._partials})
+        shape = self._shape(q)
+        per_call = max(1, PROBE_ENTRIES // (4 * shape[0] * shape[1]))
+        for start in range(0, len(missing), per_call):
+            batch = missing[start:start + per_call]
+            directions = []
+            for r, c in batch:
+                v = np.zeros(shape)
+                v[r, c] = 1.0
+                directions.append(v)
+            for position, value in zip(batch, self.cost_along(q, directions)):
+                self._partials[(q, position)] = float(value)
+        values = np.array([self._partials[(q, p)] for p in positions]).reshape(rows.shape)
+        return float(values) if values.ndim == 0 else values
 
     def fd_partial(self, num: Any, den: Entry) -> float:
         """∂num/∂den for one entry den of a quantity, num the cost or an entry downstream."""
@@ -416,9 +447,18 @@ class NumericVerifier(_Verifier):
             return float(self.cost_along(q, [v])[0])
         entry = self.entry_of(num)
         r, c = entry.position()
-        return float(directional_derivatives(
-            lambda points: np.asarray(self.propagate(q, points, {entry.of})[entry.of])[..., r, c],
-            self._value_of(q), [v], self._eps(q))[0])
+        return float(self.quantity_partial(entry.of, q, row, col)[r, c])
+
+    def quantity_partial(self, of: Any, q: Any, row: int, col: int) -> np.ndarray:
+        """∂(every entry of `of`)/∂q[row, col] by central differences, kept: the factors of a sum
+        over the samples ask for one entry of it each."""
+        key = (of, q, row, col)
+        if key not in self._fd_quantity:
+            v = np.zeros(self._shape(q))
+            v[row, col] = 1.0
+            self._fd_quantity[key] = directional_derivatives(
+                lambda points: self.propagate(q, points, {of})[of], self._value_of(q), [v], self._eps(q))[0]
+        return self._fd_quantity[key]
 
     def fd_jacobian(self, of: NetQuantity, wrt: NetQuantity) -> np.ndarray:
         x = self._value_of(wrt)
@@ -462,7 +502,32 @@ class NumericVerifier(_Verifier):
         return rows * cols
 
     def evaluate(self, expr: Any) -> Any:
-        return NumericEvaluator(self.env, self.dims, self.resolve)(expr)
+        return NumericEvaluator(self.env, self.dims, self.resolve, self.partial_at)(expr)
+
+    def evaluate_at(self, form: Any, assignment: dict) -> Any:
+        return NumericEvaluator(self.env, self.dims, self.resolve, self.partial_at).scalar_value(form, assignment)
+
+    def partial_at(self, node: Partial, value_of: Callable[[sp.Basic], Any]) -> Any:
+        """The chain-rule factor ∂u/∂v at index values that may be arrays (one per sample): a
+        difference of v's quantity gives the derivative of all of u's quantity at once."""
+        den_of, rows, cols = self._position(node.den, value_of)
+        if node.num == COST:
+            return self.cost_partials(den_of, rows, cols)
+        num_of, num_rows, num_cols = self._position(node.num, value_of)
+        if np.ndim(rows) == np.ndim(cols) == 0:
+            return self.quantity_partial(num_of, den_of, rows, cols)[num_rows, num_cols]
+        positions = np.broadcast_arrays(rows, cols, num_rows, num_cols)
+        values = [self.quantity_partial(num_of, den_of, int(r), int(c))[nr, nc] for r, c, nr, nc in zip(*(a.flat for a in positions))]
+        return np.array(values).reshape(positions[0].shape)
+
+    def _position(self, node: Any, value_of: Callable[[sp.Basic], Any]) -> tuple[Any, Any, Any]:
+        """(quantity, rows, cols) of an entry whose indices may be arrays, 0-based."""
+        if not isinstance(node, Entry):
+            entry = self.entry_of(node)
+            return (entry.of, *entry.position())
+        indices = [value_of(i) for i in node.indices]
+        indices = [int(i) if np.ndim(i) == 0 else np.asarray(i).astype(int) for i in indices]
+        return (node.of, *entry_position(node.of, indices))
 
     def _entry_value(self, entry: Entry) -> float:
         value = self.evaluate(entry.of)
@@ -600,11 +665,8 @@ class SymbolicVerifier(_Verifier):
         if self.spec.normalize_input:
             self.base[MEAN], self.base[STD] = MEAN, STD
         self.env = self.forward({})
-        # One ring for every proof obligation, its generators seeded from the forward pass.
-        entries: list[sp.Basic] = []
-        for value in self.env.values():
-            entries.extend(value if isinstance(value, sp.MatrixBase) else [value])
-        self.zero = ZeroTest(entries)
+        # One ring for every proof obligation, its generators those of the forward pass.
+        self.zero = ZeroTest(self._forward_entries)
         self._grad_cache: dict[Any, sp.Matrix] = {}
         self._free_cache: dict[Any, tuple] = {}
         self._partial_cache: dict[Any, sp.Expr] = {}
@@ -615,6 +677,12 @@ class SymbolicVerifier(_Verifier):
 
     def _size(self, dim: Any) -> int:
         return int(as_expr(dim).xreplace(self.dims))
+
+    def _forward_entries(self) -> list[sp.Basic]:
+        entries: list[sp.Basic] = []
+        for value in self.env.values():
+            entries.extend(value if isinstance(value, sp.MatrixBase) else [value])
+        return entries
 
     def _symbols(self, q: NetQuantity, named: dict) -> sp.Matrix:
         rows, cols = self._size(q.shape[0]), self._size(q.shape[1])
@@ -664,11 +732,52 @@ class SymbolicVerifier(_Verifier):
 
     def gradient(self, q: NetQuantity) -> sp.Matrix:
         if q not in self._grad_cache:
-            symbols, env, back = self._free(q)
-            memo: dict[sp.Basic, sp.Basic] = {}
-            grads = [shared_xreplace(g, back, memo) for g in scalar_gradient(env[COST], list(symbols))]
-            self._grad_cache[q] = sp.Matrix(symbols.rows, symbols.cols, grads)
+            source = self._sole_source(q)
+            if q in self.base:
+                self._base_gradients()
+            elif source is not None and source not in self._grad_cache:
+                self._gradients_from(source)
+            if q not in self._grad_cache:
+                self._gradients_from(q)
         return self._grad_cache[q]
+
+    def _sole_source(self, q: Any) -> Any:
+        """The quantity q is computed from when nothing else reads it (z for a = σ(z)): then
+        both gradients come from one sweep."""
+        sources = [r for r in self.reads.get(q, ()) if isinstance(r, NetQuantity) and r not in self.base]
+        if len(sources) == 1 and self.readers.get(sources[0]) == (q,):
+            return sources[0]
+        return None
+
+    def _gradients_from(self, p: Any) -> None:
+        """∂C/∂p from fresh symbols standing for p, and with it ∂C/∂r for r the one quantity
+        computed from p, where every entry of r is a function of those symbols (σ(v)) or one of
+        them: such a node stands for r's entry and nothing else can produce it."""
+        symbols, env, back = self._free(p)
+        variables = list(symbols)
+        readers = self.readers.get(p, ())
+        reader = readers[0] if len(readers) == 1 and readers[0] not in self._grad_cache else None
+        if reader is not None and all(isinstance(e, sp.Function) or e in variables for e in env[reader]):
+            variables += list(env[reader])
+        else:
+            reader = None
+        grads = scalar_gradient(env[COST], variables)
+        memo: dict[sp.Basic, sp.Basic] = {}
+        self._grad_cache[p] = sp.Matrix(symbols.rows, symbols.cols,
+                                        [shared_xreplace(g, back, memo) for g in grads[:len(symbols)]])
+        if reader is not None:
+            shape = env[reader].shape
+            self._grad_cache[reader] = sp.Matrix(*shape, [shared_xreplace(g, back, memo) for g in grads[len(symbols):]])
+
+    def _base_gradients(self) -> None:
+        """The gradient of every input, target and parameter, from one backward sweep of the cost."""
+        quantities = [q for q, value in self.base.items()
+                      if isinstance(value, sp.MatrixBase) and all(e.is_Symbol for e in value)]
+        symbols = [s for q in quantities for s in self.base[q]]
+        grads = iter(scalar_gradient(self.env[COST], symbols))
+        for q in quantities:
+            rows, cols = self.base[q].shape
+            self._grad_cache[q] = sp.Matrix(rows, cols, [next(grads) for _ in range(rows * cols)])
 
     def jacobian(self, of: NetQuantity, wrt: NetQuantity) -> sp.Matrix:
         symbols, env, back = self._free(wrt)
