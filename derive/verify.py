@@ -4,11 +4,16 @@ Two independent verifiers run over a concrete `Derivation`:
 
 - `SymbolicVerifier` (small instances): every quantity becomes an explicit matrix of scalar
   symbols, the scalar cost is expanded fully, and each entry of each right-hand side is proved
-  equal to `sp.diff` of that cost (the meaning of δ, ∂C/∂W, ∂C/∂b, ∂C/∂a, Jacobians and
-  chain-rule factors), with `is_identically_zero` deciding equality exactly.
+  equal to the derivative of that cost by SymPy's rules (the meaning of δ, ∂C/∂W, ∂C/∂b, ∂C/∂a,
+  Jacobians and chain-rule factors; every input's and parameter's from one backward sweep, an
+  intermediate quantity's from fresh symbols standing for it), with exact arithmetic deciding
+  equality (exact.py).
 - `NumericVerifier` (every instance, any width): random float64 values; each right-hand side
-  is compared with Richardson central differences of the cost, entry by entry for small
-  quantities and along random directions for large ones (relative error < 1e-6).
+  is compared with Richardson central differences, entry by entry for small quantities and
+  along random directions for large ones (relative error < 1e-6). Steps are checked output
+  layer first, each gradient against differences of the steps that read its quantity weighted
+  by their gradients checked before (the chain rule), so the work is linear in depth; all the
+  points of a difference are evaluated in one stacked NumPy evaluation.
 
 The general derivation (symbolic L) is verified through concrete instances built by the same
 code. A failure raises `VerificationError`: an unproved formula is never returned.
@@ -71,7 +76,7 @@ def verify(derivation: Derivation, *, seed: int = 0, symbolic: bool | None = Non
     """Return the derivation with its verification records, or raise VerificationError."""
     if derivation.general:
         return _verify_general(derivation, seed)
-    checks = NumericVerifier(derivation, seed, chain=True, max_batch=NUMERIC_MAX_BATCH).run()
+    checks = NumericVerifier(derivation, seed, max_batch=NUMERIC_MAX_BATCH).run()
     if symbolic is None:
         symbolic = symbolic_possible(derivation.spec)
     if symbolic:
@@ -111,6 +116,13 @@ def _verify_general(derivation: Derivation, seed: int) -> Derivation:
 # ----------------------------------------------------------------------------------------------
 # What a left-hand side means
 # ----------------------------------------------------------------------------------------------
+
+
+def _unit(shape: tuple[int, ...], position: tuple[int, ...]) -> np.ndarray:
+    """The direction of one entry."""
+    v = np.zeros(shape)
+    v[position] = 1.0
+    return v
 
 
 def preactivation_of(delta: NetQuantity) -> NetQuantity:
@@ -253,9 +265,8 @@ class NumericVerifier(_Verifier):
         them), instead of a seeded random draw. `chain` (the default): difference each quantity
         through the steps that read it, against their verified gradients (see `cost_along`), so
         that the work grows linearly with depth and batch; without it, through the rest of the
-        network. `max_batch`:
-        check a batched derivation on at most this many samples (its statements hold for any
-        number n; every sample enters them the same way)."""
+        network. `max_batch`: check a batched derivation on at most this many samples (its
+        statements hold for any number n; every sample enters them the same way)."""
         super().__init__(derivation)
         self.seed = seed
         self.chain = chain
@@ -272,7 +283,7 @@ class NumericVerifier(_Verifier):
         self.computed: dict[Any, np.ndarray] = {}
         self._fd_full: dict[Any, np.ndarray] = {}
         self._fd_directions: dict[Any, list[tuple[np.ndarray, float]]] = {}
-        self._partials: dict[Any, float] = {}
+        self._cost_partials: dict[tuple, float] = {}
         self._fd_quantity: dict[tuple, np.ndarray] = {}
         for binding in derivation.scalar_bindings:
             if not self._is_derived(binding.entry.of):
@@ -388,12 +399,7 @@ class NumericVerifier(_Verifier):
                                        self._value_of(q), directions, self._eps(q))
 
     def _unit_directions(self, shape: tuple[int, ...]) -> list[np.ndarray]:
-        out = []
-        for index in np.ndindex(shape):
-            v = np.zeros(shape)
-            v[index] = 1.0
-            out.append(v)
-        return out
+        return [_unit(shape, index) for index in np.ndindex(shape)]
 
     def fd_gradient(self, q: NetQuantity) -> np.ndarray:
         if q not in self._fd_full:
@@ -422,42 +428,31 @@ class NumericVerifier(_Verifier):
             return float(value) if np.ndim(value) == 0 else value
         rows, cols = np.broadcast_arrays(rows, cols)
         positions = [(int(r), int(c)) for r, c in zip(rows.flat, cols.flat)]
-        missing = sorted({p for p in positions if (q, p) not in self._partials})
+        missing = sorted({p for p in positions if (q, p) not in self._cost_partials})
         shape = self._shape(q)
         per_call = max(1, PROBE_ENTRIES // (4 * shape[0] * shape[1]))
         for start in range(0, len(missing), per_call):
             batch = missing[start:start + per_call]
-            directions = []
-            for r, c in batch:
-                v = np.zeros(shape)
-                v[r, c] = 1.0
-                directions.append(v)
-            for position, value in zip(batch, self.cost_along(q, directions)):
-                self._partials[(q, position)] = float(value)
-        values = np.array([self._partials[(q, p)] for p in positions]).reshape(rows.shape)
+            for position, value in zip(batch, self.cost_along(q, [_unit(shape, p) for p in batch])):
+                self._cost_partials[(q, position)] = float(value)
+        values = np.array([self._cost_partials[(q, p)] for p in positions]).reshape(rows.shape)
         return float(values) if values.ndim == 0 else values
 
-    def fd_partial(self, num: Any, den: Entry) -> float:
+    def partial(self, num: Any, den: Entry) -> float:
         """∂num/∂den for one entry den of a quantity, num the cost or an entry downstream."""
-        q = den.of
-        row, col = den.position()
-        v = np.zeros(self._shape(q))
-        v[row, col] = 1.0
         if num == COST:
-            return float(self.cost_along(q, [v])[0])
+            return self.cost_partial(den)
         entry = self.entry_of(num)
-        r, c = entry.position()
-        return float(self.quantity_partial(entry.of, q, row, col)[r, c])
+        return float(self.quantity_partial(entry.of, den.of, *den.position())[entry.position()])
 
     def quantity_partial(self, of: Any, q: Any, row: int, col: int) -> np.ndarray:
         """∂(every entry of `of`)/∂q[row, col] by central differences, kept: the factors of a sum
         over the samples ask for one entry of it each."""
         key = (of, q, row, col)
         if key not in self._fd_quantity:
-            v = np.zeros(self._shape(q))
-            v[row, col] = 1.0
-            self._fd_quantity[key] = directional_derivatives(
-                lambda points: self.propagate(q, points, {of})[of], self._value_of(q), [v], self._eps(q))[0]
+            self._fd_quantity[key] = directional_derivatives(lambda points: self.propagate(q, points, {of})[of],
+                                                             self._value_of(q), [_unit(self._shape(q), (row, col))],
+                                                             self._eps(q))[0]
         return self._fd_quantity[key]
 
     def fd_jacobian(self, of: NetQuantity, wrt: NetQuantity) -> np.ndarray:
@@ -474,10 +469,7 @@ class NumericVerifier(_Verifier):
     # -- evaluation ---------------------------------------------------------------------------------------
     def resolve(self, node: Any) -> Any:
         if isinstance(node, Partial):
-            if node not in self._partials:
-                den = self.entry_of(node.den)
-                self._partials[node] = self.cost_partial(den) if node.num == COST else self.fd_partial(node.num, den)
-            return self._partials[node]
+            return self.partial(node.num, self.entry_of(node.den))
         subject = gradient_subject(node)
         if subject is not None:
             q, transposed = subject
