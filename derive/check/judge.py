@@ -24,7 +24,8 @@ import numpy as np
 import sympy as sp
 
 from ..safe import as_expr
-from ..algebra import EvaluationError, NetQuantity, SymbolicEvaluator, scalar_derivative, shared_xreplace
+from ..algebra import EvaluationError, NetQuantity, SymbolicEvaluator
+from ..calculus import scalar_derivative, shared_xreplace
 from ..errors import VerificationError
 from .build import (Builder, OperatorDerivative, OutOfRange, ShapeMismatch, Unchecked, concrete_dim, is_matrix,
                     shape_text)

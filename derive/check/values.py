@@ -21,7 +21,7 @@ import sympy as sp
 
 from .. import rules
 from ..safe import as_expr
-from ..algebra import first_nonzero
+from ..exact import first_nonzero
 from ..quantities import MEAN, STD
 
 POINTS = 3
