@@ -3,11 +3,22 @@ r"""`derive check`: read a hand-written derivation and judge every step against 
     report = check_file("post.md", "two-two-two")
     report.exit_code          # 0: nothing wrong, 1: something wrong
 
-Pipeline: extract.py finds the formulas and their statements (with file positions); the notation
-map (notation.py) says what each symbol names; parser.py reads each formula into a tree;
-build.py turns it into the engine's SymPy statements under the map; judge.py decides each link
-of each `=` chain on a small instance with the engine's verifier; mistakes.py diagnoses a wrong
-link; printer.py writes the correct formula in the post's notation; report.py prints.
+The pipeline, in stages; a module imports only modules of its own stage or of earlier ones
+(tests/test_check_stages.py keeps it so):
+
+1. extract   lexer.py (tokens), extract.py: the formulas of a post and the `=` chains they state,
+             with file positions.
+2. parse     parser.py: each formula as a tree of what was written (no meaning yet).
+3. bind      notation.py: the notation map, which symbol names which quantity.
+4. build     world.py (the network's small instance and its truths), build.py (trees -> the
+             engine's SymPy statements under the map), values.py (explicit values, comparisons),
+             printer.py (a formula in the post's own notation).
+5. judge     results.py (verdict data), judge.py (each link: shapes, then values), worked.py
+             (the numbers of a worked example).
+6. diagnose  case.py (one wrong link), mutations.py (one function per usual mistake),
+             diagnose.py (the table of mistakes, the correct formula).
+7. report    report.py: text and JSON.
+   api.py runs the stages; cli.py is the command.
 """
 
 from __future__ import annotations

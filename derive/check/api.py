@@ -4,39 +4,21 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..api import resolve_network
 from ..errors import DeriveError
 from ..spec import NetworkSpec
+from .diagnose import diagnose_link
 from .extract import read_document, statements
-from .judge import Judge, StatementResult
+from .judge import Judge
 from .notation import BLOCK_KEY, default_map, parse_toml, parse_yaml_mapping
+from .report import CheckReport
 from .world import world_for
 
 MAX_BYTES = 5_000_000
 LATEX_SUFFIXES = (".tex", ".latex", ".ltx")
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    path: str
-    net: str
-    instance: str
-    statements: tuple[StatementResult, ...]
-    mentions: int = 0  # formulas that claim nothing (a symbol named in a sentence)
-    notation_sources: tuple[str, ...] = ()
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def wrong(self) -> int:
-        return self.counts.get("wrong", 0)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.wrong else 0
 
 
 def check_file(path: str | Path, net: str | NetworkSpec, notation: str | Path | None = None) -> CheckReport:
@@ -98,7 +80,7 @@ def check_text(text: str, net: str | NetworkSpec, *, kind: str = "markdown", pat
     if notation is not None:
         nmap = nmap.merged(*notation)
     world = world_for(spec)
-    judge = Judge(world, nmap, doc)
+    judge = Judge(world, nmap, doc, diagnose_link)
     found, mentions = statements(doc)
     results = []
     for st in found:

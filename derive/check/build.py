@@ -18,16 +18,14 @@ and are enumerated by the judge.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
 from .. import rules
-from ..safe import as_expr
 from ..algebra import (
     Apply,
     ApplyPrime,
@@ -43,6 +41,7 @@ from ..algebra import (
     Quotient,
 )
 from ..backprop import COST, MEAN, STD, WIDTH
+from ..safe import as_expr
 from ..textprint import DeriveTextPrinter
 from .notation import Binding, NotationMap, native_layout
 from .parser import Node, Script, Sym

@@ -22,8 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexer import CMD, OP, LexError, tokenize
-from .parser import RELATIONS
+from .lexer import CMD, OP, RELATIONS, LexError, tokenize
 
 
 @dataclass(frozen=True)

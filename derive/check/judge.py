@@ -17,23 +17,58 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from ..safe import as_expr
-from ..algebra import EvaluationError, NetQuantity, SymbolicEvaluator, scalar_derivative, shared_xreplace
+from ..algebra import (
+    EvaluationError,
+    NetQuantity,
+    SymbolicEvaluator,
+    scalar_derivative,
+    shared_xreplace,
+)
 from ..errors import VerificationError
-from .build import (Builder, OperatorDerivative, OutOfRange, ShapeMismatch, Unchecked, concrete_dim, is_matrix,
-                    shape_text)
+from ..safe import as_expr
+from .build import (
+    Builder,
+    OperatorDerivative,
+    OutOfRange,
+    ShapeMismatch,
+    Unchecked,
+    concrete_dim,
+    is_matrix,
+    shape_text,
+)
 from .extract import Document, Statement
-from .lexer import CMD, EOF, LBRACE, OP, RBRACE, LexError, tokenize
+from .lexer import CMD, EOF, LBRACE, OP, RBRACE, RELATIONS, LexError, tokenize
 from .notation import NotationMap
-from .parser import RELATIONS, Node, ParseError, parse_chain
-from .values import FloatEvaluator, NotNumeric, close, entries, exactly_equal, make_points
+from .parser import Node, ParseError, parse_chain
+from .results import (
+    Counterexample,
+    Diagnosis,
+    Evaluated,
+    Form,
+    LinkResult,
+    StatementResult,
+)
+from .values import (
+    FloatEvaluator,
+    NotNumeric,
+    close,
+    entries,
+    exactly_equal,
+    make_points,
+)
+from .worked import WorkedExamples, numbers_of
 from .world import World
+
+#: (judge, chain, reference index, link index, text, evaluations) -> (diagnosis, correct formula,
+#: counterexample): the diagnose stage, called on every wrong link.
+Diagnoser = Callable[..., tuple["Diagnosis | None", "str | None", "Counterexample | None"]]
 
 EQUALITIES = ("=", "equiv", "def")
 MAX_LAYER_COMBINATIONS = 16
@@ -46,83 +81,12 @@ NOT_EQUATIONS = {
 }
 
 
-# ----------------------------------------------------------------------------------------------
-# Results
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Counterexample:
-    where: str  # the layer and index values, e.g. "l = 1, j = 2"; "" when none
-    entry: str  # "(1, 2)" for a matrix, "" for a scalar
-    left: float
-    right: float
-    point: tuple[tuple[Any, Any], ...]  # (quantity, values) of the instance at this point
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    name: str
-    message: str
-
-
-@dataclass(frozen=True)
-class LinkResult:
-    line: int
-    col: int
-    relation: str
-    left: str  # the form this one is compared with
-    text: str  # this form
-    verdict: str  # correct | wrong | not checked
-    reason: str = ""
-    method: str = ""  # exact | random points | shapes
-    shapes: tuple[str, str] | None = None
-    counterexample: Counterexample | None = None
-    diagnosis: Diagnosis | None = None
-    correct: str | None = None
-
-
-@dataclass(frozen=True)
-class StatementResult:
-    line: int
-    text: str
-    links: tuple[LinkResult, ...]
-
-
-# ----------------------------------------------------------------------------------------------
-# Built forms
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Form:
-    node: Node | None
-    text: str  # the form's own text
-    start: int  # offset in the statement text
-    relation: str | None
-    error: str = ""  # parse error or Unchecked reason
-    error_pos: int | None = None
-    mismatch: ShapeMismatch | None = None
-    value: Any = None  # symbolic-mode value
-    usage: Any = None
-    space: tuple | None = None  # dims of \mathbb{R}^{a × b}
-
-    @property
-    def built(self) -> bool:
-        return self.node is not None and not self.error and self.mismatch is None and self.space is None
-
-
-@dataclass
-class Evaluated:
-    """Explicit values of some forms at every assignment of layer and index letters."""
-
-    assignments: list[tuple[dict, dict]] = field(default_factory=list)  # (layer values, index values)
-    values: list[list[Any]] = field(default_factory=list)  # per assignment, per form
-
-
-class Judge:
-    def __init__(self, world: World, nmap: NotationMap, doc: Document | None = None) -> None:
+class Judge(WorkedExamples):
+    def __init__(self, world: World, nmap: NotationMap, doc: Document | None = None,
+                 diagnose: Diagnoser | None = None) -> None:
         self.world = world
+        #: The diagnose stage, given by the pipeline (a later stage: the judge never imports it).
+        self.diagnose = diagnose
         self.map = nmap
         self.doc = doc
         self.functions = nmap.functions()
@@ -206,7 +170,7 @@ class Judge:
         for world in self.world.instance_worlds():
             if world.depth < highest:
                 continue
-            judge = Judge(world, self.map, self.doc)
+            judge = Judge(world, self.map, self.doc, self.diagnose)
             judge.used, judge.plain, judge.bold, judge.fonts = self.used, self.plain, self.bold, self.fonts
             judge.givens = self.givens
             shapes_only = all(f.relation in (None, "in") for f in judge.forms(st.src.text))
@@ -354,7 +318,7 @@ class Judge:
         left = chain[ref_index] if ref_index is not None else chain[k - 1]
         relation = form.relation
         approx_numbers = relation == "approx" and ref_index is not None and not form.error and \
-            _numbers_of(form.node) is not None  # ∂C/∂W ≈ [central differences, printed]
+            numbers_of(form.node) is not None  # ∂C/∂W ≈ [central differences, printed]
         if relation in NOT_EQUATIONS and not approx_numbers:
             return self.not_checked(st, form, left, NOT_EQUATIONS[relation], None)
         if form.error or ref_index is None:
@@ -385,7 +349,7 @@ class Judge:
         worked = self.worked_example(ref, form, st, text)
         if worked is not None:
             return worked
-        if not _shapes_agree(ref.value, form.value, self):
+        if not shapes_agree(ref.value, form.value, self):
             shapes = (shape_text(ref.value, self.world), shape_text(form.value, self.world))
             return self.wrong(chain, ref_index, k, st, text,
                               reason=f"the two sides have different shapes: {shapes[0]} and {shapes[1]}",
@@ -400,97 +364,6 @@ class Judge:
         return self.wrong(chain, ref_index, k, st, text, reason="the two sides differ", method="random points",
                           counterexample=verdict[1], evaluated=evaluated)
 
-    # -- worked examples -----------------------------------------------------------------------------------
-    def worked_example(self, ref: Form, form: Form, st: Statement, text: str) -> LinkResult | None:
-        """A post's numbers: givens (x = [0.27, …], W^1 = …, n = 3) and results (C = 0.004151,
-        ∂C/∂W^1 = [[…]]), the results checked at the givens to the precision printed."""
-        numbers = _numbers_of(form.node)
-        if numbers is None or not (form.usage.decimals or ref.usage.decimals or _is_given_target(ref.value, self)):
-            return None
-        try:
-            target, _ = self.concrete(ref.node, {}, text)
-        except (Unchecked, OutOfRange, ShapeMismatch):
-            return self.not_checked(st, form, ref, "numbers (a worked example) with a layer letter", None)
-        printed, decimals = numbers
-        if self.world.batched and target == self.world.batch_symbol:
-            ok = len(printed) == 1 and printed[0] == self.world.spec.batch
-            return self.link(st, form, ref, "correct" if ok else "wrong", method="the batch size of the example",
-                             reason="" if ok else f"the example's batch has {self.world.spec.batch} samples")
-        if _is_given_target(target, self):
-            return self.record_given(target, form, ref, st, printed, decimals)
-        givens = self.givens.setdefault(self.world, {})
-        missing = [q for q in self.base_quantities() if q not in givens]
-        if missing:
-            return self.not_checked(st, form, ref, "numbers of a worked example before its givens (missing "
-                                    + ", ".join(self.quantity_name(q) for q in missing[:3]) + ")", None)
-        try:
-            truth = np.asarray(self.worked_verifier().evaluate(target), dtype=float)
-        except (EvaluationError, ValueError, TypeError, KeyError, IndexError, VerificationError) as exc:
-            return self.not_checked(st, form, ref, f"cannot evaluate this at the example's values ({exc})", None)
-        values = np.asarray(printed, dtype=float)
-        if truth.size != values.size or (truth.ndim == 2 and truth.size > 1 and truth.shape != _shape_of(form.value)):
-            return self.link(st, form, ref, "wrong", method="worked example",
-                             reason=f"the example's numbers have shape {_shape_of(form.value)}, the left side "
-                                    f"{truth.shape}", diagnosis=Diagnosis("wrong-shape", "wrong number of values"))
-        slack = 10.0 if form.relation == "approx" else 1.0
-        flat = truth.ravel()
-        for n, (t, v, d) in enumerate(zip(flat, values.ravel(), decimals)):
-            if not abs(t - v) <= slack * (0.51 * 10.0 ** (-d) + 1e-6 * abs(t)) + 1e-12:
-                cols = truth.shape[1] if truth.ndim == 2 else 1
-                entry = f"({n // cols + 1}, {n % cols + 1})" if truth.size > 1 else ""
-                point = tuple((self.quantity_name(q), np.asarray(v_, dtype=float)) for q, v_ in givens.items())
-                correct = _numbers_latex(truth, max(decimals))
-                return self.link(st, form, ref, "wrong", method="worked example",
-                                 reason=f"at the example's values the left side{(' entry ' + entry) if entry else ''} "
-                                        f"is {t:.{max(d, 1) + 2}g}, not {v:g}",
-                                 counterexample=Counterexample("", entry, float(t), float(v), point),
-                                 diagnosis=Diagnosis("wrong-number", "the number does not follow from the example's "
-                                                     "givens"), correct=correct)
-        return self.link(st, form, ref, "correct", method="worked example (to the digits printed)")
-
-    def base_quantities(self) -> list[Any]:
-        from ..backprop import MEAN, STD
-
-        f = self.world.frame
-        out = [f.x] + ([MEAN, STD] if self.world.spec.normalize_input else [])
-        for l in range(1, self.world.depth + 1):
-            out.append(f.W(sp.Integer(l)))
-            if f.has_bias(sp.Integer(l)):
-                out.append(f.b(sp.Integer(l)))
-        return out + [f.y]
-
-    def record_given(self, target: Any, form: Form, ref: Form, st: Statement, printed: list, decimals: list) -> LinkResult:
-        dims = {self.world.batch_symbol: self.world.spec.batch} if self.world.batched else {}
-        shape = (1, 1) if not is_matrix(target) else tuple(int(as_expr(d).xreplace(dims)) for d in target.shape)
-        got = _shape_of(form.value)
-        if (shape != (1, 1) or got != (1, 1)) and got != shape:
-            return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is {shape[0]} × {shape[1]}, "
-                             f"the example gives {got[0]} × {got[1]}", shapes=(f"{shape[0]} × {shape[1]}",
-                                                                              f"{got[0]} × {got[1]}"),
-                             diagnosis=Diagnosis("wrong-shape", f"{ref.text} is {shape[0]} × {shape[1]}"))
-        self.givens.setdefault(self.world, {})[target] = np.asarray(printed, dtype=float).reshape(shape) \
-            if is_matrix(target) else float(printed[0])
-        self.world.cache.pop(("worked", id(self.givens)), None)
-        return self.link(st, form, ref, "correct", method="a given of the worked example")
-
-    def worked_verifier(self) -> Any:
-        """The engine's numeric verifier at the example's givens instead of a random draw."""
-        from ..verify import NumericVerifier
-
-        givens = self.givens[self.world]
-        key = ("worked", id(self.givens))
-        cached = self.world.cache.get(key)
-        if cached is not None and cached[0] == len(givens):
-            return cached[1]
-
-        class AtGivens(NumericVerifier):
-            def _draw_base(inner) -> dict[Any, Any]:
-                return dict(givens)
-
-        verifier = AtGivens(self.world.instance, 0)
-        self.world.cache[key] = (len(givens), verifier)
-        return verifier
-
     def contradicts_convention(self, chain: list[Form], k: int, text: str) -> tuple[str, str, str, str] | None:
         """A step that is right only under the other index convention than the one the post
         states: (method, stated, other, the step rewritten in the stated convention), else None."""
@@ -500,7 +373,7 @@ class Judge:
             forms = [Form(f.node, f.text, f.start, f.relation) for f in (chain[0], chain[k])]
             for f in forms:
                 flipped.build_symbolic(f, text)
-            if not forms[0].built or not forms[1].built or not _shapes_agree(forms[0].value, forms[1].value, flipped):
+            if not forms[0].built or not forms[1].built or not shapes_agree(forms[0].value, forms[1].value, flipped):
                 continue
             try:
                 verdict = flipped.compare(flipped.evaluate([forms[0].node, forms[1].node], text), 0, 1)
@@ -596,12 +469,10 @@ class Judge:
     def wrong(self, chain: list[Form], ref_index: int, k: int, st: Statement, text: str, *, reason: str,
               method: str, shapes: tuple[str, str] | None = None, counterexample: Counterexample | None = None,
               evaluated: Evaluated | None = None) -> LinkResult:
-        from .mistakes import Case, diagnose
-
-        case = Case(self, chain, ref_index, k, text, evaluated)
-        diagnosis, correct = diagnose(case)
-        if counterexample is None and case.ref_values is not None:
-            counterexample = case.counterexample()
+        diagnosis, correct = None, None
+        if self.diagnose is not None:
+            diagnosis, correct, found = self.diagnose(self, chain, ref_index, k, text, evaluated)
+            counterexample = counterexample or found
         form, left = chain[k], chain[ref_index]
         return self.link(st, form, left, "wrong", reason=reason, method=method, shapes=shapes,
                          counterexample=counterexample, diagnosis=diagnosis, correct=correct)
@@ -806,53 +677,6 @@ class Judge:
 CONTRADICTED = ("contradicts the index convention the post states ({stated}): the step is right for {other}")
 
 
-def _numbers_of(node: Node | None) -> tuple[list[float], list[int]] | None:
-    """The numbers of a form made of numbers only (a number, −number, a matrix of them), and
-    how many decimals each was printed with; None for anything else."""
-    if node is None:
-        return None
-    if node.kind == "num":
-        text = node.value
-        return [float(text)], [len(text.split(".")[1]) if "." in text else 0]
-    if node.kind == "neg":
-        inner = _numbers_of(node.children[0])
-        return None if inner is None or len(inner[0]) != 1 else ([-inner[0][0]], inner[1])
-    if node.kind == "group" and node.value in ("(", "["):
-        return _numbers_of(node.children[0])
-    if node.kind == "matrix":
-        values, decimals = [], []
-        for cell in node.children:
-            found = _numbers_of(cell)
-            if found is None or len(found[0]) != 1:
-                return None
-            values += found[0]
-            decimals += found[1]
-        return values, decimals
-    return None
-
-
-def _shape_of(value: Any) -> tuple[int, int]:
-    return tuple(value.shape) if isinstance(value, sp.MatrixBase) else (1, 1)
-
-
-def _is_given_target(value: Any, judge: "Judge") -> bool:
-    from ..backprop import MEAN, STD
-
-    if value in (MEAN, STD):
-        return True
-    if judge.world.batched and value == judge.world.batch_symbol:
-        return True
-    return isinstance(value, NetQuantity) and (value.kind in ("x", "y", "W", "b"))
-
-
-def _numbers_latex(values: np.ndarray, places: int) -> str:
-    if values.size == 1:
-        return f"{float(values.ravel()[0]):.{places}f}"
-    rows = values if values.ndim == 2 else values.reshape(-1, 1)
-    body = r"\\".join(" & ".join(f"{v:.{places}f}" for v in row) for row in rows)
-    return rf"\begin{{bmatrix}}{body}\end{{bmatrix}}"
-
-
 def _occurrences(node: Node, letter: str) -> int:
     """How often a letter is written as a free symbol (in scripts too)."""
     from .parser import Script, Sym
@@ -876,7 +700,7 @@ def shape_text_dim(d: Any) -> str:
     return dim_text(d)
 
 
-def _shapes_agree(a: Any, b: Any, judge: Judge) -> bool:
+def shapes_agree(a: Any, b: Any, judge: Judge) -> bool:
     if is_matrix(a) and is_matrix(b):
         return Builder(judge.world, judge.map)._same_shape(a.shape, b.shape)
     if is_matrix(a) or is_matrix(b):

@@ -47,6 +47,15 @@ MINUS_SIGNS = "−–"  # typographic minus and en dash
 #: Full-width punctuation of Chinese posts: a separator like its ASCII twin.
 FULLWIDTH = {"，": ",", "。": ".", "；": ";", "：": ":", "（": "(", "）": ")"}
 
+#: Relation commands and what each is to a checker.
+RELATIONS = {
+    "=": "=", "equiv": "equiv", "coloneqq": "def", "triangleq": "def", "doteq": "def", "approx": "approx",
+    "simeq": "approx", "cong": "approx", "sim": "approx", "propto": "approx", "neq": "neq", "ne": "neq",
+    "leq": "lt", "le": "lt", "geq": "lt", "ge": "lt", "lt": "lt", "gt": "lt", "in": "in",
+    "leftarrow": "update", "gets": "update", "to": "implies", "rightarrow": "implies", "Rightarrow": "implies",
+    "implies": "implies", "iff": "implies", "Leftrightarrow": "implies", "mapsto": "implies", "longrightarrow": "implies",
+}
+
 
 @dataclass(frozen=True)
 class Token:

@@ -27,7 +27,23 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .lexer import AMP, CMD, EOF, LBRACE, LETTER, NUMBER, OP, PRIME, RBRACE, SUB, SUP, LexError, Token, tokenize
+from .lexer import (
+    AMP,
+    CMD,
+    EOF,
+    LBRACE,
+    LETTER,
+    NUMBER,
+    OP,
+    PRIME,
+    RBRACE,
+    RELATIONS,
+    SUB,
+    SUP,
+    LexError,
+    Token,
+    tokenize,
+)
 
 MAX_DEPTH = 60
 
@@ -49,13 +65,6 @@ FUNCTION_COMMANDS = frozenset({"log", "ln", "exp", "tanh"})
 OPERATOR_FUNCTIONS = frozenset({"log", "ln", "exp"})
 MATRIX_ENVIRONMENTS = frozenset({"bmatrix", "pmatrix", "matrix", "Bmatrix", "smallmatrix", "array", "vmatrix"})
 DOTS = frozenset({"dots", "cdots", "vdots", "ddots", "ldots", "dotsc", "dotsb"})
-RELATIONS = {
-    "=": "=", "equiv": "equiv", "coloneqq": "def", "triangleq": "def", "doteq": "def", "approx": "approx",
-    "simeq": "approx", "cong": "approx", "sim": "approx", "propto": "approx", "neq": "neq", "ne": "neq",
-    "leq": "lt", "le": "lt", "geq": "lt", "ge": "lt", "lt": "lt", "gt": "lt", "in": "in",
-    "leftarrow": "update", "gets": "update", "to": "implies", "rightarrow": "implies", "Rightarrow": "implies",
-    "implies": "implies", "iff": "implies", "Leftrightarrow": "implies", "mapsto": "implies", "longrightarrow": "implies",
-}
 HADAMARD_OPS = {"odot": "odot", "circ": "odot", "oslash": "oslash", "otimes": "otimes"}
 PRODUCT_OPS = {"cdot": "cdot", "times": "times", "ast": "ast", "div": "div", "bullet": "cdot"}
 TRANSPOSE_COMMANDS = frozenset({"top", "intercal", "mathsf", "mathrm", "rm", "text", "textsf", "mathtt", "sf"})

@@ -14,11 +14,11 @@ from typing import Any
 import sympy as sp
 
 from .. import rules
-from ..safe import as_expr
 from ..algebra import Entry, Grad, NetQuantity
 from ..backprop import COST
 from ..latex import DeriveLatexPrinter
 from ..notation import Notation
+from ..safe import as_expr
 from .notation import NotationMap, native_layout
 from .parser import GREEK
 from .world import World

@@ -1,13 +1,34 @@
-"""The report of `derive check`: readable in a terminal, or JSON for tools."""
+"""Stage 7, report: what `derive check` found, readable in a terminal, or JSON for tools."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from .api import CheckReport
-from .judge import Counterexample, LinkResult
+
+from .results import Counterexample, LinkResult, StatementResult
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    path: str
+    net: str
+    instance: str
+    statements: tuple[StatementResult, ...]
+    mentions: int = 0  # formulas that claim nothing (a symbol named in a sentence)
+    notation_sources: tuple[str, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def wrong(self) -> int:
+        return self.counts.get("wrong", 0)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.wrong else 0
+
 
 WIDTH = 100
 LABELS = {"correct": "correct", "wrong": "WRONG", "not checked": "not checked"}

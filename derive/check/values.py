@@ -20,9 +20,9 @@ import numpy as np
 import sympy as sp
 
 from .. import rules
-from ..safe import as_expr
 from ..algebra import first_nonzero
 from ..backprop import MEAN, STD
+from ..safe import as_expr
 
 POINTS = 3
 TOLERANCE = 1e-9

@@ -17,9 +17,9 @@ from typing import Any
 
 import sympy as sp
 
-from ..safe import as_expr
 from ..backprop import DEPTH, Frame, build_concrete, build_general
 from ..derivation import Derivation
+from ..safe import as_expr
 from ..spec import NetworkSpec
 from ..verify import SymbolicVerifier, symbolic_possible
 

@@ -1,8 +1,7 @@
-r"""Diagnoses: which usual mistake turns the correct step into the one written.
+r"""Stage 6, diagnose: the mutations, one function per usual mistake.
 
-The table `MISTAKES` reads like the rule registry: one entry per mistake, each a name, a
-mutation and a message. A mutation relates the correct step and the written one in one of two
-directions, whichever is exact for that mistake:
+A mutation relates the correct step and the written one in one of two directions, whichever is
+exact for that mistake:
 
 - it applies the mistake to the *correct* result and compares with what was written (−x for a
   sign error, 2x for a factor, the softmax Jacobian with its off-diagonal terms dropped, another
@@ -11,208 +10,43 @@ directions, whichever is exact for that mistake:
   (transpose one factor back, swap two factors back, give σ′ its pre-activation back, …). These
   mistakes are their own inverse, or nearly, so undoing one in what was written is the same test
   as making it in the correct step, at whatever level of expansion the writer chose.
-
-A comparison is the judge's: the same small instance, every layer and index value, the same
-seeded random points. The first entry that matches is the diagnosis; its repaired formula, when
-it has one, is the "correct formula" of the report, printed in the post's own notation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
 from .. import rules
-from ..safe import as_expr
-from ..algebra import Apply, ApplyPrime, Entry, Grad, Jacobian, NetQuantity, Partial, Prime
+from ..algebra import (
+    Apply,
+    ApplyPrime,
+    Entry,
+    Grad,
+    Jacobian,
+    NetQuantity,
+    Partial,
+    Prime,
+)
 from ..backprop import COST
+from ..safe import as_expr
 from ..verify import gradient_subject
-from .build import Builder, OutOfRange, ShapeMismatch, Unchecked, index_parts, is_matrix
-from .judge import Counterexample, Diagnosis, Evaluated, Form, Judge, _shapes_agree
-from .parser import Node, Script, Sym
-
-MAX_CANDIDATES = 60
-FUNCTION_NODES = (Apply, ApplyPrime, Prime, rules.ActivationBase)
-
-
-@dataclass(frozen=True)
-class Finding:
-    details: dict[str, str]
-    fixed: Node | None = None  # the written formula with the mistake undone
-    fixed_value: Any = None  # the same as a SymPy statement, when undone on that level
-    printed: str | None = None  # the correct formula, already printed
-
-
-@dataclass(frozen=True)
-class Mistake:
-    name: str
-    mutation: Callable[["Case"], Iterator[Finding]]
-    message: str
-
-
-class Case:
-    """One wrong link: the reference form (the truth), the written form, and ways to compare."""
-
-    def __init__(self, judge: Judge, chain: list[Form], ref_index: int, k: int, text: str,
-                 evaluated: Evaluated | None) -> None:
-        self.judge = judge
-        self.world = judge.world
-        self.map = judge.map
-        self.chain = chain
-        self.ref = chain[ref_index]
-        self.user = chain[k]
-        self.k = k
-        self.text = text
-        self.candidates = 0
-        self.ev: Evaluated | None = evaluated
-        if self.ev is None and self.user.mismatch is None and self.user.value is not None:
-            try:
-                self.ev = judge.evaluate([self.ref.node, self.user.node], text)
-            except Unchecked:
-                self.ev = None
-
-    # -- values ------------------------------------------------------------------------------------------
-    @property
-    def ref_values(self) -> list[Any] | None:
-        return None if self.ev is None else [row[0] for row in self.ev.values]
-
-    @property
-    def user_values(self) -> list[Any] | None:
-        return None if self.ev is None else [row[1] for row in self.ev.values]
-
-    def user_equals(self, candidate: list[Any]) -> bool:
-        """Whether the written side's values equal the candidate values (a mutated truth)."""
-        return self.ev is not None and self.judge.same(self.ev, 1, candidate)
-
-    def ref_equals(self, candidate: list[Any]) -> bool:
-        return self.ev is not None and self.judge.same(self.ev, 0, candidate)
-
-    def fixes(self, node: Node) -> bool:
-        """Whether this version of the written form equals the correct result."""
-        if self.candidates >= MAX_CANDIDATES:
-            return False
-        self.candidates += 1
-        builder = Builder(self.world, self.map, text=self.text)
-        try:
-            value = builder.build(node)
-        except (Unchecked, ShapeMismatch, OutOfRange, sp.ShapeError, ValueError, TypeError):
-            return False
-        if not _shapes_agree(self.ref.value, value, self.judge):
-            return False
-        try:
-            ev = self.judge.evaluate([self.ref.node, node], self.text)
-        except (Unchecked, sp.ShapeError, ValueError, TypeError):
-            return False
-        return self.judge.same(ev, 0, [row[1] for row in ev.values])
-
-    def fixes_value(self, rewrite: Callable[[Any], Any]) -> Any:
-        """Whether rewriting the written form's SymPy statement gives the correct result; the
-        rewritten symbolic statement when it does, else None."""
-        if self.user.value is None or self.user.mismatch is not None or self.candidates >= MAX_CANDIDATES:
-            return None
-        self.candidates += 1
-        try:
-            symbolic = rewrite(self.user.value)
-            if symbolic == self.user.value or not _shapes_agree(self.ref.value, symbolic, self.judge):
-                return None
-            layer_names = sorted(self.ref.usage.layer_vars | self.user.usage.layer_vars, key=str)
-            ev = self.judge.evaluate([self.ref.node, self.user.node], self.text, layer_names=layer_names,
-                                     transform={1: rewrite})
-        except (Unchecked, ShapeMismatch, sp.ShapeError, ValueError, TypeError, AttributeError):
-            return None
-        if not self.judge.same(ev, 0, [row[1] for row in ev.values]):
-            return None
-        if not layer_names and self.world.scalar_symbols:
-            try:
-                return rewrite(self.judge.concrete(self.user.node, {}, self.text)[0])
-            except (Unchecked, OutOfRange, ShapeMismatch, sp.ShapeError, ValueError, TypeError):
-                pass
-        return symbolic
-
-    def counterexample(self) -> Counterexample | None:
-        if self.ev is None:
-            return None
-        try:
-            verdict = self.judge.compare(self.ev, 0, 1)
-        except Unchecked:
-            return None
-        return verdict[1] if verdict[0] == "differ" else None
-
-    # -- facts about the link ------------------------------------------------------------------------------
-    @property
-    def anchor(self) -> Any:
-        return self.ref.value
-
-    def about_cost(self) -> bool:
-        return self.anchor == COST
-
-    def quote(self, node: Node) -> str:
-        return " ".join(self.text[node.span[0]:node.span[1]].split())
-
-    def show(self, value: Any) -> str:
-        return self.judge.show(value, [f.usage for f in self.chain if f.usage is not None])
-
-    def used(self) -> dict[str, list[str]]:
-        names: dict[str, list[str]] = {}
-        for form in self.chain:
-            if form.usage is not None:
-                for role, found in form.usage.names.items():
-                    for n in found:
-                        names.setdefault(role, [])
-                        if n not in names[role]:
-                            names[role].append(n)
-        for role, found in self.judge.used.items():
-            names.setdefault(role, [])
-            names[role] += [n for n in found if n not in names[role]]
-        return names
-
-
-# ----------------------------------------------------------------------------------------------
-# Tree helpers
-# ----------------------------------------------------------------------------------------------
-
-
-def walk(node: Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Node]]:
-    yield path, node
-    for i, child in enumerate(node.children):
-        yield from walk(child, path + (i,))
-
-
-def replace_at(node: Node, path: tuple[int, ...], new: Node) -> Node:
-    if not path:
-        return new
-    children = list(node.children)
-    children[path[0]] = replace_at(children[path[0]], path[1:], new)
-    return replace(node, children=tuple(children))
-
-
-def map_syms(node: Node, fn: Callable[[Node], Node]) -> Node:
-    """Apply fn to every symbol node, also those inside scripts."""
-    value = node.value
-    if isinstance(value, Sym):
-        value = replace(value, sub=_map_script(value.sub, fn), sup=_map_script(value.sup, fn))
-        node = replace(node, value=value)
-        node = fn(node)
-    children = tuple(map_syms(c, fn) for c in node.children)
-    return replace(node, children=children)
-
-
-def _map_script(script: Script | None, fn: Callable[[Node], Node]) -> Script | None:
-    if script is None or script.expr is None:
-        return script
-    return replace(script, expr=map_syms(script.expr, fn))
-
-
-def _value_of(case: Case, node: Node) -> Any:
-    try:
-        return Builder(case.world, case.map, text=case.text).build(node)
-    except (Unchecked, ShapeMismatch, OutOfRange, ValueError, TypeError, sp.ShapeError):
-        return None
-
+from .build import OutOfRange, ShapeMismatch, Unchecked, index_parts, is_matrix
+from .case import (
+    FUNCTION_NODES,
+    Case,
+    Finding,
+    map_syms,
+    printable,
+    replace_at,
+    value_of,
+    walk,
+)
+from .parser import Node, Sym
 
 # ----------------------------------------------------------------------------------------------
 # Mutations
@@ -495,7 +329,7 @@ def _same_node(a: Node | None, b: Node | None) -> bool:
 
 
 def _sym_text(case: Case, node: Node) -> str:
-    value = _value_of(case, node)
+    value = value_of(case, node)
     return case.show(value) if value is not None else ""
 
 
@@ -575,7 +409,7 @@ def sign_error(case: Case) -> Iterator[Finding]:
 
 
 def _text_of(case: Case, node: Node) -> str:
-    value = _value_of(case, node)
+    value = value_of(case, node)
     return case.show(value) if value is not None else case.quote(node)
 
 
@@ -586,14 +420,14 @@ def factor_half_or_two(case: Case) -> Iterator[Finding]:
     for ratio in (sp.Rational(1, 2), sp.Integer(2), sp.Rational(1, 4), sp.Integer(4)):
         if case.user_equals([ratio * v for v in case.ref_values]):
             fixed = None
-            value = _printable(case, case.user.node) if not case.about_cost() else None
+            value = printable(case, case.user.node) if not case.about_cost() else None
             if value is not None and not is_matrix(value) and not value.has(sp.Sum):
-                fixed = _rescaled(value, 1 / ratio)
+                fixed = rescaled(value, 1 / ratio)
             yield Finding({"ratio": str(ratio)}, fixed_value=fixed)
             return
 
 
-def _rescaled(value: Any, factor: Any) -> Any:
+def rescaled(value: Any, factor: Any) -> Any:
     """factor · value with the numbers combined and the written order kept: 2 · ½(ŷ − y) = ŷ − y."""
     args = list(value.args) if isinstance(value, sp.Mul) else [value]
     coeff = factor
@@ -638,7 +472,7 @@ def transposed_factor(case: Case) -> Iterator[Finding]:
             continue
         if _inside_entry_base(user, path):
             continue  # transposing an entry's matrix swaps its indices: swapped-indices says so
-        value = _value_of(case, node)
+        value = value_of(case, node)
         if value is None or not is_matrix(value) or value.shape == (1, 1):
             continue
         site = _transpose_site(node)
@@ -737,163 +571,3 @@ def swapped_indices(case: Case) -> Iterator[Finding]:
             return
 
 
-# ----------------------------------------------------------------------------------------------
-# The table
-# ----------------------------------------------------------------------------------------------
-
-MISTAKES: tuple[Mistake, ...] = (
-    Mistake("swapped-formulas", swapped_formulas,
-            "this is the formula of {other}: the formulas of two parameters are swapped"),
-    Mistake("wrong-cost", other_cost,
-            "wrong cost function: this is {other_article}, but the network's cost is the {own} cost"),
-    Mistake("cost-missing-square", cost_without_square,
-            "the cost is missing its square: it is ½ Σ (ŷ − y)², not ½ Σ (ŷ − y)"),
-    Mistake("convention-contradicted", contradicted_convention,
-            "contradicts the index convention the post states ({stated}): the formula is right for {used}"),
-    Mistake("prime-argument", prime_argument,
-            "{what}: σ′(z) takes the pre-activation z, and σ′(z) = a(1 − a) with a = σ(z)"),
-    Mistake("z-for-a", z_for_a,
-            "a(1 − a) written with z in place of a: σ′(z) = σ(z)(1 − σ(z)) = a(1 − a), not z(1 − z)"),
-    Mistake("f-prime-for-f", f_prime_for_f,
-            "f′ written where f is meant: σ′(z) = σ(z)(1 − σ(z)), not σ′(z)(1 − σ′(z))"),
-    Mistake("wrong-layer", wrong_layer,
-            "wrong layer: {found} where {fixed} belongs (σ′ of the output layer z^L in a hidden layer?)"),
-    Mistake("softmax-diagonal", softmax_diagonal,
-            "softmax Jacobian reduced to its diagonal: ∂ŷ_k/∂z_j = ŷ_k(δ_kj − ŷ_j) also has the off-diagonal "
-            "terms −ŷ_k ŷ_j (the full Jacobian is diag(ŷ) − ŷᵀŷ)"),
-    Mistake("missing-batch-sum", missing_batch_sum,
-            "missing sum over the batch: a parameter shared by all samples adds up their contributions "
-            "(𝟏ᵀ ∂L/∂Z, or Σ_i)"),
-    Mistake("sign", sign_error, "sign error: {found_fixed}"),
-    Mistake("factor", factor_half_or_two, "{factor_message}"),
-    Mistake("transposed-factor", transposed_factor, "{transpose_message}"),
-    Mistake("product-order", product_order, "wrong product order: {found} should be {fixed}"),
-    Mistake("swapped-indices", swapped_indices, "swapped indices: {found} are exchanged"),
-)
-
-
-def diagnose(case: Case) -> tuple[Diagnosis | None, str | None]:
-    for mistake in MISTAKES:
-        try:
-            finding = next(mistake.mutation(case), None)
-        except (Unchecked, ShapeMismatch, OutOfRange, sp.ShapeError, ValueError, TypeError, KeyError,
-                AttributeError, IndexError, ZeroDivisionError, RecursionError):
-            finding = None
-        if finding is None:
-            continue
-        message = mistake.message.format(**_details(case, mistake.name, finding.details))
-        return Diagnosis(mistake.name, message), correct_formula(case, finding)
-    return None, correct_formula(case, None)
-
-
-def _details(case: Case, name: str, details: dict[str, str]) -> dict[str, str]:
-    d = dict(details)
-    if name == "wrong-cost":
-        other = d["other"]
-        d["other_article"] = other if other.startswith("the derivative") else f"the {other} cost"
-    if name == "sign":
-        if case.about_cost():
-            own = rules.cost(case.world.instance_spec.cost)
-            d["found_fixed"] = ("the cost is missing its minus sign (−Σ y log ŷ)" if own.name != "quadratic"
-                                else "the cost has the wrong sign")
-        elif d.get("fixed"):
-            d["found_fixed"] = f"{d['found']} where {d['fixed']} belongs"
-        else:
-            d["found_fixed"] = "the right-hand side is the negative of the correct one"
-    if name == "factor":
-        ratio = d["ratio"]
-        quadratic = rules.cost(case.world.instance_spec.cost).name == "quadratic"
-        if case.about_cost():
-            d["factor_message"] = ("the cost is missing its factor ½" if ratio == "2"
-                                   else f"a factor {ratio} too many in the cost")
-        elif ratio == "1/2":
-            d["factor_message"] = ("a factor ½ too many: the ½ of the cost was kept after the 2 from differentiating "
-                                   "the square cancelled it" if quadratic else "a factor ½ too many")
-        elif ratio == "2":
-            d["factor_message"] = ("a factor 2 too many: the 2 from differentiating the square cancels the ½ of the "
-                                   "cost" if quadratic else "a factor 2 too many")
-        else:
-            d["factor_message"] = f"off by a factor {ratio}"
-    if name == "transposed-factor":
-        found, fixed = d.get("found", ""), d.get("fixed", "")
-        if found == "the whole right-hand side":
-            d["transpose_message"] = ("the result is transposed: the right-hand side is the transpose of the correct "
-                                      "one (rows = source where rows = destination belongs, or the reverse)")
-        elif found == "every weight matrix":
-            d["transpose_message"] = ("wrong weight-matrix layout: every weight matrix is used transposed "
-                                      "(rows = source where the post's layout is rows = destination, or the reverse)")
-        elif d.get("layout"):
-            d["transpose_message"] = (f"transposed factor: {found} where {fixed} belongs "
-                                      "(the weight matrix read in the other layout: rows = source vs rows = destination)")
-        else:
-            d["transpose_message"] = f"transposed factor: {found} where {fixed} belongs"
-    return d
-
-
-def correct_formula(case: Case, finding: Finding | None) -> str | None:
-    """The correct formula in the post's notation: the written one repaired, else the engine's."""
-    if finding is not None and finding.printed is not None:
-        return finding.printed
-    if finding is not None and finding.fixed_value is not None:
-        return case.show(finding.fixed_value)
-    if finding is not None and finding.fixed is not None:
-        value = _printable(case, finding.fixed)
-        if value is not None:
-            return case.show(value)
-    engine = engine_form(case)
-    return case.show(engine) if engine is not None else None
-
-
-def _printable(case: Case, node: Node) -> Any:
-    """The value to print: concrete (neuron names such as w35) when no layer letter is free."""
-    if case.ref.usage is not None and not case.ref.usage.layer_vars and case.world.scalar_symbols:
-        try:
-            value, _ = case.judge.concrete(node, {}, case.text)
-            return value
-        except (Unchecked, OutOfRange, ShapeMismatch, ValueError, TypeError, sp.ShapeError):
-            pass
-    return _value_of(case, node)
-
-
-def engine_form(case: Case) -> Any:
-    """The engine's own right-hand side for the left-hand side written, closest to what was written."""
-    if case.ref.node is None:
-        return None
-    if case.world.general:
-        anchor = case.ref.value
-        user = case.user.value
-    else:
-        try:
-            anchor, _ = case.judge.concrete(case.ref.node, {}, case.text)
-            user = case.judge.concrete(case.user.node, {}, case.text)[0] if case.user.mismatch is None else None
-        except (Unchecked, OutOfRange, ShapeMismatch, ValueError, TypeError, sp.ShapeError):
-            return None
-    subject = gradient_subject(anchor)
-    best, best_score = None, None
-    for step in case.world.engine.steps:
-        lhs = step.lhs
-        if not (lhs == anchor or (subject is not None and gradient_subject(lhs) == subject)):
-            continue
-        for form in step.forms[1:]:
-            if subject is not None and gradient_subject(form) == subject:
-                continue
-            if isinstance(form, Entry) and isinstance(form.of, Grad):
-                continue
-            score = _similarity(form, user)
-            if best_score is None or score > best_score:
-                best, best_score = form, score
-    return best
-
-
-def _similarity(a: Any, b: Any) -> int:
-    if b is None:
-        return 0
-    def atoms(e: Any) -> set:
-        out = set()
-        for n in sp.preorder_traversal(e):
-            if isinstance(n, (NetQuantity, sp.Symbol, Partial, Grad)) or type(n).__name__ in (
-                    "ApplyPrime", "Apply", "Prime", "HadamardProduct", "Sum", "Quotient", "Diag", "Jacobian"):
-                out.add(n if not isinstance(n, (sp.HadamardProduct, sp.Sum)) else type(n).__name__)
-        return out
-    A, B = atoms(a), atoms(b)
-    return 2 * len(A & B) - len(A ^ B)
