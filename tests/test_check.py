@@ -61,7 +61,7 @@ def test_transpose_with_layer_and_indices() -> None:
                                   "\\phi’(z)", r"f'(z)"])
 def test_primes(text: str) -> None:
     node = parse_expression(text, frozenset({"sigma", "f", "phi"}))
-    assert node.kind == "call" and node.value[1] == 1
+    assert node.kind == "call" and node.value.primes == 1
 
 
 @pytest.mark.parametrize("text, kind", [

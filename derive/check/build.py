@@ -43,42 +43,18 @@ from ..algebra import (
 from ..backprop import COST, MEAN, STD, WIDTH
 from ..safe import as_expr
 from ..textprint import DeriveTextPrinter
+from .bind import LAYERED, Reading, Unchecked, _digits, index_numbers, read_symbol
+from .nodes import OperatorDerivative, SampleCost, SampleOf, Vec
 from .notation import Binding, NotationMap, native_layout
-from .parser import Node, Script, Sym
+from .parser import Call, Node, Script, Sym
 from .world import World
 
 #: Words that name a function wherever they appear, and the activation or operation they are.
 BUILTIN_FUNCTIONS = {
     "sigmoid": "sigmoid", "ReLU": "relu", "relu": "relu", "softmax": "softmax", "softplus": "softplus",
     "tanh": "tanh", "id": "identity", "log": "log", "ln": "log", "exp": "exp", "diag": "diag", "sqrt": "sqrt",
+    "vec": "vec",
 }
-LAYERED = {"weight": "W", "bias": "b", "preactivation": "z", "activation": "a", "error": "delta"}
-
-
-class OperatorDerivative(sp.Expr):
-    """∂/∂v (body): the body's quantities are functions of v through the forward pass."""
-
-    is_commutative = True
-
-    def __new__(cls, body: Any, wrt: Any) -> "OperatorDerivative":
-        return sp.Expr.__new__(cls, as_expr(body), as_expr(wrt))
-
-    @property
-    def body(self) -> Any:
-        return self.args[0]
-
-    @property
-    def wrt(self) -> Any:
-        return self.args[1]
-
-
-class Unchecked(Exception):
-    """The formula cannot be checked: an unbound symbol, an unsupported construct."""
-
-    def __init__(self, reason: str, span: tuple[int, int] | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.span = span
 
 
 class ShapeMismatch(Exception):
@@ -140,6 +116,9 @@ class Usage:
     fonts: dict[str, str] = field(default_factory=dict)  # role -> bold command written (mathbf, bm, …)
     paren_layers: bool = False  # layers written in parentheses: W^{(l)}
     decimals: bool = False
+    one_sample: bool = False  # a symbol of one example (x beside the batch X): judged on one sample
+    hidden_only: bool = False  # a generic f^l read as the hidden layers' activation (l < L)
+    samples: set[Any] = field(default_factory=set)  # example indices written: (i)
 
 
 class Builder:
@@ -154,6 +133,7 @@ class Builder:
         self.usage = Usage()
         self.bound: list[sp.Symbol] = []  # sum variables in scope
         self._entry_base = 0
+        self._saw_depth = False
         self.text = text
 
     # -- entry points ---------------------------------------------------------------------------------
@@ -483,11 +463,14 @@ class Builder:
 
     # -- functions -------------------------------------------------------------------------------------------
     def _build_call(self, node: Node) -> Any:
-        name, primes, sub = node.value
-        arg = self.build(node.children[0])
-        if sub is not None:
-            raise Unchecked(f"a subscript on the function {name}", node.span)
+        call: Call = node.value
+        name, primes = call.name, call.primes
         binding = self.map.binding(name)
+        if binding is not None and binding.role == "cost":
+            return self._cost_call(node, binding)
+        if len(node.children) != 1 or node.children[0].kind == "list":
+            raise Unchecked(f"the function {name} of several arguments", node.span)
+        arg = self.build(node.children[0])
         if binding is not None and binding.is_function:
             op = binding.role
             self._note("function", name)
@@ -498,6 +481,10 @@ class Builder:
                             node.span)
         else:
             raise Unchecked(f"{name} is bound to {binding.role}, not to a function", node.span)
+        if op == "activation-function":
+            op = self.layer_activation(call, binding, arg, node)
+        elif call.sub is not None and not (op in rules.ACTIVATIONS and self._is_layer_script(call.sub)):
+            raise Unchecked(f"a subscript on the function {name}", node.span)
         if primes > 1:
             raise Unchecked("second derivatives are not checked", node.span)
         if op in rules.ACTIVATIONS:
@@ -505,7 +492,7 @@ class Builder:
             if not act.elementwise:
                 if primes:
                     raise Unchecked("the derivative of softmax is a Jacobian, not softmax′", node.span)
-                if not is_matrix(arg) or 1 not in arg.shape:
+                if not is_matrix(arg) or (1 not in arg.shape and not self.world.batched):
                     raise Unchecked("softmax of something that is not a vector", node.span)
                 return Apply(op, arg, self.frame.class_axis)
             if is_matrix(arg):
@@ -518,12 +505,60 @@ class Builder:
         if op == "diag":
             if not is_matrix(arg) or 1 not in arg.shape:
                 raise Unchecked("diag of something that is not a vector", node.span)
-            return Diag(arg)
+            return Diag(arg if arg.shape[1] == 1 else sp.Transpose(arg))
+        if op == "vec":
+            if not is_matrix(arg):
+                raise Unchecked("vec of a scalar", node.span)
+            return Vec(arg)
         if op == "sqrt":
             if is_matrix(arg):
                 raise Unchecked("the square root of a matrix", node.span)
             return sp.sqrt(arg)
         raise Unchecked(f"the function {name}", node.span)
+
+    def _is_layer_script(self, script: Script) -> bool:
+        """σ^l, σ^{[L]}: a layer written on a function that is the same at every layer."""
+        return script.expr is not None and script.expr.kind in ("sym", "num", "add")
+
+    def layer_activation(self, call: Call, binding: Binding, arg: Any, node: Node) -> str:
+        """The activation of the layer a generic function names: g^{[l]}, f_l, or f(z^l) by its argument."""
+        script = call.sup if call.sup is not None else call.sub
+        if script is not None and script.expr is not None:
+            layer = self.layer_of_node(script.expr, binding, node)
+        else:
+            layer = _layer_of_value(arg)
+            if layer is None:
+                raise Unchecked(f"{call.name} without the layer whose activation it is", node.span)
+        layer = as_expr(layer).xreplace(self.layer_values) if self.concrete else as_expr(layer)
+        spec = self.world.instance_spec if self.concrete else self.world.spec
+        if layer.is_Integer:
+            if not 1 <= int(layer) <= spec.depth:
+                raise (OutOfRange() if self.concrete else Unchecked(f"layer {layer} has no activation", node.span))
+            return spec.layers[int(layer) - 1].activation
+        names = {l.activation for l in spec.layers}
+        if len(names) == 1:
+            return names.pop()
+        hidden = {l.activation for l in spec.layers[:-1]}
+        if layer == self.depth:
+            return spec.layers[-1].activation
+        if len(hidden) == 1:
+            self.usage.hidden_only = True
+            return hidden.pop()
+        raise Unchecked(f"the activation of layer {dim_text(layer)} depends on the layer", node.span)
+
+    def _cost_call(self, node: Node, binding: Binding) -> Any:
+        """C(W, b), \\mathcal{L}(a^L, y), L(a, y): the cost, whatever arguments it is shown with."""
+        call: Call = node.value
+        if call.primes:
+            raise Unchecked(f"{call.name}′ of the cost", node.span)
+        for child in node.children:
+            for part in (child.children if child.kind == "list" else (child,)):
+                try:
+                    self.build(part)  # the arguments name quantities (and may make it one sample's)
+                except (Unchecked, ShapeMismatch):
+                    pass
+        sym = Sym(call.name, sub=call.sub, sup=call.sup)
+        return self._cost(sym, binding, node)
 
     # -- symbols ---------------------------------------------------------------------------------------------
     def _note(self, role: str, name: str) -> None:
@@ -564,8 +599,7 @@ class Builder:
                 return STD
             raise Unchecked(f"the function {sym.name} without an argument", node.span)
         if role == "cost":
-            self._no_scripts(sym, node)
-            return COST
+            return self._cost(sym, binding, node)
         if role in ("mean", "std"):
             self._no_scripts(sym, node)
             return MEAN if role == "mean" else STD
@@ -588,6 +622,29 @@ class Builder:
         if role in ("output", "input", "normalized-input", "target"):
             return self._unlayered(sym, binding, node)
         raise Unchecked(f"{sym.name} ({role}) cannot appear here", node.span)
+
+    def _cost(self, sym: Sym, binding: Binding, node: Node) -> Any:
+        """The cost C; a mean cost C/n; the cost of one example L_i or L^{(i)}."""
+        reading = read_symbol(sym, binding, self.map, self.world.batched, node.span)
+        if reading.transpose or reading.power is not None:
+            raise Unchecked(f"scripts on the cost {sym.name}", node.span)
+        example = reading.sample if reading.sample is not None else reading.index
+        if example is not None:
+            if not self.world.batched:
+                raise Unchecked(f"the cost of one example ({self.source(node)}) on a network with one sample", node.span)
+            i = self.index(example)
+            for s in as_expr(i).free_symbols:
+                if s.is_Symbol and s.is_integer:
+                    self.usage.index_dims.setdefault(s, []).append(self.frame.batch)
+            self.usage.samples.add(i)
+            return SampleCost(i)
+        if binding.one_sample and self.world.batched:
+            self.usage.one_sample = True
+        if binding.reduction == "mean" and self.world.batched and self.world.reduction != "mean":
+            return sp.Mul(1 / self.frame.batch, COST, evaluate=False)
+        if binding.reduction == "sum" and self.world.batched and self.world.reduction == "mean":
+            return sp.Mul(self.frame.batch, COST, evaluate=False)
+        return COST
 
     def _no_scripts(self, sym: Sym, node: Node) -> None:
         if sym.sub is not None or sym.sup is not None:
@@ -630,49 +687,54 @@ class Builder:
     # layered quantities: W^l, b^l, z^l, a^l, δ^l --------------------------------------------------------
     def _layered(self, sym: Sym, binding: Binding, node: Node) -> Any:
         kind = LAYERED[binding.role]
-        position = self.map.layer_index_of(binding)
-        layer_node: Node | None = None
-        index_node: Node | None = None
-        transpose = False
-        sub, sup = sym.sub, sym.sup
-        if sup is not None:
-            transpose = sup.transpose
-        numbered = (binding.index != "entry" and _digits(sub) and (sup is None or sup.expr is None)
-                    and (position == "super" or binding.index in ("pair", "layer-neuron")))
-        if numbered:
-            return self._maybe_transpose(self._numbered(sym, binding, kind, node), transpose, node)
-        if position == "super":
-            if sup is not None and sup.expr is not None:
-                layer_node = sup.expr
-                self.usage.paren_layers |= sup.paren
-            index_node = sub.expr if sub is not None else None
+        reading = read_symbol(sym, binding, self.map, self.world.batched, node.span)
+        if reading.numbered:
+            return self._maybe_transpose(self._numbered(sym, binding, kind, node), reading.transpose, node)
+        if reading.layer is not None:
+            self.usage.paren_layers |= reading.paren_layer
+            layer = self.layer_of_node(reading.layer, binding, node)
+        elif reading.default_layer is not None:
+            layer = self.default_layer(reading.default_layer, binding, node)
         else:
-            if sup is not None and sup.expr is not None:
-                if sup.paren:
-                    layer_node = sup.expr
-                    index_node = sub.expr if sub is not None else None
-                else:
-                    raise Unchecked(f"a superscript on {sym.name} (the layer is written below)", node.span)
-            elif sub is not None and sub.expr is not None:
-                if sub.expr.kind == "list":
-                    layer_node = sub.expr.children[0]
-                    rest = sub.expr.children[1:]
-                    index_node = rest[0] if len(rest) == 1 else Node("list", sub.expr.span, tuple(rest))
-                else:
-                    layer_node = sub.expr
-        if layer_node is None:
-            if binding.role == "error" and index_node is not None and len(index_parts(index_node, 2)) == 2:
+            if binding.role == "error" and reading.index is not None and len(index_parts(reading.index, 2)) == 2:
                 return self._kronecker(sym, node)  # δ_{jk} beside δ^l: the Kronecker delta
             raise Unchecked(f"{sym.name} without its layer", node.span)
-        layer = self.layer_of_node(layer_node, binding, node)
         q = self.quantity(kind, layer, node)
         q = self._layout(q, binding)
-        if transpose:  # W^{(2)T}_{bc}: an entry of the transpose
+        if reading.transpose:  # W^{(2)T}_{bc}: an entry of the transpose
             q = sp.Transpose(q) if not isinstance(q, sp.Transpose) else q.arg
-        if index_node is not None:
-            value = self.entry(q, index_node, node)
-            return value
+        q = self.sample_of(q, reading, binding, node)
+        if reading.index is not None:
+            return self.entry(q, reading.index, node)
         return q
+
+    def default_layer(self, layer: int | str, binding: Binding, node: Node) -> Any:
+        """The layer of a letter bound to one layer (h: the hidden layer; a: the output a^L)."""
+        if layer == "L":
+            return self.depth
+        value = sp.Integer(layer) + self.map.layer_offset_of(binding)
+        if self.world.general and not self.concrete:
+            return value
+        return value
+
+    def sample_of(self, q: Any, reading: Reading, binding: Binding, node: Node) -> Any:
+        """The example a symbol names: column (or row) i of a batch quantity; and one example's
+        quantity for a symbol bound `one_sample` (judged on one sample)."""
+        if reading.sample is None:
+            if binding.one_sample and self.world.batched:
+                self.usage.one_sample = True
+            return q
+        if not self.world.batched:
+            raise Unchecked(f"an example index on {self.source(node)}, but the network has one sample", node.span)
+        i = self.index(reading.sample)
+        self.usage.samples.add(i)
+        if not is_matrix(q):
+            raise Unchecked(f"an example index on the scalar {self.source(node)}", node.span)
+        for s in as_expr(i).free_symbols:
+            if s.is_Symbol and s.is_integer:
+                self.usage.index_dims.setdefault(s, []).append(self.world.symbolic_frame.batch if not self.concrete
+                                                               else self.world.batch_symbol)
+        return SampleOf(q, i, self.frame.class_axis)
 
     def _maybe_transpose(self, value: Any, transpose: bool, node: Node) -> Any:
         return sp.Transpose(value) if transpose and is_matrix(value) else value
@@ -688,7 +750,10 @@ class Builder:
         return self.layer_of_node(script.expr, binding, node)
 
     def layer_of_node(self, layer_node: Node, binding: Binding, node: Node) -> Any:
-        layer = self.index(layer_node, layer=True) + self.map.layer_offset_of(binding)
+        self._saw_depth = False
+        layer = self.index(layer_node, layer=True)
+        if not self._saw_depth:  # L is the last layer whatever the post numbers its input
+            layer = layer + self.map.layer_offset_of(binding)
         if self.concrete:
             layer = as_expr(layer).xreplace(self.layer_values)
         return layer
@@ -728,7 +793,7 @@ class Builder:
         """a_3 (neurons numbered across layers), w_{35} (a weight by its pair), y_{21} (layer 2, neuron 1)."""
         if self.world.general:
             raise Unchecked(f"{sym.name} numbered by neuron in a general derivation", node.span)
-        digits = _index_numbers(sym.sub)
+        digits = index_numbers(sym.sub)
         if binding.index == "pair":
             if len(digits) != 2:
                 raise Unchecked(f"{sym.name} needs a pair of neurons", node.span)
@@ -787,6 +852,7 @@ class Builder:
     def _unlayered(self, sym: Sym, binding: Binding, node: Node) -> Any:
         f = self.frame
         role = binding.role
+        reading = read_symbol(sym, binding, self.map, self.world.batched, node.span)
         if role == "output":
             q = f.a(self.depth)
         elif role == "input":
@@ -797,26 +863,19 @@ class Builder:
             q = f.input
         else:
             q = f.y
-        sup = sym.sup
-        transpose = sup is not None and sup.transpose
-        if sup is not None and sup.expr is not None:
-            if sup.expr.kind == "num" and not is_matrix(q):
-                raise Unchecked(f"a superscript on {sym.name}", node.span)
-            if sym.sub is not None and not transpose:
-                base = self.entry(q, sym.sub.expr, node)
-                return sp.Pow(base, self.build(sup.expr))
-            raise Unchecked(f"a superscript on {sym.name} ({sup.text})", node.span)
-        if sym.sub is not None:
-            if sym.sub.expr is None:
-                raise Unchecked(f"an empty subscript on {sym.name}", node.span)
-            if self.concrete and role in ("input", "target", "output") and not self.world.batched and _digits(sym.sub):
-                digits = _index_numbers(sym.sub)
+        q = self.sample_of(q, reading, binding, node)
+        if reading.power is not None:
+            base = self.entry(q, reading.index, node)
+            return sp.Pow(base, self.build(reading.power))
+        if reading.index is not None:
+            if (self.concrete and role in ("input", "target", "output") and not self.world.batched
+                    and _digits(sym.sub) and not sym.glued):
+                digits = index_numbers(sym.sub)
                 key = {"input": "x", "target": "y", "output": "yhat"}[role] + "".join(map(str, digits))
                 if len(digits) == 1 and key in self.world.scalar_symbols:
                     return self.world.scalar_symbols[key].symbol
-            value = self.entry(q, sym.sub.expr, node)
-            return value
-        return sp.Transpose(q) if transpose else q
+            return self.entry(q, reading.index, node)
+        return sp.Transpose(q) if reading.transpose else q
 
     # -- indices ---------------------------------------------------------------------------------------------
     def index(self, node: Node, layer: bool = False) -> Any:
@@ -831,6 +890,7 @@ class Builder:
             binding = self.map.binding(sym.name)
             if sym.sub is None and sym.sup is None and not sym.primes:
                 if binding is not None and binding.role == "depth" or (sym.name == "L" and layer):
+                    self._saw_depth = True
                     return self.depth
                 if binding is not None and binding.role == "batch":
                     return self._batch(node)
@@ -900,24 +960,6 @@ def _is_scalar_quantity(value: Any, world: World) -> bool:
     return isinstance(value, sp.Symbol) and value.name in world.scalar_symbols
 
 
-def _digits(script: Script | None) -> bool:
-    if script is None or script.expr is None:
-        return False
-    e = script.expr
-    if e.kind == "num":
-        return "." not in e.value
-    if e.kind == "list":
-        return all(c.kind == "num" for c in e.children)
-    return e.kind == "mul" and all(c.kind == "num" for c in e.children)
-
-
-def _index_numbers(script: Script | None) -> list[int]:
-    e = script.expr
-    if e.kind == "num":
-        return [int(ch) for ch in e.value] if len(e.value) > 1 else [int(e.value)]
-    return [int(c.value) for c in e.children]
-
-
 def index_parts(node: Node, needed: int) -> list[Node]:
     """The indices in a subscript: `jk` and `j,k` are two, `11` is two when two are needed."""
     if node.kind == "list":
@@ -939,3 +981,13 @@ def index_parts(node: Node, needed: int) -> list[Node]:
 def _split_digits(node: Node) -> list[Node]:
     start = node.span[0]
     return [Node("num", (start + k, start + k + 1), (), ch) for k, ch in enumerate(node.value)]
+
+
+def _layer_of_value(value: Any) -> Any:
+    """The layer of the quantity a function is applied to: f(z^l) is layer l's function."""
+    for node in sp.preorder_traversal(value):
+        if isinstance(node, NetQuantity) and node.kind in ("z", "a"):
+            return node.layer
+        if isinstance(node, sp.Symbol) and node.name[:1] == "z" and node.name[1:].isdigit():
+            return None
+    return None

@@ -27,15 +27,11 @@ import sympy as sp
 from ..algebra import (
     EvaluationError,
     NetQuantity,
-    SymbolicEvaluator,
-    scalar_derivative,
-    shared_xreplace,
 )
 from ..errors import VerificationError
 from ..safe import as_expr
 from .build import (
     Builder,
-    OperatorDerivative,
     OutOfRange,
     ShapeMismatch,
     Unchecked,
@@ -45,6 +41,7 @@ from .build import (
 )
 from .extract import Document, Statement
 from .lexer import CMD, EOF, LBRACE, OP, RBRACE, RELATIONS, LexError, tokenize
+from .nodes import CheckEvaluator
 from .notation import NotationMap
 from .parser import Node, ParseError, parse_chain
 from .results import (
@@ -210,6 +207,7 @@ class Judge(WorkedExamples):
                 start, end = node.span
                 out.append(Form(node if node.kind != "none" else None, text[start:end].strip(), start, rel,
                                 error="the formula has no left-hand side" if node.kind == "none" else ""))
+            _relation_positions(out, text)
             return out
         except ParseError as exc:
             return self._forms_one_by_one(text, exc)
@@ -250,6 +248,7 @@ class Judge(WorkedExamples):
                 form.error = exc.message
                 form.error_pos = s + exc.pos
             out.append(form)
+        _relation_positions(out, text)
         return out
 
     # -- chains --------------------------------------------------------------------------------------------
@@ -302,8 +301,32 @@ class Judge(WorkedExamples):
 
     def link(self, st: Statement, form: Form, left: Form, verdict: str, **kw: Any) -> LinkResult:
         pos = form.start if form.node is not None or form.error_pos is None else form.error_pos
+        before = self.raw(st, 0, form.rel_pos) if form.rel_pos is not None else left.text
         return LinkResult(self.line_of(st, pos), self.col_of(st, pos), form.relation or "=", left.text, form.text,
-                          verdict, **kw)
+                          verdict, before=" ".join(before.split()), **kw)
+
+    def raw(self, st: Statement, start: int, end: int) -> str:
+        """The post's own text of a statement's characters start…end (alignment marks included)."""
+        if self.doc is None:
+            return st.src.text[start:end]
+        pieces, run_start, last = [], None, None
+        stop = st.src.offset(end)
+        for pos in range(start, max(start, end)):
+            offset = st.src.offset(pos)
+            if offset >= stop:
+                break
+            if run_start is None:
+                run_start = last = offset
+            elif offset == last + 1 or (offset > last and _only_layout(self.doc.text[last + 1:offset])):
+                last = offset  # rows of one environment: keep the row breaks and alignment marks between
+            elif offset != last:
+                pieces.append(self.doc.text[run_start:last + 1])
+                run_start = last = offset
+        if run_start is not None:
+            if stop > last + 1 and _only_layout(self.doc.text[last + 1:stop]):
+                last = stop - 1  # the row break and alignment mark before this row's relation
+            pieces.append(self.doc.text[run_start:last + 1])
+        return " ".join(pieces)
 
     def not_checked(self, st: Statement, form: Form, left: Form, reason: str, pos: int | None) -> LinkResult:
         reason = re.sub(r" at col \d+", "", reason)  # the file's line and column replace the formula's
@@ -568,10 +591,7 @@ class Judge(WorkedExamples):
         if leftover and not is_matrix(concrete):
             raise Unchecked(f"the index {sorted(map(str, leftover))[0]} is not given a value by anything in the formula")
         try:
-            if concrete.has(OperatorDerivative):
-                concrete = concrete.xreplace({d: self.operator_derivative(d) for d in sp.preorder_traversal(concrete)
-                                              if isinstance(d, OperatorDerivative)})
-            result = self.world.verifier.evaluate(concrete)
+            result = CheckEvaluator(self.world)(concrete)
         except (EvaluationError, VerificationError, KeyError, IndexError, ValueError, TypeError, ZeroDivisionError,
                 sp.ShapeError, AttributeError, NotImplementedError) as exc:
             raise Unchecked(f"cannot evaluate this on {self.world.describe_instance()} ({type(exc).__name__}: {exc})")
@@ -583,21 +603,6 @@ class Judge(WorkedExamples):
             result = as_expr(result).xreplace(self.dims)
         self._cache[key] = result
         return result
-
-    def operator_derivative(self, node: OperatorDerivative) -> Any:
-        """∂/∂v (body): the body evaluated with v's quantity free, differentiated, v put back."""
-        verifier = self.world.verifier
-        den = verifier.entry_of(node.wrt)
-        symbols, env, back = verifier._free(den.of)
-        env = dict(env)
-        for name, binding in self.world.scalar_symbols.items():
-            q = binding.entry.of
-            if q in env and not isinstance(env[q], (int, float)):
-                r, c = binding.entry.position()
-                env[binding.symbol] = env[q][r, c]
-        value = SymbolicEvaluator(env, verifier.dims, verifier.resolve)(node.body)
-        r, c = den.position()
-        return shared_xreplace(scalar_derivative(value, symbols[r, c]), back)
 
     def floats(self, value: Any, point_index: int) -> list[float]:
         self.points
@@ -709,6 +714,25 @@ def shapes_agree(a: Any, b: Any, judge: Judge) -> bool:
     return True
 
 
+def _only_layout(text: str) -> bool:
+    """Text between two rows that only lays them out: white space, \\\\ and &."""
+    return len(text) < 40 and not text.replace("\\\\", "").replace("&", "").strip()
+
+
+def _relation_positions(forms: list[Form], text: str) -> None:
+    """Each form's relation sign: the last relation token before the form."""
+    try:
+        tokens = tokenize(text)
+    except LexError:
+        return
+    relations = [t.pos for t in tokens if (t.kind == OP and t.value in "=<>") or (t.kind == CMD and t.value in RELATIONS)
+                 or (t.kind == CMD and t.value in ("overset", "stackrel"))]
+    for form in forms[1:]:
+        before = [p for p in relations if p < form.start]
+        if before:
+            form.rel_pos = before[-1]
+
+
 def _spread(items: list, count: int) -> list:
     """A deterministic spread of `count` items: both ends and evenly between."""
     if len(items) <= count:
@@ -720,7 +744,7 @@ def _spread(items: list, count: int) -> list:
 def _shift(node: Node, offset: int) -> Node:
     from dataclasses import replace
 
-    from .parser import Script, Sym
+    from .parser import Call, Script, Sym
 
     def script(s: Script | None) -> Script | None:
         if s is None:
@@ -730,7 +754,7 @@ def _shift(node: Node, offset: int) -> Node:
     value = node.value
     if isinstance(value, Sym):
         value = replace(value, sub=script(value.sub), sup=script(value.sup))
-    elif isinstance(value, tuple) and len(value) == 3 and isinstance(value[2], Script):
-        value = (value[0], value[1], script(value[2]))
+    elif isinstance(value, Call):
+        value = replace(value, sub=script(value.sub), sup=script(value.sup))
     return Node(node.kind, (node.span[0] + offset, node.span[1] + offset),
                 tuple(_shift(c, offset) for c in node.children), value)

@@ -30,6 +30,7 @@ IGNORED = frozenset({
     "displaystyle", "textstyle", "scriptstyle", "limits", "nolimits", "nonumber", "notag",
     "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr",
     "middle", "mathop", "mathrel", "mathbin", "mathord", "hfill", "allowbreak", "relax", "quad", "qquad",
+    "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE", "huge", "Huge",
 })
 #: Commands whose one braced argument is dropped with them.
 IGNORED_WITH_ARGUMENT = frozenset({"label", "tag", "tag*", "hspace", "vspace", "hphantom", "vphantom", "phantom",

@@ -257,13 +257,13 @@ def z_for_a(case: Case) -> Iterator[Finding]:
 
 def f_prime_for_f(case: Case) -> Iterator[Finding]:
     """Undo f(1 − f) → f′(1 − f′): the derivative written where the function is meant."""
-    calls = [path for path, node in walk(case.user.node) if node.kind == "call" and node.value[1] == 1]
+    calls = [path for path, node in walk(case.user.node) if node.kind == "call" and node.value.primes == 1]
     if not calls:
         return
     candidate = case.user.node
     for path in calls:
         node = _get(candidate, path)
-        candidate = replace_at(candidate, path, replace(node, value=(node.value[0], 0, node.value[2])))
+        candidate = replace_at(candidate, path, replace(node, value=replace(node.value, primes=0)))
     if case.fixes(candidate):
         yield Finding({}, fixed=candidate)
 

@@ -58,14 +58,15 @@ WORD_FONTS = frozenset({"operatorname", "mathrm", "text", "textrm", "rm", "texti
 DECORATIONS = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "tilde", "bar": "bar",
                "overline": "bar", "dot": "dot"}
 #: Words that name a function wherever they are written (\log, log, \operatorname{diag}, …).
-FUNCTION_WORDS = frozenset({"log", "ln", "exp", "diag", "softmax", "sigmoid", "tanh", "ReLU", "relu", "softplus",
+FUNCTION_WORDS = frozenset({"log", "ln", "exp", "diag", "vec", "softmax", "sigmoid", "tanh", "ReLU", "relu", "softplus",
                             "id", "sqrt"})
 FUNCTION_COMMANDS = frozenset({"log", "ln", "exp", "tanh"})
 #: Functions whose argument may follow without parentheses: \log \hat y_j.
 OPERATOR_FUNCTIONS = frozenset({"log", "ln", "exp"})
 MATRIX_ENVIRONMENTS = frozenset({"bmatrix", "pmatrix", "matrix", "Bmatrix", "smallmatrix", "array", "vmatrix"})
 DOTS = frozenset({"dots", "cdots", "vdots", "ddots", "ldots", "dotsc", "dotsb"})
-HADAMARD_OPS = {"odot": "odot", "circ": "odot", "oslash": "oslash", "otimes": "otimes"}
+HADAMARD_OPS = {"odot": "odot", "bigodot": "odot", "circ": "odot", "oslash": "oslash", "otimes": "otimes",
+                "bigotimes": "otimes"}
 PRODUCT_OPS = {"cdot": "cdot", "times": "times", "ast": "ast", "div": "div", "bullet": "cdot"}
 TRANSPOSE_COMMANDS = frozenset({"top", "intercal", "mathsf", "mathrm", "rm", "text", "textsf", "mathtt", "sf"})
 OPENERS = {"(": ")", "[": "]", "{": "}", "|": "|", "‖": "‖", ".": None, "<": ">", "langle": "rangle"}
@@ -101,6 +102,8 @@ class Script:
     primes: int = 0
     paren: bool = False
     text: str = ""
+    sample: Node | None = None  # the example of Ng's A^{[l](i)}
+    bracket: bool = False  # the index was written in square brackets: W^{[l]}
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,16 @@ class Sym:
     primes: int = 0
     glued: bool = False  # the subscript was glued on without _: W0, z1
     font: str = ""  # the bold command written: boldsymbol, mathbf, bm
+
+
+@dataclass(frozen=True)
+class Call:
+    """A function applied: its name, primes (σ′), and scripts on the name (the layer of g^{[l]})."""
+
+    name: str
+    primes: int = 0
+    sub: Script | None = None
+    sup: Script | None = None
 
 
 def parse_chain(text: str, functions: frozenset[str] = frozenset()) -> list[tuple[str | None, Node]]:
@@ -393,6 +406,9 @@ class Parser:
             if tok.value in "([":
                 return self.parse_delimited(tok.value, self.advance(), plain=True)
             if tok.value == "|":
+                nxt = self.peek(1)
+                if nxt.kind == OP and nxt.value == "|" and not nxt.space_before:
+                    return self.parse_double_bar()
                 return self.parse_delimited("|", self.advance(), plain=True)
             raise self.error(f"expected an expression, got {tok.describe()}")
         if tok.kind == CMD:
@@ -416,6 +432,21 @@ class Parser:
             letters.append(self.peek(k).value)
             k += 1
         return "".join(letters)
+
+    def parse_double_bar(self) -> Node:
+        """||x|| typed with two bars: a norm, like \\| x \\|."""
+        tok = self.advance()
+        self.advance()
+        self.abs_depth += 1
+        try:
+            inner = self.parse_side()
+        finally:
+            self.abs_depth -= 1
+        for _ in range(2):
+            if not self.at(OP, "|"):
+                raise self.error(f"expected '||' to close '||' from col {tok.pos + 1}, got {self.peek().describe()}")
+            self.advance()
+        return Node("group", (tok.pos, self.tokens[self.i - 1].end), (inner,), "‖")
 
     def parse_delimited(self, opener: str, tok: Token, plain: bool) -> Node:
         closer = OPENERS.get(opener)
@@ -496,7 +527,7 @@ class Parser:
         if name == "sqrt":
             self.advance()
             arg = self.group_node()
-            return Node("call", (tok.pos, arg.span[1]), (arg,), ("sqrt", 0, None))
+            return Node("call", (tok.pos, arg.span[1]), (arg,), Call("sqrt"))
         if name == "begin":
             return self.parse_environment()
         if name in ("pmatrix", "bmatrix", "matrix"):
@@ -583,14 +614,16 @@ class Parser:
     def parse_call(self, name: str, tok: Token, head: Node | None = None) -> Node:
         """f(x), σ'(z), \\log(x), \\log \\hat y_j; the head may carry primes and scripts."""
         primes = 0
-        sub = None
+        sub = sup = None
         if head is not None:
             sym: Sym = head.value
             primes = sym.primes
             sub = sym.sub
             if sym.sup is not None:
-                if sym.sup.expr is not None or sym.sup.transpose:
+                if sym.sup.transpose:
                     raise self.error(f"cannot read the superscript of the function {name}", tok)
+                primes += sym.sup.primes
+                sup = sym.sup if sym.sup.expr is not None else None  # g^{[l]}: the layer's function
         while self.at(PRIME) or (self.at_cmd("prime")):
             self.advance()
             primes += 1
@@ -603,18 +636,34 @@ class Parser:
             else:
                 self.i = save
         if self.call_follows():
-            if self.at_cmd("left"):
-                left = self.advance()
-                opener = self.delimiter()
-                arg = self.parse_delimited(opener, left, plain=False)
-            else:
-                arg = self.parse_delimited(self.peek().value, self.advance(), plain=True)
-            arg = arg.children[0]
+            arg = self.parse_arguments()
         elif name in OPERATOR_FUNCTIONS and self.starts_primary():
             arg = self.parse_postfix()
         else:
             raise self.error(f"the function {name} needs an argument in parentheses")
-        return Node("call", (tok.pos, self.tokens[self.i - 1].end), (arg,), (name, primes, sub))
+        return Node("call", (tok.pos, self.tokens[self.i - 1].end), (arg,), Call(name, primes, sub, sup))
+
+    def parse_arguments(self) -> Node:
+        """(x) or \\left( x \\right); (a, y) for a function of several arguments (a list node)."""
+        left = self.at_cmd("left")
+        tok = self.advance()
+        if left:
+            self.delimiter()
+        parts = [self.parse_side()]
+        while self.at(OP, ","):
+            self.advance()
+            parts.append(self.parse_side())
+        if left:
+            self.expect(CMD, "right", what=f"\\right to close \\left from col {tok.pos + 1}")
+            self.delimiter()
+        else:
+            end = self.peek()
+            if not (end.kind == OP and end.value in ")]"):
+                raise self.error(f"expected ')' to close '(' from col {tok.pos + 1}, got {end.describe()}")
+            self.advance()
+        if len(parts) == 1:
+            return parts[0]
+        return Node("list", (parts[0].span[0], parts[-1].span[1]), tuple(parts))
 
     def parse_font(self, bold: bool) -> Node:
         tok = self.advance()
@@ -721,7 +770,7 @@ class Parser:
         tokens = self.group_tokens()
         text = self.text[tokens[0].pos:tokens[-1].end] if tokens else ""
         transpose, primes = False, 0
-        # Markers at the end: T, \top, \mathrm{T}, primes.
+        # Markers at the end: T, \top, \mathrm{T}, primes; primes also in front: g^{\prime[l]}.
         while tokens:
             last = tokens[-1]
             if last.kind == PRIME or (last.kind == CMD and last.value == "prime"):
@@ -734,17 +783,29 @@ class Parser:
                 tokens = tokens[:-marker]
                 continue
             break
+        while tokens and (tokens[0].kind == PRIME or (tokens[0].kind == CMD and tokens[0].value == "prime")):
+            primes += 1
+            tokens = tokens[1:]
         if not tokens:
             return Script(None, transpose, primes, False, text)
+        sample = None
+        split = _bracket_then_paren(tokens)  # Ng's A^{[l](i)}: layer l, example i
+        if split is not None:
+            sample_tokens = tokens[split + 1:-1]
+            tokens = tokens[:split]
+            if not sample_tokens:
+                raise self.error("empty parentheses in a script")
+            sample = self.sub_parser(sample_tokens).parse_script_list()
         paren = (tokens[0].kind == OP and tokens[-1].kind == OP and (tokens[0].value, tokens[-1].value) in (("(", ")"), ("[", "]"))
                  and _balanced_outer(tokens))  # W^{(l)}, and Ng's W^{[l]}
+        bracket = paren and tokens[0].value == "["
         if paren:
             tokens = tokens[1:-1]
             if not tokens:
                 raise self.error("empty parentheses in a script")
         parser = self.sub_parser(tokens)
         expr = parser.parse_script_list()
-        return Script(expr, transpose, primes, paren, text)
+        return Script(expr, transpose, primes, paren, text, sample, bracket)
 
     def parse_script_list(self) -> Node:
         parts = [self.parse_side()]
@@ -928,7 +989,7 @@ def _transpose_marker(tokens: list[Token]) -> int:
         if len(tokens) == 1:
             return 1
         before = tokens[-2]
-        if before.kind == OP and before.value == ")":
+        if before.kind == OP and before.value in ")]":
             return 1
         if before.kind in (CMD,) and before.value in TRANSPOSE_COMMANDS and not before.value == "top":
             return 2 if len(tokens) == 2 or tokens[-3].kind != LBRACE else 0
@@ -938,6 +999,25 @@ def _transpose_marker(tokens: list[Token]) -> int:
                 and tokens[-4].value in TRANSPOSE_COMMANDS):
             return 4
     return 0
+
+
+def _bracket_then_paren(tokens: list[Token]) -> int | None:
+    """Where the (…) group starts in a script written [a](b), or None."""
+    if not (tokens[0].kind == OP and tokens[0].value == "[" and tokens[-1].kind == OP and tokens[-1].value == ")"):
+        return None
+    depth = 0
+    for k, t in enumerate(tokens):
+        if t.kind == OP and t.value in "([":
+            depth += 1
+        elif t.kind == OP and t.value in ")]":
+            depth -= 1
+            if depth == 0:
+                nxt = tokens[k + 1] if k + 1 < len(tokens) else None
+                if t.value == "]" and nxt is not None and nxt.kind == OP and nxt.value == "(" and \
+                        _balanced_outer(tokens[k + 1:]):
+                    return k + 1
+                return None
+    return None
 
 
 def _balanced_outer(tokens: list[Token]) -> bool:

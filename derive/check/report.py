@@ -43,7 +43,7 @@ def text_report(report: CheckReport) -> str:
         single = len(st.links) == 1
         if single:
             link = st.links[0]
-            lines.append(f"line {link.line:<4} {LABELS[link.verdict]:<12} {_clip(link.left + ' ' + _rel(link) + ' ' + link.text)}")
+            lines.append(f"line {link.line:<4} {LABELS[link.verdict]:<12} {_clip((link.before or link.left) + ' ' + _rel(link) + ' ' + link.text)}")
             lines += _details(link, indent=" " * 10)
         else:
             lines.append(f"line {st.line:<4} {_clip(st.text, WIDTH - 10)}")
@@ -126,7 +126,8 @@ def json_report(report: CheckReport) -> str:
 
 def _link_json(link: LinkResult) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "line": link.line, "col": link.col, "relation": link.relation, "left": link.left, "text": link.text,
+        "line": link.line, "col": link.col, "relation": link.relation, "left": link.before or link.left,
+        "compared_with": link.left, "text": link.text,
         "verdict": link.verdict, "reason": link.reason, "method": link.method,
     }
     if link.shapes:

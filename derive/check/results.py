@@ -44,6 +44,7 @@ class LinkResult:
     counterexample: Counterexample | None = None
     diagnosis: Diagnosis | None = None
     correct: str | None = None
+    before: str = ""  # the chain as written up to this link's relation (left of its '=')
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Form:
     start: int  # offset in the statement text
     relation: str | None
     error: str = ""  # parse error or Unchecked reason
+    rel_pos: int | None = None  # where this form's relation sign is written (None for the first form)
     error_pos: int | None = None
     mismatch: ShapeMismatch | None = None
     value: Any = None  # symbolic-mode value

@@ -87,6 +87,11 @@ class World:
         return self._verifier
 
     @property
+    def reduction(self) -> str:
+        """How the network's cost C reduces over the batch: "sum", or "mean" (C averaged)."""
+        return getattr(self.spec, "reduction", "sum") or "sum"
+
+    @property
     def batched(self) -> bool:
         return self.spec.batch is not None
 
