@@ -44,7 +44,7 @@ from ..backprop import COST, MEAN, STD, WIDTH
 from ..safe import as_expr
 from ..textprint import DeriveTextPrinter
 from .bind import LAYERED, Reading, Unchecked, _digits, index_numbers, read_symbol
-from .nodes import OperatorDerivative, SampleCost, SampleOf, Vec
+from .nodes import Family, MatSum, OperatorDerivative, SampleCost, SampleOf, Vec, VecJacobian, entry_of_sample
 from .notation import Binding, NotationMap, native_layout
 from .parser import Call, Node, Script, Sym
 from .world import World
@@ -118,12 +118,18 @@ class Usage:
     decimals: bool = False
     one_sample: bool = False  # a symbol of one example (x beside the batch X): judged on one sample
     hidden_only: bool = False  # a generic f^l read as the hidden layers' activation (l < L)
+    #: (layer, activation) of every activation applied to a layer's quantity: ReLU′(z^{[l]}) is meant
+    #: for the layers whose activation is ReLU.
+    activations: list[tuple[Any, str]] = field(default_factory=list)
+    target: bool = False  # the target y is named (a^{(l)} − y is about the output layer)
+    notes: list[str] = field(default_factory=list)  # how the formula was read, where a reader might ask
     samples: set[Any] = field(default_factory=set)  # example indices written: (i)
 
 
 class Builder:
     def __init__(self, world: World, nmap: NotationMap, concrete: bool = False,
-                 layer_values: dict[sp.Symbol, int] | None = None, text: str = "") -> None:
+                 layer_values: dict[sp.Symbol, int] | None = None, text: str = "",
+                 decisions: dict[Any, str] | None = None) -> None:
         self.world = world
         self.map = nmap
         self.concrete = concrete
@@ -135,6 +141,9 @@ class Builder:
         self._entry_base = 0
         self._saw_depth = False
         self.text = text
+        #: How each product was read in the symbolic frame (matrix or element-wise), shared with the
+        #: concrete builds of the same formula.
+        self.decisions: dict[Any, str] = {} if decisions is None else decisions
 
     # -- entry points ---------------------------------------------------------------------------------
     def build(self, node: Node) -> Any:
@@ -226,11 +235,47 @@ class Builder:
         return sp.MatMul(-1, inner) if is_matrix(inner) else -inner
 
     def _build_mul(self, node: Node) -> Any:
-        value = self.build(node.children[0])
-        for op, child in zip(node.value, node.children[1:]):
-            right = self.build(child)
-            value = self.multiply(value, right, op, node.children[0], child, node)
+        children, ops = list(node.children), list(node.value)
+        values: list[Any] = []
+        kept: list[Node] = []
+        kept_ops: list[str] = []
+        k = 0
+        while k < len(children):
+            child = children[k]
+            if k + 1 < len(children) and ops[k] == "juxt" and self._is_gradient_prefix(child, children[k + 1]):
+                values.append(self.prefixed_gradient(children[k + 1]))  # Ng's dW: ∂J/∂W
+                kept.append(Node("mul", (child.span[0], children[k + 1].span[1]), (child, children[k + 1]), ("juxt",)))
+                if k > 0:
+                    kept_ops.append(ops[k - 1])
+                k += 2
+                continue
+            values.append(self.build(child))
+            kept.append(child)
+            if k > 0:
+                kept_ops.append(ops[k - 1])
+            k += 1
+        value = values[0]
+        for op, child, right in zip(kept_ops, kept[1:], values[1:]):
+            value = self.multiply(value, right, op, kept[0], child, node)
         return value
+
+    def _is_gradient_prefix(self, node: Node, nxt: Node) -> bool:
+        """d glued to a symbol (dW, dz^{[l]}) where the map says d marks a gradient."""
+        prefix = self.map.gradient_prefix
+        if not prefix or node.kind != "sym" or nxt.kind != "sym" or nxt.span[0] != node.span[1]:
+            return False
+        sym: Sym = node.value
+        return (sym.name == prefix and sym.sub is None and sym.sup is None and not sym.primes
+                and self.map.binding(sym.name) is None)
+
+    def prefixed_gradient(self, node: Node) -> Any:
+        """dX: the derivative of the post's cost with respect to X."""
+        name = self.map.gradient_cost()
+        if name is None:
+            raise Unchecked("d-prefixed gradients, but the map binds several costs: say which (gradient_of)", node.span)
+        cost = self._cost(Sym(name), self.map.binding(name), node) if name != "" else COST
+        wrt = self.build(node)
+        return self.derivative(cost, wrt, Node("pd", node.span, (node, node)))
 
     def multiply(self, left: Any, right: Any, op: str, lnode: Node, rnode: Node, node: Node) -> Any:
         if op == "div":
@@ -245,6 +290,12 @@ class Builder:
         mode = self.map.product(op) if op in ("cdot", "times", "ast") else "auto"
         fits = self._dim_eq(left.shape[1], right.shape[0])
         same = self._same_shape(left.shape, right.shape)
+        key = (self.text, lnode, rnode, op)
+        if self.concrete and key in self.decisions:
+            # Decided on the symbolic shapes: on the small instance, n_1 × m may happen to be square.
+            fits, same = self.decisions[key] == "matrix", self.decisions[key] == "elementwise"
+        elif not self.concrete:
+            self.decisions[key] = "matrix" if fits and mode != "elementwise" else "elementwise" if same else "none"
         if mode == "elementwise":
             if not same:
                 raise self._mismatch("an element-wise product of different shapes", rnode, left, right)
@@ -292,8 +343,13 @@ class Builder:
         return value
 
     def outer(self, u: Any, v: Any, node: Node) -> Any:
+        """u ⊗ v: the Kronecker product (a^T ⊗ I); between two vectors the map may say it is the outer
+        product u v^T (for a column and a row the two agree)."""
         if not is_matrix(u) or not is_matrix(v):
             return sp.MatMul(u, v) if is_matrix(u) or is_matrix(v) else sp.Mul(u, v)
+        vectors = 1 in u.shape and 1 in v.shape
+        if self.map.kronecker == "kronecker" or not vectors:
+            return sp.KroneckerProduct(u, v)
         if u.shape[1] == 1 and v.shape[1] == 1:
             return sp.MatMul(u, sp.Transpose(v))
         if u.shape[0] == 1 and v.shape[0] == 1:
@@ -317,7 +373,11 @@ class Builder:
         if is_matrix(exponent):
             raise Unchecked("a matrix in an exponent", exponent_node.span)
         if is_matrix(base):
-            raise Unchecked(f"a power of the matrix {self.source(node.children[0])}", node.span)
+            rows, cols = base.shape
+            if self._dim_eq(rows, cols) and not (as_expr(rows) == 1 and as_expr(cols) == 1):
+                raise Unchecked(f"a power of the square matrix {self.source(node.children[0])}: a matrix power or "
+                                "an element-wise one?", node.span)
+            return sp.HadamardPower(base, exponent)  # (1 + e^{-z})^2 of a vector: element by element
         return sp.Pow(base, exponent)
 
     def _build_transpose(self, node: Node) -> Any:
@@ -365,6 +425,23 @@ class Builder:
         return self.derivative(num, den, node)
 
     def derivative(self, num: Any, den: Any, node: Node) -> Any:
+        """∂num/∂den, read as the post means it: a gradient in den's shape for the cost, a Jacobian
+        (rows = entries of num) for a vector by a vector, a chain-rule factor for scalars."""
+        scale, num = _split_scale(num)
+        if scale != 1:
+            inner = self.derivative(num, den, node)
+            return sp.MatMul(scale, inner) if is_matrix(inner) else sp.Mul(scale, inner, evaluate=False)
+        den = entry_of_sample(den)
+        if isinstance(den, SampleOf):  # ∂C/∂z^{(i)}: example i of ∂C/∂Z
+            if num != COST:
+                raise Unchecked(f"the derivative of {self.source(node.children[0])} by one example", node.span)
+            return SampleOf(self.derivative(num, den.of, node), den.index, den.axis)
+        if isinstance(den, Vec):
+            if num == COST and isinstance(den.of, NetQuantity):
+                return Vec(Grad(COST, den.of))
+            if isinstance(num, NetQuantity) and isinstance(den.of, NetQuantity) and 1 in num.shape:
+                return VecJacobian(num, den.of)
+            raise Unchecked(f"the derivative of {self.source(node.children[0])} by vec(…)", node.span)
         if isinstance(den, sp.Transpose) and isinstance(den.arg, NetQuantity):
             wrt_ok = True
         else:
@@ -376,17 +453,20 @@ class Builder:
                 return Grad(COST, den)
             if is_matrix(num) and isinstance(num, NetQuantity) and isinstance(den, NetQuantity):
                 if 1 not in num.shape or 1 not in den.shape:
-                    raise Unchecked("a derivative of a matrix by a matrix", node.span)
+                    raise Unchecked("a derivative of a matrix by a matrix (a tensor: informal)", node.span)
                 return Jacobian(num, den)
             raise Unchecked(f"the derivative of {self.source(node.children[0])}", node.span)
         if is_matrix(num):
             raise Unchecked("a derivative of a matrix by a scalar", node.span)
         if not _is_scalar_quantity(den, self.world):
             raise Unchecked(f"a derivative with respect to {self.source(node.children[1])}", node.span)
-        if num != COST and not _is_scalar_quantity(num, self.world):
-            raise Unchecked(f"the derivative of the expression {self.source(node.children[0])}", node.span)
         if isinstance(den, Entry) and isinstance(den.of, NetQuantity) and den.of.kind == "delta":
             raise Unchecked("a derivative with respect to δ", node.span)
+        num = entry_of_sample(num)
+        if num != COST and not _is_scalar_quantity(num, self.world):
+            if num.has(SampleCost) or num.has(Entry):
+                return OperatorDerivative(num, den)  # ∂L_i/∂S[i,k]: through the forward pass
+            raise Unchecked(f"the derivative of the expression {self.source(node.children[0])}", node.span)
         return Partial(num, den)
 
     def _build_pdop(self, node: Node) -> Any:
@@ -434,23 +514,103 @@ class Builder:
                     del self.usage.index_dims[var]
         finally:
             self.bound.pop()
-        if is_matrix(body):
-            raise Unchecked("a sum of matrices", node.span)
         lo = self.index(lo_node) if lo_node is not None else sp.Integer(1)
         if upper.kind != "none":
             hi = self.index(upper)
+        if var not in as_expr(body).free_symbols and not (is_matrix(body) and _mentions(body, var)):
+            carried = self._free_indices(body)
+            if len(carried) == 1 and upper.kind != "none" and self._ranges_over(carried[0], hi):
+                # Σ_{k=1}^{m} x^{(i)}: the terms carry i and never k: the sum the post means is over i.
+                var = carried[0]
+                self.usage.notes.append(f"the sum over {var_node.value.name} is read as a sum over {var}, "
+                                        "the index its terms carry")
+                dims = self.usage.index_dims.pop(var, [])
+        if upper.kind != "none":
+            pass
         elif dims:
             concrete = [d for d in dims if as_expr(d).is_Integer]
             hi = min(concrete, key=int) if concrete and len(concrete) == len(dims) else dims[0]
         else:
             raise Unchecked(f"a sum over {var} without limits, where {var} indexes nothing", node.span)
+        key = ("limit", self.text, node)
+        if not self.concrete and upper.kind == "num":
+            self.decisions[key] = self._limit_names(int(upper.value), dims)
         if self.concrete:
             dims = {self.world.batch_symbol: self.world.dims[self.world.batch_symbol]} if self.world.batched else {}
-            lo, hi = as_expr(lo).xreplace(dims), as_expr(hi).xreplace(dims)
+            lo, hi = as_expr(lo).xreplace(dims), self.instance_number(as_expr(hi).xreplace(dims), self.decisions.get(key))
             for v in (lo, hi):
                 if not as_expr(v).is_Integer:
                     raise Unchecked(f"the sum limit {dim_text(v)} has no value here", node.span)
+        if is_matrix(body):
+            return MatSum(body, var, lo, hi)  # Σ_i dz^{(i)}: a sum of columns
         return sp.Sum(body, (var, lo, hi))
+
+    def _ranges_over(self, var: sp.Symbol, hi: Any) -> bool:
+        """Whether an index letter runs over a dimension equal to hi (the batch for Σ_{k=1}^{m})."""
+        return any(self._dim_eq(d, hi) for d in self.usage.index_dims.get(var, []))
+
+    def _limit_names(self, n: int, dims: list[Any]) -> Any:
+        """Which size of the network a number written as a sum's limit is, judged by what its index
+        runs over: "batch" (Σ_{i=1}^{5} over the examples), ("width", k), or None."""
+        spec = self.world.spec
+        batch = self.world.symbolic_frame.batch
+        if self.world.batched and n == spec.batch and any(as_expr(d) == batch for d in dims):
+            return "batch"
+        for d in dims:
+            d = as_expr(d)
+            if d.is_Integer and int(d) == n:
+                matches = [k for k, w in enumerate(spec.widths) if w == n]
+                return ("width", matches[0]) if len(matches) == 1 else None
+        return None
+
+    def instance_number(self, value: Any, names: Any) -> Any:
+        """A size written as a number (Σ_{i=1}^{5} over a batch of 5) on the smaller instance the truth
+        is computed on: the instance's size of the same dimension."""
+        if names == "batch":
+            return sp.Integer(self.world.dims[self.world.batch_symbol])
+        if isinstance(names, tuple):
+            return sp.Integer(self.world.instance_spec.widths[names[1]])
+        return value
+
+    # -- shapes and families written below a group ----------------------------------------------------------
+    def _build_shaped(self, node: Node) -> Any:
+        """(…)_{m × n}: a matrix with its shape written below it (checked), or the m × 1 column of a
+        scalar family, (∂a_i/∂z_i)_{n × 1}."""
+        inner, rows_node, cols_node = node.children
+        rows, cols = self.index(rows_node), self.index(cols_node)
+        value = self.build(inner)
+        if is_matrix(value):
+            if not self._same_shape(value.shape, (rows, cols)):
+                raise ShapeMismatch(f"shape mismatch: {self.source(inner)} is {shape_text(value, self.world)}, "
+                                    f"written {dim_text(rows)} × {dim_text(cols)}", node.span,
+                                    (shape_text(value, self.world), f"{dim_text(rows)} × {dim_text(cols)}"))
+            return value
+        free = self._free_indices(value)
+        if len(free) != 1 or not (as_expr(cols) == 1 or as_expr(rows) == 1):
+            raise Unchecked(f"a shape written below the scalar {self.source(inner)}", node.span)
+        self.usage.index_dims.pop(free[0], None)  # the family binds its index
+        family = Family(value, free[0], rows if as_expr(cols) == 1 else cols)
+        return family if as_expr(cols) == 1 else sp.Transpose(family)
+
+    def _build_family(self, node: Node) -> Any:
+        """body_{i=1}^{n}: the column of a scalar family; diag(body)_{i=1}^{n} its diagonal matrix."""
+        inner, var_node, lo_node, hi_node = node.children
+        if var_node.kind != "sym" or len(var_node.value.name) != 1:
+            raise Unchecked(f"a family over {self.source(var_node)}", node.span)
+        if self.index(lo_node) != 1:
+            raise Unchecked("a family that does not start at 1", node.span)
+        var, size = index_symbol(var_node.value.name), self.index(hi_node)
+        diag = inner.kind == "call" and inner.value.name in ("diag",) and len(inner.children) == 1
+        body = self.build(inner.children[0] if diag else inner)
+        if is_matrix(body):
+            raise Unchecked("a family of matrices", node.span)
+        self.usage.index_dims.pop(var, None)
+        family = Family(body, var, size)
+        return Diag(family) if diag else family
+
+    def _free_indices(self, value: Any) -> list[sp.Symbol]:
+        return sorted((s for s in as_expr(value).free_symbols if s in self.usage.index_dims and s not in self.bound),
+                      key=str)
 
     # -- matrices ------------------------------------------------------------------------------------------
     def _build_matrix(self, node: Node) -> Any:
@@ -468,6 +628,10 @@ class Builder:
         binding = self.map.binding(name)
         if binding is not None and binding.role == "cost":
             return self._cost_call(node, binding)
+        if binding is not None and binding.role == "jacobian":
+            return self._jacobian_call(node)
+        if call.sup is not None and call.sup.transpose:
+            raise Unchecked(f"a transposed function {name}", node.span)
         if len(node.children) != 1 or node.children[0].kind == "list":
             raise Unchecked(f"the function {name} of several arguments", node.span)
         arg = self.build(node.children[0])
@@ -489,6 +653,9 @@ class Builder:
             raise Unchecked("second derivatives are not checked", node.span)
         if op in rules.ACTIVATIONS:
             act = rules.ACTIVATIONS[op]
+            layer = _layer_of_value(arg)
+            if layer is not None and not as_expr(layer).is_Integer:
+                self.usage.activations.append((layer, op))
             if not act.elementwise:
                 if primes:
                     raise Unchecked("the derivative of softmax is a Jacobian, not softmax′", node.span)
@@ -545,6 +712,20 @@ class Builder:
             self.usage.hidden_only = True
             return hidden.pop()
         raise Unchecked(f"the activation of layer {dim_text(layer)} depends on the layer", node.span)
+
+    def _jacobian_call(self, node: Node) -> Any:
+        """J_x(f) = ∂f/∂x: rows = entries of f, columns = entries of x (J_W(L) of the scalar loss is the
+        gradient in W's shape); J^T_x(f) its transpose."""
+        call: Call = node.value
+        if call.sub is None or call.sub.expr is None or len(node.children) != 1 or node.children[0].kind == "list":
+            raise Unchecked(f"{call.name} without the variable it differentiates by (J_x(f))", node.span)
+        if call.primes or (call.sup is not None and call.sup.expr is not None):
+            raise Unchecked(f"scripts on the Jacobian {call.name}", node.span)
+        wrt_node, of_node = call.sub.expr, node.children[0]
+        value = self.derivative(self.build(of_node), self.build(wrt_node), Node("pd", node.span, (of_node, wrt_node)))
+        if call.sup is not None and call.sup.transpose:
+            return sp.Transpose(value) if is_matrix(value) else value
+        return value
 
     def _cost_call(self, node: Node, binding: Binding) -> Any:
         """C(W, b), \\mathcal{L}(a^L, y), L(a, y): the cost, whatever arguments it is shown with."""
@@ -617,6 +798,10 @@ class Builder:
             return self.width(self.layer_of(sym.sub, binding, node), node)
         if role == "kronecker":
             return self._kronecker(sym, node)
+        if role == "identity-matrix":
+            if sym.sub is None or sym.sub.expr is None or sym.sup is not None:
+                raise Unchecked(f"the identity {sym.name} without its size (I_n)", node.span)
+            return sp.Identity(self.index(sym.sub.expr))
         if role in LAYERED:
             return self._layered(sym, binding, node)
         if role in ("output", "input", "normalized-input", "target"):
@@ -863,6 +1048,7 @@ class Builder:
             q = f.input
         else:
             q = f.y
+            self.usage.target = True
         q = self.sample_of(q, reading, binding, node)
         if reading.power is not None:
             base = self.entry(q, reading.index, node)
@@ -981,6 +1167,19 @@ def index_parts(node: Node, needed: int) -> list[Node]:
 def _split_digits(node: Node) -> list[Node]:
     start = node.span[0]
     return [Node("num", (start + k, start + k + 1), (), ch) for k, ch in enumerate(node.value)]
+
+
+def _mentions(value: Any, var: sp.Symbol) -> bool:
+    return any(var in as_expr(a).free_symbols for a in sp.preorder_traversal(value) if isinstance(a, sp.Basic)
+               and not isinstance(a, MatrixExpr))
+
+
+def _split_scale(value: Any) -> tuple[Any, Any]:
+    """A cost written with a constant factor (the mean C/n): (factor, C); else (1, value)."""
+    if isinstance(value, sp.Mul) and COST in value.args:
+        rest = [a for a in value.args if a != COST]
+        return sp.Mul(*rest), COST
+    return sp.Integer(1), value
 
 
 def _layer_of_value(value: Any) -> Any:

@@ -424,17 +424,50 @@ def statements(doc: Document) -> tuple[list[Statement], int]:
     return out, mentions
 
 
+#: An equation's label at its start: \text{2) }, \text{(1.1)}, \textbf{1.}.
+LABEL = re.compile(r"^((?:\s|\\(?:tiny|small|normalsize|large|Large|LARGE|huge|Huge)\b)*)"
+                   r"\\text(?:bf|rm)?\{\s*\(?[0-9A-Za-z]{1,3}(?:\.[0-9]{1,2})?[.)]?\s*\}")
+
+
+def _without_label(src: Src) -> Src:
+    """The label blanked out (kept in place, so the post's text around a link still shows it)."""
+    m = LABEL.match(src.text)
+    if not m:
+        return src
+    start = m.end(1)
+    return Src(src.text[:start] + " " * (m.end() - start) + src.text[m.end():], src.offsets)
+
+
 def _pieces(src: Src) -> list[list[Src]]:
     """Rows of a formula (split at top-level \\\\), each cut into pieces at prose and \\quad."""
-    src = _flatten_environments(src)
+    src = _without_label(_flatten_environments(src))
     rows = _split_top(src, "row")
     out = []
     for row in rows:
+        row = _without_label(row)
         parts = []
         for part in _split_top(row, "piece"):
             parts += _split_commas(part)
-        out.append([p.strip() for p in parts if p.text.strip(" .,;")])
+        out.append([_without_dangling(p.strip()) for p in parts if p.text.strip(" .,;")])
     return out
+
+
+#: A relation or sign left at the end of a piece cut before an annotation: "… \leftarrow \text{shape} (n, 1)".
+DANGLING = re.compile(r"(?:\\leftarrow|\\gets|\\longleftarrow|-|:)\s*$")
+
+
+def _without_dangling(src: Src) -> Src:
+    m = DANGLING.search(src.text)
+    return src[:m.start()].strip() if m and m.start() > 0 else src
+
+
+def _names_function(text: str, j: int) -> bool:
+    """Whether the \\text{…} at j is a function's name: a word followed by (, ' or \\left(."""
+    group = re.match(r"\s*\{([A-Za-z]+)\}", text[j:])
+    if not group:
+        return False
+    rest = text[j + group.end():]
+    return rest.startswith(("(", "'", "\\left(", "\\left (", "^{'}", "^\\prime", "’"))
 
 
 def _split_commas(src: Src) -> list[Src]:
@@ -547,6 +580,8 @@ def _split_top(src: Src, mode: str) -> list[Src]:
                     continue
                 if mode == "piece":
                     m = SEPARATOR.match(text, i)
+                    if m and _names_function(text, m.end()):
+                        m = None  # \text{ReLU}'(z), \text{vec}(W): a function's name, not prose
                     if m:
                         parts.append(src[start:i])
                         j = m.end()

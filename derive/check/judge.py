@@ -24,10 +24,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..algebra import (
-    EvaluationError,
-    NetQuantity,
-)
+from ..algebra import EvaluationError, Grad, Jacobian, NetQuantity
 from ..errors import VerificationError
 from ..safe import as_expr
 from .build import (
@@ -96,6 +93,7 @@ class Judge(WorkedExamples):
         self.bold: set[str] = set()
         self.fonts: dict[str, str] = {}
         self.paren_layers = False
+        self.decisions: dict[Any, str] = {}  # products read in the symbolic frame (see Builder.decisions)
 
     @property
     def points(self) -> list:
@@ -114,6 +112,8 @@ class Judge(WorkedExamples):
     def check_statement(self, st: Statement) -> StatementResult | None:
         text = st.src.text
         forms = self.forms(text)
+        if self.world.batched and self._one_sample(forms, text):
+            return self.sibling(self.world.single_sample()).check_statement(st)
         if self.world.general:
             layers = self._concrete_layers(forms, text)
             if layers is not None:
@@ -131,6 +131,25 @@ class Judge(WorkedExamples):
             return None
         line = self.line_of(st, 0)
         return StatementResult(line, " ".join(text.split()), tuple(links))
+
+    def _one_sample(self, forms: list[Form], text: str) -> bool:
+        """Whether a statement names a symbol bound to one example (x beside the batch X): it is a
+        claim about one sample, judged on the network with one sample."""
+        for form in forms:
+            if form.node is None or form.error:
+                continue
+            probe = Form(form.node, form.text, form.start, form.relation)
+            self.build_symbolic(probe, text)
+            if probe.usage is not None and probe.usage.one_sample:
+                return True
+        return False
+
+    def sibling(self, world: World) -> "Judge":
+        """A judge of another world (an instance, one sample) that shares what this one learned of the post."""
+        judge = Judge(world, self.map, self.doc, self.diagnose)
+        judge.used, judge.plain, judge.bold, judge.fonts = self.used, self.plain, self.bold, self.fonts
+        judge.givens = self.givens
+        return judge
 
     def _concrete_layers(self, forms: list[Form], text: str) -> int | None:
         """The highest layer of a statement written with numbered layers only (W^2, not W^l or
@@ -167,9 +186,7 @@ class Judge(WorkedExamples):
         for world in self.world.instance_worlds():
             if world.depth < highest:
                 continue
-            judge = Judge(world, self.map, self.doc, self.diagnose)
-            judge.used, judge.plain, judge.bold, judge.fonts = self.used, self.plain, self.bold, self.fonts
-            judge.givens = self.givens
+            judge = self.sibling(world)
             shapes_only = all(f.relation in (None, "in") for f in judge.forms(st.src.text))
             if not world.exact and not shapes_only:
                 continue
@@ -281,7 +298,7 @@ class Judge(WorkedExamples):
             except Unchecked as exc:
                 form.error, form.error_pos = exc.reason, exc.span[0] if exc.span else None
             return
-        builder = Builder(self.world, self.map, text=text)
+        builder = Builder(self.world, self.map, text=text, decisions=self.decisions)
         try:
             form.value = builder.build(form.node)
             form.usage = builder.usage
@@ -374,6 +391,14 @@ class Judge(WorkedExamples):
             return worked
         if not shapes_agree(ref.value, form.value, self):
             shapes = (shape_text(ref.value, self.world), shape_text(form.value, self.world))
+            other_layout = self.in_other_layout(ref, form, text)
+            if other_layout is not None:
+                if other_layout[0] == "equal":
+                    return self.link(st, form, left, "correct", method=f"{other_layout[1]}, with the derivative by a "
+                                     "vector laid out as the transpose (numerator vs denominator layout)")
+                return self.wrong(chain, ref_index, k, st, text, reason="the two sides differ (in either layout of "
+                                  "the derivative by a vector)", method="random points",
+                                  counterexample=other_layout[1])
             return self.wrong(chain, ref_index, k, st, text,
                               reason=f"the two sides have different shapes: {shapes[0]} and {shapes[1]}",
                               method="shapes", shapes=shapes)
@@ -386,6 +411,26 @@ class Judge(WorkedExamples):
             return self.link(st, form, left, "correct", method=verdict[1])
         return self.wrong(chain, ref_index, k, st, text, reason="the two sides differ", method="random points",
                           counterexample=verdict[1], evaluated=evaluated)
+
+    def in_other_layout(self, ref: Form, form: Form, text: str) -> tuple[str, Any] | None:
+        """A derivative by a vector (∂z/∂w, ∂C/∂b) is a row in numerator layout and a column in
+        denominator layout; a post that does not state its layout may write either. When the two
+        sides are a vector and its transpose and one of them is such a derivative: the comparison of
+        one side with the other transposed, else None."""
+        if self.map.derivative_layout is not None or not (is_matrix(ref.value) and is_matrix(form.value)):
+            return None
+        (r1, c1), (r2, c2) = ref.value.shape, form.value.shape
+        builder = Builder(self.world, self.map)
+        transposed = builder._dim_eq(r1, c2) and builder._dim_eq(c1, r2)
+        if not transposed or not (builder._dim_eq(r1, 1) or builder._dim_eq(c1, 1)):
+            return None
+        if not any(_vector_derivative(v) for v in (ref.value, form.value)):
+            return None
+        try:
+            evaluated = self.evaluate([ref.node, form.node], text, transform={1: sp.Transpose})
+            return self.compare(evaluated, 0, 1)
+        except Unchecked:
+            return None
 
     def contradicts_convention(self, chain: list[Form], k: int, text: str) -> tuple[str, str, str, str] | None:
         """A step that is right only under the other index convention than the one the post
@@ -502,12 +547,20 @@ class Judge(WorkedExamples):
 
     # -- evaluation ----------------------------------------------------------------------------------------
     def concrete(self, node: Node, layer_values: dict, text: str) -> tuple[Any, Any]:
-        builder = Builder(self.world, self.map, concrete=True, layer_values=layer_values, text=text)
+        builder = Builder(self.world, self.map, concrete=True, layer_values=layer_values, text=text,
+                          decisions=self.decisions)
         value = builder.build(node)
         return value, builder.usage
 
     def layer_vars(self, nodes: list[Node], text: str) -> list[sp.Symbol]:
+        return self._layer_facts(nodes, text)[0]
+
+    def _layer_facts(self, nodes: list[Node], text: str) -> tuple[list[sp.Symbol], list[Any], bool]:
+        """The layer letters of the forms, the (layer, activation) pairs they apply, whether they name
+        the target."""
         found: set[sp.Symbol] = set()
+        activations: list[Any] = []
+        target = False
         for node in nodes:
             builder = Builder(self.world, self.map, text=text)
             try:
@@ -515,7 +568,27 @@ class Judge(WorkedExamples):
             except ShapeMismatch:
                 pass
             found |= builder.usage.layer_vars
-        return sorted(found, key=str)
+            activations += builder.usage.activations
+            target |= builder.usage.target
+        return sorted(found, key=str), activations, target
+
+    def meant_layers(self, combos: list[dict], nodes: list[Node], text: str) -> list[dict]:
+        """The layer values a formula with a free layer letter is about: ReLU′(z^{[l]}) is meant for
+        the ReLU layers; a^{(l)} − y (the target beside a layer letter) for the output layer l = L."""
+        names, activations, target = self._layer_facts(nodes, text)
+        spec = self.world.instance_spec
+        kept = []
+        for combo in combos:
+            ok = True
+            for layer, name in activations:
+                value = as_expr(layer).xreplace({k: sp.Integer(v) for k, v in combo.items()})
+                if value.is_Integer and 1 <= int(value) <= spec.depth and spec.layers[int(value) - 1].activation != name:
+                    ok = False
+            if target and len(names) == 1 and combo.get(names[0]) != self.world.depth:
+                ok = False
+            if ok:
+                kept.append(combo)
+        return kept
 
     def evaluate(self, nodes: list[Node], text: str, layer_names: list[sp.Symbol] | None = None,
                  assignments: list[tuple[dict, dict]] | None = None,
@@ -541,6 +614,8 @@ class Judge(WorkedExamples):
         names = layer_names if layer_names is not None else self.layer_vars(nodes, text)
         depth = self.world.depth
         combos = [dict(zip(names, values)) for values in itertools.product(range(0, depth + 1), repeat=len(names))]
+        if names and layer_names is None:
+            combos = self.meant_layers(combos, nodes, text)
         combos = combos[:MAX_LAYER_COMBINATIONS] if len(combos) <= MAX_LAYER_COMBINATIONS else _spread(combos, MAX_LAYER_COMBINATIONS)
         for layer_values in combos:
             built = []
@@ -712,6 +787,16 @@ def shapes_agree(a: Any, b: Any, judge: Judge) -> bool:
         m = a if is_matrix(a) else b
         return m.shape == (1, 1)
     return True
+
+
+def _vector_derivative(value: Any) -> bool:
+    """Whether a statement holds a derivative whose layout is a matter of convention: by a vector."""
+    for node in sp.preorder_traversal(value):
+        if isinstance(node, (Grad, Jacobian)):
+            wrt = node.args[1]
+            if is_matrix(wrt) and 1 in (as_expr(wrt.shape[0]), as_expr(wrt.shape[1])):
+                return True
+    return False
 
 
 def _only_layout(text: str) -> bool:

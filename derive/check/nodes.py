@@ -158,6 +158,10 @@ class CheckEvaluator(SymbolicEvaluator):
             raise IndexError(f"there is no example {k + 1}")
         return m[k, :]
 
+    def _eval_HadamardPower(self, expr: sp.HadamardPower) -> sp.Matrix:
+        exponent = self(expr.exp)
+        return self(expr.base).applyfunc(lambda e: e ** exponent)
+
     def _eval_Vec(self, expr: Vec) -> sp.Matrix:
         m = self(expr.of)
         return sp.Matrix([m[r, c] for c in range(m.cols) for r in range(m.rows)])

@@ -54,7 +54,7 @@ ROLES: dict[str, str] = {
     "learning-rate": "the learning rate of an update rule (W ← W − η ∂C/∂W)",
     "label": "the class index of a sample (y_i: the correct class of example i, one-hot y[i, y_i] = 1)",
     "jacobian": "a Jacobian J_x(f) = ∂f/∂x (rows = entries of f, columns = entries of x)",
-    "identity": "an identity matrix I_n",
+    "identity-matrix": "an identity matrix I_n",
     "none": "not a quantity of the network (removes a default)",
 }
 LAYOUTS = ("destination", "source")
@@ -66,7 +66,8 @@ PRODUCT_OPERATORS = ("cdot", "times", "ast")  # \cdot, \times, *
 KRONECKER = ("kronecker", "outer")  # what \otimes means: the Kronecker product, or u v^T of two vectors
 DERIVATIVE_LAYOUTS = ("numerator", "denominator")
 REDUCTIONS = ("sum", "mean")
-TOP_KEYS = ("layout", "layer_index", "layer_offset", "weight_index", "products", "gradient_prefix", "einstein",
+TOP_KEYS = ("layout", "layer_index", "layer_offset", "weight_index", "products", "gradient_prefix", "gradient_of",
+            "einstein",
             "derivative_layout", "symbols")
 SYMBOL_KEYS = ("role", "layout", "layer_index", "layer_offset", "index", "layer", "one_sample", "reduction")
 
@@ -107,6 +108,7 @@ class NotationMap:
     kronecker: str | None = None  # what \otimes means between two vectors (None: ask)
     #: Letters glued before a symbol that make it a gradient: "d" reads dW as ∂C/∂W (Ng's notation).
     gradient_prefix: str | None = None
+    gradient_of: str | None = None  # the cost symbol those gradients differentiate (default: the one bound)
     #: An index repeated in a product and absent from the other side is summed (Einstein).
     einstein: bool = False
     #: The layout of ∂'s the post states; None: a chain-rule product may hold in either.
@@ -128,7 +130,17 @@ class NotationMap:
 
     def functions(self) -> frozenset[str]:
         """Names read as a function when an argument follows: activations, and the cost (C(W, b))."""
-        return frozenset(name for name, b in self.symbols.items() if b.is_function or b.role == "cost")
+        return frozenset(name for name, b in self.symbols.items() if b.is_function or b.role in ("cost", "jacobian"))
+
+    def gradient_cost(self) -> str | None:
+        """The cost a gradient prefix differentiates: the map's `gradient_of`, else the one cost symbol
+        the post's map binds ("" for the network's own C), None when it binds several."""
+        if self.gradient_of is not None:
+            return self.gradient_of
+        stated = [n for n, b in self.symbols.items() if b.role == "cost" and f"symbols.{n}" in self.stated]
+        if not stated:
+            return ""
+        return stated[0] if len(stated) == 1 else None
 
     def layer_index_of(self, b: Binding) -> str:
         return b.layer_index or self.layer_index
@@ -191,6 +203,15 @@ class NotationMap:
             if not isinstance(prefix, str) or not re.fullmatch(r"[A-Za-z]{1,3}", prefix):
                 raise DeriveError(f"gradient_prefix in {source} must be one to three letters (e.g. \"d\"), not {prefix!r}")
             changes["gradient_prefix"] = prefix
+        if "gradient_of" in data:
+            target = _name(data["gradient_of"], source)
+            bound = {**self.symbols, **{k: v for k, v in data.get("symbols", {}).items() if isinstance(k, str)}}
+            role = bound[target].role if isinstance(bound.get(target), Binding) else (
+                bound[target] if isinstance(bound.get(target), str) else
+                bound[target].get("role") if isinstance(bound.get(target), dict) else None)
+            if role != "cost":
+                raise DeriveError(f"gradient_of in {source} must name a symbol bound to the cost, not {target!r}")
+            changes["gradient_of"] = target
         if "einstein" in data:
             changes["einstein"] = _flag(data["einstein"], f"einstein in {source}")
         if "derivative_layout" in data:

@@ -374,7 +374,18 @@ class Parser:
             else:
                 if script.expr is None:
                     raise self.error("empty subscript", tok)
-                node = Node("entry", (node.span[0], end), (node, script.expr))
+                dims = _shape_script(script.expr)
+                if dims is not None:  # (W^T · (A − Y))_{n_1 × m}, (∂a_i/∂z_i)_{n × 1}: a shape written below
+                    node = Node("shaped", (node.span[0], end), (node, *dims))
+                elif script.expr.kind == "limit" and script.expr.value == "=" and self.at(SUP):
+                    self.advance()  # diag(…)_{i=1}^{n}: a family indexed by i
+                    upper = self.parse_script()
+                    if upper.expr is None:
+                        raise self.error("a family without its upper limit", tok)
+                    var, lower = script.expr.children
+                    node = Node("family", (node.span[0], self.tokens[self.i - 1].end), (node, var, lower, upper.expr))
+                else:
+                    node = Node("entry", (node.span[0], end), (node, script.expr))
         return node
 
     # -- primaries ---------------------------------------------------------------------------------
@@ -620,10 +631,9 @@ class Parser:
             primes = sym.primes
             sub = sym.sub
             if sym.sup is not None:
-                if sym.sup.transpose:
-                    raise self.error(f"cannot read the superscript of the function {name}", tok)
                 primes += sym.sup.primes
-                sup = sym.sup if sym.sup.expr is not None else None  # g^{[l]}: the layer's function
+                # g^{[l]}: the layer's function; J^T_x(f): a transposed Jacobian
+                sup = sym.sup if sym.sup.expr is not None or sym.sup.transpose else None
         while self.at(PRIME) or (self.at_cmd("prime")):
             self.advance()
             primes += 1
@@ -999,6 +1009,13 @@ def _transpose_marker(tokens: list[Token]) -> int:
                 and tokens[-4].value in TRANSPOSE_COMMANDS):
             return 4
     return 0
+
+
+def _shape_script(expr: Node) -> tuple[Node, Node] | None:
+    """The two dimensions of a subscript written m × n (or m * n), else None."""
+    if expr.kind == "mul" and len(expr.children) == 2 and expr.value in (("times",), ("ast",)):
+        return expr.children[0], expr.children[1]
+    return None
 
 
 def _bracket_then_paren(tokens: list[Token]) -> int | None:

@@ -12,6 +12,7 @@ A `World` holds, for one network spec:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -66,6 +67,10 @@ class World:
             bindings = self.instance.scalar_bindings if self.spec.scalar_view else ()
             self.cache["scalar_symbols"] = {b.symbol.name: b for b in bindings}
         return self.cache["scalar_symbols"]
+
+    def single_sample(self) -> "World":
+        """The same network with one sample: for the formulas a batch post writes about one example."""
+        return world_for(replace(self.spec, batch=None, name=f"{self.spec.name}-one-sample"))
 
     def instance_worlds(self) -> list["World"]:
         """For a general derivation: the concrete networks it names (its own widths and its
