@@ -18,7 +18,7 @@ and are enumerated by the judge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -69,6 +69,10 @@ class ShapeMismatch(Exception):
 
 class OutOfRange(Exception):
     """A layer letter's value names a layer the instance lacks: skip that value."""
+
+
+class IndexLetter(sp.Symbol):
+    """An index written with the letter of the batch size (W_2[m, n]): equal to no size symbol."""
 
 
 def is_matrix(value: Any) -> bool:
@@ -123,6 +127,7 @@ class Usage:
     activations: list[tuple[Any, str]] = field(default_factory=list)
     target: bool = False  # the target y is named (a^{(l)} − y is about the output layer)
     notes: list[str] = field(default_factory=list)  # how the formula was read, where a reader might ask
+    labels: dict[Any, Any] = field(default_factory=dict)  # class-label index symbol -> its example
     samples: set[Any] = field(default_factory=set)  # example indices written: (i)
 
 
@@ -385,6 +390,9 @@ class Builder:
         return sp.Transpose(inner) if is_matrix(inner) else inner
 
     def _build_entry(self, node: Node) -> Any:
+        defined = self._defined(node.children[0], node.children[1])
+        if defined is not None:
+            return defined
         self._entry_base += 1  # (H_2)_{ij}: a scalar, whatever the font of H_2
         try:
             base = self.build(node.children[0])
@@ -399,7 +407,7 @@ class Builder:
         written = self.source(node.children[0]) if node.children else self.source(node)
         vector = rows == 1 or cols == 1
         parts = index_parts(index_node, 1 if vector and not (rows == 1 and cols == 1) else 2)
-        indices = [self.index(p) for p in parts]
+        indices = [self.index(p, entry=True) for p in parts]
         if vector and len(indices) == 2 and (rows == 1 or cols == 1) and not (rows == 1 and cols == 1):
             raise Unchecked(f"two indices on the vector {written}", node.span)
         if not vector and len(indices) != 2:
@@ -747,12 +755,37 @@ class Builder:
         if name not in names:
             names.append(name)
 
+    def _defined(self, head: Node, index: Node | None) -> Any:
+        """A symbol the post defined (U[i,p] with U[i,k] = e^{S[i,k]}): its definition, indices put in."""
+        if head.kind != "sym" or self.map.binding(head.value.name) is not None:
+            return None
+        sym: Sym = head.value
+        definition = self.map.definition(sym.name)
+        if definition is None or sym.sup is not None or sym.primes:
+            return None
+        if index is None and sym.sub is not None:
+            index = sym.sub.expr
+        parts = index_parts(index, len(definition.params)) if index is not None else []
+        if len(parts) != len(definition.params):
+            raise Unchecked(f"{sym.name} takes {len(definition.params)} indices here, as the post defines it",
+                            head.span)
+        bindings = dict(zip(definition.params, parts))
+        body = substitute(definition.node, bindings)
+        text, self.text = self.text, definition.text
+        try:
+            return self.build(body)
+        finally:
+            self.text = text
+
     def _build_sym(self, node: Node) -> Any:
         sym: Sym = node.value
         if sym.name == "one":
             return self._ones(sym, node)
         binding = self.map.binding(sym.name)
         if binding is None:
+            defined = self._defined(node, None)
+            if defined is not None:
+                return defined
             if sym.name == "e" and sym.sup is not None and sym.sup.expr is not None and not sym.sub:
                 exponent = self.build(sym.sup.expr)
                 return Elementwise("exp", exponent) if is_matrix(exponent) else sp.exp(exponent)
@@ -1064,8 +1097,9 @@ class Builder:
         return sp.Transpose(q) if reading.transpose else q
 
     # -- indices ---------------------------------------------------------------------------------------------
-    def index(self, node: Node, layer: bool = False) -> Any:
-        """An index or layer expression: 2, j, l + 1, L, n_{l-1}."""
+    def index(self, node: Node, layer: bool = False, entry: bool = False) -> Any:
+        """An index or layer expression: 2, j, l + 1, L, n_{l-1}. As an entry's index (`entry`), a letter
+        derive's defaults give a size (n) is an index letter unless the post's map binds it."""
         kind = node.kind
         if kind == "num":
             if "." in node.value:
@@ -1078,15 +1112,23 @@ class Builder:
                 if binding is not None and binding.role == "depth" or (sym.name == "L" and layer):
                     self._saw_depth = True
                     return self.depth
+                if entry and binding is not None and binding.role in ("batch", "width") and \
+                        f"symbols.{sym.name}" not in self.map.stated and len(sym.name) == 1:
+                    binding = None  # W_2[m, n]: n indexes, it is not the batch size
                 if binding is not None and binding.role == "batch":
                     return self._batch(node)
                 if len(sym.name) == 1 and sym.name.isascii():
                     s = index_symbol(sym.name)
+                    if self.world.batched and s == self.world.batch_symbol:
+                        s = IndexLetter(sym.name, integer=True, positive=True)  # n as an index, not the batch
                     if layer:
                         self.usage.layer_vars.add(s)
                     return s
             if binding is not None and binding.role in ("width", "batch") and sym.sub is not None:
                 return self.width(self.layer_of(sym.sub, binding, node), node)
+            if binding is not None and binding.role == "label" and sym.sub is not None and sym.sub.expr is not None \
+                    and sym.sup is None and not layer:
+                return self.label(self.index(sym.sub.expr), node)
             raise Unchecked(f"cannot read {sym.name} as an index", node.span)
         if kind == "add":
             return sp.Add(*[self.index(c, layer) * s for c, s in zip(node.children, node.value)])
@@ -1097,6 +1139,20 @@ class Builder:
         if kind == "mul" and all(op == "juxt" for op in node.value) and node.children[0].kind == "num":
             return sp.Mul(*[self.index(c, layer) for c in node.children])
         raise Unchecked(f"cannot read {self.source(node)} as an index", node.span)
+
+    def label(self, sample: Any, node: Node) -> sp.Symbol:
+        """y_i, the class of example i, as an index: the judge gives it each class in turn, with the
+        example's one-hot target set to match."""
+        if not rules.cost(self.world.spec.cost).one_hot_target:
+            raise Unchecked(f"a class label {self.source(node)}, but the network's targets are not one-hot", node.span)
+        if not self.world.batched:
+            raise Unchecked(f"the class of an example, {self.source(node)}, on a network with one sample", node.span)
+        symbol = sp.Symbol(f"label[{sample}]", integer=True, positive=True)
+        self.usage.labels[symbol] = as_expr(sample)
+        for s in as_expr(sample).free_symbols:
+            if s.is_Symbol and s.is_integer:
+                self.usage.index_dims.setdefault(s, []).append(self.frame.batch)
+        return symbol
 
     # -- shapes ----------------------------------------------------------------------------------------------
     def _dim_eq(self, a: Any, b: Any) -> bool:
@@ -1167,6 +1223,25 @@ def index_parts(node: Node, needed: int) -> list[Node]:
 def _split_digits(node: Node) -> list[Node]:
     start = node.span[0]
     return [Node("num", (start + k, start + k + 1), (), ch) for k, ch in enumerate(node.value)]
+
+
+def substitute(node: Node, bindings: dict[str, Node]) -> Node:
+    """A parsed expression with index letters replaced by index expressions (a definition's use)."""
+    if node.kind == "sym":
+        sym: Sym = node.value
+        if sym.name in bindings and sym.sub is None and sym.sup is None and not sym.primes:
+            return bindings[sym.name]
+        return replace(node, value=replace(sym, sub=_substitute_script(sym.sub, bindings),
+                                           sup=_substitute_script(sym.sup, bindings)))
+    if not node.children:
+        return node
+    return replace(node, children=tuple(substitute(c, bindings) for c in node.children))
+
+
+def _substitute_script(script: Script | None, bindings: dict[str, Node]) -> Script | None:
+    if script is None or script.expr is None:
+        return script
+    return replace(script, expr=substitute(script.expr, bindings))
 
 
 def _mentions(value: Any, var: sp.Symbol) -> bool:

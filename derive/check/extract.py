@@ -83,6 +83,7 @@ class Math:
 class Statement:
     src: Src
     display: bool
+    condition: str = ""  # a condition the sentence before states for it: "If $k = y_i$," 
 
 
 @dataclass
@@ -400,7 +401,12 @@ def statements(doc: Document) -> tuple[list[Statement], int]:
     out: list[Statement] = []
     mentions = 0
     previous_display_end: int | None = None
-    for math in doc.maths:
+    condition = ""
+    for n, math in enumerate(doc.maths):
+        if _states_condition(doc, n):
+            condition = math.src.text.strip()  # "If $k = y_i$," : a condition on the block that follows
+            mentions += 1
+            continue
         pieces = _pieces(math.src)
         found = _assemble(pieces)
         if not found:
@@ -418,10 +424,29 @@ def statements(doc: Document) -> tuple[list[Statement], int]:
             if (not math.display and not _has_relation(piece)) or RANGE.match(piece.text):
                 mentions += 1  # a symbol named in a sentence; j = 1, …, n qualifies a formula
                 continue
-            out.append(Statement(piece, math.display))
+            out.append(Statement(piece, math.display, condition if math.display else ""))
         if math.display:
             previous_display_end = math.end
+            condition = ""
     return out, mentions
+
+
+#: A condition on indices: k = y_i, k \ne n, y_i ≠ n.
+CONDITION = re.compile(r"\s*[A-Za-z](?:_\{?[A-Za-z0-9]\}?)?\s*(?:=|\\neq?\b|≠)\s*[A-Za-z](?:_\{?[A-Za-z0-9]\}?)?\s*")
+#: The words that introduce a condition in the sentence before it.
+CONDITION_WORDS = re.compile(r"(?:\b(?:if|when|for|where|whenever)|若|如果|当|对于)\s*$", re.IGNORECASE)
+
+
+def _states_condition(doc: Document, n: int) -> bool:
+    """Whether formula n is a condition on the display that follows: "If $$k = y_i$$," then the block."""
+    math = doc.maths[n]
+    if not CONDITION.fullmatch(math.src.text) or n + 1 >= len(doc.maths):
+        return False
+    line_start = doc.text.rfind("\n", 0, math.start) + 1
+    if not CONDITION_WORDS.search(doc.text[line_start:math.start]):
+        return False
+    following = doc.maths[n + 1]
+    return following.display and not doc.text[math.end:following.start].strip(" \t\n,:;")
 
 
 #: An equation's label at its start: \text{2) }, \text{(1.1)}, \textbf{1.}.

@@ -33,14 +33,15 @@ from .build import (
     ShapeMismatch,
     Unchecked,
     concrete_dim,
+    index_parts,
     is_matrix,
     shape_text,
 )
 from .extract import Document, Statement
 from .lexer import CMD, EOF, LBRACE, OP, RBRACE, RELATIONS, LexError, tokenize
 from .nodes import CheckEvaluator
-from .notation import NotationMap
-from .parser import Node, ParseError, parse_chain
+from .notation import Definition, NotationMap
+from .parser import Node, ParseError, Sym, parse_chain, parse_condition
 from .results import (
     Counterexample,
     Diagnosis,
@@ -93,6 +94,8 @@ class Judge(WorkedExamples):
         self.bold: set[str] = set()
         self.fonts: dict[str, str] = {}
         self.paren_layers = False
+        self.conditions: list[tuple[Any, str, Any]] = []  # of the link being judged (cases, "if k = y_i")
+        self.condition_labels: dict[Any, Any] = {}  # class labels the conditions name (y_i) -> their example
         self.decisions: dict[Any, str] = {}  # products read in the symbolic frame (see Builder.decisions)
 
     @property
@@ -112,6 +115,13 @@ class Judge(WorkedExamples):
     def check_statement(self, st: Statement) -> StatementResult | None:
         text = st.src.text
         forms = self.forms(text)
+        definition = self._definition(forms, text)
+        if definition is not None:
+            self.map = self.map.defined(definition)
+            form = forms[1]
+            link = self.link(st, form, forms[0], "not checked",
+                             reason=f"defines {definition.name} (used by the formulas that follow)")
+            return StatementResult(self.line_of(st, 0), " ".join(text.split()), (link,))
         if self.world.batched and self._one_sample(forms, text):
             return self.sibling(self.world.single_sample()).check_statement(st)
         if self.world.general:
@@ -131,6 +141,31 @@ class Judge(WorkedExamples):
             return None
         line = self.line_of(st, 0)
         return StatementResult(line, " ".join(text.split()), tuple(links))
+
+    def _definition(self, forms: list[Form], text: str) -> Definition | None:
+        """U[i,k] = e^{S[i,k]}: a symbol the map does not bind, defined by a formula of bound ones."""
+        if len(forms) != 2 or forms[1].relation not in EQUALITIES or forms[0].node is None or forms[1].node is None:
+            return None
+        head, index = forms[0].node, None
+        if head.kind == "entry":
+            head, index = head.children
+        if head.kind != "sym":
+            return None
+        sym: Sym = head.value
+        if self.map.binding(sym.name) is not None or sym.sup is not None or sym.primes or \
+                sym.name in self.map.functions() or sym.name == self.map.gradient_prefix:
+            return None
+        if index is None and sym.sub is not None:
+            index = sym.sub.expr
+        parts = index_parts(index, 2) if index is not None else []
+        if not all(p.kind == "sym" and len(p.value.name) == 1 and p.value.sub is None and p.value.sup is None
+                   for p in parts):
+            return None
+        try:
+            Builder(self.world, self.map, text=text).build(forms[1].node)
+        except (Unchecked, ShapeMismatch, OutOfRange):
+            return None
+        return Definition(sym.name, tuple(p.value.name for p in parts), forms[1].node, text)
 
     def _one_sample(self, forms: list[Form], text: str) -> bool:
         """Whether a statement names a symbol bound to one example (x beside the batch X): it is a
@@ -270,6 +305,7 @@ class Judge(WorkedExamples):
 
     # -- chains --------------------------------------------------------------------------------------------
     def check_chain(self, chain: list[Form], st: Statement, text: str) -> list[LinkResult]:
+        chain = _cases_expanded(chain, text)
         if len(chain) < 2:
             return []
         for form in chain:
@@ -354,6 +390,41 @@ class Judge(WorkedExamples):
         return self.link(st, form, left, "not checked", reason=reason + where)
 
     def check_link(self, chain: list[Form], ref_index: int | None, k: int, st: Statement, text: str) -> LinkResult:
+        form = chain[k]
+        conditions = [c for c in (st.condition, form.condition) if c]
+        try:
+            self.conditions = [self.condition(c, text) for c in conditions]
+        except Unchecked as exc:
+            self.conditions = []
+            return self.not_checked(st, form, chain[k - 1], exc.reason, None)
+        try:
+            return self._check_link(chain, ref_index, k, st, text)
+        finally:
+            self.conditions = []
+
+    def condition(self, written: str, text: str) -> tuple[Any, str, Any]:
+        """A condition on indices (k = y_i, k ≠ n) as index expressions; Unchecked for other conditions."""
+        found = parse_condition(written)
+        if found is None:
+            raise Unchecked(f"the condition {' '.join(written.split())!r} is not a condition on indices")
+        left, op, right = found
+        builder = Builder(self.world, self.map, text=written)
+        value = builder.index(left, entry=True), op, builder.index(right, entry=True)
+        self.condition_labels.update(builder.usage.labels)
+        return value
+
+    def holds(self, index_values: dict) -> bool:
+        """Whether index values meet the conditions a case or a block states."""
+        ints = {k: sp.Integer(v) for k, v in index_values.items()}
+        for left, op, right in self.conditions:
+            lv, rv = as_expr(left).xreplace(ints), as_expr(right).xreplace(ints)
+            if not (lv.is_Integer and rv.is_Integer):
+                return False
+            if (op == "=") != (lv == rv):
+                return False
+        return True
+
+    def _check_link(self, chain: list[Form], ref_index: int | None, k: int, st: Statement, text: str) -> LinkResult:
         form = chain[k]
         left = chain[ref_index] if ref_index is not None else chain[k - 1]
         relation = form.relation
@@ -635,12 +706,20 @@ class Judge(WorkedExamples):
                     for d in dims:
                         size = int(as_expr(d).xreplace(self.dims))
                         ranges[var] = min(ranges.get(var, size), size)
+            classes = int(self.world.instance_spec.widths[-1])
+            for left, _, right in self.conditions:  # a class label only the condition names (if y_i = n)
+                for s in as_expr(left).free_symbols | as_expr(right).free_symbols:
+                    if s in self.condition_labels and s not in ranges:
+                        ranges[s] = classes
             names_i = sorted(ranges, key=str)
             index_combos = [dict(zip(names_i, v)) for v in itertools.product(*[range(1, ranges[n] + 1) for n in names_i])]
             if len(index_combos) > MAX_INDEX_COMBINATIONS:
                 index_combos = _spread(index_combos, MAX_INDEX_COMBINATIONS)
+            labels = {k: v for _, usage in built for k, v in usage.labels.items()}
+            labels.update({k: v for k, v in self.condition_labels.items() if k in ranges})
+            index_combos = [c for c in index_combos if self.holds(c)]
             for index_values in index_combos:
-                row = [self.explicit(value, index_values) for value, _ in built]
+                row = [self.explicit(value, index_values, labels) for value, _ in built]
                 out.assignments.append((layer_values, index_values))
                 out.values.append(row)
         if not out.assignments:
@@ -651,7 +730,7 @@ class Judge(WorkedExamples):
     def dims(self) -> dict:
         return {k: sp.Integer(v) for k, v in self.world.dims.items()}
 
-    def explicit(self, value: Any, index_values: dict) -> Any:
+    def explicit(self, value: Any, index_values: dict, labels: dict[Any, Any] | None = None) -> Any:
         key = (value, tuple(sorted(index_values.items(), key=lambda kv: str(kv[0]))))
         if key in self._cache:
             return self._cache[key]
@@ -661,8 +740,8 @@ class Judge(WorkedExamples):
             if clash:
                 raise Unchecked(f"the index {clash[0]} is both summed over and free")
         concrete = value.xreplace({k: sp.Integer(v) for k, v in index_values.items()}) if index_values else value
-        leftover = {s for s in concrete.free_symbols if s.is_Symbol and s.is_integer and s.name in "ijklmnpqrst"
-                    and s not in self.dims}
+        leftover = {s for s in concrete.free_symbols if s.is_Symbol and s.is_integer and
+                    (s.name in "ijklmnpqrst" or s.name.startswith("label[")) and s not in self.dims}
         if leftover and not is_matrix(concrete):
             raise Unchecked(f"the index {sorted(map(str, leftover))[0]} is not given a value by anything in the formula")
         try:
@@ -676,8 +755,27 @@ class Judge(WorkedExamples):
                 result = result[0, 0]
         else:
             result = as_expr(result).xreplace(self.dims)
+        if labels:
+            result = result.xreplace(self.one_hot(labels, index_values))
         self._cache[key] = result
         return result
+
+    def one_hot(self, labels: dict[Any, Any], index_values: dict) -> dict[Any, Any]:
+        """The targets of the examples whose class a formula names (y_i = c): one-hot at that class."""
+        frame = self.world.frame
+        target = self.world.verifier.base[frame.y]
+        ints = {k: sp.Integer(v) for k, v in index_values.items()}
+        subs: dict[Any, Any] = {}
+        for symbol, sample in labels.items():
+            if symbol not in index_values:
+                continue
+            k = int(as_expr(sample).xreplace(ints)) - 1
+            c = int(index_values[symbol]) - 1
+            entries = list(target[:, k]) if frame.class_axis == 0 else list(target[k, :])
+            for cls, entry in enumerate(entries):
+                if entry.is_Symbol:
+                    subs[entry] = sp.Integer(1 if cls == c else 0)
+        return subs
 
     def floats(self, value: Any, point_index: int) -> list[float]:
         self.points
@@ -797,6 +895,20 @@ def _vector_derivative(value: Any) -> bool:
             if is_matrix(wrt) and 1 in (as_expr(wrt.shape[0]), as_expr(wrt.shape[1])):
                 return True
     return False
+
+
+def _cases_expanded(chain: list[Form], text: str) -> list[Form]:
+    """A case distinction as one form per case, each with its condition."""
+    out: list[Form] = []
+    for form in chain:
+        if form.node is None or form.node.kind != "cases":
+            out.append(form)
+            continue
+        for row in form.node.children:
+            start, end = row.span
+            out.append(Form(row.children[0], text[start:end].strip(), start, form.relation, rel_pos=form.rel_pos,
+                            condition=row.value or "otherwise"))
+    return out
 
 
 def _only_layout(text: str) -> bool:

@@ -87,7 +87,7 @@ def tokenize(text: str) -> list[Token]:
     space = False
     while i < n:
         ch = text[i]
-        if ch.isspace() or ch == "~":
+        if ch.isspace() or ch == "~" or ch == "$":  # a $ inside maths only opens maths nested in \text{…}
             space = True
             i += 1
             continue

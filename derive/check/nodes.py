@@ -21,6 +21,7 @@ from sympy.matrices.expressions import MatrixExpr
 
 from .. import rules
 from ..algebra import Entry, NetQuantity, SymbolicEvaluator, scalar_derivative, shared_transform, shared_xreplace
+from ..algebra import _expand_sum as expand_sum
 from ..safe import as_expr
 
 
@@ -199,6 +200,9 @@ class CheckEvaluator(SymbolicEvaluator):
         out = env[frame.a(sp.Integer(world.depth))]
         target = env[frame.y]
         k = self._concrete(index) - 1
+        samples = out.cols if frame.class_axis == 0 else out.rows
+        if not 0 <= k < samples:
+            raise IndexError(f"there is no example {k + 1}")
         if frame.class_axis == 0:
             pairs = [(out[r, k], target[r, k]) for r in range(out.rows)]
         else:
@@ -221,6 +225,8 @@ class CheckEvaluator(SymbolicEvaluator):
         return shared_xreplace(scalar_derivative(as_expr(value), symbols[r, c]), back)
 
     def _eval_Expr(self, expr: sp.Expr) -> sp.Expr:
+        if expr.has(sp.Sum):
+            expr = shared_transform(expr, lambda e: expand_sum(e, self.dims) if isinstance(e, sp.Sum) else None)
         if expr.has(SampleCost, OperatorDerivative):
             def value(node: sp.Basic) -> sp.Basic | None:
                 if isinstance(node, OperatorDerivative):

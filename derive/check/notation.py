@@ -97,6 +97,17 @@ class Binding:
 
 
 @dataclass(frozen=True)
+class Definition:
+    """A symbol the post defines by a formula of bound ones (U[i,k] = e^{S[i,k]}): its name, the index
+    letters it takes, the defining expression (a parsed node of `text`)."""
+
+    name: str
+    params: tuple[str, ...]
+    node: Any
+    text: str
+
+
+@dataclass(frozen=True)
 class NotationMap:
     symbols: dict[str, Binding] = field(default_factory=dict)
     layout: str = "destination"
@@ -116,6 +127,8 @@ class NotationMap:
     #: Read a neuron pair that names no weight in the stated order in the other order instead
     #: (only to test whether a step contradicts the stated convention).
     lenient_pairs: bool = False
+    #: Symbols the post defines by formulas (learned as the post is read).
+    definitions: tuple[Definition, ...] = ()
     #: Keys the post (or the --notation file) set itself: a convention it states.
     stated: frozenset[str] = frozenset()
     sources: tuple[str, ...] = ()
@@ -127,6 +140,12 @@ class NotationMap:
     def binding(self, name: str) -> Binding | None:
         b = self.symbols.get(name)
         return None if b is None or b.role == "none" else b
+
+    def definition(self, name: str) -> Definition | None:
+        return next((d for d in reversed(self.definitions) if d.name == name), None)
+
+    def defined(self, definition: Definition) -> "NotationMap":
+        return replace(self, definitions=self.definitions + (definition,))
 
     def functions(self) -> frozenset[str]:
         """Names read as a function when an argument follows: activations, and the cost (C(W, b))."""

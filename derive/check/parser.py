@@ -135,7 +135,23 @@ def parse_chain(text: str, functions: frozenset[str] = frozenset()) -> list[tupl
         tokens = tokenize(text)
     except LexError as exc:
         raise ParseError(exc.message, exc.pos) from None
-    return Parser(tokens, text, functions).parse_chain()
+    return Parser(_unwrapped(tokens), text, functions).parse_chain()
+
+
+def _unwrapped(tokens: list[Token]) -> list[Token]:
+    """A whole equation wrapped in \\mathrm{…} (CS231n-style posts): the equation inside."""
+    if len(tokens) < 4 or tokens[0].kind != CMD or tokens[0].value not in ("mathrm", "rm", "mathit", "text") \
+            or tokens[1].kind != LBRACE or tokens[-2].kind != RBRACE:
+        return tokens
+    depth = 0
+    for k, tok in enumerate(tokens[1:-1], start=1):
+        depth += (tok.kind == LBRACE) - (tok.kind == RBRACE)
+        if depth == 0 and k != len(tokens) - 2:
+            return tokens
+    inner = tokens[2:-2]
+    if not any((t.kind == OP and t.value == "=") or (t.kind == CMD and t.value in RELATIONS) for t in inner):
+        return tokens
+    return inner + [tokens[-1]]
 
 
 def parse_expression(text: str, functions: frozenset[str] = frozenset()) -> Node:
@@ -358,6 +374,11 @@ class Parser:
     # -- postfix: scripts on groups, primes --------------------------------------------------------------
     def parse_postfix(self) -> Node:
         node = self.parse_primary()
+        while self.at(OP, "[") and not self.peek().space_before and node.kind in ("sym", "group"):
+            indexed = self.bracket_index(node)  # X[i,p], W_2[m,n]: array indexing
+            if indexed is None:
+                break
+            node = indexed
         while self.at(SUB) or self.at(SUP):
             if node.kind == "sym":
                 break
@@ -387,6 +408,36 @@ class Parser:
                 else:
                     node = Node("entry", (node.span[0], end), (node, script.expr))
         return node
+
+    def bracket_index(self, node: Node) -> Node | None:
+        """X[i, p]: the entry of an array, written the programming way (CS231n posts); None when the
+        bracket holds something else (then it is a factor in brackets)."""
+        save = self.i
+        self.advance()
+        depth, k = 1, self.i
+        while depth:
+            tok = self.tokens[k]
+            if tok.kind == EOF:
+                self.i = save
+                return None
+            if tok.kind == OP and tok.value == "[":
+                depth += 1
+            elif tok.kind == OP and tok.value == "]":
+                depth -= 1
+            k += 1
+        inner = self.tokens[self.i:k - 1]
+        simple = all(t.kind in (LETTER, NUMBER, SUB, LBRACE, RBRACE) or (t.kind == OP and t.value in ",+-")
+                     for t in inner)
+        if not inner or not simple:
+            self.i = save
+            return None
+        try:
+            index = self.sub_parser(inner).parse_script_list()
+        except ParseError:
+            self.i = save
+            return None
+        self.i = k
+        return Node("entry", (node.span[0], self.tokens[k - 1].end), (node, index), "bracket")
 
     # -- primaries ---------------------------------------------------------------------------------
     def parse_primary(self) -> Node:
@@ -913,8 +964,10 @@ class Parser:
     def parse_environment(self) -> Node:
         tok = self.advance()
         name = "".join(t.value for t in self.group_tokens())
-        if name in ("cases", "dcases", "aligned", "align", "align*", "array*", "gathered", "split"):
-            raise self.error(f"a case distinction ({name}) is not checked", tok)
+        if name in ("cases", "dcases", "cases*"):
+            return self.parse_cases(tok, name)
+        if name in ("aligned", "align", "align*", "array*", "gathered", "split"):
+            raise self.error(f"an environment ({name}) inside a formula", tok)
         if name not in MATRIX_ENVIRONMENTS:
             raise self.error(f"environment {name} inside a formula", tok)
         if name == "array":
@@ -940,6 +993,51 @@ class Parser:
         if name == "vmatrix":
             raise self.error("determinants are not supported", tok)
         return self.matrix_from_tokens(inner, tok, name)
+
+    def parse_cases(self, tok: Token, name: str) -> Node:
+        """\\begin{cases} value & condition \\\\ … \\end{cases}: one `case` node per row, its value
+        parsed and its condition kept as written (the judge reads it: k = y_i, k \\ne n)."""
+        inner = self.environment_tokens(tok, name)
+        rows: list[Node] = []
+        for row in _rows(inner):
+            if not row:
+                continue
+            amp = next((k for k, t in enumerate(row) if t.kind == AMP), None)
+            value_tokens = row[:amp] if amp is not None else row
+            while value_tokens and value_tokens[-1].kind == OP and value_tokens[-1].value in ",;.":
+                value_tokens = value_tokens[:-1]
+            if not value_tokens:
+                raise self.error("a case without a value", tok)
+            value = self.sub_parser(value_tokens).parse_side_only()
+            condition = row[amp + 1:] if amp is not None else []
+            start, end = row[0].pos, row[-1].end
+            text = self.text[condition[0].pos:condition[-1].end] if condition else ""
+            rows.append(Node("case", (start, end), (value,), text))
+        if not rows:
+            raise self.error("an empty case distinction", tok)
+        return Node("cases", (tok.pos, self.tokens[self.i - 1].end), tuple(rows))
+
+    def environment_tokens(self, tok: Token, name: str) -> list[Token]:
+        """The tokens up to the matching \\end{name} (the parser moves past it)."""
+        start = self.i
+        depth = 0
+        while True:
+            t = self.peek()
+            if t.kind == EOF:
+                raise self.error(f"\\begin{{{name}}} without \\end", tok)
+            if t.kind == CMD and t.value == "begin":
+                depth += 1
+            if t.kind == CMD and t.value == "end":
+                if depth == 0:
+                    break
+                depth -= 1
+            self.advance()
+        inner = self.tokens[start:self.i]
+        self.advance()
+        end_name = "".join(t.value for t in self.group_tokens())
+        if end_name != name:
+            raise self.error(f"\\begin{{{name}}} ended by \\end{{{end_name}}}", tok)
+        return inner
 
     def matrix_from_tokens(self, tokens: list[Token], tok: Token, name: str) -> Node:
         rows: list[list[list[Token]]] = [[[]]]
@@ -1009,6 +1107,67 @@ def _transpose_marker(tokens: list[Token]) -> int:
                 and tokens[-4].value in TRANSPOSE_COMMANDS):
             return 4
     return 0
+
+
+def _rows(tokens: list[Token]) -> list[list[Token]]:
+    """Tokens cut at top-level row breaks (\\\\, \\cr), without a spacing argument \\\\[2ex]."""
+    rows: list[list[Token]] = [[]]
+    depth = 0
+    skip_spacing = False
+    for t in tokens:
+        if skip_spacing:
+            if t.kind == OP and t.value == "]":
+                skip_spacing = False
+            continue
+        if t.kind == LBRACE or (t.kind == CMD and t.value == "begin"):
+            depth += 1
+        elif t.kind == RBRACE or (t.kind == CMD and t.value == "end"):
+            depth -= 1
+        if depth == 0 and t.kind == CMD and t.value in ("\\", "cr"):
+            rows.append([])
+            continue
+        if depth == 0 and not rows[-1] and t.kind == OP and t.value == "[" and len(rows) > 1:
+            skip_spacing = True
+            continue
+        rows[-1].append(t)
+    return rows
+
+
+def parse_condition(text: str) -> tuple[Node, str, Node] | None:
+    """A case's or a block's condition on indices, as written: "\\text{if k = y_i}", "k \\ne n",
+    "\\text{if } k = n": (left, "=" or "neq", right); None for anything else (z > 0)."""
+    try:
+        tokens = tokenize(text)
+    except LexError:
+        return None
+    flat = [t for t in tokens if not (t.kind == CMD and t.value in ("text", "mbox", "textrm", "mathrm"))
+            and t.kind not in (LBRACE, RBRACE)]
+    words = ("if", "when", "for", "where", "otherwise")
+    k = 0
+    while k < len(flat) and flat[k].kind == LETTER:  # leading words: if, when
+        j = k
+        while j < len(flat) and flat[j].kind == LETTER and (j == k or not flat[j].space_before):
+            j += 1
+        if "".join(t.value for t in flat[k:j]) not in words:
+            break
+        k = j
+    flat = flat[k:]
+    cut = [n for n, t in enumerate(flat) if (t.kind == OP and t.value == "=") or
+           (t.kind == CMD and t.value in ("ne", "neq"))]
+    if len(cut) != 1 or flat[-1].kind == EOF and len(flat) < 4:
+        return None
+    n = cut[0]
+    op = "=" if flat[n].kind == OP else "neq"
+    left, right = flat[:n], [t for t in flat[n + 1:] if t.kind != EOF]
+    if not left or not right:
+        return None
+    end = right[-1].end
+    try:
+        lnode = Parser(left + [Token(EOF, "", left[-1].end, left[-1].end)], text, frozenset()).parse_side_only()
+        rnode = Parser(right + [Token(EOF, "", end, end)], text, frozenset()).parse_side_only()
+    except ParseError:
+        return None
+    return lnode, op, rnode
 
 
 def _shape_script(expr: Node) -> tuple[Node, Node] | None:

@@ -67,6 +67,7 @@ class Form:
     relation: str | None
     error: str = ""  # parse error or Unchecked reason
     rel_pos: int | None = None  # where this form's relation sign is written (None for the first form)
+    condition: str = ""  # the condition of a case, as written ("\\text{if k = y_i}")
     error_pos: int | None = None
     mismatch: ShapeMismatch | None = None
     value: Any = None  # symbolic-mode value
