@@ -1,11 +1,15 @@
 """derive check as a command over many posts: paths and folders, the network a post names,
-the summary line and exit codes, GitHub annotations, JSON."""
+the summary line and exit codes, GitHub annotations, JSON, and the pre-commit hook."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shlex
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -256,3 +260,65 @@ def test_bad_format_is_one_line(tmp_path: Path, capsys, args: tuple[str, ...], m
     post = write(tmp_path / "post.md", GOOD)
     assert one_line_error(*check(capsys, post, "--net", "two-two-two", *args)).startswith(message)
 
+
+# ----------------------------------------------------------------------------------------------
+# The pre-commit hook
+# ----------------------------------------------------------------------------------------------
+
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+
+
+def _hook() -> dict:
+    from pre_commit.clientlib import load_manifest
+
+    (hook,) = load_manifest(str(HOOKS))  # pre-commit's own schema: raises on a missing or mistyped key
+    return hook
+
+
+def test_pre_commit_manifest_follows_pre_commits_schema(tmp_path: Path) -> None:
+    from pre_commit.clientlib import InvalidManifestError, load_manifest
+
+    hook = _hook()
+    assert hook["id"] == "derive-check" and hook["language"] == "python" and hook["pass_filenames"] is True
+    broken = write(tmp_path / "hooks.yaml", HOOKS.read_text(encoding="utf-8").replace("  entry: derive check\n", ""))
+    with pytest.raises(InvalidManifestError):  # the schema check is a real one
+        load_manifest(str(broken))
+
+
+def test_pre_commit_files_are_the_posts_a_folder_is_searched_for() -> None:
+    files = re.compile(_hook()["files"])
+    for name in ("post.md", "posts/2024/a.markdown", "paper.tex", "nb.ipynb", "OLD.MD"):
+        assert files.search(name), name
+    for name in ("script.py", "notes.txt", "post.md.bak", "data.json", "md"):
+        assert not files.search(name), name
+
+
+def test_pre_commit_entry_checks_the_files_it_is_given(tmp_path: Path) -> None:
+    """The entry names the installed console script; run it as pre-commit does, files appended."""
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    program, *args = shlex.split(_hook()["entry"])
+    assert scripts[program] == "derive.cli:main"
+    good = write(tmp_path / "good.md", front("two-two-two") + GOOD)
+    bad = write(tmp_path / "bad.md", front("two-two-two") + BAD)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "derive", *args, *_hook()["args"]]
+    result = subprocess.run([*command, "good.md", "bad.md"], cwd=tmp_path, capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 1 and result.stdout.endswith("2 files: 1 correct, 1 wrong, 0 not checked\n")
+    result = subprocess.run([*command, "good.md"], cwd=tmp_path, capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+
+
+def test_readme_pre_commit_config_uses_this_hook(tmp_path: Path) -> None:
+    """The README's sample .pre-commit-config.yaml is valid for pre-commit and names this hook."""
+    from pre_commit.clientlib import load_config
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Check a hand-written derivation", 1)[1].split("\n## ", 1)[0]
+    sample = section.split("```yaml\n", 1)[1].split("```\n", 1)[0]
+    (repo,) = load_config(str(write(tmp_path / ".pre-commit-config.yaml", sample)))["repos"]
+    (hook,) = repo["hooks"]
+    assert hook["id"] == _hook()["id"]
+    files = re.compile(hook["files"])
+    assert files.search("posts/2024/backprop.md") and not files.search("README.md")
