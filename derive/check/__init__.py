@@ -7,7 +7,7 @@ The pipeline, in stages; a module imports only modules of its own stage or of ea
 (tests/test_check_stages.py keeps it so):
 
 1. extract   lexer.py (tokens), extract.py: the formulas of a post and the `=` chains they state,
-             with file positions.
+             with file positions; frontmatter.py: the network a post names (`derive-net:`).
 2. parse     parser.py: each formula as a tree of what was written (no meaning yet).
 3. bind      notation.py: the notation map, which symbol names which quantity.
 4. build     world.py (the network's small instance and its truths), build.py (trees -> the
@@ -17,12 +17,12 @@ The pipeline, in stages; a module imports only modules of its own stage or of ea
              (the numbers of a worked example).
 6. diagnose  case.py (one wrong link), mutations.py (one function per usual mistake),
              diagnose.py (the table of mistakes, the correct formula).
-7. report    report.py: text and JSON.
-   api.py runs the stages; cli.py is the command.
+7. report    report.py: text, JSON, GitHub annotations; the summary over several posts.
+   api.py runs the stages (paths.py: the posts under the paths given); cli.py is the command.
 """
 
 from __future__ import annotations
 
-from .api import CheckReport, check_file, check_text
+from .api import CheckReport, check_file, check_paths, check_text
 
-__all__ = ["CheckReport", "check_file", "check_text"]
+__all__ = ["CheckReport", "check_file", "check_paths", "check_text"]

@@ -1,9 +1,12 @@
-"""Stage 7, report: what `derive check` found, readable in a terminal, or JSON for tools."""
+"""Stage 7, report: what `derive check` found, readable in a terminal, as JSON for tools, or as
+GitHub Actions annotations; one report per post, and a summary over several."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +35,23 @@ class CheckReport:
 
 WIDTH = 100
 LABELS = {"correct": "correct", "wrong": "WRONG", "not checked": "not checked"}
+VERDICTS = ("correct", "wrong", "not checked")
+
+
+def totals(reports: Sequence[CheckReport]) -> dict[str, int]:
+    """The links of every report, counted by verdict."""
+    return {verdict: sum(r.counts.get(verdict, 0) for r in reports) for verdict in VERDICTS}
+
+
+def summary_line(reports: Sequence[CheckReport]) -> str:
+    """One line over all posts: `3 files: 12 correct, 1 wrong, 4 not checked`."""
+    files = f"{len(reports)} file{'s' if len(reports) != 1 else ''}"
+    return f"{files}: " + ", ".join(f"{n} {verdict}" for verdict, n in totals(reports).items()) + "\n"
+
+
+def text_reports(reports: Sequence[CheckReport]) -> str:
+    """Each post's report, a blank line apart, then the summary line."""
+    return "\n".join(text_report(r) for r in reports) + "\n" + summary_line(reports)
 
 
 def text_report(report: CheckReport) -> str:
@@ -110,7 +130,11 @@ def _numbers(values: Any) -> str:
 
 
 def json_report(report: CheckReport) -> str:
-    data = {
+    return json.dumps(_report_json(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def _report_json(report: CheckReport) -> dict[str, Any]:
+    return {
         "path": report.path,
         "net": report.net,
         "instance": report.instance,
@@ -121,7 +145,51 @@ def json_report(report: CheckReport) -> str:
             {"line": st.line, "text": st.text, "links": [_link_json(l) for l in st.links]} for st in report.statements
         ],
     }
+
+
+def json_reports(reports: Sequence[CheckReport]) -> str:
+    """Several posts: one object, the summary's counts and the list of each post's report (each in
+    the shape `json_report` gives one post)."""
+    data = {
+        "files": len(reports),
+        "counts": totals(reports),
+        "reports": [_report_json(r) for r in reports],
+    }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def github_annotations(reports: Sequence[CheckReport]) -> str:
+    """GitHub Actions workflow commands: one `::error file=…,line=…,col=…::message` per wrong link
+    (links not checked stay silent), then the summary line. A notebook's line numbers count the lines
+    of its Markdown cells, not of the .ipynb file: its annotations name the file and say the line."""
+    out = []
+    for report in reports:
+        notebook = Path(report.path).suffix.lower() == ".ipynb"
+        for st in report.statements:
+            for link in st.links:
+                if link.verdict != "wrong":
+                    continue
+                claim = " ".join(f"{link.left} {_rel(link)} {link.text}".split())
+                where = {"file": report.path}
+                if notebook:
+                    claim += f" (line {link.line} of the notebook's Markdown cells)"
+                else:
+                    where.update(line=str(link.line), col=str(link.col))
+                where["title"] = "derive check"
+                message = "\n".join([claim] + _details(link, indent=""))
+                properties = ",".join(f"{key}={escape_property(value)}" for key, value in where.items())
+                out.append(f"::error {properties}::{escape_data(message)}\n")
+    return "".join(out) + summary_line(reports)
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message, escaped as GitHub documents (and its toolkit does)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value: the message escapes, and `:` and `,` that would end it."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def _link_json(link: LinkResult) -> dict[str, Any]:
