@@ -71,6 +71,11 @@ class OutOfRange(Exception):
     """A layer letter's value names a layer the instance lacks: skip that value."""
 
 
+def learning_rate(name: str) -> sp.Symbol:
+    """The learning rate of an update rule: a positive number with no value of its own."""
+    return sp.Symbol(f"rate_{name}", positive=True)
+
+
 class IndexLetter(sp.Symbol):
     """An index written with the letter of the batch size (W_2[m, n]): equal to no size symbol."""
 
@@ -128,13 +133,17 @@ class Usage:
     target: bool = False  # the target y is named (a^{(l)} − y is about the output layer)
     notes: list[str] = field(default_factory=list)  # how the formula was read, where a reader might ask
     labels: dict[Any, Any] = field(default_factory=dict)  # class-label index symbol -> its example
+    #: A derivative whose layout is a convention (∂u/∂v of vectors, ∂C/∂v read as a row): the link may
+    #: hold in numerator or in denominator layout.
+    layout_dependent: bool = False
+    rates: set[str] = field(default_factory=set)  # learning rates named (η, α): an update rule
     samples: set[Any] = field(default_factory=set)  # example indices written: (i)
 
 
 class Builder:
     def __init__(self, world: World, nmap: NotationMap, concrete: bool = False,
                  layer_values: dict[sp.Symbol, int] | None = None, text: str = "",
-                 decisions: dict[Any, str] | None = None) -> None:
+                 decisions: dict[Any, str] | None = None, reading: str = "gradient") -> None:
         self.world = world
         self.map = nmap
         self.concrete = concrete
@@ -149,6 +158,9 @@ class Builder:
         #: How each product was read in the symbolic frame (matrix or element-wise), shared with the
         #: concrete builds of the same formula.
         self.decisions: dict[Any, str] = {} if decisions is None else decisions
+        #: How a written ∂u/∂v is laid out: "gradient" (∂C/∂W in W's shape, ∂u/∂v rows = entries of u,
+        #: what most posts mean), "numerator" (∂C/∂v a row) or "denominator" (∂u/∂v transposed).
+        self.reading = reading
 
     # -- entry points ---------------------------------------------------------------------------------
     def build(self, node: Node) -> Any:
@@ -260,8 +272,9 @@ class Builder:
                 kept_ops.append(ops[k - 1])
             k += 1
         value = values[0]
-        for op, child, right in zip(kept_ops, kept[1:], values[1:]):
-            value = self.multiply(value, right, op, kept[0], child, node)
+        for n, (op, child, right) in enumerate(zip(kept_ops, kept[1:], values[1:])):
+            left_node = Node("mul", (kept[0].span[0], kept[n].span[1]), tuple(kept[:n + 1])) if n else kept[0]
+            value = self.multiply(value, right, op, left_node, child, node)
         return value
 
     def _is_gradient_prefix(self, node: Node, nxt: Node) -> bool:
@@ -340,12 +353,29 @@ class Builder:
                 scalar, matrix = (value, right) if not lm else (right, value)
                 value = sp.MatMul(scalar if op == "odot" else 1 / scalar, matrix)
             elif not self._same_shape(value.shape, right.shape):
-                raise self._mismatch(f"an element-wise product with {self.source(child)}", child, value, right)
+                value, right = self._broadcast_pair(value, right, child)
+                value = _hadamard(value, right) if op == "odot" else Quotient(value, right)
             elif op == "odot":
                 value = _hadamard(value, right)
             else:
                 value = Quotient(value, right)
         return value
+
+    def _broadcast_pair(self, left: Any, right: Any, node: Node) -> tuple[Any, Any]:
+        """Wᵀ ⊙ σ′(z): a vector against a matrix, spread over its rows or columns as NumPy does (posts
+        that think in arrays write it); any other pair of shapes is a shape error."""
+        for vector, matrix, first in ((left, right, True), (right, left, False)):
+            rows, cols = vector.shape
+            mrows, mcols = matrix.shape
+            if self._dim_eq(cols, 1) and self._dim_eq(rows, mrows) and not self._dim_eq(mcols, 1):
+                spread = Broadcast(vector, mcols, axis=1)
+            elif self._dim_eq(rows, 1) and self._dim_eq(cols, mcols) and not self._dim_eq(mrows, 1):
+                spread = Broadcast(vector, mrows, axis=0)
+            else:
+                continue
+            self.usage.notes.append("a vector spread over a matrix in an element-wise product (NumPy broadcasting)")
+            return (spread, matrix) if first else (matrix, spread)
+        raise self._mismatch(f"an element-wise product with {self.source(node)}", node, left, right)
 
     def outer(self, u: Any, v: Any, node: Node) -> Any:
         """u ⊗ v: the Kronecker product (a^T ⊗ I); between two vectors the map may say it is the outer
@@ -457,11 +487,19 @@ class Builder:
         if is_matrix(den):
             if not wrt_ok:
                 raise Unchecked(f"a derivative with respect to {self.source(node.children[1])}", node.span)
+            written = node.value in ("frac", "slash")  # ∂u/∂v as written, not ∇ or a named Jacobian
             if num == COST:
+                if written and self.reading == "numerator" and 1 in den.shape:
+                    self.usage.layout_dependent = True
+                    return sp.Transpose(Grad(COST, den))  # ∂C/∂v of a column v: a row in numerator layout
                 return Grad(COST, den)
             if is_matrix(num) and isinstance(num, NetQuantity) and isinstance(den, NetQuantity):
                 if 1 not in num.shape or 1 not in den.shape:
                     raise Unchecked("a derivative of a matrix by a matrix (a tensor: informal)", node.span)
+                if written:
+                    self.usage.layout_dependent = True
+                    if self.reading == "denominator":
+                        return sp.Transpose(Jacobian(num, den))
                 return Jacobian(num, den)
             raise Unchecked(f"the derivative of {self.source(node.children[0])}", node.span)
         if is_matrix(num):
@@ -493,7 +531,7 @@ class Builder:
             raise Unchecked("∇ without the variable it differentiates by", node.span)
         of = self.build(of_node)
         wrt = self.build(wrt_node)
-        if of != COST:
+        if _split_scale(of)[1] != COST:
             raise Unchecked(f"∇ of {self.source(of_node)}", node.span)
         return self.derivative(of, wrt, Node("pd", node.span, (of_node, wrt_node), "nabla"))
 
@@ -730,7 +768,8 @@ class Builder:
         if call.primes or (call.sup is not None and call.sup.expr is not None):
             raise Unchecked(f"scripts on the Jacobian {call.name}", node.span)
         wrt_node, of_node = call.sub.expr, node.children[0]
-        value = self.derivative(self.build(of_node), self.build(wrt_node), Node("pd", node.span, (of_node, wrt_node)))
+        value = self.derivative(self.build(of_node), self.build(wrt_node),
+                                Node("pd", node.span, (of_node, wrt_node), "jacobian"))
         if call.sup is not None and call.sup.transpose:
             return sp.Transpose(value) if is_matrix(value) else value
         return value
@@ -817,6 +856,10 @@ class Builder:
         if role in ("mean", "std"):
             self._no_scripts(sym, node)
             return MEAN if role == "mean" else STD
+        if role == "learning-rate":
+            self._no_scripts(sym, node)
+            self.usage.rates.add(sym.name)
+            return learning_rate(sym.name)
         if role == "depth":
             self._no_scripts(sym, node)
             return self.depth
@@ -970,6 +1013,11 @@ class Builder:
     def layer_of_node(self, layer_node: Node, binding: Binding, node: Node) -> Any:
         self._saw_depth = False
         layer = self.index(layer_node, layer=True)
+        fixed = {s: self.depth for s in as_expr(layer).free_symbols if str(s) in self.map.last_layer_letters}
+        if fixed:  # (a^{(l)} − y) in a section about the output layer: this l is L
+            layer = as_expr(layer).xreplace(fixed)
+            self.usage.layer_vars -= set(fixed)
+            self._saw_depth = True
         if not self._saw_depth:  # L is the last layer whatever the post numbers its input
             layer = layer + self.map.layer_offset_of(binding)
         if self.concrete:

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..algebra import EvaluationError, Grad, Jacobian, NetQuantity
+from ..algebra import EvaluationError, Grad, Jacobian, NetQuantity, Partial
+from ..backprop import COST
 from ..errors import VerificationError
 from ..safe import as_expr
 from .build import (
@@ -34,12 +35,13 @@ from .build import (
     Unchecked,
     concrete_dim,
     index_parts,
+    learning_rate,
     is_matrix,
     shape_text,
 )
 from .extract import Document, Statement
 from .lexer import CMD, EOF, LBRACE, OP, RBRACE, RELATIONS, LexError, tokenize
-from .nodes import CheckEvaluator
+from .nodes import CheckEvaluator, entry_of_sample
 from .notation import Definition, NotationMap
 from .parser import Node, ParseError, Sym, parse_chain, parse_condition
 from .results import (
@@ -95,6 +97,8 @@ class Judge(WorkedExamples):
         self.fonts: dict[str, str] = {}
         self.paren_layers = False
         self.conditions: list[tuple[Any, str, Any]] = []  # of the link being judged (cases, "if k = y_i")
+        #: How a written ∂u/∂v is laid out while judging (see Builder.reading).
+        self.reading = nmap.derivative_layout or "gradient"
         self.condition_labels: dict[Any, Any] = {}  # class labels the conditions name (y_i) -> their example
         self.decisions: dict[Any, str] = {}  # products read in the symbolic frame (see Builder.decisions)
 
@@ -115,6 +119,9 @@ class Judge(WorkedExamples):
     def check_statement(self, st: Statement) -> StatementResult | None:
         text = st.src.text
         forms = self.forms(text)
+        update = self._update_rule(forms, st, text)
+        if update is not None:
+            return StatementResult(self.line_of(st, 0), " ".join(text.split()), (update,))
         definition = self._definition(forms, text)
         if definition is not None:
             self.map = self.map.defined(definition)
@@ -141,6 +148,80 @@ class Judge(WorkedExamples):
             return None
         line = self.line_of(st, 0)
         return StatementResult(line, " ".join(text.split()), tuple(links))
+
+    def _update_rule(self, forms: list[Form], st: Statement, text: str) -> LinkResult | None:
+        """W ← W − η ∂C/∂W (also written with = or :=, and W -= η ∂C/∂W): judged for the direction of
+        gradient descent. Correct when the step is minus a positive rate times the gradient of the cost
+        (of the sum or the mean; any positive multiple goes downhill); wrong when it goes uphill or
+        steps along something else."""
+        if len(forms) != 2 or forms[0].node is None or forms[1].node is None or forms[1].error:
+            return None
+        relation, left, right = forms[1].relation, forms[0], forms[1]
+        if relation == "update" and right.node.kind != "add" and "+=" not in text and "-=" not in text:
+            pass  # W ← expression: judged below like W = expression
+        node = right.node
+        if relation in ("=", "def", "update") and node.kind == "add" and len(node.children) == 2:
+            same, step, sign = node.children[0], node.children[1], node.value[1]
+        elif relation == "update" and ("-=" in text or "+=" in text):
+            same, step, sign = None, node, -1 if "-=" in text else 1
+        else:
+            return None
+        builder = Builder(self.world, self.map, text=text, reading=self.reading)
+        try:
+            target = builder.build(left.node)
+            if same is not None and builder.build(same) != target:
+                return None
+            stepped = builder.build(step)
+        except (Unchecked, ShapeMismatch, OutOfRange):
+            return None
+        if not builder.usage.rates:
+            return None
+        rate = learning_rate(sorted(builder.usage.rates)[0])
+        gradient = _without(stepped, rate)
+        if gradient is None:
+            return None
+        link = dict(st=st, form=right, left=left)
+
+        def truth(value: Any) -> Any:
+            q = entry_of_sample(value)
+            return Grad(COST, q) if is_matrix(q) else Partial(COST, q)
+
+        try:
+            ev = self.evaluate([left.node, step], text, transform={0: truth, 1: lambda v: _without(v, rate)})
+            ratio = self.positive_multiple(ev)
+        except Unchecked as exc:
+            return self.not_checked(st, right, left, f"an update rule: {exc.reason}", None)
+        if ratio is None:
+            return self.link(**link, verdict="wrong", method="random points",
+                             reason="an update rule whose step is not along the gradient of the cost",
+                             diagnosis=Diagnosis("update-not-gradient", "the step of this update rule is not a "
+                                                 "multiple of the gradient ∂C/∂ of the quantity it updates"))
+        downhill = (sign < 0) == (ratio > 0)
+        if downhill:
+            return self.link(**link, verdict="correct", method="update rule: a step against the gradient")
+        return self.link(**link, verdict="wrong", method="update rule", reason="the step goes up the gradient",
+                         diagnosis=Diagnosis("update-direction", "gradient ascent: the update adds the gradient; "
+                                             "gradient descent subtracts it (W ← W − η ∂C/∂W)"))
+
+    def positive_multiple(self, ev: Evaluated) -> float | None:
+        """The one factor r with right = r · left at every point and entry (None if there is none)."""
+        ratio = None
+        try:
+            for p in range(len(self.points)):
+                for row in ev.values:
+                    for x, y in zip(self.floats(row[0], p), self.floats(row[1], p)):
+                        if abs(x) < 1e-12:
+                            if abs(y) > 1e-9:
+                                return None
+                            continue
+                        r = y / x
+                        if ratio is None:
+                            ratio = r
+                        elif abs(r - ratio) > 1e-7 * max(1.0, abs(ratio)):
+                            return None
+        except NotNumeric:
+            raise Unchecked("cannot evaluate the step numerically") from None
+        return ratio
 
     def _definition(self, forms: list[Form], text: str) -> Definition | None:
         """U[i,k] = e^{S[i,k]}: a symbol the map does not bind, defined by a formula of bound ones."""
@@ -310,6 +391,32 @@ class Judge(WorkedExamples):
             return []
         for form in chain:
             self.build_symbolic(form, text)
+        letter = self._output_letter(chain)
+        if letter is None:
+            return self._check_chain(chain, st, text)
+        # The target beside a layer letter (a^{(l)} − y): the formula is about the output layer, l = L.
+        saved = self.map
+        self.map = replace(self.map, last_layer_letters=frozenset({letter}))
+        try:
+            chain = [Form(f.node, f.text, f.start, f.relation, error=f.error, error_pos=f.error_pos, rel_pos=f.rel_pos,
+                          condition=f.condition) for f in chain]
+            for form in chain:
+                self.build_symbolic(form, text)
+            return self._check_chain(chain, st, text)
+        finally:
+            self.map = saved
+
+    def _output_letter(self, chain: list[Form]) -> str | None:
+        """The layer letter of a chain that names the target beside quantities of one layer letter."""
+        letters: set = set()
+        target = False
+        for form in chain:
+            if form.usage is not None:
+                letters |= form.usage.layer_vars
+                target |= form.usage.target
+        return str(next(iter(letters))) if target and len(letters) == 1 else None
+
+    def _check_chain(self, chain: list[Form], st: Statement, text: str) -> list[LinkResult]:
         anchor = next((k for k, f in enumerate(chain) if f.built), None)
         results = []
         for k in range(1, len(chain)):
@@ -334,7 +441,7 @@ class Judge(WorkedExamples):
             except Unchecked as exc:
                 form.error, form.error_pos = exc.reason, exc.span[0] if exc.span else None
             return
-        builder = Builder(self.world, self.map, text=text, decisions=self.decisions)
+        builder = Builder(self.world, self.map, text=text, decisions=self.decisions, reading=self.reading)
         try:
             form.value = builder.build(form.node)
             form.usage = builder.usage
@@ -425,6 +532,47 @@ class Judge(WorkedExamples):
         return True
 
     def _check_link(self, chain: list[Form], ref_index: int | None, k: int, st: Statement, text: str) -> LinkResult:
+        form = chain[k]
+        ref = chain[ref_index] if ref_index is not None else None
+        if (ref is not None and self.map.derivative_layout is None and not form.error and not ref.error
+                and any(f.usage is not None and f.usage.layout_dependent for f in (ref, form))):
+            return self.in_some_layout(chain, ref_index, k, st, text)
+        return self._judge_link(chain, ref_index, k, st, text)
+
+    def in_some_layout(self, chain: list[Form], ref_index: int, k: int, st: Statement, text: str) -> LinkResult:
+        """A link with ∂u/∂v of vectors, or an informal chain rule (∂C/∂a ∂a/∂z): correct when it holds
+        with every ∂ laid out one consistent way (numerator or denominator layout); not judged otherwise,
+        since the post does not say which it means."""
+        saved = self.reading
+        tried = []
+        try:
+            for reading in ("gradient", "numerator", "denominator"):
+                self.reading = reading
+                forms = [Form(f.node, f.text, f.start, f.relation, rel_pos=f.rel_pos, condition=f.condition)
+                         for f in chain]
+                for n in (ref_index, k):
+                    self.build_symbolic(forms[n], text)
+                result = self._judge_link(forms, ref_index, k, st, text)
+                if result.verdict == "correct":
+                    if reading != "gradient":
+                        result = replace(result, method=f"{result.method}, with ∂ in {reading} layout")
+                    return result
+                tried.append(result)
+        finally:
+            self.reading = saved
+        # Wrong in every layout; when the shapes fit in some layout and the values still differ, no way
+        # of laying out the ∂'s saves it (a softmax Jacobian cut to its diagonal): wrong. When only the
+        # shapes fail, it is the orientation the post leaves open (δ, a column, times ∂z/∂z): not judged.
+        by_value = [r for r in tried if r.verdict == "wrong" and r.method != "shapes"]
+        if by_value:
+            return by_value[0]
+        form = chain[k]
+        left = chain[ref_index]
+        return self.not_checked(st, form, left, "a derivative whose layout is a convention (an informal chain rule "
+                                "or ∂ of vectors): its shapes fit in neither the numerator nor the denominator layout; "
+                                "state derivative_layout in the notation map to have it judged", None)
+
+    def _judge_link(self, chain: list[Form], ref_index: int | None, k: int, st: Statement, text: str) -> LinkResult:
         form = chain[k]
         left = chain[ref_index] if ref_index is not None else chain[k - 1]
         relation = form.relation
@@ -619,7 +767,7 @@ class Judge(WorkedExamples):
     # -- evaluation ----------------------------------------------------------------------------------------
     def concrete(self, node: Node, layer_values: dict, text: str) -> tuple[Any, Any]:
         builder = Builder(self.world, self.map, concrete=True, layer_values=layer_values, text=text,
-                          decisions=self.decisions)
+                          decisions=self.decisions, reading=self.reading)
         value = builder.build(node)
         return value, builder.usage
 
@@ -633,7 +781,7 @@ class Judge(WorkedExamples):
         activations: list[Any] = []
         target = False
         for node in nodes:
-            builder = Builder(self.world, self.map, text=text)
+            builder = Builder(self.world, self.map, text=text, reading=self.reading)
             try:
                 builder.build(node)
             except ShapeMismatch:
@@ -897,6 +1045,13 @@ def _vector_derivative(value: Any) -> bool:
     return False
 
 
+def _without(value: Any, rate: sp.Symbol) -> Any:
+    """η ∂C/∂W without its rate η (the rate set to 1; None when η is not in it)."""
+    if rate not in as_expr(value).free_symbols:
+        return None
+    return value.xreplace({rate: sp.Integer(1)})
+
+
 def _cases_expanded(chain: list[Form], text: str) -> list[Form]:
     """A case distinction as one form per case, each with its condition."""
     out: list[Form] = []
@@ -924,10 +1079,11 @@ def _relation_positions(forms: list[Form], text: str) -> None:
         return
     relations = [t.pos for t in tokens if (t.kind == OP and t.value in "=<>") or (t.kind == CMD and t.value in RELATIONS)
                  or (t.kind == CMD and t.value in ("overset", "stackrel"))]
+    colons = {t.end: t.pos for t in tokens if t.kind == OP and t.value == ":"}
     for form in forms[1:]:
         before = [p for p in relations if p < form.start]
         if before:
-            form.rel_pos = before[-1]
+            form.rel_pos = colons.get(before[-1], before[-1])  # := starts at its colon
 
 
 def _spread(items: list, count: int) -> list:

@@ -127,6 +127,8 @@ class NotationMap:
     #: Read a neuron pair that names no weight in the stated order in the other order instead
     #: (only to test whether a step contradicts the stated convention).
     lenient_pairs: bool = False
+    #: Layer letters that name the last layer in the formula being read (a^{(l)} − y: l is L there).
+    last_layer_letters: frozenset[str] = frozenset()
     #: Symbols the post defines by formulas (learned as the post is read).
     definitions: tuple[Definition, ...] = ()
     #: Keys the post (or the --notation file) set itself: a convention it states.
@@ -342,6 +344,7 @@ def default_map(spec: NetworkSpec) -> NotationMap:
     if n.delta is not None:
         symbols[n.delta] = Binding("error")
     symbols[n.cost] = Binding("cost")
+    symbols["eta"] = Binding("learning-rate")  # W ← W − η ∂C/∂W
     if n.cost != "L":
         symbols["L"] = Binding("depth")
     if spec.batch is not None:

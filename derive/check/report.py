@@ -80,6 +80,8 @@ def text_report(report: CheckReport) -> str:
 
 
 def _rel(link: LinkResult) -> str:
+    if link.relation == "update" and (link.before or "").rstrip().endswith(("-", "+")):
+        return "="  # W -= η ∂C/∂W: the sign is already written before
     return {"=": "=", "equiv": r"\equiv", "def": ":=", "in": r"\in", "update": r"\leftarrow", "approx": r"\approx",
             "neq": r"\neq", "lt": "<"}.get(link.relation, link.relation)
 
