@@ -39,10 +39,11 @@ from .algebra import (
     scalar_derivative,
     shared_xreplace,
 )
-from .backprop import COST, MEAN, STD, Frame, build_concrete
+from .backprop import build_concrete
 from .derivation import Check, Derivation, Step
 from .errors import VerificationError
 from .gradcheck import EPS, FULL_MAX_ENTRIES, directional_derivative, random_directions
+from .quantities import COST, MEAN, STD, Frame
 from .spec import NetworkSpec
 
 RTOL = 1e-6

@@ -14,7 +14,8 @@ import sympy as sp
 import derive
 from derive import rules
 from derive.algebra import ApplyPrime, Diag, Grad, NetQuantity, lift, scalar_derivative
-from derive.backprop import COST, Frame, build_concrete, build_general
+from derive.backprop import build_concrete, build_general
+from derive.quantities import COST, Frame
 from derive.derivation import Derivation
 from derive.errors import VerificationError
 from derive.spec import build

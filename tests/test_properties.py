@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from derive import rules
 from derive.algebra import first_nonzero, scalar_derivative
-from derive.backprop import COST, build_concrete
+from derive.backprop import build_concrete
+from derive.quantities import COST
 from derive.errors import DeriveError
 from derive.spec import build
 from derive.verify import NumericVerifier, SymbolicVerifier, symbolic_possible, verify

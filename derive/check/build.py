@@ -40,7 +40,7 @@ from ..algebra import (
     Prime,
     Quotient,
 )
-from ..backprop import COST, MEAN, STD, WIDTH
+from ..quantities import COST, MEAN, STD, WIDTH
 from ..safe import as_expr
 from ..textprint import DeriveTextPrinter
 from .bind import LAYERED, Reading, Unchecked, _digits, index_numbers, read_symbol

@@ -15,7 +15,7 @@ import sympy as sp
 
 from .. import rules
 from ..algebra import Apply, ApplyPrime, Prime
-from ..backprop import COST
+from ..quantities import COST
 from .build import Builder, OutOfRange, ShapeMismatch, Unchecked
 from .judge import Judge, shapes_agree
 from .parser import Node, Script, Sym

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..arguments import add_network_arguments, network_spec
+
 #: Exit code when a step is wrong (0: nothing wrong; 2: usage error, from cli.py).
 EXIT_WRONG = 1
 FORMATS = ("text", "json", "github")
@@ -14,9 +16,7 @@ FORMATS = ("text", "json", "github")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="posts (Markdown .md, LaTeX .tex, Jupyter .ipynb) or folders searched for them")
-    parser.add_argument("--net", metavar="NET",
-                        help="the network the posts derive: built-in example, FILE.toml, or mlp:3-4-2 "
-                             "(default: the one each post names in its front matter, derive-net: NET)")
+    add_network_arguments(parser, flag="--net", required=False)
     parser.add_argument("--notation", metavar="MAP.toml", help="notation map: which symbol names which quantity")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--format", choices=FORMATS, default="text",
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> tuple[str, int]:
     from .api import check_paths
     from .report import github_annotations, json_report, json_reports, text_report, text_reports
 
-    reports = check_paths(args.paths, args.net, notation=args.notation)
+    reports = check_paths(args.paths, network_spec(args), notation=args.notation)
     output = "json" if args.json else args.format
     # One file named on the command line keeps the one-post report; folders and several paths get
     # the list and its summary line.

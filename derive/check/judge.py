@@ -25,7 +25,7 @@ import numpy as np
 import sympy as sp
 
 from ..algebra import EvaluationError, Grad, Jacobian, NetQuantity, Partial
-from ..backprop import COST
+from ..quantities import COST
 from ..errors import VerificationError
 from ..safe import as_expr
 from .build import (
@@ -982,7 +982,7 @@ class Judge(WorkedExamples):
 
     def quantity_name(self, q: Any) -> str:
         """A quantity of the counterexample, named as the post names it: W^1, W_0, x, μ."""
-        from ..backprop import MEAN, STD
+        from ..quantities import MEAN, STD
         from .printer import KIND_ROLES
 
         if q == MEAN:

@@ -32,7 +32,7 @@ from ..algebra import (
     Partial,
     Prime,
 )
-from ..backprop import COST
+from ..quantities import COST
 from ..safe import as_expr
 from ..verify import gradient_subject
 from .build import OutOfRange, ShapeMismatch, Unchecked, index_parts, is_matrix

@@ -15,7 +15,7 @@ import sympy as sp
 
 from .. import rules
 from ..algebra import Entry, Grad, NetQuantity
-from ..backprop import COST
+from ..quantities import COST
 from ..latex import DeriveLatexPrinter
 from ..notation import Notation
 from ..safe import as_expr

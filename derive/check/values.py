@@ -21,7 +21,7 @@ import sympy as sp
 
 from .. import rules
 from ..algebra import first_nonzero
-from ..backprop import MEAN, STD
+from ..quantities import MEAN, STD
 from ..safe import as_expr
 
 POINTS = 3

@@ -72,7 +72,7 @@ class WorkedExamples:
         return self.link(st, form, ref, "correct", method="worked example (to the digits printed)")
 
     def base_quantities(self) -> list[Any]:
-        from ..backprop import MEAN, STD
+        from ..quantities import MEAN, STD
 
         f = self.world.frame
         out = [f.x] + ([MEAN, STD] if self.world.spec.normalize_input else [])
@@ -146,7 +146,7 @@ def _shape_of(value: Any) -> tuple[int, int]:
 
 
 def _is_given_target(value: Any, judge: Any) -> bool:
-    from ..backprop import MEAN, STD
+    from ..quantities import MEAN, STD
 
     if value in (MEAN, STD):
         return True

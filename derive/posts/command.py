@@ -11,9 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..arguments import add_network_arguments, network_spec
 from ..derivation import Derivation
 from ..errors import DeriveError
 from ..files import write_files
+from ..spec import NetworkSpec
 from .render import LANGUAGES, PLATFORMS, PostSource, language, platform, render_post
 
 #: Where posts go by default, relative to the working directory; the tree holds generated posts
@@ -22,9 +24,7 @@ OUTPUT_ROOT = Path("output")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..cli import add_network_arguments
-
-    add_network_arguments(parser, optional=True)  # --all takes no NET
+    add_network_arguments(parser, required=False)  # --all takes no NET
     parser.add_argument("--platform", help=f"one of: {', '.join(PLATFORMS)}")
     parser.add_argument("--lang", default="en", help=f"one of: {', '.join(LANGUAGES)} (default en)")
     parser.add_argument("-o", "--output", metavar="DIR", help="directory of the post (default output/NET/)")
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the checks and the worked example (default 0)")
 
 
-def derivation_for_post(net: str, seed: int, **options: object) -> Derivation:
+def derivation_for_post(net: str | NetworkSpec, seed: int, **options: object) -> Derivation:
     """A batched network's post writes one entry of each product out as a sum over the batch,
     so its derivation states every step entry by entry too."""
     from ..api import derive, resolve_network
@@ -66,8 +66,6 @@ def write_all(root: Path = OUTPUT_ROOT, *, seed: int = 0, force: bool = False,
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import network_options
-
     if args.all:
         if args.net is not None or args.platform is not None:
             raise DeriveError("--all writes every example and platform: give no NET and no --platform with it")
@@ -80,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             raise DeriveError(f"missing --platform; valid choices: {', '.join(PLATFORMS)}")
         platform(args.platform)
         language(args.lang)
-        source = PostSource(derivation_for_post(args.net, args.seed, **network_options(args)), args.seed)
+        source = PostSource(derivation_for_post(network_spec(args), args.seed), args.seed)
         directory = Path(args.output) if args.output else OUTPUT_ROOT / source.name
         written = write_post(source, args.platform, args.lang, directory, force=args.force)
     sys.stdout.write("".join(f"{path}\n" for path in written))
