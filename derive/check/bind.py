@@ -46,7 +46,7 @@ class Reading:
     transpose: bool = False
     numbered: bool = False  # a_3, w_{35}, y_{21}: numbered by neuron
     power: Node | None = None  # y_j^2: a power of an entry
-    paren_layer: bool = False  # the layer was written in parentheses or brackets
+    paren_layer: str = ""  # how the layer was bracketed: "(" for W^{(l)}, "[" for W^{[l]}, "" for W^l
 
 
 def read_symbol(sym: Sym, binding: Binding, nmap: NotationMap, batched: bool, span: tuple[int, int]) -> Reading:
@@ -78,7 +78,7 @@ def _layered(sym: Sym, binding: Binding, nmap: NotationMap, batched: bool, span:
         return Reading(binding.role, transpose=transpose, numbered=True)
     layer: Node | None = None
     index: Node | None = None
-    paren = False
+    paren = ""
     if sup is not None and sup.expr is not None and _is_sample_script(sup, batched, fixed):
         sample, sup = sup.expr, None
     written_sup = sup is not None and sup.expr is not None
@@ -86,7 +86,7 @@ def _layered(sym: Sym, binding: Binding, nmap: NotationMap, batched: bool, span:
         if written_sup:
             if position == "sub" and not sup.paren:
                 raise Unchecked(f"a superscript on {sym.name} (the layer is written below)", span)
-            layer, paren = sup.expr, sup.paren
+            layer, paren = sup.expr, ("[" if sup.bracket else "(") if sup.paren else ""
         index = sub.expr if sub is not None else None
     elif written_sup:
         raise Unchecked(f"a superscript on {sym.name} (the layer is written below)", span)

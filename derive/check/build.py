@@ -123,7 +123,7 @@ class Usage:
     bold: set[str] = field(default_factory=set)  # roles written in bold
     contradicted: list[str] = field(default_factory=list)  # pairs read against the stated order
     fonts: dict[str, str] = field(default_factory=dict)  # role -> bold command written (mathbf, bm, …)
-    paren_layers: bool = False  # layers written in parentheses: W^{(l)}
+    paren_layers: str = ""  # how layers are bracketed: "(" for W^{(l)}, "[" for Ng's W^{[l]}
     decimals: bool = False
     one_sample: bool = False  # a symbol of one example (x beside the batch X): judged on one sample
     hidden_only: bool = False  # a generic f^l read as the hidden layers' activation (l < L)
@@ -952,7 +952,7 @@ class Builder:
         if reading.numbered:
             return self._maybe_transpose(self._numbered(sym, binding, kind, node), reading.transpose, node)
         if reading.layer is not None:
-            self.usage.paren_layers |= reading.paren_layer
+            self.usage.paren_layers = self.usage.paren_layers or reading.paren_layer
             layer = self.layer_of_node(reading.layer, binding, node)
         elif reading.default_layer is not None:
             layer = self.default_layer(reading.default_layer, binding, node)

@@ -16,7 +16,7 @@ import sympy as sp
 from .. import rules
 from ..algebra import Apply, ApplyPrime, Prime
 from ..quantities import COST
-from .build import Builder, OutOfRange, ShapeMismatch, Unchecked
+from .build import Builder, OutOfRange, ShapeMismatch, Unchecked, is_matrix
 from .judge import Judge, shapes_agree
 from .parser import Node, Script, Sym
 from .results import Counterexample, Evaluated, Form
@@ -54,6 +54,7 @@ class Case:
         self.k = k
         self.text = text
         self.candidates = 0
+        self.regrouped: Node | None = None  # the repair, when it reads the products left to right
         self.ev: Evaluated | None = evaluated
         if self.ev is None and self.user.mismatch is None and self.user.value is not None:
             try:
@@ -77,8 +78,19 @@ class Case:
     def ref_equals(self, candidate: list[Any]) -> bool:
         return self.ev is not None and self.judge.same(self.ev, 0, candidate)
 
-    def fixes(self, node: Node) -> bool:
-        """Whether this version of the written form equals the correct result."""
+    def fixes(self, node: Node, transposed: bool = False) -> Node | None:
+        """This version of the written form (or the same read left to right, (x ⊙ y) z for x ⊙ y z),
+        when it equals the correct result, else None (`transposed`: or its transpose, for a derivative
+        by a vector, which a post may lay out either way)."""
+        self.regrouped = None
+        for candidate in (node, regrouped(node)):
+            if candidate is not None and self._fixes(candidate, transposed):
+                if candidate is not node:
+                    self.regrouped = candidate
+                return candidate
+        return None
+
+    def _fixes(self, node: Node, transposed: bool) -> bool:
         if self.candidates >= MAX_CANDIDATES:
             return False
         self.candidates += 1
@@ -87,27 +99,39 @@ class Case:
             value = builder.build(node)
         except (Unchecked, ShapeMismatch, OutOfRange, sp.ShapeError, ValueError, TypeError):
             return False
+        if _broadcasts(builder.usage) and not (self.user.usage is not None and _broadcasts(self.user.usage)):
+            return False  # a repair that only holds by NumPy broadcasting is no repair
+        transform = None
         if not shapes_agree(self.ref.value, value, self.judge):
-            return False
+            if not (transposed and is_matrix(value) and shapes_agree(self.ref.value, sp.Transpose(value), self.judge)):
+                return False
+            transform = {1: sp.Transpose}
         try:
-            ev = self.judge.evaluate([self.ref.node, node], self.text)
+            ev = self.judge.evaluate([self.ref.node, node], self.text, transform=transform)
         except (Unchecked, sp.ShapeError, ValueError, TypeError):
             return False
         return self.judge.same(ev, 0, [row[1] for row in ev.values])
 
-    def fixes_value(self, rewrite: Callable[[Any], Any]) -> Any:
-        """Whether rewriting the written form's SymPy statement gives the correct result; the
-        rewritten symbolic statement when it does, else None."""
+    def fixes_value(self, rewrite: Callable[[Any], Any], transposed: bool = False) -> Any:
+        """Whether rewriting the written form's SymPy statement gives the correct result (`transposed`:
+        or its transpose); the rewritten symbolic statement when it does, else None."""
         if self.user.value is None or self.user.mismatch is not None or self.candidates >= MAX_CANDIDATES:
             return None
         self.candidates += 1
         try:
             symbolic = rewrite(self.user.value)
-            if symbolic == self.user.value or not shapes_agree(self.ref.value, symbolic, self.judge):
+            transform = rewrite
+            if symbolic == self.user.value:
                 return None
+            if not shapes_agree(self.ref.value, symbolic, self.judge):
+                if not (transposed and is_matrix(symbolic)
+                        and shapes_agree(self.ref.value, sp.Transpose(symbolic), self.judge)):
+                    return None
+                symbolic = sp.Transpose(symbolic)
+                transform = lambda v: sp.Transpose(rewrite(v))  # noqa: E731
             layer_names = sorted(self.ref.usage.layer_vars | self.user.usage.layer_vars, key=str)
             ev = self.judge.evaluate([self.ref.node, self.user.node], self.text, layer_names=layer_names,
-                                     transform={1: rewrite})
+                                     transform={1: transform})
         except (Unchecked, ShapeMismatch, sp.ShapeError, ValueError, TypeError, AttributeError):
             return None
         if not self.judge.same(ev, 0, [row[1] for row in ev.values]):
@@ -209,3 +233,27 @@ def printable(case: Case, node: Node) -> Any:
         except (Unchecked, OutOfRange, ShapeMismatch, ValueError, TypeError, sp.ShapeError):
             pass
     return value_of(case, node)
+
+
+def _broadcasts(usage: Any) -> bool:
+    return any("broadcasting" in note for note in usage.notes)
+
+
+def regrouped(node: Node) -> Node | None:
+    """x ⊙ y z read left to right, (x ⊙ y) z, as posts that chain ⊙ and products mean it; None when
+    the tree has no such product."""
+    changed = [False]
+
+    def visit(n: Node) -> Node:
+        children = tuple(visit(c) for c in n.children)
+        n = replace(n, children=children) if children != n.children else n
+        if n.kind == "had" and n.children and n.children[-1].kind == "mul" and n.children[-1].value[0] == "juxt":
+            product = n.children[-1]
+            head = replace(n, children=n.children[:-1] + (product.children[0],),
+                           span=(n.span[0], product.children[0].span[1]))
+            changed[0] = True
+            return replace(product, children=(head,) + product.children[1:], span=n.span)
+        return n
+
+    result = visit(node)
+    return result if changed[0] else None

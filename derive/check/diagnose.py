@@ -29,7 +29,8 @@ from ..verify import gradient_subject
 from .build import OutOfRange, ShapeMismatch, Unchecked
 from .case import Case, Finding, Mistake, printable
 from .judge import Judge
-from .mutations import (
+from .mutations import (batch_factor, input_for_activation, missing_prime, output_layer_error,
+                        sum_of_squares, term_sign, 
     contradicted_convention,
     cost_without_square,
     f_prime_for_f,
@@ -67,15 +68,27 @@ MISTAKES: tuple[Mistake, ...] = (
             "a(1 − a) written with z in place of a: σ′(z) = σ(z)(1 − σ(z)) = a(1 − a), not z(1 − z)"),
     Mistake("f-prime-for-f", f_prime_for_f,
             "f′ written where f is meant: σ′(z) = σ(z)(1 − σ(z)), not σ′(z)(1 − σ′(z))"),
-    Mistake("wrong-layer", wrong_layer,
-            "wrong layer: {found} where {fixed} belongs (σ′ of the output layer z^L in a hidden layer?)"),
+    Mistake("wrong-layer", wrong_layer, "{layer_message}"),
+    Mistake("output-layer-error", output_layer_error,
+            "the output layer's quantities (L) in a formula for a general layer l: {fixed} belongs (δ^L is the "
+            "error of the last layer only)"),
     Mistake("softmax-diagonal", softmax_diagonal,
             "softmax Jacobian reduced to its diagonal: ∂ŷ_k/∂z_j = ŷ_k(δ_kj − ŷ_j) also has the off-diagonal "
             "terms −ŷ_k ŷ_j (the full Jacobian is diag(ŷ) − ŷᵀŷ)"),
     Mistake("missing-batch-sum", missing_batch_sum,
             "missing sum over the batch: a parameter shared by all samples adds up their contributions "
             "(𝟏ᵀ ∂L/∂Z, or Σ_i)"),
+    Mistake("input-for-activation", input_for_activation,
+            "the input {input} where the activation {activation} of layer {layer} belongs: the weights of layer "
+            "{next} multiply {activation}, so ∂z/∂W of that layer is {activation}, not the network's input"),
+    Mistake("missing-prime", missing_prime,
+            "the activation {found} where its derivative σ′ belongs (δ = ∂C/∂a ⊙ σ′(z)){layer}"),
+    Mistake("sum-of-squares", sum_of_squares,
+            "{found} where {fixed} belongs: {written} (the softmax denominator is (Σ_p e^{{s_p}})², the square "
+            "of the sum)"),
+    Mistake("batch-factor", batch_factor, "{batch_message}"),
     Mistake("sign", sign_error, "sign error: {found_fixed}"),
+    Mistake("term-sign", term_sign, "sign flipped inside one term of a sum: {sign}{term} has the wrong sign"),
     Mistake("factor", factor_half_or_two, "{factor_message}"),
     Mistake("transposed-factor", transposed_factor, "{transpose_message}"),
     Mistake("product-order", product_order, "wrong product order: {found} should be {fixed}"),
@@ -119,6 +132,20 @@ def _details(case: Case, name: str, details: dict[str, str]) -> dict[str, str]:
             d["found_fixed"] = f"{d['found']} where {d['fixed']} belongs"
         else:
             d["found_fixed"] = "the right-hand side is the negative of the correct one"
+    if name == "wrong-layer":
+        found, fixed = d["found"], d["fixed"]
+        if "L" in found and "L" not in fixed:
+            d["layer_message"] = (f"the output layer's {found} in a formula for a general layer: {fixed} belongs "
+                                  "(only the last layer has δ^L = ∂C/∂a^L ⊙ σ′(z^L))")
+        else:
+            d["layer_message"] = f"wrong layer: {found} where {fixed} belongs"
+    if name == "input-for-activation":
+        d["next"] = str(int(d["layer"]) + 1)
+    if name == "batch-factor":
+        d["batch_message"] = ("1/m counted twice: the mean's 1/m is already inside the derivatives of the mean "
+                              "cost (dZ = ∂J/∂Z), so dW = dZ Aᵀ has no further 1/m" if d["kind"] == "twice" else
+                              "the mean's 1/m is missing: the derivative of a cost averaged over the batch "
+                              "carries the factor 1/m")
     if name == "factor":
         ratio = d["ratio"]
         quadratic = rules.cost(case.world.instance_spec.cost).name == "quadratic"

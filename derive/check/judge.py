@@ -95,7 +95,7 @@ class Judge(WorkedExamples):
         self.plain: set[str] = set()  # roles the post writes without bold
         self.bold: set[str] = set()
         self.fonts: dict[str, str] = {}
-        self.paren_layers = False
+        self.paren_layers = ""  # "(" or "[" when the post brackets its layers
         self.conditions: list[tuple[Any, str, Any]] = []  # of the link being judged (cases, "if k = y_i")
         #: How a written ∂u/∂v is laid out while judging (see Builder.reading).
         self.reading = nmap.derivative_layout or "gradient"
@@ -450,7 +450,7 @@ class Judge(WorkedExamples):
                 known += [n for n in names if n not in known]
             self.plain |= builder.usage.plain
             self.bold |= builder.usage.bold
-            self.paren_layers |= builder.usage.paren_layers
+            self.paren_layers = self.paren_layers or builder.usage.paren_layers
             for role, font in builder.usage.fonts.items():
                 self.fonts.setdefault(role, font)
         except Unchecked as exc:
@@ -693,7 +693,7 @@ class Judge(WorkedExamples):
         plain: set[str] = set()
         bold: set[str] = set()
         fonts: dict[str, str] = {}
-        paren = self.paren_layers
+        paren = ""  # the formula's own brackets on layers first, then the post's
         for usage in usages + [None]:
             names = self.used if usage is None else usage.names
             for role, found in names.items():
@@ -702,9 +702,10 @@ class Judge(WorkedExamples):
             if usage is not None:
                 plain |= usage.plain
                 bold |= usage.bold
-                paren |= usage.paren_layers
+                paren = paren or usage.paren_layers
                 for role, font in usage.fonts.items():
                     fonts.setdefault(role, font)
+        paren = paren or self.paren_layers
         for role, font in self.fonts.items():
             fonts.setdefault(role, font)
         if fonts:

@@ -265,7 +265,7 @@ def f_prime_for_f(case: Case) -> Iterator[Finding]:
         node = _get(candidate, path)
         candidate = replace_at(candidate, path, replace(node, value=replace(node.value, primes=0)))
     if case.fixes(candidate):
-        yield Finding({}, fixed=candidate)
+        yield Finding({}, fixed=case.regrouped or candidate)
 
 
 def wrong_layer(case: Case) -> Iterator[Finding]:
@@ -292,7 +292,7 @@ def wrong_layer(case: Case) -> Iterator[Finding]:
             new = replace(node, value=replace(node.value, **{where: replace(script, expr=layer)}))
             candidate = replace_at(case.user.node, path, new)
             if case.fixes(candidate):
-                yield Finding({"found": case.quote(node), "fixed": _sym_text(case, new)}, fixed=candidate)
+                yield Finding({"found": case.quote(node), "fixed": _sym_text(case, new)}, fixed=case.regrouped or candidate)
                 return
 
 
@@ -391,7 +391,7 @@ def missing_batch_sum(case: Case) -> Iterator[Finding]:
             index = Node("sym", case.user.node.span, (), Sym(var.name))
             candidate = Node("sum", case.user.node.span, (index, Node("none", case.user.node.span), case.user.node))
             if case.fixes(candidate):
-                yield Finding({}, fixed=candidate)
+                yield Finding({}, fixed=case.regrouped or candidate)
                 return
 
 
@@ -402,7 +402,7 @@ def sign_error(case: Case) -> Iterator[Finding]:
             swapped = replace(node, children=node.children[::-1])
             candidate = replace_at(case.user.node, path, swapped)
             if case.fixes(candidate):
-                yield Finding({"found": case.quote(node), "fixed": _text_of(case, swapped)}, fixed=candidate)
+                yield Finding({"found": case.quote(node), "fixed": _text_of(case, swapped)}, fixed=case.regrouped or candidate)
                 return
     if case.ev is not None and case.user_equals([-v for v in case.ref_values]):
         yield Finding({"found": case.quote(case.user.node), "fixed": ""})
@@ -463,7 +463,7 @@ def transposed_factor(case: Case) -> Iterator[Finding]:
             node = _get(candidate, path)
             candidate = replace_at(candidate, path, _transpose_site(node))
         if case.fixes(candidate):
-            yield Finding({"found": "every weight matrix", "fixed": "", "layout": "yes"}, fixed=candidate)
+            yield Finding({"found": "every weight matrix", "fixed": "", "layout": "yes"}, fixed=case.regrouped or candidate)
             return
     for path, node in walk(user):
         if node.kind not in ("sym", "group", "transpose", "pd", "call", "matrix", "mul"):
@@ -483,7 +483,7 @@ def transposed_factor(case: Case) -> Iterator[Finding]:
                 return
             is_weight = node.kind == "sym" and node.value.name in weight_names
             yield Finding({"found": case.quote(node), "fixed": _text_of(case, site),
-                           "layout": "yes" if is_weight else ""}, fixed=candidate)
+                           "layout": "yes" if is_weight else ""}, fixed=case.regrouped or candidate)
             return
 
 
@@ -529,7 +529,7 @@ def product_order(case: Case) -> Iterator[Finding]:
             swapped = replace(node, children=tuple(node.children[i] for i in order))
             candidate = replace_at(case.user.node, path, swapped)
             if case.fixes(candidate):
-                yield Finding({"found": case.quote(node), "fixed": _text_of(case, swapped)}, fixed=candidate)
+                yield Finding({"found": case.quote(node), "fixed": _text_of(case, swapped)}, fixed=case.regrouped or candidate)
                 return
 
 
@@ -547,7 +547,7 @@ def swapped_indices(case: Case) -> Iterator[Finding]:
                 return node
             candidate = map_syms(case.user.node, swap)
             if case.fixes(candidate):
-                yield Finding({"found": f"{p} and {q}", "fixed": ""}, fixed=candidate)
+                yield Finding({"found": f"{p} and {q}", "fixed": ""}, fixed=case.regrouped or candidate)
                 return
     for path, node in walk(case.user.node):
         expr = None
@@ -567,7 +567,163 @@ def swapped_indices(case: Case) -> Iterator[Finding]:
             new = replace(node, children=(node.children[0], new_expr))
         candidate = replace_at(case.user.node, path, new)
         if case.fixes(candidate):
-            yield Finding({"found": f"the indices of {case.quote(node)}", "fixed": ""}, fixed=candidate)
+            yield Finding({"found": f"the indices of {case.quote(node)}", "fixed": ""}, fixed=case.regrouped or candidate)
             return
 
 
+
+
+def batch_factor(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step: scaled by 1/n or by n, the batch size (a mean's 1/m counted twice, or
+    the 1/m of a mean cost missing)."""
+    world = case.world
+    if case.ev is None or not world.batched:
+        return
+    n = sp.Integer(world.dims[world.batch_symbol])
+    for ratio, kind in ((1 / n, "twice"), (n, "missing")):
+        if case.user_equals([ratio * v for v in case.ref_values]):
+            yield Finding({"kind": kind})
+            return
+
+
+def term_sign(case: Case) -> Iterator[Finding]:
+    """Undo a sign flipped inside one term of a sum: −y/a + (1 − y)/(1 − a) written with one sign
+    turned."""
+    for path, node in walk(case.user.node):
+        if node.kind != "add" or len(node.children) < 2:
+            continue
+        for k in range(len(node.children)):
+            signs = list(node.value)
+            signs[k] = -signs[k]
+            flipped = replace(node, value=tuple(signs))
+            candidate = replace_at(case.user.node, path, flipped)
+            if case.fixes(candidate):
+                term = case.quote(node.children[k])
+                sign = "+" if node.value[k] > 0 else "−"
+                yield Finding({"term": term, "sign": sign}, fixed=case.regrouped or candidate)
+                return
+
+
+def sum_of_squares(case: Case) -> Iterator[Finding]:
+    """Undo Σ u² written for (Σ u)², or the reverse: a square moved inside or outside a sum."""
+    for path, node in walk(case.user.node):
+        candidate_node = None
+        if node.kind == "sum" and node.children[2].kind == "pow":
+            body = node.children[2]
+            inner = replace(node, children=(node.children[0], node.children[1], body.children[0]))
+            group = Node("group", inner.span, (inner,), "(")
+            candidate_node, found, fixed = replace(body, children=(group, body.children[1])), "a sum of squares", \
+                "the square of the sum"
+        elif node.kind == "pow" and _strip_group(node.children[0]).kind == "sum":
+            total = _strip_group(node.children[0])
+            squared = replace(node, children=(total.children[2], node.children[1]))
+            candidate_node = replace(total, children=(total.children[0], total.children[1], squared))
+            found, fixed = "the square of a sum", "the sum of the squares"
+        if candidate_node is None:
+            continue
+        candidate = replace_at(case.user.node, path, candidate_node)
+        if case.fixes(candidate):
+            yield Finding({"found": found, "fixed": fixed, "written": case.quote(node)}, fixed=case.regrouped or candidate)
+            return
+
+
+def _strip_group(node: Node) -> Node:
+    while node.kind == "group" and node.value in ("(", "["):
+        node = node.children[0]
+    return node
+
+
+def input_for_activation(case: Case) -> Iterator[Finding]:
+    """Undo the network's input x written where a hidden activation a^k belongs (∂C/∂W^2 with x in
+    place of a^1: the input of layer 2 is a^1, not x)."""
+    if case.user.value is None or case.world.depth < 2:
+        return
+    world = case.world
+    x = world.symbolic_frame.x
+    if not any(isinstance(q, NetQuantity) and q.kind == "x" for q in sp.preorder_traversal(case.user.value)):
+        return
+    for k in range(1, world.depth):
+        layer = sp.Integer(k)
+        activation = world.symbolic_frame.a(layer)
+
+        def rewrite(expr: Any, layer: Any = layer) -> Any:
+            found = [q for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity) and q.kind == "x"]
+            mapping = {q: (world.frame if q == world.frame.x else world.symbolic_frame).a(layer) for q in found}
+            return ordered_xreplace(expr, mapping) if found else expr
+
+        fixed = case.fixes_value(rewrite, transposed=True)
+        if fixed is not None:
+            yield Finding({"layer": str(k), "activation": case.show(activation), "input": case.show(x)},
+                          fixed_value=fixed)
+            return
+
+
+def missing_prime(case: Case) -> Iterator[Finding]:
+    """Undo σ(z) written where σ′(z) belongs (also with a wrong layer on it: σ^l(z^l) for σ′(z^L))."""
+    calls = [path for path, node in walk(case.user.node) if node.kind == "call" and node.value.primes == 0
+             and _is_activation_call(case, node)]
+    for path in calls:
+        node = _get(case.user.node, path)
+        primed = replace(node, value=replace(node.value, primes=1, sup=None))
+        candidate = replace_at(case.user.node, path, primed)
+        if case.fixes(candidate):
+            yield Finding({"found": case.quote(node), "layer": ""}, fixed=case.regrouped or candidate)
+            return
+        for layered, found, fixed in _layer_variants(case, candidate):
+            if case.fixes(layered):
+                yield Finding({"found": case.quote(node), "layer": f"; and {found} where {fixed} belongs"},
+                              fixed=case.regrouped or layered)
+                return
+
+
+def _is_activation_call(case: Case, node: Node) -> bool:
+    binding = case.map.binding(node.value.name)
+    if binding is not None:
+        return binding.is_function
+    return node.value.name in ("sigmoid", "ReLU", "relu", "tanh", "softplus", "sigma", "f", "g")
+
+
+def _layer_variants(case: Case, tree: Node) -> Iterator[tuple[Node, str, str]]:
+    """The tree with every layer written L turned into l (or l into L): the output layer's
+    quantities in a formula for a general layer, or the reverse."""
+    for source, target in (("L", "l"), ("l", "L")):
+        changed = [False]
+
+        def swap(node: Node, source: str = source, target: str = target) -> Node:
+            sym: Sym = node.value
+            if sym.name == source and sym.sub is None and sym.sup is None:
+                changed[0] = True
+                return replace(node, value=replace(sym, name=target))
+            return node
+
+        candidate = _map_layer_scripts(case, tree, swap)
+        if changed[0]:
+            yield candidate, source, target
+
+
+def _map_layer_scripts(case: Case, tree: Node, fn: Callable[[Node], Node]) -> Node:
+    """fn applied to the symbols inside the layer scripts of the tree's layered quantities."""
+    def visit(node: Node) -> Node:
+        if node.kind == "sym":
+            where = _layer_script(case, node)
+            if where is not None:
+                script = getattr(node.value, where)
+                new_expr = map_syms(script.expr, fn)
+                return replace(node, value=replace(node.value, **{where: replace(script, expr=new_expr)}))
+            return node
+        if node.kind == "call" and node.children:
+            return replace(node, children=tuple(visit(c) for c in node.children))
+        if not node.children:
+            return node
+        return replace(node, children=tuple(visit(c) for c in node.children))
+    return visit(tree)
+
+
+def output_layer_error(case: Case) -> Iterator[Finding]:
+    """Undo the output layer's quantities (δ^L, a^{L−1}) written in a formula for a general layer l:
+    every L turned into l at once."""
+    for candidate, found, fixed in _layer_variants(case, case.user.node):
+        if found == "L" and case.fixes(candidate):
+            yield Finding({"found": case.quote(case.user.node), "fixed": case.show(value_of(case, candidate))},
+                          fixed=case.regrouped or candidate)
+            return

@@ -19,6 +19,7 @@ from ..quantities import COST
 from ..latex import DeriveLatexPrinter
 from ..notation import Notation
 from ..safe import as_expr
+from .nodes import SampleOf
 from .notation import NotationMap, native_layout
 from .parser import GREEK
 from .world import World
@@ -42,7 +43,7 @@ def name_latex(name: str) -> str:
 
 class PostLatexPrinter(DeriveLatexPrinter):
     _default_settings = {**DeriveLatexPrinter._default_settings, "post_map": None, "world": None,
-                         "used": {}, "plain": frozenset(), "fonts": {}, "paren_layers": False}
+                         "used": {}, "plain": frozenset(), "fonts": {}, "paren_layers": ""}
 
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__(settings)
@@ -51,7 +52,7 @@ class PostLatexPrinter(DeriveLatexPrinter):
         self.used: dict[str, list[str]] = self._settings["used"]
         self.plain: frozenset[str] = frozenset(self._settings["plain"])
         self.fonts: dict[str, str] = self._settings["fonts"]
-        self.paren_layers: bool = self._settings["paren_layers"]
+        self.paren_layers: str = self._settings["paren_layers"] or ""
 
     # -- names ---------------------------------------------------------------------------------------------
     def name_for(self, role: str) -> str | None:
@@ -92,7 +93,7 @@ class PostLatexPrinter(DeriveLatexPrinter):
         position = self.map.layer_index_of(binding) if binding else self.map.layer_index
         layer = self._print(as_expr(q.layer) - offset)
         if position == "super" and self.paren_layers:
-            layer = f"({layer})"
+            layer = f"[{layer}]" if self.paren_layers == "[" else f"({layer})"
         return (layer, "") if position == "super" else ("", layer)
 
     def _quantity(self, q: NetQuantity, bold: bool = True, sub: str = "") -> str:
@@ -168,6 +169,51 @@ class PostLatexPrinter(DeriveLatexPrinter):
 
         return symbol.join(self._wrap(arg, _MATMUL) for arg in expr.args)
 
+    # -- the nodes only posts name (nodes.py) -------------------------------------------------------------
+    def _print_SampleOf(self, expr: SampleOf) -> str:
+        """Example i: A^{[l](i)} in Ng's notation, else (A)^{(i)}."""
+        index = self._print(expr.index)
+        q = expr.of
+        if isinstance(q, NetQuantity) and not self._swapped(q):
+            sup, sub = self._layer_suffix(q)
+            if sup:
+                text = self._quantity(q)
+                return text.replace(f"^{{{sup}}}", f"^{{{sup}({index})}}", 1)
+            return f"{self._quantity(q)}^{{({index})}}"
+        return rf"\left({self._print(q)}\right)^{{({index})}}"
+
+    def _print_MatSum(self, expr: Any) -> str:
+        body, var, lo, hi = expr.args
+        return rf"\sum_{{{self._print(var)}={self._print(lo)}}}^{{{self._print(hi)}}} {self._print(body)}"
+
+    def _print_Family(self, expr: Any) -> str:
+        body, var, size = expr.args
+        return rf"\left({self._print(body)}\right)_{{{self._print(var)}=1}}^{{{self._print(size)}}}"
+
+    def _print_Vec(self, expr: Any) -> str:
+        return rf"\operatorname{{vec}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_VecJacobian(self, expr: Any) -> str:
+        of, wrt = expr.args
+        return rf"\frac{{\partial {self._print(of)}}}{{\partial \operatorname{{vec}}\left({self._print(wrt)}\right)}}"
+
+    def _print_KroneckerProduct(self, expr: Any) -> str:
+        from ..latex import _MATMUL
+
+        return r" \otimes ".join(self._wrap(arg, _MATMUL) for arg in expr.args)
+
+    def _print_Identity(self, expr: Any) -> str:
+        return f"I_{{{self._print(expr.shape[0])}}}"
+
+    def _print_HadamardPower(self, expr: Any) -> str:
+        from ..latex import _MATMUL
+
+        return f"{self._wrap(expr.base, _MATMUL)}^{{{self._print(expr.exp)}}}"
+
+    def _print_SampleCost(self, expr: Any) -> str:
+        name = self.name_for("cost") or "C"
+        return f"{name_latex(name)}_{{{self._print(expr.index)}}}"
+
     def _scalar(self, name: str, binding: Any) -> str:
         if name.startswith("w"):
             pair = self.name_for_pair()
@@ -222,7 +268,7 @@ def _registry_name(activation: str) -> str:
 
 def post_printer(world: World, nmap: NotationMap, used: dict[str, list[str]] | None = None,
                  plain: frozenset[str] = frozenset(), fonts: dict[str, str] | None = None,
-                 paren_layers: bool = False) -> PostLatexPrinter:
+                 paren_layers: str = "") -> PostLatexPrinter:
     spec = world.spec
     notation = spec.notation
     output_layer = world.symbolic_depth()
@@ -240,7 +286,7 @@ def post_printer(world: World, nmap: NotationMap, used: dict[str, list[str]] | N
 
 def print_formula(expr: Any, world: World, nmap: NotationMap, used: dict[str, list[str]] | None = None,
                   concrete: bool = False, plain: frozenset[str] = frozenset(), fonts: dict[str, str] | None = None,
-                  paren_layers: bool = False) -> str:
+                  paren_layers: str = "") -> str:
     printer = post_printer(world, nmap, used, plain, fonts, paren_layers)
     if concrete:
         printer.output_layer = sp.Integer(world.depth)
