@@ -74,6 +74,9 @@ def _layered(sym: Sym, binding: Binding, nmap: NotationMap, batched: bool, span:
     fixed = binding.layer is not None
     numbered = (binding.index != "entry" and _digits(sub) and (sup is None or sup.expr is None)
                 and (position == "super" or binding.index in ("pair", "layer-neuron")))
+    if numbered and binding.index == "layer-neuron" and len(index_numbers(sub)) == 1:
+        # y_1 beside y_{21}: one number is the layer, the whole vector
+        return Reading(binding.role, layer=sub.expr, transpose=transpose, default_layer=binding.layer)
     if numbered:
         return Reading(binding.role, transpose=transpose, numbered=True)
     layer: Node | None = None
