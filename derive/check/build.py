@@ -821,6 +821,14 @@ class Builder:
         if sym.name == "one":
             return self._ones(sym, node)
         binding = self.map.binding(sym.name)
+        if binding is not None and sym.glued and binding.index in ("neuron", "layer-neuron"):
+            glued = f"{sym.name}{sym.sub.expr.value}"
+            if self.map.binding(glued) is not None:
+                return self._build_sym(replace(node, value=replace(sym, name=glued, sub=None, glued=False)))
+            if self.map.binding(glued) is None:  # y1 beside neuron-numbered y_5: another symbol
+                raise Unchecked(f"unbound symbol {glued}: the map numbers {sym.name}_k by neuron, and {glued} written "
+                                f"without _ is not read as {sym.name}_{sym.sub.expr.value}; bind {glued} in the map",
+                                node.span)
         if binding is None:
             defined = self._defined(node, None)
             if defined is not None:

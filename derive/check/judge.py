@@ -594,9 +594,25 @@ class Judge(WorkedExamples):
                                  method=method, correct=correct,
                                  diagnosis=Diagnosis("convention-contradicted", CONTRADICTED.format(stated=stated, other=other)))
             return self.not_checked(st, form, left, reason, pos)
-        einstein = self.implied_sum(chain[ref_index], form)
-        if einstein is not None:
-            return self.not_checked(st, form, left, einstein, None)
+        implied = self.implied_sums(chain[ref_index], form)
+        if implied:
+            if not self.map.einstein:
+                side, var = implied[0]
+                return self.not_checked(st, form, left, f"the index {var} appears twice on the {side} only: an implied "
+                                        f"(Einstein) sum is not checked; write the sum \\sum_{{{var}}}, or say "
+                                        "einstein = true in the notation map", None)
+            chain = list(chain)
+            for n in (ref_index, k):
+                letters = [var for side, var in implied if (side == "left") == (n == ref_index)]
+                if letters:
+                    summed = _summed(chain[n].node, letters)
+                    chain[n] = Form(summed, chain[n].text, chain[n].start, chain[n].relation, rel_pos=chain[n].rel_pos,
+                                    condition=chain[n].condition)
+                    self.build_symbolic(chain[n], text)
+            form = chain[k]
+            if form.error or chain[ref_index].error:
+                bad = form if form.error else chain[ref_index]
+                return self.not_checked(st, form, left, bad.error, bad.error_pos)
         ref = chain[ref_index]
         if relation == "in":
             return self.check_shape_claim(ref, form, st)
@@ -719,16 +735,17 @@ class Judge(WorkedExamples):
                       "target", "output"}
         return print_formula(value, self.world, self.map, used, plain=frozenset(plain), fonts=fonts, paren_layers=paren)
 
-    def implied_sum(self, ref: Form, form: Form) -> str | None:
-        """An index that only the right side has, written twice: an implied (Einstein) sum."""
+    def implied_sums(self, ref: Form, form: Form) -> list[tuple[str, sp.Symbol]]:
+        """Indices written twice on one side of a link and not at all on the other: implied (Einstein)
+        sums, as (side, index)."""
         if form.usage is None or ref.usage is None:
-            return None
-        free = set(form.usage.index_dims) - set(ref.usage.index_dims)
-        for var in sorted(free, key=str):
-            if _occurrences(form.node, var.name) >= 2:
-                return (f"the index {var} appears twice on the right only: an implied (Einstein) sum is not checked; "
-                        f"write the sum \\sum_{{{var}}}")
-        return None
+            return []
+        found = []
+        for side, this, other in (("left", ref, form), ("right", form, ref)):
+            for var in sorted(set(this.usage.index_dims) - set(other.usage.index_dims), key=str):
+                if _occurrences(this.node, var.name) >= 2:
+                    found.append((side, var))
+        return found
 
     def check_shape_claim(self, ref: Form, form: Form, st: Statement) -> LinkResult:
         if form.space is None:
@@ -1044,6 +1061,14 @@ def _vector_derivative(value: Any) -> bool:
             if is_matrix(wrt) and 1 in (as_expr(wrt.shape[0]), as_expr(wrt.shape[1])):
                 return True
     return False
+
+
+def _summed(node: Node, letters: list[sp.Symbol]) -> Node:
+    """The node inside Σ_k over each implied index (the sum an Einstein convention leaves out)."""
+    for var in letters:
+        index = Node("sym", node.span, (), Sym(var.name))
+        node = Node("sum", node.span, (index, Node("none", (node.span[0], node.span[0])), node))
+    return node
 
 
 def _without(value: Any, rate: sp.Symbol) -> Any:

@@ -28,6 +28,12 @@ class WorkedExamples:
         """A post's numbers: givens (x = [0.27, …], W^1 = …, n = 3) and results (C = 0.004151,
         ∂C/∂W^1 = [[…]]), the results checked at the givens to the precision printed."""
         numbers = numbers_of(form.node)
+        if numbers is None and (form.usage.decimals or ref.usage.decimals):
+            numbers = _arithmetic(form)
+            if numbers is None:
+                # 0.5 (a_3 − y_1) or ∂C/∂w = 0.74 × δ: numbers beside symbols are judged only at the post's
+                # own givens, never at random points
+                return self.not_checked(st, form, ref, "numbers of a worked example written beside symbols", None)
         if numbers is None or not (form.usage.decimals or ref.usage.decimals or _is_given_target(ref.value, self)):
             return None
         try:
@@ -161,3 +167,22 @@ def _numbers_latex(values: np.ndarray, places: int) -> str:
     rows = values if values.ndim == 2 else values.reshape(-1, 1)
     body = r"\\".join(" & ".join(f"{v:.{places}f}" for v in row) for row in rows)
     return rf"\begin{{bmatrix}}{body}\end{{bmatrix}}"
+
+
+def _arithmetic(form: Form) -> tuple[list[float], list[int]] | None:
+    """A side made of numbers only (0.74136 × 0.186816 − 0.5): its value, with as many decimals as the
+    most precise number written; None when it names anything else."""
+    value = form.value
+    if value is None or is_matrix(value) or not as_expr(value).is_number:
+        return None
+    places = [len(n.value.split(".")[1]) for n in _walk(form.node) if n.kind == "num" and "." in n.value]
+    try:
+        return [float(as_expr(value))], [max(places, default=0)]
+    except (TypeError, ValueError):
+        return None
+
+
+def _walk(node: Node):
+    yield node
+    for child in node.children:
+        yield from _walk(child)
