@@ -26,7 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> tuple[str, int]:
     from .api import check_paths
-    from .report import github_annotations, json_report, json_reports, text_report, text_reports
+    from .report import (
+        github_annotations,
+        json_report,
+        json_reports,
+        text_report,
+        text_reports,
+    )
 
     reports = check_paths(args.paths, network_spec(args), notation=args.notation)
     output = "json" if args.json else args.format

@@ -26,28 +26,34 @@ import sympy as sp
 from .. import rules
 from ..algebra import Entry, Grad, NetQuantity, Partial
 from ..verify import gradient_subject
-from .build import OutOfRange, ShapeMismatch, Unchecked
+from .build import Unchecked
 from .case import Case, Finding, Mistake, printable
 from .judge import Judge
-from .mutations import (batch_factor, input_for_activation, missing_prime, output_layer_error,
-                        sum_of_squares, term_sign, 
+from .mutations import (
+    batch_factor,
     contradicted_convention,
     cost_without_square,
     f_prime_for_f,
     factor_half_or_two,
+    input_for_activation,
     missing_batch_sum,
+    missing_prime,
     other_cost,
+    output_layer_error,
     prime_argument,
     product_order,
     sign_error,
     softmax_diagonal,
+    sum_of_squares,
     swapped_formulas,
     swapped_indices,
+    term_sign,
     transposed_factor,
     wrong_layer,
     z_for_a,
 )
 from .results import Counterexample, Diagnosis, Evaluated, Form
+from .usage import OutOfRange, ShapeMismatch
 
 # ----------------------------------------------------------------------------------------------
 # The table

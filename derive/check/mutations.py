@@ -35,7 +35,7 @@ from ..algebra import (
 from ..quantities import COST
 from ..safe import as_expr
 from ..verify import gradient_subject
-from .build import OutOfRange, ShapeMismatch, Unchecked, index_parts, is_matrix
+from .build import Unchecked
 from .case import (
     FUNCTION_NODES,
     Case,
@@ -47,6 +47,7 @@ from .case import (
     walk,
 )
 from .parser import Node, Sym
+from .usage import OutOfRange, ShapeMismatch, index_parts, is_matrix
 
 # ----------------------------------------------------------------------------------------------
 # Mutations

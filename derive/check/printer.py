@@ -15,9 +15,9 @@ import sympy as sp
 
 from .. import rules
 from ..algebra import Entry, Grad, NetQuantity
-from ..quantities import COST
 from ..latex import DeriveLatexPrinter
 from ..notation import Notation
+from ..quantities import COST
 from ..safe import as_expr
 from .nodes import SampleOf
 from .notation import NotationMap, native_layout

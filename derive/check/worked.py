@@ -15,10 +15,11 @@ import sympy as sp
 from ..algebra import EvaluationError, NetQuantity
 from ..errors import VerificationError
 from ..safe import as_expr
-from .build import OutOfRange, ShapeMismatch, Unchecked, is_matrix
+from .build import Unchecked
 from .extract import Statement
 from .parser import Node
 from .results import Counterexample, Diagnosis, Form, LinkResult
+from .usage import OutOfRange, ShapeMismatch, is_matrix
 
 
 class WorkedExamples:
