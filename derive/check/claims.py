@@ -300,7 +300,7 @@ class Claims:
         found = []
         for side, this, other in (("left", ref, form), ("right", form, ref)):
             for var in sorted(set(this.usage.index_dims) - set(other.usage.index_dims), key=str):
-                if _occurrences(this.node, var.name) >= 2:
+                if _in_two_factors(this.node, var.name):
                     found.append((side, var))
         return found
 
@@ -328,3 +328,11 @@ def _vector_derivative(value: Any) -> bool:
             if is_matrix(wrt) and 1 in (as_expr(wrt.shape[0]), as_expr(wrt.shape[1])):
                 return True
     return False
+
+
+def _in_two_factors(node: Node, letter: str) -> bool:
+    """Whether an index is written in two factors of one product (w_{kj} δ_k: summed by Einstein's
+    convention), not merely twice in one factor (∂z_j/∂w_{jk})."""
+    if node.kind == "mul" and sum(1 for child in node.children if _occurrences(child, letter)) >= 2:
+        return True
+    return any(_in_two_factors(child, letter) for child in node.children)
