@@ -44,6 +44,7 @@ from ..safe import as_expr
 from .bind import Unchecked
 from .nodes import (
     Family,
+    GradOf,
     MatSum,
     OperatorDerivative,
     SampleCost,
@@ -455,8 +456,14 @@ class Builder(SymbolBuilder):
         wrt_node, body_node = node.children
         wrt = self.build(wrt_node)
         body = self.build(body_node)
-        if is_matrix(body) or is_matrix(wrt):
-            raise Unchecked("the operator form ∂/∂W(…) of a matrix", node.span)
+        if is_matrix(body) and self._same_shape(body.shape, (1, 1)):
+            body = Entry(body, 1, 1)  # ½‖a − y‖² = ½ (a − y)ᵀ(a − y): a 1 × 1 matrix, a number
+        if is_matrix(body):
+            raise Unchecked("the operator form ∂/∂v(…) of a matrix", node.span)
+        if is_matrix(wrt):
+            if not isinstance(wrt, NetQuantity):
+                raise Unchecked(f"∂/∂({self.source(wrt_node)}) of an expression", node.span)
+            return GradOf(body, wrt)  # ∂/∂W (½‖a − y‖²): the gradient in W's shape
         if not _is_scalar_quantity(wrt, self.world):
             raise Unchecked(f"a derivative with respect to {self.source(wrt_node)}", node.span)
         return OperatorDerivative(body, wrt)

@@ -36,6 +36,7 @@ from .mutations import (
     f_prime_for_f,
     factor_half_or_two,
     input_for_activation,
+    missing_activation_derivative,
     missing_batch_sum,
     missing_prime,
     other_cost,
@@ -89,6 +90,8 @@ MISTAKES: tuple[Mistake, ...] = (
             "{next} multiply {activation}, so ∂z/∂W of that layer is {activation}, not the network's input"),
     Mistake("missing-prime", missing_prime,
             "the activation {found} where its derivative σ′ belongs (δ = ∂C/∂a ⊙ σ′(z)){layer}"),
+    Mistake("missing-activation-derivative", missing_activation_derivative,
+            "the factor {sigma} is missing: through a = σ(z), ∂C/∂z = ∂C/∂a ⊙ σ′(z)"),
     Mistake("sum-of-squares", sum_of_squares,
             "{found} where {fixed} belongs: {written} (the softmax denominator is (Σ_p e^{{s_p}})², the square "
             "of the sum)"),

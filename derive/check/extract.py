@@ -278,6 +278,8 @@ def _single_dollar_end(text: str, i: int) -> int | None:
     and no digit follows."""
     if i > 0 and text[i - 1] == "\\":
         return None
+    if i + 1 < len(text) and text[i + 1] in " \t":
+        return _spaced_dollar_end(text, i)
     if i + 1 >= len(text) or text[i + 1].isspace() or text[i + 1] == "$":
         return None
     k = i + 1
@@ -292,6 +294,20 @@ def _single_dollar_end(text: str, i: int) -> int | None:
             k += 1
             continue
         return k
+
+
+def _spaced_dollar_end(text: str, i: int) -> int | None:
+    """`$ x $` with spaces inside, as MathJax and KaTeX read it: closed by the next `$` on the same
+    line, when what it holds is maths (a command, a script or a relation), not prices."""
+    line_end = text.find("\n", i)
+    line_end = len(text) if line_end < 0 else line_end
+    k = text.find("$", i + 1, line_end)
+    while k >= 0 and text[k - 1] == "\\":
+        k = text.find("$", k + 1, line_end)
+    if k < 0 or (k + 1 < len(text) and text[k + 1] == "$"):
+        return None
+    body = text[i + 1:k].strip()
+    return k if body and any(mark in body for mark in ("\\", "^", "_", "=")) else None
 
 
 def _markdown_math(body: str, start: int) -> Src:

@@ -728,3 +728,39 @@ def output_layer_error(case: Case) -> Iterator[Finding]:
             yield Finding({"found": case.quote(case.user.node), "fixed": case.show(value_of(case, candidate))},
                           fixed=case.regrouped or candidate)
             return
+
+
+def missing_activation_derivative(case: Case) -> Iterator[Finding]:
+    """Undo a σ′(z) factor left out: (a^L − y) where (a^L − y) ⊙ σ′(z^L) belongs."""
+    value = case.user.value
+    if value is None or not is_matrix(value):
+        return
+    for n in range(len(_layers_in(value))):
+        def rewrite(expr: Any, n: int = n) -> Any:
+            layers = _layers_in(expr)
+            if not is_matrix(expr) or n >= len(layers):
+                return expr
+            layer = layers[n]
+            concrete = as_expr(layer).is_Integer and not case.world.general or all(
+                as_expr(d).is_Integer for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity)
+                for d in q.shape[:1])
+            frame = case.world.frame if concrete else case.world.symbolic_frame
+            act = frame.activation(layer).name
+            z = frame.z(layer)
+            if act == "softmax" or tuple(expr.shape) != tuple(z.shape):
+                return expr
+            return sp.HadamardProduct(expr, ApplyPrime(act, z), evaluate=False)
+
+        fixed = case.fixes_value(rewrite)
+        if fixed is not None:
+            layer = _layers_in(value)[n]
+            frame = case.world.symbolic_frame
+            yield Finding({"sigma": case.show(ApplyPrime(frame.activation(layer).name, frame.z(layer)))},
+                          fixed_value=fixed)
+            return
+
+
+def _layers_in(expr: Any) -> list[Any]:
+    """The layers of the activations and errors a statement names, in a fixed order."""
+    return sorted({q.layer for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity)
+                   and q.kind in ("a", "z", "delta") and q.layer != 0}, key=str)

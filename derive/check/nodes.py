@@ -141,6 +141,17 @@ class OperatorDerivative(sp.Expr):
         return self.args[1]
 
 
+class GradOf(_Node):
+    """∂/∂W (body) of a scalar body by a matrix or vector W: the gradient, in W's shape."""
+
+    def __new__(cls, body: Any, wrt: MatrixExpr) -> "GradOf":
+        return MatrixExpr.__new__(cls, as_expr(body), wrt)
+
+    @property
+    def shape(self) -> tuple[Any, Any]:
+        return self.args[1].shape
+
+
 class CheckEvaluator(SymbolicEvaluator):
     """The engine's exact evaluator on the small instance, for the nodes above too."""
 
@@ -169,6 +180,15 @@ class CheckEvaluator(SymbolicEvaluator):
     def _eval_HadamardPower(self, expr: sp.HadamardPower) -> sp.Matrix:
         exponent = self(expr.exp)
         return self(expr.base).applyfunc(lambda e: e ** exponent)
+
+    def _eval_GradOf(self, expr: GradOf) -> sp.Matrix:
+        body, wrt = expr.args
+        rows, cols = (self._concrete(d) for d in wrt.shape)
+
+        def entry(r: int, c: int) -> Any:
+            indices = (r + 1,) if cols == 1 else (c + 1,) if rows == 1 else (r + 1, c + 1)
+            return self.operator_derivative(OperatorDerivative(body, Entry(wrt, *indices)))
+        return sp.Matrix(rows, cols, entry)
 
     def _eval_Vec(self, expr: Vec) -> sp.Matrix:
         m = self(expr.of)
