@@ -74,6 +74,11 @@ def _layered(sym: Sym, binding: Binding, nmap: NotationMap, batched: bool, span:
     fixed = binding.layer is not None
     numbered = (binding.index != "entry" and _digits(sub) and (sup is None or sup.expr is None)
                 and (position == "super" or binding.index in ("pair", "layer-neuron")))
+    if (binding.index == "layer-neuron" and sub is not None and sub.expr is not None and sub.expr.kind == "mul"
+            and sub.expr.value and all(op == "juxt" for op in sub.expr.value) and sub.expr.children[0].kind == "num"
+            and len(sub.expr.children) == 2 and len(sub.expr.children[0].value) == 1):
+        # y_{2j}: layer 2, neuron j
+        return Reading(binding.role, layer=sub.expr.children[0], index=sub.expr.children[1], transpose=transpose)
     if numbered and binding.index == "layer-neuron" and len(index_numbers(sub)) == 1:
         # y_1 beside y_{21}: one number is the layer, the whole vector
         return Reading(binding.role, layer=sub.expr, transpose=transpose, default_layer=binding.layer)

@@ -764,3 +764,31 @@ def _layers_in(expr: Any) -> list[Any]:
     """The layers of the activations and errors a statement names, in a fixed order."""
     return sorted({q.layer for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity)
                    and q.kind in ("a", "z", "delta") and q.layer != 0}, key=str)
+
+
+def previous_activation(case: Case) -> Iterator[Finding]:
+    """Undo an activation one layer off: a^l where a^{l−1}, the input of layer l, belongs (and the
+    network's input x for a^0)."""
+    value = case.user.value
+    if value is None:
+        return
+    layers = sorted({q.layer for q in sp.preorder_traversal(value) if isinstance(q, NetQuantity) and q.kind == "a"
+                     and q.layer != 0}, key=str)
+    for n in range(len(layers)):
+        def rewrite(expr: Any, n: int = n) -> Any:
+            found = sorted({q for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity) and q.kind == "a"
+                            and q.layer != 0}, key=lambda q: str(q.layer))
+            if n >= len(found):
+                return expr
+            q = found[n]
+            concrete = as_expr(q.layer).is_Integer and all(as_expr(d).is_Integer or d == case.world.batch_symbol
+                                                           for d in q.shape)
+            frame = case.world.frame if concrete else case.world.symbolic_frame
+            return ordered_xreplace(expr, {q: frame.a(q.layer - 1)})
+
+        fixed = case.fixes_value(rewrite)
+        if fixed is not None:
+            frame = case.world.symbolic_frame
+            yield Finding({"found": case.show(frame.a(layers[n])), "fixed": case.show(frame.a(layers[n] - 1))},
+                          fixed_value=fixed)
+            return

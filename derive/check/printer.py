@@ -58,14 +58,14 @@ class PostLatexPrinter(DeriveLatexPrinter):
     def name_for(self, role: str) -> str | None:
         for name in self.used.get(role, []):
             b = self.map.binding(name)
-            if b is not None and b.role == role and b.index in ("entry", "neuron"):
+            if b is not None and b.role == role and b.index in ("entry", "neuron", "layer-neuron") and b.layer is None:
                 return name
         if role == "batch":
             names = self.map.names_for("batch")
             return names[-1] if names else None
         for name in self.map.names_for(role):
             b = self.map.binding(name)
-            if b is not None and b.index in ("entry", "neuron"):
+            if b is not None and b.index in ("entry", "neuron", "layer-neuron") and b.layer is None:
                 return name
         return None
 
