@@ -89,6 +89,10 @@ def _layered(sym: Sym, binding: Binding, nmap: NotationMap, batched: bool, span:
     paren = ""
     if sup is not None and sup.expr is not None and _is_sample_script(sup, batched, fixed):
         sample, sup = sup.expr, None
+    if isinstance(binding.layer, int) and sup is not None and sup.expr is not None and not sup.paren:
+        # h^2 when h always names one layer: a power (the layer is never written on h)
+        return Reading(binding.role, default_layer=binding.layer, index=sub.expr if sub is not None else None,
+                       sample=sample, transpose=transpose, power=sup.expr)
     written_sup = sup is not None and sup.expr is not None
     if position == "super" or (written_sup and sup.paren):
         if written_sup:

@@ -357,6 +357,8 @@ class Builder(SymbolBuilder):
         return sp.Transpose(inner) if is_matrix(inner) else inner
 
     def _build_entry(self, node: Node) -> Any:
+        if node.value == "bracket":
+            self.usage.brackets = True
         defined = self._defined(node.children[0], node.children[1])
         if defined is not None:
             return defined
@@ -530,9 +532,27 @@ class Builder(SymbolBuilder):
             for v in (lo, hi):
                 if not as_expr(v).is_Integer:
                     raise Unchecked(f"the sum limit {dim_text(v)} has no value here", node.span)
+        body = self._labels_of_summed_examples(body, var)
         if is_matrix(body):
             return MatSum(body, var, lo, hi)  # Σ_i dz^{(i)}: a sum of columns
         return sp.Sum(body, (var, lo, hi))
+
+    def _labels_of_summed_examples(self, body: Any, var: sp.Symbol) -> Any:
+        """Σ_i log P[i, y_i]: the class y_i changes with the example summed over. With one-hot targets,
+        an expression of y_i is Σ_c Y[i, c] · (the expression at y_i = c)."""
+        for label, sample in list(self.usage.labels.items()):
+            if as_expr(sample) != var or label not in as_expr(body).free_symbols or is_matrix(body):
+                continue
+            c = index_symbol("c") if index_symbol("c") not in as_expr(body).free_symbols else sp.Dummy("c", integer=True)
+            target = self.frame.y
+            hot = Entry(target, var, c) if self.frame.class_axis == 1 else Entry(target, c, var)
+            classes = self.frame.width(self.depth)
+            if self.concrete:
+                classes = as_expr(classes).xreplace({self.world.batch_symbol: self.world.dims[self.world.batch_symbol]}) \
+                    if self.world.batched else classes
+            body = sp.Sum(hot * body.xreplace({label: c}), (c, 1, classes))
+            del self.usage.labels[label]
+        return body
 
     def _ranges_over(self, var: sp.Symbol, hi: Any) -> bool:
         """Whether an index letter runs over a dimension equal to hi (the batch for Σ_{k=1}^{m})."""
@@ -621,6 +641,8 @@ class Builder(SymbolBuilder):
             return self._jacobian_call(node)
         if call.sup is not None and call.sup.transpose:
             raise Unchecked(f"a transposed function {name}", node.span)
+        if name == "max" and len(node.children) == 1 and node.children[0].kind == "list":
+            return self._max_of(node)
         if len(node.children) != 1 or node.children[0].kind == "list":
             raise Unchecked(f"the function {name} of several arguments", node.span)
         arg = self.build(node.children[0])
@@ -671,6 +693,16 @@ class Builder(SymbolBuilder):
                 raise Unchecked("the square root of a matrix", node.span)
             return sp.sqrt(arg)
         raise Unchecked(f"the function {name}", node.span)
+
+    def _max_of(self, node: Node) -> Any:
+        """max(0, z): ReLU, as CS231n writes it."""
+        parts = node.children[0].children
+        if len(parts) != 2 or not any(p.kind == "num" and p.value in ("0", "0.0") for p in parts):
+            raise Unchecked("max of something other than 0 and one expression", node.span)
+        arg = self.build(parts[1] if parts[0].kind == "num" else parts[0])
+        if node.value.primes:
+            return ApplyPrime("relu", arg) if is_matrix(arg) else Prime("relu", arg)
+        return Apply("relu", arg, self.frame.class_axis) if is_matrix(arg) else rules.scalar_function("relu")(arg)
 
     def _is_layer_script(self, script: Script) -> bool:
         """σ^l, σ^{[L]}: a layer written on a function that is the same at every layer."""

@@ -313,11 +313,21 @@ def _without(value: Any, rate: sp.Symbol) -> Any:
 
 
 def _summed(node: Node, letters: list[sp.Symbol]) -> Node:
-    """The node inside Σ_k over each implied index (the sum an Einstein convention leaves out)."""
+    """The sums an Einstein convention leaves out put back: Σ_k around each term of a sum in which k
+    is written in two factors (W_{jk} x_k + b_j is Σ_k W_{jk} x_k + b_j)."""
     for var in letters:
-        index = Node("sym", node.span, (), Sym(var.name))
-        node = Node("sum", node.span, (index, Node("none", (node.span[0], node.span[0])), node))
+        node = _summed_over(node, var.name)
     return node
+
+
+def _summed_over(node: Node, letter: str) -> Node:
+    if node.kind == "add":
+        return replace(node, children=tuple(_summed_over(c, letter) if _in_two_factors(c, letter) else c
+                                            for c in node.children))
+    if node.kind == "group" and node.children:
+        return replace(node, children=(_summed_over(node.children[0], letter),))
+    index = Node("sym", node.span, (), Sym(letter))
+    return Node("sum", node.span, (index, Node("none", (node.span[0], node.span[0])), node))
 
 
 def _vector_derivative(value: Any) -> bool:

@@ -431,7 +431,11 @@ def statements(doc: Document) -> tuple[list[Statement], int]:
             gap = RAW_TAG.sub("", doc.text[previous_display_end:math.start])
             first = found[0]
             if _starts_with_relation(first):
-                out[-1] = Statement(out[-1].src + Src.synthetic(" ", first.offset(0)) + first, True)
+                previous = out[-1].src
+                trailing = re.search(r"(?:&\s*)?=\s*$", previous.text)
+                if trailing and first.text.lstrip().startswith(("=", "&")):
+                    previous = previous[:trailing.start()]  # "… =" then "= …": one relation, not two
+                out[-1] = Statement(previous + Src.synthetic(" ", first.offset(0)) + first, True)
                 found = found[1:]
             elif len(found) == 1 and not _has_relation(first) and gap.strip() == "" and _has_relation(out[-1].src):
                 out[-1] = Statement(out[-1].src + Src.synthetic(" = ", first.offset(0)) + first, True)
@@ -523,6 +527,11 @@ def _split_commas(src: Src) -> list[Src]:
                 depth += 1 if text.startswith("\\left", i) else -1
                 i += 5 if text.startswith("\\left", i) else 6
                 i += 2 if i < len(text) and text[i] == "\\" else 1
+                continue
+            env = ENV_MARK.match(text, i)
+            if env:  # a comma inside an environment (a case's "value, & condition") cuts nothing
+                depth += 1 if env.group(1) == "begin" else -1
+                i = env.end()
                 continue
             i += 2
             continue

@@ -6,6 +6,7 @@ mixin of `Judge`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from .extract import Statement
@@ -134,11 +135,26 @@ def _cases_expanded(chain: list[Form], text: str) -> list[Form]:
         if form.node is None or form.node.kind != "cases":
             out.append(form)
             continue
+        earlier: list[str] = []
         for row in form.node.children:
             start, end = row.span
+            condition = row.value
+            if _otherwise(condition):  # the last case: none of the ones before
+                condition = OTHERWISE + "|".join(earlier)
+            else:
+                earlier.append(condition)
             out.append(Form(row.children[0], text[start:end].strip(), start, form.relation, rel_pos=form.rel_pos,
-                            condition=row.value or "otherwise"))
+                            condition=condition))
     return out
+
+
+#: A case's condition written "otherwise": the negation of the conditions before it, kept as text.
+OTHERWISE = "otherwise:"
+
+
+def _otherwise(condition: str) -> bool:
+    words = re.sub(r"\\(?:text|mbox|textrm|mathrm)\b|[{}\s,.]", "", condition or "")
+    return words in ("", "otherwise", "else", "否则", "其他", "其它")
 
 
 def _shift(node: Node, offset: int) -> Node:

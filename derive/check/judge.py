@@ -30,7 +30,7 @@ from ..safe import as_expr
 from .build import Builder, Unchecked
 from .claims import Claims, _summed
 from .extract import Document, Statement
-from .forms import FormReader, _cases_expanded
+from .forms import OTHERWISE, FormReader, _cases_expanded
 from .nodes import CheckEvaluator
 from .notation import NotationMap
 from .parser import Node
@@ -92,6 +92,7 @@ class Judge(WorkedExamples, Claims, FormReader):
         self.bold: set[str] = set()
         self.fonts: dict[str, str] = {}
         self.paren_layers = ""  # "(" or "[" when the post brackets its layers
+        self.brackets = False  # the post indexes its arrays X[i, p]
         self.conditions: list[tuple[Any, str, Any]] = []  # of the link being judged (cases, "if k = y_i")
         #: How a written ∂u/∂v is laid out while judging (see Builder.reading).
         self.reading = nmap.derivative_layout or "gradient"
@@ -264,6 +265,7 @@ class Judge(WorkedExamples, Claims, FormReader):
             self.plain |= builder.usage.plain
             self.bold |= builder.usage.bold
             self.paren_layers = self.paren_layers or builder.usage.paren_layers
+            self.brackets = self.brackets or builder.usage.brackets
             for role, font in builder.usage.fonts.items():
                 self.fonts.setdefault(role, font)
         except Unchecked as exc:
@@ -290,7 +292,20 @@ class Judge(WorkedExamples, Claims, FormReader):
         form = chain[k]
         conditions = [c for c in (st.condition, form.condition) if c]
         try:
-            self.conditions = [self.condition(c, text) for c in conditions]
+            self.conditions = []
+            for written in conditions:
+                if written.startswith(OTHERWISE):  # none of the earlier cases
+                    earlier = [c for c in written[len(OTHERWISE):].split("|") if c]
+                    if not earlier:
+                        raise Unchecked("a case 'otherwise' with no conditions before it")
+                    for c in earlier:
+                        left, op, right = self.condition(c, text)
+                        self.conditions.append((left, "neq" if op == "=" else "=", right) if len(earlier) == 1
+                                               or op == "=" else (left, op, right))
+                        if len(earlier) > 1 and op != "=":
+                            raise Unchecked("'otherwise' after conditions that are not equalities")
+                else:
+                    self.conditions.append(self.condition(written, text))
         except Unchecked as exc:
             self.conditions = []
             return self.not_checked(st, form, chain[k - 1], exc.reason, None)
@@ -425,6 +440,7 @@ class Judge(WorkedExamples, Claims, FormReader):
         bold: set[str] = set()
         fonts: dict[str, str] = {}
         paren = ""  # the formula's own brackets on layers first, then the post's
+        brackets = self.brackets or any(u is not None and u.brackets for u in usages)
         for usage in usages + [None]:
             names = self.used if usage is None else usage.names
             for role, found in names.items():
@@ -448,7 +464,8 @@ class Judge(WorkedExamples, Claims, FormReader):
         if plain and not bold:  # a post that bolds nothing: print nothing bold
             plain |= {"weight", "bias", "preactivation", "activation", "error", "input", "normalized-input",
                       "target", "output"}
-        return print_formula(value, self.world, self.map, used, plain=frozenset(plain), fonts=fonts, paren_layers=paren)
+        return print_formula(value, self.world, self.map, used, plain=frozenset(plain), fonts=fonts, paren_layers=paren,
+                             brackets=brackets)
 
     def check_shape_claim(self, ref: Form, form: Form, st: Statement) -> LinkResult:
         if form.space is None:
@@ -665,7 +682,7 @@ class Judge(WorkedExamples, Claims, FormReader):
         if q.kind in ("x", "y", "xhat"):
             return name
         binding = self.map.binding(name)
-        layer = int(q.layer) - (self.map.layer_offset_of(binding) if binding else 0)
+        layer = int(q.layer) + (self.map.layer_offset_of(binding) if binding else 0)
         return f"{name}^{layer}" if (binding is None or self.map.layer_index_of(binding) == "super") else f"{name}_{layer}"
 
 

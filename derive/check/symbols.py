@@ -224,14 +224,17 @@ class SymbolBuilder:
             q = sp.Transpose(q) if not isinstance(q, sp.Transpose) else q.arg
         q = self.sample_of(q, reading, binding, node)
         if reading.index is not None:
-            return self.entry(q, reading.index, node)
+            q = self.entry(q, reading.index, node)
+        if reading.power is not None:  # h^2 of a letter kept for one layer: element by element
+            exponent = self.build(reading.power)
+            return sp.HadamardPower(q, exponent) if is_matrix(q) else sp.Pow(q, exponent)
         return q
 
     def default_layer(self, layer: int | str, binding: Binding, node: Node) -> Any:
         """The layer of a letter bound to one layer (h: the hidden layer; a: the output a^L)."""
         if layer == "L":
             return self.depth
-        value = sp.Integer(layer) + self.map.layer_offset_of(binding)
+        value = sp.Integer(layer) - self.map.layer_offset_of(binding)
         if self.world.general and not self.concrete:
             return value
         return value
@@ -277,7 +280,7 @@ class SymbolBuilder:
             self.usage.layer_vars -= set(fixed)
             self._saw_depth = True
         if not self._saw_depth:  # L is the last layer whatever the post numbers its input
-            layer = layer + self.map.layer_offset_of(binding)
+            layer = layer - self.map.layer_offset_of(binding)
         if self.concrete:
             layer = as_expr(layer).xreplace(self.layer_values)
         return layer
@@ -344,7 +347,7 @@ class SymbolBuilder:
         if binding.index == "layer-neuron":
             if len(digits) != 2:
                 raise Unchecked(f"{sym.name} needs a layer and a neuron", node.span)
-            layer = sp.Integer(digits[0] + self.map.layer_offset_of(binding))
+            layer = sp.Integer(digits[0] - self.map.layer_offset_of(binding))
             index = digits[1]
         else:  # neuron numbered across layers
             if len(digits) != 1:

@@ -25,7 +25,7 @@ DECORATIONS = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "t
 #: Words that name a function wherever they are written (\log, log, \operatorname{diag}, …).
 FUNCTION_WORDS = frozenset({"log", "ln", "exp", "diag", "vec", "softmax", "sigmoid", "tanh", "ReLU", "relu", "softplus",
                             "id", "sqrt"})
-FUNCTION_COMMANDS = frozenset({"log", "ln", "exp", "tanh"})
+FUNCTION_COMMANDS = frozenset({"log", "ln", "exp", "tanh", "max"})
 #: Functions whose argument may follow without parentheses: \log \hat y_j.
 OPERATOR_FUNCTIONS = frozenset({"log", "ln", "exp"})
 MATRIX_ENVIRONMENTS = frozenset({"bmatrix", "pmatrix", "matrix", "Bmatrix", "smallmatrix", "array", "vmatrix"})

@@ -82,7 +82,8 @@ class Usage:
     bold: set[str] = field(default_factory=set)  # roles written in bold
     contradicted: list[str] = field(default_factory=list)  # pairs read against the stated order
     fonts: dict[str, str] = field(default_factory=dict)  # role -> bold command written (mathbf, bm, …)
-    paren_layers: str = ""  # how layers are bracketed: "(" for W^{(l)}, "[" for Ng's W^{[l]}
+    paren_layers: str = ""
+    brackets: bool = False  # entries written the array way, X[i, p]  # how layers are bracketed: "(" for W^{(l)}, "[" for Ng's W^{[l]}
     decimals: bool = False
     one_sample: bool = False  # a symbol of one example (x beside the batch X): judged on one sample
     hidden_only: bool = False  # a generic f^l read as the hidden layers' activation (l < L)
