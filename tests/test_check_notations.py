@@ -847,7 +847,6 @@ FALSE_FORMULA = ("the printed correct formula is FALSE: layer_offset is applied 
                  "printed as L − 1: ")
 #: id -> what the printed correct formula gets wrong today, read back into the post.
 PRINTED_WRONG: dict[str, str] = {
-    "d-notation-matrix-order": NOT_THE_POSTS + "H_1^T (1/N) ∂L/∂S_2: H_1, S_2 for the letters of fixed layers H, S",
 }
 
 
@@ -873,16 +872,6 @@ def test_printed_correction_holds_in_the_posts_notation(case: Case, foreign: lis
 FOREIGN = "the printed correct formula is not in the post's notation: "
 #: id -> what the printed correct formula writes in a notation that is not the post's.
 PRINTED_FOREIGN: dict[str, str] = {
-    "dA-untransposed": FOREIGN + "(W^{(2)})^T (1/m) ∂C/∂Z^{(2)} for W^{[2]T} dZ^{[2]}",
-    "g-prime-of-A": FOREIGN + "(1/m ∂C/∂A^{(1)}) ⊙ tanh'(Z^{(1)}) for dA^{[1]} ⊙ g^{[1]′}(Z^{[1]})",
-    "scores-swapped-indices": FOREIGN + "(b_2)_k + Σ_p (H_1)_{ip} (W_2)_{pk} for Σ_p H[i,p] W_2[p,k] + b_2[k]",
-    "entry-sign": FOREIGN + "(a_2)_1 − ŷ_1 for y_{21} − ŷ_1",
-    "entry-f-prime-of-y": FOREIGN + "((a_2)_1 − ŷ_1) f'((z_2)_1) for (y_{21} − ŷ_1) f'(z_{21})",
-    "entry-z-for-y": FOREIGN + "((a_2)_1 − ŷ_1)(a_2)_1(1 − (a_2)_1) for (y_{21} − ŷ_1) y_{21}(1 − y_{21})",
-    "gradient-input-for-hidden": FOREIGN + "δ_2 a_1^T for δ_2 × y_1^T",
-    "tanh-derivative-of-t": FOREIGN + "∂L/∂h^{1} ⊙ (1 − h^{1}^{∘2}) for ∂L/∂h ⊙ (1 − h ⊙ h)",
-    "first-layer-weights-hidden-for-input": FOREIGN + "δ^{1} x^T: δ, which the post never writes",
-    "loss-derivative-sign-in-one-term": FOREIGN + "−y ⊘ a^{2} − (y − 1) ⊘ (1 − a^{2}) for −y/a + (1 − y)/(1 − a)",
 }
 
 

@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..algebra import EvaluationError, NetQuantity
+from ..algebra import EvaluationError, Grad, NetQuantity, Partial
 from ..errors import VerificationError
+from ..quantities import COST
 from ..safe import as_expr
 from .build import Builder, Unchecked
 from .claims import Claims, _summed
@@ -34,6 +35,7 @@ from .forms import OTHERWISE, FormReader, _cases_expanded
 from .nodes import CheckEvaluator
 from .notation import NotationMap
 from .parser import Node
+from .printer import POST_COST
 from .results import (
     Counterexample,
     Diagnosis,
@@ -464,8 +466,34 @@ class Judge(WorkedExamples, Claims, FormReader):
         if plain and not bold:  # a post that bolds nothing: print nothing bold
             plain |= {"weight", "bias", "preactivation", "activation", "error", "input", "normalized-input",
                       "target", "output"}
+        value = self._in_the_posts_cost(value, used)
         return print_formula(value, self.world, self.map, used, plain=frozenset(plain), fonts=fonts, paren_layers=paren,
                              brackets=brackets)
+
+    def _in_the_posts_cost(self, value: Any, used: dict[str, list[str]]) -> Any:
+        """A statement about the network's cost C, rewritten in the cost the post writes when that one is
+        C's mean (L = C/N): ∂C/∂Z = N ∂L/∂Z, so (1/N) ∂C/∂Z prints as ∂L/∂Z."""
+        stated = [n for n in self.map.names_for("cost") if f"symbols.{n}" in self.map.stated]
+        names = [n for n in used.get("cost", []) + stated + self.map.names_for("cost") if self.map.binding(n) is not None]
+        if not names or not self.world.batched or not isinstance(value, sp.Basic):
+            return value
+        binding = self.map.binding(names[0])
+        if (binding.reduction or self.world.reduction) == self.world.reduction:
+            return value
+        n = self.world.symbolic_frame.batch if value.has(self.world.symbolic_frame.batch) else self.world.batch_symbol
+        factor = n if binding.reduction == "mean" else 1 / n
+        mapping: dict[Any, Any] = {}
+        for node in sp.preorder_traversal(value):
+            if isinstance(node, Grad) and node.cost == COST:
+                mapping[node] = sp.MatMul(factor, Grad(POST_COST, node.wrt))
+            elif isinstance(node, Partial) and node.num == COST:
+                mapping[node] = factor * Partial(POST_COST, node.den)
+        if not mapping:
+            return value
+        try:
+            return value.xreplace(mapping).doit()
+        except (TypeError, ValueError, AttributeError, sp.ShapeError):
+            return value
 
     def check_shape_claim(self, ref: Form, form: Form, st: Statement) -> LinkResult:
         if form.space is None:

@@ -24,6 +24,9 @@ from .notation import NotationMap, native_layout
 from .parser import GREEK
 from .world import World
 
+#: The cost the post writes, where it is not the network's own C (its mean L = C/N).
+POST_COST = sp.Symbol("C_post")
+
 KIND_ROLES = {"W": "weight", "b": "bias", "z": "preactivation", "a": "activation", "delta": "error",
               "x": "input", "xhat": "normalized-input", "y": "target"}
 DECORATIONS = ("hat", "tilde", "bar", "dot")
@@ -57,6 +60,8 @@ class PostLatexPrinter(DeriveLatexPrinter):
 
     # -- names ---------------------------------------------------------------------------------------------
     def name_for(self, role: str) -> str | None:
+        if role == "error" and self.used and not self.used.get("error"):
+            return None  # a post that never writes δ gets ∂C/∂z
         for name in self.used.get(role, []):
             b = self.map.binding(name)
             if b is not None and b.role == role and b.index in ("entry", "neuron", "layer-neuron") and b.layer in (None, "L"):
@@ -64,7 +69,9 @@ class PostLatexPrinter(DeriveLatexPrinter):
         if role == "batch":
             names = self.map.names_for("batch")
             return names[-1] if names else None
-        for name in self.map.names_for(role):
+        names = self.map.names_for(role)
+        stated = [n for n in names if f"symbols.{n}" in self.map.stated]
+        for name in stated + [n for n in names if n not in stated]:  # the post's own names before derive's
             b = self.map.binding(name)
             if b is not None and b.index in ("entry", "neuron", "layer-neuron") and b.layer in (None, "L"):
                 return name
@@ -161,12 +168,30 @@ class PostLatexPrinter(DeriveLatexPrinter):
             return self._quantity(of, bold=False, sub=self._indices(expr.indices[::-1]))
         if isinstance(of, NetQuantity) and of.kind == "delta" and self.name_for("error") is None:
             return self._print(Entry(Grad(COST, NetQuantity("z", of.layer, *of.shape)), *expr.indices))
-        if isinstance(of, NetQuantity) and self.brackets and len(expr.indices) == 2 and of.kind != "delta":
+        if isinstance(of, NetQuantity) and self.brackets and of.kind != "delta" and not self._swapped(of):
             text = self._quantity(of, bold=False)
             return f"{text}[{', '.join(self._print(i) for i in expr.indices)}]"  # CS231n: S[i, k]
+        if isinstance(of, NetQuantity) and len(expr.indices) == 1 and of.kind in ("a", "z") and not \
+                self.fixed_name(of):
+            numbered = self._layer_neuron(of, expr.indices[0])
+            if numbered is not None:
+                return numbered
         if isinstance(of, NetQuantity):
             return self._quantity(of, bold=False, sub=self._indices(expr.indices))
         return super()._print_Entry(expr)
+
+    def _layer_neuron(self, q: NetQuantity, index: Any) -> str | None:
+        """y_{21}: layer 2, neuron 1, where the post numbers its activations that way."""
+        role = self._role_of(q)
+        for name in [*self.used.get(role, []), *self.map.names_for(role)]:
+            b = self.map.binding(name)
+            if b is None or b.role != role or b.index != "layer-neuron" or b.layer is not None:
+                continue
+            layer = as_expr(q.layer) + self.map.layer_offset_of(b)
+            if layer.is_Integer and as_expr(index).is_Integer and int(layer) < 10 and int(index) < 10:
+                return f"{name_latex(name)}_{{{int(layer)}{int(index)}}}"
+            return f"{name_latex(name)}_{{{self._print(layer)},{self._print(index)}}}"
+        return None
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         """n_l, the width of a layer, in the post's numbering of layers."""
@@ -177,6 +202,9 @@ class PostLatexPrinter(DeriveLatexPrinter):
         return super()._print_Indexed(expr)
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        if expr == POST_COST:
+            name = self.name_for("cost")
+            return name_latex(name) if name else "C"
         if expr.name.startswith("label[") and expr.name.endswith("]"):
             names = self.map.names_for("label")  # y_i: the class of example i
             if names:
@@ -242,9 +270,29 @@ class PostLatexPrinter(DeriveLatexPrinter):
         return f"I_{{{self._print(expr.shape[0])}}}"
 
     def _print_HadamardPower(self, expr: Any) -> str:
-        from ..latex import _MATMUL
+        if expr.exp == 2 and isinstance(expr.base, NetQuantity):  # h ⊙ h: no power reads as a layer
+            text = self._print(expr.base)
+            return rf"{text} \odot {text}"
+        base = self._print(expr.base)
+        if "^" in base or not isinstance(expr.base, (NetQuantity, sp.Symbol)):
+            base = rf"\left({base}\right)"
+        return f"{base}^{{{self._print(expr.exp)}}}"
 
-        return f"{self._wrap(expr.base, _MATMUL)}^{{{self._print(expr.exp)}}}"
+    def _print_Grad(self, expr: Grad) -> str:
+        """∂C/∂W, or dW where the post writes Andrew Ng's gradients (gradient_prefix = "d")."""
+        prefix = self.map.gradient_prefix
+        name = self.map.gradient_cost()
+        binding = self.map.binding(name) if name else None
+        scaled = binding is not None and (binding.reduction or self.world.reduction) != self.world.reduction \
+            and self.world.batched
+        if prefix and isinstance(expr.wrt, NetQuantity) and expr.cost == (POST_COST if scaled else COST):
+            return f"{prefix}{self._print(expr.wrt)}"
+        return super()._print_Grad(expr)
+
+    def _print_Quotient(self, expr: Any) -> str:
+        """u ⊘ v as the fraction posts write (an element-wise quotient of equally shaped arrays)."""
+        num, den = expr.args
+        return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
 
     def _print_SampleCost(self, expr: Any) -> str:
         name = self.name_for("cost") or "C"
