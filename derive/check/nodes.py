@@ -20,14 +20,8 @@ import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
 from .. import rules
-from ..algebra import (
-    Entry,
-    NetQuantity,
-    SymbolicEvaluator,
-    scalar_derivative,
-    shared_transform,
-    shared_xreplace,
-)
+from ..algebra import Entry, NetQuantity, SymbolicEvaluator
+from ..calculus import scalar_derivative, shared_transform, shared_xreplace
 from ..algebra import _expand_sum as expand_sum
 from ..safe import as_expr
 
