@@ -248,7 +248,7 @@ def z_for_a(case: Case) -> Iterator[Finding]:
     """Undo a(1 − a) → z(1 − z): the derivative of σ written with the pre-activation in place of
     the activation."""
     def rewrite(expr: Any) -> Any:
-        protected, holders = _protect(expr, FUNCTION_NODES)
+        protected, holders = _protect(expr, FUNCTION_NODES + (Grad, Jacobian, Partial))
         mapping = _kind_map(protected, case.world, "z", "a")
         return ordered_xreplace(ordered_xreplace(protected, mapping), holders) if mapping else expr
     fixed = case.fixes_value(rewrite)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..algebra import EvaluationError, NetQuantity
+from ..algebra import Entry, EvaluationError, NetQuantity
 from ..errors import VerificationError
 from ..safe import as_expr
 from .build import Unchecked
@@ -68,7 +68,8 @@ class WorkedExamples:
             if not abs(t - v) <= slack * (0.51 * 10.0 ** (-d) + 1e-6 * abs(t)) + 1e-12:
                 cols = truth.shape[1] if truth.ndim == 2 else 1
                 entry = f"({n // cols + 1}, {n % cols + 1})" if truth.size > 1 else ""
-                point = tuple((self.quantity_name(q), np.asarray(v_, dtype=float)) for q, v_ in givens.items())
+                point = tuple((self.quantity_name(q), np.asarray(v_, dtype=float)) for q, v_ in givens.items()
+                              if not isinstance(q, tuple))
                 correct = _numbers_latex(truth, max(decimals))
                 return self.link(st, form, ref, "wrong", method="worked example",
                                  reason=f"at the example's values the left side{(' entry ' + entry) if entry else ''} "
@@ -90,6 +91,9 @@ class WorkedExamples:
         return out + [f.y]
 
     def record_given(self, target: Any, form: Form, ref: Form, st: Statement, printed: list, decimals: list) -> LinkResult:
+        entry = _given_entry(target, self)
+        if entry is not None:
+            return self.record_given_entry(entry, form, ref, st, printed)
         dims = {self.world.batch_symbol: self.world.spec.batch} if self.world.batched else {}
         shape = (1, 1) if not is_matrix(target) else tuple(int(as_expr(d).xreplace(dims)) for d in target.shape)
         got = _shape_of(form.value)
@@ -103,11 +107,29 @@ class WorkedExamples:
         self.world.cache.pop(("worked", id(self.givens)), None)
         return self.link(st, form, ref, "correct", method="a given of the worked example")
 
+    def record_given_entry(self, entry: Any, form: Form, ref: Form, st: Statement, printed: list) -> LinkResult:
+        """x_1 = 0.05, w_{13} = 0.15: a given written one number at a time (Mazur's example); the matrix
+        counts as given once every entry is."""
+        if len(printed) != 1:
+            return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is one number",
+                             diagnosis=Diagnosis("wrong-shape", f"{ref.text} is one number"))
+        q = entry.of
+        rows, cols = (int(as_expr(d).xreplace(self.dims)) for d in q.shape)
+        partial = self.givens.setdefault(self.world, {}).setdefault(("entries", q), {})
+        partial[entry.position()] = float(printed[0])
+        if len(partial) == rows * cols:
+            matrix = np.zeros((rows, cols))
+            for (r, c), v in partial.items():
+                matrix[r, c] = v
+            self.givens[self.world][q] = matrix
+            self.world.cache.pop(("worked", id(self.givens)), None)
+        return self.link(st, form, ref, "correct", method="a given of the worked example")
+
     def worked_verifier(self) -> Any:
         """The engine's numeric verifier at the example's givens instead of a random draw."""
         from ..verify import NumericVerifier
 
-        givens = self.givens[self.world]
+        givens = {q: v for q, v in self.givens[self.world].items() if not isinstance(q, tuple)}
         key = ("worked", id(self.givens))
         cached = self.world.cache.get(key)
         if cached is not None and cached[0] == len(givens):
@@ -159,7 +181,18 @@ def _is_given_target(value: Any, judge: Any) -> bool:
         return True
     if judge.world.batched and value == judge.world.batch_symbol:
         return True
+    if _given_entry(value, judge) is not None:
+        return True
     return isinstance(value, NetQuantity) and (value.kind in ("x", "y", "W", "b"))
+
+
+def _given_entry(value: Any, judge: Any) -> Any:
+    """The entry of an input, target or parameter a scalar names (x_1, w_{13}), else None."""
+    if isinstance(value, sp.Symbol) and value.name in judge.world.scalar_symbols:
+        value = judge.world.scalar_symbols[value.name].entry
+    if isinstance(value, Entry) and isinstance(value.of, NetQuantity) and value.of.kind in ("x", "y", "W", "b"):
+        return value
+    return None
 
 
 def _numbers_latex(values: np.ndarray, places: int) -> str:
