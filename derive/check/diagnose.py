@@ -1,16 +1,7 @@
-r"""Diagnoses: which usual mistake turns the correct step into the one written.
+r"""Stage 6, diagnose: which usual mistake turns the correct step into the one written.
 
 The table `MISTAKES` reads like the rule registry: one entry per mistake, each a name, a
-mutation and a message. A mutation relates the correct step and the written one in one of two
-directions, whichever is exact for that mistake:
-
-- it applies the mistake to the *correct* result and compares with what was written (−x for a
-  sign error, 2x for a factor, the softmax Jacobian with its off-diagonal terms dropped, another
-  cost function, the formula of another weight);
-- or it undoes the mistake in the *written* formula and compares with the correct result
-  (transpose one factor back, swap two factors back, give σ′ its pre-activation back, …). These
-  mistakes are their own inverse, or nearly, so undoing one in what was written is the same test
-  as making it in the correct step, at whatever level of expansion the writer chose.
+mutation (mutations.py says how one relates the correct step and the written one) and a message.
 
 A comparison is the judge's: the same small instance, every layer and index value, the same
 seeded random points. The first entry that matches is the diagnosis; its repaired formula, when

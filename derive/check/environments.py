@@ -137,24 +137,7 @@ class StructureParser:
             raise self.error(f"environment {name} inside a formula", tok)
         if name == "array":
             self.group_tokens()  # the column specification
-        start = self.i
-        depth = 0
-        while True:
-            t = self.peek()
-            if t.kind == EOF:
-                raise self.error(f"\\begin{{{name}}} without \\end", tok)
-            if t.kind == CMD and t.value == "begin":
-                depth += 1
-            if t.kind == CMD and t.value == "end":
-                if depth == 0:
-                    break
-                depth -= 1
-            self.advance()
-        inner = self.tokens[start:self.i]
-        self.advance()
-        end_name = "".join(t.value for t in self.group_tokens())
-        if end_name != name:
-            raise self.error(f"\\begin{{{name}}} ended by \\end{{{end_name}}}", tok)
+        inner = self.environment_tokens(tok, name)
         if name == "vmatrix":
             raise self.error("determinants are not supported", tok)
         return self.matrix_from_tokens(inner, tok, name)
