@@ -86,6 +86,8 @@ _ADD, _HADAMARD, _MATMUL = 1, 2, 3
 
 
 def _level(expr: Any) -> int:
+    if isinstance(expr, Broadcast):  # printed as the vector it spreads
+        return _level(expr.vector)
     if isinstance(expr, sp.MatAdd):
         return _ADD
     if isinstance(expr, (sp.HadamardProduct, Quotient)):

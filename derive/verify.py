@@ -639,11 +639,13 @@ class NumericVerifier(_Verifier):
 class SymbolicVerifier(_Verifier):
     method = "symbolic"
     evaluator = SymbolicEvaluator
+    #: Samples of a batch expanded exactly (derive check takes three, so that 1/n is not ½).
+    max_batch = SYMBOLIC_MAX_BATCH
 
     def __init__(self, derivation: Derivation) -> None:
         super().__init__(derivation)
         f = self.frame
-        self.dims = {f.batch: min(self.spec.batch, SYMBOLIC_MAX_BATCH)} if f.batched else {}
+        self.dims = {f.batch: min(self.spec.batch, self.max_batch)} if f.batched else {}
         named = {}
         for binding in derivation.scalar_bindings:
             named[(binding.entry.of, binding.entry.position())] = binding.symbol

@@ -63,7 +63,7 @@ TABLE = [
      "the network has 100,101,100 parameters, more than the limit of 20,000,000 (verifying every gradient "
      "numerically would take minutes)"),
     ("non-UTF-8 post for check", ["check", "latin1.md", "--net", "two-two-two"], "latin1.md is not UTF-8 text"),
-    ("missing post for check", ["check", "nothere.md", "--net", "two-two-two"], "no such file: nothere.md"),
+    ("missing post for check", ["check", "nothere.md", "--net", "two-two-two"], "no such file or folder: nothere.md"),
     ("unknown export form", ["export", "two-two-two", "--form", "vector"],
      "unknown form 'vector'; valid choices: auto, matrix, scalar"),
     ("unknown command", ["frobnicate"],

@@ -18,8 +18,6 @@ README = ROOT / "README.md"
 #: Circles other branches are removing; each case fails (strict) the moment its circle is gone,
 #: and then its entry must go.
 KNOWN_CIRCLES = {
-    frozenset({"derive.check.judge", "derive.check.mistakes"}):
-        "issue 11: the lead reshapes derive/check/ into stages that import only earlier stages",
     frozenset({"derive.export.module", "derive.export.matrixform"}):
         "issue 13: the export helper removes the circle between the skeleton and the forms",
     frozenset({"derive.export.module", "derive.export.scalarform"}):
