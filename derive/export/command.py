@@ -6,14 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..api import resolve_network
+from ..arguments import add_network_arguments, network_options
 from ..errors import DeriveError
 from ..files import check_overwrites, prepare_directory, write_atomic
 from . import BACKENDS, DTYPES, FORMS, export_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..cli import add_network_arguments
-
     add_network_arguments(parser)
     parser.add_argument("-o", "--output", metavar="FILE.py", help="where to write the module (default: stdout)")
     parser.add_argument("--form", default="auto", help=f"{', '.join(FORMS)} (default auto: scalar for tiny networks)")
@@ -24,9 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..api import resolve_network
-    from ..cli import network_options
-
     options = network_options(args)
     reduction = options.pop("reduction")  # applied to the exported (always batched) network
     spec = resolve_network(args.net, **options)

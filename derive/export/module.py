@@ -23,7 +23,7 @@ import sympy as sp
 
 from .. import __version__, rules
 from ..errors import DeriveError
-from ..backprop import MEAN, STD
+from ..quantities import MEAN, STD
 from ..files import Marker
 from ..textprint import DeriveTextPrinter
 from .backends import BACKEND_TABLE, NUMPY, Backend
