@@ -360,6 +360,20 @@ class CostTotal(sp.Expr):
 # ----------------------------------------------------------------------------------------------
 
 
+class SquaredNorm(sp.Expr):
+    """‖Q‖², the sum of the squares of every entry of a matrix quantity (the Frobenius norm
+    squared): the L2 penalty of a weight matrix."""
+
+    is_commutative = True
+
+    def __new__(cls, of: MatrixExpr) -> "SquaredNorm":
+        return sp.Expr.__new__(cls, of)
+
+    @property
+    def of(self) -> MatrixExpr:
+        return self.args[0]
+
+
 def lift(expr: sp.Expr, mapping: Mapping[sp.Symbol, MatrixExpr]) -> MatrixExpr:
     """Turn a scalar registry formula into the same formula applied entry by entry.
 
@@ -546,6 +560,10 @@ class NumericEvaluator(Evaluator):
         scale = self.scalar_value(expr.scale, {})
         return scale * float(total) if total.ndim == 0 else scale * total
 
+    def _eval_SquaredNorm(self, expr: SquaredNorm) -> Any:
+        total = np.sum(np.square(np.asarray(self(expr.of), dtype=float)), axis=(-2, -1))
+        return float(total) if total.ndim == 0 else total
+
     # Scalars: component statements, walked directly in floats. A sum whose body holds no
     # chain-rule factor is evaluated at every index at once (index arrays, fancy indexing), so a
     # sum over 784 inputs costs one walk of its body, not 784.
@@ -574,6 +592,8 @@ class NumericEvaluator(Evaluator):
             return self.scalar_value(node.base, bound) ** self.scalar_value(node.exp, bound)
         if isinstance(node, sp.Sum):
             return self._sum_value(node.function, list(node.limits), bound)
+        if isinstance(node, (CostTotal, SquaredNorm)):  # the terms of a regularised cost
+            return self(node)
         if isinstance(node, Entry):
             indices = [_index(self.scalar_value(i, bound)) for i in node.indices]
             row, col = entry_position(node.of, indices)
@@ -714,6 +734,9 @@ class SymbolicEvaluator(Evaluator):
         total = sp.Add(*[rules.cost_entry(entry.name, o, t) for o, t in zip(out, target)])
         return expr.scale * total
 
+    def _eval_SquaredNorm(self, expr: SquaredNorm) -> sp.Expr:
+        return sp.Add(*[e**2 for e in self(expr.of)])
+
     def _eval_Symbol(self, expr: sp.Symbol) -> sp.Expr:
         return self.env.get(expr, expr)
 
@@ -745,6 +768,8 @@ class SymbolicEvaluator(Evaluator):
                 return as_expr(evaluator(node.of)[row, col])
             if isinstance(node, Prime):
                 return _prime_value(Prime(node.name, shared_transform(node.arg, value)))
+            if isinstance(node, (CostTotal, SquaredNorm)):  # the terms of a regularised cost
+                return evaluator(node)
             return scalar_env.get(node)
 
         return shared_transform(expr, value)

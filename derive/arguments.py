@@ -36,6 +36,9 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, flag: str | None =
     group.add_argument("--normalize", action="store_true", help="standardise the input first")
     training = parser.add_argument_group("training options (any NET)")
     training.add_argument("--reduction", help="sum (default) or mean: how the cost combines the samples of a batch")
+    training.add_argument("--l2", metavar="LAMBDA", type=_non_negative_number,
+                          help="L2 penalty (weight decay) λ/2 Σ‖W‖² added to the cost")
+    training.add_argument("--l2-bias", action="store_true", help="the L2 penalty also covers the biases")
 
 
 def _positive_int(text: str) -> int:
@@ -45,6 +48,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
+    return value
+
+
+def _non_negative_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text!r}")
     return value
 
 
@@ -62,6 +75,8 @@ def network_options(args: argparse.Namespace) -> dict[str, Any]:
         "batch": args.batch,
         "normalize_input": True if args.normalize else None,
         "reduction": args.reduction,
+        "l2": args.l2,
+        "l2_bias": True if args.l2_bias else None,
     }
 
 

@@ -36,7 +36,7 @@ from .algebra import (
     lift,
 )
 from .derivation import Derivation, Step
-from .quantities import COST, DEPTH, J, K, LAYER, MEAN, STD, Frame
+from .quantities import COST, DEPTH, J, K, LAMBDA, LAYER, MEAN, STD, Frame
 from .scalar import scalar_view_steps
 from .spec import NetworkSpec
 
@@ -97,8 +97,11 @@ def _preactivation_entry(f: Frame, l: sp.Expr) -> Step:
 def cost_step(f: Frame) -> Step:
     spec_cost = rules.cost(f.spec.cost)
     total = CostTotal(spec_cost.name, f.a(f.L), f.y, f.class_axis, f.scale)
-    return Step("cost", "forward", "cost", (COST, total), rule="cost" if f.scale == 1 else "cost-mean",
-                kind="definition")
+    rule = "cost" if f.scale == 1 else "cost-mean"
+    if f.l2:
+        return Step("cost", "forward", "cost", (COST, sp.Add(total, f.penalty(), evaluate=False)),
+                    rule=rule + "-l2", kind="definition")
+    return Step("cost", "forward", "cost", (COST, total), rule=rule, kind="definition")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -243,15 +246,19 @@ def parameter_steps(f: Frame, l: sp.Expr, components: bool) -> list[Step]:
     steps: list[Step] = []
     if components:
         steps.append(_weight_gradient_entry(f, l))
-    steps.append(Step(_key("grad_W", l), "gradients", "weight-gradient",
-                      (Grad(COST, f.W(l)), f.weight_gradient(l)),
-                      rule="batch-product" if f.batched else "outer-product", layer=l, uses=(_key("delta", l),)))
+    gradient, rule = f.weight_gradient(l), "batch-product" if f.batched else "outer-product"
+    if f.regularised(l, "W"):
+        gradient, rule = sp.MatAdd(gradient, f.decay(f.W(l)), evaluate=False), "weight-decay"
+    steps.append(Step(_key("grad_W", l), "gradients", "weight-gradient", (Grad(COST, f.W(l)), gradient),
+                      rule=rule, layer=l, uses=(_key("delta", l),)))
     if f.has_bias(l):
         if components:
             steps.append(_bias_gradient_entry(f, l))
-        steps.append(Step(_key("grad_b", l), "gradients", "bias-gradient",
-                          (Grad(COST, f.b(l)), f.bias_gradient(l)),
-                          rule="batch-sum" if f.batched else "bias-rule", layer=l, uses=(_key("delta", l),)))
+        gradient, rule = f.bias_gradient(l), "batch-sum" if f.batched else "bias-rule"
+        if f.regularised(l, "b"):
+            gradient, rule = sp.MatAdd(gradient, f.decay(f.b(l)), evaluate=False), "bias-decay"
+        steps.append(Step(_key("grad_b", l), "gradients", "bias-gradient", (Grad(COST, f.b(l)), gradient),
+                          rule=rule, layer=l, uses=(_key("delta", l),)))
     return steps
 
 
@@ -264,16 +271,24 @@ def _weight_gradient_entry(f: Frame, l: sp.Expr) -> Step:
     else:
         value = f.sample_sum(_ordered(f.entry(f.delta(l), J), f.entry(f.a(l - 1), K)))
     limits = ((K, 1, f.width(l - 1)), (J, 1, f.width(l))) if f.row else ((J, 1, f.width(l)), (K, 1, f.width(l - 1)))
+    rule = "chain-rule-weight"
+    if f.regularised(l, "W"):  # the penalty's own term: ∂(λ/2 w²)/∂w = λw
+        decay = LAMBDA * f.scale * w
+        chain, value, rule = sp.Add(chain, decay, evaluate=False), sp.Add(value, decay, evaluate=False), "chain-rule-weight-decay"
     return Step(_key("grad_W", l) + "_entry", "gradients", "weight-gradient-entry", (Partial(COST, w), chain, value),
-                rule="chain-rule-weight", layer=l, uses=(_key("delta", l),), indices=limits)
+                rule=rule, layer=l, uses=(_key("delta", l),), indices=limits)
 
 
 def _bias_gradient_entry(f: Frame, l: sp.Expr) -> Step:
     bj, z_j = Entry(f.b(l), J), f.entry(f.z(l), J)
     chain = f.sample_sum(_ordered(Partial(COST, z_j), Partial(z_j, bj)))
     value = f.sample_sum(f.entry(f.delta(l), J))
+    rule = "chain-rule-bias"
+    if f.regularised(l, "b"):
+        decay = LAMBDA * f.scale * bj
+        chain, value, rule = sp.Add(chain, decay, evaluate=False), sp.Add(value, decay, evaluate=False), "chain-rule-bias-decay"
     return Step(_key("grad_b", l) + "_entry", "gradients", "bias-gradient-entry", (Partial(COST, bj), chain, value),
-                rule="chain-rule-bias", layer=l, uses=(_key("delta", l),), indices=((J, 1, f.width(l)),))
+                rule=rule, layer=l, uses=(_key("delta", l),), indices=((J, 1, f.width(l)),))
 
 
 def _parameters(f: Frame) -> tuple[tuple[str, NetQuantity, str], ...]:

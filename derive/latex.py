@@ -20,6 +20,7 @@ from .algebra import (
     ApplyPrime,
     Broadcast,
     CostTotal,
+    SquaredNorm,
     Diag,
     Elementwise,
     Entry,
@@ -325,6 +326,9 @@ class DeriveLatexPrinter(SignedTerms, LatexPrinter):
         args = ", ".join(self._print(a) for a in expr.args[1:])
         text = rf"\operatorname{{softmax}}_{{{self._print(expr.args[0])}}}\left({args}\right)"
         return rf"{text}^{{{exp}}}" if exp else text
+
+    def _print_SquaredNorm(self, expr: SquaredNorm) -> str:
+        return rf"\left\lVert {self._print(expr.of)} \right\rVert^{{2}}"
 
     def _print_CostTotal(self, expr: CostTotal) -> str:
         total = cost_as_sum(expr)

@@ -110,6 +110,30 @@ RULE: dict[str, dict[str, str]] = {
         "zh": "链式法则；权重只出现在 z_j 中，∂z_j/∂w_jk 就是它所乘的输入",
     },
     "chain-rule-bias": {"en": "chain rule; ∂z_j/∂b_j = 1", "zh": "链式法则；∂z_j/∂b_j = 1"},
+    "cost-l2": {
+        "en": "definition of the cost: the data term summed over the outputs and the samples, plus the L2 penalty λ/2 Σ‖W‖²",
+        "zh": "代价函数的定义：对所有输出与样本求和的数据项，加上 L2 惩罚项 λ/2 Σ‖W‖²",
+    },
+    "cost-mean-l2": {
+        "en": "definition of the cost: the data term averaged over the n samples, plus the L2 penalty λ/(2n) Σ‖W‖²",
+        "zh": "代价函数的定义：对 n 个样本取平均的数据项，加上 L2 惩罚项 λ/(2n) Σ‖W‖²",
+    },
+    "weight-decay": {
+        "en": "the data term reaches W only through z, as before; the penalty adds its own derivative λW",
+        "zh": "数据项仍只通过 z 依赖 W；惩罚项另外贡献它自己的导数 λW",
+    },
+    "bias-decay": {
+        "en": "the data term gives the error summed over the samples; the penalty on the biases adds λb",
+        "zh": "数据项给出对样本求和的误差；偏置的惩罚项另外贡献 λb",
+    },
+    "chain-rule-weight-decay": {
+        "en": "chain rule for the data term (∂z_j/∂w_jk is the input it multiplies), plus ∂(λ/2 w_jk²)/∂w_jk = λ w_jk",
+        "zh": "对数据项用链式法则（∂z_j/∂w_jk 是它所乘的输入），再加上 ∂(λ/2 w_jk²)/∂w_jk = λ w_jk",
+    },
+    "chain-rule-bias-decay": {
+        "en": "chain rule for the data term (∂z_j/∂b_j = 1), plus ∂(λ/2 b_j²)/∂b_j = λ b_j",
+        "zh": "对数据项用链式法则（∂z_j/∂b_j = 1），再加上 ∂(λ/2 b_j²)/∂b_j = λ b_j",
+    },
     "affine-scalar": {"en": "definition of the neuron's weighted input", "zh": "神经元加权输入的定义"},
     "activation-scalar": {"en": "definition of the neuron's output", "zh": "神经元输出的定义"},
     "cost-scalar": {"en": "definition of the cost", "zh": "代价函数的定义"},

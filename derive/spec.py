@@ -8,6 +8,7 @@ batch (None for one sample) and whether the input is standardised first.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, replace
@@ -21,6 +22,12 @@ from .notation import COLUMN, ROW, Notation, VOCABULARY
 CONVENTIONS = ("column", "row")
 #: How the cost combines the samples of a batch: their sum, or their mean (C = (1/n) Σ_i …).
 REDUCTIONS = ("sum", "mean")
+#: How a network is trained, for any network (spec keys; the CLI's --reduction, --l2, --l2-bias).
+TRAINING_KEYS = {
+    "reduction": "sum (default) or mean: the cost over the samples of a batch (mean needs a batch)",
+    "l2": "λ > 0 adds the L2 penalty λ/2 Σ‖W^l‖² (λ/(2n) with the mean); ∂C/∂W^l gains λW^l",
+    "l2_bias": "true: the L2 penalty also covers the biases (∂C/∂b^l gains λb^l)",
+}
 #: Beyond this many parameters a numeric check of every gradient takes minutes: refuse up front.
 MAX_PARAMETERS = 20_000_000
 MAX_LAYERS = 64
@@ -47,6 +54,8 @@ class NetworkSpec:
     batch: int | None = None
     normalize_input: bool = False
     reduction: str = "sum"
+    l2: float = 0.0  # λ of the L2 penalty λ/2 Σ_l ‖W^l‖² (λ/(2n) with the mean); 0: none
+    l2_bias: bool = False  # the penalty also covers the biases
     notation: Notation = COLUMN
     scalar_view: bool = False  # name neurons 1..n across layers and weights by pairs (w13)
     general: bool = False  # also derive for a symbolic number of layers L (the l-layer proof)
@@ -93,6 +102,7 @@ class NetworkSpec:
             raise UnknownName("reduction", self.reduction, REDUCTIONS)
         if self.reduction == "mean" and self.batch is None:
             raise DeriveError("reduction 'mean' averages over a batch: give a batch of samples (--batch N, batch = N)")
+        self._check_l2()
         count = self.parameter_count()
         if count > MAX_PARAMETERS:
             raise DeriveError(
@@ -108,6 +118,22 @@ class NetworkSpec:
                 raise DeriveError(f"instance {widths!r} needs an input width and at least one layer")
             for w in widths:
                 _check_width("instance width", w)
+
+    def _check_l2(self) -> None:
+        l2 = self.l2
+        if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not math.isfinite(l2) or l2 < 0:
+            raise DeriveError(f"l2 (the weight decay λ) must be a number >= 0, not {l2!r}")
+        object.__setattr__(self, "l2", float(l2))
+        if not isinstance(self.l2_bias, bool):
+            raise DeriveError(f"l2_bias must be true or false, not {self.l2_bias!r}")
+        if self.l2_bias and not self.l2:
+            raise DeriveError("l2_bias regularises the biases with the L2 penalty: give l2 = λ > 0 too")
+        if self.l2 and self.general:
+            raise DeriveError("the L2 penalty is derived for concrete widths: use a network such as mlp:3-4-2, "
+                              "not the general L-layer derivation")
+        if self.l2 and self.scalar_view:
+            raise DeriveError("the neuron-numbered scalar view has no L2 penalty: use the same widths as "
+                              "mlp:… with --l2")
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -146,6 +172,8 @@ class NetworkSpec:
         batch = "one sample" if self.batch is None else f"batch of n (checked at n = {self.batch})"
         norm = ", standardised input" if self.normalize_input else ""
         cost = f"{self.cost} cost" + (" averaged over the batch" if self.reduction == "mean" else "")
+        if self.l2:
+            cost += f" + L2 penalty (λ = {self.l2:g}{' on weights and biases' if self.l2_bias else ''})"
         return (f"{'-'.join(map(str, self.widths))} {acts}, {cost}, {self.convention} convention, "
                 f"{bias}, {batch}{norm}")
 
@@ -159,6 +187,8 @@ class NetworkSpec:
             "batch": self.batch,
             "normalize_input": self.normalize_input,
             "reduction": self.reduction,
+            "l2": self.l2,
+            "l2_bias": self.l2_bias,
             "general": self.general,
         }
 
@@ -191,6 +221,8 @@ def build(
     batch: int | None = None,
     normalize_input: bool = False,
     reduction: str = "sum",
+    l2: float = 0.0,
+    l2_bias: bool = False,
     notation: Notation | None = None,
 ) -> NetworkSpec:
     """A spec from plain values, as the CLI shorthand and TOML files give them."""
@@ -208,7 +240,8 @@ def build(
     layers = tuple(Layer(w, a, b) for w, a, b in zip(widths[1:], acts, biases))
     return NetworkSpec(
         name=name, input_width=widths[0], layers=layers, cost=cost, convention=convention, batch=batch,
-        normalize_input=normalize_input, reduction=reduction, notation=notation or default_notation(convention),
+        normalize_input=normalize_input, reduction=reduction, l2=l2, l2_bias=l2_bias,
+        notation=notation or default_notation(convention),
     )
 
 
@@ -231,8 +264,8 @@ def parse_shorthand(text: str) -> list[int]:
     return [int(w) for w in match.group(1).split("-")]
 
 
-TOML_KEYS = ("name", "input", "layers", "cost", "convention", "batch", "normalize_input", "reduction", "notation",
-             "description")
+TOML_KEYS = ("name", "input", "layers", "cost", "convention", "batch", "normalize_input", "reduction", "l2",
+             "l2_bias", "notation", "description")
 LAYER_KEYS = ("width", "activation", "bias")
 
 
@@ -245,6 +278,8 @@ def load_toml(path: str | Path) -> NetworkSpec:
         convention = "column"    # optional
         batch = 4                # optional; omit for one sample
         reduction = "mean"       # optional: "sum" (default) or "mean" over the batch
+        l2 = 0.01                # optional: L2 penalty λ/2 Σ ‖W‖² (weight decay); 0 = none
+        l2_bias = false          # optional: the penalty also covers the biases
         [[layers]]
         width = 4
         activation = "tanh"
@@ -309,7 +344,7 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
     return NetworkSpec(
         name=data.get("name", default_name), input_width=data["input"], layers=tuple(parsed), cost=cost,
         convention=convention, batch=data.get("batch"), normalize_input=normalize, reduction=reduction,
-        notation=notation,
+        l2=data.get("l2", 0.0), l2_bias=data.get("l2_bias", False), notation=notation,
         description=str(data.get("description", "")),
     )
 

@@ -17,6 +17,7 @@ from .algebra import (
     ApplyPrime,
     Broadcast,
     CostTotal,
+    SquaredNorm,
     Diag,
     Elementwise,
     Entry,
@@ -87,9 +88,13 @@ class DeriveTextPrinter(SignedTerms, StrPrinter):
             return self._settings["symbol_names"][expr]
         if expr.name == "C":
             return self.notation.text(self.notation.cost)
-        return {"mu": "μ", "sigma_x": "σₓ"}.get(expr.name, expr.name)
+        return {"mu": "μ", "sigma_x": "σₓ", "lambda": "λ"}.get(expr.name, expr.name)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        num, den = sp.fraction(expr)
+        if den.free_symbols and not num.is_Add and not den.is_Add:  # λ/n, λ/(2 n): one fraction
+            den_text = self._print(den)
+            return f"{self._print(num)}/{den_text if den.is_Symbol else f'({den_text})'}"
         factors = list(expr.args)
         sign = ""
         if factors and factors[0].is_Number and factors[0] < 0:
@@ -185,6 +190,9 @@ class DeriveTextPrinter(SignedTerms, StrPrinter):
 
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         return f"𝟏[{self._print(expr.args[0])} > 0]"
+
+    def _print_SquaredNorm(self, expr: SquaredNorm) -> str:
+        return f"‖{self._print(expr.of)}‖²"
 
     def _print_CostTotal(self, expr: CostTotal) -> str:
         total = cost_as_sum(expr)

@@ -48,7 +48,7 @@ from .derivation import Check, Derivation, Step
 from .errors import VerificationError
 from .exact import ZeroTest
 from .gradcheck import EPS, FULL_MAX_ENTRIES, directional_derivatives, norm, random_directions
-from .quantities import COST, MEAN, STD, Frame
+from .quantities import COST, LAMBDA, MEAN, STD, Frame
 from .spec import NetworkSpec
 
 RTOL = 1e-6
@@ -350,6 +350,8 @@ class NumericVerifier(_Verifier):
             if f.has_bias(sp.Integer(l)):
                 base[f.b(sp.Integer(l))] = rng.uniform(-0.5, 0.5, self._shape(f.b(sp.Integer(l))))
         base[f.y] = self._draw_targets(self._shape(f.y))
+        if spec.l2:
+            base[LAMBDA] = spec.l2
         return base
 
     def _draw_targets(self, shape: tuple[int, int]) -> np.ndarray:
@@ -661,6 +663,8 @@ class SymbolicVerifier(_Verifier):
             self.base[f.y] = self._simplex(self.base[f.y])
         if self.spec.normalize_input:
             self.base[MEAN], self.base[STD] = MEAN, STD
+        if self.spec.l2:
+            self.base[LAMBDA] = LAMBDA  # proved for every λ
         self.env = self.forward({})
         # One ring for every proof obligation, its generators those of the forward pass.
         self.zero = ZeroTest(self._forward_entries)

@@ -27,6 +27,10 @@ KINDS: dict[str, NetworkSpec] = {
     "mean-bce-row": build([3, 3, 2], name="mean-bce", activation="softplus", output_activation="sigmoid",
                           cost="binary-cross-entropy", convention="row", batch=2, reduction="mean"),
 }
+#: The L2 penalty: summed with the weights only, and averaged with the biases too.
+KINDS["l2"] = build([3, 3, 2], name="l2-mlp", activation="tanh", output_activation="sigmoid", l2=0.1)
+KINDS["l2-mean-bias"] = build([3, 3, 2], name="l2-mean-mlp", activation="sigmoid", output_activation="sigmoid",
+                              batch=2, reduction="mean", l2=0.2, l2_bias=True)
 #: One network per activation added in issue 15, hidden layer of that activation, sigmoid output.
 NEW_ACTIVATIONS = ("leaky-relu", "elu", "gelu", "gelu-tanh", "silu")
 KINDS.update({name: build([3, 3, 2], name=f"{name}-mlp", activation=name, output_activation="sigmoid")
@@ -99,6 +103,16 @@ PLANTED = [
      ["batch-factor"]),
 ]
 
+
+#: λ missing in ∂C/∂W (the penalty's term forgotten), and the penalty dropped from the cost.
+_L2_COST = ("$$C = \\frac{{1}}{{2}} \\sum_{{j=1}}^{{2}} (a^2_j - y_j)^2 + {}$$\n")
+PLANTED += [
+    ("l2", "$$\\frac{\\partial C}{\\partial W^2} = \\delta^2 (a^1)^T$$\n", ["missing-weight-decay"]),
+    ("l2", "$$\\frac{\\partial C}{\\partial W^1} = \\delta^1 x^T + \\lambda W^1$$\n", []),
+    ("l2", _L2_COST.format("\\frac{\\lambda}{2}\\left(\\lVert W^1 \\rVert^2 + \\lVert W^2 \\rVert^2\\right)"), []),
+    ("l2", _L2_COST.format("0"), ["missing-weight-decay"]),
+    ("l2-mean-bias", "$$\\frac{\\partial C}{\\partial b^2} = \\delta^2 \\mathbf{1}_n$$\n", ["missing-weight-decay"]),
+]
 
 #: The hidden error of each new activation with the usual slips: f′ of the activation a instead of
 #: the pre-activation z, or another activation's derivative (ReLU's step for a leaky ReLU).

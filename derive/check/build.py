@@ -38,6 +38,7 @@ from ..algebra import (
     Partial,
     Prime,
     Quotient,
+    SquaredNorm,
 )
 from ..quantities import COST
 from ..safe import as_expr
@@ -339,9 +340,11 @@ class Builder(SymbolBuilder):
         if node.children[0].kind == "group" and node.children[0].value == "‖":
             inner = self.build(node.children[0].children[0])
             exponent = self.build(exponent_node)
+            if exponent == 2 and isinstance(inner, NetQuantity) and inner.kind in ("W", "b"):
+                return SquaredNorm(inner)  # ‖W^l‖², ‖b^l‖²: a number, the terms of an L2 penalty
             if exponent == 2 and is_matrix(inner) and 1 in inner.shape:
                 return sp.MatMul(sp.Transpose(inner), inner) if inner.shape[1] == 1 else sp.MatMul(inner, sp.Transpose(inner))
-            raise Unchecked("a norm other than the square of a vector's", node.span)
+            raise Unchecked("a norm other than the square of a vector's or of a parameter matrix", node.span)
         base = self.build(node.children[0])
         exponent = self.build(exponent_node)
         if is_matrix(exponent):

@@ -30,6 +30,7 @@ from .mutations import (
     missing_activation_derivative,
     missing_batch_sum,
     missing_prime,
+    missing_weight_decay,
     other_activation,
     other_cost,
     output_layer_error,
@@ -56,6 +57,9 @@ from .usage import OutOfRange, ShapeMismatch
 MISTAKES: tuple[Mistake, ...] = (
     Mistake("swapped-formulas", swapped_formulas,
             "this is the formula of {other}: the formulas of two parameters are swapped"),
+    Mistake("missing-weight-decay", missing_weight_decay,
+            "the L2 penalty's term is missing: the cost holds λ/2 Σ‖W^l‖², so ∂C/∂W^l = δ^l (a^(l-1))ᵀ + λW^l "
+            "(λ/n W^l when the cost is averaged over the batch)"),
     Mistake("wrong-cost", other_cost,
             "wrong cost function: this is {other_article}, but the network's cost is the {own} cost"),
     Mistake("cost-missing-square", cost_without_square,

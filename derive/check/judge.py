@@ -696,9 +696,11 @@ class Judge(WorkedExamples, Claims, FormReader):
 
     def quantity_name(self, q: Any) -> str:
         """A quantity of the counterexample, named as the post names it: W^1, W_0, x, μ."""
-        from ..quantities import MEAN, STD
+        from ..quantities import LAMBDA, MEAN, STD
         from .printer import KIND_ROLES
 
+        if q == LAMBDA:
+            return "λ"
         if q == MEAN:
             return "μ"
         if q == STD:

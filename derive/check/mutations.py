@@ -33,7 +33,7 @@ from ..algebra import (
     Prime,
     lift,
 )
-from ..quantities import COST
+from ..quantities import COST, LAMBDA
 from ..safe import as_expr
 from ..verify import gradient_subject
 from .build import Unchecked
@@ -372,6 +372,29 @@ def other_activation(case: Case) -> Iterator[Finding]:
         if case.user_equals(values):
             yield Finding({"other": other.text, "own": ", ".join(rules.ACTIVATIONS[n].text for n in sorted(own))})
             return
+
+
+def missing_weight_decay(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step of a regularised cost: the L2 penalty's term λW (λ/n W for a
+    mean) dropped from a parameter's gradient, or the penalty dropped from the cost."""
+    if case.ev is None or not case.world.spec.l2:
+        return
+    values = []
+    for layer_values, index_values in case.ev.assignments:
+        try:
+            anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
+        except (Unchecked, OutOfRange, ShapeMismatch):
+            return
+        form = next((s.forms[-1] for s in case.world.instance.steps if s.lhs == anchor and s.forms[-1].has(LAMBDA)),
+                    None)
+        if form is None:
+            return
+        try:
+            values.append(case.judge.explicit(form.xreplace({LAMBDA: 0}), index_values))
+        except Unchecked:
+            return
+    if case.user_equals(values):
+        yield Finding({})
 
 
 def _form_with_derivative(case: Case, anchor: Any) -> Any:

@@ -18,7 +18,7 @@ from ..algebra import (
     Entry,
     NetQuantity,
 )
-from ..quantities import COST, MEAN, STD, WIDTH
+from ..quantities import COST, LAMBDA, MEAN, STD, WIDTH
 from ..safe import as_expr
 from .bind import LAYERED, Reading, Unchecked, _digits, index_numbers, read_symbol
 from .nodes import SampleCost, SampleOf
@@ -114,6 +114,12 @@ class SymbolBuilder:
         if role in ("mean", "std"):
             self._no_scripts(sym, node)
             return MEAN if role == "mean" else STD
+        if role == "weight-decay":
+            self._no_scripts(sym, node)
+            if not self.world.spec.l2:
+                raise Unchecked(f"{sym.name} is the weight decay of an L2 penalty, which the network has not "
+                                "(--l2 LAMBDA)", node.span)
+            return LAMBDA
         if role == "learning-rate":
             self._no_scripts(sym, node)
             self.usage.rates.add(sym.name)

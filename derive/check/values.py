@@ -21,7 +21,7 @@ import sympy as sp
 
 from .. import rules
 from ..exact import first_nonzero
-from ..quantities import MEAN, STD
+from ..quantities import LAMBDA, MEAN, STD
 from ..safe import as_expr
 
 POINTS = 3
@@ -67,6 +67,9 @@ def make_points(world: Any, count: int = POINTS, seed: int = 0) -> list[Point]:
                     if entry.is_Symbol:
                         values[entry] = float(numbers[r, c])
             shown.append((q, numbers))
+        if LAMBDA in verifier.base:  # the network's own weight decay
+            values[LAMBDA] = float(verifier.spec.l2)
+            shown.append((LAMBDA, np.array([[verifier.spec.l2]])))
         if MEAN in verifier.base:
             values[MEAN] = 0.2
             values[STD] = 1.3

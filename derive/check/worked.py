@@ -80,10 +80,11 @@ class WorkedExamples:
         return self.link(st, form, ref, "correct", method="worked example (to the digits printed)")
 
     def base_quantities(self) -> list[Any]:
-        from ..quantities import MEAN, STD
+        from ..quantities import LAMBDA, MEAN, STD
 
         f = self.world.frame
         out = [f.x] + ([MEAN, STD] if self.world.spec.normalize_input else [])
+        out += [LAMBDA] if self.world.spec.l2 else []
         for l in range(1, self.world.depth + 1):
             out.append(f.W(sp.Integer(l)))
             if f.has_bias(sp.Integer(l)):
@@ -175,9 +176,9 @@ def _shape_of(value: Any) -> tuple[int, int]:
 
 
 def _is_given_target(value: Any, judge: Any) -> bool:
-    from ..quantities import MEAN, STD
+    from ..quantities import LAMBDA, MEAN, STD
 
-    if value in (MEAN, STD):
+    if value in (MEAN, STD, LAMBDA):
         return True
     if judge.world.batched and value == judge.world.batch_symbol:
         return True

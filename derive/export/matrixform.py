@@ -59,6 +59,15 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y")
         e.line(f"return ({total}) / y.shape[SAMPLE_AXIS]" if plan.mean else f"return {total}")
     e.blank(2)
+    if plan.penalty is not None:
+        e.line("def _penalty(params, y):")
+        with e.indented():
+            unpack_params()
+            if plan.penalty.has(plan.frame.batch):
+                e.line(f"{printer.doprint(plan.frame.batch)} = y.shape[SAMPLE_AXIS]  # the number of samples")
+            e.comment("the L2 penalty of the cost (its data term is _cost)")
+            e.line(f"return {printer.doprint(plan.penalty)}")
+        e.blank(2)
     e.line("def _gradients(params, values, y):")
     with e.indented():
         unpack_params()
@@ -70,7 +79,11 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
     e.blank(2)
     e.line("def _cost_from_inputs(params, x, y):")
     with e.indented():
-        e.line(f"return _cost(_forward(params, x), {convert(x='y')})")
+        if plan.penalty is None:
+            e.line(f"return _cost(_forward(params, x), {convert(x='y')})")
+        else:
+            e.line(f"y = {convert(x='y')}")
+            e.line("return _cost(_forward(params, x), y) + _penalty(params, y)")
     e.blank(2)
     e.line("def _gradients_from_inputs(params, x, y):")
     with e.indented():
@@ -80,7 +93,8 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
     with e.indented():
         e.line("values = _forward(params, x)")
         e.line(f"y = {convert(x='y')}")
-        e.line("return _cost(values, y), _gradients(params, values, y)")
+        total = "_cost(values, y)" + (" + _penalty(params, y)" if plan.penalty is not None else "")
+        e.line(f"return {total}, _gradients(params, values, y)")
     e.blank(2)
     if backend.name == "jax":
         e.comment("Compiled once per input shape and dtype by XLA.")

@@ -125,6 +125,8 @@ def _header(e: Emitter, plan: Plan, options: Options, form: str) -> None:
     e.line(f"DTYPE = {backend.prefix}.{options.dtype}")
     e.line(f"FLOAT64 = {backend.prefix}.float64")
     e.line(f'REDUCTION = "{plan.derivation.spec.reduction}"')
+    if plan.penalty is not None:
+        e.line(f"{LAMBDA_NAME} = {plan.spec.l2!r}  # λ, the weight decay of the L2 penalty in the cost")
     e.line("PARAMS = {")
     with e.indented():
         for name, shape in plan.parameters:
@@ -216,6 +218,10 @@ def normalisation_lines(e: Emitter, plan: Plan, feature_axis: int, backend: Back
         e.line(f"{STD}[{STD} == 0] = 1.0  # a constant sample standardises to 0, not 0/0")
     else:
         e.line(f"{STD} = {backend.prefix}.where({STD} == 0, 1.0, {STD})  # a constant sample standardises to 0")
+
+
+#: The name exported code gives λ (`lambda` is a Python keyword; the printers write it so).
+LAMBDA_NAME = "lambda_"
 
 
 def cost_expression(plan: Plan, printer: Any, logits: str, output: str, target: str) -> str:

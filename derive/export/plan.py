@@ -13,7 +13,7 @@ from typing import Any
 import sympy as sp
 
 from .. import rules
-from ..algebra import Grad, NetQuantity
+from ..algebra import CostTotal, Grad, NetQuantity
 from ..api import derive, resolve_network
 from ..quantities import COST, Frame
 from ..derivation import Derivation, Step
@@ -60,6 +60,16 @@ class Plan:
         return any(isinstance(node, sp.MatMul) and not isinstance(node.args[0], sp.MatrixExpr)
                    and node.args[0].has(batch)
                    for a in self.backward for node in sp.preorder_traversal(a.expr))
+
+    @property
+    def penalty(self) -> Any:
+        """The L2 penalty term of the verified cost step (λ/2 Σ‖W‖², λ/(2n) for a mean), or None."""
+        rhs = self.derivation.step("cost").rhs
+        if not self.derivation.spec.l2:
+            return None
+        terms = [t for t in rhs.args if not isinstance(t, CostTotal)]
+        assert len(terms) == 1, "a regularised cost is its data term plus one penalty term"
+        return terms[0]
 
     @property
     def row(self) -> bool:

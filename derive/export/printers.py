@@ -24,6 +24,7 @@ from ..algebra import (
     Grad,
     NetQuantity,
     Quotient,
+    SquaredNorm,
     Standardize,
 )
 from ..errors import DeriveError
@@ -135,6 +136,9 @@ class MatrixCodePrinter(NumPyPrinter):
 
     def _print_Broadcast(self, expr: Broadcast) -> str:
         return self._print(expr.vector)  # NumPy broadcasting repeats it over the samples
+
+    def _print_SquaredNorm(self, expr: SquaredNorm) -> str:
+        return f"{self.backend.prefix}.sum({self._print(expr.of)} ** 2)"
 
     def _print_Standardize(self, expr: Standardize) -> str:
         x, mean, std = expr.args

@@ -15,7 +15,7 @@ import sympy as sp
 
 from ..safe import as_expr
 from ..algebra import Apply, SymbolicEvaluator, Standardize
-from ..quantities import MEAN, STD
+from ..quantities import LAMBDA, MEAN, STD
 from .emitter import Emitter
 from .module import Options, quote
 from .plan import Plan
@@ -91,10 +91,24 @@ class _ScalarBody:
         self.cost_lines = ["# " + quote(plan, plan.derivation.step("cost"))] + setup
         self.gradient_names = {name: _entry_symbols("d" + name, *self._shape(q)) for name, q, _ in self.params}
         self.backward_lines: list[str] = []
+        # The L2 penalty's terms (λW) belong to the whole batch, not to each sample: added once,
+        # after the loop over the samples.
+        self.decay_lines: list[str] = []
+        if plan.penalty is not None:
+            env[LAMBDA] = LAMBDA
+            self.penalty_expr = printer.doprint(SymbolicEvaluator(env, self.dims)(plan.penalty))
         for a in plan.backward:
-            value = SymbolicEvaluator(env, self.dims)(a.expr)
-            self.backward_lines.append("# " + quote(plan, a.step))
+            expr = a.expr
             parameter = a.name[1:] if a.name.startswith("d") and a.name[1:] in self.gradient_names else None
+            if parameter is not None and isinstance(expr, sp.MatAdd) and expr.has(LAMBDA):
+                decay = [t for t in expr.args if t.has(LAMBDA)]
+                expr = sp.MatAdd(*[t for t in expr.args if not t.has(LAMBDA)])
+                decay_value = SymbolicEvaluator(env, self.dims)(sp.MatAdd(*decay))
+                self.decay_lines.append("# the L2 penalty's term of " + quote(plan, a.step))
+                self.decay_lines += [f"{s} += {printer.doprint(v)}"
+                                     for s, v in zip(self.gradient_names[parameter], decay_value)]
+            value = SymbolicEvaluator(env, self.dims)(expr)
+            self.backward_lines.append("# " + quote(plan, a.step))
             if parameter is not None:  # a parameter gradient: summed over the samples
                 self.backward_lines += [f"{s} += {printer.doprint(v)}" for s, v in zip(self.gradient_names[parameter], value)]
             else:
@@ -139,7 +153,8 @@ class _ScalarBody:
             if takes_y:
                 e.line("ys = (y if isinstance(y, np.ndarray) else np.asarray(y, dtype=np.float64)).tolist()")
             count = "len(xs[0])" if self.plan.sample_axis == 1 else "len(xs)"
-            if want_grads and self.plan.uses_batch_size:
+            if (want_grads and self.plan.uses_batch_size) or (
+                    want_cost and self.plan.penalty is not None and self.plan.penalty.has(self.plan.frame.batch)):
                 e.line(f"{self.printer.doprint(self.plan.frame.batch)} = {count}  # the number of samples")
             if not want_output:
                 # One sample (the common case for a tiny network): no loop, nothing to accumulate.
@@ -199,7 +214,11 @@ class _ScalarBody:
     def _result(self, e: Emitter, want_cost: bool, want_grads: bool, *, mean: bool, dtype: str, count: str) -> None:
         if want_cost:
             e.line(f"cost = cost / {count}" if mean else "cost = float(cost)")
+            if self.plan.penalty is not None:
+                e.line(f"cost += {self.penalty_expr}  # the L2 penalty")
         if want_grads:
+            for text in self.decay_lines:
+                e.line(text)
             # One array for all gradients, handed out as views: one allocation instead of one per
             # parameter (which is most of the cost of a call at this size).
             flat = [str(v) for symbols in self.gradient_names.values() for v in symbols]

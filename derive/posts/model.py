@@ -26,6 +26,7 @@ from .. import phrases, rules
 from ..algebra import Apply, Grad, NetQuantity
 from ..derivation import Check, Derivation, Step
 from ..gradcheck import RTOL
+from ..quantities import LAMBDA
 from . import code as codes
 from . import wording
 from .printing import Dimensions, FixedDecimal, IndexRange, Membership, PowerOfTen, Scientific
@@ -428,6 +429,8 @@ def _notation(d: Derivation, w: Wording) -> Table:
     constants = [c for step in d.steps if step.key == "normalize" for c in step.rhs.args[1:]]
     for constant, key in zip(constants, ("mean", "std")):
         rows.append((Math(constant), w.post("scalar"), meaning(key)))
+    if d.spec.l2:
+        rows.append((Math(LAMBDA), w.post("scalar"), meaning("l2-bias" if d.spec.l2_bias else "l2")))
     header = (w.post("notation-symbol"), w.post("notation-shape"), w.post("notation-meaning"))
     return Table(header, tuple(rows), (0.25, 0.17, 0.5))
 
@@ -484,6 +487,8 @@ def _example(d: Derivation, example: WorkedExample, w: Wording) -> tuple[Paragra
     givens: list[tuple[Any, ...]] = []
     if example.batch is not None:
         givens.append((example.batch[0], sp.Integer(example.batch[1])))
+    if concrete.spec.l2:
+        givens.append((LAMBDA, _trimmed(concrete.spec.l2)))
     givens += [(q, _matrix(value, GIVEN_PLACES)) for q, value in example.givens if _printable(value)]
     paragraphs.append(Paragraph(w.post("example-given", seed=str(example.seed)), Equation(tuple(givens), split=False)))
     hidden = [Math(q) for q, value in example.givens if not _printable(value)]

@@ -166,6 +166,47 @@ EXPLAIN: Phrases = {
         "en": "Chain rule: a bias enters its neuron's weighted input with coefficient 1.",
         "zh": "链式法则：偏置以系数 1 进入神经元的加权输入。",
     },
+    "cost-l2": {
+        "en": "This is the cost to minimise: the data term, summed over the outputs (and, for a batch, over the "
+              "samples), plus the L2 penalty. The penalty adds half of the weight decay λ times the sum of the squares "
+              "of every weight, so that large weights cost something too.",
+        "zh": "这是要最小化的代价函数：数据项对所有输出求和（批量训练时还要对所有样本求和），再加上 L2 惩罚项。"
+              "惩罚项是权重衰减系数 λ 的一半乘以所有权重的平方和，权重越大，代价越高。",
+    },
+    "cost-mean-l2": {
+        "en": "This is the cost to minimise: the data term averaged over the samples of the batch, plus the L2 "
+              "penalty. Like the data term, the penalty is divided by the number of samples (the convention of "
+              "Andrew Ng's course), so it is λ over twice the batch size times the sum of the squares of every weight.",
+        "zh": "这是要最小化的代价函数：数据项对批次中的样本取平均，再加上 L2 惩罚项。与数据项一样，惩罚项也除以样本数"
+              "（吴恩达课程中的写法），即 λ 除以两倍的样本数，再乘以所有权重的平方和。",
+    },
+    "weight-decay": {
+        "en": "Two terms of the cost depend on these weights. The data term reaches them only through the layer's "
+              "weighted input, exactly as without the penalty: that gives the first term, built from the layer's error. "
+              "The penalty depends on the weights directly, and the derivative of half of λ times a squared weight is λ "
+              "times the weight: that is the extra term. In a gradient step it shrinks every weight a little towards "
+              "zero, which is why this penalty is also called weight decay.",
+        "zh": "代价中有两项依赖这些权重。数据项只通过该层的加权输入依赖权重，和没有惩罚项时完全一样，于是得到第一项，由该层的误差构成。"
+              "惩罚项直接依赖权重，λ 的一半乘以权重的平方，求导后就是 λ 乘以权重本身，这就是多出来的那一项。"
+              "梯度下降时它让每个权重都向零收缩一点，所以这个惩罚项也叫权重衰减。",
+    },
+    "bias-decay": {
+        "en": "The data term gives the layer's error, as without the penalty; here the penalty covers the biases "
+              "too, and adds λ times each bias.",
+        "zh": "数据项给出该层的误差，和没有惩罚项时一样；这里惩罚项也包括偏置，于是再加上 λ 乘以每个偏置。",
+    },
+    "chain-rule-weight-decay": {
+        "en": "Chain rule for the data term: the weight appears only in the weighted input of its destination "
+              "neuron, where it multiplies one value. The penalty holds the square of this one weight, whose "
+              "derivative adds λ times the weight.",
+        "zh": "对数据项用链式法则：权重只出现在目标神经元的加权输入中，并与一个值相乘。惩罚项里含有这个权重的平方，"
+              "求导后再加上 λ 乘以该权重。",
+    },
+    "chain-rule-bias-decay": {
+        "en": "Chain rule for the data term: a bias enters its neuron's weighted input with coefficient 1. The "
+              "penalty holds the square of the bias, whose derivative adds λ times the bias.",
+        "zh": "对数据项用链式法则：偏置以系数 1 进入神经元的加权输入。惩罚项里含有偏置的平方，求导后再加上 λ 乘以该偏置。",
+    },
     "affine-scalar": {
         "en": "One neuron's weighted input: every incoming weight times the value it carries, added up.",
         "zh": "单个神经元的加权输入：每条输入连接上的权重乘以它传来的值，再全部相加。",
@@ -238,6 +279,10 @@ AGAIN: dict[str, dict[str, tuple[str, ...]]] = {
     "bias-rule": {
         "en": ("As in step {first}, the bias gradient is the error.",),
         "zh": ("同第 {first} 步，偏置的梯度就是误差。",),
+    },
+    "weight-decay": {
+        "en": ("As in step {first}: the error term, plus λ times the weights from the penalty.",),
+        "zh": ("同第 {first} 步：误差项，再加上惩罚项带来的 λ 乘以权重。",),
     },
     "batch-sum": {
         "en": ("The errors summed over the batch, as in step {first}.",),
@@ -312,6 +357,14 @@ MEANING: Phrases = {
     "mean": {"en": "the mean of the data (a constant)", "zh": "数据的均值（常数）"},
     "std": {"en": "the standard deviation of the data (a constant)", "zh": "数据的标准差（常数）"},
     "batch": {"en": "the number of samples in the batch", "zh": "批次中的样本数"},
+    "l2": {
+        "en": "the weight decay: how strongly the L2 penalty holds the weights (not the biases) near zero",
+        "zh": "权重衰减系数：L2 惩罚项把权重（不含偏置）拉向零的力度",
+    },
+    "l2-bias": {
+        "en": "the weight decay: how strongly the L2 penalty holds the weights and the biases near zero",
+        "zh": "权重衰减系数：L2 惩罚项把权重和偏置拉向零的力度",
+    },
     "depth": {"en": "the number of layers", "zh": "层数"},
     "width": {"en": "the number of neurons of layer {layer}", "zh": "第 {layer} 层的神经元个数"},
     "activation": {"en": "{name}, applied to each entry", "zh": "{name} 函数，逐元素作用"},

@@ -26,6 +26,7 @@ from ..algebra import NetQuantity, Standardize
 from ..derivation import Derivation, Step
 from ..errors import VerificationError
 from ..gradcheck import EPS, FULL_MAX_ENTRIES, RTOL, relative_error
+from ..quantities import LAMBDA
 from ..verify import NumericVerifier
 
 #: Printed values: the givens are exact at two decimals; results get six; the standardisation
@@ -168,6 +169,8 @@ def draw_values(d: Derivation, seed: int) -> tuple[dict[Any, Any], dict]:
         base[y] = hot if class_axis == 1 else hot.T
     else:
         base[y] = rounded(rng.uniform(0.05, 0.95, (rows, cols)))
+    if d.spec.l2:
+        base[LAMBDA] = d.spec.l2  # given by the network, not drawn
     return base, dims
 
 
