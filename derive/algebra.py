@@ -38,7 +38,7 @@ def _str(value: str | Str) -> Str:
 # ----------------------------------------------------------------------------------------------
 
 #: Kinds of network quantity that carry a layer index.
-LAYERED_KINDS = ("W", "b", "z", "a", "delta")
+LAYERED_KINDS = ("W", "b", "z", "a", "delta", "m")  # m^l: a layer's dropout mask, an input
 #: Kinds without one: the raw input, the normalised input and the target.
 UNLAYERED_KINDS = ("x", "xhat", "y")
 

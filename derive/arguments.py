@@ -39,6 +39,8 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, flag: str | None =
     training.add_argument("--l2", metavar="LAMBDA", type=_non_negative_number,
                           help="L2 penalty (weight decay) λ/2 Σ‖W‖² added to the cost")
     training.add_argument("--l2-bias", action="store_true", help="the L2 penalty also covers the biases")
+    training.add_argument("--dropout", metavar="LAYERS", type=_layer_list,
+                          help="hidden layers with a given dropout mask m^l, e.g. 1 or 1,2: a^l = f(z^l) ⊙ m^l")
 
 
 def _positive_int(text: str) -> int:
@@ -61,6 +63,14 @@ def _non_negative_number(text: str) -> float:
     return value
 
 
+def _layer_list(text: str) -> tuple[int, ...]:
+    try:
+        layers = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be layer numbers such as 1 or 1,2, not {text!r}") from None
+    return layers
+
+
 def network_options(args: argparse.Namespace) -> dict[str, Any]:
     """The shorthand options as `resolve_network` takes them (None: not given)."""
     activation = args.activation
@@ -77,6 +87,7 @@ def network_options(args: argparse.Namespace) -> dict[str, Any]:
         "reduction": args.reduction,
         "l2": args.l2,
         "l2_bias": True if args.l2_bias else None,
+        "dropout": args.dropout,
     }
 
 

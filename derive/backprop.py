@@ -77,6 +77,11 @@ def forward_steps(f: Frame, layers: list[sp.Expr], components: bool) -> list[Ste
         steps.append(Step(_key("z", l), "forward", "preactivation", (f.z(l), f.affine(l)),
                           rule="affine", kind="definition", layer=l))
         act = f.activation(l)
+        if f.dropped(l):  # a^l = f(z^l) ⊙ m^l, the mask given
+            steps.append(Step(_key("a", l), "forward", "activation",
+                              (f.a(l), _hadamard(Apply(act.name, f.z(l), f.class_axis), f.m(l))),
+                              rule="dropout", kind="definition", layer=l))
+            continue
         steps.append(Step(_key("a", l), "forward", "activation",
                           (f.a(l), Apply(act.name, f.z(l), f.class_axis)), rule="activation", kind="definition",
                           layer=l))
@@ -206,6 +211,8 @@ def _softmax_batch_form(f: Frame, g: Any) -> Any:
 
 
 def hidden_error_steps(f: Frame, l: sp.Expr, specialise: bool, components: bool) -> list[Step]:
+    if f.dropped(l):
+        return _dropout_error_steps(f, l, components)
     act = f.activation(l)
     nxt = l + 1
     steps = [Step(_key("grad_a", l), "hidden", "activation-gradient",
@@ -225,6 +232,31 @@ def hidden_error_steps(f: Frame, l: sp.Expr, specialise: bool, components: bool)
             forms.append(_hadamard(back, lift(act.df_da, {rules.A: f.a(l)})))
     steps.append(Step(_key("delta", l), "hidden", "hidden-error", tuple(forms), rule="chain-rule-elementwise",
                       layer=l, uses=tuple(uses)))
+    return steps
+
+
+def _dropout_error_steps(f: Frame, l: sp.Expr, components: bool) -> list[Step]:
+    """δ^l = ((W^{l+1})ᵀ δ^{l+1} ⊙ m^l) ⊙ f'(z^l): a^l = f(z^l) ⊙ m^l, so ∂a^l_j/∂z^l_j = m^l_j f'(z^l_j).
+    f' stays in z: an identity in a (σ' = a(1 − a)) no longer holds once a carries the mask."""
+    act, nxt, m = f.activation(l), l + 1, f.m(l)
+    back = f.back_through_weights(nxt)
+    steps = [Step(_key("grad_a", l), "hidden", "activation-gradient", (Grad(COST, f.a(l)), back),
+                  rule="transpose-rule", layer=l, uses=(_key("delta", nxt),))]
+    if components:
+        z_next_k, z_j = f.entry(f.z(nxt), K), f.entry(f.z(l), J)
+        limits = (K, 1, f.width(nxt))
+        chain = sp.Sum(_ordered(Partial(COST, z_next_k), Partial(z_next_k, z_j)), limits)
+        weight = f.weight_entry(nxt, J, K)
+        expanded = sp.Sum(_ordered(f.entry(f.delta(nxt), K), weight, f.entry(m, J), Prime(act.name, z_j)), limits)
+        factored = _ordered(sp.Sum(_ordered(weight, f.entry(f.delta(nxt), K)), limits), f.entry(m, J),
+                            Prime(act.name, z_j))
+        steps.append(Step(_key("delta", l) + "_entry", "hidden", "hidden-error-entry",
+                          (f.entry(f.delta(l), J), chain, expanded, factored), rule="chain-rule-dropout-entry",
+                          layer=l, uses=(_key("delta", nxt),), indices=f.indices((J, f.width(l)))))
+    forms = (f.delta(l), Grad(COST, f.z(l)), _hadamard(Grad(COST, f.a(l)), m, ApplyPrime(act.name, f.z(l))),
+             _hadamard(back, m, ApplyPrime(act.name, f.z(l))))
+    steps.append(Step(_key("delta", l), "hidden", "hidden-error", forms, rule="chain-rule-dropout", layer=l,
+                      uses=(_key("grad_a", l),)))
     return steps
 
 

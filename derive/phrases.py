@@ -134,6 +134,18 @@ RULE: dict[str, dict[str, str]] = {
         "en": "chain rule for the data term (∂z_j/∂b_j = 1), plus ∂(λ/2 b_j²)/∂b_j = λ b_j",
         "zh": "对数据项用链式法则（∂z_j/∂b_j = 1），再加上 ∂(λ/2 b_j²)/∂b_j = λ b_j",
     },
+    "dropout": {
+        "en": "definition of the layer's activation with dropout: the activation entry by entry, times the given mask m (0 or 1/(1 − p) for each unit)",
+        "zh": "带 dropout 的激活值定义：逐元素作用激活函数，再乘以给定的掩码 m（每个单元为 0 或 1/(1 − p)）",
+    },
+    "chain-rule-dropout": {
+        "en": "chain rule; a^l_j = f(z^l_j) m^l_j depends only on its own z^l_j, with ∂a^l_j/∂z^l_j = m^l_j f′(z^l_j): the mask multiplies the error",
+        "zh": "链式法则；a^l_j = f(z^l_j) m^l_j 只依赖自己的 z^l_j，∂a^l_j/∂z^l_j = m^l_j f′(z^l_j)：掩码乘到误差上",
+    },
+    "chain-rule-dropout-entry": {
+        "en": "chain rule, summing over every neuron k of the next layer that z^l_j feeds; the mask entry m^l_j is a factor of ∂a^l_j/∂z^l_j",
+        "zh": "链式法则，对 z^l_j 所影响的下一层所有神经元 k 求和；掩码分量 m^l_j 是 ∂a^l_j/∂z^l_j 的一个因子",
+    },
     "affine-scalar": {"en": "definition of the neuron's weighted input", "zh": "神经元加权输入的定义"},
     "activation-scalar": {"en": "definition of the neuron's output", "zh": "神经元输出的定义"},
     "cost-scalar": {"en": "definition of the cost", "zh": "代价函数的定义"},

@@ -71,6 +71,15 @@ class Frame:
         """The penalty's gradient in parameter q: λW (λ/n W for a mean)."""
         return sp.MatMul(LAMBDA * self.scale, q)
 
+    # -- dropout -----------------------------------------------------------------------------------
+    def dropped(self, layer: sp.Expr) -> bool:
+        """Whether layer `layer` multiplies its output by a given dropout mask m^l."""
+        layer = sp.sympify(layer)
+        return bool(self.spec.dropout) and layer.is_Integer and int(layer) in self.spec.dropout
+
+    def masks(self) -> list[NetQuantity]:
+        return [self.m(sp.Integer(l)) for l in self.spec.dropout]
+
     # -- per-layer facts ------------------------------------------------------------------------
     def width(self, layer: sp.Expr) -> sp.Expr:
         if self.general:
@@ -106,6 +115,10 @@ class Frame:
         if l == 0:
             return self.input
         return NetQuantity("a", l, *self._activation_shape(self.width(l)))
+
+    def m(self, l: sp.Expr) -> NetQuantity:
+        """The dropout mask of layer l, shaped like a^l: an input, its entries 0 or 1/(1 − p)."""
+        return NetQuantity("m", l, *self._activation_shape(self.width(l)))
 
     def delta(self, l: sp.Expr) -> NetQuantity:
         return NetQuantity("delta", l, *self._activation_shape(self.width(l)))

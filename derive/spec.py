@@ -27,6 +27,7 @@ TRAINING_KEYS = {
     "reduction": "sum (default) or mean: the cost over the samples of a batch (mean needs a batch)",
     "l2": "λ > 0 adds the L2 penalty λ/2 Σ‖W^l‖² (λ/(2n) with the mean); ∂C/∂W^l gains λW^l",
     "l2_bias": "true: the L2 penalty also covers the biases (∂C/∂b^l gains λb^l)",
+    "dropout": "hidden layers with a given mask m^l, e.g. [1, 2]: a^l = f(z^l) ⊙ m^l, m^l of 0 and 1/(1 − p)",
 }
 #: Beyond this many parameters a numeric check of every gradient takes minutes: refuse up front.
 MAX_PARAMETERS = 20_000_000
@@ -56,6 +57,9 @@ class NetworkSpec:
     reduction: str = "sum"
     l2: float = 0.0  # λ of the L2 penalty λ/2 Σ_l ‖W^l‖² (λ/(2n) with the mean); 0: none
     l2_bias: bool = False  # the penalty also covers the biases
+    #: Hidden layers l with a dropout mask m^l, an input like x: a^l = f(z^l) ⊙ m^l. The mask's
+    #: entries are given already scaled (0 or 1/(1 − p), inverted dropout), so p never appears.
+    dropout: tuple[int, ...] = ()
     notation: Notation = COLUMN
     scalar_view: bool = False  # name neurons 1..n across layers and weights by pairs (w13)
     general: bool = False  # also derive for a symbolic number of layers L (the l-layer proof)
@@ -103,6 +107,7 @@ class NetworkSpec:
         if self.reduction == "mean" and self.batch is None:
             raise DeriveError("reduction 'mean' averages over a batch: give a batch of samples (--batch N, batch = N)")
         self._check_l2()
+        self._check_dropout()
         count = self.parameter_count()
         if count > MAX_PARAMETERS:
             raise DeriveError(
@@ -134,6 +139,25 @@ class NetworkSpec:
         if self.l2 and self.scalar_view:
             raise DeriveError("the neuron-numbered scalar view has no L2 penalty: use the same widths as "
                               "mlp:… with --l2")
+
+    def _check_dropout(self) -> None:
+        dropout = self.dropout
+        if isinstance(dropout, (str, bytes)) or not isinstance(dropout, (list, tuple)):
+            raise DeriveError(f"dropout must be a list of hidden layers such as [1, 2], not {dropout!r}")
+        hidden = list(range(1, self.depth))
+        for l in dropout:
+            if isinstance(l, bool) or not isinstance(l, int) or l not in hidden:
+                choices = ", ".join(map(str, hidden)) or "none: the network has no hidden layer"
+                raise DeriveError(f"dropout layer {l!r} is not a hidden layer; choose from {choices}")
+        if len(set(dropout)) != len(dropout):
+            raise DeriveError(f"dropout lists a layer twice: {list(dropout)!r}")
+        object.__setattr__(self, "dropout", tuple(sorted(dropout)))
+        if self.dropout and self.general:
+            raise DeriveError("dropout is derived for concrete widths: use a network such as mlp:3-4-2, "
+                              "not the general L-layer derivation")
+        if self.dropout and self.scalar_view:
+            raise DeriveError("the neuron-numbered scalar view has no dropout mask: use the same widths as "
+                              "mlp:… with --dropout")
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -174,6 +198,8 @@ class NetworkSpec:
         cost = f"{self.cost} cost" + (" averaged over the batch" if self.reduction == "mean" else "")
         if self.l2:
             cost += f" + L2 penalty (λ = {self.l2:g}{' on weights and biases' if self.l2_bias else ''})"
+        if self.dropout:
+            norm += ", dropout on layer " + ",".join(map(str, self.dropout))
         return (f"{'-'.join(map(str, self.widths))} {acts}, {cost}, {self.convention} convention, "
                 f"{bias}, {batch}{norm}")
 
@@ -189,6 +215,7 @@ class NetworkSpec:
             "reduction": self.reduction,
             "l2": self.l2,
             "l2_bias": self.l2_bias,
+            **({"dropout": list(self.dropout)} if self.dropout else {}),
             "general": self.general,
         }
 
@@ -223,6 +250,7 @@ def build(
     reduction: str = "sum",
     l2: float = 0.0,
     l2_bias: bool = False,
+    dropout: tuple[int, ...] = (),
     notation: Notation | None = None,
 ) -> NetworkSpec:
     """A spec from plain values, as the CLI shorthand and TOML files give them."""
@@ -241,7 +269,7 @@ def build(
     return NetworkSpec(
         name=name, input_width=widths[0], layers=layers, cost=cost, convention=convention, batch=batch,
         normalize_input=normalize_input, reduction=reduction, l2=l2, l2_bias=l2_bias,
-        notation=notation or default_notation(convention),
+        dropout=dropout, notation=notation or default_notation(convention),
     )
 
 
@@ -265,8 +293,8 @@ def parse_shorthand(text: str) -> list[int]:
 
 
 TOML_KEYS = ("name", "input", "layers", "cost", "convention", "batch", "normalize_input", "reduction", "l2",
-             "l2_bias", "notation", "description")
-LAYER_KEYS = ("width", "activation", "bias")
+             "l2_bias", "dropout", "notation", "description")
+LAYER_KEYS = ("width", "activation", "bias", "dropout")
 
 
 def load_toml(path: str | Path) -> NetworkSpec:
@@ -280,10 +308,12 @@ def load_toml(path: str | Path) -> NetworkSpec:
         reduction = "mean"       # optional: "sum" (default) or "mean" over the batch
         l2 = 0.01                # optional: L2 penalty λ/2 Σ ‖W‖² (weight decay); 0 = none
         l2_bias = false          # optional: the penalty also covers the biases
+        dropout = [1]            # optional: hidden layers with a dropout mask (inputs m^l)
         [[layers]]
         width = 4
         activation = "tanh"
         bias = true
+        dropout = true           # optional: the same as listing this layer in dropout
     """
     path = Path(path)
     try:
@@ -316,6 +346,10 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
     if not isinstance(layers, list) or not layers:
         raise DeriveError(f"{source} needs at least one [[layers]] table with a width")
     parsed = []
+    dropout = data.get("dropout", [])
+    if not isinstance(dropout, list):
+        raise DeriveError(f"dropout in {source} must be a list of hidden layers such as [1, 2], not {dropout!r}")
+    dropout = list(dropout)
     for i, layer in enumerate(layers, start=1):
         if not isinstance(layer, dict):
             raise DeriveError(f"layer {i} in {source} must be a table with keys {', '.join(LAYER_KEYS)}")
@@ -328,6 +362,11 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
         if not isinstance(act, str):
             raise DeriveError(f"activation of layer {i} must be a name, not {act!r}")
         parsed.append(Layer(layer["width"], act, layer.get("bias", True)))
+        dropped = layer.get("dropout", False)
+        if not isinstance(dropped, bool):
+            raise DeriveError(f"dropout of layer {i} must be true or false, not {dropped!r}")
+        if dropped and i not in dropout:
+            dropout.append(i)
     convention = data.get("convention", "column")
     if not isinstance(convention, str):
         raise DeriveError(f"convention must be a name, not {convention!r}")
@@ -344,7 +383,8 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
     return NetworkSpec(
         name=data.get("name", default_name), input_width=data["input"], layers=tuple(parsed), cost=cost,
         convention=convention, batch=data.get("batch"), normalize_input=normalize, reduction=reduction,
-        l2=data.get("l2", 0.0), l2_bias=data.get("l2_bias", False), notation=notation,
+        l2=data.get("l2", 0.0), l2_bias=data.get("l2_bias", False),
+        dropout=tuple(dropout), notation=notation,
         description=str(data.get("description", "")),
     )
 

@@ -52,6 +52,8 @@ from .quantities import COST, LAMBDA, MEAN, STD, Frame
 from .spec import NetworkSpec
 
 RTOL = 1e-6
+#: The scale 1/(1 − p) of a kept unit in the masks the numeric checks draw (p = ½).
+DROPOUT_KEEP_SCALE = 2.0
 #: A batched derivation is checked numerically on at most this many samples.
 NUMERIC_MAX_BATCH = 8
 #: At most this many numbers in one stacked evaluation of finite differences (16 MB).
@@ -352,6 +354,8 @@ class NumericVerifier(_Verifier):
         base[f.y] = self._draw_targets(self._shape(f.y))
         if spec.l2:
             base[LAMBDA] = spec.l2
+        for m in f.masks():  # inverted dropout at p = ½: each unit kept (×2) or dropped (0)
+            base[m] = DROPOUT_KEEP_SCALE * rng.integers(0, 2, self._shape(m))
         return base
 
     def _draw_targets(self, shape: tuple[int, int]) -> np.ndarray:
@@ -665,6 +669,8 @@ class SymbolicVerifier(_Verifier):
             self.base[MEAN], self.base[STD] = MEAN, STD
         if self.spec.l2:
             self.base[LAMBDA] = LAMBDA  # proved for every λ
+        for m in f.masks():  # proved for every mask, not only masks of 0 and 1/(1 − p)
+            self.base[m] = self._symbols(m, named)
         self.env = self.forward({})
         # One ring for every proof obligation, its generators those of the forward pass.
         self.zero = ZeroTest(self._forward_entries)

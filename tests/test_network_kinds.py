@@ -31,6 +31,12 @@ KINDS: dict[str, NetworkSpec] = {
 KINDS["l2"] = build([3, 3, 2], name="l2-mlp", activation="tanh", output_activation="sigmoid", l2=0.1)
 KINDS["l2-mean-bias"] = build([3, 3, 2], name="l2-mean-mlp", activation="sigmoid", output_activation="sigmoid",
                               batch=2, reduction="mean", l2=0.2, l2_bias=True)
+#: Dropout with a given mask: one hidden layer (sigmoid, one sample), two (tanh, a batch in the row
+#: convention).
+KINDS["dropout"] = build([3, 3, 2], name="dropout-mlp", activation="sigmoid", output_activation="sigmoid",
+                         dropout=(1,))
+KINDS["dropout-row-batch"] = build([3, 3, 3, 2], name="dropout-row-mlp", activation="tanh",
+                                   output_activation="sigmoid", convention="row", batch=2, dropout=(1, 2))
 #: One network per activation added in issue 15, hidden layer of that activation, sigmoid output.
 NEW_ACTIVATIONS = ("leaky-relu", "elu", "gelu", "gelu-tanh", "silu")
 KINDS.update({name: build([3, 3, 2], name=f"{name}-mlp", activation=name, output_activation="sigmoid")
@@ -112,6 +118,15 @@ PLANTED += [
     ("l2", _L2_COST.format("\\frac{\\lambda}{2}\\left(\\lVert W^1 \\rVert^2 + \\lVert W^2 \\rVert^2\\right)"), []),
     ("l2", _L2_COST.format("0"), ["missing-weight-decay"]),
     ("l2-mean-bias", "$$\\frac{\\partial C}{\\partial b^2} = \\delta^2 \\mathbf{1}_n$$\n", ["missing-weight-decay"]),
+]
+
+#: The mask missing in δ (the error of a dropped unit passed back anyway), and the correct forms.
+PLANTED += [
+    ("dropout", "$$\\delta^1 = \\left((W^2)^T \\delta^2\\right) \\odot \\sigma'(z^1)$$\n", ["missing-dropout-mask"]),
+    ("dropout", "$$\\delta^1 = \\left((W^2)^T \\delta^2\\right) \\odot m^1 \\odot \\sigma'(z^1)$$\n", []),
+    ("dropout", "$$a^1 = \\sigma(z^1) \\odot m^1$$\n", []),
+    ("dropout", "$$\\delta^1_j = \\sum_{k=1}^{2} W^2_{kj} \\delta^2_k \\sigma'(z^1_j)$$\n", ["missing-dropout-mask"]),
+    ("dropout-row-batch", "$$\\delta_1 = \\left(\\delta_2 W_2^T\\right) \\odot \\tanh'(z_1)$$\n", ["missing-dropout-mask"]),
 ]
 
 #: The hidden error of each new activation with the usual slips: f′ of the activation a instead of

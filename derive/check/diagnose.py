@@ -30,6 +30,7 @@ from .mutations import (
     missing_activation_derivative,
     missing_batch_sum,
     missing_prime,
+    missing_dropout_mask,
     missing_weight_decay,
     other_activation,
     other_cost,
@@ -60,6 +61,9 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("missing-weight-decay", missing_weight_decay,
             "the L2 penalty's term is missing: the cost holds λ/2 Σ‖W^l‖², so ∂C/∂W^l = δ^l (a^(l-1))ᵀ + λW^l "
             "(λ/n W^l when the cost is averaged over the batch)"),
+    Mistake("missing-dropout-mask", missing_dropout_mask,
+            "the dropout mask m^{layer} is missing: a^{layer} = f(z^{layer}) ⊙ m^{layer}, so the error carries the mask "
+            "too, δ^l = ((W^(l+1))ᵀ δ^(l+1)) ⊙ m^l ⊙ f′(z^l)"),
     Mistake("wrong-cost", other_cost,
             "wrong cost function: this is {other_article}, but the network's cost is the {own} cost"),
     Mistake("cost-missing-square", cost_without_square,

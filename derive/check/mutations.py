@@ -397,6 +397,49 @@ def missing_weight_decay(case: Case) -> Iterator[Finding]:
         yield Finding({})
 
 
+def missing_dropout_mask(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step of a network with dropout: the mask m^l (or its entry m^l_j)
+    dropped from a step that carries it, such as δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ m^l ⊙ f′(z^l)."""
+    if case.ev is None or not case.world.spec.dropout:
+        return
+    values = []
+    for layer_values, index_values in case.ev.assignments:
+        try:
+            anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
+        except (Unchecked, OutOfRange, ShapeMismatch):
+            return
+        form = next((s.forms[-1] for s in case.world.instance.steps if s.lhs == anchor and _masks_in(s.forms[-1])),
+                    None)
+        if form is None:
+            return
+        try:
+            values.append(case.judge.explicit(_without_masks(form), index_values))
+        except Unchecked:
+            return
+    if case.user_equals(values):
+        yield Finding({"layer": str(sorted(int(m.layer) for m in _masks_in(form))[0])})
+
+
+def _masks_in(expr: Any) -> set[Any]:
+    return {q for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity) and q.kind == "m"}
+
+
+def _without_masks(expr: Any) -> Any:
+    """expr with every dropout mask taken out of its products (a mask entry becomes 1)."""
+    def strip(node: Any) -> Any:
+        if isinstance(node, Entry) and isinstance(node.of, NetQuantity) and node.of.kind == "m":
+            return sp.Integer(1)
+        if isinstance(node, sp.HadamardProduct):
+            kept = [strip(a) for a in node.args if not (isinstance(a, NetQuantity) and a.kind == "m")]
+            return kept[0] if len(kept) == 1 else sp.HadamardProduct(*kept, evaluate=False)
+        if not node.args or isinstance(node, NetQuantity):
+            return node
+        return node.func(*[strip(a) for a in node.args], evaluate=False) if isinstance(node, (sp.Add, sp.Mul)) \
+            else node.func(*[strip(a) for a in node.args])
+
+    return strip(expr)
+
+
 def _form_with_derivative(case: Case, anchor: Any) -> Any:
     """The engine's form of this step that applies an activation's derivative f′(z), if any."""
     subject = gradient_subject(anchor)

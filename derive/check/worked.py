@@ -85,6 +85,7 @@ class WorkedExamples:
         f = self.world.frame
         out = [f.x] + ([MEAN, STD] if self.world.spec.normalize_input else [])
         out += [LAMBDA] if self.world.spec.l2 else []
+        out += f.masks()  # the dropout masks: given like x
         for l in range(1, self.world.depth + 1):
             out.append(f.W(sp.Integer(l)))
             if f.has_bias(sp.Integer(l)):
@@ -184,14 +185,14 @@ def _is_given_target(value: Any, judge: Any) -> bool:
         return True
     if _given_entry(value, judge) is not None:
         return True
-    return isinstance(value, NetQuantity) and (value.kind in ("x", "y", "W", "b"))
+    return isinstance(value, NetQuantity) and (value.kind in ("x", "y", "W", "b", "m"))
 
 
 def _given_entry(value: Any, judge: Any) -> Any:
     """The entry of an input, target or parameter a scalar names (x_1, w_{13}), else None."""
     if isinstance(value, sp.Symbol) and value.name in judge.world.scalar_symbols:
         value = judge.world.scalar_symbols[value.name].entry
-    if isinstance(value, Entry) and isinstance(value.of, NetQuantity) and value.of.kind in ("x", "y", "W", "b"):
+    if isinstance(value, Entry) and isinstance(value.of, NetQuantity) and value.of.kind in ("x", "y", "W", "b", "m"):
         return value
     return None
 

@@ -22,7 +22,9 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         e.lines(backend.log_softmax)
         e.blank(2)
     kept = _read_after_forward(plan)
-    values = ["x"] + [a.name for a in plan.forward if a.name in kept]
+    masks = [m.ident for m in plan.masks]
+    values = ["x"] + [m for m in masks if m in kept] + [a.name for a in plan.forward if a.name in kept]
+    M = plan.masks_arg
     params = [name for name, _, _ in plan.gradients]
     convert = backend.convert.format
 
@@ -43,10 +45,13 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
             for text in assignment_lines(printer, a.name, a.expr, inplace=backend.inplace):
                 e.line(text)
 
-    e.line("def _forward(params, x):")
+    e.line(f"def _forward(params, x{M}):")
     with e.indented():
         unpack_params()
         e.line(f"x = {convert(x='x')}")
+        for m in masks:
+            given = convert(x=f'masks["{m}"]')
+            e.line(f"{m} = {given}  # the dropout mask, given")
         statements(plan.forward)
         e.line(f"return {', '.join(values)}")
     e.blank(2)
@@ -77,21 +82,21 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         statements(plan.backward)
         e.line("return {" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}")
     e.blank(2)
-    e.line("def _cost_from_inputs(params, x, y):")
+    e.line(f"def _cost_from_inputs(params, x, y{M}):")
     with e.indented():
         if plan.penalty is None:
-            e.line(f"return _cost(_forward(params, x), {convert(x='y')})")
+            e.line(f"return _cost(_forward(params, x{M}), {convert(x='y')})")
         else:
             e.line(f"y = {convert(x='y')}")
-            e.line("return _cost(_forward(params, x), y) + _penalty(params, y)")
+            e.line(f"return _cost(_forward(params, x{M}), y) + _penalty(params, y)")
     e.blank(2)
-    e.line("def _gradients_from_inputs(params, x, y):")
+    e.line(f"def _gradients_from_inputs(params, x, y{M}):")
     with e.indented():
-        e.line(f"return _gradients(params, _forward(params, x), {convert(x='y')})")
+        e.line(f"return _gradients(params, _forward(params, x{M}), {convert(x='y')})")
     e.blank(2)
-    e.line("def _both_from_inputs(params, x, y):")
+    e.line(f"def _both_from_inputs(params, x, y{M}):")
     with e.indented():
-        e.line("values = _forward(params, x)")
+        e.line(f"values = _forward(params, x{M})")
         e.line(f"y = {convert(x='y')}")
         total = "_cost(values, y)" + (" + _penalty(params, y)" if plan.penalty is not None else "")
         e.line(f"return {total}, _gradients(params, values, y)")
@@ -101,24 +106,25 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         for name in ("_cost_from_inputs", "_gradients_from_inputs", "_both_from_inputs"):
             e.line(f"{name} = jax.jit({name})")
         e.blank(2)
-    e.line("def forward(params, x):")
+    e.line(f"def forward(params, x{M}):")
     with e.indented():
-        e.line('"""The network\'s output for the inputs x."""')
-        e.line("return _forward(params, x)[-1]")
+        e.line('"""The network\'s output for the inputs x."""' if not M else
+               '"""The network\'s output for the inputs x and the dropout masks {\"m1\": array, …}."""')
+        e.line(f"return _forward(params, x{M})[-1]")
     e.blank(2)
-    e.line("def cost(params, x, y):")
+    e.line(f"def cost(params, x, y{M}):")
     with e.indented():
-        e.line("return float(_cost_from_inputs(params, x, y))")
+        e.line(f"return float(_cost_from_inputs(params, x, y{M}))")
     e.blank(2)
-    e.line("def gradients(params, x, y):")
+    e.line(f"def gradients(params, x, y{M}):")
     with e.indented():
         e.line('"""dC/dparam for every parameter, with the parameters\' keys and shapes."""')
-        e.line("return _gradients_from_inputs(params, x, y)")
+        e.line(f"return _gradients_from_inputs(params, x, y{M})")
     e.blank(2)
-    e.line("def cost_and_gradients(params, x, y):")
+    e.line(f"def cost_and_gradients(params, x, y{M}):")
     with e.indented():
         e.line('"""(cost, gradients) from one forward pass."""')
-        e.line("total, grads = _both_from_inputs(params, x, y)")
+        e.line(f"total, grads = _both_from_inputs(params, x, y{M})")
         e.line("return float(total), grads")
 
 

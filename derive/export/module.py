@@ -22,6 +22,7 @@ from typing import Any
 import sympy as sp
 
 from .. import __version__, rules
+from ..algebra import ApplyPrime
 from ..errors import DeriveError
 from ..quantities import MEAN, STD
 from ..files import Marker
@@ -136,6 +137,10 @@ def _header(e: Emitter, plan: Plan, options: Options, form: str) -> None:
     e.line(f"N_INPUTS, N_OUTPUTS = {n0}, {nL}")
     targets = "one-hot" if plan.cost.one_hot_target else "real"
     e.line(f'TARGETS = "{targets}"  # what y holds: one-hot labels (cross-entropy) or real values')
+    if plan.masks:
+        widths = ", ".join(f'"{m.ident}": {plan.spec.widths[int(m.layer)]}' for m in plan.masks)
+        e.line(f"MASKS = {{{widths}}}  # dropout mask -> width: shaped like the layer's activations, "
+               "entries 0 or 1/(1 - p)")
     e.blank(2)
     e.line("def init_params(seed=0):")
     with e.indented():
@@ -172,6 +177,8 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool, options: Options | 
     backend = backend_of(options) if options is not None else NUMPY
     printer: Any = ScalarCodePrinter() if scalar else MatrixCodePrinter({"backend": backend})
     entries = [rules.activation(name) for name in used]
+    # f′(z) in the gradients: where the registry has no form in a, or where a carries a dropout mask.
+    primes = {node.name for a in plan.backward for node in sp.preorder_traversal(a.expr) if isinstance(node, ApplyPrime)}
     if not scalar and backend.erf_helper and any(e.numpy.has(sp.erf) or e.df_dz.has(sp.erf) for e in entries):
         e.lines(backend.erf_helper)
         e.blank(2)
@@ -190,7 +197,7 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool, options: Options | 
             else:
                 e.line(f"return {print_registry(printer, entry.numpy, z='z')}")
         e.blank(2)
-        if entry.df_da is None and not scalar:
+        if (entry.df_da is None or name in primes) and not scalar:
             e.line(f"def {helper_name(name)}_prime(z):")
             with e.indented():
                 e.line(f"# {entry.text}′(z) = {print_registry(printer, entry.df_dz, z='z')}, the registry's derivative")
@@ -248,11 +255,25 @@ def _self_test(e: Emitter, plan: Plan, options: Options) -> None:
         else:
             e.line("pass")
     e.blank(2)
-    e.lines(SELF_TEST)
+    e.lines(_with_masks(SELF_TEST) if plan.masks else SELF_TEST)
     e.blank(2)
     e.line('if __name__ == "__main__":')
     with e.indented():
         e.line("sys.exit(_self_test())")
+
+
+def _with_masks(text: str) -> str:
+    """The self-test of a network with dropout: masks drawn with the data and passed to every call."""
+    text = text.replace("x, y)", "x, y, masks)").replace("x, y = _random_data(rng, 3)",
+                                                         "x, y = _random_data(rng, 3)\n        masks = _random_masks(rng, 3)")
+    return text.replace("\n\ndef _self_test(", RANDOM_MASKS + "\n\ndef _self_test(")
+
+
+RANDOM_MASKS = '''
+
+def _random_masks(rng, batch):
+    """Inverted-dropout masks at p = 1/2: each unit kept (2.0) or dropped (0.0)."""
+    return {k: 2.0 * rng.integers(0, 2, (n, batch) if SAMPLE_AXIS == 1 else (batch, n)) for k, n in MASKS.items()}'''
 
 
 SELF_TEST = '''

@@ -72,6 +72,16 @@ class Plan:
         return terms[0]
 
     @property
+    def masks(self) -> list[NetQuantity]:
+        """The dropout masks m^l, inputs of forward/cost/gradients (a dict {"m1": array}) like x."""
+        return self.frame.masks()
+
+    @property
+    def masks_arg(self) -> str:
+        """The extra argument of every API function when the network has dropout masks."""
+        return ", masks" if self.masks else ""
+
+    @property
     def row(self) -> bool:
         return self.frame.row
 

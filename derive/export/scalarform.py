@@ -81,6 +81,9 @@ class _ScalarBody:
             env[q] = symbols
         env[plan.frame.x] = _entry_symbols("x", *self._shape(plan.frame.x))
         env[plan.frame.y] = _entry_symbols("y", *self._shape(plan.frame.y))
+        for m in plan.masks:  # given per sample, like x
+            env[m] = _entry_symbols(m.ident, *self._shape(m))
+        self.mask_names = [(m.ident, [str(s) for s in env[m]]) for m in plan.masks]
         if plan.spec.normalize_input:
             env[MEAN], env[STD] = MEAN, STD
         self.forward_lines: list[str] = []
@@ -143,7 +146,7 @@ class _ScalarBody:
     def function(self, e: Emitter, name: str, doc: str | None, *, want_cost: bool, want_grads: bool,
                  want_output: bool, mean: bool, dtype: str) -> None:
         takes_y = want_cost or want_grads
-        e.line(f"def {name}(params, x{', y' if takes_y else ''}):")
+        e.line(f"def {name}(params, x{', y' if takes_y else ''}{self.plan.masks_arg}):")
         with e.indented():
             if doc:
                 e.line(f'"""{doc}"""')
@@ -152,6 +155,8 @@ class _ScalarBody:
             e.line("xs = (x if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float64)).tolist()")
             if takes_y:
                 e.line("ys = (y if isinstance(y, np.ndarray) else np.asarray(y, dtype=np.float64)).tolist()")
+            for m, _ in self.mask_names:
+                e.line(f'{m}s = np.asarray(masks["{m}"], dtype=np.float64).tolist()  # the dropout mask, given')
             count = "len(xs[0])" if self.plan.sample_axis == 1 else "len(xs)"
             if (want_grads and self.plan.uses_batch_size) or (
                     want_cost and self.plan.penalty is not None and self.plan.penalty.has(self.plan.frame.batch)):
@@ -181,6 +186,8 @@ class _ScalarBody:
             self._result(e, want_cost, want_grads, mean=mean, dtype=dtype, count=count)
 
     def _unpack_sample(self, e: Emitter, *, single: bool, takes_y: bool) -> None:
+        if self.mask_names:
+            return self._unpack_sample_masked(e, single=single, takes_y=takes_y)
         xs, ys = ", ".join(self.x_names), ", ".join(self.y_names)
         if self.plan.sample_axis == 1:  # samples are columns
             if single:
@@ -197,6 +204,25 @@ class _ScalarBody:
                     e.line(f"({ys},), = ys")
             else:
                 e.line(f"for ({xs},){f', ({ys},)' if takes_y else ''} in {'zip(xs, ys)' if takes_y else 'xs'}:")
+
+    def _unpack_sample_masked(self, e: Emitter, *, single: bool, takes_y: bool) -> None:
+        """One sample's x (y) and dropout masks: the same unpacking for every array given."""
+        given = [(self.x_names, "xs")] + ([(self.y_names, "ys")] if takes_y else [])
+        given += [(names, f"{m}s") for m, names in self.mask_names]
+        if self.plan.sample_axis == 1:  # samples are columns
+            if single:
+                for names, source in given:
+                    e.line(f"{', '.join(f'({v},)' for v in names)}, = {source}")
+            else:
+                e.line(f"for {', '.join(', '.join(names) for names, _ in given)} in "
+                       f"zip({', '.join('*' + source for _, source in given)}):")
+        else:  # samples are rows
+            if single:
+                for names, source in given:
+                    e.line(f"({', '.join(names)},), = {source}")
+            else:
+                e.line(f"for {', '.join('(' + ', '.join(names) + ',)' for names, _ in given)} in "
+                       f"zip({', '.join(source for _, source in given)}):")
 
     def _body(self, e: Emitter, want_cost: bool, want_grads: bool, want_output: bool, accumulate: bool) -> None:
         for text in self.forward_lines:

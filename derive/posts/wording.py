@@ -166,6 +166,29 @@ EXPLAIN: Phrases = {
         "en": "Chain rule: a bias enters its neuron's weighted input with coefficient 1.",
         "zh": "链式法则：偏置以系数 1 进入神经元的加权输入。",
     },
+    "dropout": {
+        "en": "Dropout: the activation function acts on each weighted input separately, and each result is then "
+              "multiplied by its entry of the mask m of layer {layer}. The mask is given, like the input: an entry is "
+              "0 for a dropped unit and 1/(1 − p) for a kept one (inverted dropout, so that nothing needs rescaling at "
+              "test time), which keeps the derivation deterministic.",
+        "zh": "Dropout：激活函数分别作用在每个加权输入上，结果再逐元素乘以第 {layer} 层的掩码 m。掩码和输入一样是给定的："
+              "被丢弃的单元为 0，保留的单元为 1/(1 − p)（反向 dropout，测试时无需再缩放），所以推导仍是确定的。",
+    },
+    "chain-rule-dropout": {
+        "en": "Chain rule: each activation of layer {layer} is its own weighted input's activation times a fixed mask "
+              "entry, so the Jacobian in between is still diagonal, with entries m_j f′(z_j). The mask therefore "
+              "multiplies the error too: a dropped unit (m_j = 0) passes no error back, and a kept one passes it back "
+              "scaled by 1/(1 − p). The derivative stays in terms of z: the activation a now carries the mask, so an "
+              "identity such as σ′ = a(1 − a) no longer holds.",
+        "zh": "链式法则：第 {layer} 层的每个激活值等于自己的加权输入的激活再乘以一个固定的掩码分量，所以中间的雅可比矩阵仍是对角阵，"
+              "对角元为 m_j f′(z_j)。因此掩码也乘到误差上：被丢弃的单元（m_j = 0）不向回传误差，保留的单元把误差乘以 1/(1 − p) 传回。"
+              "导数仍用 z 表示：激活值 a 已经带上了掩码，σ′ = a(1 − a) 这样的恒等式不再成立。",
+    },
+    "chain-rule-dropout-entry": {
+        "en": "Chain rule, summed over every neuron of the next layer that this weighted input feeds; the unit's "
+              "mask entry multiplies the derivative of its activation.",
+        "zh": "链式法则：对这个加权输入影响到的下一层所有神经元求和；该单元的掩码分量乘在激活函数的导数上。",
+    },
     "cost-l2": {
         "en": "This is the cost to minimise: the data term, summed over the outputs (and, for a batch, over the "
               "samples), plus the L2 penalty. The penalty adds half of the weight decay λ times the sum of the squares "
@@ -280,6 +303,14 @@ AGAIN: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("As in step {first}, the bias gradient is the error.",),
         "zh": ("同第 {first} 步，偏置的梯度就是误差。",),
     },
+    "dropout": {
+        "en": ("Layer {layer} applies its activation and then its mask, as in step {first}.",),
+        "zh": ("第 {layer} 层同第 {first} 步一样，先作用激活函数，再乘以掩码。",),
+    },
+    "chain-rule-dropout": {
+        "en": ("As in step {first}: the mask of layer {layer} multiplies the error.",),
+        "zh": ("同第 {first} 步：第 {layer} 层的掩码乘到误差上。",),
+    },
     "weight-decay": {
         "en": ("As in step {first}: the error term, plus λ times the weights from the penalty.",),
         "zh": ("同第 {first} 步：误差项，再加上惩罚项带来的 λ 乘以权重。",),
@@ -364,6 +395,10 @@ MEANING: Phrases = {
     "l2-bias": {
         "en": "the weight decay: how strongly the L2 penalty holds the weights and the biases near zero",
         "zh": "权重衰减系数：L2 惩罚项把权重和偏置拉向零的力度",
+    },
+    "m": {
+        "en": "the dropout mask of layer {layer}, given: 0 for a dropped unit, 1/(1 − p) for a kept one",
+        "zh": "第 {layer} 层的 dropout 掩码（给定）：被丢弃的单元为 0，保留的单元为 1/(1 − p)",
     },
     "depth": {"en": "the number of layers", "zh": "层数"},
     "width": {"en": "the number of neurons of layer {layer}", "zh": "第 {layer} 层的神经元个数"},
