@@ -19,23 +19,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..errors import UnknownName
+from ..files import write_atomic
 from ..spec import NetworkSpec
-from .module import BACKENDS, DTYPES, FORMS, REDUCTIONS, Options, build_module
+from .module import build_module
+from .options import BACKENDS, DTYPES, FORMS, REDUCTIONS, make_options
 from .plan import make_plan
-
-
-def _options(form: str, dtype: str, reduction: str, backend: str, source: str = "") -> Options:
-    for kind, value, choices in (("form", form, FORMS), ("dtype", dtype, DTYPES),
-                                 ("reduction", reduction, REDUCTIONS), ("backend", backend, BACKENDS)):
-        if value not in choices:
-            raise UnknownName(kind, value, choices)
-    return Options(form=form, dtype=dtype, reduction=reduction, backend=backend, source=source)
 
 
 def export_source(net: str | NetworkSpec, *, form: str = "auto", dtype: str = "float64", reduction: str = "sum",
                   backend: str = "numpy", seed: int = 0, source: str = "") -> str:
-    options = _options(form, dtype, reduction, backend, source)
+    options = make_options(form, dtype, reduction, backend, source)
     return build_module(make_plan(net, seed=seed), options)
 
 
@@ -52,8 +45,6 @@ def compile_network(net: str | NetworkSpec, **options: Any) -> ModuleType:
     _CACHE.mkdir(parents=True, exist_ok=True)
     path = _CACHE / f"{name}.py"
     if not path.exists() or path.read_text(encoding="utf-8") != text:
-        from ..files import write_atomic
-
         write_atomic(path, text)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .emitter import Emitter
-from .module import Options, activation_helpers, backend_of, cost_expression, normalisation_lines, quote
-from .plan import Plan
+from .. import rules
 from ..algebra import Apply, NetQuantity
+from .emitter import Emitter
+from .options import Options
+from .plan import Plan
 from .printers import MatrixCodePrinter, helper_name, inplace_chain
+from .statements import activation_helpers, cost_expression, cost_from_logits, normalisation_lines, quote
 
 
 def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
-    backend = backend_of(options)
+    backend = options.array_backend
     printer = MatrixCodePrinter({"backend": backend})
-    activation_helpers(e, plan, scalar=False, options=options)
+    activation_helpers(e, plan, scalar=False, backend=backend)
     if any(layer.activation == "softmax" for layer in plan.spec.layers):
         e.lines(backend.softmax)
         e.blank(2)
@@ -53,9 +55,8 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
     e.line("def _cost(values, y):")
     with e.indented():
         e.line(f"{', '.join(values)} = values")
-        from_logits = plan.output_activation.name in plan.cost.from_logits or (
-            plan.output_activation.name == "softmax" and plan.cost.name == "cross-entropy")
-        e.comment(quote(plan, plan.derivation.step("cost")) + ("  (computed from the logits: stable)" if from_logits else ""))
+        stable = "  (computed from the logits: stable)" if cost_from_logits(plan) else ""
+        e.comment(quote(plan, plan.derivation.step("cost")) + stable)
         total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y")
         e.line(f"return ({total}) / y.shape[SAMPLE_AXIS]" if options.reduction == "mean" else f"return {total}")
     e.blank(2)
@@ -145,8 +146,7 @@ def _read_after_forward(plan: Plan) -> set[str]:
     """The forward values something reads after the forward pass: the gradient formulas, the cost
     (from the logits or from the output) and forward() (the output)."""
     names = {plan.output.ident, "x"}
-    cost, act = plan.cost, plan.output_activation
-    if act.name in cost.from_logits or (act.name == "softmax" and cost.name == "cross-entropy"):
+    if cost_from_logits(plan):
         names.add(plan.logits.ident)  # the cost is computed from the logits
     if plan.spec.normalize_input:
         names.add("xhat")
@@ -161,7 +161,5 @@ def _overwrites_its_input(a: object, kept: set[str], backend: object) -> bool:
         return False
     if expr.arg.ident in kept or expr.name == "softmax":
         return False
-    from .. import rules
-
     entry = rules.activation(expr.name)
     return inplace_chain(MatrixCodePrinter(), entry.numpy, "z", "z", overwrite=True) is not None

@@ -13,13 +13,14 @@ from typing import Any
 
 import sympy as sp
 
-from ..safe import as_expr
 from ..algebra import Apply, SymbolicEvaluator, Standardize
 from ..backprop import MEAN, STD
+from ..safe import as_expr
 from .emitter import Emitter
-from .module import Options, quote
+from .options import Options
 from .plan import Plan
 from .printers import ScalarCodePrinter, print_registry
+from .statements import quote
 
 SCALAR_HELPERS = '''
 _exp, _log, _tanh = math.exp, math.log, math.tanh
@@ -230,25 +231,6 @@ class _ScalarBody:
 def _unpack(matrix: sp.Matrix) -> str:
     rows = [", ".join(str(matrix[r, c]) for c in range(matrix.cols)) for r in range(matrix.rows)]
     return "(" + ", ".join(f"({row},)" if matrix.cols == 1 else f"({row})" for row in rows) + ",)"
-
-
-def _forward_statement(e: Emitter, plan: Plan, printer: ScalarCodePrinter, env: dict, dims: dict, a: Any,
-                       shape: Any) -> None:
-    e.comment(quote(plan, a.step))
-    symbols = _entry_symbols(a.name, *shape(a.step.lhs))
-    if isinstance(a.expr, Standardize):
-        xs = [str(s) for s in env[plan.frame.x]]
-        n = len(xs)
-        e.line(f"{MEAN} = ({' + '.join(xs)}) / {n}")
-        e.line(f"{STD} = math.sqrt(({' + '.join(f'({v} - {MEAN})**2' for v in xs)}) / {n})")
-    if isinstance(a.expr, Apply) and a.expr.name == "softmax":
-        logits = ", ".join(str(s) for s in env[a.expr.arg])
-        e.line(f"{', '.join(str(s) for s in symbols)} = _softmax_list([{logits}])")
-    else:
-        value = SymbolicEvaluator(env, dims)(a.expr)
-        for symbol, expr in zip(symbols, value):
-            e.line(f"{symbol} = {printer.doprint(expr)}")
-    env[a.step.lhs] = symbols
 
 
 def _cost_parts(plan: Plan, printer: ScalarCodePrinter, env: dict) -> tuple[list[str], str]:
