@@ -12,6 +12,7 @@ lines; nothing is passed to exec or eval.
 from __future__ import annotations
 
 import hashlib
+import shlex
 import importlib.util
 import sys
 import tempfile
@@ -22,14 +23,27 @@ from typing import Any
 from ..files import write_atomic
 from ..spec import NetworkSpec
 from .module import build_module
-from .options import BACKENDS, DTYPES, FORMS, REDUCTIONS, make_options
+from .options import BACKENDS, DEFAULTS, DTYPES, FORMS, LABELS, REDUCTIONS, make_options
 from .plan import make_plan
 
 
 def export_source(net: str | NetworkSpec, *, form: str = "auto", dtype: str = "float64", reduction: str = "sum",
-                  backend: str = "numpy", seed: int = 0, source: str = "") -> str:
-    options = make_options(form, dtype, reduction, backend, source)
+                  backend: str = "numpy", labels: str = "dense", seed: int = 0, source: str = "") -> str:
+    """The module's text. `source` is the command line recorded in its header (default: the
+    `derive export` command with these options)."""
+    options = make_options(form, dtype, reduction, backend, labels,
+                           source or equivalent_command(net, form=form, dtype=dtype, reduction=reduction,
+                                                        backend=backend, labels=labels, seed=seed))
     return build_module(make_plan(net, seed=seed), options)
+
+
+def equivalent_command(net: str | NetworkSpec, **options: Any) -> str:
+    """A `derive export` command line for a network and export options (defaults left out)."""
+    words = ["derive", "export", net if isinstance(net, str) else net.name]
+    for name, value in options.items():
+        if value != DEFAULTS[name]:
+            words += [f"--{name}", str(value)]
+    return shlex.join(words)
 
 
 _CACHE = Path(tempfile.gettempdir()) / "derive-compiled"
@@ -53,4 +67,4 @@ def compile_network(net: str | NetworkSpec, **options: Any) -> ModuleType:
     return module
 
 
-__all__ = ["compile_network", "export_source", "FORMS", "DTYPES", "REDUCTIONS", "BACKENDS"]
+__all__ = ["compile_network", "export_source", "FORMS", "DTYPES", "REDUCTIONS", "BACKENDS", "LABELS"]

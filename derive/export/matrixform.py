@@ -6,32 +6,33 @@ import sympy as sp
 
 from .. import rules
 from ..algebra import Apply, NetQuantity
+from ..errors import DeriveError
 from .emitter import Emitter
 from .options import Options
 from .plan import Plan
 from .printers import MatrixCodePrinter, helper_name, inplace_chain
-from .statements import activation_helpers, cost_expression, cost_from_logits, normalisation_lines, quote
+from .statements import (activation_helpers, cost_expression, cost_from_logits, label_index, normalisation_lines,
+                         quote)
 
 
 def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
+    """The private functions on checked arrays: _output, _cost, _gradients, _cost_and_gradients."""
     backend = options.array_backend
     printer = MatrixCodePrinter({"backend": backend})
     activation_helpers(e, plan, scalar=False, backend=backend)
     if any(layer.activation == "softmax" for layer in plan.spec.layers):
         e.lines(backend.softmax)
         e.blank(2)
-    if plan.output_activation.name == "softmax" and plan.cost.name == "cross-entropy":
+    if plan.softmax_cross_entropy:
         e.lines(backend.log_softmax)
         e.blank(2)
     kept = _read_after_forward(plan)
     values = ["x"] + [a.name for a in plan.forward if a.name in kept]
     params = [name for name, _, _ in plan.gradients]
-    convert = backend.convert.format
 
     def unpack_params() -> None:
         for name in params:
-            # NumPy takes the caller's arrays as they are (no copy); other backends convert.
-            e.line(f'{name} = params["{name}"]' if backend.name == "numpy" else f'{name} = {convert(x=f"params[{name!r}]")}')
+            e.line(f'{name} = params["{name}"]')
 
     def statements(assignments: tuple) -> None:
         for a in assignments:
@@ -42,73 +43,58 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 # The pre-activation is read by nothing after this line: reuse its array.
                 e.line(f"{a.name} = {helper_name(a.expr.name)}_inplace({printer.doprint(a.expr.arg)})")
                 continue
+            if options.labels == "index" and _output_minus_target(plan, a.expr):
+                # ŷ − y with y one-hot: ŷ with 1 taken off each sample's labelled entry.
+                index = label_index(plan, backend, "y")
+                for text in backend.subtract_one_hot:
+                    e.line(text.format(out=a.name, a=plan.output.ident, index=index))
+                continue
+            if options.labels == "index" and a.expr.has(plan.frame.y):
+                raise DeriveError(f"no code for class labels in {a.step.key}")  # check_labels admits no such network
             for text in assignment_lines(printer, a.name, a.expr, inplace=backend.inplace):
                 e.line(text)
 
     e.line("def _forward(params, x):")
     with e.indented():
         unpack_params()
-        e.line(f"x = {convert(x='x')}")
         statements(plan.forward)
         e.line(f"return {', '.join(values)}")
     e.blank(2)
-    e.line("def _cost(values, y):")
+    e.line("def _cost_of(values, y):")
     with e.indented():
         e.line(f"{', '.join(values)} = values")
         stable = "  (computed from the logits: stable)" if cost_from_logits(plan) else ""
         e.comment(quote(plan, plan.derivation.step("cost")) + stable)
-        total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y")
-        e.line(f"return ({total}) / y.shape[SAMPLE_AXIS]" if options.reduction == "mean" else f"return {total}")
+        total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y",
+                                labels=options.labels)
+        e.line(f"return ({total}) / x.shape[SAMPLE_AXIS]" if options.reduction == "mean" else f"return {total}")
     e.blank(2)
-    e.line("def _gradients(params, values, y):")
+    e.line("def _gradients_of(params, values, y):")
     with e.indented():
         unpack_params()
         e.line(f"{', '.join(values)} = values")
         statements(plan.backward)
         if options.reduction == "mean":
-            e.line("scale = 1.0 / y.shape[SAMPLE_AXIS]")
+            e.line("scale = 1.0 / x.shape[SAMPLE_AXIS]")
             e.line("return {" + ", ".join(f'"{n}": scale * {v}' for n, _, v in plan.gradients) + "}")
         else:
             e.line("return {" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}")
     e.blank(2)
-    e.line("def _cost_from_inputs(params, x, y):")
-    with e.indented():
-        e.line(f"return _cost(_forward(params, x), {convert(x='y')})")
-    e.blank(2)
-    e.line("def _gradients_from_inputs(params, x, y):")
-    with e.indented():
-        e.line(f"return _gradients(params, _forward(params, x), {convert(x='y')})")
-    e.blank(2)
-    e.line("def _both_from_inputs(params, x, y):")
-    with e.indented():
-        e.line("values = _forward(params, x)")
-        e.line(f"y = {convert(x='y')}")
-        e.line("return _cost(values, y), _gradients(params, values, y)")
-    e.blank(2)
+    e.function("_output(params, x)", "return _forward(params, x)[-1]")
+    e.function("_cost(params, x, y)", "return _cost_of(_forward(params, x), y)")
+    e.function("_gradients(params, x, y)", "return _gradients_of(params, _forward(params, x), y)")
+    e.function("_cost_and_gradients(params, x, y)", "values = _forward(params, x)",
+               "return _cost_of(values, y), _gradients_of(params, values, y)")
     if backend.name == "jax":
         e.comment("Compiled once per input shape and dtype by XLA.")
-        for name in ("_cost_from_inputs", "_gradients_from_inputs", "_both_from_inputs"):
+        for name in ("_output", "_cost", "_gradients", "_cost_and_gradients"):
             e.line(f"{name} = jax.jit({name})")
         e.blank(2)
-    e.line("def forward(params, x):")
-    with e.indented():
-        e.line('"""The network\'s output for the inputs x."""')
-        e.line("return _forward(params, x)[-1]")
-    e.blank(2)
-    e.line("def cost(params, x, y):")
-    with e.indented():
-        e.line("return float(_cost_from_inputs(params, x, y))")
-    e.blank(2)
-    e.line("def gradients(params, x, y):")
-    with e.indented():
-        e.line('"""dC/dparam for every parameter, with the parameters\' keys and shapes."""')
-        e.line("return _gradients_from_inputs(params, x, y)")
-    e.blank(2)
-    e.line("def cost_and_gradients(params, x, y):")
-    with e.indented():
-        e.line('"""(cost, gradients) from one forward pass."""')
-        e.line("total, grads = _both_from_inputs(params, x, y)")
-        e.line("return float(total), grads")
+
+
+def _output_minus_target(plan: Plan, expr: object) -> bool:
+    """Whether expr is ŷ − y (in either order of terms)."""
+    return isinstance(expr, sp.MatAdd) and set(expr.args) == {plan.output, -plan.frame.y}
 
 
 def _product(expr: object) -> bool:

@@ -16,11 +16,14 @@ registry; the helper bodies are fixed text with no user input in them.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from .. import __version__
 from ..files import Marker
 from .emitter import Emitter
 from .matrixform import emit_matrix_body
-from .options import Options, chosen_form
+from .boundary import accepted, emit_checks, emit_constants, emit_public
+from .options import Options, check_labels, chosen_form
 from .plan import Plan
 from .scalarform import emit_scalar_body
 from .selftest import emit_self_test
@@ -28,45 +31,71 @@ from .selftest import emit_self_test
 
 def build_module(plan: Plan, options: Options) -> str:
     form = chosen_form(plan, options)
+    check_labels(plan, options)
     e = Emitter()
-    _header(e, plan, options, form)
+    _docstring(e, plan, options, form)
+    _constants(e, plan, options)
     if form == "matrix":
         emit_matrix_body(e, plan, options)
     else:
         emit_scalar_body(e, plan, options)
+    emit_checks(e, plan, options)
+    emit_public(e, plan, options)
     emit_self_test(e, options)
-    marker = Marker.for_command(__version__, options.source or f"derive export {plan.spec.name}")
+    marker = Marker.for_command(__version__, "the command line below")
     return marker.stamp(e.source().replace("@@MARKER@@", marker.text))
 
 
 # ----------------------------------------------------------------------------------------------
 
 
-def _header(e: Emitter, plan: Plan, options: Options, form: str) -> None:
+def docstring_safe(text: str) -> bool:
+    """Whether text can stand in a triple-quoted docstring as it is (no quote, backslash or
+    control character can end it or change it)."""
+    return text.isprintable() and '"' not in text and "\\" not in text
+
+
+def _docstring(e: Emitter, plan: Plan, options: Options, form: str) -> None:
     spec = plan.spec
-    n0, nL = spec.widths[0], spec.widths[-1]
     if plan.row:
-        layout = (f"row convention: x is (B, {n0}), one sample per row; y is (B, {nL}); "
-                  "W<l> is (n_(l-1), n_l), W<l>[k, j] the weight from neuron k of layer l-1 to neuron j of layer l; "
-                  "b<l> is (1, n_l).")
+        layout = ("row convention: one sample per row of x and y; W<l> is (n_(l-1), n_l), W<l>[k, j] the weight from "
+                  "neuron k of layer l-1 to neuron j of layer l; b<l> is (1, n_l).")
     else:
-        layout = (f"column convention: x is ({n0}, B), one sample per column; y is ({nL}, B); "
-                  "W<l> is (n_l, n_(l-1)), W<l>[j, k] the weight from neuron k of layer l-1 to neuron j of layer l; "
-                  "b<l> is (n_l, 1).")
-    e.line(f'"""Gradients of {spec.name}: {spec.describe()}.')
+        layout = ("column convention: one sample per column of x and y; W<l> is (n_l, n_(l-1)), W<l>[j, k] the weight "
+                  "from neuron k of layer l-1 to neuron j of layer l; b<l> is (n_l, 1).")
+    backend = options.array_backend
+    arrays = {
+        "numpy": "NumPy arrays in and out (anything np.asarray takes goes in).",
+        "torch": ("PyTorch tensors in and out. gradients() runs under torch.no_grad(); forward() and cost() keep "
+                  "autograd's graph, so parameters may require grad and autograd agrees with gradients() on cost()."),
+        "jax": ("JAX arrays in and out, every function jax.jit compiled."
+                + (" float64 holds inside each call (jax.enable_x64 as a context): the process-wide jax_enable_x64 "
+                   "flag is never changed." if options.dtype == "float64" else "")),
+    }[backend.name]
+    e.line(f'"""Gradients of {spec.name}: {plan.derivation.spec.describe()}.')
     e.line("")
     e.line("@@MARKER@@")
+    e.line(f"Command line: {options.command if docstring_safe(options.command) else 'see COMMAND'}")
     e.line("")
-    for chunk in _wrap(f"Layout ({layout})", 96):
+    paragraph = (f"Layout ({layout}) Parameters: {', '.join(f'{n} {s}' for n, s in plan.parameters)}. "
+                 f"cost() {'sums' if options.reduction == 'sum' else 'averages'} over the batch; gradients() returns "
+                 f"dC/dparam with the parameters' keys and shapes. Computed in {options.dtype} whatever the inputs "
+                 f"hold (they are converted on the way in). {arrays}")
+    for chunk in _wrap(paragraph, 100):
         e.line(chunk)
-    e.line(f"Parameters: {', '.join(f'{n} {s}' for n, s in plan.parameters)}.")
-    e.line(f"cost() {'sums' if options.reduction == 'sum' else 'averages'} over the batch; gradients() returns "
-           "dC/dparam with the parameters' keys and shapes.")
-    e.line(f"Form: {form} ({'NumPy matrix code' if form == 'matrix' else 'straight-line Python on floats'}), "
-           f"dtype {options.dtype}. Every statement implements one verified step of the derivation,")
+    e.line("")
+    e.line("Every public function takes")
+    for text in accepted(plan, options, takes_y=True):
+        e.line(f"    {text}")
+    e.line("")
+    code = f"{backend.title} matrix code" if form == "matrix" else "straight-line Python on floats"
+    e.line(f"Form: {form} ({code}). Every statement implements one verified step of the derivation,")
     e.line("quoted in the comment above it. Run this file to check gradients() against central differences.")
     e.line('"""')
     e.blank()
+
+
+def _constants(e: Emitter, plan: Plan, options: Options) -> None:
     backend = options.array_backend
     e.line("import math")
     e.line("import sys")
@@ -74,8 +103,11 @@ def _header(e: Emitter, plan: Plan, options: Options, form: str) -> None:
     for text in backend.imports:
         e.line(text)
     e.blank()
-    if backend.name == "jax" and options.dtype == "float64":
-        e.line('jax.config.update("jax_enable_x64", True)  # JAX computes in float32 unless told otherwise')
+    for text in backend.setup:
+        e.line(text)
+    if backend.setup:
+        e.blank()
+    e.line(f"COMMAND = {options.command!r}  # how this file was made")
     e.line(f"DTYPE = {backend.prefix}.{options.dtype}")
     e.line(f"FLOAT64 = {backend.prefix}.float64")
     e.line(f'REDUCTION = "{options.reduction}"')
@@ -85,25 +117,32 @@ def _header(e: Emitter, plan: Plan, options: Options, form: str) -> None:
             e.line(f'"{name}": {shape},')
     e.line("}")
     e.line(f"SAMPLE_AXIS = {plan.sample_axis}  # the axis of x and y that holds the samples")
+    e.line(f"FEATURE_AXIS = {plan.class_axis}  # the axis of x and y that holds one sample's entries")
+    n0, nL = plan.spec.widths[0], plan.spec.widths[-1]
     e.line(f"N_INPUTS, N_OUTPUTS = {n0}, {nL}")
-    targets = "one-hot" if plan.cost.one_hot_target else "real"
-    e.line(f'TARGETS = "{targets}"  # what y holds: one-hot labels (cross-entropy) or real values')
+    targets = "index" if options.labels == "index" else plan.targets
+    e.line(f'TARGETS = "{targets}"  # what y holds: real values, one-hot targets or integer class labels (index)')
+    emit_constants(e, plan, options)
     e.blank(2)
     e.line("def init_params(seed=0):")
     with e.indented():
         e.line('"""Weights drawn from N(0, 1/fan_in), biases zero, in DTYPE."""')
         e.line("rng = np.random.default_rng(seed)")
-        e.line("return {")
-        with e.indented():
-            for name, q, _ in plan.gradients:
-                shape = plan.shape(q)
-                if q.kind == "W":
-                    fan_in = plan.spec.widths[int(q.layer) - 1]
-                    value = f"rng.standard_normal({shape}) / math.sqrt({fan_in})"
-                else:
-                    value = f"np.zeros({shape})"
-                e.line(f'"{name}": {backend.convert.format(x=value)},')
-        e.line("}")
+        float64 = backend.float64_scope if options.dtype == "float64" else ""
+        if float64:
+            e.line(f"with {float64}:")
+        with e.indented() if float64 else nullcontext():
+            e.line("return {")
+            with e.indented():
+                for name, q, _ in plan.gradients:
+                    shape = plan.shape(q)
+                    if q.kind == "W":
+                        fan_in = plan.spec.widths[int(q.layer) - 1]
+                        value = f"rng.standard_normal({shape}) / math.sqrt({fan_in})"
+                    else:
+                        value = f"np.zeros({shape})"
+                    e.line(f'"{name}": {backend.convert.format(x=value)},')
+            e.line("}")
     e.blank(2)
 
 

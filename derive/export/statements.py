@@ -67,16 +67,25 @@ def normalisation_lines(e: Emitter, plan: Plan, feature_axis: int, backend: Back
 def cost_from_logits(plan: Plan) -> bool:
     """Whether the exported cost is computed from the output layer's logits (stable) rather than
     from its activations."""
-    cost, act = plan.cost, plan.output_activation
-    return act.name in cost.from_logits or (act.name == "softmax" and cost.name == "cross-entropy")
+    return plan.output_activation.name in plan.cost.from_logits or plan.softmax_cross_entropy
 
 
-def cost_expression(plan: Plan, printer: Any, logits: str, output: str, target: str) -> str:
-    """The cost summed over entries, computed from the logits where the registry knows how."""
+def cost_expression(plan: Plan, printer: Any, logits: str, output: str, target: str, labels: str = "dense") -> str:
+    """The cost summed over entries, computed from the logits where the registry knows how. With
+    integer class labels it picks each sample's log-probability instead of multiplying by y."""
     cost, act = plan.cost, plan.output_activation
     total = f"{printer.backend.prefix}.sum"
-    if act.name == "softmax" and cost.name == "cross-entropy":
-        return f"-{total}({target} * _log_softmax({logits}, axis={plan.class_axis}))"
+    if plan.softmax_cross_entropy:
+        log_p = f"_log_softmax({logits}, axis={plan.class_axis})"
+        if labels == "index":
+            return f"-{total}({log_p}[{label_index(plan, printer.backend, target)}])"
+        return f"-{total}({target} * {log_p})"
     if act.name in cost.from_logits:
         return f"{total}({print_registry(printer, cost.from_logits[act.name], z=logits, y=target)})"
     return f"{total}({print_registry(printer, cost.c, a=output, y=target)})"
+
+
+def label_index(plan: Plan, backend: Backend, labels: str) -> str:
+    """The index of each sample's labelled entry in a (B, classes) or (classes, B) array."""
+    samples = backend.arange.format(n=f"{labels}.shape[0]")
+    return f"{samples}, {labels}" if plan.row else f"{labels}, {samples}"
