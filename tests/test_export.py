@@ -233,6 +233,12 @@ def test_cli_writes_a_module_and_refuses_to_overwrite_hand_edits(tmp_path: Path)
         (["export", "two-two-two", "--backend", "mxnet"], "unknown backend 'mxnet'; valid choices: numpy, torch, jax"),
         (["export", "two-two-two", "--backend", "torch", "--form", "scalar"],
          "the scalar form is plain Python; the torch backend writes --form matrix"),
+        (["export", "two-two-two", "--labels", "sparse"], "unknown labels 'sparse'; valid choices: dense, index"),
+        (["export", "two-two-two", "--labels", "index"],
+         "--labels index takes class labels for a softmax output with cross-entropy; this network has sigmoid with "
+         "quadratic cost (its y has the output's shape: --labels dense)"),
+        (["export", "two-two-two", "--form", "scalar", "--dtype", "float32"],
+         "the scalar form computes in Python floats (float64); --dtype float32 writes --form matrix"),
         (["export", "two-two-two", "-o", "grad.txt"], "the output file 'grad.txt' must end in .py"),
         (["export", "l-layer"], "l-layer is the general L-layer derivation; export a network of concrete widths"),
         (["export", "two-two-two", "-o", "/proc/derive/x.py"], "cannot create the output directory"),

@@ -240,6 +240,23 @@ def test_parameter_keys_and_shapes_are_checked(tmp_path: Path, rng: np.random.Ge
         call(module, variant, "forward", params, x.T)
 
 
+@pytest.mark.parametrize("labels", ["dense", "index"])
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_right_inputs_pass_the_checks_as_they_are(tmp_path: Path, rng: np.random.Generator, variant: str,
+                                                   labels: str) -> None:
+    """The common case costs no copy: arrays of the module's kind, dtype and shapes are handed on."""
+    module = make(tmp_path, classifier("row"), variant, labels=labels)
+    native_params = {k: native(variant, v) for k, v in perturbed_params(module, rng).items()}
+    x, y = data(module, rng, batch=3)
+    x, y = native(variant, x), native(variant, y)
+    with module._float64_scope():  # the private functions run where the public ones put them
+        params, checked_x, checked_y = module._checked(native_params, x, y)
+        assert params is native_params and checked_x is x and checked_y is y
+        assert module._checked_inputs(native_params, x) == (native_params, x, False)
+        converted = module._checked({k: v.tolist() for k, v in perturbed_params(module, rng).items()}, x, y)[0]
+    assert converted is not native_params and all(isinstance(v, module._ARRAY) for v in converted.values())
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_check_false_skips_the_checks(tmp_path: Path, rng: np.random.Generator, variant: str) -> None:
     module = make(tmp_path, classifier("row"), variant)

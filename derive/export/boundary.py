@@ -157,22 +157,34 @@ def _targets_problem(y, batch):
             f"(it was exported with --labels index); for one-hot targets use y.argmax(axis={FEATURE_AXIS})")
 ''')
 
-CHECKED = '''
-def _checked(params, x, y):
-    """(params, x, y) checked and converted to DTYPE; a 1-D x is one sample, y its target."""
+CHECKED_IN_FULL = '''
+def _inputs_in_full(params, x):
+    """(params, x, one_sample) converted to DTYPE and checked; a 1-D x is one sample."""
     x, one_sample = _samples(x)
-    return _parameters(params), x, _targets(y, x.shape[SAMPLE_AXIS], one_sample)
+    return _converted_parameters(params), x, one_sample
+
+
+def _checked_in_full(params, x, y):
+    """(params, x, y) converted to DTYPE and checked; a 1-D x is one sample, y its target."""
+    params, x, one_sample = _inputs_in_full(params, x)
+    return params, x, _targets(y, x.shape[SAMPLE_AXIS], one_sample)
 '''
 
 
-def _fast_parameters(e: Emitter, plan: Plan) -> None:
-    """Straight-line checks of every parameter's shape and dtype: no loop, no copy, the caller's
-    dict handed on as it is (most of a check's cost at small sizes is per-parameter overhead)."""
+def _fast_path(e: Emitter, plan: Plan, options: Options, takes_y: bool) -> None:
+    """The check of the common case, everything right already, in straight-line code: every
+    parameter's shape and dtype, x and y, one comparison each, no loop, no copy, the caller's
+    arrays handed on as they are. Anything else (another dtype, a 1-D x, a mistake) goes the full
+    way, which converts, reshapes or names the problem. Per-argument overhead is most of what a
+    check costs at small sizes, hence text specialised to the network."""
     names = [name for name, _ in plan.parameters]
-    e.line("def _parameters(params):")
+    if takes_y:
+        e.line("def _checked(params, x, y):")
+        e.line('    """(params, x, y) as given when keys, shapes, dtypes and values are right; else checked in full."""')
+    else:
+        e.line("def _checked_inputs(params, x):")
+        e.line('    """(params, x, one_sample) as given when keys, shapes and dtypes are right; else checked in full."""')
     with e.indented():
-        e.line('"""The parameters, as they are when their keys, shapes and dtype are right; converted to')
-        e.line('DTYPE (and checked again) otherwise."""')
         e.line("try:")
         with e.indented():
             comma = "," if len(names) == 1 else ""
@@ -180,13 +192,32 @@ def _fast_parameters(e: Emitter, plan: Plan) -> None:
             e.line(f"if (len(params) == {len(names)}")
             for name, shape in plan.parameters:
                 e.line(f"        and {name}.shape == {shape} and {name}.dtype is _DTYPE")
-            e.line("):")
+            e.line("        and isinstance(x, _ARRAY) and x.dtype is _DTYPE and x.ndim == 2")
+            e.line("        and x.shape[FEATURE_AXIS] == N_INPUTS and x.shape[SAMPLE_AXIS]" + ("" if takes_y else "):"))
+            if takes_y:
+                for text in _fast_target_conditions(plan, options):
+                    e.line(f"        {text}")
             with e.indented():
-                e.line("return params")
+                if takes_y and options.labels == "dense" and plan.softmax_cross_entropy:
+                    e.line("off = y.sum(axis=FEATURE_AXIS) - 1.0  # each sample's distance from a sum of 1")
+                    e.line("if float(off @ off) <= TARGET_SUM_TOLERANCE ** 2:")
+                    e.line("    return params, x, y")
+                else:
+                    e.line("return params, x, y" if takes_y else "return params, x, False")
         e.line("except (KeyError, TypeError, AttributeError):")
-        with e.indented():
-            e.line("pass")
-        e.line("return _converted_parameters(params)")
+        e.line("    pass")
+        e.line("return _checked_in_full(params, x, y)" if takes_y else "return _inputs_in_full(params, x)")
+    e.blank(2)
+
+
+def _fast_target_conditions(plan: Plan, options: Options) -> list[str]:
+    """The fast path's conditions on y (after those on x), closing the condition."""
+    if options.labels == "index":
+        is_integer = options.array_backend.is_integer.format(x="y")
+        return ["and isinstance(y, _ARRAY) and y.shape == (x.shape[SAMPLE_AXIS],)",
+                f"and {is_integer} and int(y.min()) >= 0 and int(y.max()) < N_OUTPUTS):"]
+    shape = "(x.shape[0], N_OUTPUTS)" if plan.row else "(N_OUTPUTS, x.shape[1])"
+    return [f"and isinstance(y, _ARRAY) and y.dtype is _DTYPE and y.shape == {shape}):"]
 
 
 def emit_constants(e: Emitter, plan: Plan, options: Options) -> None:
@@ -212,8 +243,8 @@ def emit_constants(e: Emitter, plan: Plan, options: Options) -> None:
 def emit_checks(e: Emitter, plan: Plan, options: Options) -> None:
     backend = options.array_backend
     e.comment("Checks at the boundary: every public function runs them unless called with check=False.")
-    _fast_parameters(e, plan)
-    e.blank(2)
+    _fast_path(e, plan, options, takes_y=False)
+    _fast_path(e, plan, options, takes_y=True)
     e.lines(PARAMETERS.substitute(convert=backend.convert.format(x="value")))
     e.blank(2)
     one_sample = "x[None, :]" if plan.row else "x[:, None]"
@@ -232,7 +263,7 @@ def emit_checks(e: Emitter, plan: Plan, options: Options) -> None:
             e.blank(2)
             e.lines(SUMS_PROBLEM)
     e.blank(2)
-    e.lines(CHECKED)
+    e.lines(CHECKED_IN_FULL)
     e.blank(2)
 
 
@@ -300,8 +331,8 @@ def _public_body(e: Emitter, name: str, plan: Plan, options: Options) -> None:
         e.line("if not check:")
         with e.indented():
             e.line("return _output(params, x)")
-        e.line("x, one_sample = _samples(x)")
-        e.line("output = _output(_parameters(params), x)")
+        e.line("params, x, one_sample = _checked_inputs(params, x)")
+        e.line("output = _output(params, x)")
         e.line(f"return {'output[0]' if plan.row else 'output[:, 0]'} if one_sample else output")
         return
     e.line("if check:")
