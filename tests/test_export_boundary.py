@@ -234,6 +234,10 @@ def test_parameter_keys_and_shapes_are_checked(tmp_path: Path, rng: np.random.Ge
     with pytest.raises(ValueError, match=r"^params\['W1'\] has shape \(4, 5\) but this network takes W1 of shape "
                                          r"\(5, 4\)"):
         call(module, variant, "forward", {**params, "W1": params["W1"].T}, x)
+    for bad in (params["b1"].ravel(), params["b1"].T, params["b1"][None]):  # would broadcast, or unpack wrongly
+        with pytest.raises(ValueError, match=rf"^params\['b1'\] has shape {re.escape(str(bad.shape))} but this "
+                                             r"network takes b1 of shape \(1, 4\)"):
+            call(module, variant, "gradients", {**params, "b1": bad}, x, y)
     with pytest.raises(ValueError, match=r"^params must be a dict of arrays"):
         module.gradients([params[k] for k in module.PARAMS], x, y)
     with pytest.raises(ValueError, match=r"^x has shape \(5, 3\) but this network takes x of shape \(B, 5\)"):
@@ -253,8 +257,12 @@ def test_right_inputs_pass_the_checks_as_they_are(tmp_path: Path, rng: np.random
         params, checked_x, checked_y = module._checked(native_params, x, y)
         assert params is native_params and checked_x is x and checked_y is y
         assert module._checked_inputs(native_params, x) == (native_params, x, False)
-        converted = module._checked({k: v.tolist() for k, v in perturbed_params(module, rng).items()}, x, y)[0]
-    assert converted is not native_params and all(isinstance(v, module._ARRAY) for v in converted.values())
+    # Anything else takes the full way: lists are read as arrays.
+    lists = {k: v.tolist() for k, v in perturbed_params(module, rng).items()}
+    from_lists = module.gradients(lists, x, y)
+    expected = module.gradients({k: native(variant, np.array(v)) for k, v in lists.items()}, x, y)
+    for k in module.PARAMS:
+        np.testing.assert_array_equal(as_numpy(from_lists[k]), as_numpy(expected[k]))
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -171,13 +171,18 @@ def _checked_in_full(params, x, y):
 '''
 
 
-def _fast_path(e: Emitter, plan: Plan, options: Options, takes_y: bool) -> None:
+def _fast_path(e: Emitter, plan: Plan, options: Options, takes_y: bool, unpacked: bool) -> None:
     """The check of the common case, everything right already, in straight-line code: every
     parameter's shape and dtype, x and y, one comparison each, no loop, no copy, the caller's
     arrays handed on as they are. Anything else (another dtype, a 1-D x, a mistake) goes the full
     way, which converts, reshapes or names the problem. Per-argument overhead is most of what a
-    check costs at small sizes, hence text specialised to the network."""
-    names = [name for name, _ in plan.parameters]
+    check costs at small sizes, hence text specialised to the network.
+
+    `unpacked`: the scalar form reads every parameter entry by entry into exactly its shape
+    (`((W1_0_0, W1_0_1), …) = params["W1"].tolist()`), which checks the shapes completely and
+    reads any dtype as Python floats; its public functions name the problem when that fails, so
+    here only the number of parameters is checked."""
+    names = [] if unpacked else [name for name, _ in plan.parameters]
     if takes_y:
         e.line("def _checked(params, x, y):")
         e.line('    """(params, x, y) as given when keys, shapes, dtypes and values are right; else checked in full."""')
@@ -187,10 +192,11 @@ def _fast_path(e: Emitter, plan: Plan, options: Options, takes_y: bool) -> None:
     with e.indented():
         e.line("try:")
         with e.indented():
-            comma = "," if len(names) == 1 else ""
-            e.line(f"{', '.join(names)}{comma} = {', '.join(f'params[{chr(34)}{n}{chr(34)}]' for n in names)}{comma}")
-            e.line(f"if (len(params) == {len(names)}")
-            for name, shape in plan.parameters:
+            if names:
+                comma = "," if len(names) == 1 else ""
+                e.line(f"{', '.join(names)}{comma} = {', '.join(f'params[{chr(34)}{n}{chr(34)}]' for n in names)}{comma}")
+            e.line(f"if (len(params) == {len(plan.parameters)}")
+            for name, shape in plan.parameters if names else ():
                 e.line(f"        and {name}.shape == {shape} and {name}.dtype is _DTYPE")
             e.line("        and isinstance(x, _ARRAY) and x.dtype is _DTYPE and x.ndim == 2")
             e.line("        and x.shape[FEATURE_AXIS] == N_INPUTS and x.shape[SAMPLE_AXIS]" + ("" if takes_y else "):"))
@@ -240,11 +246,11 @@ def emit_constants(e: Emitter, plan: Plan, options: Options) -> None:
         e.line(f"TARGET_SUM_TOLERANCE = {tolerance}  # how far a sample's targets may sum from 1 (rounding)")
 
 
-def emit_checks(e: Emitter, plan: Plan, options: Options) -> None:
+def emit_checks(e: Emitter, plan: Plan, options: Options, unpacked: bool) -> None:
     backend = options.array_backend
     e.comment("Checks at the boundary: every public function runs them unless called with check=False.")
-    _fast_path(e, plan, options, takes_y=False)
-    _fast_path(e, plan, options, takes_y=True)
+    _fast_path(e, plan, options, takes_y=False, unpacked=unpacked)
+    _fast_path(e, plan, options, takes_y=True, unpacked=unpacked)
     e.lines(PARAMETERS.substitute(convert=backend.convert.format(x="value")))
     e.blank(2)
     one_sample = "x[None, :]" if plan.row else "x[:, None]"
@@ -292,8 +298,9 @@ def accepted(plan: Plan, options: Options, takes_y: bool) -> list[str]:
     return lines
 
 
-def emit_public(e: Emitter, plan: Plan, options: Options) -> None:
-    """forward, cost, gradients and cost_and_gradients: checks, then the private functions."""
+def emit_public(e: Emitter, plan: Plan, options: Options, unpacked: bool) -> None:
+    """forward, cost, gradients and cost_and_gradients: checks, then the private functions
+    (`unpacked`: the private functions check the parameters' shapes, as in the scalar form)."""
     backend = options.array_backend
     nL = plan.spec.widths[-1]
     float64 = backend.float64_scope if options.dtype == "float64" else ""
@@ -321,27 +328,42 @@ def emit_public(e: Emitter, plan: Plan, options: Options) -> None:
             if scopes:
                 e.line(f"with {', '.join(scopes)}:")
             with e.indented() if scopes else nullcontext():
-                _public_body(e, name, plan, options)
+                _public_body(e, name, plan, options, unpacked)
         e.blank(2)
 
 
-def _public_body(e: Emitter, name: str, plan: Plan, options: Options) -> None:
+def _public_body(e: Emitter, name: str, plan: Plan, options: Options, unpacked: bool) -> None:
     result = options.array_backend.cost_result.format
     if name == "forward":
         e.line("if not check:")
-        with e.indented():
-            e.line("return _output(params, x)")
+        e.line("    return _output(params, x)")
         e.line("params, x, one_sample = _checked_inputs(params, x)")
-        e.line("output = _output(params, x)")
+        _call(e, "output = _output(params, x)", unpacked, checked=True)
         e.line(f"return {'output[0]' if plan.row else 'output[:, 0]'} if one_sample else output")
         return
+    call, finish = {
+        "cost": ("total = _cost(params, x, y)", f"return {result(x='total')}"),
+        "gradients": ("grads = _gradients(params, x, y)", "return grads"),
+        "cost_and_gradients": ("total, grads = _cost_and_gradients(params, x, y)", f"return {result(x='total')}, grads"),
+    }[name]
     e.line("if check:")
-    with e.indented():
-        e.line("params, x, y = _checked(params, x, y)")
-    if name == "cost":
-        e.line(f"return {result(x='_cost(params, x, y)')}")
-    elif name == "gradients":
-        e.line("return _gradients(params, x, y)")
-    else:
-        e.line("total, grads = _cost_and_gradients(params, x, y)")
-        e.line(f"return {result(x='total')}, grads")
+    e.line("    params, x, y = _checked(params, x, y)")
+    _call(e, call, unpacked, checked=False)
+    e.line(finish)
+
+
+def _call(e: Emitter, call: str, unpacked: bool, checked: bool) -> None:
+    """The call of a private function after the checks. Where it unpacks the parameters itself
+    (`unpacked`), a failure to unpack them is named (lists are read as arrays, and it runs again);
+    `checked` says that the checks ran for certain, else `check` tells."""
+    if not unpacked:
+        e.line(call)
+        return
+    e.line("try:")
+    e.line(f"    {call}")
+    e.line("except (KeyError, AttributeError, TypeError, ValueError):")
+    if not checked:
+        e.line("    if not check:")
+        e.line("        raise")
+    e.line("    params = _converted_parameters(params)  # names what is wrong, or reads lists as arrays")
+    e.line(f"    {call}")

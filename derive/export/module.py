@@ -39,8 +39,8 @@ def build_module(plan: Plan, options: Options) -> str:
         emit_matrix_body(e, plan, options)
     else:
         emit_scalar_body(e, plan, options)
-    emit_checks(e, plan, options)
-    emit_public(e, plan, options)
+    emit_checks(e, plan, options, unpacked=form == "scalar")
+    emit_public(e, plan, options, unpacked=form == "scalar")
     emit_self_test(e, options)
     marker = Marker.for_command(__version__, "the command line below")
     return marker.stamp(e.source().replace("@@MARKER@@", marker.text))
