@@ -27,7 +27,6 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         e.lines(backend.log_softmax)
         e.blank(2)
     kept = _read_after_forward(plan)
-    values = ["x"] + [a.name for a in plan.forward if a.name in kept]
     params = [name for name, _, _ in plan.gradients]
 
     def unpack_params() -> None:
@@ -54,37 +53,33 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
             for text in assignment_lines(printer, a.name, a.expr, inplace=backend.inplace):
                 e.line(text)
 
-    e.line("def _forward(params, x):")
-    with e.indented():
-        unpack_params()
-        statements(plan.forward)
-        e.line(f"return {', '.join(values)}")
-    e.blank(2)
-    e.line("def _cost_of(values, y):")
-    with e.indented():
-        e.line(f"{', '.join(values)} = values")
-        stable = "  (computed from the logits: stable)" if cost_from_logits(plan) else ""
-        e.comment(quote(plan, plan.derivation.step("cost")) + stable)
-        total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y",
-                                labels=options.labels)
-        e.line(f"return ({total}) / x.shape[SAMPLE_AXIS]" if options.reduction == "mean" else f"return {total}")
-    e.blank(2)
-    e.line("def _gradients_of(params, values, y):")
-    with e.indented():
-        unpack_params()
-        e.line(f"{', '.join(values)} = values")
-        statements(plan.backward)
-        if options.reduction == "mean":
-            e.line("scale = 1.0 / x.shape[SAMPLE_AXIS]")
-            e.line("return {" + ", ".join(f'"{n}": scale * {v}' for n, _, v in plan.gradients) + "}")
-        else:
-            e.line("return {" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}")
-    e.blank(2)
-    e.function("_output(params, x)", "return _forward(params, x)[-1]")
-    e.function("_cost(params, x, y)", "return _cost_of(_forward(params, x), y)")
-    e.function("_gradients(params, x, y)", "return _gradients_of(params, _forward(params, x), y)")
-    e.function("_cost_and_gradients(params, x, y)", "values = _forward(params, x)",
-               "return _cost_of(values, y), _gradients_of(params, values, y)")
+    stable = "  (computed from the logits: stable)" if cost_from_logits(plan) else ""
+    total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y",
+                            labels=options.labels)
+    if options.reduction == "mean":
+        total = f"({total}) / x.shape[SAMPLE_AXIS]"
+    scale = "scale * " if options.reduction == "mean" else ""
+    grads = "{" + ", ".join(f'"{n}": {scale}{v}' for n, _, v in plan.gradients) + "}"
+    # Four functions, each straight-line code for exactly what it returns (no intermediate tuples,
+    # no calls between forward and backward pass), as in the scalar form.
+    for name, want_cost, want_grads in (("_output(params, x)", False, False), ("_cost(params, x, y)", True, False),
+                                        ("_gradients(params, x, y)", False, True),
+                                        ("_cost_and_gradients(params, x, y)", True, True)):
+        e.line(f"def {name}:")
+        with e.indented():
+            unpack_params()
+            statements(plan.forward)
+            if not (want_cost or want_grads):
+                e.line(f"return {plan.output.ident}")
+            if want_cost:
+                e.comment(quote(plan, plan.derivation.step("cost")) + stable)
+                e.line(f"total = {total}" if want_grads else f"return {total}")
+            if want_grads:
+                statements(plan.backward)
+                if options.reduction == "mean":
+                    e.line("scale = 1.0 / x.shape[SAMPLE_AXIS]")
+                e.line(f"return {'total, ' if want_cost else ''}{grads}")
+        e.blank(2)
     if backend.name == "jax":
         e.comment("Compiled once per input shape and dtype by XLA.")
         for name in ("_output", "_cost", "_gradients", "_cost_and_gradients"):
