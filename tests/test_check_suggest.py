@@ -168,6 +168,11 @@ def test_real_post_questions_instead_of_guesses() -> None:
     assert "w" not in symbols(zx) and 'w = "weight"' in questions(zx)["w"]
     wzx = devset_suggestion("wzx_shallow_nn_jekyll")
     assert "Y" not in symbols(wzx) and 'Y = "target"' in questions(wzx)["Y"]
+    notes = devset_suggestion("notes_version1")  # ∂L/∂w in the Summary; L is the depth by default
+    assert "L" not in symbols(notes) and 'L = "cost"' in questions(notes)["L"]
+    obsidian = devset_suggestion("obsidian_vec_kronecker")
+    assert 'I = "identity-matrix"' in questions(obsidian)["I"] and 'J = "jacobian"' in questions(obsidian)["J"]
+    assert "I" not in symbols(obsidian) and "J" not in symbols(obsidian) and "A" not in symbols(obsidian)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -227,6 +232,15 @@ def test_sentences_and_table_zh(tmp_path: Path) -> None:
     found = symbols(suggestion(tmp_path, ZH))
     assert found == {"W": "weight", "b": "bias", "h": "activation", "E": "cost", "eta": "learning-rate",
                      "t": "target", "u": "preactivation", "delta": "error", "yhat": "output", "m": "batch"}
+
+
+def test_words_that_need_a_layer_are_asked(tmp_path: Path) -> None:
+    """"the output of the hidden layer" is an activation; "the input of layer l" is asked about;
+    "the error e" (no layer anywhere) may be a − y rather than δ^l: asked."""
+    text = suggestion(tmp_path, "Let $o$ be the output of the hidden layer, $v$ the input of layer $l$ and "
+                                "$e$ the error.\n")
+    assert symbols(text) == {"o": "activation"}
+    assert {"v", "e"} <= set(questions(text))
 
 
 def test_ordinal_is_no_count(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ The pipeline, in stages; a module imports only modules of its own stage or of ea
 1. extract   lexer.py (tokens), extract.py: the formulas of a post and the `=` chains they state,
              with file positions; frontmatter.py: the network a post names (`derive-net:`).
 2. parse     parser.py: each formula as a tree of what was written (no meaning yet).
-3. bind      notation.py: the notation map, which symbol names which quantity.
+3. bind      notation.py: the notation map, which symbol names which quantity; suggest.py: a
+             starting map read from a post's descriptions and forward pass (--suggest-notation).
 4. build     world.py (the network's small instance and its truths), build.py (trees -> the
              engine's SymPy statements under the map), values.py (explicit values, comparisons),
              printer.py (a formula in the post's own notation).

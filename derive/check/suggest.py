@@ -93,7 +93,7 @@ FUNCTION_ROLES = frozenset({"activation-function", *rules.ACTIVATIONS})
 SAMPLE_ROLES = ("input", "target", "output", "activation", "preactivation", "error")
 
 #: After a symbol: a separator or a copula, then its description ("$z$: the weighted input").
-APPOSITION = re.compile(r"\s*(?:[:：|—–]+|-(?=\s)|,|，)?\s*(?:(?:is|are|denotes?|stands for|means|represents|its)\b|"
+APPOSITION = re.compile(r"\s*(?:[:：|—–]+|-(?=\s)|,|，)?\s*(?:(?:is|are|be|denotes?|stands for|means|represents|its)\b|"
                         r"为|是|表示|代表|指|即)?\s*(?:(?:the|a|an|its|our|this|each)\b)?\s*", re.IGNORECASE)
 #: After a count: "$m$ examples", "$n_1$ 个节点".
 COUNT_AFTER = re.compile(r"\s*(?:(?:training\s+)?(?:examples|samples)\b|个(?:训练)?样本)|"
@@ -106,6 +106,7 @@ BEFORE_GAP = re.compile(r"(?:\s*(?:matri(?:x|ces)|vectors?|values?|terms?|parame
                         r"(?:(?:the|a|an)\b)?\s*", re.IGNORECASE)
 #: A word that defines the formula after it (a display's left side is described only so).
 DEFINING = re.compile(r"(?:is|are|为|是|记为|记作|定义为|denoted(?: by| as)?|called|defined as)\s*$", re.IGNORECASE)
+LAYER_WORD = re.compile(r"\blayers?\b|层", re.IGNORECASE)
 LIST_WORDS = re.compile(r"\band\b|\bor\b|和|与|及|、")
 CLAUSE_END = re.compile(r"[.!?](?=\s|$)|[;。；！？]|\n\s*\n|\n(?=\s*(?:[-*+]\s|\d+[.)]\s|\||#))|\|")
 #: The sentence before a cost's definition says it averages ("averaged over the m examples", "平均").
@@ -119,6 +120,8 @@ CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\
 CLAIM = re.compile(r"\\partial|∂|\\nabla|∇|\\[dtc]?frac\s*\{\s*d|\\delta\b|δ|\\Delta\b|'|’|′|\\prime|\\leftarrow|"
                    r"\\gets|:=|[-+]=|\\text\{d\}|\\mathrm\{d\}")
 LAYER_LETTERS = frozenset({"l", "L"})
+#: Letters whose usual reading a question proposes (never binds): role, as written, applied or not.
+CONVENTIONAL = {"I": ("identity-matrix", "I_n", False), "J": ("jacobian", "J_x(f)", True)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -200,6 +203,8 @@ class _Reader:
         self.layered: set[str] = set()  # symbols written with a layer somewhere
         self.applied: set[str] = set()  # symbols applied to an argument: σ(z), f_l(z)
         self.defined: set[str] = set()  # symbols a formula that is no claim defines
+        self.subscripted: set[str] = set()  # symbols written with a subscript somewhere (I_n, J_x)
+        self.differentiated: dict[str, Evidence] = {}  # symbols some derivative is taken of (∂L/∂w)
         self.prefix: Evidence | None = None
         self.offset: tuple[int, Evidence] | None = None
 
@@ -241,6 +246,8 @@ class _Reader:
                 for _, node in self._parse(piece):
                     if node is None:
                         continue
+                    for name in _differentiated(node):
+                        self.differentiated.setdefault(name, Evidence(line, _quote(piece)))
                     for sym, applied, (start, end) in _symbols(node):
                         if sym.name in FUNCTION_WORDS or _in_word(piece, start, end, sym):
                             continue
@@ -248,6 +255,8 @@ class _Reader:
                             self.written[sym.name] = Evidence(line, _quote(piece))
                         if applied:
                             self.applied.add(sym.name)
+                        if sym.sub is not None:
+                            self.subscripted.add(sym.name)
                         if _layer_of(sym)[0] is not None:
                             self.layered.add(sym.name)
 
@@ -304,6 +313,15 @@ class _Reader:
         role = roles[0]
         if role == "activation" and ref.name in self.applied:
             role = "activation-function"  # "f: the activation of layer l"
+        if role in ("output", "input") and LAYER_WORD.search(words):
+            if role == "input":  # "the input of layer l" is the activation below it, not x
+                self.questions.append(Line(ref.name, "", evidence, "the input of a layer: which layer's activation?"))
+                return
+            role = "activation"  # "the output of the hidden layer"
+        if role == "error" and ref.name not in ("delta", "Delta") and ref.name not in self.layered:
+            self.questions.append(Line(ref.name, '"error"', evidence, "an error δ^l = ∂C/∂z^l, or the difference "
+                                       "of the prediction and the target (then bind nothing)?"))
+            return
         self.clues.append(Clue(ref.name, role, evidence))
         if role == "cost" and _says_average(words):
             self.reductions.setdefault(ref.name, ("mean", evidence))
@@ -462,7 +480,7 @@ class _Reader:
     def _input_identity(self, target: Ref, source: Ref, evidence: Evidence) -> None:
         """a^1 = x, A^{[0]} = X: the input, and the number of the input layer."""
         number = target.layer[1]
-        if number not in (0, 1):
+        if number not in (0, 1) or self._base_role(target.name) not in (None, "activation"):
             return
         self.clues.append(Clue(source.name, "input", Evidence(evidence.line, evidence.quote, "the input layer")))
         self.clues.append(Clue(target.name, "activation", Evidence(evidence.line, evidence.quote,
@@ -661,21 +679,33 @@ class _Reader:
         self.settings.append(Line("layout", f'"{layout}"', first))
 
     def _unbound(self, bound: set[str], roles: dict[str, str]) -> list[Line]:
-        """Symbols the post writes that nothing binds: a question each (their formulas stay "not checked"),
-        with the role of the same letter in the other case when that one is bound."""
+        """Symbols the post writes that nothing binds: a question each (their formulas stay "not
+        checked"), proposing the role of the same letter in the other case when that one is bound, or
+        the usual reading of I_n and J_x(f); and a letter that is differentiated although the
+        network's notation makes it the number of layers (∂L/∂w: the cost here?)."""
         out = []
         for name, evidence in self.written.items():
-            if name in bound or name in self.defined or self.base.binding(name) is not None or \
-                    name in ("one", "e", "d", "l", "L") or \
-                    (len(name) == 1 and name.islower() and name in "ijkpqrst"):
+            if name in bound and roles.get(name) != "depth" or name in self.defined or \
+                    name in ("one", "e", "d", "l") or (len(name) == 1 and name.islower() and name in "ijkpqrst"):
+                continue
+            base = self._base_role(name)
+            if base == "depth" or roles.get(name) == "depth":
+                if name in self.differentiated:
+                    out.append(Line(name, '"cost"', self.differentiated[name], f"{name} is differentiated here, "
+                                    "but names the number of layers by default: is it the cost?"))
+                continue
+            if base is not None or name in bound:
                 continue
             twin = _twin(name)
             twin_role = self._role_of(twin, roles)
             layered_role = name in self.layered and twin_role in ("weight", "bias", "preactivation", "activation")
             sample_role = self.spec.batch is not None and twin_role in SAMPLE_ROLES
+            usual = CONVENTIONAL.get(name)
             if layered_role or sample_role:
                 out.append(Line(name, f'"{twin_role}"', evidence,
                                 f"{name} beside {twin} ({twin_role}): the same quantity?"))
+            elif usual is not None and name in self.subscripted and (name in self.applied) == usual[2]:
+                out.append(Line(name, f'"{usual[0]}"', evidence, f"written as {usual[1]}: is it {usual[0]}?"))
             else:
                 out.append(Line(name, "", evidence, "nothing in the post says what it names"))
         return out
@@ -993,6 +1023,16 @@ def _in_word(text: str, start: int, end: int, sym: Sym) -> bool:
     if sym.sub is not None or sym.sup is not None or len(sym.name) != 1 or not text[start:end].isalpha():
         return False
     return (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
+
+
+def _differentiated(node: Node) -> Iterator[str]:
+    """The symbols a formula takes a derivative of: ∂L/∂w, ∇_w L."""
+    for sub in _walk(node):
+        body = sub.children[0] if sub.kind == "pd" else sub.children[1] if sub.kind == "nabla" else None
+        if body is not None:
+            ref = _ref(body)
+            if ref is not None:
+                yield ref.name
 
 
 def _application(node: Node) -> tuple[str, Node] | None:
