@@ -175,6 +175,33 @@ def test_real_post_questions_instead_of_guesses() -> None:
     assert "I" not in symbols(obsidian) and "J" not in symbols(obsidian) and "A" not in symbols(obsidian)
 
 
+OWN_POSTS = sorted(p for p in (ROOT / "output").glob("*/*") if p.name.endswith((".hugo.en.md", ".latex.zh.tex")))
+
+
+@pytest.mark.parametrize("post", OWN_POSTS, ids=lambda p: p.name)
+def test_own_posts_stay_correct_with_their_suggestion(post: Path, tmp_path: Path) -> None:
+    """derive's own posts (its notation, scalar and matrix views, x̂, ŷ, the sum) read with their
+    suggested map: every formula still correct, nothing left unchecked."""
+    from derive.check import check_file
+
+    net = post.parent.name
+    map_file = tmp_path / "map.toml"
+    map_file.write_text(suggest_file(post, net), encoding="utf-8")
+    report = check_file(post, net, notation=map_file)
+    assert report.counts["wrong"] == 0 and report.counts["not checked"] == 0, report.counts
+    assert report.counts["correct"] >= 20
+
+
+def test_own_notation_keeps_its_keys(tmp_path: Path) -> None:
+    """The 2-2-2 post's a_3 is neuron 3 (derive's scalar view): the suggestion keeps index = "neuron"
+    and reads no layer from the number; x̂ stays the standardised input."""
+    two = symbols(suggest_file(ROOT / "output" / "two-two-two" / "two-two-two.hugo.en.md", "two-two-two"))
+    assert two["a"] == {"role": "activation", "index": "neuron"} and two["yhat"] == "output"
+    soft = symbols(suggest_file(ROOT / "output" / "softmax-classifier" / "softmax-classifier.hugo.en.md",
+                                "softmax-classifier"))
+    assert soft["xhat"] == "normalized-input"
+
+
 # ----------------------------------------------------------------------------------------------
 # Descriptions: tables, lists, sentences (English and Chinese)
 # ----------------------------------------------------------------------------------------------

@@ -173,6 +173,11 @@ class Ref:
     def name(self) -> str:
         return self.sym.name
 
+    @property
+    def numbered(self) -> bool:
+        """W_1, a_3: a number written below, a layer or a neuron (neurons numbered across layers)."""
+        return self.where == "sub" and self.layer is not None and self.layer[0] is None
+
 
 # ----------------------------------------------------------------------------------------------
 # Entry point
@@ -257,8 +262,9 @@ class _Reader:
                             self.applied.add(sym.name)
                         if sym.sub is not None:
                             self.subscripted.add(sym.name)
-                        if _layer_of(sym)[0] is not None:
-                            self.layered.add(sym.name)
+                        layer, where, _ = _layer_of(sym)
+                        if layer is not None and not (where == "sub" and layer[0] is None):
+                            self.layered.add(sym.name)  # a_3 may be neuron 3: not a layer for sure
 
     def _pieces_of(self, src: Any) -> Iterator[tuple[str, int]]:
         """The pieces of a formula (see _pieces), each with the line it starts on."""
@@ -390,13 +396,13 @@ class _Reader:
                 layer = inner.layer
                 self._clue(inner, "preactivation", evidence, "the argument of the activation", layer)
             self._activation_function(head, evidence)
-            role = "output" if head.lower() == "softmax" and target.layer is None else "activation"
+            unlayered = target.layer is None or target.numbered
+            role = "output" if unlayered and (head.lower() == "softmax" or target.name.endswith("hat")) else "activation"
             self._clue(target, role, evidence, f"{head} of the pre-activation", layer)
             return
         affine = _affine(rhs)
         if affine is not None:
-            layer = self._affine(target, affine, evidence)
-            self._clue(target, "preactivation", evidence, "weights times activations plus bias", layer)
+            self._affine(target, affine, evidence)
             return
         source = _ref(rhs)
         if source is not None and target.layer is not None and target.layer[0] is None and source.layer is None:
@@ -407,13 +413,16 @@ class _Reader:
         return binding.role if binding is not None else None
 
     def _clue(self, ref: Ref, role: str, evidence: Evidence, why: str,
-              layer: tuple[str | None, int] | None = None) -> None:
+              layer: tuple[str | None, int] | None = None, matrices: bool = False) -> None:
+        """A reading of `ref`; `matrices`: read from a product of matrices (W_1 x), where a number
+        written below is a layer for sure, not a neuron."""
         one_layer = None
         if ref.layer is None and ref.name not in self.layered and layer is not None and layer[0] is None \
                 and role not in ("output", "input"):
             one_layer = layer[1]  # h = σ(W_1 x + b_1): h is always layer 1
         self.clues.append(Clue(ref.name, role, Evidence(evidence.line, evidence.quote, why), one_layer))
-        if ref.where is not None and role in ("weight", "bias", "preactivation", "activation"):
+        if ref.where is not None and role in ("weight", "bias", "preactivation", "activation") and \
+                (matrices or not ref.numbered):
             self.layer_places.append((ref.where, evidence))
             if ref.brackets:
                 self.brackets.setdefault(ref.brackets, evidence)
@@ -429,13 +438,19 @@ class _Reader:
             return layer
         w, other = (first, second) if weight == 0 else (second, first)
         layer = layer or w.layer
-        self._clue(w, "weight", evidence, "multiplies the previous layer", layer)
-        self._clue(bias, "bias", evidence, "added to the product", layer)
+        matrices = not w.index  # W_1 x rather than Σ_k w_{jk} x_k
+        self._clue(w, "weight", evidence, "multiplies the previous layer", layer, matrices)
+        self._clue(bias, "bias", evidence, "added to the product", layer, matrices)
+        if target is not None:
+            self._clue(target, "preactivation", evidence, "weights times activations plus bias", layer, matrices)
         below = _below(layer)
+        inputs = ("input", "normalized-input")
         if other.layer is not None:
-            self._clue(other, "activation", evidence, "multiplied by the weight", other.layer)
-        elif self._base_role(other.name) == "input" or self._base_role(_twin(other.name)) == "input":
-            self._clue(other, "input", evidence, "multiplied by the first weight")
+            self._clue(other, "activation", evidence, "multiplied by the weight", other.layer, matrices)
+        elif self._base_role(other.name) in inputs:
+            self._clue(other, self._base_role(other.name), evidence, "multiplied by the first weight")
+        elif self._base_role(_twin(other.name)) in inputs:
+            self._clue(other, self._base_role(_twin(other.name)), evidence, "multiplied by the first weight")
         elif below is not None and below[1] == 0:
             self._clue(other, "input", evidence, "multiplied by the first layer's weight")
         elif below is not None and below[0] is None:
@@ -595,8 +610,10 @@ class _Reader:
                 table["one_sample"] = True
             if role == "cost" and name in self.reductions and self.spec.batch is not None:
                 table["reduction"] = self.reductions[name][0]
+            own = self._own_keys(name, role)
+            table = {**own, **table}
             why = "; ".join(list(dict.fromkeys(c.evidence.why for c in clues if c.evidence.why))[:2])
-            notes = []
+            notes = [f"{', '.join(own)} as derive's own notation for this network"] if own else []
             if "one_sample" in table:
                 notes.append(f"lower case beside the batch {_twin(name)}: one example's")
             if "reduction" in table:
@@ -605,12 +622,26 @@ class _Reader:
             lines.append(Line(name, _toml_binding(role, table), evidence))
         return lines, questions
 
+    def _own_keys(self, name: str, role: str) -> dict[str, Any]:
+        """The keys derive's own notation gives a symbol beside its role (a_3: index = "neuron" in
+        the 2-2-2 network's scalar view), kept when the post reads it in the same role."""
+        binding = self.base.binding(name)
+        if binding is None or binding.role != role:
+            return {}
+        own = {"index": binding.index} if binding.index != "entry" else {}
+        for key in ("layout", "layer_index", "layer_offset", "layer", "reduction"):
+            if getattr(binding, key) is not None:
+                own[key] = getattr(binding, key)
+        if binding.one_sample:
+            own["one_sample"] = True
+        return own
+
     def _resolve_pairs(self, by_name: dict[str, list[Clue]]) -> None:
         """‖u − v‖², 𝓛(u, v): the layered one is the activation and the other the target; else the
         one already read as the prediction tells; else a question."""
         for first, second, evidence in self.pairs:
             pair = [first, second]
-            layered = [r for r in pair if r.layer is not None]
+            layered = [r for r in pair if r.layer is not None and not r.numbered]
             if len(layered) == 1:
                 predicted = layered[0]
             else:
@@ -624,7 +655,7 @@ class _Reader:
             other = second if predicted is first else first
             why = Evidence(evidence.line, evidence.quote, "compared with the prediction in the cost")
             by_name.setdefault(other.name, []).append(Clue(other.name, "target", why))
-            if predicted.layer is not None:
+            if predicted in layered:
                 by_name.setdefault(predicted.name, []).append(
                     Clue(predicted.name, "activation", Evidence(evidence.line, evidence.quote, "the prediction")))
 
