@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from derive.api import resolve_network
-from derive.check.api import suggest_file
+from derive.check.api import read_text, suggest_file
 from derive.check.notation import default_map, parse_toml
+from derive.check.suggest import suggest_notation
 from derive.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -483,3 +486,27 @@ def test_suggested_maps_give_no_false_verdict(tmp_path: Path) -> None:
     total = re.search(r"total: (\d+) false verdicts", output)
     assert total and int(total.group(1)) == 0 and run.returncode == 0, output
     assert output.count("(map)") == len(REAL), output
+
+
+# ----------------------------------------------------------------------------------------------
+# Fuzz: any post gives a map that parses, never an exception
+# ----------------------------------------------------------------------------------------------
+
+PIECES = [
+    "$", "$$", "\n", "\n\n", " ", "| ", " |", "- ", ": ", "is the ", "where ", "weight", "bias", "activation",
+    "weighted input", "cost", "loss", "error", "learning rate", "target", "label", "output", "input", "of layer ",
+    "examples", "m 个样本", "权重", "偏置", "激活值", "误差", "损失", "学习率", "样本", "输入层", "为", "第", "个节点",
+    "W", "w", "b", "z", "a", "x", "X", "y", "Y", "h", "t", "\\theta", "\\hat{y}", "\\mathcal{L}", "C", "J", "L",
+    "^{[l]}", "^{(l)}", "^l", "^{l-1}", "_1", "_2", "_{jk}", "[i,j]", "^T", "^{(i)}", " = ", "+", "-", "\\sigma(",
+    "f(", "g^{[l]}(", "\\text{ReLU}(", "\\operatorname{softmax}(", ")", "(", "{", "}", "\\frac{1}{m}", "\\frac{1}{2}",
+    "\\sum_{i=1}^{m}", "\\log", "\\ln", "||", "^2", "\\partial", "\\frac{dL}{dW}", "d", "\\delta", "'", ",", "(a, y)",
+    "\\in \\mathbb{R}^{n_l}", "\\begin{aligned}", "\\end{aligned}", "\\\\", "&=", "令", "则",
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES), max_size=50), st.sampled_from(["l-layer", "two-two-two", "batched-mlp"]))
+def test_any_post_gives_a_map_that_parses(pieces: list[str], net: str) -> None:
+    post = read_text("".join(pieces), net)
+    text = suggest_notation(post.doc, post.spec, post.nmap, source="post.md", net=net)
+    default_map(post.spec).merged(parse_toml(text, "post"), "post")
