@@ -273,6 +273,19 @@ def test_words_that_need_a_layer_are_asked(tmp_path: Path) -> None:
     assert {"v", "e"} <= set(questions(text))
 
 
+def test_words_and_formula_disagree(tmp_path: Path) -> None:
+    """The words call h the weighted input, the forward pass applies σ to get it: asked, not bound."""
+    text = suggestion(tmp_path, "- $h^l$: the weighted input\n\n$$h^l = \\sigma(u^l)$$\n")
+    assert "h" not in symbols(text) and '"preactivation"' in questions(text)["h"] and '"activation"' in \
+        questions(text)["h"]
+
+
+def test_the_posts_own_block_is_not_repeated(tmp_path: Path) -> None:
+    text = suggestion(tmp_path, "```derive-notation\n[symbols]\nh = \"activation\"\n```\n"
+                                "- $h^l$: the activation\n- $u^l$: the weighted input\n")
+    assert symbols(text) == {"u": "preactivation"} and "h" not in questions(text)
+
+
 def test_ordinal_is_no_count(tmp_path: Path) -> None:
     """第 $j$ 个神经元 is neuron j, not a number of neurons; "$n_1$ 个节点" is one."""
     found = symbols(suggestion(tmp_path, "第$j$个神经元的输出；隐藏层有 $n_1$ 个节点。\n"))

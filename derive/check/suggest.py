@@ -115,6 +115,7 @@ AVERAGE_WORDS = re.compile(r"\baverag(?:e|ed|es|ing)\b|\bmean (?:over|of)\b|平�
 BARE_COUNT = re.compile(r"(?<![A-Za-z\\$_{])([B-HJ-Zb-z])\s*(?:个(?:训练)?样本|(?:training\s+)?(?:examples|samples)\b)")
 #: The post says where its layers start: "the input is layer 1", "输入层 … a^1".
 INPUT_LAYER_WORDS = re.compile(r"input layer|输入层", re.IGNORECASE)
+GLUED_LOG = re.compile(r"(?<![A-Za-z\\])(ln|log)(?=\\|[A-Za-z])")
 CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
 #: Text that makes a formula a claim about derivatives (or an update), never a definition.
 CLAIM = re.compile(r"\\partial|∂|\\nabla|∇|\\[dtc]?frac\s*\{\s*d|\\delta\b|δ|\\Delta\b|'|’|′|\\prime|\\leftarrow|"
@@ -228,6 +229,7 @@ class _Reader:
     def _parse(self, text: str) -> list[tuple[str | None, Node | None]]:
         """The sides of a formula and the relation before each; a side that does not parse is None."""
         functions = self.base.functions() | _applied_names(text)
+        text = _logs_spelled(text)
         try:
             return list(parse_chain(text, functions))
         except ParseError:
@@ -254,7 +256,7 @@ class _Reader:
                     for name in _differentiated(node):
                         self.differentiated.setdefault(name, Evidence(line, _quote(piece)))
                     for sym, applied, (start, end) in _symbols(node):
-                        if sym.name in FUNCTION_WORDS or _in_word(piece, start, end, sym):
+                        if sym.name in FUNCTION_WORDS or _in_word(_logs_spelled(piece), start, end, sym):
                             continue
                         if sym.name not in self.written or self.written[sym.name].line > line:
                             self.written[sym.name] = Evidence(line, _quote(piece))
@@ -593,6 +595,8 @@ class _Reader:
         lines, questions = [], []
         uppers = {name for name in self.written if name[:1].isupper()}
         for name, clues in by_name.items():
+            if f"symbols.{name}" in self.base.stated:
+                continue  # the post's own notation block binds it already
             roles = list(dict.fromkeys(_merged_roles(c.role for c in clues)))
             first = clues[0].evidence
             if len(roles) > 1:
@@ -899,8 +903,12 @@ def _short(text: str, limit: int = 72) -> str:
 
 def _pieces(text: str) -> list[str]:
     """A formula cut at prose written inside it (令, 则, …): each piece is a formula of its own."""
-    text = re.sub(r"(?<![A-Za-z\\])(ln|log)(?=\\|[A-Za-z])", r"\\\1 ", text)  # ln\hat{y}, lna: the log of it
     return [p for p in CJK.split(text) if p.strip()]
+
+
+def _logs_spelled(text: str) -> str:
+    """ln\\hat{y}, lna: a post's log written without a backslash, as \\ln (the text the parser reads)."""
+    return GLUED_LOG.sub(r"\\\1 ", text)
 
 
 def _applied_names(text: str) -> frozenset[str]:
