@@ -383,7 +383,10 @@ def test_entries_give_the_layout(tmp_path: Path) -> None:
 
 
 def test_transposed_weight_gives_the_layout(tmp_path: Path) -> None:
-    assert parse_toml(suggestion(tmp_path, "$$z^l = (W^l)^T a^{l-1} + b^l$$\n"), "post")["layout"] == "source"
+    text = suggestion(tmp_path, "$$z^l = (W^l)^T a^{l-1} + b^l$$\n")
+    assert parse_toml(text, "post")["layout"] == "source" and "(Wᵀ a)" in text
+    both = suggestion(tmp_path, "$$z^l = (W^l)^T a^{l-1} + b^l$$\n$$z^l = W^l a^{l-1} + b^l$$\n")
+    assert "layout" not in parse_toml(both, "post") and "two ways" in questions(both)["layout"]
 
 
 def test_row_post_on_a_column_network_is_a_question(tmp_path: Path) -> None:

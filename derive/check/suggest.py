@@ -473,9 +473,9 @@ class _Reader:
                 return
         column = position == 0  # W a: vectors are columns
         layout = "destination" if column != w.transposed else "source"
-        form = f"{w.name} {other.name}" if column else f"{other.name} {w.name}"
-        self.layouts.append(("column" if column else "row", layout,
-                             Evidence(evidence.line, evidence.quote, f"{form}{'ᵀ' if w.transposed else ''}")))
+        weight = w.name + ("ᵀ" if w.transposed else "")
+        form = f"{weight} {other.name}" if column else f"{other.name} {weight}"
+        self.layouts.append(("column" if column else "row", layout, Evidence(evidence.line, evidence.quote, form)))
 
     def _activation_function(self, head: str, evidence: Evidence) -> None:
         name = head if NAME.match(head) else None
@@ -695,9 +695,9 @@ class _Reader:
         found = {layout for _, layout, _ in self.layouts}
         kinds = {kind for kind, _, _ in self.layouts}
         first = self.layouts[0][2]
-        if len(found) > 1:
-            where = "; ".join(f"line {e.line}: {layout} ({e.why})" for _, layout, e in self.layouts)
-            self.questions.append(Line("layout", "", first, f"the post lays W out both ways ({where}): which?"))
+        if len(found) > 1 or {"row", "column"} <= kinds:
+            where = "; ".join(f"line {e.line}: {e.why}" for _, _, e in self.layouts)
+            self.questions.append(Line("layout", "", first, f"the post lays W out two ways ({where}): which?"))
             return
         layout = found.pop()
         convention = "row" if "row" in kinds else "column" if "column" in kinds else None
