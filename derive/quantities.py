@@ -38,12 +38,13 @@ class Frame:
         self.batch: sp.Expr = sp.Integer(1) if spec.batch is None else sp.Symbol(spec.notation.batch, integer=True, positive=True)
         self.batched = spec.batch is not None
         self.class_axis = 1 if self.row else 0
+        self.widths = spec.widths  # computed from the layers on every access of spec.widths
 
     # -- per-layer facts ------------------------------------------------------------------------
     def width(self, layer: sp.Expr) -> sp.Expr:
         if self.general:
             return WIDTH[layer]
-        return sp.Integer(self.spec.widths[int(layer)])
+        return sp.Integer(self.widths[int(layer)])
 
     def activation(self, layer: sp.Expr) -> rules.Activation:
         if self.general:

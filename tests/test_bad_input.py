@@ -30,7 +30,7 @@ TABLE = [
     ("unknown cost", ["show", "mlp:3-4-2", "--cost", "hinge"],
      "unknown cost 'hinge'; valid choices: quadratic, cross-entropy, binary-cross-entropy, bce, ce, mse"),
     ("unknown platform", ["post", "two-two-two", "--platform", "medium"],
-     "unknown platform 'medium'; valid choices: jekyll, hugo, hexo, github, jupyter, latex"),
+     "unknown platform 'medium'; valid choices: jekyll, hugo, hexo, github, mkdocs, jupyter, latex"),
     ("unknown language", ["post", "two-two-two", "--platform", "hugo", "--lang", "fr"],
      "unknown language 'fr'; valid choices: en, zh"),
     ("unknown convention", ["show", "mlp:3-4-2", "--convention", "diagonal"],

@@ -12,10 +12,10 @@ CHECK = Path(__file__).resolve().parent.parent / "derive" / "check"
 #: module -> stage number, in the order the package docstring gives.
 STAGES = {
     "lexer": 1, "extract": 1, "frontmatter": 1,
-    "parser": 2,
+    "tree": 2, "environments": 2, "parser": 2,
     "notation": 3, "bind": 3, "suggest": 3,
-    "world": 4, "nodes": 4, "build": 4, "values": 4, "printer": 4,
-    "results": 5, "worked": 5, "judge": 5,
+    "world": 4, "nodes": 4, "usage": 4, "symbols": 4, "build": 4, "values": 4, "printer": 4,
+    "results": 5, "forms": 5, "worked": 5, "claims": 5, "judge": 5,
     "case": 6, "mutations": 6, "diagnose": 6,
     "report": 7,
     "paths": 8, "api": 8, "cli": 9, "__init__": 9,

@@ -20,7 +20,13 @@ from .diagnose import diagnose_link
 from .extract import Document, read_document, statements
 from .frontmatter import NET_KEY, declared_network
 from .judge import Judge
-from .notation import BLOCK_KEY, NotationMap, default_map, parse_toml, parse_yaml_mapping
+from .notation import (
+    BLOCK_KEY,
+    NotationMap,
+    default_map,
+    parse_toml,
+    parse_yaml_mapping,
+)
 from .paths import find_posts
 from .report import CheckReport
 from .suggest import suggest_notation

@@ -74,6 +74,11 @@ def _layered(sym: Sym, binding: Binding, nmap: NotationMap, batched: bool, span:
     fixed = binding.layer is not None
     numbered = (binding.index != "entry" and _digits(sub) and (sup is None or sup.expr is None)
                 and (position == "super" or binding.index in ("pair", "layer-neuron")))
+    if (binding.index == "layer-neuron" and sub is not None and sub.expr is not None and sub.expr.kind == "mul"
+            and sub.expr.value and all(op == "juxt" for op in sub.expr.value) and sub.expr.children[0].kind == "num"
+            and len(sub.expr.children) == 2 and len(sub.expr.children[0].value) == 1):
+        # y_{2j}: layer 2, neuron j
+        return Reading(binding.role, layer=sub.expr.children[0], index=sub.expr.children[1], transpose=transpose)
     if numbered and binding.index == "layer-neuron" and len(index_numbers(sub)) == 1:
         # y_1 beside y_{21}: one number is the layer, the whole vector
         return Reading(binding.role, layer=sub.expr, transpose=transpose, default_layer=binding.layer)
@@ -84,6 +89,10 @@ def _layered(sym: Sym, binding: Binding, nmap: NotationMap, batched: bool, span:
     paren = ""
     if sup is not None and sup.expr is not None and _is_sample_script(sup, batched, fixed):
         sample, sup = sup.expr, None
+    if isinstance(binding.layer, int) and sup is not None and sup.expr is not None and not sup.paren:
+        # h^2 when h always names one layer: a power (the layer is never written on h)
+        return Reading(binding.role, default_layer=binding.layer, index=sub.expr if sub is not None else None,
+                       sample=sample, transpose=transpose, power=sup.expr)
     written_sup = sup is not None and sup.expr is not None
     if position == "super" or (written_sup and sup.paren):
         if written_sup:

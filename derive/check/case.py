@@ -16,10 +16,11 @@ import sympy as sp
 from .. import rules
 from ..algebra import Apply, ApplyPrime, Prime
 from ..quantities import COST
-from .build import Builder, OutOfRange, ShapeMismatch, Unchecked, is_matrix
+from .build import Builder, Unchecked
 from .judge import Judge, shapes_agree
 from .parser import Node, Script, Sym
 from .results import Counterexample, Evaluated, Form
+from .usage import OutOfRange, ShapeMismatch, is_matrix
 
 MAX_CANDIDATES = 60
 FUNCTION_NODES = (Apply, ApplyPrime, Prime, rules.ActivationBase)

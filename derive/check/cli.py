@@ -29,7 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> tuple[str, int]:
     from .api import check_paths
-    from .report import github_annotations, json_report, json_reports, text_report, text_reports
+    from .report import (
+        github_annotations,
+        json_report,
+        json_reports,
+        text_report,
+        text_reports,
+    )
 
     if args.suggest_notation:
         return _suggest(args), 0

@@ -1,16 +1,7 @@
-r"""Diagnoses: which usual mistake turns the correct step into the one written.
+r"""Stage 6, diagnose: which usual mistake turns the correct step into the one written.
 
 The table `MISTAKES` reads like the rule registry: one entry per mistake, each a name, a
-mutation and a message. A mutation relates the correct step and the written one in one of two
-directions, whichever is exact for that mistake:
-
-- it applies the mistake to the *correct* result and compares with what was written (−x for a
-  sign error, 2x for a factor, the softmax Jacobian with its off-diagonal terms dropped, another
-  cost function, the formula of another weight);
-- or it undoes the mistake in the *written* formula and compares with the correct result
-  (transpose one factor back, swap two factors back, give σ′ its pre-activation back, …). These
-  mistakes are their own inverse, or nearly, so undoing one in what was written is the same test
-  as making it in the correct step, at whatever level of expansion the writer chose.
+mutation (mutations.py says how one relates the correct step and the written one) and a message.
 
 A comparison is the judge's: the same small instance, every layer and index value, the same
 seeded random points. The first entry that matches is the diagnosis; its repaired formula, when
@@ -26,28 +17,36 @@ import sympy as sp
 from .. import rules
 from ..algebra import Entry, Grad, NetQuantity, Partial
 from ..verify import gradient_subject
-from .build import OutOfRange, ShapeMismatch, Unchecked
+from .build import Unchecked
 from .case import Case, Finding, Mistake, printable
 from .judge import Judge
-from .mutations import (batch_factor, input_for_activation, missing_prime, output_layer_error,
-                        sum_of_squares, term_sign, 
+from .mutations import (
+    batch_factor,
     contradicted_convention,
     cost_without_square,
     f_prime_for_f,
     factor_half_or_two,
+    input_for_activation,
+    missing_activation_derivative,
     missing_batch_sum,
+    missing_prime,
     other_cost,
+    output_layer_error,
+    previous_activation,
     prime_argument,
     product_order,
     sign_error,
     softmax_diagonal,
+    sum_of_squares,
     swapped_formulas,
     swapped_indices,
+    term_sign,
     transposed_factor,
     wrong_layer,
     z_for_a,
 )
 from .results import Counterexample, Diagnosis, Evaluated, Form
+from .usage import OutOfRange, ShapeMismatch
 
 # ----------------------------------------------------------------------------------------------
 # The table
@@ -83,6 +82,10 @@ MISTAKES: tuple[Mistake, ...] = (
             "{next} multiply {activation}, so ∂z/∂W of that layer is {activation}, not the network's input"),
     Mistake("missing-prime", missing_prime,
             "the activation {found} where its derivative σ′ belongs (δ = ∂C/∂a ⊙ σ′(z)){layer}"),
+    Mistake("previous-activation", previous_activation,
+            "the activation one layer off: {found} where {fixed}, the input of the layer, belongs"),
+    Mistake("missing-activation-derivative", missing_activation_derivative,
+            "the factor {sigma} is missing: through a = σ(z), ∂C/∂z = ∂C/∂a ⊙ σ′(z)"),
     Mistake("sum-of-squares", sum_of_squares,
             "{found} where {fixed} belongs: {written} (the softmax denominator is (Σ_p e^{{s_p}})², the square "
             "of the sum)"),

@@ -278,6 +278,8 @@ def _single_dollar_end(text: str, i: int) -> int | None:
     and no digit follows."""
     if i > 0 and text[i - 1] == "\\":
         return None
+    if i + 1 < len(text) and text[i + 1] in " \t":
+        return _spaced_dollar_end(text, i)
     if i + 1 >= len(text) or text[i + 1].isspace() or text[i + 1] == "$":
         return None
     k = i + 1
@@ -292,6 +294,20 @@ def _single_dollar_end(text: str, i: int) -> int | None:
             k += 1
             continue
         return k
+
+
+def _spaced_dollar_end(text: str, i: int) -> int | None:
+    """`$ x $` with spaces inside, as MathJax and KaTeX read it: closed by the next `$` on the same
+    line, when what it holds is maths (a command, a script or a relation), not prices."""
+    line_end = text.find("\n", i)
+    line_end = len(text) if line_end < 0 else line_end
+    k = text.find("$", i + 1, line_end)
+    while k >= 0 and text[k - 1] == "\\":
+        k = text.find("$", k + 1, line_end)
+    if k < 0 or (k + 1 < len(text) and text[k + 1] == "$"):
+        return None
+    body = text[i + 1:k].strip()
+    return k if body and any(mark in body for mark in ("\\", "^", "_", "=")) else None
 
 
 def _markdown_math(body: str, start: int) -> Src:
@@ -415,7 +431,11 @@ def statements(doc: Document) -> tuple[list[Statement], int]:
             gap = RAW_TAG.sub("", doc.text[previous_display_end:math.start])
             first = found[0]
             if _starts_with_relation(first):
-                out[-1] = Statement(out[-1].src + Src.synthetic(" ", first.offset(0)) + first, True)
+                previous = out[-1].src
+                trailing = re.search(r"(?:&\s*)?=\s*$", previous.text)
+                if trailing and first.text.lstrip().startswith(("=", "&")):
+                    previous = previous[:trailing.start()]  # "… =" then "= …": one relation, not two
+                out[-1] = Statement(previous + Src.synthetic(" ", first.offset(0)) + first, True)
                 found = found[1:]
             elif len(found) == 1 and not _has_relation(first) and gap.strip() == "" and _has_relation(out[-1].src):
                 out[-1] = Statement(out[-1].src + Src.synthetic(" = ", first.offset(0)) + first, True)
@@ -507,6 +527,11 @@ def _split_commas(src: Src) -> list[Src]:
                 depth += 1 if text.startswith("\\left", i) else -1
                 i += 5 if text.startswith("\\left", i) else 6
                 i += 2 if i < len(text) and text[i] == "\\" else 1
+                continue
+            env = ENV_MARK.match(text, i)
+            if env:  # a comma inside an environment (a case's "value, & condition") cuts nothing
+                depth += 1 if env.group(1) == "begin" else -1
+                i = env.end()
                 continue
             i += 2
             continue

@@ -24,26 +24,18 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..algebra import EvaluationError, Grad, Jacobian, NetQuantity, Partial
-from ..quantities import COST
+from ..algebra import EvaluationError, Grad, NetQuantity, Partial
 from ..errors import VerificationError
+from ..quantities import COST
 from ..safe import as_expr
-from .build import (
-    Builder,
-    OutOfRange,
-    ShapeMismatch,
-    Unchecked,
-    concrete_dim,
-    index_parts,
-    learning_rate,
-    is_matrix,
-    shape_text,
-)
+from .build import Builder, Unchecked
+from .claims import Claims, _summed
 from .extract import Document, Statement
-from .lexer import CMD, EOF, LBRACE, OP, RBRACE, RELATIONS, LexError, tokenize
-from .nodes import CheckEvaluator, entry_of_sample
-from .notation import Definition, NotationMap
-from .parser import Node, ParseError, Sym, parse_chain, parse_condition
+from .forms import OTHERWISE, FormReader, _cases_expanded
+from .nodes import CheckEvaluator
+from .notation import NotationMap
+from .parser import Node
+from .printer import POST_COST
 from .results import (
     Counterexample,
     Diagnosis,
@@ -51,6 +43,13 @@ from .results import (
     Form,
     LinkResult,
     StatementResult,
+)
+from .usage import (
+    OutOfRange,
+    ShapeMismatch,
+    concrete_dim,
+    is_matrix,
+    shape_text,
 )
 from .values import (
     FloatEvaluator,
@@ -67,7 +66,6 @@ from .world import World
 #: counterexample): the diagnose stage, called on every wrong link.
 Diagnoser = Callable[..., tuple["Diagnosis | None", "str | None", "Counterexample | None"]]
 
-EQUALITIES = ("=", "equiv", "def")
 MAX_LAYER_COMBINATIONS = 16
 MAX_INDEX_COMBINATIONS = 24
 NOT_EQUATIONS = {
@@ -78,7 +76,7 @@ NOT_EQUATIONS = {
 }
 
 
-class Judge(WorkedExamples):
+class Judge(WorkedExamples, Claims, FormReader):
     def __init__(self, world: World, nmap: NotationMap, doc: Document | None = None,
                  diagnose: Diagnoser | None = None) -> None:
         self.world = world
@@ -96,6 +94,7 @@ class Judge(WorkedExamples):
         self.bold: set[str] = set()
         self.fonts: dict[str, str] = {}
         self.paren_layers = ""  # "(" or "[" when the post brackets its layers
+        self.brackets = False  # the post indexes its arrays X[i, p]
         self.conditions: list[tuple[Any, str, Any]] = []  # of the link being judged (cases, "if k = y_i")
         #: How a written ∂u/∂v is laid out while judging (see Builder.reading).
         self.reading = nmap.derivative_layout or "gradient"
@@ -148,117 +147,6 @@ class Judge(WorkedExamples):
             return None
         line = self.line_of(st, 0)
         return StatementResult(line, " ".join(text.split()), tuple(links))
-
-    def _update_rule(self, forms: list[Form], st: Statement, text: str) -> LinkResult | None:
-        """W ← W − η ∂C/∂W (also written with = or :=, and W -= η ∂C/∂W): judged for the direction of
-        gradient descent. Correct when the step is minus a positive rate times the gradient of the cost
-        (of the sum or the mean; any positive multiple goes downhill); wrong when it goes uphill or
-        steps along something else."""
-        if len(forms) != 2 or forms[0].node is None or forms[1].node is None or forms[1].error:
-            return None
-        relation, left, right = forms[1].relation, forms[0], forms[1]
-        if relation == "update" and right.node.kind != "add" and "+=" not in text and "-=" not in text:
-            pass  # W ← expression: judged below like W = expression
-        node = right.node
-        if relation in ("=", "def", "update") and node.kind == "add" and len(node.children) == 2:
-            same, step, sign = node.children[0], node.children[1], node.value[1]
-        elif relation == "update" and ("-=" in text or "+=" in text):
-            same, step, sign = None, node, -1 if "-=" in text else 1
-        else:
-            return None
-        builder = Builder(self.world, self.map, text=text, reading=self.reading)
-        try:
-            target = builder.build(left.node)
-            if same is not None and builder.build(same) != target:
-                return None
-            stepped = builder.build(step)
-        except (Unchecked, ShapeMismatch, OutOfRange):
-            return None
-        if not builder.usage.rates:
-            return None
-        rate = learning_rate(sorted(builder.usage.rates)[0])
-        gradient = _without(stepped, rate)
-        if gradient is None:
-            return None
-        link = dict(st=st, form=right, left=left)
-
-        def truth(value: Any) -> Any:
-            q = entry_of_sample(value)
-            return Grad(COST, q) if is_matrix(q) else Partial(COST, q)
-
-        try:
-            ev = self.evaluate([left.node, step], text, transform={0: truth, 1: lambda v: _without(v, rate)})
-            ratio = self.positive_multiple(ev)
-        except Unchecked as exc:
-            return self.not_checked(st, right, left, f"an update rule: {exc.reason}", None)
-        if ratio is None:
-            return self.link(**link, verdict="wrong", method="random points",
-                             reason="an update rule whose step is not along the gradient of the cost",
-                             diagnosis=Diagnosis("update-not-gradient", "the step of this update rule is not a "
-                                                 "multiple of the gradient ∂C/∂ of the quantity it updates"))
-        downhill = (sign < 0) == (ratio > 0)
-        if downhill:
-            return self.link(**link, verdict="correct", method="update rule: a step against the gradient")
-        return self.link(**link, verdict="wrong", method="update rule", reason="the step goes up the gradient",
-                         diagnosis=Diagnosis("update-direction", "gradient ascent: the update adds the gradient; "
-                                             "gradient descent subtracts it (W ← W − η ∂C/∂W)"))
-
-    def positive_multiple(self, ev: Evaluated) -> float | None:
-        """The one factor r with right = r · left at every point and entry (None if there is none)."""
-        ratio = None
-        try:
-            for p in range(len(self.points)):
-                for row in ev.values:
-                    for x, y in zip(self.floats(row[0], p), self.floats(row[1], p)):
-                        if abs(x) < 1e-12:
-                            if abs(y) > 1e-9:
-                                return None
-                            continue
-                        r = y / x
-                        if ratio is None:
-                            ratio = r
-                        elif abs(r - ratio) > 1e-7 * max(1.0, abs(ratio)):
-                            return None
-        except NotNumeric:
-            raise Unchecked("cannot evaluate the step numerically") from None
-        return ratio
-
-    def _definition(self, forms: list[Form], text: str) -> Definition | None:
-        """U[i,k] = e^{S[i,k]}: a symbol the map does not bind, defined by a formula of bound ones."""
-        if len(forms) != 2 or forms[1].relation not in EQUALITIES or forms[0].node is None or forms[1].node is None:
-            return None
-        head, index = forms[0].node, None
-        if head.kind == "entry":
-            head, index = head.children
-        if head.kind != "sym":
-            return None
-        sym: Sym = head.value
-        if self.map.binding(sym.name) is not None or sym.sup is not None or sym.primes or \
-                sym.name in self.map.functions() or sym.name == self.map.gradient_prefix:
-            return None
-        if index is None and sym.sub is not None:
-            index = sym.sub.expr
-        parts = index_parts(index, 2) if index is not None else []
-        if not all(p.kind == "sym" and len(p.value.name) == 1 and p.value.sub is None and p.value.sup is None
-                   for p in parts):
-            return None
-        try:
-            Builder(self.world, self.map, text=text).build(forms[1].node)
-        except (Unchecked, ShapeMismatch, OutOfRange):
-            return None
-        return Definition(sym.name, tuple(p.value.name for p in parts), forms[1].node, text)
-
-    def _one_sample(self, forms: list[Form], text: str) -> bool:
-        """Whether a statement names a symbol bound to one example (x beside the batch X): it is a
-        claim about one sample, judged on the network with one sample."""
-        for form in forms:
-            if form.node is None or form.error:
-                continue
-            probe = Form(form.node, form.text, form.start, form.relation)
-            self.build_symbolic(probe, text)
-            if probe.usage is not None and probe.usage.one_sample:
-                return True
-        return False
 
     def sibling(self, world: World) -> "Judge":
         """A judge of another world (an instance, one sample) that shares what this one learned of the post."""
@@ -322,68 +210,6 @@ class Judge(WorkedExamples):
                 self.not_checked(st, form, form, f"layer {highest} exists in no instance of {self.world.spec.name}", None),))
         return first
 
-    def line_of(self, st: Statement, pos: int) -> int:
-        if self.doc is None:
-            return 1
-        return self.doc.line_col(st.src.offset(pos))[0]
-
-    def col_of(self, st: Statement, pos: int) -> int:
-        if self.doc is None:
-            return pos + 1
-        return self.doc.line_col(st.src.offset(pos))[1]
-
-    def forms(self, text: str) -> list[Form]:
-        try:
-            chain = parse_chain(text, self.functions)
-            out = []
-            for rel, node in chain:
-                start, end = node.span
-                out.append(Form(node if node.kind != "none" else None, text[start:end].strip(), start, rel,
-                                error="the formula has no left-hand side" if node.kind == "none" else ""))
-            _relation_positions(out, text)
-            return out
-        except ParseError as exc:
-            return self._forms_one_by_one(text, exc)
-
-    def _forms_one_by_one(self, text: str, first_error: ParseError) -> list[Form]:
-        """When the chain does not parse as a whole, each side on its own: one bad side leaves the
-        others checkable."""
-        try:
-            tokens = tokenize(text)
-        except LexError as exc:
-            return [Form(None, text.strip(), 0, None, exc.message, exc.pos)]
-        cuts: list[tuple[int, int, str | None]] = []  # (start of form, end of previous, relation)
-        depth = 0
-        start = 0
-        relation: str | None = None
-        for tok in tokens:
-            if tok.kind == LBRACE or (tok.kind == OP and tok.value in "([") or (tok.kind == CMD and tok.value == "left"):
-                depth += 1
-            elif tok.kind == RBRACE or (tok.kind == OP and tok.value in ")]") or (tok.kind == CMD and tok.value == "right"):
-                depth -= 1
-            elif depth == 0 and ((tok.kind == OP and tok.value == "=") or (tok.kind == CMD and tok.value in RELATIONS)):
-                cuts.append((start, tok.pos, relation))
-                relation = "=" if tok.kind == OP else RELATIONS[tok.value]
-                start = tok.end
-            elif tok.kind == EOF:
-                cuts.append((start, tok.pos, relation))
-        out = []
-        for s, e, rel in cuts:
-            piece = text[s:e]
-            form = Form(None, piece.strip(), s + (len(piece) - len(piece.lstrip())), rel)
-            try:
-                sub = parse_chain(piece, self.functions)
-                if len(sub) != 1 or sub[0][0] is not None:
-                    raise ParseError(first_error.message, first_error.pos - s)
-                node = sub[0][1]
-                form.node = _shift(node, s)
-            except ParseError as exc:
-                form.error = exc.message
-                form.error_pos = s + exc.pos
-            out.append(form)
-        _relation_positions(out, text)
-        return out
-
     # -- chains --------------------------------------------------------------------------------------------
     def check_chain(self, chain: list[Form], st: Statement, text: str) -> list[LinkResult]:
         chain = _cases_expanded(chain, text)
@@ -405,16 +231,6 @@ class Judge(WorkedExamples):
             return self._check_chain(chain, st, text)
         finally:
             self.map = saved
-
-    def _output_letter(self, chain: list[Form]) -> str | None:
-        """The layer letter of a chain that names the target beside quantities of one layer letter."""
-        letters: set = set()
-        target = False
-        for form in chain:
-            if form.usage is not None:
-                letters |= form.usage.layer_vars
-                target |= form.usage.target
-        return str(next(iter(letters))) if target and len(letters) == 1 else None
 
     def _check_chain(self, chain: list[Form], st: Statement, text: str) -> list[LinkResult]:
         anchor = next((k for k, f in enumerate(chain) if f.built), None)
@@ -451,6 +267,7 @@ class Judge(WorkedExamples):
             self.plain |= builder.usage.plain
             self.bold |= builder.usage.bold
             self.paren_layers = self.paren_layers or builder.usage.paren_layers
+            self.brackets = self.brackets or builder.usage.brackets
             for role, font in builder.usage.fonts.items():
                 self.fonts.setdefault(role, font)
         except Unchecked as exc:
@@ -465,29 +282,6 @@ class Judge(WorkedExamples):
         return LinkResult(self.line_of(st, pos), self.col_of(st, pos), form.relation or "=", left.text, form.text,
                           verdict, before=" ".join(before.split()), **kw)
 
-    def raw(self, st: Statement, start: int, end: int) -> str:
-        """The post's own text of a statement's characters start…end (alignment marks included)."""
-        if self.doc is None:
-            return st.src.text[start:end]
-        pieces, run_start, last = [], None, None
-        stop = st.src.offset(end)
-        for pos in range(start, max(start, end)):
-            offset = st.src.offset(pos)
-            if offset >= stop:
-                break
-            if run_start is None:
-                run_start = last = offset
-            elif offset == last + 1 or (offset > last and _only_layout(self.doc.text[last + 1:offset])):
-                last = offset  # rows of one environment: keep the row breaks and alignment marks between
-            elif offset != last:
-                pieces.append(self.doc.text[run_start:last + 1])
-                run_start = last = offset
-        if run_start is not None:
-            if stop > last + 1 and _only_layout(self.doc.text[last + 1:stop]):
-                last = stop - 1  # the row break and alignment mark before this row's relation
-            pieces.append(self.doc.text[run_start:last + 1])
-        return " ".join(pieces)
-
     def not_checked(self, st: Statement, form: Form, left: Form, reason: str, pos: int | None) -> LinkResult:
         reason = re.sub(r" at col \d+", "", reason)  # the file's line and column replace the formula's
         where = ""
@@ -500,7 +294,20 @@ class Judge(WorkedExamples):
         form = chain[k]
         conditions = [c for c in (st.condition, form.condition) if c]
         try:
-            self.conditions = [self.condition(c, text) for c in conditions]
+            self.conditions = []
+            for written in conditions:
+                if written.startswith(OTHERWISE):  # none of the earlier cases
+                    earlier = [c for c in written[len(OTHERWISE):].split("|") if c]
+                    if not earlier:
+                        raise Unchecked("a case 'otherwise' with no conditions before it")
+                    for c in earlier:
+                        left, op, right = self.condition(c, text)
+                        self.conditions.append((left, "neq" if op == "=" else "=", right) if len(earlier) == 1
+                                               or op == "=" else (left, op, right))
+                        if len(earlier) > 1 and op != "=":
+                            raise Unchecked("'otherwise' after conditions that are not equalities")
+                else:
+                    self.conditions.append(self.condition(written, text))
         except Unchecked as exc:
             self.conditions = []
             return self.not_checked(st, form, chain[k - 1], exc.reason, None)
@@ -509,28 +316,6 @@ class Judge(WorkedExamples):
         finally:
             self.conditions = []
 
-    def condition(self, written: str, text: str) -> tuple[Any, str, Any]:
-        """A condition on indices (k = y_i, k ≠ n) as index expressions; Unchecked for other conditions."""
-        found = parse_condition(written)
-        if found is None:
-            raise Unchecked(f"the condition {' '.join(written.split())!r} is not a condition on indices")
-        left, op, right = found
-        builder = Builder(self.world, self.map, text=written)
-        value = builder.index(left, entry=True), op, builder.index(right, entry=True)
-        self.condition_labels.update(builder.usage.labels)
-        return value
-
-    def holds(self, index_values: dict) -> bool:
-        """Whether index values meet the conditions a case or a block states."""
-        ints = {k: sp.Integer(v) for k, v in index_values.items()}
-        for left, op, right in self.conditions:
-            lv, rv = as_expr(left).xreplace(ints), as_expr(right).xreplace(ints)
-            if not (lv.is_Integer and rv.is_Integer):
-                return False
-            if (op == "=") != (lv == rv):
-                return False
-        return True
-
     def _check_link(self, chain: list[Form], ref_index: int | None, k: int, st: Statement, text: str) -> LinkResult:
         form = chain[k]
         ref = chain[ref_index] if ref_index is not None else None
@@ -538,39 +323,6 @@ class Judge(WorkedExamples):
                 and any(f.usage is not None and f.usage.layout_dependent for f in (ref, form))):
             return self.in_some_layout(chain, ref_index, k, st, text)
         return self._judge_link(chain, ref_index, k, st, text)
-
-    def in_some_layout(self, chain: list[Form], ref_index: int, k: int, st: Statement, text: str) -> LinkResult:
-        """A link with ∂u/∂v of vectors, or an informal chain rule (∂C/∂a ∂a/∂z): correct when it holds
-        with every ∂ laid out one consistent way (numerator or denominator layout); not judged otherwise,
-        since the post does not say which it means."""
-        saved = self.reading
-        tried = []
-        try:
-            for reading in ("gradient", "numerator", "denominator"):
-                self.reading = reading
-                forms = [Form(f.node, f.text, f.start, f.relation, rel_pos=f.rel_pos, condition=f.condition)
-                         for f in chain]
-                for n in (ref_index, k):
-                    self.build_symbolic(forms[n], text)
-                result = self._judge_link(forms, ref_index, k, st, text)
-                if result.verdict == "correct":
-                    if reading != "gradient":
-                        result = replace(result, method=f"{result.method}, with ∂ in {reading} layout")
-                    return result
-                tried.append(result)
-        finally:
-            self.reading = saved
-        # Wrong in every layout; when the shapes fit in some layout and the values still differ, no way
-        # of laying out the ∂'s saves it (a softmax Jacobian cut to its diagonal): wrong. When only the
-        # shapes fail, it is the orientation the post leaves open (δ, a column, times ∂z/∂z): not judged.
-        by_value = [r for r in tried if r.verdict == "wrong" and r.method != "shapes"]
-        if by_value:
-            return by_value[0]
-        form = chain[k]
-        left = chain[ref_index]
-        return self.not_checked(st, form, left, "a derivative whose layout is a convention (an informal chain rule "
-                                "or ∂ of vectors): its shapes fit in neither the numerator nor the denominator layout; "
-                                "state derivative_layout in the notation map to have it judged", None)
 
     def _judge_link(self, chain: list[Form], ref_index: int | None, k: int, st: Statement, text: str) -> LinkResult:
         form = chain[k]
@@ -594,9 +346,25 @@ class Judge(WorkedExamples):
                                  method=method, correct=correct,
                                  diagnosis=Diagnosis("convention-contradicted", CONTRADICTED.format(stated=stated, other=other)))
             return self.not_checked(st, form, left, reason, pos)
-        einstein = self.implied_sum(chain[ref_index], form)
-        if einstein is not None:
-            return self.not_checked(st, form, left, einstein, None)
+        implied = self.implied_sums(chain[ref_index], form)
+        if implied:
+            if not self.map.einstein:
+                side, var = implied[0]
+                return self.not_checked(st, form, left, f"the index {var} appears twice on the {side} only: an implied "
+                                        f"(Einstein) sum is not checked; write the sum \\sum_{{{var}}}, or say "
+                                        "einstein = true in the notation map", None)
+            chain = list(chain)
+            for n in (ref_index, k):
+                letters = [var for side, var in implied if (side == "left") == (n == ref_index)]
+                if letters:
+                    summed = _summed(chain[n].node, letters)
+                    chain[n] = Form(summed, chain[n].text, chain[n].start, chain[n].relation, rel_pos=chain[n].rel_pos,
+                                    condition=chain[n].condition)
+                    self.build_symbolic(chain[n], text)
+            form = chain[k]
+            if form.error or chain[ref_index].error:
+                bad = form if form.error else chain[ref_index]
+                return self.not_checked(st, form, left, bad.error, bad.error_pos)
         ref = chain[ref_index]
         if relation == "in":
             return self.check_shape_claim(ref, form, st)
@@ -630,26 +398,6 @@ class Judge(WorkedExamples):
             return self.link(st, form, left, "correct", method=verdict[1])
         return self.wrong(chain, ref_index, k, st, text, reason="the two sides differ", method="random points",
                           counterexample=verdict[1], evaluated=evaluated)
-
-    def in_other_layout(self, ref: Form, form: Form, text: str) -> tuple[str, Any] | None:
-        """A derivative by a vector (∂z/∂w, ∂C/∂b) is a row in numerator layout and a column in
-        denominator layout; a post that does not state its layout may write either. When the two
-        sides are a vector and its transpose and one of them is such a derivative: the comparison of
-        one side with the other transposed, else None."""
-        if self.map.derivative_layout is not None or not (is_matrix(ref.value) and is_matrix(form.value)):
-            return None
-        (r1, c1), (r2, c2) = ref.value.shape, form.value.shape
-        builder = Builder(self.world, self.map)
-        transposed = builder._dim_eq(r1, c2) and builder._dim_eq(c1, r2)
-        if not transposed or not (builder._dim_eq(r1, 1) or builder._dim_eq(c1, 1)):
-            return None
-        if not any(_vector_derivative(v) for v in (ref.value, form.value)):
-            return None
-        try:
-            evaluated = self.evaluate([ref.node, form.node], text, transform={1: sp.Transpose})
-            return self.compare(evaluated, 0, 1)
-        except Unchecked:
-            return None
 
     def contradicts_convention(self, chain: list[Form], k: int, text: str) -> tuple[str, str, str, str] | None:
         """A step that is right only under the other index convention than the one the post
@@ -694,6 +442,7 @@ class Judge(WorkedExamples):
         bold: set[str] = set()
         fonts: dict[str, str] = {}
         paren = ""  # the formula's own brackets on layers first, then the post's
+        brackets = self.brackets or any(u is not None and u.brackets for u in usages)
         for usage in usages + [None]:
             names = self.used if usage is None else usage.names
             for role, found in names.items():
@@ -717,18 +466,34 @@ class Judge(WorkedExamples):
         if plain and not bold:  # a post that bolds nothing: print nothing bold
             plain |= {"weight", "bias", "preactivation", "activation", "error", "input", "normalized-input",
                       "target", "output"}
-        return print_formula(value, self.world, self.map, used, plain=frozenset(plain), fonts=fonts, paren_layers=paren)
+        value = self._in_the_posts_cost(value, used)
+        return print_formula(value, self.world, self.map, used, plain=frozenset(plain), fonts=fonts, paren_layers=paren,
+                             brackets=brackets)
 
-    def implied_sum(self, ref: Form, form: Form) -> str | None:
-        """An index that only the right side has, written twice: an implied (Einstein) sum."""
-        if form.usage is None or ref.usage is None:
-            return None
-        free = set(form.usage.index_dims) - set(ref.usage.index_dims)
-        for var in sorted(free, key=str):
-            if _occurrences(form.node, var.name) >= 2:
-                return (f"the index {var} appears twice on the right only: an implied (Einstein) sum is not checked; "
-                        f"write the sum \\sum_{{{var}}}")
-        return None
+    def _in_the_posts_cost(self, value: Any, used: dict[str, list[str]]) -> Any:
+        """A statement about the network's cost C, rewritten in the cost the post writes when that one is
+        C's mean (L = C/N): ∂C/∂Z = N ∂L/∂Z, so (1/N) ∂C/∂Z prints as ∂L/∂Z."""
+        stated = [n for n in self.map.names_for("cost") if f"symbols.{n}" in self.map.stated]
+        names = [n for n in used.get("cost", []) + stated + self.map.names_for("cost") if self.map.binding(n) is not None]
+        if not names or not self.world.batched or not isinstance(value, sp.Basic):
+            return value
+        binding = self.map.binding(names[0])
+        if (binding.reduction or self.world.reduction) == self.world.reduction:
+            return value
+        n = self.world.symbolic_frame.batch if value.has(self.world.symbolic_frame.batch) else self.world.batch_symbol
+        factor = n if binding.reduction == "mean" else 1 / n
+        mapping: dict[Any, Any] = {}
+        for node in sp.preorder_traversal(value):
+            if isinstance(node, Grad) and node.cost == COST:
+                mapping[node] = sp.MatMul(factor, Grad(POST_COST, node.wrt))
+            elif isinstance(node, Partial) and node.num == COST:
+                mapping[node] = factor * Partial(POST_COST, node.den)
+        if not mapping:
+            return value
+        try:
+            return value.xreplace(mapping).doit()
+        except (TypeError, ValueError, AttributeError, sp.ShapeError):
+            return value
 
     def check_shape_claim(self, ref: Form, form: Form, st: Statement) -> LinkResult:
         if form.space is None:
@@ -774,41 +539,6 @@ class Judge(WorkedExamples):
 
     def layer_vars(self, nodes: list[Node], text: str) -> list[sp.Symbol]:
         return self._layer_facts(nodes, text)[0]
-
-    def _layer_facts(self, nodes: list[Node], text: str) -> tuple[list[sp.Symbol], list[Any], bool]:
-        """The layer letters of the forms, the (layer, activation) pairs they apply, whether they name
-        the target."""
-        found: set[sp.Symbol] = set()
-        activations: list[Any] = []
-        target = False
-        for node in nodes:
-            builder = Builder(self.world, self.map, text=text, reading=self.reading)
-            try:
-                builder.build(node)
-            except ShapeMismatch:
-                pass
-            found |= builder.usage.layer_vars
-            activations += builder.usage.activations
-            target |= builder.usage.target
-        return sorted(found, key=str), activations, target
-
-    def meant_layers(self, combos: list[dict], nodes: list[Node], text: str) -> list[dict]:
-        """The layer values a formula with a free layer letter is about: ReLU′(z^{[l]}) is meant for
-        the ReLU layers; a^{(l)} − y (the target beside a layer letter) for the output layer l = L."""
-        names, activations, target = self._layer_facts(nodes, text)
-        spec = self.world.instance_spec
-        kept = []
-        for combo in combos:
-            ok = True
-            for layer, name in activations:
-                value = as_expr(layer).xreplace({k: sp.Integer(v) for k, v in combo.items()})
-                if value.is_Integer and 1 <= int(value) <= spec.depth and spec.layers[int(value) - 1].activation != name:
-                    ok = False
-            if target and len(names) == 1 and combo.get(names[0]) != self.world.depth:
-                ok = False
-            if ok:
-                kept.append(combo)
-        return kept
 
     def evaluate(self, nodes: list[Node], text: str, layer_names: list[sp.Symbol] | None = None,
                  assignments: list[tuple[dict, dict]] | None = None,
@@ -909,23 +639,6 @@ class Judge(WorkedExamples):
         self._cache[key] = result
         return result
 
-    def one_hot(self, labels: dict[Any, Any], index_values: dict) -> dict[Any, Any]:
-        """The targets of the examples whose class a formula names (y_i = c): one-hot at that class."""
-        frame = self.world.frame
-        target = self.world.verifier.base[frame.y]
-        ints = {k: sp.Integer(v) for k, v in index_values.items()}
-        subs: dict[Any, Any] = {}
-        for symbol, sample in labels.items():
-            if symbol not in index_values:
-                continue
-            k = int(as_expr(sample).xreplace(ints)) - 1
-            c = int(index_values[symbol]) - 1
-            entries = list(target[:, k]) if frame.class_axis == 0 else list(target[k, :])
-            for cls, entry in enumerate(entries):
-                if entry.is_Symbol:
-                    subs[entry] = sp.Integer(1 if cls == c else 0)
-        return subs
-
     def floats(self, value: Any, point_index: int) -> list[float]:
         self.points
         evaluator = self._float[point_index]
@@ -997,32 +710,15 @@ class Judge(WorkedExamples):
         if q.kind in ("x", "y", "xhat"):
             return name
         binding = self.map.binding(name)
-        layer = int(q.layer) - (self.map.layer_offset_of(binding) if binding else 0)
+        layer = int(q.layer) + (self.map.layer_offset_of(binding) if binding else 0)
         return f"{name}^{layer}" if (binding is None or self.map.layer_index_of(binding) == "super") else f"{name}_{layer}"
 
 
 CONTRADICTED = ("contradicts the index convention the post states ({stated}): the step is right for {other}")
 
 
-def _occurrences(node: Node, letter: str) -> int:
-    """How often a letter is written as a free symbol (in scripts too)."""
-    from .parser import Script, Sym
-
-    count = 0
-    value = node.value
-    if isinstance(value, Sym):
-        if value.name == letter and value.sub is None and value.sup is None:
-            count += 1
-        for script in (value.sub, value.sup):
-            if isinstance(script, Script) and script.expr is not None:
-                count += _occurrences(script.expr, letter)
-    for child in node.children:
-        count += _occurrences(child, letter)
-    return count
-
-
 def shape_text_dim(d: Any) -> str:
-    from .build import dim_text
+    from .usage import dim_text
 
     return dim_text(d)
 
@@ -1036,57 +732,6 @@ def shapes_agree(a: Any, b: Any, judge: Judge) -> bool:
     return True
 
 
-def _vector_derivative(value: Any) -> bool:
-    """Whether a statement holds a derivative whose layout is a matter of convention: by a vector."""
-    for node in sp.preorder_traversal(value):
-        if isinstance(node, (Grad, Jacobian)):
-            wrt = node.args[1]
-            if is_matrix(wrt) and 1 in (as_expr(wrt.shape[0]), as_expr(wrt.shape[1])):
-                return True
-    return False
-
-
-def _without(value: Any, rate: sp.Symbol) -> Any:
-    """η ∂C/∂W without its rate η (the rate set to 1; None when η is not in it)."""
-    if rate not in as_expr(value).free_symbols:
-        return None
-    return value.xreplace({rate: sp.Integer(1)})
-
-
-def _cases_expanded(chain: list[Form], text: str) -> list[Form]:
-    """A case distinction as one form per case, each with its condition."""
-    out: list[Form] = []
-    for form in chain:
-        if form.node is None or form.node.kind != "cases":
-            out.append(form)
-            continue
-        for row in form.node.children:
-            start, end = row.span
-            out.append(Form(row.children[0], text[start:end].strip(), start, form.relation, rel_pos=form.rel_pos,
-                            condition=row.value or "otherwise"))
-    return out
-
-
-def _only_layout(text: str) -> bool:
-    """Text between two rows that only lays them out: white space, \\\\ and &."""
-    return len(text) < 40 and not text.replace("\\\\", "").replace("&", "").strip()
-
-
-def _relation_positions(forms: list[Form], text: str) -> None:
-    """Each form's relation sign: the last relation token before the form."""
-    try:
-        tokens = tokenize(text)
-    except LexError:
-        return
-    relations = [t.pos for t in tokens if (t.kind == OP and t.value in "=<>") or (t.kind == CMD and t.value in RELATIONS)
-                 or (t.kind == CMD and t.value in ("overset", "stackrel"))]
-    colons = {t.end: t.pos for t in tokens if t.kind == OP and t.value == ":"}
-    for form in forms[1:]:
-        before = [p for p in relations if p < form.start]
-        if before:
-            form.rel_pos = colons.get(before[-1], before[-1])  # := starts at its colon
-
-
 def _spread(items: list, count: int) -> list:
     """A deterministic spread of `count` items: both ends and evenly between."""
     if len(items) <= count:
@@ -1094,21 +739,3 @@ def _spread(items: list, count: int) -> list:
     picks = np.linspace(0, len(items) - 1, count).round().astype(int)
     return [items[i] for i in sorted(set(picks.tolist()))]
 
-
-def _shift(node: Node, offset: int) -> Node:
-    from dataclasses import replace
-
-    from .parser import Call, Script, Sym
-
-    def script(s: Script | None) -> Script | None:
-        if s is None:
-            return None
-        return replace(s, expr=_shift(s.expr, offset) if s.expr is not None else None)
-
-    value = node.value
-    if isinstance(value, Sym):
-        value = replace(value, sub=script(value.sub), sup=script(value.sup))
-    elif isinstance(value, Call):
-        value = replace(value, sub=script(value.sub), sup=script(value.sup))
-    return Node(node.kind, (node.span[0] + offset, node.span[1] + offset),
-                tuple(_shift(c, offset) for c in node.children), value)

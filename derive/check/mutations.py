@@ -35,7 +35,7 @@ from ..algebra import (
 from ..quantities import COST
 from ..safe import as_expr
 from ..verify import gradient_subject
-from .build import OutOfRange, ShapeMismatch, Unchecked, index_parts, is_matrix
+from .build import Unchecked
 from .case import (
     FUNCTION_NODES,
     Case,
@@ -47,6 +47,7 @@ from .case import (
     walk,
 )
 from .parser import Node, Sym
+from .usage import OutOfRange, ShapeMismatch, index_parts, is_matrix
 
 # ----------------------------------------------------------------------------------------------
 # Mutations
@@ -247,7 +248,7 @@ def z_for_a(case: Case) -> Iterator[Finding]:
     """Undo a(1 − a) → z(1 − z): the derivative of σ written with the pre-activation in place of
     the activation."""
     def rewrite(expr: Any) -> Any:
-        protected, holders = _protect(expr, FUNCTION_NODES)
+        protected, holders = _protect(expr, FUNCTION_NODES + (Grad, Jacobian, Partial))
         mapping = _kind_map(protected, case.world, "z", "a")
         return ordered_xreplace(ordered_xreplace(protected, mapping), holders) if mapping else expr
     fixed = case.fixes_value(rewrite)
@@ -726,4 +727,68 @@ def output_layer_error(case: Case) -> Iterator[Finding]:
         if found == "L" and case.fixes(candidate):
             yield Finding({"found": case.quote(case.user.node), "fixed": case.show(value_of(case, candidate))},
                           fixed=case.regrouped or candidate)
+            return
+
+
+def missing_activation_derivative(case: Case) -> Iterator[Finding]:
+    """Undo a σ′(z) factor left out: (a^L − y) where (a^L − y) ⊙ σ′(z^L) belongs."""
+    value = case.user.value
+    if value is None or not is_matrix(value):
+        return
+    for n in range(len(_layers_in(value))):
+        def rewrite(expr: Any, n: int = n) -> Any:
+            layers = _layers_in(expr)
+            if not is_matrix(expr) or n >= len(layers):
+                return expr
+            layer = layers[n]
+            concrete = as_expr(layer).is_Integer and not case.world.general or all(
+                as_expr(d).is_Integer for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity)
+                for d in q.shape[:1])
+            frame = case.world.frame if concrete else case.world.symbolic_frame
+            act = frame.activation(layer).name
+            z = frame.z(layer)
+            if act == "softmax" or tuple(expr.shape) != tuple(z.shape):
+                return expr
+            return sp.HadamardProduct(expr, ApplyPrime(act, z), evaluate=False)
+
+        fixed = case.fixes_value(rewrite)
+        if fixed is not None:
+            layer = _layers_in(value)[n]
+            frame = case.world.symbolic_frame
+            yield Finding({"sigma": case.show(ApplyPrime(frame.activation(layer).name, frame.z(layer)))},
+                          fixed_value=fixed)
+            return
+
+
+def _layers_in(expr: Any) -> list[Any]:
+    """The layers of the activations and errors a statement names, in a fixed order."""
+    return sorted({q.layer for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity)
+                   and q.kind in ("a", "z", "delta") and q.layer != 0}, key=str)
+
+
+def previous_activation(case: Case) -> Iterator[Finding]:
+    """Undo an activation one layer off: a^l where a^{l−1}, the input of layer l, belongs (and the
+    network's input x for a^0)."""
+    value = case.user.value
+    if value is None:
+        return
+    layers = sorted({q.layer for q in sp.preorder_traversal(value) if isinstance(q, NetQuantity) and q.kind == "a"
+                     and q.layer != 0}, key=str)
+    for n in range(len(layers)):
+        def rewrite(expr: Any, n: int = n) -> Any:
+            found = sorted({q for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity) and q.kind == "a"
+                            and q.layer != 0}, key=lambda q: str(q.layer))
+            if n >= len(found):
+                return expr
+            q = found[n]
+            concrete = as_expr(q.layer).is_Integer and all(as_expr(d).is_Integer or d == case.world.batch_symbol
+                                                           for d in q.shape)
+            frame = case.world.frame if concrete else case.world.symbolic_frame
+            return ordered_xreplace(expr, {q: frame.a(q.layer - 1)})
+
+        fixed = case.fixes_value(rewrite)
+        if fixed is not None:
+            frame = case.world.symbolic_frame
+            yield Finding({"found": case.show(frame.a(layers[n])), "fixed": case.show(frame.a(layers[n] - 1))},
+                          fixed_value=fixed)
             return

@@ -20,7 +20,8 @@ import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
 from .. import rules
-from ..algebra import Entry, NetQuantity, SymbolicEvaluator, scalar_derivative, shared_transform, shared_xreplace
+from ..algebra import Entry, NetQuantity, SymbolicEvaluator
+from ..calculus import scalar_derivative, shared_transform, shared_xreplace
 from ..algebra import _expand_sum as expand_sum
 from ..safe import as_expr
 
@@ -134,6 +135,17 @@ class OperatorDerivative(sp.Expr):
         return self.args[1]
 
 
+class GradOf(_Node):
+    """∂/∂W (body) of a scalar body by a matrix or vector W: the gradient, in W's shape."""
+
+    def __new__(cls, body: Any, wrt: MatrixExpr) -> "GradOf":
+        return MatrixExpr.__new__(cls, as_expr(body), wrt)
+
+    @property
+    def shape(self) -> tuple[Any, Any]:
+        return self.args[1].shape
+
+
 class CheckEvaluator(SymbolicEvaluator):
     """The engine's exact evaluator on the small instance, for the nodes above too."""
 
@@ -162,6 +174,15 @@ class CheckEvaluator(SymbolicEvaluator):
     def _eval_HadamardPower(self, expr: sp.HadamardPower) -> sp.Matrix:
         exponent = self(expr.exp)
         return self(expr.base).applyfunc(lambda e: e ** exponent)
+
+    def _eval_GradOf(self, expr: GradOf) -> sp.Matrix:
+        body, wrt = expr.args
+        rows, cols = (self._concrete(d) for d in wrt.shape)
+
+        def entry(r: int, c: int) -> Any:
+            indices = (r + 1,) if cols == 1 else (c + 1,) if rows == 1 else (r + 1, c + 1)
+            return self.operator_derivative(OperatorDerivative(body, Entry(wrt, *indices)))
+        return sp.Matrix(rows, cols, entry)
 
     def _eval_Vec(self, expr: Vec) -> sp.Matrix:
         m = self(expr.of)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .build import ShapeMismatch
 from .parser import Node
+from .usage import ShapeMismatch
 
 # ----------------------------------------------------------------------------------------------
 # Results

@@ -597,7 +597,7 @@ class _Reader:
         for name, clues in by_name.items():
             if f"symbols.{name}" in self.base.stated:
                 continue  # the post's own notation block binds it already
-            roles = list(dict.fromkeys(_merged_roles(c.role for c in clues)))
+            roles = list(dict.fromkeys(_merged_roles((c.role for c in clues), name in self.layered)))
             first = clues[0].evidence
             if len(roles) > 1:
                 where = "; ".join(f'"{c.role}" (line {c.evidence.line}: {c.evidence.why or "described"})'
@@ -1229,11 +1229,12 @@ def _walk(node: Node) -> Iterator[Node]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _merged_roles(roles: Iterator[str]) -> list[str]:
-    """Readings that agree: "output" and "activation" of the same symbol are the last activation."""
+def _merged_roles(roles: Iterator[str], layered: bool) -> list[str]:
+    """Readings that agree: "output" and "activation" of the same symbol are the last activation,
+    bound as the output when the post never writes it with a layer (ŷ, whose subscript is an entry)."""
     found = list(dict.fromkeys(roles))
     if set(found) == {"output", "activation"}:
-        return ["activation"]
+        return ["activation" if layered else "output"]
     return found
 
 

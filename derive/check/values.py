@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 
 from .. import rules
-from ..algebra import first_nonzero
+from ..exact import first_nonzero
 from ..quantities import MEAN, STD
 from ..safe import as_expr
 

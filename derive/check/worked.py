@@ -12,13 +12,14 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..algebra import EvaluationError, NetQuantity
+from ..algebra import Entry, EvaluationError, NetQuantity
 from ..errors import VerificationError
 from ..safe import as_expr
-from .build import OutOfRange, ShapeMismatch, Unchecked, is_matrix
+from .build import Unchecked
 from .extract import Statement
 from .parser import Node
 from .results import Counterexample, Diagnosis, Form, LinkResult
+from .usage import OutOfRange, ShapeMismatch, is_matrix
 
 
 class WorkedExamples:
@@ -28,6 +29,12 @@ class WorkedExamples:
         """A post's numbers: givens (x = [0.27, …], W^1 = …, n = 3) and results (C = 0.004151,
         ∂C/∂W^1 = [[…]]), the results checked at the givens to the precision printed."""
         numbers = numbers_of(form.node)
+        if numbers is None and (form.usage.decimals or ref.usage.decimals):
+            numbers = _arithmetic(form)
+            if numbers is None:
+                # 0.5 (a_3 − y_1) or ∂C/∂w = 0.74 × δ: numbers beside symbols are judged only at the post's
+                # own givens, never at random points
+                return self.not_checked(st, form, ref, "numbers of a worked example written beside symbols", None)
         if numbers is None or not (form.usage.decimals or ref.usage.decimals or _is_given_target(ref.value, self)):
             return None
         try:
@@ -61,7 +68,8 @@ class WorkedExamples:
             if not abs(t - v) <= slack * (0.51 * 10.0 ** (-d) + 1e-6 * abs(t)) + 1e-12:
                 cols = truth.shape[1] if truth.ndim == 2 else 1
                 entry = f"({n // cols + 1}, {n % cols + 1})" if truth.size > 1 else ""
-                point = tuple((self.quantity_name(q), np.asarray(v_, dtype=float)) for q, v_ in givens.items())
+                point = tuple((self.quantity_name(q), np.asarray(v_, dtype=float)) for q, v_ in givens.items()
+                              if not isinstance(q, tuple))
                 correct = _numbers_latex(truth, max(decimals))
                 return self.link(st, form, ref, "wrong", method="worked example",
                                  reason=f"at the example's values the left side{(' entry ' + entry) if entry else ''} "
@@ -83,6 +91,9 @@ class WorkedExamples:
         return out + [f.y]
 
     def record_given(self, target: Any, form: Form, ref: Form, st: Statement, printed: list, decimals: list) -> LinkResult:
+        entry = _given_entry(target, self)
+        if entry is not None:
+            return self.record_given_entry(entry, form, ref, st, printed)
         dims = {self.world.batch_symbol: self.world.spec.batch} if self.world.batched else {}
         shape = (1, 1) if not is_matrix(target) else tuple(int(as_expr(d).xreplace(dims)) for d in target.shape)
         got = _shape_of(form.value)
@@ -96,11 +107,29 @@ class WorkedExamples:
         self.world.cache.pop(("worked", id(self.givens)), None)
         return self.link(st, form, ref, "correct", method="a given of the worked example")
 
+    def record_given_entry(self, entry: Any, form: Form, ref: Form, st: Statement, printed: list) -> LinkResult:
+        """x_1 = 0.05, w_{13} = 0.15: a given written one number at a time (Mazur's example); the matrix
+        counts as given once every entry is."""
+        if len(printed) != 1:
+            return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is one number",
+                             diagnosis=Diagnosis("wrong-shape", f"{ref.text} is one number"))
+        q = entry.of
+        rows, cols = (int(as_expr(d).xreplace(self.dims)) for d in q.shape)
+        partial = self.givens.setdefault(self.world, {}).setdefault(("entries", q), {})
+        partial[entry.position()] = float(printed[0])
+        if len(partial) == rows * cols:
+            matrix = np.zeros((rows, cols))
+            for (r, c), v in partial.items():
+                matrix[r, c] = v
+            self.givens[self.world][q] = matrix
+            self.world.cache.pop(("worked", id(self.givens)), None)
+        return self.link(st, form, ref, "correct", method="a given of the worked example")
+
     def worked_verifier(self) -> Any:
         """The engine's numeric verifier at the example's givens instead of a random draw."""
         from ..verify import NumericVerifier
 
-        givens = self.givens[self.world]
+        givens = {q: v for q, v in self.givens[self.world].items() if not isinstance(q, tuple)}
         key = ("worked", id(self.givens))
         cached = self.world.cache.get(key)
         if cached is not None and cached[0] == len(givens):
@@ -152,7 +181,18 @@ def _is_given_target(value: Any, judge: Any) -> bool:
         return True
     if judge.world.batched and value == judge.world.batch_symbol:
         return True
+    if _given_entry(value, judge) is not None:
+        return True
     return isinstance(value, NetQuantity) and (value.kind in ("x", "y", "W", "b"))
+
+
+def _given_entry(value: Any, judge: Any) -> Any:
+    """The entry of an input, target or parameter a scalar names (x_1, w_{13}), else None."""
+    if isinstance(value, sp.Symbol) and value.name in judge.world.scalar_symbols:
+        value = judge.world.scalar_symbols[value.name].entry
+    if isinstance(value, Entry) and isinstance(value.of, NetQuantity) and value.of.kind in ("x", "y", "W", "b"):
+        return value
+    return None
 
 
 def _numbers_latex(values: np.ndarray, places: int) -> str:
@@ -161,3 +201,22 @@ def _numbers_latex(values: np.ndarray, places: int) -> str:
     rows = values if values.ndim == 2 else values.reshape(-1, 1)
     body = r"\\".join(" & ".join(f"{v:.{places}f}" for v in row) for row in rows)
     return rf"\begin{{bmatrix}}{body}\end{{bmatrix}}"
+
+
+def _arithmetic(form: Form) -> tuple[list[float], list[int]] | None:
+    """A side made of numbers only (0.74136 × 0.186816 − 0.5): its value, with as many decimals as the
+    most precise number written; None when it names anything else."""
+    value = form.value
+    if value is None or is_matrix(value) or not as_expr(value).is_number:
+        return None
+    places = [len(n.value.split(".")[1]) for n in _walk(form.node) if n.kind == "num" and "." in n.value]
+    try:
+        return [float(as_expr(value))], [max(places, default=0)]
+    except (TypeError, ValueError):
+        return None
+
+
+def _walk(node: Node):
+    yield node
+    for child in node.children:
+        yield from _walk(child)

@@ -18,10 +18,10 @@ from typing import Any
 
 import sympy as sp
 
-from ..safe import as_expr
 from ..backprop import build_concrete, build_general
-from ..quantities import DEPTH, Frame
 from ..derivation import Derivation
+from ..quantities import DEPTH, Frame
+from ..safe import as_expr
 from ..spec import NetworkSpec
 from ..verify import SymbolicVerifier, symbolic_possible
 
