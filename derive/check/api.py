@@ -1,45 +1,69 @@
-"""Entry points of `derive check`: a file or a text, a network, an optional notation map."""
+"""Entry points of `derive check`: a file, a text, or the posts under several paths; a network
+(given, or named by the post itself); an optional notation map.
+
+Each post is read and bound to its network and notation first (`read_post`), then judged
+(`judge_post`): a run over many posts finds every usage error before it judges anything."""
 
 from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..api import resolve_network
 from ..errors import DeriveError
+from ..examples import EXAMPLES
 from ..spec import NetworkSpec
-from .extract import read_document, statements
-from .judge import Judge, StatementResult
-from .notation import BLOCK_KEY, default_map, parse_toml, parse_yaml_mapping
+from .diagnose import diagnose_link
+from .extract import Document, read_document, statements
+from .frontmatter import NET_KEY, declared_network
+from .judge import Judge
+from .notation import (
+    BLOCK_KEY,
+    NotationMap,
+    default_map,
+    parse_toml,
+    parse_yaml_mapping,
+)
+from .paths import find_posts
+from .report import CheckReport
+from .suggest import suggest_notation
 from .world import world_for
 
 MAX_BYTES = 5_000_000
 LATEX_SUFFIXES = (".tex", ".latex", ".ltx")
 
+Notation = tuple[dict[str, Any], str]  # a notation map's data and where it comes from
+
 
 @dataclass(frozen=True)
-class CheckReport:
+class Post:
+    """A post read and bound: its formulas, its network, its notation; ready to judge."""
+
     path: str
-    net: str
-    instance: str
-    statements: tuple[StatementResult, ...]
-    mentions: int = 0  # formulas that claim nothing (a symbol named in a sentence)
-    notation_sources: tuple[str, ...] = ()
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def wrong(self) -> int:
-        return self.counts.get("wrong", 0)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.wrong else 0
+    doc: Document
+    spec: NetworkSpec
+    nmap: NotationMap
 
 
-def check_file(path: str | Path, net: str | NetworkSpec, notation: str | Path | None = None) -> CheckReport:
+def check_file(path: str | Path, net: str | NetworkSpec | None = None,
+               notation: str | Path | None = None) -> CheckReport:
+    """`net` None: the network the post names itself (front matter `derive-net:`)."""
+    extra = _notation_file(notation) if notation is not None else None
+    return judge_post(read_post(path, net, extra))
+
+
+def check_paths(paths: list[str | Path], net: str | NetworkSpec | None = None,
+                notation: str | Path | None = None) -> list[CheckReport]:
+    """Every post under `paths` (see paths.find_posts), each with `net` or the network it names."""
+    extra = _notation_file(notation) if notation is not None else None
+    posts = [read_post(path, net, extra) for path in find_posts(paths)]
+    return [judge_post(post) for post in posts]
+
+
+def read_post(path: str | Path, net: str | NetworkSpec | None = None, notation: Notation | None = None) -> Post:
     path = Path(path)
     if not path.is_file():
         raise DeriveError(f"no such file: {path}")
@@ -52,8 +76,7 @@ def check_file(path: str | Path, net: str | NetworkSpec, notation: str | Path | 
     kind = "latex" if path.suffix.lower() in LATEX_SUFFIXES else "markdown"
     if path.suffix.lower() == ".ipynb":
         text = notebook_markdown(text, str(path))
-    extra = _notation_file(notation) if notation is not None else None
-    return check_text(text, net, kind=kind, path=str(path), notation=extra)
+    return read_text(text, net, kind=kind, path=str(path), notation=notation)
 
 
 def notebook_markdown(text: str, source: str) -> str:
@@ -85,10 +108,15 @@ def _notation_file(path: str | Path) -> tuple[dict[str, Any], str]:
     return parse_toml(text, str(path)), str(path)
 
 
-def check_text(text: str, net: str | NetworkSpec, *, kind: str = "markdown", path: str = "<text>",
-               notation: tuple[dict[str, Any], str] | None = None) -> CheckReport:
-    spec = resolve_network(net)
+def check_text(text: str, net: str | NetworkSpec | None = None, *, kind: str = "markdown", path: str = "<text>",
+               notation: Notation | None = None) -> CheckReport:
+    return judge_post(read_text(text, net, kind=kind, path=path, notation=notation))
+
+
+def read_text(text: str, net: str | NetworkSpec | None = None, *, kind: str = "markdown", path: str = "<text>",
+              notation: Notation | None = None) -> Post:
     doc = read_document(text, kind)
+    spec = network_of(doc, net, path)
     nmap = default_map(spec)
     for fmt, body, offset in doc.notation_blocks:
         line = doc.line_col(offset)[0]
@@ -97,8 +125,13 @@ def check_text(text: str, net: str | NetworkSpec, *, kind: str = "markdown", pat
             nmap = nmap.merged(data, f"{path} (line {line})")
     if notation is not None:
         nmap = nmap.merged(*notation)
+    return Post(path, doc, spec, nmap)
+
+
+def judge_post(post: Post) -> CheckReport:
+    spec, nmap, doc = post.spec, post.nmap, post.doc
     world = world_for(spec)
-    judge = Judge(world, nmap, doc)
+    judge = Judge(world, nmap, doc, diagnose_link)
     found, mentions = statements(doc)
     results = []
     for st in found:
@@ -111,7 +144,26 @@ def check_text(text: str, net: str | NetworkSpec, *, kind: str = "markdown", pat
     for r in results:
         for link in r.links:
             counts[link.verdict] += 1
-    return CheckReport(path, spec.name, world.describe_instance(), tuple(results), mentions, nmap.sources, counts)
+    return CheckReport(post.path, spec.name, world.describe_instance(), tuple(results), mentions, nmap.sources, counts)
+
+
+def network_of(doc: Document, net: str | NetworkSpec | None, path: str) -> NetworkSpec:
+    """`net` when given (it overrides the post's own); else the network the post names, a FILE.toml
+    read relative to the post."""
+    if net is not None:
+        return resolve_network(net)
+    declared = declared_network(doc, path)
+    if declared is None:
+        where = f"a '% {NET_KEY}: NET' comment line" if doc.kind == "latex" else f"its front matter ({NET_KEY}: NET)"
+        raise DeriveError(f"{path} names no network: give it with --net NET or in {where}; NET is a built-in "
+                          f"example ({', '.join(EXAMPLES)}), FILE.toml or mlp:3-4-2")
+    value = declared.value
+    if value.endswith(".toml") and value not in EXAMPLES:
+        value = str(Path(path).parent / value)
+    try:
+        return resolve_network(value)
+    except DeriveError as exc:
+        raise DeriveError(f"{path} (line {declared.line}, {NET_KEY}): {exc}") from None
 
 
 def _block_data(fmt: str, body: str, source: str) -> dict[str, Any] | None:
@@ -139,3 +191,11 @@ def _block_data(fmt: str, body: str, source: str) -> dict[str, Any] | None:
             return None
         return parse_yaml_mapping(block, source)
     return None
+
+
+def suggest_file(path: str | Path, net: str | NetworkSpec | None = None, *, net_name: str | None = None) -> str:
+    """A starting notation map for the post at `path` (TOML text, each line saying where in the post
+    it comes from), read against `net` or the network the post names; `net_name`: how to call it."""
+    post = read_post(path, net)
+    name = net_name or (net if isinstance(net, str) else post.spec.name)
+    return suggest_notation(post.doc, post.spec, post.nmap, source=str(path), net=name)

@@ -22,8 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexer import CMD, OP, LexError, tokenize
-from .parser import RELATIONS
+from .lexer import CMD, OP, RELATIONS, LexError, tokenize
 
 
 @dataclass(frozen=True)
@@ -84,6 +83,7 @@ class Math:
 class Statement:
     src: Src
     display: bool
+    condition: str = ""  # a condition the sentence before states for it: "If $k = y_i$," 
 
 
 @dataclass
@@ -278,6 +278,8 @@ def _single_dollar_end(text: str, i: int) -> int | None:
     and no digit follows."""
     if i > 0 and text[i - 1] == "\\":
         return None
+    if i + 1 < len(text) and text[i + 1] in " \t":
+        return _spaced_dollar_end(text, i)
     if i + 1 >= len(text) or text[i + 1].isspace() or text[i + 1] == "$":
         return None
     k = i + 1
@@ -292,6 +294,20 @@ def _single_dollar_end(text: str, i: int) -> int | None:
             k += 1
             continue
         return k
+
+
+def _spaced_dollar_end(text: str, i: int) -> int | None:
+    """`$ x $` with spaces inside, as MathJax and KaTeX read it: closed by the next `$` on the same
+    line, when what it holds is maths (a command, a script or a relation), not prices."""
+    line_end = text.find("\n", i)
+    line_end = len(text) if line_end < 0 else line_end
+    k = text.find("$", i + 1, line_end)
+    while k >= 0 and text[k - 1] == "\\":
+        k = text.find("$", k + 1, line_end)
+    if k < 0 or (k + 1 < len(text) and text[k + 1] == "$"):
+        return None
+    body = text[i + 1:k].strip()
+    return k if body and any(mark in body for mark in ("\\", "^", "_", "=")) else None
 
 
 def _markdown_math(body: str, start: int) -> Src:
@@ -401,7 +417,12 @@ def statements(doc: Document) -> tuple[list[Statement], int]:
     out: list[Statement] = []
     mentions = 0
     previous_display_end: int | None = None
-    for math in doc.maths:
+    condition = ""
+    for n, math in enumerate(doc.maths):
+        if _states_condition(doc, n):
+            condition = math.src.text.strip()  # "If $k = y_i$," : a condition on the block that follows
+            mentions += 1
+            continue
         pieces = _pieces(math.src)
         found = _assemble(pieces)
         if not found:
@@ -410,7 +431,11 @@ def statements(doc: Document) -> tuple[list[Statement], int]:
             gap = RAW_TAG.sub("", doc.text[previous_display_end:math.start])
             first = found[0]
             if _starts_with_relation(first):
-                out[-1] = Statement(out[-1].src + Src.synthetic(" ", first.offset(0)) + first, True)
+                previous = out[-1].src
+                trailing = re.search(r"(?:&\s*)?=\s*$", previous.text)
+                if trailing and first.text.lstrip().startswith(("=", "&")):
+                    previous = previous[:trailing.start()]  # "… =" then "= …": one relation, not two
+                out[-1] = Statement(previous + Src.synthetic(" ", first.offset(0)) + first, True)
                 found = found[1:]
             elif len(found) == 1 and not _has_relation(first) and gap.strip() == "" and _has_relation(out[-1].src):
                 out[-1] = Statement(out[-1].src + Src.synthetic(" = ", first.offset(0)) + first, True)
@@ -419,23 +444,75 @@ def statements(doc: Document) -> tuple[list[Statement], int]:
             if (not math.display and not _has_relation(piece)) or RANGE.match(piece.text):
                 mentions += 1  # a symbol named in a sentence; j = 1, …, n qualifies a formula
                 continue
-            out.append(Statement(piece, math.display))
+            out.append(Statement(piece, math.display, condition if math.display else ""))
         if math.display:
             previous_display_end = math.end
+            condition = ""
     return out, mentions
+
+
+#: A condition on indices: k = y_i, k \ne n, y_i ≠ n.
+CONDITION = re.compile(r"\s*[A-Za-z](?:_\{?[A-Za-z0-9]\}?)?\s*(?:=|\\neq?\b|≠)\s*[A-Za-z](?:_\{?[A-Za-z0-9]\}?)?\s*")
+#: The words that introduce a condition in the sentence before it.
+CONDITION_WORDS = re.compile(r"(?:\b(?:if|when|for|where|whenever)|若|如果|当|对于)\s*$", re.IGNORECASE)
+
+
+def _states_condition(doc: Document, n: int) -> bool:
+    """Whether formula n is a condition on the display that follows: "If $$k = y_i$$," then the block."""
+    math = doc.maths[n]
+    if not CONDITION.fullmatch(math.src.text) or n + 1 >= len(doc.maths):
+        return False
+    line_start = doc.text.rfind("\n", 0, math.start) + 1
+    if not CONDITION_WORDS.search(doc.text[line_start:math.start]):
+        return False
+    following = doc.maths[n + 1]
+    return following.display and not doc.text[math.end:following.start].strip(" \t\n,:;")
+
+
+#: An equation's label at its start: \text{2) }, \text{(1.1)}, \textbf{1.}.
+LABEL = re.compile(r"^((?:\s|\\(?:tiny|small|normalsize|large|Large|LARGE|huge|Huge)\b)*)"
+                   r"\\text(?:bf|rm)?\{\s*\(?[0-9A-Za-z]{1,3}(?:\.[0-9]{1,2})?[.)]?\s*\}")
+
+
+def _without_label(src: Src) -> Src:
+    """The label blanked out (kept in place, so the post's text around a link still shows it)."""
+    m = LABEL.match(src.text)
+    if not m:
+        return src
+    start = m.end(1)
+    return Src(src.text[:start] + " " * (m.end() - start) + src.text[m.end():], src.offsets)
 
 
 def _pieces(src: Src) -> list[list[Src]]:
     """Rows of a formula (split at top-level \\\\), each cut into pieces at prose and \\quad."""
-    src = _flatten_environments(src)
+    src = _without_label(_flatten_environments(src))
     rows = _split_top(src, "row")
     out = []
     for row in rows:
+        row = _without_label(row)
         parts = []
         for part in _split_top(row, "piece"):
             parts += _split_commas(part)
-        out.append([p.strip() for p in parts if p.text.strip(" .,;")])
+        out.append([_without_dangling(p.strip()) for p in parts if p.text.strip(" .,;")])
     return out
+
+
+#: A relation or sign left at the end of a piece cut before an annotation: "… \leftarrow \text{shape} (n, 1)".
+DANGLING = re.compile(r"(?:\\leftarrow|\\gets|\\longleftarrow|-|:)\s*$")
+
+
+def _without_dangling(src: Src) -> Src:
+    m = DANGLING.search(src.text)
+    return src[:m.start()].strip() if m and m.start() > 0 else src
+
+
+def _names_function(text: str, j: int) -> bool:
+    """Whether the \\text{…} at j is a function's name: a word followed by (, ' or \\left(."""
+    group = re.match(r"\s*\{([A-Za-z]+)\}", text[j:])
+    if not group:
+        return False
+    rest = text[j + group.end():]
+    return rest.startswith(("(", "'", "\\left(", "\\left (", "^{'}", "^\\prime", "’"))
 
 
 def _split_commas(src: Src) -> list[Src]:
@@ -450,6 +527,11 @@ def _split_commas(src: Src) -> list[Src]:
                 depth += 1 if text.startswith("\\left", i) else -1
                 i += 5 if text.startswith("\\left", i) else 6
                 i += 2 if i < len(text) and text[i] == "\\" else 1
+                continue
+            env = ENV_MARK.match(text, i)
+            if env:  # a comma inside an environment (a case's "value, & condition") cuts nothing
+                depth += 1 if env.group(1) == "begin" else -1
+                i = env.end()
                 continue
             i += 2
             continue
@@ -548,6 +630,8 @@ def _split_top(src: Src, mode: str) -> list[Src]:
                     continue
                 if mode == "piece":
                     m = SEPARATOR.match(text, i)
+                    if m and _names_function(text, m.end()):
+                        m = None  # \text{ReLU}'(z), \text{vec}(W): a function's name, not prose
                     if m:
                         parts.append(src[start:i])
                         j = m.end()

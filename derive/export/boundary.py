@@ -281,9 +281,10 @@ def accepted(plan: Plan, options: Options, takes_y: bool) -> list[str]:
     def batch(n: int | str) -> str:
         return f"(B, {n})" if plan.row else f"({n}, B)"
 
+    numbers = "number" if n0 == 1 else "numbers"
     lines = [
         "params: a dict with exactly the keys and shapes of PARAMS (any dtype: computed in DTYPE)",
-        f"x: {batch(n0)}, one sample per {word}, B >= 1; a 1-D x of {n0} numbers is one sample",
+        f"x: {batch(n0)}, one sample per {word}, B >= 1; a 1-D x of {n0} {numbers} is one sample",
     ]
     if takes_y and options.labels == "index":
         lines.append(f"y: (B,) integer class labels 0..{nL - 1}; one label with a 1-D x")

@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..arguments import add_network_arguments, network_spec
 from ..errors import DeriveError
 from ..files import check_overwrites, prepare_directory, write_atomic
 from . import BACKENDS, DTYPES, FORMS, LABELS, REDUCTIONS, export_source
@@ -21,8 +22,6 @@ RECORDED = (("--activation", "activation"), ("--output-activation", "output_acti
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..cli import add_network_arguments
-
     add_network_arguments(parser)
     parser.add_argument("-o", "--output", metavar="FILE.py", help="where to write the module (default: stdout)")
     parser.add_argument("--form", default="auto", help=f"{', '.join(FORMS)} (default auto: scalar for tiny networks)")
@@ -48,10 +47,7 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..api import resolve_network
-    from ..cli import network_options
-
-    spec = resolve_network(args.net, **network_options(args))
+    spec = network_spec(args)
     text = export_source(spec, form=args.form, dtype=args.dtype, reduction=args.reduction, backend=args.backend,
                          labels=args.labels, seed=args.seed, source=command_line(args))
     if not args.output or args.output == "-":

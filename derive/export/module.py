@@ -20,9 +20,9 @@ from contextlib import nullcontext
 
 from .. import __version__
 from ..files import Marker
+from .boundary import accepted, emit_checks, emit_constants, emit_public
 from .emitter import Emitter
 from .matrixform import emit_matrix_body
-from .boundary import accepted, emit_checks, emit_constants, emit_public
 from .options import Options, check_labels, chosen_form
 from .plan import Plan
 from .scalarform import emit_scalar_body

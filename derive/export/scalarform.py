@@ -14,7 +14,7 @@ from typing import Any
 import sympy as sp
 
 from ..algebra import Apply, SymbolicEvaluator, Standardize
-from ..backprop import MEAN, STD
+from ..quantities import MEAN, STD
 from ..safe import as_expr
 from .emitter import Emitter
 from .options import Options

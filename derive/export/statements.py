@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import rules
-from ..backprop import MEAN, STD
+from ..quantities import MEAN, STD
 from ..textprint import DeriveTextPrinter
 from .backends import NUMPY, Backend
 from .emitter import Emitter
