@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -66,9 +65,13 @@ def backend_array(backend: str, value: np.ndarray):
 
 
 GIB = 1 << 30
-#: Runs a module as a script and reports its peak resident memory (kB) after it exits.
+#: Runs a module as a script under an address-space limit (set by the child itself, so that the
+#: parent forks no hook into a process JAX or PyTorch may have made multithreaded) and reports
+#: its peak resident memory (kB) after it exits.
 PEAK_MEMORY = """
 import resource, runpy, sys
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 code = 0
 try:
     runpy.run_path(sys.argv[1], run_name="__main__")
@@ -79,16 +82,13 @@ sys.exit(code)
 """
 
 
-def run_limited(path: Path, address_space: int = GIB) -> subprocess.CompletedProcess:
+def run_limited(path: Path, address_space: int = GIB, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run a module's self-test (`python path`) with its address space limited and one BLAS
-    thread; its stdout ends with "peak kB N", the peak resident memory."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-
+    thread, killed after `timeout` seconds (subprocess.TimeoutExpired); its stdout ends with
+    "peak kB N", the peak resident memory."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "JAX_PLATFORMS": "cpu"}
-    return subprocess.run([sys.executable, "-W", "ignore", "-c", PEAK_MEMORY, str(path)], capture_output=True,
-                          text=True, timeout=300, preexec_fn=limit, env=env)
+    return subprocess.run([sys.executable, "-W", "ignore", "-c", PEAK_MEMORY, str(path), str(address_space)],
+                          capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def peak_memory(result: subprocess.CompletedProcess) -> int:
