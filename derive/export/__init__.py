@@ -12,6 +12,7 @@ lines; nothing is passed to exec or eval.
 from __future__ import annotations
 
 import hashlib
+import shlex
 import importlib.util
 import sys
 import tempfile
@@ -19,24 +20,30 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..errors import UnknownName
+from ..files import write_atomic
 from ..spec import NetworkSpec
-from .module import BACKENDS, DTYPES, FORMS, REDUCTIONS, Options, build_module
+from .module import build_module
+from .options import BACKENDS, DEFAULTS, DTYPES, FORMS, LABELS, REDUCTIONS, make_options
 from .plan import make_plan
 
 
-def _options(form: str, dtype: str, reduction: str, backend: str, source: str = "") -> Options:
-    for kind, value, choices in (("form", form, FORMS), ("dtype", dtype, DTYPES),
-                                 ("reduction", reduction, REDUCTIONS), ("backend", backend, BACKENDS)):
-        if value not in choices:
-            raise UnknownName(kind, value, choices)
-    return Options(form=form, dtype=dtype, reduction=reduction, backend=backend, source=source)
-
-
 def export_source(net: str | NetworkSpec, *, form: str = "auto", dtype: str = "float64", reduction: str = "sum",
-                  backend: str = "numpy", seed: int = 0, source: str = "") -> str:
-    options = _options(form, dtype, reduction, backend, source)
+                  backend: str = "numpy", labels: str = "dense", seed: int = 0, source: str = "") -> str:
+    """The module's text. `source` is the command line recorded in its header (default: the
+    `derive export` command with these options)."""
+    options = make_options(form, dtype, reduction, backend, labels,
+                           source or equivalent_command(net, form=form, dtype=dtype, reduction=reduction,
+                                                        backend=backend, labels=labels, seed=seed))
     return build_module(make_plan(net, seed=seed), options)
+
+
+def equivalent_command(net: str | NetworkSpec, **options: Any) -> str:
+    """A `derive export` command line for a network and export options (defaults left out)."""
+    words = ["derive", "export", net if isinstance(net, str) else net.name]
+    for name, value in options.items():
+        if value != DEFAULTS[name]:
+            words += [f"--{name}", str(value)]
+    return shlex.join(words)
 
 
 _CACHE = Path(tempfile.gettempdir()) / "derive-compiled"
@@ -52,8 +59,6 @@ def compile_network(net: str | NetworkSpec, **options: Any) -> ModuleType:
     _CACHE.mkdir(parents=True, exist_ok=True)
     path = _CACHE / f"{name}.py"
     if not path.exists() or path.read_text(encoding="utf-8") != text:
-        from ..files import write_atomic
-
         write_atomic(path, text)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -62,4 +67,4 @@ def compile_network(net: str | NetworkSpec, **options: Any) -> ModuleType:
     return module
 
 
-__all__ = ["compile_network", "export_source", "FORMS", "DTYPES", "REDUCTIONS", "BACKENDS"]
+__all__ = ["compile_network", "export_source", "FORMS", "DTYPES", "REDUCTIONS", "BACKENDS", "LABELS"]

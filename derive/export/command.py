@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
 from ..arguments import add_network_arguments, network_spec
 from ..errors import DeriveError
 from ..files import check_overwrites, prepare_directory, write_atomic
-from . import BACKENDS, DTYPES, FORMS, REDUCTIONS, export_source
+from . import BACKENDS, DTYPES, FORMS, LABELS, REDUCTIONS, export_source
+from .options import DEFAULTS
+
+#: The options that shape the module, in the order its recorded command line gives them
+#: (--force is left out: it decides whether to write, not what).
+RECORDED = (("--activation", "activation"), ("--output-activation", "output_activation"), ("--cost", "cost"),
+            ("--convention", "convention"), ("--no-bias", "no_bias"), ("--batch", "batch"),
+            ("--normalize", "normalize"), ("--form", "form"), ("--dtype", "dtype"), ("--reduction", "reduction"),
+            ("--backend", "backend"), ("--labels", "labels"), ("--seed", "seed"), ("-o", "output"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,16 +28,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", default="float64", help=f"{', '.join(DTYPES)} (default float64)")
     parser.add_argument("--reduction", default="sum", help=f"{', '.join(REDUCTIONS)}: the cost over the batch")
     parser.add_argument("--backend", default="numpy", help=f"{', '.join(BACKENDS)}")
+    parser.add_argument("--labels", default="dense",
+                        help=f"{', '.join(LABELS)}: y of the output's shape, or integer class labels of shape (B,) "
+                             "(softmax with cross-entropy)")
     parser.add_argument("--force", action="store_true", help="overwrite a file that was edited by hand")
     parser.add_argument("--seed", type=int, default=0, help="seed of the numeric verification (default 0)")
 
 
+def command_line(args: argparse.Namespace) -> str:
+    """The command that made the module, with every option that shapes it (defaults left out)."""
+    words = ["derive", "export", args.net]
+    for flag, name in RECORDED:
+        value = getattr(args, name, None)
+        if value is None or value is False or value == DEFAULTS.get(name) or (name == "output" and value == "-"):
+            continue
+        words += [flag] if value is True else [flag, str(value)]
+    return shlex.join(words)
+
+
 def run(args: argparse.Namespace) -> int:
     spec = network_spec(args)
-    settings = ", ".join(f"{k} {getattr(args, k)}" for k in ("form", "dtype", "reduction", "backend"))
-    command = f"derive export {spec.name} ({settings})"
     text = export_source(spec, form=args.form, dtype=args.dtype, reduction=args.reduction, backend=args.backend,
-                         seed=args.seed, source=command)
+                         labels=args.labels, seed=args.seed, source=command_line(args))
     if not args.output or args.output == "-":
         sys.stdout.write(text)
         return 0

@@ -4,32 +4,34 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .emitter import Emitter
-from .module import Options, activation_helpers, backend_of, cost_expression, normalisation_lines, quote
-from .plan import Plan
+from .. import rules
 from ..algebra import Apply, NetQuantity
+from ..errors import DeriveError
+from .emitter import Emitter
+from .options import Options
+from .plan import Plan
 from .printers import MatrixCodePrinter, helper_name, inplace_chain
+from .statements import (activation_helpers, cost_expression, cost_from_logits, label_index, normalisation_lines,
+                         quote)
 
 
 def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
-    backend = backend_of(options)
+    """The private functions on checked arrays: _output, _cost, _gradients, _cost_and_gradients."""
+    backend = options.array_backend
     printer = MatrixCodePrinter({"backend": backend})
-    activation_helpers(e, plan, scalar=False, options=options)
+    activation_helpers(e, plan, scalar=False, backend=backend)
     if any(layer.activation == "softmax" for layer in plan.spec.layers):
         e.lines(backend.softmax)
         e.blank(2)
-    if plan.output_activation.name == "softmax" and plan.cost.name == "cross-entropy":
+    if plan.softmax_cross_entropy:
         e.lines(backend.log_softmax)
         e.blank(2)
     kept = _read_after_forward(plan)
-    values = ["x"] + [a.name for a in plan.forward if a.name in kept]
     params = [name for name, _, _ in plan.gradients]
-    convert = backend.convert.format
 
     def unpack_params() -> None:
         for name in params:
-            # NumPy takes the caller's arrays as they are (no copy); other backends convert.
-            e.line(f'{name} = params["{name}"]' if backend.name == "numpy" else f'{name} = {convert(x=f"params[{name!r}]")}')
+            e.line(f'{name} = params["{name}"]')
 
     def statements(assignments: tuple) -> None:
         for a in assignments:
@@ -40,74 +42,54 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 # The pre-activation is read by nothing after this line: reuse its array.
                 e.line(f"{a.name} = {helper_name(a.expr.name)}_inplace({printer.doprint(a.expr.arg)})")
                 continue
+            if options.labels == "index" and _output_minus_target(plan, a.expr):
+                # ŷ − y with y one-hot: ŷ with 1 taken off each sample's labelled entry.
+                index = label_index(plan, backend, "y")
+                for text in backend.subtract_one_hot:
+                    e.line(text.format(out=a.name, a=plan.output.ident, index=index))
+                continue
+            if options.labels == "index" and a.expr.has(plan.frame.y):
+                raise DeriveError(f"no code for class labels in {a.step.key}")  # check_labels admits no such network
             for text in assignment_lines(printer, a.name, a.expr, inplace=backend.inplace):
                 e.line(text)
 
-    e.line("def _forward(params, x):")
-    with e.indented():
-        unpack_params()
-        e.line(f"x = {convert(x='x')}")
-        statements(plan.forward)
-        e.line(f"return {', '.join(values)}")
-    e.blank(2)
-    e.line("def _cost(values, y):")
-    with e.indented():
-        e.line(f"{', '.join(values)} = values")
-        from_logits = plan.output_activation.name in plan.cost.from_logits or (
-            plan.output_activation.name == "softmax" and plan.cost.name == "cross-entropy")
-        e.comment(quote(plan, plan.derivation.step("cost")) + ("  (computed from the logits: stable)" if from_logits else ""))
-        total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y")
-        e.line(f"return ({total}) / y.shape[SAMPLE_AXIS]" if options.reduction == "mean" else f"return {total}")
-    e.blank(2)
-    e.line("def _gradients(params, values, y):")
-    with e.indented():
-        unpack_params()
-        e.line(f"{', '.join(values)} = values")
-        statements(plan.backward)
-        if options.reduction == "mean":
-            e.line("scale = 1.0 / y.shape[SAMPLE_AXIS]")
-            e.line("return {" + ", ".join(f'"{n}": scale * {v}' for n, _, v in plan.gradients) + "}")
-        else:
-            e.line("return {" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}")
-    e.blank(2)
-    e.line("def _cost_from_inputs(params, x, y):")
-    with e.indented():
-        e.line(f"return _cost(_forward(params, x), {convert(x='y')})")
-    e.blank(2)
-    e.line("def _gradients_from_inputs(params, x, y):")
-    with e.indented():
-        e.line(f"return _gradients(params, _forward(params, x), {convert(x='y')})")
-    e.blank(2)
-    e.line("def _both_from_inputs(params, x, y):")
-    with e.indented():
-        e.line("values = _forward(params, x)")
-        e.line(f"y = {convert(x='y')}")
-        e.line("return _cost(values, y), _gradients(params, values, y)")
-    e.blank(2)
+    stable = "  (computed from the logits: stable)" if cost_from_logits(plan) else ""
+    total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y",
+                            labels=options.labels)
+    if options.reduction == "mean":
+        total = f"({total}) / x.shape[SAMPLE_AXIS]"
+    scale = "scale * " if options.reduction == "mean" else ""
+    grads = "{" + ", ".join(f'"{n}": {scale}{v}' for n, _, v in plan.gradients) + "}"
+    # Four functions, each straight-line code for exactly what it returns (no intermediate tuples,
+    # no calls between forward and backward pass), as in the scalar form.
+    for name, want_cost, want_grads in (("_output(params, x)", False, False), ("_cost(params, x, y)", True, False),
+                                        ("_gradients(params, x, y)", False, True),
+                                        ("_cost_and_gradients(params, x, y)", True, True)):
+        e.line(f"def {name}:")
+        with e.indented():
+            unpack_params()
+            statements(plan.forward)
+            if not (want_cost or want_grads):
+                e.line(f"return {plan.output.ident}")
+            if want_cost:
+                e.comment(quote(plan, plan.derivation.step("cost")) + stable)
+                e.line(f"total = {total}" if want_grads else f"return {total}")
+            if want_grads:
+                statements(plan.backward)
+                if options.reduction == "mean":
+                    e.line("scale = 1.0 / x.shape[SAMPLE_AXIS]")
+                e.line(f"return {'total, ' if want_cost else ''}{grads}")
+        e.blank(2)
     if backend.name == "jax":
         e.comment("Compiled once per input shape and dtype by XLA.")
-        for name in ("_cost_from_inputs", "_gradients_from_inputs", "_both_from_inputs"):
+        for name in ("_output", "_cost", "_gradients", "_cost_and_gradients"):
             e.line(f"{name} = jax.jit({name})")
         e.blank(2)
-    e.line("def forward(params, x):")
-    with e.indented():
-        e.line('"""The network\'s output for the inputs x."""')
-        e.line("return _forward(params, x)[-1]")
-    e.blank(2)
-    e.line("def cost(params, x, y):")
-    with e.indented():
-        e.line("return float(_cost_from_inputs(params, x, y))")
-    e.blank(2)
-    e.line("def gradients(params, x, y):")
-    with e.indented():
-        e.line('"""dC/dparam for every parameter, with the parameters\' keys and shapes."""')
-        e.line("return _gradients_from_inputs(params, x, y)")
-    e.blank(2)
-    e.line("def cost_and_gradients(params, x, y):")
-    with e.indented():
-        e.line('"""(cost, gradients) from one forward pass."""')
-        e.line("total, grads = _both_from_inputs(params, x, y)")
-        e.line("return float(total), grads")
+
+
+def _output_minus_target(plan: Plan, expr: object) -> bool:
+    """Whether expr is ŷ − y (in either order of terms)."""
+    return isinstance(expr, sp.MatAdd) and set(expr.args) == {plan.output, -plan.frame.y}
 
 
 def _product(expr: object) -> bool:
@@ -145,8 +127,7 @@ def _read_after_forward(plan: Plan) -> set[str]:
     """The forward values something reads after the forward pass: the gradient formulas, the cost
     (from the logits or from the output) and forward() (the output)."""
     names = {plan.output.ident, "x"}
-    cost, act = plan.cost, plan.output_activation
-    if act.name in cost.from_logits or (act.name == "softmax" and cost.name == "cross-entropy"):
+    if cost_from_logits(plan):
         names.add(plan.logits.ident)  # the cost is computed from the logits
     if plan.spec.normalize_input:
         names.add("xhat")
@@ -161,7 +142,5 @@ def _overwrites_its_input(a: object, kept: set[str], backend: object) -> bool:
         return False
     if expr.arg.ident in kept or expr.name == "softmax":
         return False
-    from .. import rules
-
     entry = rules.activation(expr.name)
     return inplace_chain(MatrixCodePrinter(), entry.numpy, "z", "z", overwrite=True) is not None
