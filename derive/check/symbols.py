@@ -432,6 +432,8 @@ class SymbolBuilder:
                     binding = None  # W_2[m, n]: n indexes, it is not the batch size
                 if binding is not None and binding.role == "batch":
                     return self._batch(node)
+                if binding is not None and binding.role == "width" and binding.layer is not None:
+                    return self.width(self.default_layer(binding.layer, binding, node), node)  # d: the input width
                 if len(sym.name) == 1 and sym.name.isascii():
                     s = index_symbol(sym.name)
                     if self.world.batched and s == self.world.batch_symbol:
