@@ -5,34 +5,35 @@ jax.jit(jax.grad), all measured in this run (issue: export). Prints times and ra
     python bench/export_vs_peers.py --quick    # fewer repeats
 
 Sigmoid + quadratic cost, column convention, biases, float64 unless stated. Sizes are
-(width, weight layers, batch). Ratios below 1 mean the exported code is faster. Machines are
-noisy: each time is the median over repeats of many calls.
+(width, weight layers, batch). Ratios below 1 mean the exported code is faster. The exported
+`gradients` runs with its input checks on (the default `check=True`); the `unchecked` column is
+`check=False` against the checked call. Machines are noisy: the functions compared are timed in
+turns and each keeps its fastest round, in CPU time of the calling thread (torch/exp and jax/exp:
+wall time, since JAX computes on threads of its own; timing.py).
 
-On some processors this workplace sets OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE, which slow a current
-NumPy; for a fair kernel you may unset both in the benchmark's command (never in tests).
+BLAS runs on one thread (OPENBLAS_NUM_THREADS=1 unless set; torch.set_num_threads(1)), so that
+the ratios compare code rather than thread scheduling on a busy machine. On some processors this
+workplace sets OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE, which slow a current NumPy; for a fair kernel
+you may unset both in the benchmark's command (never in tests).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import os
 import sys
 import time
-import timeit
 from pathlib import Path
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads its BLAS
+
+import numpy as np  # noqa: E402
+from timing import WALL, per_call  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SIZES = [(2, 2, 1), (16, 4, 32), (128, 4, 256), (512, 4, 256), (64, 16, 64)]
-
-
-def per_call(fn, repeat: int) -> float:
-    timer = timeit.Timer(fn)
-    number, _ = timer.autorange()
-    return statistics.median(timer.repeat(repeat=repeat, number=number)) / number
 
 
 def hand_numpy(L: int):
@@ -96,7 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    repeat = 3 if args.quick else 7
+    rounds = 3 if args.quick else 11
 
     from derive.export import compile_network
 
@@ -114,8 +115,8 @@ def main() -> None:
     except ImportError:
         have_jax = False
 
-    print(f"{'size (w, L, B)':16s} {'form':7s} {'hand µs':>9s} {'export/hand':>12s} {'f32/hand':>9s}"
-          f" {'torch/exp':>10s} {'jax/exp':>9s}")
+    print(f"{'size (w, L, B)':16s} {'form':7s} {'hand µs':>9s} {'export/hand':>12s} {'unchecked':>10s}"
+          f" {'f32/hand':>9s} {'torch/exp':>10s} {'jax/exp':>9s}")
     rng = np.random.default_rng(0)
     for width, L, batch in SIZES:
         net = "mlp:" + "-".join([str(width)] * (L + 1))
@@ -129,28 +130,29 @@ def main() -> None:
         ref = hand(params, x, y)
         ours = exported.gradients(params, x, y)
         assert all(np.allclose(ours[k], ref[k], rtol=1e-10, atol=1e-12) for k in ref), "exported disagrees with hand"
-        t_hand = per_call(lambda: hand(params, x, y), repeat)
-        t_ours = per_call(lambda: exported.gradients(params, x, y), repeat)
-        row = f"{str((width, L, batch)):16s} {form:7s} {t_hand * 1e6:9.1f} {t_ours / t_hand:12.2f}"
+        timed = {"hand": lambda: hand(params, x, y), "export": lambda: exported.gradients(params, x, y),
+                 "unchecked": lambda: exported.gradients(params, x, y, check=False)}
         if width >= 128:
             f32 = compile_network(net, form="matrix", dtype="float32")
             p32 = {k: v.astype(np.float32) for k, v in params.items()}
             x32, y32 = x.astype(np.float32), y.astype(np.float32)
-            t_f32 = per_call(lambda: f32.gradients(p32, x32, y32), repeat)
-            row += f" {t_f32 / t_hand:9.2f}"
-        else:
-            row += f" {'-':>9s}"
+            timed["f32"] = lambda: f32.gradients(p32, x32, y32)
+        t = per_call(timed, rounds)
+        # JAX computes on threads of its own: the peers are timed against the export by the wall clock.
+        peers = {"export": timed["export"]}
         if have_torch:
-            run = torch_grad(L, params, x, y, torch.float64)
-            row += f" {per_call(run, repeat) / t_ours:10.2f}"
-        else:
-            row += f" {'n/a':>10s}"
+            peers["torch"] = torch_grad(L, params, x, y, torch.float64)
         if have_jax:
-            row += f" {per_call(jax_grad(L, params, x, y), repeat) / t_ours:9.2f}"
-        else:
-            row += f" {'n/a':>9s}"
+            peers["jax"] = jax_grad(L, params, x, y)
+        wall = per_call(peers, rounds, clock=WALL) if len(peers) > 1 else {}
+        row = (f"{str((width, L, batch)):16s} {form:7s} {t['hand'] * 1e6:9.1f} {t['export'] / t['hand']:12.2f}"
+               f" {t['unchecked'] / t['export']:10.2f}")
+        row += f" {t['f32'] / t['hand']:9.2f}" if "f32" in t else f" {'-':>9s}"
+        row += f" {wall['torch'] / wall['export']:10.2f}" if "torch" in wall else f" {'n/a':>10s}"
+        row += f" {wall['jax'] / wall['export']:9.2f}" if "jax" in wall else f" {'n/a':>9s}"
         print(row, flush=True)
-    print("torch/exp and jax/exp above 1 mean the exported code is faster.")
+    print("unchecked = gradients(check=False) / gradients(); torch/exp and jax/exp above 1 mean the exported "
+          "code is faster.")
 
     # Export time for a wide network, and the naive alternative on a small one.
     from derive.export import export_source

@@ -734,6 +734,14 @@ GLUED_Y1 = [
     abstains("glued-not-read-as-input", r"$$z_3 = w_{13} y1 + w_{23} y2$$"),
 ]
 
+#: ŷ bound as an activation without a layer, on a network whose layers are subscripts (W_1, a_2).
+SUM_INDEX_MAP = '[symbols]\nyhat = "activation"\ny = "target"\n'
+
+SUM_INDEX_AS_LAYER = [
+    abstains("sum-index-as-layer", r"$$C = - \sum_{j=1}^{3} y_{j} \log\left(\hat{y}_{j}\right)$$"),
+    abstains("sum-index-as-layer-no-limits", r"$$C = - \sum_{j} y_{j} \log\left(\hat{y}_{j}\right)$$"),
+]
+
 WORKED_MAP = '[symbols]\nt = "target"\n'
 
 
@@ -768,6 +776,66 @@ WORKED = [
         % (WORKED_GRAD * 1.1), "%.6f" % (WORKED_GRAD * 1.1)),
 ]
 
+#: A worked example in matrices (Mazur's numbers with biases, rows = destination) that updates W_2 and
+#: then goes on with gradients at the ORIGINAL weights, as Mazur's post does.
+MATRIX_WORKED_MAP = """
+layer_index = "sub"
+[symbols]
+y = "activation"
+t = "target"
+E = "cost"
+f = "sigmoid"
+W = "weight"
+b = "bias"
+eta = "learning-rate"
+"""
+MATRIX_GIVENS = (r"$$x = \begin{bmatrix} 0.05 \\ 0.10 \end{bmatrix}, \quad t = \begin{bmatrix} 0.01 \\ 0.99 \end{bmatrix}, "
+                 r"\quad W_1 = \begin{bmatrix} 0.15 & 0.20 \\ 0.25 & 0.30 \end{bmatrix}, \quad W_2 = \begin{bmatrix} 0.40 & 0.45 "
+                 r"\\ 0.50 & 0.55 \end{bmatrix}$$" "\n\n" r"$$b_1 = \begin{bmatrix} 0.35 \\ 0.35 \end{bmatrix}, \quad "
+                 r"b_2 = \begin{bmatrix} 0.60 \\ 0.60 \end{bmatrix}$$" "\n\n" r"The learning rate is $\eta = 0.5$." "\n\n")
+MATRIX_UPDATE = (r"$$W_2 \leftarrow W_2 - \eta \frac{\partial E}{\partial W_2} = \begin{bmatrix} %s & 0.408666 \\ "
+                 r"0.511301 & 0.561370 \end{bmatrix}$$" "\n\n")
+B2_GRADIENT = r"$$\frac{\partial E}{\partial b_2} = \begin{bmatrix} 0.138499 \\ -0.038098 \end{bmatrix}$$"
+
+WORKED_UPDATES = [
+    # the number after an update rule is the updated weight: judged as W_2 − η ∂E/∂W_2, never recorded
+    # as a new given W_2 that later numbers are computed from
+    ok("updated-weight", MATRIX_GIVENS + MATRIX_UPDATE % "0.358916", "0.358916"),
+    bad("updated-weight-wrong-number", MATRIX_GIVENS + MATRIX_UPDATE % "0.368916", "0.368916"),
+    ok("gradient-after-an-update", MATRIX_GIVENS + MATRIX_UPDATE % "0.358916" + B2_GRADIENT, "0.138499"),
+    # W_2 given a second time with other numbers (the next iteration, or another example): which values
+    # the later numbers use is not said
+    safe("gradient-after-a-restated-given", MATRIX_GIVENS + r"$$W_2 = \begin{bmatrix} 0.358916 & 0.408666 \\ "
+         r"0.511301 & 0.561370 \end{bmatrix}$$" "\n\n" + B2_GRADIENT, "0.138499"),
+]
+
+#: d2l.ai: sizes written as letters the post defines in prose (x ∈ ℝ^d, W^{(1)} ∈ ℝ^{h×d}); h is also
+#: the hidden activation.
+SPACE_LETTERS_MAP = """
+[symbols]
+x = "input"
+W = "weight"
+h = { role = "activation", layer = 1 }
+"""
+SPACE_LETTERS = [
+    abstains("unbound-size-letter", r"The input is $$x \in \mathbb{R}^d$$"),
+    abstains("size-letter-that-is-an-activation", r"$$W^{(1)} \in \mathbb{R}^{h \times 3}$$"),
+    ok("size-letter-bound-to-a-layer", r"$$x \in \mathbb{R}^d$$"),
+    bad("size-letter-bound-to-a-layer-wrong", r"$$W^{(1)} \in \mathbb{R}^{d \times 4}$$"),
+]
+
+#: A post that states numerator layout: ∂C/∂W is strictly laid out as Wᵀ (Magnus), though most such
+#: posts keep it W-shaped; ∇ is always the column gradient.
+NUMERATOR_MAP = 'derivative_layout = "numerator"\n'
+NUMERATOR_MATRIX = [
+    ok("strict-numerator-weight-gradient", r"$$\frac{\partial C}{\partial W^l} = a^{l-1} \frac{\partial C}{\partial z^l}$$"),
+    ok("mixed-numerator-weight-gradient", r"$$\frac{\partial C}{\partial W^l} = \left(\frac{\partial C}{\partial z^l}\right)^T (a^{l-1})^T$$"),
+    bad("numerator-weight-gradient-wrong-layer", r"$$\frac{\partial C}{\partial W^l} = a^{l} \frac{\partial C}{\partial z^l}$$"),
+    # C (a)^T after ∇_z: the cost applied to (a), or ∇C times (a)ᵀ
+    abstains("cost-before-a-transposed-group", r"$$\nabla_{W^l} C = \nabla_{z^l} C \, (a^{l-1})^T$$"),
+    ok("cost-gradient-in-parentheses", r"$$\nabla_{W^l} C = (\nabla_{z^l} C) (a^{l-1})^T$$"),
+]
+
 LAYER_OFFSET = [
     safe("output-layer-with-offset", r"$$\delta^L = (a^L - y) \odot \sigma'(z^L)$$"),
     safe("input-with-offset", r"$$a^1 = x$$"),
@@ -791,7 +859,13 @@ SINGLE_SAMPLE_MAP = BCE_MAP + 'w = { role = "weight", layer = 2 }\nb = { role = 
 @pytest.mark.parametrize("case", family("l-layer", None, EINSTEIN) + family("mlp-3-3-3", EINSTEIN_MAP, EINSTEIN_STATED)
                          + family("two-two-two", GLUED_MAP, GLUED_Y1) + family("two-two-two", WORKED_MAP, WORKED)
                          + family("l-layer", NIELSEN_MAP, LAYER_OFFSET) + family("l-layer", None, INFORMAL)
-                         + family("bce", SINGLE_SAMPLE_MAP, SINGLE_SAMPLE))
+                         + family("bce", SINGLE_SAMPLE_MAP, SINGLE_SAMPLE)
+                         + family("softmax-classifier", SUM_INDEX_MAP, SUM_INDEX_AS_LAYER)
+                         + family("zh", MATRIX_WORKED_MAP, WORKED_UPDATES)
+                         + family("mlp:3-4-2", SPACE_LETTERS_MAP, SPACE_LETTERS[:2])
+                         + family("mlp:3-4-2", SPACE_LETTERS_MAP + 'd = { role = "width", layer = 0 }\n',
+                                  SPACE_LETTERS[2:])
+                         + family("l-layer", NUMERATOR_MAP, NUMERATOR_MATRIX))
 def test_never_wrong(case: Case) -> None:
     judge(case)
 

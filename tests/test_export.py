@@ -3,7 +3,6 @@ stable at extreme logits, deterministic, readable, and refuse bad input."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import os
 import subprocess
@@ -18,44 +17,10 @@ from derive import rules
 from derive.errors import DeriveError
 from derive.export import compile_network, export_source
 from derive.gradcheck import check_grads
+from export_support import backend_array, data, perturbed_params, write_module
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [name for name, spec in derive.EXAMPLES.items() if not spec.general]
-
-
-def load(path: Path):
-    """Import a generated module from its file (as users do), never from a string."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def write_module(tmp_path: Path, net: str, name: str = "grad", **options) -> object:
-    path = tmp_path / f"{name}.py"
-    path.write_text(export_source(net, **options), encoding="utf-8")
-    return load(path)
-
-
-def data(module, rng: np.random.Generator, batch: int = 3):
-    n_in, n_out = module.N_INPUTS, module.N_OUTPUTS
-    column = module.SAMPLE_AXIS == 1
-    x = rng.uniform(-1, 1, (n_in, batch) if column else (batch, n_in))
-    shape = (n_out, batch) if column else (batch, n_out)
-    if module.TARGETS == "one-hot":
-        labels = rng.integers(0, n_out, batch)
-        y = np.zeros(shape)
-        if column:
-            y[labels, np.arange(batch)] = 1
-        else:
-            y[np.arange(batch), labels] = 1
-    else:
-        y = rng.uniform(0.05, 0.95, shape)
-    return x, y
-
-
-def perturbed_params(module, rng):
-    return {k: v + rng.uniform(-0.2, 0.2, v.shape) for k, v in module.init_params(1).items()}
 
 
 def assert_gradients_match_differences(module, rng, batch: int = 3, kinks: tuple[float, ...] = ()) -> None:
@@ -194,7 +159,7 @@ def test_mean_reduction_is_stated_by_the_derivation() -> None:
     source = export_source("batched-mlp", form="matrix", reduction="mean")
     assert "# L = 1/(2 n) Σᵢ Σⱼ ((H₂)ᵢⱼ − Tᵢⱼ)²  [cost]" in source
     assert "# ∂L/∂Z₂ = 1/n ((H₂ − T) ⊙ H₂ ⊙ (𝟏 − H₂))  [delta_2]" in source
-    assert "n = y.shape[SAMPLE_AXIS]" in source and "delta2 /= n" in source
+    assert "n = x.shape[SAMPLE_AXIS]" in source and "delta2 /= n" in source
 
 
 def test_float32(tmp_path: Path, rng: np.random.Generator) -> None:
@@ -283,6 +248,12 @@ def test_cli_writes_a_module_and_refuses_to_overwrite_hand_edits(tmp_path: Path)
         (["export", "two-two-two", "--backend", "mxnet"], "unknown backend 'mxnet'; valid choices: numpy, torch, jax"),
         (["export", "two-two-two", "--backend", "torch", "--form", "scalar"],
          "the scalar form is plain Python; the torch backend writes --form matrix"),
+        (["export", "two-two-two", "--labels", "sparse"], "unknown labels 'sparse'; valid choices: dense, index"),
+        (["export", "two-two-two", "--labels", "index"],
+         "--labels index takes class labels for a softmax output with cross-entropy; this network has sigmoid with "
+         "quadratic cost (its y has the output's shape: --labels dense)"),
+        (["export", "two-two-two", "--form", "scalar", "--dtype", "float32"],
+         "the scalar form computes in Python floats (float64); --dtype float32 writes --form matrix"),
         (["export", "two-two-two", "-o", "grad.txt"], "the output file 'grad.txt' must end in .py"),
         (["export", "l-layer"], "l-layer is the general L-layer derivation; export a network of concrete widths"),
         (["export", "two-two-two", "-o", "/proc/derive/x.py"], "cannot create the output directory"),
@@ -343,21 +314,15 @@ def test_robust_at_the_edges(tmp_path: Path, rng: np.random.Generator, spec_args
     params = perturbed_params(module, rng)
     x, y = data(module, rng, batch=1)
     zeros = np.zeros_like(y)
+    if module.TARGETS == "one-hot" and spec.layers[-1].activation == "softmax":
+        # δ = ŷ − y holds for targets summing to 1 only: zero targets are refused, not trained on.
+        with pytest.raises(ValueError, match="y must hold one-hot targets"):
+            module.cost_and_gradients(params, x, zeros)
+        return
     total, grads = module.cost_and_gradients(params, x, zeros)
     assert np.isfinite(total) and all(np.all(np.isfinite(g)) for g in grads.values())
-    if module.TARGETS != "one-hot":  # softmax + cross-entropy is derived for targets summing to 1
-        results = check_grads(lambda p: module.cost(p, x, zeros), lambda p: module.gradients(p, x, zeros), params)
-        assert all(r.max_error < 1e-6 for r in results)
-
-
-def _backend_array(backend: str, value: np.ndarray):
-    if backend == "torch":
-        import torch
-
-        return torch.as_tensor(value)
-    import jax.numpy as jnp
-
-    return jnp.asarray(value)
+    results = check_grads(lambda p: module.cost(p, x, zeros), lambda p: module.gradients(p, x, zeros), params)
+    assert all(r.max_error < 1e-6 for r in results)
 
 
 @pytest.mark.parametrize("backend", ["torch", "jax"])
@@ -368,9 +333,9 @@ def test_other_backends_agree_with_numpy(tmp_path: Path, rng: np.random.Generato
     module = write_module(tmp_path, net, name=f"{backend}_module", form="matrix", backend=backend)
     params = perturbed_params(reference, rng)
     x, y = data(reference, rng)
-    native = {k: _backend_array(backend, v) for k, v in params.items()}
-    total, grads = module.cost_and_gradients(native, _backend_array(backend, x), _backend_array(backend, y))
-    assert total == pytest.approx(reference.cost(params, x, y), rel=1e-10)
+    native = {k: backend_array(backend, v) for k, v in params.items()}
+    total, grads = module.cost_and_gradients(native, backend_array(backend, x), backend_array(backend, y))
+    assert float(total) == pytest.approx(reference.cost(params, x, y), rel=1e-10)
     expected = reference.gradients(params, x, y)
     for k, v in grads.items():
         assert type(v).__module__.split(".")[0] in ("torch", "jax", "jaxlib")

@@ -17,12 +17,7 @@ README = ROOT / "README.md"
 
 #: Circles other branches are removing; each case fails (strict) the moment its circle is gone,
 #: and then its entry must go.
-KNOWN_CIRCLES = {
-    frozenset({"derive.export.module", "derive.export.matrixform"}):
-        "issue 13: the export helper removes the circle between the skeleton and the forms",
-    frozenset({"derive.export.module", "derive.export.scalarform"}):
-        "issue 13: the export helper removes the circle between the skeleton and the forms",
-}
+KNOWN_CIRCLES: dict[frozenset[str], str] = {}
 
 
 def module_name(path: Path) -> str:

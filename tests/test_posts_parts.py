@@ -250,7 +250,7 @@ def test_code_section_shows_the_exported_gradients_and_three_check_lines(post_fi
     blocks = _code_blocks(post_file)
     check = codes.CHECK if post_file.suffix != ".tex" else code_latex(codes.CHECK)
     assert len(codes.CHECK.splitlines()) == 3
-    assert any("def gradients(params, x, y):" in block for block in blocks), post_file.name
+    assert any("def cost_and_gradients(params, x, y, check=True):" in block for block in blocks), post_file.name
     assert any(block.endswith(check) for block in blocks), post_file.name
     if post_file.suffix == ".ipynb":
         assert [block for block in blocks if block == codes.CHECK]
@@ -261,7 +261,8 @@ def test_code_is_the_export_verbatim() -> None:
     exported = export_source("batched-mlp", form="matrix").splitlines()
     s = source("batched-mlp")
     excerpt = codes.excerpt(s.exported.source)
-    assert "def _forward(" in excerpt and "def _gradients(" in excerpt and "def _self_test" not in excerpt
+    assert "def _cost_and_gradients(" in excerpt and "def cost_and_gradients(" in excerpt
+    assert "def _self_test" not in excerpt and "def _checked" not in excerpt
     assert all(line in exported for line in excerpt.splitlines())
     module = codes.runnable(s.exported.source)
     assert "sha256:" not in module and "_self_test" not in module and "__main__" not in module

@@ -29,6 +29,7 @@ from .notation import (
 )
 from .paths import find_posts
 from .report import CheckReport
+from .suggest import suggest_notation
 from .world import world_for
 
 MAX_BYTES = 5_000_000
@@ -190,3 +191,11 @@ def _block_data(fmt: str, body: str, source: str) -> dict[str, Any] | None:
             return None
         return parse_yaml_mapping(block, source)
     return None
+
+
+def suggest_file(path: str | Path, net: str | NetworkSpec | None = None, *, net_name: str | None = None) -> str:
+    """A starting notation map for the post at `path` (TOML text, each line saying where in the post
+    it comes from), read against `net` or the network the post names; `net_name`: how to call it."""
+    post = read_post(path, net)
+    name = net_name or (net if isinstance(net, str) else post.spec.name)
+    return suggest_notation(post.doc, post.spec, post.nmap, source=str(path), net=name)

@@ -345,6 +345,7 @@ class Builder(SymbolBuilder):
             if exponent == 2 and is_matrix(inner) and 1 in inner.shape:
                 return sp.MatMul(sp.Transpose(inner), inner) if inner.shape[1] == 1 else sp.MatMul(inner, sp.Transpose(inner))
             raise Unchecked("a norm other than the square of a vector's or of a parameter matrix", node.span)
+        self._cost_call_with_script(node)
         base = self.build(node.children[0])
         exponent = self.build(exponent_node)
         if is_matrix(exponent):
@@ -357,7 +358,18 @@ class Builder(SymbolBuilder):
             return sp.HadamardPower(base, exponent)  # (1 + e^{-z})^2 of a vector: element by element
         return sp.Pow(base, exponent)
 
+    def _cost_call_with_script(self, node: Node) -> None:
+        """∇_{z} C (a^{l-1})^T: the cost letter before a group with a script reads as the cost applied to
+        the group, (C(a))^T, or as the cost's gradient times the group, (∇C)(a)^T: not read."""
+        inner = node.children[0]
+        if inner.kind == "call":
+            binding = self.map.binding(inner.value.name)
+            if binding is not None and binding.role == "cost":
+                raise Unchecked(f"{self.source(node)}: the cost {inner.value.name} applied to the group after it, "
+                                "or multiplied by it", node.span)
+
     def _build_transpose(self, node: Node) -> Any:
+        self._cost_call_with_script(node)
         inner = self.build(node.children[0])
         return sp.Transpose(inner) if is_matrix(inner) else inner
 
@@ -433,9 +445,13 @@ class Builder(SymbolBuilder):
                 raise Unchecked(f"a derivative with respect to {self.source(node.children[1])}", node.span)
             written = node.value in ("frac", "slash")  # ∂u/∂v as written, not ∇ or a named Jacobian
             if num == COST:
-                if written and self.reading == "numerator" and 1 in den.shape:
+                if written and self.reading in ("numerator", "numerator-strict") and 1 in den.shape:
                     self.usage.layout_dependent = True
                     return sp.Transpose(Grad(COST, den))  # ∂C/∂v of a column v: a row in numerator layout
+                if written and self.reading in ("numerator", "numerator-strict"):
+                    self.usage.matrix_layout = True
+                    if self.reading == "numerator-strict":
+                        return sp.Transpose(Grad(COST, den))  # ∂C/∂W laid out as Wᵀ
                 return Grad(COST, den)
             if is_matrix(num) and isinstance(num, NetQuantity) and isinstance(den, NetQuantity):
                 if 1 not in num.shape or 1 not in den.shape:

@@ -227,6 +227,34 @@ class Claims:
                                 "or ∂ of vectors): its shapes fit in neither the numerator nor the denominator layout; "
                                 "state derivative_layout in the notation map to have it judged", None)
 
+    def in_either_matrix_layout(self, chain: list[Form], ref_index: int, k: int, st: Statement,
+                                text: str) -> LinkResult:
+        """∂C/∂W of a matrix under a stated numerator layout: strictly laid out as Wᵀ, but most posts that
+        say "numerator layout" keep ∂C/∂W in the shape of W. Correct when the link holds in one of the
+        two; wrong only when it is wrong in both (by value where the shapes fit)."""
+        saved = self.reading
+        tried = []
+        try:
+            for reading in ("numerator", "numerator-strict"):
+                self.reading = reading
+                forms = [Form(f.node, f.text, f.start, f.relation, rel_pos=f.rel_pos, condition=f.condition)
+                         for f in chain]
+                for n in (ref_index, k):
+                    self.build_symbolic(forms[n], text)
+                result = self._judge_link(forms, ref_index, k, st, text)
+                if result.verdict == "correct":
+                    if reading != "numerator":
+                        result = replace(result, method=f"{result.method}, with ∂C/∂W laid out as Wᵀ")
+                    return result
+                tried.append(result)
+        finally:
+            self.reading = saved
+        wrong = [r for r in tried if r.verdict == "wrong"]
+        if len(wrong) == len(tried):
+            by_value = [r for r in wrong if r.method != "shapes"]
+            return (by_value or wrong)[0]
+        return next(r for r in tried if r.verdict != "wrong")
+
     def in_other_layout(self, ref: Form, form: Form, text: str) -> tuple[str, Any] | None:
         """A derivative by a vector (∂z/∂w, ∂C/∂b) is a row in numerator layout and a column in
         denominator layout; a post that does not state its layout may write either. When the two

@@ -234,9 +234,14 @@ class Judge(WorkedExamples, Claims, FormReader):
 
     def _check_chain(self, chain: list[Form], st: Statement, text: str) -> list[LinkResult]:
         anchor = next((k for k, f in enumerate(chain) if f.built), None)
+        # W ← W − η ∂C/∂W = [numbers]: what follows an update rule is the updated value, the rule's right
+        # side, never the quantity before the step (nor a new given of it)
+        update = next((k for k, f in enumerate(chain) if f.relation == "update"), None)
         results = []
         for k in range(1, len(chain)):
             ref_index = anchor if anchor is not None and anchor < k else None
+            if update is not None and update < k:
+                ref_index = update if chain[update].built and update < k else None
             try:
                 results.append(self.check_link(chain, ref_index, k, st, text))
             except (ValueError, TypeError, KeyError, IndexError, AttributeError, ZeroDivisionError, OverflowError,
@@ -253,7 +258,18 @@ class Judge(WorkedExamples, Claims, FormReader):
         if form.node.kind == "space":
             try:
                 builder = Builder(self.world, self.map, text=text)
-                form.space = tuple(builder.index(d) for d in form.node.children)
+                space = tuple(builder.index(d) for d in form.node.children)
+                known = {builder.depth} | ({self.world.batch_symbol} if self.world.batched else set())
+                for d in space:
+                    inside = set().union(*[i.free_symbols for i in sp.preorder_traversal(as_expr(d))
+                                           if isinstance(i, sp.Indexed)])
+                    free = as_expr(d).free_symbols - inside - known
+                    if free:
+                        # ℝ^{h × d}: a size letter the map does not bind (d2l's d, h, q) names no width here
+                        letter = sorted(str(f) for f in free)[0]
+                        raise Unchecked(f"the size {letter} of a space ℝ^{{…}}: the notation map does not say "
+                                        "which width it is", form.node.span)
+                form.space = space
             except Unchecked as exc:
                 form.error, form.error_pos = exc.reason, exc.span[0] if exc.span else None
             return
@@ -322,6 +338,9 @@ class Judge(WorkedExamples, Claims, FormReader):
         if (ref is not None and self.map.derivative_layout is None and not form.error and not ref.error
                 and any(f.usage is not None and f.usage.layout_dependent for f in (ref, form))):
             return self.in_some_layout(chain, ref_index, k, st, text)
+        if (ref is not None and self.reading == "numerator" and not form.error and not ref.error
+                and any(f.usage is not None and f.usage.matrix_layout for f in (ref, form))):
+            return self.in_either_matrix_layout(chain, ref_index, k, st, text)
         return self._judge_link(chain, ref_index, k, st, text)
 
     def _judge_link(self, chain: list[Form], ref_index: int | None, k: int, st: Statement, text: str) -> LinkResult:

@@ -280,6 +280,12 @@ class SymbolBuilder:
     def layer_of_node(self, layer_node: Node, binding: Binding, node: Node) -> Any:
         self._saw_depth = False
         layer = self.index(layer_node, layer=True)
+        summed = sorted(str(s) for s in as_expr(layer).free_symbols if s in self.bound)
+        if summed:
+            # Σ_j y_j log(a_j) under subscript layers: j runs over the entries of y, so reading it as
+            # a's layer would judge another formula than the one the post means.
+            raise Unchecked(f"the sum's index {summed[0]} is written as the layer of {self.source(node)} "
+                            "(a sum over layers is not read)", node.span)
         fixed = {s: self.depth for s in as_expr(layer).free_symbols if str(s) in self.map.last_layer_letters}
         if fixed:  # (a^{(l)} − y) in a section about the output layer: this l is L
             layer = as_expr(layer).xreplace(fixed)
@@ -434,6 +440,8 @@ class SymbolBuilder:
                     binding = None  # W_2[m, n]: n indexes, it is not the batch size
                 if binding is not None and binding.role == "batch":
                     return self._batch(node)
+                if binding is not None and binding.role == "width" and binding.layer is not None:
+                    return self.width(self.default_layer(binding.layer, binding, node), node)  # d: the input width
                 if len(sym.name) == 1 and sym.name.isascii():
                     s = index_symbol(sym.name)
                     if self.world.batched and s == self.world.batch_symbol:

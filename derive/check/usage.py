@@ -96,6 +96,9 @@ class Usage:
     #: A derivative whose layout is a convention (∂u/∂v of vectors, ∂C/∂v read as a row): the link may
     #: hold in numerator or in denominator layout.
     layout_dependent: bool = False
+    #: ∂C/∂W of a matrix W under a stated numerator layout: laid out as W (the common "mixed" layout) or as
+    #: Wᵀ (the strict numerator layout); the link holds in one of them or is wrong in both.
+    matrix_layout: bool = False
     rates: set[str] = field(default_factory=set)  # learning rates named (η, α): an update rule
     samples: set[Any] = field(default_factory=set)  # example indices written: (i)
 

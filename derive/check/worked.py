@@ -22,6 +22,10 @@ from .results import Counterexample, Diagnosis, Form, LinkResult
 from .usage import OutOfRange, ShapeMismatch, is_matrix
 
 
+#: The key of a worked example's givens that says one of them was given twice with different numbers.
+RESTATED = ("restated",)
+
+
 class WorkedExamples:
     """The judge's methods for worked examples (a mixin of `Judge`)."""
 
@@ -49,6 +53,9 @@ class WorkedExamples:
         if _is_given_target(target, self):
             return self.record_given(target, form, ref, st, printed, decimals)
         givens = self.givens.setdefault(self.world, {})
+        if givens.get(RESTATED):
+            return self.not_checked(st, form, ref, "numbers of a worked example after one of its givens was given "
+                                    "again with other numbers (which values they use is not said)", None)
         missing = [q for q in self.base_quantities() if q not in givens]
         if missing:
             return self.not_checked(st, form, ref, "numbers of a worked example before its givens (missing "
@@ -68,8 +75,8 @@ class WorkedExamples:
             if not abs(t - v) <= slack * (0.51 * 10.0 ** (-d) + 1e-6 * abs(t)) + 1e-12:
                 cols = truth.shape[1] if truth.ndim == 2 else 1
                 entry = f"({n // cols + 1}, {n % cols + 1})" if truth.size > 1 else ""
-                point = tuple((self.quantity_name(q), np.asarray(v_, dtype=float)) for q, v_ in givens.items()
-                              if not isinstance(q, tuple))
+                point = tuple((q.name[len("rate_"):] if _is_rate(q) else self.quantity_name(q),
+                               np.asarray(v_, dtype=float)) for q, v_ in givens.items() if not isinstance(q, tuple))
                 correct = _numbers_latex(truth, max(decimals))
                 return self.link(st, form, ref, "wrong", method="worked example",
                                  reason=f"at the example's values the left side{(' entry ' + entry) if entry else ''} "
@@ -104,8 +111,15 @@ class WorkedExamples:
                              f"the example gives {got[0]} × {got[1]}", shapes=(f"{shape[0]} × {shape[1]}",
                                                                               f"{got[0]} × {got[1]}"),
                              diagnosis=Diagnosis("wrong-shape", f"{ref.text} is {shape[0]} × {shape[1]}"))
-        self.givens.setdefault(self.world, {})[target] = np.asarray(printed, dtype=float).reshape(shape) \
-            if is_matrix(target) else float(printed[0])
+        value = np.asarray(printed, dtype=float).reshape(shape) if is_matrix(target) else float(printed[0])
+        givens = self.givens.setdefault(self.world, {})
+        if target in givens and not np.array_equal(np.asarray(givens[target]), np.asarray(value)):
+            # W_2 = [other numbers]: the next step of the example, or another example; whether the numbers
+            # that follow use the old values or these is not said, so none of them is checked
+            givens[RESTATED] = True
+            return self.not_checked(st, form, ref, f"{ref.text} given a second time with other numbers (the "
+                                    "numbers that follow are not checked: which values they use is not said)", None)
+        givens[target] = value
         self.world.cache.pop(("worked", id(self.givens)), None)
         return self.link(st, form, ref, "correct", method="a given of the worked example")
 
@@ -131,10 +145,12 @@ class WorkedExamples:
         """The engine's numeric verifier at the example's givens instead of a random draw."""
         from ..verify import NumericVerifier
 
-        givens = {q: v for q, v in self.givens[self.world].items() if not isinstance(q, tuple)}
+        everything = {q: v for q, v in self.givens[self.world].items() if not isinstance(q, tuple)}
+        rates = {q: v for q, v in everything.items() if _is_rate(q)}  # η = 0.5: not a quantity of the network
+        givens = {q: v for q, v in everything.items() if q not in rates}
         key = ("worked", id(self.givens))
         cached = self.world.cache.get(key)
-        if cached is not None and cached[0] == len(givens):
+        if cached is not None and cached[0] == len(everything):
             return cached[1]
 
         class AtGivens(NumericVerifier):
@@ -142,7 +158,8 @@ class WorkedExamples:
                 return dict(givens)
 
         verifier = AtGivens(self.world.instance, 0)
-        self.world.cache[key] = (len(givens), verifier)
+        verifier.env.update(rates)
+        self.world.cache[key] = (len(everything), verifier)
         return verifier
 
 
@@ -185,7 +202,14 @@ def _is_given_target(value: Any, judge: Any) -> bool:
         return True
     if _given_entry(value, judge) is not None:
         return True
+    if _is_rate(value):
+        return True  # the learning rate of the example's update rules: η = 0.5
     return isinstance(value, NetQuantity) and (value.kind in ("x", "y", "W", "b", "m"))
+
+
+def _is_rate(value: Any) -> bool:
+    """A learning rate (usage.learning_rate: η, α of an update rule)."""
+    return isinstance(value, sp.Symbol) and value.name.startswith("rate_") and bool(value.is_positive)
 
 
 def _given_entry(value: Any, judge: Any) -> Any:

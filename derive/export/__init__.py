@@ -12,6 +12,7 @@ lines; nothing is passed to exec or eval.
 from __future__ import annotations
 
 import hashlib
+import shlex
 import importlib.util
 import sys
 import tempfile
@@ -19,25 +20,32 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..errors import UnknownName
+from ..files import write_atomic
 from ..spec import NetworkSpec
-from .module import BACKENDS, DTYPES, FORMS, REDUCTIONS, Options, build_module
+from .module import build_module
+from .options import BACKENDS, DEFAULTS, DTYPES, FORMS, LABELS, REDUCTIONS, make_options
 from .plan import make_plan
 
 
-def _options(form: str, dtype: str, reduction: str | None, backend: str, source: str = "") -> Options:
-    for kind, value, choices in (("form", form, FORMS), ("dtype", dtype, DTYPES),
-                                 ("reduction", reduction or "sum", REDUCTIONS), ("backend", backend, BACKENDS)):
-        if value not in choices:
-            raise UnknownName(kind, value, choices)
-    return Options(form=form, dtype=dtype, backend=backend, source=source)
-
-
 def export_source(net: str | NetworkSpec, *, form: str = "auto", dtype: str = "float64", reduction: str | None = None,
-                  backend: str = "numpy", seed: int = 0, source: str = "") -> str:
-    """The module's text. `reduction` ("sum" or "mean") overrides the network's own."""
-    options = _options(form, dtype, reduction, backend, source)
-    return build_module(make_plan(net, seed=seed, reduction=reduction), options)
+                  backend: str = "numpy", labels: str = "dense", seed: int = 0, source: str = "") -> str:
+    """The module's text. `reduction` ("sum" or "mean") overrides the network's own. `source` is
+    the command line recorded in its header (default: the `derive export` command with these
+    options)."""
+    make_options(form, dtype, reduction or DEFAULTS["reduction"], backend, labels)  # an unknown name fails first
+    plan = make_plan(net, seed=seed, reduction=reduction)
+    command = source or equivalent_command(net, form=form, dtype=dtype, reduction=reduction or DEFAULTS["reduction"],
+                                           backend=backend, labels=labels, seed=seed)
+    return build_module(plan, make_options(form, dtype, plan.derivation.spec.reduction, backend, labels, command))
+
+
+def equivalent_command(net: str | NetworkSpec, **options: Any) -> str:
+    """A `derive export` command line for a network and export options (defaults left out)."""
+    words = ["derive", "export", net if isinstance(net, str) else net.name]
+    for name, value in options.items():
+        if value != DEFAULTS[name]:
+            words += [f"--{name}", str(value)]
+    return shlex.join(words)
 
 
 _CACHE = Path(tempfile.gettempdir()) / "derive-compiled"
@@ -53,8 +61,6 @@ def compile_network(net: str | NetworkSpec, **options: Any) -> ModuleType:
     _CACHE.mkdir(parents=True, exist_ok=True)
     path = _CACHE / f"{name}.py"
     if not path.exists() or path.read_text(encoding="utf-8") != text:
-        from ..files import write_atomic
-
         write_atomic(path, text)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -63,4 +69,4 @@ def compile_network(net: str | NetworkSpec, **options: Any) -> ModuleType:
     return module
 
 
-__all__ = ["compile_network", "export_source", "FORMS", "DTYPES", "REDUCTIONS", "BACKENDS"]
+__all__ = ["compile_network", "export_source", "FORMS", "DTYPES", "REDUCTIONS", "BACKENDS", "LABELS"]

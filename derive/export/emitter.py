@@ -30,6 +30,14 @@ class Emitter:
         finally:
             self._depth -= 1
 
+    def function(self, signature: str, *body: str) -> None:
+        """A short function: `def signature:` over its body lines, then two blank lines."""
+        self.line(f"def {signature}:")
+        with self.indented():
+            for text in body:
+                self.line(text)
+        self.blank(2)
+
     def blank(self, count: int = 1) -> None:
         for _ in range(count):
             self.line()

@@ -4,34 +4,34 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .emitter import Emitter
-from .module import Options, activation_helpers, backend_of, cost_expression, normalisation_lines, quote
-from .plan import Plan
+from .. import rules
 from ..algebra import Apply, NetQuantity
+from ..errors import DeriveError
+from .emitter import Emitter
+from .options import Options
+from .plan import Plan
 from .printers import MatrixCodePrinter, helper_name, inplace_chain
+from .statements import (activation_helpers, cost_expression, cost_from_logits, label_index, normalisation_lines,
+                         quote)
 
 
 def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
-    backend = backend_of(options)
+    """The private functions on checked arrays: _output, _cost, _gradients, _cost_and_gradients."""
+    backend = options.array_backend
     printer = MatrixCodePrinter({"backend": backend})
-    activation_helpers(e, plan, scalar=False, options=options)
+    activation_helpers(e, plan, scalar=False, backend=backend)
     if any(layer.activation == "softmax" for layer in plan.spec.layers):
         e.lines(backend.softmax)
         e.blank(2)
-    if plan.output_activation.name == "softmax" and plan.cost.name == "cross-entropy":
+    if plan.softmax_cross_entropy:
         e.lines(backend.log_softmax)
         e.blank(2)
     kept = _read_after_forward(plan)
-    masks = [m.ident for m in plan.masks]
-    values = ["x"] + [m for m in masks if m in kept] + [a.name for a in plan.forward if a.name in kept]
-    M = plan.masks_arg
     params = [name for name, _, _ in plan.gradients]
-    convert = backend.convert.format
 
     def unpack_params() -> None:
         for name in params:
-            # NumPy takes the caller's arrays as they are (no copy); other backends convert.
-            e.line(f'{name} = params["{name}"]' if backend.name == "numpy" else f'{name} = {convert(x=f"params[{name!r}]")}')
+            e.line(f'{name} = params["{name}"]')
 
     def statements(assignments: tuple) -> None:
         for a in assignments:
@@ -42,90 +42,74 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 # The pre-activation is read by nothing after this line: reuse its array.
                 e.line(f"{a.name} = {helper_name(a.expr.name)}_inplace({printer.doprint(a.expr.arg)})")
                 continue
+            coeff, inner = _scaled(a.expr)
+            if options.labels == "index" and _output_minus_target(plan, inner):
+                # ŷ − y with y one-hot: ŷ with 1 taken off each sample's labelled entry.
+                index = label_index(plan, backend, "y")
+                for text in backend.subtract_one_hot:
+                    e.line(text.format(out=a.name, a=plan.output.ident, index=index))
+                if coeff is not None:  # (1/n)(ŷ − y) of a mean
+                    divide = coeff.is_Pow and coeff.exp == -1
+                    op, by = ("/", coeff.base) if divide else ("*", coeff)
+                    e.line(f"{a.name} {op}= {printer.doprint(by)}" if backend.inplace else
+                           f"{a.name} = {a.name} {op} {printer.doprint(by)}")
+                continue
+            if options.labels == "index" and a.expr.has(plan.frame.y):
+                raise DeriveError(f"no code for class labels in {a.step.key}")  # check_labels admits no such network
             for text in assignment_lines(printer, a.name, a.expr, inplace=backend.inplace):
                 e.line(text)
 
-    e.line(f"def _forward(params, x{M}):")
-    with e.indented():
-        unpack_params()
-        e.line(f"x = {convert(x='x')}")
-        for m in masks:
-            given = convert(x=f'masks["{m}"]')
-            e.line(f"{m} = {given}  # the dropout mask, given")
-        statements(plan.forward)
-        e.line(f"return {', '.join(values)}")
-    e.blank(2)
-    e.line("def _cost(values, y):")
-    with e.indented():
-        e.line(f"{', '.join(values)} = values")
-        from_logits = plan.output_activation.name in plan.cost.from_logits or (
-            plan.output_activation.name == "softmax" and plan.cost.name == "cross-entropy")
-        e.comment(quote(plan, plan.derivation.step("cost")) + ("  (computed from the logits: stable)" if from_logits else ""))
-        total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y")
-        e.line(f"return ({total}) / y.shape[SAMPLE_AXIS]" if plan.mean else f"return {total}")
-    e.blank(2)
-    if plan.penalty is not None:
-        e.line("def _penalty(params, y):")
+    stable = "  (computed from the logits: stable)" if cost_from_logits(plan) else ""
+    total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y",
+                            labels=options.labels)
+    if plan.mean:  # the cost step's 1/n: the gradients carry theirs in the verified steps
+        total = f"({total}) / x.shape[SAMPLE_AXIS]"
+    if plan.penalty is not None:  # the L2 penalty of the cost step, once per batch
+        total = f"{total} + {printer.doprint(plan.penalty)}"
+    batch = printer.doprint(plan.frame.batch)
+    penalty_reads_n = plan.penalty is not None and plan.penalty.has(plan.frame.batch)
+    grads = "{" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}"
+    M = plan.masks_arg
+    # Four functions, each straight-line code for exactly what it returns (no intermediate tuples,
+    # no calls between forward and backward pass), as in the scalar form.
+    for name, want_cost, want_grads in ((f"_output(params, x{M})", False, False),
+                                        (f"_cost(params, x, y{M})", True, False),
+                                        (f"_gradients(params, x, y{M})", False, True),
+                                        (f"_cost_and_gradients(params, x, y{M})", True, True)):
+        e.line(f"def {name}:")
         with e.indented():
             unpack_params()
-            if plan.penalty.has(plan.frame.batch):
-                e.line(f"{printer.doprint(plan.frame.batch)} = y.shape[SAMPLE_AXIS]  # the number of samples")
-            e.comment("the L2 penalty of the cost (its data term is _cost)")
-            e.line(f"return {printer.doprint(plan.penalty)}")
+            for m in plan.masks:
+                e.line(f'{m.ident} = masks["{m.ident}"]  # the dropout mask, given')
+            if (want_grads and plan.uses_batch_size) or (want_cost and penalty_reads_n):
+                e.line(f"{batch} = x.shape[SAMPLE_AXIS]  # the number of samples")
+            statements(plan.forward)
+            if not (want_cost or want_grads):
+                e.line(f"return {plan.output.ident}")
+            if want_cost:
+                e.comment(quote(plan, plan.derivation.step("cost")) + stable)
+                e.line(f"total = {total}" if want_grads else f"return {total}")
+            if want_grads:
+                statements(plan.backward)
+                e.line(f"return {'total, ' if want_cost else ''}{grads}")
         e.blank(2)
-    e.line("def _gradients(params, values, y):")
-    with e.indented():
-        unpack_params()
-        e.line(f"{', '.join(values)} = values")
-        if plan.uses_batch_size:
-            e.line(f"{printer.doprint(plan.frame.batch)} = y.shape[SAMPLE_AXIS]  # the number of samples")
-        statements(plan.backward)
-        e.line("return {" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}")
-    e.blank(2)
-    e.line(f"def _cost_from_inputs(params, x, y{M}):")
-    with e.indented():
-        if plan.penalty is None:
-            e.line(f"return _cost(_forward(params, x{M}), {convert(x='y')})")
-        else:
-            e.line(f"y = {convert(x='y')}")
-            e.line(f"return _cost(_forward(params, x{M}), y) + _penalty(params, y)")
-    e.blank(2)
-    e.line(f"def _gradients_from_inputs(params, x, y{M}):")
-    with e.indented():
-        e.line(f"return _gradients(params, _forward(params, x{M}), {convert(x='y')})")
-    e.blank(2)
-    e.line(f"def _both_from_inputs(params, x, y{M}):")
-    with e.indented():
-        e.line(f"values = _forward(params, x{M})")
-        e.line(f"y = {convert(x='y')}")
-        total = "_cost(values, y)" + (" + _penalty(params, y)" if plan.penalty is not None else "")
-        e.line(f"return {total}, _gradients(params, values, y)")
-    e.blank(2)
     if backend.name == "jax":
         e.comment("Compiled once per input shape and dtype by XLA.")
-        for name in ("_cost_from_inputs", "_gradients_from_inputs", "_both_from_inputs"):
+        for name in ("_output", "_cost", "_gradients", "_cost_and_gradients"):
             e.line(f"{name} = jax.jit({name})")
         e.blank(2)
-    e.line(f"def forward(params, x{M}):")
-    with e.indented():
-        e.line('"""The network\'s output for the inputs x."""' if not M else
-               '"""The network\'s output for the inputs x and the dropout masks {\"m1\": array, …}."""')
-        e.line(f"return _forward(params, x{M})[-1]")
-    e.blank(2)
-    e.line(f"def cost(params, x, y{M}):")
-    with e.indented():
-        e.line(f"return float(_cost_from_inputs(params, x, y{M}))")
-    e.blank(2)
-    e.line(f"def gradients(params, x, y{M}):")
-    with e.indented():
-        e.line('"""dC/dparam for every parameter, with the parameters\' keys and shapes."""')
-        e.line(f"return _gradients_from_inputs(params, x, y{M})")
-    e.blank(2)
-    e.line(f"def cost_and_gradients(params, x, y{M}):")
-    with e.indented():
-        e.line('"""(cost, gradients) from one forward pass."""')
-        e.line(f"total, grads = _both_from_inputs(params, x, y{M})")
-        e.line("return float(total), grads")
+
+
+def _scaled(expr: object) -> tuple[object, object]:
+    """(c, X) for a statement c X with a scalar c (the 1/n of a mean), else (None, expr)."""
+    if isinstance(expr, sp.MatMul) and len(expr.args) == 2 and not isinstance(expr.args[0], sp.MatrixExpr):
+        return expr.args[0], expr.args[1]
+    return None, expr
+
+
+def _output_minus_target(plan: Plan, expr: object) -> bool:
+    """Whether expr is ŷ − y (in either order of terms)."""
+    return isinstance(expr, sp.MatAdd) and set(expr.args) == {plan.output, -plan.frame.y}
 
 
 def _product(expr: object) -> bool:
@@ -140,7 +124,8 @@ def assignment_lines(printer: MatrixCodePrinter, name: str, expr: object, inplac
     Backends whose arrays are immutable (JAX) get the plain expression."""
     if not inplace:
         return [f"{name} = {printer.doprint(expr)}"]
-    if isinstance(expr, sp.MatMul) and len(expr.args) == 2 and not isinstance(expr.args[0], sp.MatrixExpr):
+    if (isinstance(expr, sp.MatMul) and len(expr.args) == 2 and not isinstance(expr.args[0], sp.MatrixExpr)
+            and not isinstance(expr.args[1], (NetQuantity, sp.MatrixSymbol, sp.Transpose))):  # never scale an alias
         coeff, inner = expr.args  # (1/n) X of a mean: X in place, then one division
         lines = assignment_lines(printer, name, inner, inplace)
         if coeff.is_Pow and coeff.exp == -1:
@@ -169,8 +154,7 @@ def _read_after_forward(plan: Plan) -> set[str]:
     """The forward values something reads after the forward pass: the gradient formulas, the cost
     (from the logits or from the output) and forward() (the output)."""
     names = {plan.output.ident, "x"}
-    cost, act = plan.cost, plan.output_activation
-    if act.name in cost.from_logits or (act.name == "softmax" and cost.name == "cross-entropy"):
+    if cost_from_logits(plan):
         names.add(plan.logits.ident)  # the cost is computed from the logits
     if plan.spec.normalize_input:
         names.add("xhat")
@@ -185,7 +169,5 @@ def _overwrites_its_input(a: object, kept: set[str], backend: object) -> bool:
         return False
     if expr.arg.ident in kept or expr.name == "softmax":
         return False
-    from .. import rules
-
     entry = rules.activation(expr.name)
     return inplace_chain(MatrixCodePrinter(), entry.numpy, "z", "z", overwrite=True) is not None

@@ -102,6 +102,18 @@ class Plan:
     def class_axis(self) -> int:
         return 1 - self.sample_axis
 
+    @property
+    def softmax_cross_entropy(self) -> bool:
+        """A softmax output with cross-entropy: δ = ŷ − y, which holds for targets that sum to 1
+        over the classes (one-hot rows, or integer class labels)."""
+        rule = self.cost.fused.get(self.output_activation.name)
+        return rule is not None and rule.assumption == "one-hot-target"
+
+    @property
+    def targets(self) -> str:
+        """What y holds: one-hot targets (cross-entropy) or real values."""
+        return "one-hot" if self.cost.one_hot_target else "real"
+
     def shape(self, q: NetQuantity) -> tuple[int, int]:
         return (int(q.shape[0]), int(q.shape[1]))
 

@@ -13,13 +13,14 @@ from typing import Any
 
 import sympy as sp
 
-from ..safe import as_expr
 from ..algebra import Apply, SymbolicEvaluator, Standardize
 from ..quantities import LAMBDA, MEAN, STD
+from ..safe import as_expr
 from .emitter import Emitter
-from .module import Options, quote
+from .options import Options
 from .plan import Plan
 from .printers import ScalarCodePrinter, print_registry
+from .statements import quote
 
 SCALAR_HELPERS = '''
 _exp, _log, _tanh = math.exp, math.log, math.tanh
@@ -53,27 +54,33 @@ def _entry_symbols(name: str, rows: int, cols: int) -> sp.Matrix:
 
 
 def emit_scalar_body(e: Emitter, plan: Plan, options: Options) -> None:
+    """The private functions on checked arrays: _output, _cost, _gradients, _cost_and_gradients."""
     printer = ScalarCodePrinter()
     e.lines(SCALAR_HELPERS)  # activations are inlined in the statements: no helper per activation
     e.blank(2)
-    body = _ScalarBody(plan, printer)
+    body = _ScalarBody(plan, printer, labels=options.labels)
+    if options.labels == "index":
+        rows = ", ".join("(" + ", ".join("1.0" if i == k else "0.0" for i in range(plan.spec.widths[-1])) + ",)"
+                         for k in range(plan.spec.widths[-1]))
+        e.line(f"_ONE_HOT = ({rows},)  # the targets y_0, y_1, … of class label k, for the statements below")
+        e.blank(2)
     # Four functions, each straight-line code for exactly what it returns: no flags, no unused work.
-    for name, doc, want_cost, want_grads, want_output in (
-        ("forward", "The network's output for the inputs x.", False, False, True),
-        ("cost", None, True, False, False),
-        ("gradients", "dC/dparam for every parameter, with the parameters' keys and shapes.", False, True, False),
-        ("cost_and_gradients", "(cost, gradients) from one pass over the samples.", True, True, False),
+    for name, want_cost, want_grads, want_output in (
+        ("_output", False, False, True),
+        ("_cost", True, False, False),
+        ("_gradients", False, True, False),
+        ("_cost_and_gradients", True, True, False),
     ):
-        body.function(e, name, doc, want_cost=want_cost, want_grads=want_grads, want_output=want_output,
-                      mean=plan.mean, dtype=options.dtype)
+        body.function(e, name, want_cost=want_cost, want_grads=want_grads, want_output=want_output,
+                      mean=plan.mean)
         e.blank(2)
 
 
 class _ScalarBody:
     """The unrolled statements, computed once and emitted into each API function."""
 
-    def __init__(self, plan: Plan, printer: ScalarCodePrinter) -> None:
-        self.plan, self.printer = plan, printer
+    def __init__(self, plan: Plan, printer: ScalarCodePrinter, labels: str) -> None:
+        self.plan, self.printer, self.labels = plan, printer, labels
         self.dims = {plan.frame.batch: 1}  # one sample at a time
         env: dict[Any, Any] = {}
         self.params = [(name, q, _entry_symbols(name, *self._shape(q))) for name, q, _ in plan.gradients]
@@ -143,20 +150,18 @@ class _ScalarBody:
         env[a.step.lhs] = symbols
         return lines
 
-    def function(self, e: Emitter, name: str, doc: str | None, *, want_cost: bool, want_grads: bool,
-                 want_output: bool, mean: bool, dtype: str) -> None:
+    def function(self, e: Emitter, name: str, *, want_cost: bool, want_grads: bool, want_output: bool,
+                 mean: bool) -> None:
         takes_y = want_cost or want_grads
         e.line(f"def {name}(params, x{', y' if takes_y else ''}{self.plan.masks_arg}):")
         with e.indented():
-            if doc:
-                e.line(f'"""{doc}"""')
             for pname, _, symbols in self.params:
                 e.line(f'{_unpack(symbols)} = params["{pname}"].tolist()')
-            e.line("xs = (x if isinstance(x, np.ndarray) else np.asarray(x, dtype=np.float64)).tolist()")
+            e.line("xs = x.tolist()")
             if takes_y:
-                e.line("ys = (y if isinstance(y, np.ndarray) else np.asarray(y, dtype=np.float64)).tolist()")
+                e.line("ys = y.tolist()")
             for m, _ in self.mask_names:
-                e.line(f'{m}s = np.asarray(masks["{m}"], dtype=np.float64).tolist()  # the dropout mask, given')
+                e.line(f'{m}s = masks["{m}"].tolist()  # the dropout mask, given')
             count = "len(xs[0])" if self.plan.sample_axis == 1 else "len(xs)"
             if (want_grads and self.plan.uses_batch_size) or (
                     want_cost and self.plan.penalty is not None and self.plan.penalty.has(self.plan.frame.batch)):
@@ -167,7 +172,7 @@ class _ScalarBody:
                 with e.indented():
                     self._unpack_sample(e, single=True, takes_y=takes_y)
                     self._body(e, want_cost, want_grads, want_output=False, accumulate=False)
-                    self._result(e, want_cost, want_grads, mean=False, dtype=dtype, count=count)
+                    self._result(e, want_cost, want_grads, mean=False, count=count)
             if want_cost:
                 e.line("cost = 0.0")
             if want_grads:
@@ -177,52 +182,43 @@ class _ScalarBody:
                 e.line("outputs = []")
             self._unpack_sample(e, single=False, takes_y=takes_y)
             with e.indented():
+                if takes_y and self.labels == "index":
+                    e.line(f"{', '.join(self.y_names)}, = _ONE_HOT[label]")
                 self._body(e, want_cost, want_grads, want_output, accumulate=True)
             if want_output:
-                cast = "" if dtype == "float64" else ", dtype=DTYPE"
-                e.line(f"out = np.array(outputs{cast})")
+                e.line("out = np.array(outputs)")
                 e.line("return out.T if SAMPLE_AXIS == 1 else out")
                 return
-            self._result(e, want_cost, want_grads, mean=mean, dtype=dtype, count=count)
+            self._result(e, want_cost, want_grads, mean=mean, count=count)
 
     def _unpack_sample(self, e: Emitter, *, single: bool, takes_y: bool) -> None:
-        if self.mask_names:
-            return self._unpack_sample_masked(e, single=single, takes_y=takes_y)
-        xs, ys = ", ".join(self.x_names), ", ".join(self.y_names)
-        if self.plan.sample_axis == 1:  # samples are columns
-            if single:
-                e.line(f"{', '.join(f'({v},)' for v in self.x_names)}, = xs")
-                if takes_y:
-                    e.line(f"{', '.join(f'({v},)' for v in self.y_names)}, = ys")
-            else:
-                names = xs + (f", {ys}" if takes_y else "")
-                e.line(f"for {names} in zip(*xs{', *ys' if takes_y else ''}):")
-        else:  # samples are rows
-            if single:
-                e.line(f"({xs},), = xs")
-                if takes_y:
-                    e.line(f"({ys},), = ys")
-            else:
-                e.line(f"for ({xs},){f', ({ys},)' if takes_y else ''} in {'zip(xs, ys)' if takes_y else 'xs'}:")
-
-    def _unpack_sample_masked(self, e: Emitter, *, single: bool, takes_y: bool) -> None:
-        """One sample's x (y) and dropout masks: the same unpacking for every array given."""
-        given = [(self.x_names, "xs")] + ([(self.y_names, "ys")] if takes_y else [])
+        """One sample's x, y (or class label) and dropout masks."""
+        labels = takes_y and self.labels == "index"
+        given = [(self.x_names, "xs")] + ([(self.y_names, "ys")] if takes_y and not labels else [])
         given += [(names, f"{m}s") for m, names in self.mask_names]
-        if self.plan.sample_axis == 1:  # samples are columns
-            if single:
-                for names, source in given:
+        column = self.plan.sample_axis == 1  # samples are columns
+        if single:
+            for names, source in given:
+                if column:
                     e.line(f"{', '.join(f'({v},)' for v in names)}, = {source}")
-            else:
-                e.line(f"for {', '.join(', '.join(names) for names, _ in given)} in "
-                       f"zip({', '.join('*' + source for _, source in given)}):")
-        else:  # samples are rows
-            if single:
-                for names, source in given:
+                else:
                     e.line(f"({', '.join(names)},), = {source}")
-            else:
-                e.line(f"for {', '.join('(' + ', '.join(names) + ',)' for names, _ in given)} in "
-                       f"zip({', '.join(source for _, source in given)}):")
+            if labels:
+                e.line("label, = ys")
+                e.line(f"{', '.join(self.y_names)}, = _ONE_HOT[label]")
+            return
+        if labels:
+            given.insert(1, (None, "ys"))
+        if column:
+            targets = ", ".join("label" if names is None else ", ".join(names) for names, _ in given)
+            sources = ", ".join(source if names is None else f"*{source}" for names, source in given)
+        else:
+            targets = ", ".join("label" if names is None else f"({', '.join(names)},)" for names, _ in given)
+            sources = ", ".join(source for _, source in given)
+        if len(given) == 1 and not column:
+            e.line(f"for {targets} in xs:")
+        else:
+            e.line(f"for {targets} in zip({sources}):")
 
     def _body(self, e: Emitter, want_cost: bool, want_grads: bool, want_output: bool, accumulate: bool) -> None:
         for text in self.forward_lines:
@@ -237,7 +233,7 @@ class _ScalarBody:
             for text in self.backward_lines:
                 e.line(text if accumulate else text.replace(" += ", " = "))
 
-    def _result(self, e: Emitter, want_cost: bool, want_grads: bool, *, mean: bool, dtype: str, count: str) -> None:
+    def _result(self, e: Emitter, want_cost: bool, want_grads: bool, *, mean: bool, count: str) -> None:
         if want_cost:
             e.line(f"cost = cost / {count}" if mean else "cost = float(cost)")
             if self.plan.penalty is not None:
@@ -248,8 +244,7 @@ class _ScalarBody:
             # One array for all gradients, handed out as views: one allocation instead of one per
             # parameter (which is most of the cost of a call at this size).
             flat = [str(v) for symbols in self.gradient_names.values() for v in symbols]
-            cast = "" if dtype == "float64" else ", dtype=DTYPE"
-            e.line(f"flat = np.array(({', '.join(flat)},){cast})")
+            e.line(f"flat = np.array(({', '.join(flat)},))")
             entries, start = [], 0
             for pname, symbols in self.gradient_names.items():
                 stop = start + len(symbols)
@@ -273,25 +268,6 @@ class _ScalarBody:
 def _unpack(matrix: sp.Matrix) -> str:
     rows = [", ".join(str(matrix[r, c]) for c in range(matrix.cols)) for r in range(matrix.rows)]
     return "(" + ", ".join(f"({row},)" if matrix.cols == 1 else f"({row})" for row in rows) + ",)"
-
-
-def _forward_statement(e: Emitter, plan: Plan, printer: ScalarCodePrinter, env: dict, dims: dict, a: Any,
-                       shape: Any) -> None:
-    e.comment(quote(plan, a.step))
-    symbols = _entry_symbols(a.name, *shape(a.step.lhs))
-    if isinstance(a.expr, Standardize):
-        xs = [str(s) for s in env[plan.frame.x]]
-        n = len(xs)
-        e.line(f"{MEAN} = ({' + '.join(xs)}) / {n}")
-        e.line(f"{STD} = math.sqrt(({' + '.join(f'({v} - {MEAN})**2' for v in xs)}) / {n})")
-    if isinstance(a.expr, Apply) and a.expr.name == "softmax":
-        logits = ", ".join(str(s) for s in env[a.expr.arg])
-        e.line(f"{', '.join(str(s) for s in symbols)} = _softmax_list([{logits}])")
-    else:
-        value = SymbolicEvaluator(env, dims)(a.expr)
-        for symbol, expr in zip(symbols, value):
-            e.line(f"{symbol} = {printer.doprint(expr)}")
-    env[a.step.lhs] = symbols
 
 
 def _cost_parts(plan: Plan, printer: ScalarCodePrinter, env: dict) -> tuple[list[str], str]:

@@ -22,8 +22,9 @@ from ..spec import NetworkSpec
 
 #: What the exported module offers its users (README: "Export a gradient function").
 PUBLIC = ("init_params", "forward", "cost", "gradients", "cost_and_gradients")
-#: The comment above an exported statement ends with the key of the step it implements.
-STEP_QUOTE = re.compile(r"#.*\[([A-Za-z0-9_+]+)\]\s*$", re.M)
+#: The comment above an exported statement ends with the key of the step it implements (then
+#: perhaps a note in brackets: "[cost]  (computed from the logits: stable)").
+STEP_QUOTE = re.compile(r"#.*\[([A-Za-z0-9_+]+)\](?:\s+\([^()]*\))?\s*$", re.M)
 #: The module name a reader saves the export as.
 MODULE_FILE = "grad.py"
 
@@ -96,15 +97,30 @@ def _segment(source: str, node: ast.stmt) -> str:
 
 
 def excerpt(source: str) -> str:
-    """`gradients`, the functions of the module that implement verified steps, and the helpers
-    they call, in the module's order."""
+    """The heart of the module, in its order: the fewest functions that together implement every
+    verified step (each quotes its step keys; in the matrix form `_cost_and_gradients` alone),
+    the helpers they call, and the public functions that call them directly, whose input checks
+    (`_checked`, the module's boundary) stay in the file."""
     tree = ast.parse(source)
     functions = _functions(tree)
-    steps = [name for name, node in functions.items() if STEP_QUOTE.search(_segment(source, node))]
-    if not steps or "gradients" not in functions:
+    keys = {name: set(STEP_QUOTE.findall(_segment(source, node))) for name, node in functions.items()}
+    keys = {name: found for name, found in keys.items() if found}
+    if not keys or "gradients" not in functions:
         raise ValueError("the exported module has no gradients() or quotes no verified step")
-    shown = _called(functions, ["gradients", *steps])
+    chosen: list[str] = []
+    missing = set().union(*keys.values())
+    while missing:  # greedy cover; ties go to the function first in the module
+        best = max(keys, key=lambda name: len(keys[name] & missing))
+        chosen.append(best)
+        missing -= keys[best]
+    shown = _called(functions, chosen)
+    shown |= {name for name in PUBLIC if name in functions and set(chosen) & _refers(functions[name], functions)}
     return "\n\n\n".join(_segment(source, node) for name, node in functions.items() if name in shown)
+
+
+def _refers(function: ast.FunctionDef, functions: dict[str, ast.FunctionDef]) -> set[str]:
+    """The top-level functions a function names in its body."""
+    return {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and node.id in functions}
 
 
 def runnable(source: str) -> str:
