@@ -18,6 +18,7 @@ import sympy as sp
 
 from . import rules
 from .algebra import Broadcast, Entry, NetQuantity, SquaredNorm
+from .safe import as_expr
 from .spec import NetworkSpec
 
 COST = sp.Symbol("C")
@@ -74,7 +75,7 @@ class Frame:
     # -- dropout -----------------------------------------------------------------------------------
     def dropped(self, layer: sp.Expr) -> bool:
         """Whether layer `layer` multiplies its output by a given dropout mask m^l."""
-        layer = sp.sympify(layer)
+        layer = as_expr(layer)
         return bool(self.spec.dropout) and layer.is_Integer and int(layer) in self.spec.dropout
 
     def masks(self) -> list[NetQuantity]:
