@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 from . import __version__
+from .api import MAX_SEED
 from .errors import DeriveError, VerificationError
 
 EXIT_USAGE = 2
@@ -47,14 +50,20 @@ def add_network_arguments(parser: argparse.ArgumentParser, optional: bool = Fals
     group.add_argument("--normalize", action="store_true", help="standardise the input first")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
-    return value
+def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: ASCII digits only (no sign, no full-width ３, no 1_000), in [low, high]."""
+    wanted = f"a whole number >= {low}" if high is None else f"a whole number from {low} to {high}"
+
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,30}", text) or int(text) < low or (high is not None and int(text) > high):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text!r}")
+        return int(text)
+
+    return parse
+
+
+_positive_int = _whole_number(1)
+seed_number = _whole_number(0, MAX_SEED)
 
 
 def network_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -110,7 +119,7 @@ def _list(args: argparse.Namespace) -> int:
 def _show_arguments(parser: argparse.ArgumentParser) -> None:
     add_network_arguments(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the numeric checks (default 0)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="seed of the numeric checks (default 0)")
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -173,7 +182,32 @@ def make_parser(command: str | None = None) -> ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what `timeout`, `kill` and CI cancellation send), handled like Ctrl-C: unwinding
+    removes any temporary file, and the exit code is 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals to the caller
+        previous = None
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         words = sys.argv[1:] if argv is None else argv
         command = next((w for w in words if not w.startswith("-")), None)
@@ -187,9 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("derive: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+        print("derive: terminated" if signum == signal.SIGTERM else "derive: interrupted", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)

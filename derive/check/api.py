@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..api import resolve_network
 from ..errors import DeriveError
+from ..inputs import MAX_SPEC_BYTES, loads_json, loads_toml, quoted, read_text
 from ..spec import NetworkSpec
-from .extract import read_document, statements
-from .judge import Judge, StatementResult
+from .extract import MAX_FORMULA_CHARS, Document, Statement, claims, read_document, statements, too_many_claims
+from .judge import Judge, LinkResult, StatementResult
 from .notation import BLOCK_KEY, default_map, parse_toml, parse_yaml_mapping
 from .world import world_for
 
+#: The largest post read (a notebook counts its JSON, images included).
 MAX_BYTES = 5_000_000
+#: The most text scanned for formulas (a notebook's Markdown cells), read in about a second.
+MAX_TEXT_CHARS = 1_000_000
+#: The most formulas read ($x$ in a sentence included); the generated posts have at most 300.
+MAX_FORMULAS = 10_000
+#: The most `=` links one check judges: each takes tens of milliseconds, a wrong one with its
+#: diagnosis more; the generated posts have at most 172.
+MAX_CLAIMS = 500
 LATEX_SUFFIXES = (".tex", ".latex", ".ltx")
 
 
@@ -41,17 +48,10 @@ class CheckReport:
 
 def check_file(path: str | Path, net: str | NetworkSpec, notation: str | Path | None = None) -> CheckReport:
     path = Path(path)
-    if not path.is_file():
-        raise DeriveError(f"no such file: {path}")
-    if path.stat().st_size > MAX_BYTES:
-        raise DeriveError(f"{path} is larger than {MAX_BYTES // 1_000_000} MB; is it a post?")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DeriveError(f"{path} is not UTF-8 text") from None
+    text = read_text(path, "post", MAX_BYTES)
     kind = "latex" if path.suffix.lower() in LATEX_SUFFIXES else "markdown"
     if path.suffix.lower() == ".ipynb":
-        text = notebook_markdown(text, str(path))
+        text = notebook_markdown(text, quoted(path))
     extra = _notation_file(notation) if notation is not None else None
     return check_text(text, net, kind=kind, path=str(path), notation=extra)
 
@@ -59,36 +59,35 @@ def check_file(path: str | Path, net: str | NetworkSpec, notation: str | Path | 
 def notebook_markdown(text: str, source: str) -> str:
     """The Markdown cells of a Jupyter notebook (nbformat 4), in order, one blank line apart:
     line numbers in the report count the lines of this text."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DeriveError(f"{source} is not a Jupyter notebook: {exc}") from None
+    data = loads_json(text, source)
     cells = data.get("cells") if isinstance(data, dict) else None
     if not isinstance(cells, list):
         raise DeriveError(f"{source} is not a Jupyter notebook (no cells)")
     parts = []
-    for cell in cells:
+    for number, cell in enumerate(cells, start=1):
         if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
             body = cell.get("source", "")
-            parts.append("".join(body) if isinstance(body, list) else str(body))
+            if isinstance(body, list) and all(isinstance(line, str) for line in body):
+                parts.append("".join(body))
+            elif isinstance(body, str):
+                parts.append(body)
+            else:
+                raise DeriveError(f"cell {number} of {source} is not a notebook cell: its source must be text "
+                                  "or a list of lines of text")
     return "\n\n".join(parts) + "\n"
 
 
 def _notation_file(path: str | Path) -> tuple[dict[str, Any], str]:
-    path = Path(path)
-    if not path.is_file():
-        raise DeriveError(f"no such notation map: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DeriveError(f"{path} is not UTF-8 text") from None
-    return parse_toml(text, str(path)), str(path)
+    return parse_toml(read_text(path, "notation map", MAX_SPEC_BYTES), quoted(path)), str(path)
 
 
 def check_text(text: str, net: str | NetworkSpec, *, kind: str = "markdown", path: str = "<text>",
                notation: tuple[dict[str, Any], str] | None = None) -> CheckReport:
     spec = resolve_network(net)
-    doc = read_document(text, kind)
+    if len(text) > MAX_TEXT_CHARS:
+        raise DeriveError(f"{path} has {len(text):,} characters of text, more than the limit of {MAX_TEXT_CHARS:,} "
+                          "(split the post)")
+    doc = read_document(text, kind, max_formulas=MAX_FORMULAS)
     nmap = default_map(spec)
     for fmt, body, offset in doc.notation_blocks:
         line = doc.line_col(offset)[0]
@@ -99,9 +98,14 @@ def check_text(text: str, net: str | NetworkSpec, *, kind: str = "markdown", pat
         nmap = nmap.merged(*notation)
     world = world_for(spec)
     judge = Judge(world, nmap, doc)
-    found, mentions = statements(doc)
+    found, mentions = statements(doc, max_claims=MAX_CLAIMS)
+    if sum(claims(st) for st in found) > MAX_CLAIMS:
+        raise too_many_claims(MAX_CLAIMS)
     results = []
     for st in found:
+        if st.too_long:
+            results.append(_too_long(st, doc))
+            continue
         result = judge.check_statement(st)
         if result is None:
             mentions += 1
@@ -114,13 +118,20 @@ def check_text(text: str, net: str | NetworkSpec, *, kind: str = "markdown", pat
     return CheckReport(path, spec.name, world.describe_instance(), tuple(results), mentions, nmap.sources, counts)
 
 
+def _too_long(st: Statement, doc: Document) -> StatementResult:
+    line, col = doc.line_col(st.src.offset(0))
+    reason = f"a formula longer than {MAX_FORMULA_CHARS:,} characters is not checked (line {line}, col {col})"
+    link = LinkResult(line, col, "=", st.src.text, "", "not checked", reason=reason)
+    return StatementResult(line, " ".join(st.src.text.split()), (link,))
+
+
 def _block_data(fmt: str, body: str, source: str) -> dict[str, Any] | None:
     if fmt == "toml":
         return parse_toml(body, source)
     if fmt == "front-toml":
         try:
-            data = tomllib.loads(body)
-        except tomllib.TOMLDecodeError:
+            data = loads_toml(body, source)
+        except DeriveError:
             return None  # front matter that is not ours to judge
         return data.get(BLOCK_KEY, data.get("notation"))
     if fmt == "front-yaml":
@@ -137,5 +148,13 @@ def _block_data(fmt: str, body: str, source: str) -> dict[str, Any] | None:
                 block.append(line)
         if block is None:
             return None
-        return parse_yaml_mapping(block, source)
+        return _named_keys(parse_yaml_mapping(block, source))
     return None
+
+
+def _named_keys(data: Any) -> Any:
+    """YAML reads the key `1:` as a number; in a notation map every key is a name (and a map whose
+    keys mix numbers and words must still sort and be refused by name)."""
+    if isinstance(data, dict):
+        return {str(key): _named_keys(value) for key, value in data.items()}
+    return data

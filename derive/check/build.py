@@ -54,6 +54,9 @@ BUILTIN_FUNCTIONS = {
     "tanh": "tanh", "id": "identity", "log": "log", "ln": "log", "exp": "exp", "diag": "diag", "sqrt": "sqrt",
 }
 LAYERED = {"weight": "W", "bias": "b", "preactivation": "z", "activation": "a", "error": "delta"}
+#: Exponents beyond this are not checked: backprop has squares and inverses, and exact powers of
+#: large exponents grow without bound (10^{100000000} is 23 characters).
+MAX_EXPONENT = 64
 
 
 class OperatorDerivative(sp.Expr):
@@ -339,6 +342,8 @@ class Builder:
             raise Unchecked("a matrix in an exponent", exponent_node.span)
         if is_matrix(base):
             raise Unchecked(f"a power of the matrix {self.source(node.children[0])}", node.span)
+        if exponent.is_Number and abs(exponent) > MAX_EXPONENT:  # 10^{100000000} would take hours
+            raise Unchecked(f"an exponent larger than {MAX_EXPONENT} in absolute value", exponent_node.span)
         return sp.Pow(base, exponent)
 
     def _build_transpose(self, node: Node) -> Any:

@@ -29,7 +29,12 @@ from typing import Any
 
 from .lexer import AMP, CMD, EOF, LBRACE, LETTER, NUMBER, OP, PRIME, RBRACE, SUB, SUP, LexError, Token, tokenize
 
+#: Recursion of the parser itself: a side, a primary and a script each take a level.
 MAX_DEPTH = 60
+#: How deep a formula's operations may stack once built, a chain of n factors counting n (the
+#: builder folds it left): SymPy computes a matrix product's shape from both ends, so the cost
+#: of a nested formula doubles with each level. Real posts stay below 15.
+MAX_OPERATION_DEPTH = 16
 
 GREEK = frozenset({
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
@@ -113,7 +118,12 @@ def parse_chain(text: str, functions: frozenset[str] = frozenset()) -> list[tupl
         tokens = tokenize(text)
     except LexError as exc:
         raise ParseError(exc.message, exc.pos) from None
-    return Parser(tokens, text, functions).parse_chain()
+    chain = Parser(tokens, text, functions).parse_chain()
+    for _, side in chain:
+        if operation_depth(side) > MAX_OPERATION_DEPTH:
+            raise ParseError(f"the formula stacks more than {MAX_OPERATION_DEPTH} operations deep (nested or chained); "
+                             "derive checks formulas up to that size", side.span[0])
+    return chain
 
 
 def parse_expression(text: str, functions: frozenset[str] = frozenset()) -> Node:
@@ -309,11 +319,13 @@ class Parser:
         return Node("mul", (first.span[0], factors[-1].span[1]), tuple(factors), tuple(ops))
 
     def parse_factor(self) -> Node:
-        if self.at(OP, "-") or self.at(OP, "+"):
-            tok = self.advance()
-            inner = self.parse_factor()
-            return inner if tok.value == "+" else Node("neg", (tok.pos, inner.span[1]), (inner,))
-        return self.parse_postfix()
+        """[-] postfix: a run of signs (- - + -a) is read in a loop, never by recursion."""
+        first = self.peek()
+        negative = False
+        while self.at(OP, "-") or self.at(OP, "+"):
+            negative ^= self.advance().value == "-"
+        inner = self.parse_postfix()
+        return Node("neg", (first.pos, inner.span[1]), (inner,)) if negative else inner
 
     def starts_primary(self) -> bool:
         tok = self.peek()
@@ -908,6 +920,33 @@ class Parser:
                 raise self.error("empty dimension in \\mathbb{R}^{…}", tok)
             nodes.append(self.sub_parser(d).parse_side_only())
         return Node("space", (tok.pos, self.tokens[self.i - 1].end), tuple(nodes))
+
+
+def _operands(node: Node) -> list[Node]:
+    """A node's sub-expressions: its children and the expressions in a symbol's scripts."""
+    operands = list(node.children)
+    if isinstance(node.value, Sym):
+        operands += [s.expr for s in (node.value.sub, node.value.sup) if s is not None and s.expr is not None]
+    return operands
+
+
+def operation_depth(root: Node) -> int:
+    """How deep the operations of a tree stack once built: one per level, and a product (or ⊙
+    chain) of n factors as the n levels of its left fold. Iterative: the tree may be deep."""
+    depth: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        operands = _operands(node)
+        if not done:
+            stack.append((node, True))
+            stack += [(child, False) for child in operands]
+            continue
+        if node.kind in ("mul", "had"):
+            depth[id(node)] = max(depth[id(c)] + len(operands) - k for k, c in enumerate(operands))
+        else:
+            depth[id(node)] = 1 + max((depth[id(c)] for c in operands), default=0)
+    return depth[id(root)]
 
 
 def _transpose_marker(tokens: list[Token]) -> int:

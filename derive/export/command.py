@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 from ..errors import DeriveError
-from ..files import check_overwrites, prepare_directory, write_atomic
+from ..files import write_files
+from ..inputs import shown
 from . import BACKENDS, DTYPES, FORMS, REDUCTIONS, export_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..cli import add_network_arguments
+    from ..cli import add_network_arguments, seed_number
 
     add_network_arguments(parser)
     parser.add_argument("-o", "--output", metavar="FILE.py", help="where to write the module (default: stdout)")
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reduction", default="sum", help=f"{', '.join(REDUCTIONS)}: the cost over the batch")
     parser.add_argument("--backend", default="numpy", help=f"{', '.join(BACKENDS)}")
     parser.add_argument("--force", action="store_true", help="overwrite a file that was edited by hand")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the numeric verification (default 0)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="seed of the numeric verification (default 0)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,11 +40,6 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.output)
     if target.suffix != ".py":
         raise DeriveError(f"the output file {args.output!r} must end in .py (it is a Python module)")
-    prepare_directory(target.parent if str(target.parent) else Path("."))
-    check_overwrites(target.parent, {target.name: text}, force=args.force, free_root=None)
-    try:
-        write_atomic(target, text)
-    except OSError as exc:
-        raise DeriveError(f"cannot write {target}: {exc.strerror or exc}") from None
-    print(f"wrote {target}", file=sys.stderr)
+    write_files(target.parent, {target.name: text}, force=args.force)
+    print(f"wrote {shown(target)}", file=sys.stderr)
     return 0

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ..derivation import Derivation
 from ..errors import DeriveError
-from ..files import write_files
+from ..files import write_files, write_trees
+from ..inputs import shown
 from .render import LANGUAGES, PLATFORMS, PostSource, language, platform, render_post
 
 #: Where posts go by default, relative to the working directory; the tree holds generated posts
@@ -22,7 +23,7 @@ OUTPUT_ROOT = Path("output")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..cli import add_network_arguments
+    from ..cli import add_network_arguments, seed_number
 
     add_network_arguments(parser, optional=True)  # --all takes no NET
     parser.add_argument("--platform", help=f"one of: {', '.join(PLATFORMS)}")
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true",
                         help="every built-in example, every platform, both languages, into DIR/NET/ (default output/)")
     parser.add_argument("--force", action="store_true", help="overwrite files that were edited by hand")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the checks and the worked example (default 0)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="seed of the checks and the worked example (default 0)")
 
 
 def derivation_for_post(net: str, seed: int, **options: object) -> Derivation:
@@ -54,15 +55,14 @@ def write_all(root: Path = OUTPUT_ROOT, *, seed: int = 0, force: bool = False,
     """Every post of every built-in example: root/NET/NET.PLATFORM.LANG.EXT (and NET.svg)."""
     from ..examples import EXAMPLES
 
-    written: list[Path] = []
+    trees: dict[Path, dict[str, str]] = {}
     for name in EXAMPLES:
         source = PostSource(derivation_for_post(name, seed), seed)
-        files: dict[str, str] = {}
+        files = trees.setdefault(root / name, {})
         for platform_name in PLATFORMS:
             for lang in LANGUAGES:
                 files.update(render_post(source, platform_name, lang))
-        written += write_files(root / name, files, force=force, free_root=free_root)
-    return written
+    return write_trees(trees, force=force, free_root=free_root)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,5 +83,5 @@ def run(args: argparse.Namespace) -> int:
         source = PostSource(derivation_for_post(args.net, args.seed, **network_options(args)), args.seed)
         directory = Path(args.output) if args.output else OUTPUT_ROOT / source.name
         written = write_post(source, args.platform, args.lang, directory, force=args.force)
-    sys.stdout.write("".join(f"{path}\n" for path in written))
+    sys.stdout.write("".join(f"{shown(path)}\n" for path in written))
     return 0

@@ -1,0 +1,106 @@
+"""Reading what the user hands derive (spec files, notation maps, posts, notebooks), safely.
+
+Only regular files are read, and at most a stated number of bytes: a path to `/dev/zero`, a
+FIFO or a terminal would otherwise be read forever (or block before the first byte). The file is
+opened without blocking and checked on the open descriptor, so a path swapped between a check and
+the read cannot slip through. TOML and JSON nested deeper than the parsers can recurse is a
+one-line error like any other malformed input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .errors import DeriveError
+
+#: Spec files and notation maps are a few hundred bytes; a megabyte is not one of them.
+MAX_SPEC_BYTES = 1_000_000
+
+
+def shown(path: str | Path) -> str:
+    """A path as it goes into a one-line message: as it is, or quoted and escaped like a Python
+    string when it holds a character that does not print (a newline must not split the line)."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
+def quoted(path: str | Path) -> str:
+    """A path the user named, quoted (and escaped) as messages about inputs write it."""
+    return repr(str(path))
+
+
+def read_bytes(path: str | Path, what: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most max_bytes, or a DeriveError naming the problem."""
+    name = quoted(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise DeriveError(f"{what} {name} does not exist") from None
+    except OSError as exc:
+        raise DeriveError(f"cannot read {what} {name}: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise DeriveError(f"{what} {name} is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise DeriveError(f"{what} {name} is not a regular file (a device, FIFO or socket is never read)")
+        if info.st_size > max_bytes:
+            raise DeriveError(f"{what} {name} is larger than the limit of {_size(max_bytes)}")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise DeriveError(f"cannot read {what} {name}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:  # grew while we read it
+        raise DeriveError(f"{what} {name} is larger than the limit of {_size(max_bytes)}")
+    return data
+
+
+def read_text(path: str | Path, what: str, max_bytes: int) -> str:
+    """A regular UTF-8 text file of at most max_bytes."""
+    data = read_bytes(path, what, max_bytes)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DeriveError(f"{what} {quoted(path)} is not UTF-8 text") from None
+
+
+def is_regular_file(path: str | Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def loads_toml(text: str, source: str) -> dict[str, Any]:
+    """TOML, or a DeriveError: malformed, or nested deeper than the parser can recurse."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DeriveError(f"invalid TOML in {source}: {exc}") from None
+    except RecursionError:
+        raise DeriveError(f"invalid TOML in {source}: arrays or tables nested too deeply") from None
+
+
+def loads_json(text: str, source: str) -> Any:
+    """JSON, or a DeriveError: malformed, or nested deeper than the parser can recurse."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DeriveError(f"invalid JSON in {source}: {exc}") from None
+    except RecursionError:
+        raise DeriveError(f"invalid JSON in {source}: arrays or objects nested too deeply") from None
+
+
+def _size(n: int) -> str:
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000} MB"
+    if n >= 1_000 and n % 1_000 == 0:
+        return f"{n // 1_000} kB"
+    return f"{n} bytes"
