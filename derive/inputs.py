@@ -13,6 +13,7 @@ import json
 import os
 import stat
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,22 +81,22 @@ def is_regular_file(path: str | Path) -> bool:
 
 def loads_toml(text: str, source: str) -> dict[str, Any]:
     """TOML, or a DeriveError: malformed, or nested deeper than the parser can recurse."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DeriveError(f"invalid TOML in {source}: {exc}") from None
-    except RecursionError:
-        raise DeriveError(f"invalid TOML in {source}: arrays or tables nested too deeply") from None
+    return _parsed(tomllib.loads, tomllib.TOMLDecodeError, "TOML", "arrays or tables", text, source)
 
 
 def loads_json(text: str, source: str) -> Any:
     """JSON, or a DeriveError: malformed, or nested deeper than the parser can recurse."""
+    return _parsed(json.loads, json.JSONDecodeError, "JSON", "arrays or objects", text, source)
+
+
+def _parsed(loads: Callable[[str], Any], malformed: type[Exception], language: str, containers: str, text: str,
+            source: str) -> Any:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DeriveError(f"invalid JSON in {source}: {exc}") from None
+        return loads(text)
+    except malformed as exc:
+        raise DeriveError(f"invalid {language} in {source}: {exc}") from None
     except RecursionError:
-        raise DeriveError(f"invalid JSON in {source}: arrays or objects nested too deeply") from None
+        raise DeriveError(f"invalid {language} in {source}: {containers} nested too deeply") from None
 
 
 def _size(n: int) -> str:

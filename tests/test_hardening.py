@@ -396,3 +396,46 @@ def test_decision_scalar_form_has_a_size_limit(cli) -> None:
     one_line_error(cli("export", "mlp:300-300-2", "--form", "scalar"),
                    "the scalar form writes a line per weight: at most 1,000 parameters, and this network has 90,902 "
                    "(use --form matrix)")
+
+
+# ----------------------------------------------------------------------------------------------
+# Limits: the README states each one, and derive meets it
+# ----------------------------------------------------------------------------------------------
+
+
+def test_readme_states_every_limit() -> None:
+    from derive.check import api as check_api, build, extract, lexer, parser
+    from derive.export import module
+    from derive import api, inputs, spec
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    limits = readme[readme.index("## Limits"):readme.index("## How it works")]
+    stated = {
+        "layers of a network | {:,}": spec.MAX_LAYERS,
+        "batch | {} samples": spec.MAX_BATCH,
+        "parameters of a network | {:,}": spec.MAX_PARAMETERS,
+        "from 0 to {}": api.MAX_SEED,
+        "notation map | a regular file of at most {} MB": inputs.MAX_SPEC_BYTES // 1_000_000,
+        "a regular file of at most {} MB, holding": check_api.MAX_BYTES // 1_000_000,
+        "at most {:,} characters of text": check_api.MAX_TEXT_CHARS,
+        "formulas in a post | {:,}": check_api.MAX_FORMULAS,
+        "one check judges | {:,}": check_api.MAX_CLAIMS,
+        "blocks) | {:,} characters": extract.MAX_FORMULA_CHARS,
+        "in a formula | {} deep": parser.MAX_OPERATION_DEPTH,
+        "a number in a formula | {} digits": lexer.MAX_NUMBER_DIGITS,
+        "an exponent in a formula | {} in absolute value": build.MAX_EXPONENT,
+        "`export --form scalar` | {:,} parameters": module.SCALAR_FORM_MAX_PARAMETERS,
+    }
+    for text, value in stated.items():
+        assert text.format(value) in limits, text.format(value)
+
+
+@pytest.mark.parametrize("args", [
+    ["show", "mlp:4470-4470"],
+    pytest.param(["show", "mlp:" + "-".join(["40"] * 65)], marks=pytest.mark.xfail(
+        strict=True, reason="engine speed for deep networks: issue 14 (64 layers of width 40)")),
+    pytest.param(["post", "mlp:3-4-2", "--batch", "4096", "--platform", "hugo", "-o", "out"], marks=pytest.mark.xfail(
+        strict=True, reason="engine speed for the largest batch: issue 14")),
+], ids=["wide", "deepest", "largest-batch"])
+def test_network_limits_are_met(tmp_path: Path, args: list[str]) -> None:
+    assert_clean(run_derive(args, tmp_path))

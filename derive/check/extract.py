@@ -410,20 +410,14 @@ def _scan_latex(doc: Document) -> None:
                 continue
             i += 2
             continue
-        if cleaned.startswith("$$", i):
-            end = finder.find_unescaped("$$", i + 2)
-            if end < 0:
-                i += 2
-                continue
-            doc.add(Math(Src.of(cleaned[i + 2:end], i + 2), True, i, end + 2))
-            i = end + 2
-            continue
-        end = finder.find_unescaped("$", i + 1)
+        delimiter = "$$" if cleaned.startswith("$$", i) else "$"  # $$…$$ displays, $…$ inline
+        width = len(delimiter)
+        end = finder.find_unescaped(delimiter, i + width)
         if end < 0:
-            i += 1
+            i += width
             continue
-        doc.add(Math(Src.of(cleaned[i + 1:end], i + 1), False, i, end + 1))
-        i = end + 1
+        doc.add(Math(Src.of(cleaned[i + width:end], i + width), delimiter == "$$", i, end + width))
+        i = end + width
 
 
 def _latex_notation_blocks(doc: Document) -> None:
