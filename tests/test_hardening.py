@@ -206,6 +206,13 @@ def test_hang_long_chains_and_nesting(tmp_path: Path, formula: str) -> None:
     assert outcome.returncode == 0 and "1 not checked" in outcome.stdout, outcome.stdout[-300:]
 
 
+def test_hang_many_matrix_products(tmp_path: Path) -> None:
+    """Each product of explicit matrices doubles the entries' size: 30 chains of 6 took minutes."""
+    formula = " + ".join(["W^2 W^2 W^2 W^2 W^2 W^2 a^1"] * 30)
+    outcome = check_post(tmp_path, "post.md", f"$$\\delta^2 = {formula}$$\n")
+    assert "why: more than 12 matrix products in one side (each doubles the work on the instance)" in outcome.stdout
+
+
 def test_hang_one_megabyte_formula(tmp_path: Path) -> None:
     outcome = check_post(tmp_path, "post.md", "$$C = " + "a + " * 240_000 + "a$$\n")
     assert "why: a formula longer than 2,000 characters is not checked (line 1, col 3)" in outcome.stdout
@@ -404,7 +411,7 @@ def test_decision_scalar_form_has_a_size_limit(cli) -> None:
 
 
 def test_readme_states_every_limit() -> None:
-    from derive.check import api as check_api, build, extract, lexer, parser
+    from derive.check import api as check_api, build, extract, judge, lexer, parser
     from derive.export import module
     from derive import api, inputs, spec
 
@@ -422,6 +429,7 @@ def test_readme_states_every_limit() -> None:
         "one check judges | {:,}": check_api.MAX_CLAIMS,
         "blocks) | {:,} characters": extract.MAX_FORMULA_CHARS,
         "in a formula | {} deep": parser.MAX_OPERATION_DEPTH,
+        "matrix products in one side of a formula | {}": judge.MAX_MATRIX_PRODUCTS,
         "a number in a formula | {} digits": lexer.MAX_NUMBER_DIGITS,
         "an exponent in a formula | {} in absolute value": build.MAX_EXPONENT,
         "`export --form scalar` | {:,} parameters": module.SCALAR_FORM_MAX_PARAMETERS,

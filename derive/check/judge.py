@@ -24,7 +24,7 @@ import numpy as np
 import sympy as sp
 
 from ..safe import as_expr
-from ..algebra import EvaluationError, NetQuantity, SymbolicEvaluator, scalar_derivative, shared_xreplace
+from ..algebra import EvaluationError, NetQuantity, Quotient, SymbolicEvaluator, scalar_derivative, shared_xreplace
 from ..errors import VerificationError
 from .build import (Builder, OperatorDerivative, OutOfRange, ShapeMismatch, Unchecked, concrete_dim, is_matrix,
                     shape_text)
@@ -36,6 +36,9 @@ from .values import FloatEvaluator, NotNumeric, close, entries, exactly_equal, m
 from .world import World
 
 EQUALITIES = ("=", "equiv", "def")
+#: Matrix products (and ⊙, ⊘) one side may hold: each doubles the size of the explicit entries on
+#: the instance (a product of 12 matrices takes seconds); derivations have a handful.
+MAX_MATRIX_PRODUCTS = 12
 MAX_LAYER_COMBINATIONS = 16
 MAX_INDEX_COMBINATIONS = 24
 NOT_EQUATIONS = {
@@ -318,6 +321,9 @@ class Judge:
         builder = Builder(self.world, self.map, text=text)
         try:
             form.value = builder.build(form.node)
+            if matrix_products(form.value) > MAX_MATRIX_PRODUCTS:
+                raise Unchecked(f"more than {MAX_MATRIX_PRODUCTS} matrix products in one side (each doubles the "
+                                "work on the instance)", form.node.span)
             form.usage = builder.usage
             for role, names in builder.usage.names.items():
                 known = self.used.setdefault(role, [])
@@ -873,6 +879,17 @@ def shape_text_dim(d: Any) -> str:
     from .build import dim_text
 
     return dim_text(d)
+
+
+def matrix_products(value: Any) -> int:
+    """How many products of two matrices (·, ⊙, ⊘) a built side holds."""
+    count = 0
+    for node in sp.preorder_traversal(value):
+        if isinstance(node, sp.MatMul):
+            count += max(0, sum(1 for arg in node.args if is_matrix(arg)) - 1)
+        elif isinstance(node, (sp.HadamardProduct, Quotient)):
+            count += len(node.args) - 1
+    return count
 
 
 def _shapes_agree(a: Any, b: Any, judge: Judge) -> bool:
