@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..errors import DeriveError
 from .lexer import CMD, OP, tokenize_leniently
@@ -536,14 +537,16 @@ def _split_commas(src: Src) -> list[Src]:
         i += 1
     if not cuts:
         return [src]
-    parts, start = [], 0
+    relations_at = _relation_positions(text)  # the formula is tokenized once, not once per part
+    parts, related_parts, start = [], [], 0
     for cut in cuts + [len(text)]:
         parts.append(src[start:cut])
+        first = bisect.bisect_left(relations_at, start)
+        related_parts.append(first < len(relations_at) and relations_at[first] < cut)
         start = cut + 1
     merged: list[Src] = []
-    related: list[bool] = []  # whether each merged part has a relation (tokenized once per part)
-    for part in parts:
-        has = _has_relation(part)
+    related: list[bool] = []  # whether each merged part has a relation
+    for part, has in zip(parts, related_parts):
         if merged and not (has and related[-1]):
             merged[-1] = merged[-1] + Src.synthetic(",", part.offset(0)) + part
             related[-1] = related[-1] or has
@@ -719,26 +722,28 @@ def _assemble(rows: list[list[Src]]) -> list[Src]:
     return out
 
 
-def _tokens(src: Src) -> list:
-    return tokenize_leniently(src.text)
-
-
 def _has_relation(src: Src) -> bool:
     return relations(src) > 0
 
 
 def relations(src: Src) -> int:
     """How many relations (=, <, \\equiv, …) a formula has outside brackets."""
+    return len(_relation_positions(src.text))
+
+
+@lru_cache(maxsize=256)  # the same formula is asked about at each step of cutting it up
+def _relation_positions(text: str) -> tuple[int, ...]:
+    """Where the relations outside brackets start, in order."""
     depth = 0
-    count = 0
-    for t in _tokens(src):
+    found: list[int] = []
+    for t in tokenize_leniently(text):
         if t.kind in ("{",) or (t.kind == OP and t.value in "(["):
             depth += 1
         elif t.kind in ("}",) or (t.kind == OP and t.value in ")]"):
             depth -= 1
         elif depth == 0 and ((t.kind == OP and t.value in "=<>") or (t.kind == CMD and t.value in RELATIONS)):
-            count += 1
-    return count
+            found.append(t.pos)
+    return tuple(found)
 
 
 def too_many_claims(max_claims: int) -> DeriveError:
@@ -751,7 +756,8 @@ def claims(st: Statement) -> int:
 
 
 def _starts_with_relation(src: Src) -> bool:
-    for t in _tokens(src):
+    head = src.text.lstrip(" \t\n&")[:64]  # the first token, whole: relation names are short
+    for t in tokenize_leniently(head):
         if t.kind == "&":
             continue
         return (t.kind == OP and t.value == "=") or (t.kind == CMD and t.value in RELATIONS)
