@@ -102,6 +102,15 @@ def test_item_3_deep_toml_in_a_notation_block(cli, tmp_path: Path) -> None:
     assert code == 2 and err.startswith("derive: error: invalid TOML in the notation map post.md (line 2)")
 
 
+def test_item_3_deep_yaml_front_matter(cli, tmp_path: Path) -> None:
+    """Front matter nests by indentation, as deep as it is long: refused before anything recurses."""
+    keys = [" " * (i + 1) + f"k{i}:" for i in range(1300)]
+    (tmp_path / "post.md").write_text("\n".join(["---", "derive-notation:", *keys, " " * 1302 + "x: 1", "---",
+                                                "$$\\delta^2 = a^2 - y$$", ""]))
+    one_line_error(cli("check", "post.md", "--net", "two-two-two"),
+                   "the notation map in post.md (line 2) nests deeper than 8 levels")
+
+
 @pytest.mark.parametrize("operator", [r"\cdot", "*", "/", r"\odot", r"\times"])
 def test_item_4_a_thousand_minus_signs(cli, tmp_path: Path, operator: str) -> None:
     (tmp_path / "post.md").write_text(f"$$\\delta^2 = (a^2 - y) {operator} {'-' * 1000}(a^2 - y)$$\n")
@@ -427,6 +436,7 @@ def test_readme_states_every_limit() -> None:
         "at most {:,} characters of text": check_api.MAX_TEXT_CHARS,
         "formulas in a post | {:,}": check_api.MAX_FORMULAS,
         "one check judges | {:,}": check_api.MAX_CLAIMS,
+        "notation map in front matter | {} tables deep": check_api.MAX_MAP_DEPTH,
         "blocks) | {:,} characters": extract.MAX_FORMULA_CHARS,
         "in a formula | {} deep": parser.MAX_OPERATION_DEPTH,
         "matrix products in one side of a formula | {}": judge.MAX_MATRIX_PRODUCTS,

@@ -148,13 +148,28 @@ def _block_data(fmt: str, body: str, source: str) -> dict[str, Any] | None:
                 block.append(line)
         if block is None:
             return None
-        return _named_keys(parse_yaml_mapping(block, source))
+        return _named_keys(parse_yaml_mapping(block, source), source)
     return None
 
 
-def _named_keys(data: Any) -> Any:
+#: A notation map nests three tables deep (symbols, a symbol, its keys); front matter may nest as
+#: deep as it is long, and a value nested thousands deep cannot even be named in a message.
+MAX_MAP_DEPTH = 8
+
+
+def _named_keys(data: dict[Any, Any], source: str) -> dict[str, Any]:
     """YAML reads the key `1:` as a number; in a notation map every key is a name (and a map whose
-    keys mix numbers and words must still sort and be refused by name)."""
-    if isinstance(data, dict):
-        return {str(key): _named_keys(value) for key, value in data.items()}
-    return data
+    keys mix numbers and words must still sort and be refused by name). Iterative."""
+    root: dict[str, Any] = {}
+    pending = [(data, root, 1)]
+    while pending:
+        given, named, depth = pending.pop()
+        if depth > MAX_MAP_DEPTH:
+            raise DeriveError(f"the notation map in {source} nests deeper than {MAX_MAP_DEPTH} levels")
+        for key, value in given.items():
+            if isinstance(value, dict):
+                named[str(key)] = {}
+                pending.append((value, named[str(key)], depth + 1))
+            else:
+                named[str(key)] = value
+    return root
