@@ -126,11 +126,9 @@ def _current(target: Path) -> bytes | None:
         raise DeriveError(f"cannot write {shown(target)}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(info.st_mode):
         raise DeriveError(f"cannot write {shown(target)}: something that is not a regular file is in the way")
-    if info.st_size > MAX_EXISTING_BYTES:
-        return b""  # not derive's output: refused below unless forced
     try:
         return read_bytes(target, "file", MAX_EXISTING_BYTES)
-    except DeriveError:
+    except DeriveError:  # unreadable, or too large to be ours: not derive's output
         return b""
 
 

@@ -80,8 +80,30 @@ def is_regular_file(path: str | Path) -> bool:
 
 
 def loads_toml(text: str, source: str) -> dict[str, Any]:
-    """TOML, or a DeriveError: malformed, or nested deeper than the parser can recurse."""
-    return _parsed(tomllib.loads, tomllib.TOMLDecodeError, "TOML", "arrays or tables", text, source)
+    """TOML, or a DeriveError: malformed, nested deeper than the parser can recurse, or holding a
+    number no setting could take (and no message could print)."""
+    return check_numbers(_parsed(tomllib.loads, tomllib.TOMLDecodeError, "TOML", "arrays or tables", text, source),
+                         source)
+
+
+#: The largest whole number a spec file or notation map may hold (Python cannot print integers of
+#: more than 4,300 digits, and no width, batch or offset comes near this).
+MAX_NUMBER_BITS = 64
+
+
+def check_numbers(data: Any, source: str) -> Any:
+    """The data, if every whole number in it (at any depth) fits in MAX_NUMBER_BITS bits."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending += value.values()
+        elif isinstance(value, list):
+            pending += value
+        elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_NUMBER_BITS:
+            raise DeriveError(f"a number in {source} has {value.bit_length():,} bits, more than the limit of "
+                              f"{MAX_NUMBER_BITS}")
+    return data
 
 
 def loads_json(text: str, source: str) -> Any:
@@ -97,6 +119,8 @@ def _parsed(loads: Callable[[str], Any], malformed: type[Exception], language: s
         raise DeriveError(f"invalid {language} in {source}: {exc}") from None
     except RecursionError:
         raise DeriveError(f"invalid {language} in {source}: {containers} nested too deeply") from None
+    except ValueError:  # Python's limit on reading integers: 4,300 digits
+        raise DeriveError(f"invalid {language} in {source}: a number of more than 4,300 digits") from None
 
 
 def _size(n: int) -> str:

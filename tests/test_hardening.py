@@ -145,6 +145,28 @@ def test_item_5_long_number_in_a_notebook(cli, tmp_path: Path) -> None:
     assert "why: a number of more than 40 digits" in out
 
 
+@pytest.mark.parametrize("name, text, args, message", [
+    ("net.toml", f"input = {'9' * 5000}\n[[layers]]\nwidth = 2\n", ["show", "net.toml"],
+     "invalid TOML in 'net.toml': a number of more than 4,300 digits"),
+    ("net.toml", f"input = 0x{'f' * 5000}\n[[layers]]\nwidth = 2\n", ["show", "net.toml"],
+     "a number in 'net.toml' has 20,000 bits, more than the limit of 64"),
+    ("map.toml", f"layer_offset = 0o{'7' * 100}\n", ["check", "post.md", "--net", "two-two-two", "--notation", "map.toml"],
+     "a number in the notation map 'map.toml' has 300 bits, more than the limit of 64"),
+    ("post.md", f"---\nderive-notation:\n  layer_offset: {'9' * 5000}\n---\n", ["check", "post.md", "--net", "two-two-two"],
+     "the notation map in post.md (line 2) has a number of more than 4,300 digits"),
+    ("post.md", f"---\nderive-notation:\n  layer_offset: {'9' * 100}\n---\n", ["check", "post.md", "--net", "two-two-two"],
+     "a number in post.md (line 2) has 333 bits, more than the limit of 64"),
+    ("post.ipynb", f'{{"cells": [], "metadata": {{"n": {"9" * 5000}}}}}', ["check", "post.ipynb", "--net", "two-two-two"],
+     "invalid JSON in 'post.ipynb': a number of more than 4,300 digits"),
+], ids=["spec-decimal", "spec-hexadecimal", "map-octal", "front-matter-long", "front-matter-large", "notebook"])
+def test_item_5_huge_numbers_in_specs_maps_and_notebooks(cli, tmp_path: Path, name: str, text: str, args: list[str],
+                                                         message: str) -> None:
+    """Python reads at most 4,300 digits, and prints no more: a number that large is refused."""
+    (tmp_path / "post.md").write_text("$$C = 1$$\n")
+    (tmp_path / name).write_text(text)
+    one_line_error(cli(*args), message)
+
+
 @pytest.mark.parametrize("source", [[1, 2], ["$x$", None], {"text": "$x$"}, 7])
 def test_item_6_notebook_source_not_text(cli, tmp_path: Path, source: object) -> None:
     cells = [{"cell_type": "code", "source": []}, {"cell_type": "markdown", "source": source}]
@@ -437,6 +459,7 @@ def test_readme_states_every_limit() -> None:
         "formulas in a post | {:,}": check_api.MAX_FORMULAS,
         "one check judges | {:,}": check_api.MAX_CLAIMS,
         "notation map in front matter | {} tables deep": check_api.MAX_MAP_DEPTH,
+        "spec file or notation map | {} bits": inputs.MAX_NUMBER_BITS,
         "blocks) | {:,} characters": extract.MAX_FORMULA_CHARS,
         "in a formula | {} deep": parser.MAX_OPERATION_DEPTH,
         "matrix products in one side of a formula | {}": judge.MAX_MATRIX_PRODUCTS,

@@ -139,6 +139,7 @@ WORDS = ["source", "destination", "super", "sub", "elementwise", "matrix", "acti
 
 def toml_value(depth: int = 0) -> st.SearchStrategy[str]:
     scalars = st.one_of(st.sampled_from(WORDS).map(json.dumps), st.integers(-10**20, 10**20).map(str),
+                        st.sampled_from(["9" * 5000, "0b" + "1" * 100]),
                         st.sampled_from(["true", "false", "1.5", "inf", "nan", "1979-05-27"]))
     if depth >= 2:
         return scalars
@@ -182,7 +183,7 @@ def test_fuzz_notation_maps(text: str, where: str) -> None:
 # ----------------------------------------------------------------------------------------------
 
 ODD_NUMBERS = ["0", "-1", "2.5", "1e3", "\"3\"", "true", "4096", "4097", "100000", "99999999999999999999999", "[]",
-               "{}", "inf"]
+               "{}", "inf", "9" * 5000, "0x" + "f" * 2000, "1e999999", "-0", "+3"]
 
 
 @st.composite

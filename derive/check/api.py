@@ -8,7 +8,7 @@ from typing import Any
 
 from ..api import resolve_network
 from ..errors import DeriveError
-from ..inputs import MAX_SPEC_BYTES, loads_json, loads_toml, quoted, read_text
+from ..inputs import MAX_SPEC_BYTES, check_numbers, loads_json, loads_toml, quoted, read_text
 from ..spec import NetworkSpec
 from .extract import MAX_FORMULA_CHARS, Document, Statement, claims, read_document, statements, too_many_claims
 from .judge import Judge, LinkResult, StatementResult
@@ -148,7 +148,11 @@ def _block_data(fmt: str, body: str, source: str) -> dict[str, Any] | None:
                 block.append(line)
         if block is None:
             return None
-        return _named_keys(parse_yaml_mapping(block, source), source)
+        try:
+            mapping = parse_yaml_mapping(block, source)
+        except ValueError:  # Python's limit on reading integers: 4,300 digits
+            raise DeriveError(f"the notation map in {source} has a number of more than 4,300 digits") from None
+        return check_numbers(_named_keys(mapping, source), source)
     return None
 
 
