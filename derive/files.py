@@ -9,6 +9,11 @@ Every generated file carries one marker, in a comment or metadata field of its o
 A file whose hash still matches is untouched output and may be replaced. A file that was edited,
 or that derive never wrote, is refused unless the caller forces it: except inside the project's
 own `output/` tree, which holds nothing but generated posts.
+
+Every target of a command is checked before the first file is written (its directory can be
+made and written to, its name fits the file system, nothing but a regular file is in its way,
+nothing hand-edited is replaced), so a refusal leaves nothing behind. SIGINT and SIGTERM are held
+back while a temporary file exists, so an interrupted run leaves whole files and no temporary one.
 """
 
 from __future__ import annotations
