@@ -54,9 +54,12 @@ def run_in_fresh_directory(files: dict[str, str | bytes], args: list[str], outpu
 
 
 def _within(path: str, output: str) -> bool:
-    """Whether a new path is an output (a file or directory written) or a directory on its way."""
-    output = os.path.normpath(output)
-    return output == "." or path == output or path.startswith(output + "/") or output.startswith(path + "/")
+    """Whether a new path is an output (a file or directory written) or a directory on its way
+    (`-o g/../g.py` makes g, as `mkdir -p g/..` does)."""
+    parts = output.split("/")
+    on_the_way = {os.path.normpath("/".join(parts[:k])) for k in range(1, len(parts) + 1)}
+    target = os.path.normpath(output)
+    return target == "." or path == target or path.startswith(target + "/") or path in on_the_way
 
 
 # ----------------------------------------------------------------------------------------------
