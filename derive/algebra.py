@@ -15,6 +15,7 @@ is one class here plus one method per evaluator and printer.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -22,10 +23,10 @@ import sympy as sp
 from sympy.core.basic import Basic
 from sympy.core.symbol import Str
 from sympy.matrices.expressions import MatrixExpr
-import sympy.polys.rings
 
 from .safe import as_expr
 from . import rules
+from .calculus import shared_transform, shared_xreplace
 
 
 def _str(value: str | Str) -> Str:
@@ -444,7 +445,23 @@ class Evaluator:
 
 
 class NumericEvaluator(Evaluator):
-    """Evaluates statements on float64 NumPy arrays (scalars are Python floats)."""
+    """Evaluates statements on float64 NumPy arrays (scalars are Python floats).
+
+    A matrix value may carry leading axes (a stack of points at which finite differences
+    evaluate the forward pass at once): every method indexes the matrix axes from the end
+    (-2 rows, -1 columns), and a cost is summed over those two axes only.
+
+    `partial`, when given, values a chain-rule factor ∂u/∂v whose indices may be arrays (a sum
+    over the samples evaluated at all of them at once): partial(node, value_of), value_of giving
+    the value of an index expression; without it each factor goes to `resolve` with its indices
+    put in.
+    """
+
+    def __init__(self, env: Mapping[Basic, Any], dims: Mapping[sp.Symbol, int] | None = None,
+                 resolve: Callable[[Basic], Any] | None = None,
+                 partial: Callable[[Any, Callable[[sp.Basic], Any]], Any] | None = None) -> None:
+        super().__init__(env, dims, resolve)
+        self.partial = partial
 
     def _eval_MatMul(self, expr: sp.MatMul) -> np.ndarray:
         result: Any = 1.0
@@ -466,7 +483,7 @@ class NumericEvaluator(Evaluator):
         return result
 
     def _eval_Transpose(self, expr: sp.Transpose) -> np.ndarray:
-        return np.asarray(self(expr.arg)).T
+        return np.swapaxes(np.asarray(self(expr.arg)), -1, -2)
 
     def _eval_OneMatrix(self, expr: sp.OneMatrix) -> np.ndarray:
         return np.ones((self.size(expr.shape[0]), self.size(expr.shape[1])))
@@ -483,7 +500,7 @@ class NumericEvaluator(Evaluator):
     def _eval_Apply(self, expr: Apply) -> np.ndarray:
         z = self(expr.arg)
         if expr.name == "softmax":
-            return rules.softmax_numpy(z, axis=expr.axis)
+            return rules.softmax_numpy(z, axis=expr.axis - 2)
         entry = rules.activation(expr.name)
         return np.broadcast_to(rules.numpy_function(entry.numpy, rules.Z)(z), z.shape).astype(float)
 
@@ -502,28 +519,33 @@ class NumericEvaluator(Evaluator):
         return (x > 0).astype(float)
 
     def _eval_Broadcast(self, expr: Broadcast) -> np.ndarray:
-        v = self(expr.vector)
+        v = np.asarray(self(expr.vector))
         rows, cols = (self.size(d) for d in expr.shape)
-        return np.broadcast_to(v, (rows, cols)).copy()
+        return np.broadcast_to(v, v.shape[:-2] + (rows, cols)).copy()
 
     def _eval_Diag(self, expr: Diag) -> np.ndarray:
-        return np.diag(np.ravel(self(expr.args[0])))
+        v = np.asarray(self(expr.args[0]))
+        flat = v.reshape(v.shape[:-2] + (-1,))
+        return flat[..., :, None] * np.eye(flat.shape[-1])
 
     def _eval_Standardize(self, expr: Standardize) -> np.ndarray:
         return (self(expr.args[0]) - self(expr.args[1])) / self(expr.args[2])
 
     def _eval_CostTotal(self, expr: CostTotal) -> float:
         entry = rules.cost(expr.name)
-        values = rules.numpy_function(entry.c, rules.A, rules.Y)(self(expr.output), self(expr.target))
-        return float(np.sum(values))
+        values = np.asarray(rules.numpy_function(entry.c, rules.A, rules.Y)(self(expr.output), self(expr.target)))
+        total = np.sum(values, axis=(-2, -1))
+        return float(total) if total.ndim == 0 else total
 
-    # Scalars: component statements, walked directly in floats (a sum over 784 inputs stays cheap).
+    # Scalars: component statements, walked directly in floats. A sum whose body holds no
+    # chain-rule factor is evaluated at every index at once (index arrays, fancy indexing), so a
+    # sum over 784 inputs costs one walk of its body, not 784.
     def _eval_Expr(self, expr: sp.Expr) -> float:
         return self.scalar_value(expr, {})
 
-    def scalar_value(self, node: sp.Basic, bound: dict[sp.Symbol, int]) -> float:
+    def scalar_value(self, node: sp.Basic, bound: dict[sp.Symbol, Any]) -> Any:
         if node in bound:
-            return float(bound[node])
+            return _float(bound[node])
         if node.is_Number:
             return float(node)
         if node in self.dims:
@@ -537,44 +559,66 @@ class NumericEvaluator(Evaluator):
         if node.is_Mul:
             result = 1.0
             for a in node.args:
-                result *= self.scalar_value(a, bound)
+                result = result * self.scalar_value(a, bound)
             return result
         if node.is_Pow:
             return self.scalar_value(node.base, bound) ** self.scalar_value(node.exp, bound)
         if isinstance(node, sp.Sum):
             return self._sum_value(node.function, list(node.limits), bound)
         if isinstance(node, Entry):
-            row, col = entry_position(node.of, [int(self.scalar_value(i, bound)) for i in node.indices])
-            return float(np.asarray(self(node.of))[row, col])
+            indices = [_index(self.scalar_value(i, bound)) for i in node.indices]
+            row, col = entry_position(node.of, indices)
+            return _float(np.asarray(self(node.of))[row, col])
         if isinstance(node, Partial):
+            if self.partial is not None:
+                return _float(self.partial(node, lambda index: self.scalar_value(index, bound)))
             concrete = node.xreplace({k: sp.Integer(v) for k, v in bound.items()})
             if self.resolve is None:
                 raise EvaluationError("a chain-rule factor ∂u/∂v has no value here")
             return float(self.resolve(concrete))
         if isinstance(node, Prime):
             z = self.scalar_value(node.arg, bound)
-            return float(rules.numpy_function(rules.activation(node.name).df_dz, rules.Z)(z))
+            return _float(rules.numpy_function(rules.activation(node.name).df_dz, rules.Z)(z))
         if isinstance(node, rules.ActivationBase):
             z = self.scalar_value(node.args[0], bound)
-            return float(rules.numpy_function(rules.activation(node.activation_name).numpy, rules.Z)(z))
+            return _float(rules.numpy_function(rules.activation(node.activation_name).numpy, rules.Z)(z))
         if isinstance(node, rules.SoftmaxEntry):
             k = int(node.args[0])
             logits = np.array([self.scalar_value(a, bound) for a in node.args[1:]])
             return float(rules.softmax_numpy(logits, axis=0)[k - 1])
         if isinstance(node, (sp.exp, sp.log)):
             x = self.scalar_value(node.args[0], bound)
-            return float(np.exp(x) if isinstance(node, sp.exp) else np.log(x))
+            return _float(np.exp(x) if isinstance(node, sp.exp) else np.log(x))
         raise EvaluationError(f"cannot evaluate {type(node).__name__} numerically: {node}")
 
-    def _sum_value(self, body: sp.Basic, limits: list, bound: dict[sp.Symbol, int]) -> float:
+    def _sum_value(self, body: sp.Basic, limits: list, bound: dict[sp.Symbol, Any]) -> float:
         if not limits:
             return self.scalar_value(body, bound)
         (var, lo, hi), rest = limits[0], limits[1:]
         lo_v, hi_v = int(self.scalar_value(lo, bound)), int(self.scalar_value(hi, bound))
+        if not rest and _elementwise_in_indices(body, self.partial is not None):
+            return float(np.sum(self.scalar_value(body, {**bound, var: np.arange(lo_v, hi_v + 1)})))
         return sum(self._sum_value(body, rest, {**bound, var: v}) for v in range(lo_v, hi_v + 1))
 
     def _eval_ImmutableDenseMatrix(self, expr: sp.ImmutableMatrix) -> np.ndarray:
         return np.array([[self(expr[r, c]) for c in range(expr.cols)] for r in range(expr.rows)], dtype=float)
+
+
+def _float(value: Any) -> Any:
+    """A float, or the array of values when an index runs over a range at once."""
+    return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+
+
+def _index(value: Any) -> Any:
+    return int(value) if np.ndim(value) == 0 else np.asarray(value).astype(int)
+
+
+@cache
+def _elementwise_in_indices(body: sp.Basic, partials: bool) -> bool:
+    """Whether a sum's body can be evaluated at all its indices at once: no softmax entry (its
+    class index), no inner sum, and chain-rule factors only where `partials` values them so."""
+    kinds = (sp.Sum, rules.SoftmaxEntry) if partials else (Partial, sp.Sum, rules.SoftmaxEntry)
+    return not any(isinstance(node, kinds) for node in sp.preorder_traversal(body))
 
 
 class SymbolicEvaluator(Evaluator):
@@ -587,7 +631,10 @@ class SymbolicEvaluator(Evaluator):
         result: Any = sp.Integer(1)
         for arg in expr.args:
             value = self(arg)
-            result = result * value
+            if isinstance(result, sp.MatrixBase) and isinstance(value, sp.MatrixBase):
+                result = _matrix_product(result, value)
+            else:
+                result = result * value
         return result
 
     def _eval_MatAdd(self, expr: sp.MatAdd) -> sp.Matrix:
@@ -663,11 +710,19 @@ class SymbolicEvaluator(Evaluator):
     def _eval_Expr(self, expr: sp.Expr) -> sp.Expr:
         return self.scalar(self, expr)
 
+    def scalar_value(self, expr: sp.Expr, bound: Mapping[sp.Symbol, int]) -> sp.Expr:
+        """A component statement at the index values `bound` (j = 2, k = 1), without rebuilding
+        the statement with those values first."""
+        return self.scalar(self, expr, bound)
+
     @staticmethod
-    def scalar(evaluator: Evaluator, expr: sp.Expr) -> sp.Expr:
-        """A component statement with concrete indices, every Entry replaced by its value."""
-        if expr.has(sp.Sum):
-            expr = shared_transform(expr, lambda e: _expand_sum(e, evaluator.dims) if isinstance(e, sp.Sum) else None)
+    def scalar(evaluator: Evaluator, expr: sp.Expr, bound: Mapping[sp.Symbol, int] | None = None) -> sp.Expr:
+        """A component statement with concrete indices (or the index values `bound`), every
+        Entry replaced by its value."""
+        indices = {k: sp.Integer(v) for k, v in (bound or {}).items()}
+        if indices or expr.has(sp.Sum):
+            expr = shared_transform(
+                expr, lambda e: _expand_sum(e, evaluator.dims, indices) if isinstance(e, sp.Sum) else indices.get(e))
         scalar_env = {k: as_expr(v) for k, v in evaluator.env.items() if isinstance(k, sp.Symbol)}
 
         def value(node: sp.Basic) -> sp.Basic | None:
@@ -685,6 +740,19 @@ class SymbolicEvaluator(Evaluator):
         return shared_transform(expr, value)
 
 
+def _matrix_product(a: sp.Matrix, b: sp.Matrix) -> sp.Matrix:
+    """a b entry by entry, leaving out products with a zero factor. SymPy's own product keeps
+    them (0 · x is NaN for an infinite x) and asks each x whether it is finite, which costs more
+    than the product; every entry here is a finite real."""
+    if a.cols != b.rows:
+        raise sp.ShapeError(f"Matrix size mismatch: {a.shape} * {b.shape}.")
+    rows = [[a[i, k] for k in range(a.cols)] for i in range(a.rows)]
+    cols = [[b[k, j] for k in range(b.rows)] for j in range(b.cols)]
+    return sp.Matrix(a.rows, b.cols, [
+        sp.Add(*[sp.Mul(x, y) for x, y in zip(row, col) if x != 0 and y != 0]) for row in rows for col in cols
+    ])
+
+
 def _prime_value(node: Prime) -> sp.Expr:
     """f'(x): in terms of f(x) for a symbolic x (as sp.diff writes it), numerically for a number."""
     if node.arg.is_number:
@@ -692,237 +760,15 @@ def _prime_value(node: Prime) -> sp.Expr:
     return rules.scalar_function(node.name)(node.arg).fdiff()
 
 
-def is_identically_zero(expr: sp.Expr) -> bool:
-    """Decide expr == 0 exactly, for one proof obligation (see `first_nonzero`)."""
-    return first_nonzero([expr]) is None
-
-
-def first_nonzero(exprs: list[sp.Expr]) -> int | None:
-    """The index of the first expression that is not identically zero, or None if all are.
-
-    Obligations compare expressions built from the same forward pass, so both sides contain the
-    same applied functions (σ of the same argument). Taking each applied function as one more
-    independent variable leaves rational functions in those variables; such a function is zero
-    exactly when its numerator is the zero polynomial. (What vanishes with the functions taken
-    independent vanishes for the actual functions too, so a "zero" answer is a proof.) All the
-    obligations of a step share one polynomial ring and one conversion memo: their subexpressions
-    repeat.
-    """
-    exprs = [as_expr(e) for e in exprs]
-    pending = [i for i, e in enumerate(exprs) if e != 0]
-    if not pending:
-        return None
-    atoms: set = set()
-    for i in pending:
-        atoms |= function_atoms(exprs[i])
-    symbols: set = set()
-    for i in pending:
-        symbols |= _free_symbols_outside(exprs[i], atoms)
-    gens = sorted(atoms | symbols, key=sp.default_sort_key)
-    if not gens:
-        for i in pending:
-            if sp.simplify(exprs[i]) != 0:
-                return i
-        return None
-    convert = _fraction_converter(gens)
-    for i in pending:
-        numerator, _ = convert(exprs[i])
-        if numerator != 0:
-            return i
-    return None
-
-
-def _free_symbols_outside(expr: sp.Basic, atoms: set) -> set:
-    seen, found, stack = set(), set(), [expr]
-    while stack:
-        node = stack.pop()
-        if node in seen or node in atoms:
-            continue
-        seen.add(node)
-        if node.is_Symbol:
-            found.add(node)
-        stack.extend(node.args)
-    return found
-
-
-# Expressions from the forward pass share subtrees massively (σ(z) appears in every term of
-# every later layer). SymPy's atoms/xreplace walk them as trees; these walk each distinct node once.
-
-
-def function_atoms(expr: sp.Basic) -> set[sp.Basic]:
-    """The applied functions in expr (outermost and nested), visiting shared subtrees once."""
-    seen: set[sp.Basic] = set()
-    found: set[sp.Basic] = set()
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if isinstance(node, sp.Function):
-            found.add(node)
-        stack.extend(node.args)
-    return found
-
-
-def shared_xreplace(expr: sp.Basic, mapping: Mapping[sp.Basic, sp.Basic]) -> sp.Basic:
-    """expr.xreplace(mapping), rebuilding each distinct subtree once."""
-    return shared_transform(expr, mapping.get)
-
-
-def shared_transform(expr: sp.Basic, replace: Callable[[sp.Basic], sp.Basic | None]) -> sp.Basic:
-    """Rebuild expr top-down: where replace(node) gives a value, it stands for the whole node."""
-    memo: dict[sp.Basic, sp.Basic] = {}
-
-    def walk(node: sp.Basic) -> sp.Basic:
-        if node in memo:
-            return memo[node]
-        result = replace(node)
-        if result is None:
-            if node.args and not isinstance(node, (Str, sp.Symbol)):
-                args = [walk(a) for a in node.args]
-                result = node if all(a is b for a, b in zip(args, node.args)) else node.func(*args)
-            else:
-                result = node
-        memo[node] = result
-        return result
-
-    return walk(expr)
-
-
-def _expand_sum(total: sp.Sum, dims: Mapping[sp.Symbol, sp.Integer]) -> sp.Expr:
-    """A sum with concrete bounds written out term by term (Sum.doit goes through slow subs)."""
+def _expand_sum(total: sp.Sum, dims: Mapping[sp.Symbol, sp.Integer],
+                indices: Mapping[sp.Symbol, sp.Integer] | None = None) -> sp.Expr:
+    """A sum with concrete bounds written out term by term (Sum.doit goes through slow subs),
+    its free indices set to `indices`."""
     body = total.function
+    known = {**dims, **(indices or {})}
     for var, lo, hi in total.limits:
-        lo, hi = as_expr(lo).xreplace(dims), as_expr(hi).xreplace(dims)
+        lo, hi = as_expr(lo).xreplace(known), as_expr(hi).xreplace(known)
         if not (lo.is_Integer and hi.is_Integer):
             raise EvaluationError(f"sum over {var} has no concrete bounds")
-        body = sp.Add(*[shared_xreplace(body, {var: sp.Integer(v)}) for v in range(int(lo), int(hi) + 1)])
+        body = sp.Add(*[shared_xreplace(body, {**(indices or {}), var: sp.Integer(v)}) for v in range(int(lo), int(hi) + 1)])
     return body
-
-
-def _fraction_converter(gens: list[sp.Basic]) -> Callable[[sp.Basic], tuple[Any, Any]]:
-    """Convert expressions to numerator / (product of denominator factors) over Q[gens],
-    memoising shared subtrees.
-
-    No polynomial gcds are taken (they are what makes SymPy's own simplification slow); instead
-    each denominator is kept as a product of the factors it was built from (a, 1 − a, Σ e^z, …),
-    and sums are brought to the least common multiple of those factor lists. Obligations reuse
-    the same few factors, so numerators stay small. The value is zero exactly when the numerator
-    is the zero polynomial.
-    """
-    ring, *generators = sp.polys.rings.ring(gens, sp.QQ)
-    position = dict(zip(gens, generators))
-    one = ring(1)
-    memo: dict[sp.Basic, tuple[Any, dict]] = {}
-
-    def times(factors: dict, exclude: dict) -> Any:
-        result = one
-        for factor, exponent in factors.items():
-            extra = exponent - exclude.get(factor, 0)
-            if extra:
-                result = result * factor**extra
-        return result
-
-    def add(x: tuple[Any, dict], y: tuple[Any, dict]) -> tuple[Any, dict]:
-        if x[1] == y[1]:
-            return x[0] + y[0], x[1]
-        common = dict(x[1])
-        for factor, exponent in y[1].items():
-            common[factor] = max(common.get(factor, 0), exponent)
-        return x[0] * times(common, x[1]) + y[0] * times(common, y[1]), common
-
-    def invert(value: tuple[Any, dict], k: int) -> tuple[Any, dict]:
-        num, den = value
-        if num == 0:
-            raise ValueError("division by zero in a proof obligation")
-        numerator = times(den, {}) ** k if den else one
-        if num.is_ground:
-            return numerator * (one / num) ** k if num != 1 else numerator, {}
-        lead = num.LC
-        monic = num.monic()  # one factor for p and for every multiple of p
-        return numerator * ring(1 / lead) ** k, {monic: k}
-
-    def walk(node: sp.Basic) -> tuple[Any, dict]:
-        if node in memo:
-            return memo[node]
-        if node in position:
-            result: tuple[Any, dict] = (position[node], {})
-        elif node.is_Rational:
-            result = (ring(node), {})
-        elif node.is_Add:
-            result = (ring(0), {})
-            for arg in node.args:
-                result = add(result, walk(arg))
-        elif node.is_Mul:
-            num, den = one, {}
-            for arg in node.args:
-                n, d = walk(arg)
-                num = num * n
-                for factor, exponent in d.items():
-                    den[factor] = den.get(factor, 0) + exponent
-            result = (num, den)
-        elif node.is_Pow and node.exp.is_Integer:
-            k = int(node.exp)
-            n, d = walk(node.base)
-            if k >= 0:
-                result = (n**k, {f: e * k for f, e in d.items()})
-            else:
-                result = invert((n, d), -k)
-        else:
-            raise ValueError(f"not a rational function of the generators: {node}")
-        memo[node] = result
-        return result
-
-    return walk
-
-
-def scalar_derivative(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
-    """d expr / d var with SymPy's own rules, applied once per distinct subexpression.
-
-    The same sum, product, power and chain rules `sp.diff` applies (a function's derivative comes
-    from its `fdiff`), but memoised: the expanded cost of a network repeats each σ(z) in every
-    later term, and `sp.diff` re-walks every repetition. Tests check it against `sp.diff`.
-    """
-    depends: dict[sp.Basic, bool] = {}
-
-    def has_var(node: sp.Basic) -> bool:
-        if node not in depends:
-            depends[node] = node == var or any(has_var(a) for a in node.args)
-        return depends[node]
-
-    memo: dict[sp.Basic, sp.Expr] = {}
-
-    def d(node: sp.Basic) -> sp.Expr:
-        if node in memo:
-            return memo[node]
-        if node == var:
-            result: sp.Expr = sp.Integer(1)
-        elif not has_var(node):
-            result = sp.Integer(0)
-        elif node.is_Add:
-            result = sp.Add(*[d(a) for a in node.args])
-        elif node.is_Mul:
-            terms = []
-            for i, factor in enumerate(node.args):
-                if has_var(factor):
-                    terms.append(sp.Mul(*node.args[:i], d(factor), *node.args[i + 1:]))
-            result = sp.Add(*terms)
-        elif node.is_Pow:
-            base, exp = node.args
-            if not has_var(exp):
-                result = exp * base ** (exp - 1) * d(base)
-            else:
-                result = node * (d(exp) * sp.log(base) + exp * d(base) / base)
-        elif isinstance(node, sp.Function):
-            terms = []
-            for i, arg in enumerate(node.args):
-                if has_var(arg):
-                    terms.append(node.fdiff(i + 1) * d(arg))
-            result = sp.Add(*terms)
-        else:
-            result = sp.diff(node, var)
-        memo[node] = result
-        return result
-
-    return d(as_expr(expr))

@@ -9,15 +9,13 @@ The same builders serve the general derivation (layer l and depth L symbolic, wi
 every concrete network (l = 1, 2, …; widths integers): a concrete instance checks exactly the
 statements the general proof makes.
 
-Conventions (`Frame`):
-- column: z^l = W^l a^{l-1} + b^l, W^l is n_l × n_{l-1}, samples are columns;
-- row:    Z_l = A_{l-1} W_l + b_l, W_l is n_{l-1} × n_l, samples are rows.
+The names of the quantities and their shapes in either convention (`Frame`) are in
+quantities.py; the neuron-numbered scalar view of a small network in scalar.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-
 from typing import Any
 
 import sympy as sp
@@ -26,7 +24,6 @@ from . import rules
 from .algebra import (
     Apply,
     ApplyPrime,
-    Broadcast,
     CostTotal,
     Diag,
     Entry,
@@ -39,124 +36,9 @@ from .algebra import (
     lift,
 )
 from .derivation import Derivation, Step
+from .quantities import COST, DEPTH, J, K, LAYER, MEAN, STD, Frame
+from .scalar import scalar_view_steps
 from .spec import NetworkSpec
-
-COST = sp.Symbol("C")
-MEAN, STD = sp.symbols("mu sigma_x", positive=True)
-J, K, I = sp.symbols("j k i", integer=True, positive=True)
-LAYER, DEPTH = sp.symbols("l L", integer=True, positive=True)
-WIDTH = sp.IndexedBase("n")
-
-
-class Frame:
-    """Where every quantity lives for one network: shapes, layer activations, conventions."""
-
-    def __init__(self, spec: NetworkSpec, general: bool = False) -> None:
-        self.spec = spec
-        self.general = general
-        self.row = spec.convention == "row"
-        self.L: sp.Expr = DEPTH if general else sp.Integer(spec.depth)
-        self.batch: sp.Expr = sp.Integer(1) if spec.batch is None else sp.Symbol(spec.notation.batch, integer=True, positive=True)
-        self.batched = spec.batch is not None
-        self.class_axis = 1 if self.row else 0
-
-    # -- per-layer facts ------------------------------------------------------------------------
-    def width(self, layer: sp.Expr) -> sp.Expr:
-        if self.general:
-            return WIDTH[layer]
-        return sp.Integer(self.spec.widths[int(layer)])
-
-    def activation(self, layer: sp.Expr) -> rules.Activation:
-        if self.general:
-            return rules.activation(self.spec.layers[-1 if layer == self.L else 0].activation)
-        return rules.activation(self.spec.layers[int(layer) - 1].activation)
-
-    def has_bias(self, layer: sp.Expr) -> bool:
-        if self.general:
-            return self.spec.layers[-1 if layer == self.L else 0].bias
-        return self.spec.layers[int(layer) - 1].bias
-
-    # -- quantities -------------------------------------------------------------------------------
-    def _activation_shape(self, width: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
-        return (self.batch, width) if self.row else (width, self.batch)
-
-    def W(self, l: sp.Expr) -> NetQuantity:
-        rows, cols = (self.width(l - 1), self.width(l)) if self.row else (self.width(l), self.width(l - 1))
-        return NetQuantity("W", l, rows, cols)
-
-    def b(self, l: sp.Expr) -> NetQuantity:
-        shape = (1, self.width(l)) if self.row else (self.width(l), 1)
-        return NetQuantity("b", l, *shape)
-
-    def z(self, l: sp.Expr) -> NetQuantity:
-        return NetQuantity("z", l, *self._activation_shape(self.width(l)))
-
-    def a(self, l: sp.Expr) -> NetQuantity:
-        if l == 0:
-            return self.input
-        return NetQuantity("a", l, *self._activation_shape(self.width(l)))
-
-    def delta(self, l: sp.Expr) -> NetQuantity:
-        return NetQuantity("delta", l, *self._activation_shape(self.width(l)))
-
-    @property
-    def x(self) -> NetQuantity:
-        return NetQuantity("x", 0, *self._activation_shape(self.width(0)))
-
-    @property
-    def input(self) -> NetQuantity:
-        """a^0: the input, or its standardised version when the spec normalises it."""
-        if self.spec.normalize_input:
-            return NetQuantity("xhat", 0, *self._activation_shape(self.width(0)))
-        return self.x
-
-    @property
-    def y(self) -> NetQuantity:
-        return NetQuantity("y", 0, *self._activation_shape(self.width(self.L)))
-
-    # -- products in the convention's order -------------------------------------------------------
-    def affine(self, l: sp.Expr) -> Any:
-        product = sp.MatMul(self.a(l - 1), self.W(l)) if self.row else sp.MatMul(self.W(l), self.a(l - 1))
-        if not self.has_bias(l):
-            return product
-        bias = Broadcast(self.b(l), self.batch, axis=0 if self.row else 1) if self.batched else self.b(l)
-        return sp.MatAdd(product, bias, evaluate=False)
-
-    def back_through_weights(self, l: sp.Expr) -> Any:
-        """∂C/∂a^{l-1} from δ^l: (W^l)ᵀ δ^l, or δ_l W_lᵀ in the row convention."""
-        if self.row:
-            return sp.MatMul(self.delta(l), sp.Transpose(self.W(l)))
-        return sp.MatMul(sp.Transpose(self.W(l)), self.delta(l))
-
-    def weight_gradient(self, l: sp.Expr) -> Any:
-        if self.row:
-            return sp.MatMul(sp.Transpose(self.a(l - 1)), self.delta(l))
-        return sp.MatMul(self.delta(l), sp.Transpose(self.a(l - 1)))
-
-    def bias_gradient(self, l: sp.Expr) -> Any:
-        if not self.batched:
-            return self.delta(l)
-        if self.row:
-            return sp.MatMul(sp.OneMatrix(1, self.batch), self.delta(l))
-        return sp.MatMul(self.delta(l), sp.OneMatrix(self.batch, 1))
-
-    # -- components ----------------------------------------------------------------------------------
-    def entry(self, q: Any, neuron: Any, sample: Any = I) -> Entry:
-        """An entry of an activation-shaped quantity: one index for one sample, two for a batch."""
-        if not self.batched:
-            return Entry(q, neuron)
-        return Entry(q, sample, neuron) if self.row else Entry(q, neuron, sample)
-
-    def weight_entry(self, l: sp.Expr, source: Any, dest: Any) -> Entry:
-        """The weight from neuron `source` of layer l-1 to neuron `dest` of layer l."""
-        return Entry(self.W(l), source, dest) if self.row else Entry(self.W(l), dest, source)
-
-    def sample_sum(self, body: sp.Expr) -> sp.Expr:
-        return sp.Sum(body, (I, 1, self.batch)) if self.batched else body
-
-    def indices(self, *neurons: tuple[sp.Symbol, sp.Expr]) -> tuple:
-        limits = tuple((s, 1, n) for s, n in neurons)
-        return limits + (((I, 1, self.batch),) if self.batched else ())
 
 
 def _key(prefix: str, layer: sp.Expr) -> str:
@@ -420,8 +302,6 @@ def build_concrete(spec: NetworkSpec, components: bool = False) -> Derivation:
         steps += parameter_steps(f, l, components)
     scalar_steps, bindings = ([], ())
     if spec.scalar_view:
-        from .scalar import scalar_view_steps
-
         scalar_steps, bindings = scalar_view_steps(f)
     return Derivation(
         spec=spec, steps=tuple(steps + scalar_steps), parameters=_parameters(f), scalar_bindings=bindings,

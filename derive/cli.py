@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from . import __version__
-from .api import MAX_SEED
 from .errors import DeriveError, VerificationError
 
 EXIT_USAGE = 2
@@ -29,62 +27,6 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise DeriveError(f"{message} (see 'derive --help')")
-
-
-# ----------------------------------------------------------------------------------------------
-# Network options shared by every command that takes a NET
-# ----------------------------------------------------------------------------------------------
-
-
-def add_network_arguments(parser: argparse.ArgumentParser, optional: bool = False) -> None:
-    """NET and the shorthand options; `optional` for a command that can also run without a NET."""
-    parser.add_argument("net", metavar="NET", nargs="?" if optional else None,
-                        help="built-in example, FILE.toml, or shorthand such as mlp:3-4-2")
-    group = parser.add_argument_group("shorthand options (mlp:... only)")
-    group.add_argument("--activation", help="activation of every layer, or one per layer: tanh or relu,relu,sigmoid")
-    group.add_argument("--output-activation", help="activation of the output layer")
-    group.add_argument("--cost", help="cost function (see 'derive list')")
-    group.add_argument("--convention", help="column (z = W a + b) or row (Z = X W + b)")
-    group.add_argument("--no-bias", action="store_true", help="layers without biases")
-    group.add_argument("--batch", type=_positive_int, help="a batch of N samples (default: one sample)")
-    group.add_argument("--normalize", action="store_true", help="standardise the input first")
-
-
-def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse type: ASCII digits only (no sign, no full-width ３, no 1_000), in [low, high]."""
-    wanted = f"a whole number >= {low}" if high is None else f"a whole number from {low} to {high}"
-
-    def parse(text: str) -> int:
-        if not re.fullmatch(r"[0-9]{1,30}", text) or int(text) < low or (high is not None and int(text) > high):
-            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text!r}")
-        return int(text)
-
-    return parse
-
-
-_positive_int = _whole_number(1)
-seed_number = _whole_number(0, MAX_SEED)
-
-
-def network_options(args: argparse.Namespace) -> dict[str, Any]:
-    activation = args.activation
-    if activation is not None and "," in activation:
-        activation = [a.strip() for a in activation.split(",")]
-    return {
-        "activation": activation,
-        "output_activation": args.output_activation,
-        "cost": args.cost,
-        "convention": args.convention,
-        "bias": False if args.no_bias else None,
-        "batch": args.batch,
-        "normalize_input": True if args.normalize else None,
-    }
-
-
-def derivation_for(args: argparse.Namespace) -> Any:
-    from .api import derive
-
-    return derive(args.net, seed=getattr(args, "seed", 0), **network_options(args))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -117,15 +59,19 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show_arguments(parser: argparse.ArgumentParser) -> None:
+    from .arguments import add_network_arguments, seed_number
+
     add_network_arguments(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--seed", type=seed_number, default=0, help="seed of the numeric checks (default 0)")
 
 
 def _show(args: argparse.Namespace) -> int:
+    from .api import derive
+    from .arguments import network_spec
     from .report import json_report, text_report
 
-    d = derivation_for(args)
+    d = derive(network_spec(args), seed=args.seed)
     sys.stdout.write(json_report(d) if args.json else text_report(d))
     return 0
 

@@ -59,7 +59,7 @@ class Flavor:
     #: Markdown reads a line starting "+ ", "- " or "* " as a list item, even inside display maths
     #: (Hugo): such a line is joined to the one before.
     guard_line_starts: bool = False
-    prose: str = "markdown"  # how the words around formulas are escaped: "markdown" or "latex"
+    prose: str = "markdown"  # how the words around formulas are escaped: "markdown", "python-markdown", "latex"
 
     def printer_settings(self) -> dict[str, Any]:
         """The part of the flavor that changes printed formulas (the rest only places them)."""
@@ -75,6 +75,7 @@ FLAVORS: dict[str, Flavor] = {
                    guard_line_starts=True),
     "github": Flavor("github", ("```math", "```"), ("$`", "`$"), guard_line_starts=True),
     "jupyter": Flavor("jupyter", ("$$", "$$"), ("$", "$"), guard_line_starts=True),
+    "mkdocs": Flavor("mkdocs", ("$$", "$$"), (r"\(", r"\)"), guard_line_starts=True, prose="python-markdown"),
     "latex": Flavor("latex", (r"\[", r"\]"), (r"\(", r"\)"), multiline=(r"\begin{align*}", r"\end{align*}"),
                     multiline_replaces_display=True, prose="latex"),
 }
@@ -85,6 +86,8 @@ _ADD, _HADAMARD, _MATMUL = 1, 2, 3
 
 
 def _level(expr: Any) -> int:
+    if isinstance(expr, Broadcast):  # printed as the vector it spreads
+        return _level(expr.vector)
     if isinstance(expr, sp.MatAdd):
         return _ADD
     if isinstance(expr, (sp.HadamardProduct, Quotient)):

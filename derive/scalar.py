@@ -14,16 +14,12 @@ linked to the entry of ∂C/∂W it equals under both weight layouts:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import sympy as sp
 
 from . import rules
 from .algebra import Entry, Grad, Partial
 from .derivation import ScalarBinding, Step
-
-if TYPE_CHECKING:
-    from .backprop import Frame
+from .quantities import COST, Frame
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -43,9 +39,7 @@ def _ordered(*factors: sp.Expr) -> sp.Expr:
     return factors[0] if len(factors) == 1 else sp.Mul(*factors, evaluate=False)
 
 
-def scalar_view_steps(f: "Frame") -> tuple[list[Step], tuple[ScalarBinding, ...]]:
-    from .backprop import COST
-
+def scalar_view_steps(f: Frame) -> tuple[list[Step], tuple[ScalarBinding, ...]]:
     spec = f.spec
     widths = spec.widths
     depth = spec.depth

@@ -4,11 +4,16 @@ Two independent verifiers run over a concrete `Derivation`:
 
 - `SymbolicVerifier` (small instances): every quantity becomes an explicit matrix of scalar
   symbols, the scalar cost is expanded fully, and each entry of each right-hand side is proved
-  equal to `sp.diff` of that cost (the meaning of δ, ∂C/∂W, ∂C/∂b, ∂C/∂a, Jacobians and
-  chain-rule factors), with `is_identically_zero` deciding equality exactly.
+  equal to the derivative of that cost by SymPy's rules (the meaning of δ, ∂C/∂W, ∂C/∂b, ∂C/∂a,
+  Jacobians and chain-rule factors; every input's and parameter's from one backward sweep, an
+  intermediate quantity's from fresh symbols standing for it), with exact arithmetic deciding
+  equality (exact.py).
 - `NumericVerifier` (every instance, any width): random float64 values; each right-hand side
-  is compared with Richardson central differences of the cost, entry by entry for small
-  quantities and along random directions for large ones (relative error < 1e-6).
+  is compared with Richardson central differences, entry by entry for small quantities and
+  along random directions for large ones (relative error < 1e-6). Steps are checked output
+  layer first, each gradient against differences of the steps that read its quantity weighted
+  by their gradients checked before (the chain rule), so the work is linear in depth; all the
+  points of a difference are evaluated in one stacked NumPy evaluation.
 
 The general derivation (symbolic L) is verified through concrete instances built by the same
 code. A failure raises `VerificationError`: an unproved formula is never returned.
@@ -35,17 +40,22 @@ from .algebra import (
     NumericEvaluator,
     Partial,
     SymbolicEvaluator,
-    first_nonzero,
-    scalar_derivative,
-    shared_xreplace,
+    entry_position,
 )
-from .backprop import COST, MEAN, STD, Frame, build_concrete
+from .backprop import build_concrete
+from .calculus import scalar_derivative, scalar_gradient, shared_xreplace
 from .derivation import Check, Derivation, Step
 from .errors import VerificationError
-from .gradcheck import EPS, FULL_MAX_ENTRIES, directional_derivative, random_directions
+from .exact import ZeroTest
+from .gradcheck import EPS, FULL_MAX_ENTRIES, directional_derivatives, norm, random_directions
+from .quantities import COST, MEAN, STD, Frame
 from .spec import NetworkSpec
 
 RTOL = 1e-6
+#: A batched derivation is checked numerically on at most this many samples.
+NUMERIC_MAX_BATCH = 8
+#: At most this many numbers in one stacked evaluation of finite differences (16 MB).
+PROBE_ENTRIES = 2_000_000
 SYMBOLIC_MAX_WIDTH = 4
 SYMBOLIC_MAX_BATCH = 2
 SYMBOLIC_MAX_PARAMETERS = 64
@@ -66,7 +76,7 @@ def verify(derivation: Derivation, *, seed: int = 0, symbolic: bool | None = Non
     """Return the derivation with its verification records, or raise VerificationError."""
     if derivation.general:
         return _verify_general(derivation, seed)
-    checks = NumericVerifier(derivation, seed).run()
+    checks = NumericVerifier(derivation, seed, max_batch=NUMERIC_MAX_BATCH).run()
     if symbolic is None:
         symbolic = symbolic_possible(derivation.spec)
     if symbolic:
@@ -75,12 +85,17 @@ def verify(derivation: Derivation, *, seed: int = 0, symbolic: bool | None = Non
 
 
 def _verify_general(derivation: Derivation, seed: int) -> Derivation:
+    """Every instance is checked numerically; one is proved: the deepest that is small enough
+    (fewest parameters among those), whose hidden layers feed both a hidden layer and the output
+    layer, so that its steps use every rule the general steps state."""
     spec = derivation.spec
-    instances = []
+    built = []
     for widths in (spec.widths, *spec.instances):
         name = f"{spec.name}-{'-'.join(map(str, widths))}"
-        instance = build_concrete(spec.with_widths(tuple(widths), name=name), components=True)
-        instances.append(verify(instance, seed=seed))
+        built.append(build_concrete(spec.with_widths(tuple(widths), name=name), components=True))
+    provable = [d for d in built if symbolic_possible(d.spec)]
+    proved = max(provable, key=lambda d: (d.spec.depth, -d.spec.parameter_count()), default=None)
+    instances = [verify(d, seed=seed, symbolic=d is proved) for d in built]
     checks = []
     for step in derivation.steps:
         if step.kind == "definition":
@@ -101,6 +116,13 @@ def _verify_general(derivation: Derivation, seed: int) -> Derivation:
 # ----------------------------------------------------------------------------------------------
 # What a left-hand side means
 # ----------------------------------------------------------------------------------------------
+
+
+def _unit(shape: tuple[int, ...], position: tuple[int, ...]) -> np.ndarray:
+    """The direction of one entry."""
+    v = np.zeros(shape)
+    v[position] = 1.0
+    return v
 
 
 def preactivation_of(delta: NetQuantity) -> NetQuantity:
@@ -129,6 +151,15 @@ class _Verifier:
         self.frame = Frame(self.spec)
         self.forward_steps = [s for s in derivation.steps if s.kind == "definition" and s.section == "forward"]
         self.bindings = {b.symbol: b.entry for b in derivation.scalar_bindings}
+        # The forward pass as a graph: what each step reads, and which steps read a quantity.
+        self.definitions = {s.lhs: s.rhs for s in self.forward_steps}
+        self.reads: dict[Any, frozenset] = {}
+        self.readers: dict[Any, tuple] = {}
+        for step in self.forward_steps:
+            self.reads[step.lhs] = frozenset(
+                node for node in sp.preorder_traversal(step.rhs) if isinstance(node, NetQuantity) or node.is_Symbol)
+            for q in self.reads[step.lhs]:
+                self.readers[q] = self.readers.get(q, ()) + (step.lhs,)
 
     # -- to be provided ------------------------------------------------------------------------
     evaluator: type = Evaluator  # NumericEvaluator or SymbolicEvaluator
@@ -158,6 +189,28 @@ class _Verifier:
                 continue
             env[q] = self.evaluator(env, self.dims)(step.rhs)
         return env
+
+    def propagate(self, q: Any, value: Any, targets: set[Any] | None = None) -> dict[Any, Any]:
+        """The forward pass (self.env) with q set to `value`: only the steps downstream of q are
+        evaluated again, and only until every target has a value (all of them without targets).
+        A numeric value may be a stack of points (a leading axis)."""
+        env = dict(self.env)
+        env[q] = value
+        changed = {q}
+        pending = None if targets is None else set(targets) - {q}
+        for step in self.forward_steps:
+            if pending is not None and not pending:
+                break
+            if self.reads[step.lhs] & changed:
+                env[step.lhs] = self.evaluator(env, self.dims)(step.rhs)
+                changed.add(step.lhs)
+                if pending is not None:
+                    pending.discard(step.lhs)
+        return env
+
+    def evaluate_at(self, form: Any, assignment: dict) -> Any:
+        """A component form at index values (j = 2), as `evaluate` of the form with them put in."""
+        return self.evaluator(self.env, self.dims, self.resolve).scalar_value(form, assignment)
 
     def entry_of(self, node: Any) -> Entry:
         """A scalar-view symbol (w35) or an Entry, as an Entry of a matrix quantity."""
@@ -206,13 +259,20 @@ class NumericVerifier(_Verifier):
     method = "numeric"
     evaluator = NumericEvaluator
 
-    def __init__(self, derivation: Derivation, seed: int = 0, base: dict[Any, Any] | None = None) -> None:
+    def __init__(self, derivation: Derivation, seed: int = 0, base: dict[Any, Any] | None = None, *,
+                 chain: bool = True, max_batch: int | None = None) -> None:
         """`base`: inputs, targets and parameters to verify at (a post's worked example prints
-        them), instead of a seeded random draw."""
+        them), instead of a seeded random draw. `chain` (the default): difference each quantity
+        through the steps that read it, against their verified gradients (see `cost_along`), so
+        that the work grows linearly with depth and batch; without it, through the rest of the
+        network. `max_batch`: check a batched derivation on at most this many samples (its
+        statements hold for any number n; every sample enters them the same way)."""
         super().__init__(derivation)
         self.seed = seed
+        self.chain = chain
         self.rng = np.random.default_rng(seed)
-        self.dims = {self.frame.batch: self.spec.batch} if self.frame.batched else {}
+        batch = self.spec.batch if max_batch is None or self.spec.batch is None else min(self.spec.batch, max_batch)
+        self.dims = {self.frame.batch: batch} if self.frame.batched else {}
         self.base = self._draw_base() if base is None else dict(base)
         self.env = self.forward({})
         self.cost_value = float(self.env[COST])
@@ -223,7 +283,8 @@ class NumericVerifier(_Verifier):
         self.computed: dict[Any, np.ndarray] = {}
         self._fd_full: dict[Any, np.ndarray] = {}
         self._fd_directions: dict[Any, list[tuple[np.ndarray, float]]] = {}
-        self._partials: dict[Partial, float] = {}
+        self._cost_partials: dict[tuple, float] = {}
+        self._fd_quantity: dict[tuple, np.ndarray] = {}
         for binding in derivation.scalar_bindings:
             if not self._is_derived(binding.entry.of):
                 self.env[binding.symbol] = self._entry_value(binding.entry)
@@ -245,23 +306,28 @@ class NumericVerifier(_Verifier):
             margin = self._margin(base)
             if margin > best_margin:
                 best, best_margin = base, margin
-            if margin > 1e-2:
+            if margin > 1:
                 break
         return best
 
     def _margin(self, base: dict[Any, Any]) -> float:
+        """How far the draw keeps from trouble, as a multiple of the distance wanted: 1e-2, or a
+        tenth of the spacing expected between N values (0.1/N: among thousands of pre-activations
+        some lie near a kink, and a softmax over K classes puts its outputs near 1/K)."""
         env = self.forward_from(base, {})
         margin = np.inf
         for l in range(1, self.spec.depth + 1):
             act = self.frame.activation(sp.Integer(l))
+            z = np.asarray(env[self.frame.z(sp.Integer(l))], dtype=float)
             for kink in act.kinks:
-                margin = min(margin, float(np.min(np.abs(env[self.frame.z(sp.Integer(l))] - kink))))
+                margin = min(margin, float(np.min(np.abs(z - kink))) / min(1e-2, 0.1 / z.size))
         lo, hi = rules.cost(self.spec.cost).input_range
         out = np.asarray(env[self.frame.a(self.frame.L)], dtype=float)
+        wanted = min(1e-2, 0.1 / out.size)
         if np.isfinite(lo):
-            margin = min(margin, float(np.min(out - lo)))
+            margin = min(margin, float(np.min(out - lo)) / wanted)
         if np.isfinite(hi):
-            margin = min(margin, float(np.min(hi - out)))
+            margin = min(margin, float(np.min(hi - out)) / wanted)
         return margin
 
     def _draw_once(self) -> dict[Any, Any]:
@@ -297,9 +363,6 @@ class NumericVerifier(_Verifier):
     def forward(self, overrides: dict[Any, Any]) -> dict[Any, Any]:
         return self.forward_from(self.base, overrides)
 
-    def cost_at(self, q: Any) -> Callable[[np.ndarray], float]:
-        return lambda value: float(self.forward({q: value})[COST])
-
     # -- truths by finite differences -------------------------------------------------------------------
     def _value_of(self, q: Any) -> np.ndarray:
         return np.asarray(self.env[q], dtype=float)
@@ -314,58 +377,91 @@ class NumericVerifier(_Verifier):
         gaps += [np.min(hi - x)] if np.isfinite(hi) else []
         return min([EPS] + [0.1 * float(g) for g in gaps])
 
+    def cost_along(self, q: Any, directions: list[np.ndarray]) -> np.ndarray:
+        """The derivative of the cost along each direction of q, by central differences.
+
+        With `chain`, and once the gradient of every step that reads q is verified, only those
+        steps are differenced and each is weighted by its verified gradient (the chain rule: the
+        work per quantity no longer grows with the layers after it); otherwise the differences
+        run through the rest of the network to the cost."""
+        readers = self.readers.get(q, ())
+        if self.chain and readers and all(r == COST or r in self.computed for r in readers):
+            def local(points: np.ndarray) -> np.ndarray:
+                env = {**self.env, q: points}
+                total = 0.0
+                for r in readers:
+                    value = self.evaluator(env, self.dims)(self.definitions[r])
+                    total = total + (value if r == COST else np.sum(value * self.computed[r], axis=(-2, -1)))
+                return total
+
+            return directional_derivatives(local, self._value_of(q), directions, self._eps(q))
+        return directional_derivatives(lambda points: self.propagate(q, points, {COST})[COST],
+                                       self._value_of(q), directions, self._eps(q))
+
+    def _unit_directions(self, shape: tuple[int, ...]) -> list[np.ndarray]:
+        return [_unit(shape, index) for index in np.ndindex(shape)]
+
     def fd_gradient(self, q: NetQuantity) -> np.ndarray:
         if q not in self._fd_full:
             x = self._value_of(q)
-            f = self.cost_at(q)
-            grad = np.zeros_like(x)
-            for index in np.ndindex(x.shape):
-                v = np.zeros_like(x)
-                v[index] = 1.0
-                grad[index] = directional_derivative(f, x, v, self._eps(q))
-            self._fd_full[q] = grad
+            self._fd_full[q] = self.cost_along(q, self._unit_directions(x.shape)).reshape(x.shape)
         return self._fd_full[q]
 
     def fd_directions(self, q: NetQuantity) -> list[tuple[np.ndarray, float]]:
         if q not in self._fd_directions:
             x = self._value_of(q)
             rng = np.random.default_rng([self.seed, len(self._fd_directions)])
-            f = self.cost_at(q)
-            self._fd_directions[q] = [
-                (v, directional_derivative(f, x, v, self._eps(q))) for v in random_directions(x.shape, 3, rng)
-            ]
+            directions = random_directions(x.shape, 3, rng)
+            self._fd_directions[q] = list(zip(directions, map(float, self.cost_along(q, directions))))
         return self._fd_directions[q]
 
-    def fd_partial(self, num: Any, den: Entry) -> float:
+    def cost_partial(self, den: Entry) -> float:
+        return self.cost_partials(den.of, *den.position())
+
+    def cost_partials(self, q: Any, rows: Any, cols: Any) -> Any:
+        """∂C/∂q at the positions (rows, cols), numbers or arrays of them (one per sample): with
+        `chain`, entries of the gradient verified by q's own step (a component statement restates
+        that step entry by entry); otherwise by central differences, as many positions per
+        stacked evaluation as fit in PROBE_ENTRIES."""
+        if self.chain and q in self.computed:
+            value = np.asarray(self.computed[q])[rows, cols]
+            return float(value) if np.ndim(value) == 0 else value
+        rows, cols = np.broadcast_arrays(rows, cols)
+        positions = [(int(r), int(c)) for r, c in zip(rows.flat, cols.flat)]
+        missing = sorted({p for p in positions if (q, p) not in self._cost_partials})
+        shape = self._shape(q)
+        per_call = max(1, PROBE_ENTRIES // (4 * shape[0] * shape[1]))
+        for start in range(0, len(missing), per_call):
+            batch = missing[start:start + per_call]
+            for position, value in zip(batch, self.cost_along(q, [_unit(shape, p) for p in batch])):
+                self._cost_partials[(q, position)] = float(value)
+        values = np.array([self._cost_partials[(q, p)] for p in positions]).reshape(rows.shape)
+        return float(values) if values.ndim == 0 else values
+
+    def partial(self, num: Any, den: Entry) -> float:
         """∂num/∂den for one entry den of a quantity, num the cost or an entry downstream."""
-        q = den.of
-        row, col = den.position()
-        x = self._value_of(q)
-        v = np.zeros_like(x)
-        v[row, col] = 1.0
+        if num == COST:
+            return self.cost_partial(den)
+        entry = self.entry_of(num)
+        return float(self.quantity_partial(entry.of, den.of, *den.position())[entry.position()])
 
-        def f(value: np.ndarray) -> float:
-            env = self.forward({q: value})
-            if num == COST:
-                return float(env[COST])
-            entry = self.entry_of(num)
-            r, c = entry.position()
-            return float(np.asarray(env[entry.of])[r, c])
-
-        return directional_derivative(f, x, v, self._eps(q))
+    def quantity_partial(self, of: Any, q: Any, row: int, col: int) -> np.ndarray:
+        """∂(every entry of `of`)/∂q[row, col] by central differences, kept: the factors of a sum
+        over the samples ask for one entry of it each."""
+        key = (of, q, row, col)
+        if key not in self._fd_quantity:
+            self._fd_quantity[key] = directional_derivatives(lambda points: self.propagate(q, points, {of})[of],
+                                                             self._value_of(q), [_unit(self._shape(q), (row, col))],
+                                                             self._eps(q))[0]
+        return self._fd_quantity[key]
 
     def fd_jacobian(self, of: NetQuantity, wrt: NetQuantity) -> np.ndarray:
         x = self._value_of(wrt)
         n_out = self._size(of.shape[0]) * self._size(of.shape[1])
-        jac = np.zeros((n_out, x.size))
-        for col, index in enumerate(np.ndindex(x.shape)):
-            v = np.zeros_like(x)
-            v[index] = 1.0
-            for row in range(n_out):
-                jac[row, col] = directional_derivative(
-                    lambda value, row=row: float(np.ravel(self.forward({wrt: value})[of])[row]), x, v
-                )
-        return jac
+        columns = directional_derivatives(
+            lambda points: np.asarray(self.propagate(wrt, points, {of})[of]).reshape(len(points), n_out),
+            x, self._unit_directions(x.shape), EPS)
+        return columns.T
 
     def _is_derived(self, q: Any) -> bool:
         return isinstance(q, (Grad, Jacobian)) or (isinstance(q, NetQuantity) and q.kind == "delta")
@@ -373,9 +469,7 @@ class NumericVerifier(_Verifier):
     # -- evaluation ---------------------------------------------------------------------------------------
     def resolve(self, node: Any) -> Any:
         if isinstance(node, Partial):
-            if node not in self._partials:
-                self._partials[node] = self.fd_partial(node.num, self.entry_of(node.den))
-            return self._partials[node]
+            return self.partial(node.num, self.entry_of(node.den))
         subject = gradient_subject(node)
         if subject is not None:
             q, transposed = subject
@@ -400,7 +494,32 @@ class NumericVerifier(_Verifier):
         return rows * cols
 
     def evaluate(self, expr: Any) -> Any:
-        return NumericEvaluator(self.env, self.dims, self.resolve)(expr)
+        return NumericEvaluator(self.env, self.dims, self.resolve, self.partial_at)(expr)
+
+    def evaluate_at(self, form: Any, assignment: dict) -> Any:
+        return NumericEvaluator(self.env, self.dims, self.resolve, self.partial_at).scalar_value(form, assignment)
+
+    def partial_at(self, node: Partial, value_of: Callable[[sp.Basic], Any]) -> Any:
+        """The chain-rule factor ∂u/∂v at index values that may be arrays (one per sample): a
+        difference of v's quantity gives the derivative of all of u's quantity at once."""
+        den_of, rows, cols = self._position(node.den, value_of)
+        if node.num == COST:
+            return self.cost_partials(den_of, rows, cols)
+        num_of, num_rows, num_cols = self._position(node.num, value_of)
+        if np.ndim(rows) == np.ndim(cols) == 0:
+            return self.quantity_partial(num_of, den_of, rows, cols)[num_rows, num_cols]
+        positions = np.broadcast_arrays(rows, cols, num_rows, num_cols)
+        values = [self.quantity_partial(num_of, den_of, int(r), int(c))[nr, nc] for r, c, nr, nc in zip(*(a.flat for a in positions))]
+        return np.array(values).reshape(positions[0].shape)
+
+    def _position(self, node: Any, value_of: Callable[[sp.Basic], Any]) -> tuple[Any, Any, Any]:
+        """(quantity, rows, cols) of an entry whose indices may be arrays, 0-based."""
+        if not isinstance(node, Entry):
+            entry = self.entry_of(node)
+            return (entry.of, *entry.position())
+        indices = [value_of(i) for i in node.indices]
+        indices = [int(i) if np.ndim(i) == 0 else np.asarray(i).astype(int) for i in indices]
+        return (node.of, *entry_position(node.of, indices))
 
     def _entry_value(self, entry: Entry) -> float:
         value = self.evaluate(entry.of)
@@ -410,8 +529,8 @@ class NumericVerifier(_Verifier):
     # -- checks ----------------------------------------------------------------------------------------------
     def _error(self, value: np.ndarray, truth: np.ndarray) -> float:
         value, truth = np.asarray(value, dtype=float), np.asarray(truth, dtype=float)
-        scale = max(float(np.linalg.norm(value)), float(np.linalg.norm(truth)), self.floor)
-        return float(np.linalg.norm(value - truth)) / scale
+        scale = max(norm(value), norm(truth), self.floor)
+        return norm(value - truth) / scale
 
     def check_matrix(self, step: Step) -> tuple[int, float]:
         lhs = step.lhs
@@ -457,7 +576,7 @@ class NumericVerifier(_Verifier):
             value = value.T
         if self._size_of(q) <= FULL_MAX_ENTRIES:
             return self._error(value, self.fd_gradient(q))
-        scale = max(float(np.linalg.norm(value)), self.floor)
+        scale = max(norm(value), self.floor)
         worst = 0.0
         for v, numeric in self.fd_directions(q):
             analytic = float(np.sum(value * v))
@@ -487,12 +606,7 @@ class NumericVerifier(_Verifier):
             of = lhs.of
             subject = gradient_subject(of)
             if subject is not None and not subject[1]:
-                q = subject[0]
-                r, c = lhs.position()
-                x = self._value_of(q)
-                v = np.zeros_like(x)
-                v[r, c] = 1.0
-                return directional_derivative(self.cost_at(q), x, v, self._eps(q))
+                return self.cost_partial(Entry(subject[0], *(i + 1 for i in lhs.position())))
             return self._entry_value(lhs)
         return float(self.evaluate(lhs))
 
@@ -502,7 +616,7 @@ class NumericVerifier(_Verifier):
             lhs = step.lhs.xreplace(assignment)
             truth = self.scalar_truth(lhs)
             for form in step.forms[1:]:
-                value = float(self.evaluate(form.xreplace(assignment)))
+                value = float(self.evaluate_at(form, assignment))
                 error = abs(value - truth) / max(abs(value), abs(truth), self.floor)
                 worst = max(worst, error)
                 compared += 1
@@ -525,11 +639,13 @@ class NumericVerifier(_Verifier):
 class SymbolicVerifier(_Verifier):
     method = "symbolic"
     evaluator = SymbolicEvaluator
+    #: Samples of a batch expanded exactly (derive check takes three, so that 1/n is not ½).
+    max_batch = SYMBOLIC_MAX_BATCH
 
     def __init__(self, derivation: Derivation) -> None:
         super().__init__(derivation)
         f = self.frame
-        self.dims = {f.batch: min(self.spec.batch, SYMBOLIC_MAX_BATCH)} if f.batched else {}
+        self.dims = {f.batch: min(self.spec.batch, self.max_batch)} if f.batched else {}
         named = {}
         for binding in derivation.scalar_bindings:
             named[(binding.entry.of, binding.entry.position())] = binding.symbol
@@ -543,6 +659,8 @@ class SymbolicVerifier(_Verifier):
         if self.spec.normalize_input:
             self.base[MEAN], self.base[STD] = MEAN, STD
         self.env = self.forward({})
+        # One ring for every proof obligation, its generators those of the forward pass.
+        self.zero = ZeroTest(self._forward_entries)
         self._grad_cache: dict[Any, sp.Matrix] = {}
         self._free_cache: dict[Any, tuple] = {}
         self._partial_cache: dict[Any, sp.Expr] = {}
@@ -553,6 +671,12 @@ class SymbolicVerifier(_Verifier):
 
     def _size(self, dim: Any) -> int:
         return int(as_expr(dim).xreplace(self.dims))
+
+    def _forward_entries(self) -> list[sp.Basic]:
+        entries: list[sp.Basic] = []
+        for value in self.env.values():
+            entries.extend(value if isinstance(value, sp.MatrixBase) else [value])
+        return entries
 
     def _symbols(self, q: NetQuantity, named: dict) -> sp.Matrix:
         rows, cols = self._size(q.shape[0]), self._size(q.shape[1])
@@ -588,25 +712,66 @@ class SymbolicVerifier(_Verifier):
     def _free(self, q: NetQuantity) -> tuple[sp.Matrix, dict[Any, Any], dict]:
         """Symbols standing for q's entries, the forward pass in terms of them, and their values.
 
-        Upstream quantities do not depend on q, so they stay as they are; everything downstream
+        Upstream quantities do not depend on q, so they keep their values; everything downstream
         is recomputed from the fresh symbols.
         """
         if q in self.base:
             return self.base[q], self.env, {}
         if q not in self._free_cache:
             fresh = self._fresh(q)
-            env = self.forward({q: fresh})
+            env = self.propagate(q, fresh)
             back = {fresh[i]: self.env[q][i] for i in range(len(fresh))}
             self._free_cache[q] = (fresh, env, back)
         return self._free_cache[q]
 
     def gradient(self, q: NetQuantity) -> sp.Matrix:
         if q not in self._grad_cache:
-            symbols, env, back = self._free(q)
-            cost = env[COST]
-            grad = sp.Matrix(symbols.rows, symbols.cols, lambda r, c: shared_xreplace(scalar_derivative(cost, symbols[r, c]), back))
-            self._grad_cache[q] = grad
+            source = self._sole_source(q)
+            if q in self.base:
+                self._base_gradients()
+            elif source is not None and source not in self._grad_cache:
+                self._gradients_from(source)
+            if q not in self._grad_cache:
+                self._gradients_from(q)
         return self._grad_cache[q]
+
+    def _sole_source(self, q: Any) -> Any:
+        """The quantity q is computed from when nothing else reads it (z for a = σ(z)): then
+        both gradients come from one sweep."""
+        sources = [r for r in self.reads.get(q, ()) if isinstance(r, NetQuantity) and r not in self.base]
+        if len(sources) == 1 and self.readers.get(sources[0]) == (q,):
+            return sources[0]
+        return None
+
+    def _gradients_from(self, p: Any) -> None:
+        """∂C/∂p from fresh symbols standing for p, and with it ∂C/∂r for r the one quantity
+        computed from p, where every entry of r is a function of those symbols (σ(v)) or one of
+        them: such a node stands for r's entry and nothing else can produce it."""
+        symbols, env, back = self._free(p)
+        variables = list(symbols)
+        readers = self.readers.get(p, ())
+        reader = readers[0] if len(readers) == 1 and readers[0] not in self._grad_cache else None
+        if reader is not None and all(isinstance(e, sp.Function) or e in variables for e in env[reader]):
+            variables += list(env[reader])
+        else:
+            reader = None
+        grads = scalar_gradient(env[COST], variables)
+        memo: dict[sp.Basic, sp.Basic] = {}
+        self._grad_cache[p] = sp.Matrix(symbols.rows, symbols.cols,
+                                        [shared_xreplace(g, back, memo) for g in grads[:len(symbols)]])
+        if reader is not None:
+            shape = env[reader].shape
+            self._grad_cache[reader] = sp.Matrix(*shape, [shared_xreplace(g, back, memo) for g in grads[len(symbols):]])
+
+    def _base_gradients(self) -> None:
+        """The gradient of every input, target and parameter, from one backward sweep of the cost."""
+        quantities = [q for q, value in self.base.items()
+                      if isinstance(value, sp.MatrixBase) and all(e.is_Symbol for e in value)]
+        symbols = [s for q in quantities for s in self.base[q]]
+        grads = iter(scalar_gradient(self.env[COST], symbols))
+        for q in quantities:
+            rows, cols = self.base[q].shape
+            self._grad_cache[q] = sp.Matrix(rows, cols, [next(grads) for _ in range(rows * cols)])
 
     def jacobian(self, of: NetQuantity, wrt: NetQuantity) -> sp.Matrix:
         symbols, env, back = self._free(wrt)
@@ -622,15 +787,13 @@ class SymbolicVerifier(_Verifier):
 
     def _partial(self, num: Any, den: Any) -> sp.Expr:
         den = self.entry_of(den)
-        symbols, env, back = self._free(den.of)
         r, c = den.position()
         if num == COST:
-            value = env[COST]
-        else:
-            entry = self.entry_of(num)
-            rr, cc = entry.position()
-            value = env[entry.of][rr, cc]
-        return shared_xreplace(scalar_derivative(value, symbols[r, c]), back)
+            return self.gradient(den.of)[r, c]  # every entry's derivative in one sweep, shared with the matrix steps
+        symbols, env, back = self._free(den.of)
+        entry = self.entry_of(num)
+        rr, cc = entry.position()
+        return shared_xreplace(scalar_derivative(env[entry.of][rr, cc], symbols[r, c]), back)
 
     def resolve(self, node: Any) -> Any:
         if isinstance(node, Partial):
@@ -665,7 +828,7 @@ class SymbolicVerifier(_Verifier):
             if value.shape != truth.shape:
                 raise VerificationError(f"step {step.key}: a form has shape {value.shape}, expected {truth.shape}")
             cells = [(r, c) for r in range(truth.rows) for c in range(truth.cols)]
-            failed = first_nonzero([value[r, c] - truth[r, c] for r, c in cells])
+            failed = self.zero.first_nonzero([value[r, c] - truth[r, c] for r, c in cells])
             if failed is not None:
                 r, c = cells[failed]
                 raise VerificationError(
@@ -698,9 +861,9 @@ class SymbolicVerifier(_Verifier):
             lhs = step.lhs.xreplace(assignment)
             truth = self.scalar_truth(lhs)
             for form in step.forms[1:]:
-                obligations.append(self.evaluate(form.xreplace(assignment)) - truth)
+                obligations.append(self.evaluate_at(form, assignment) - truth)
                 where.append((assignment, form))
-        failed = first_nonzero(obligations)
+        failed = self.zero.first_nonzero(obligations)
         if failed is not None:
             assignment, form = where[failed]
             raise VerificationError(

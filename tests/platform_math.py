@@ -1,9 +1,11 @@
 """How each platform's engine sees the maths of a post: a small, independent model of each engine.
 
 This is deliberately *not* derive's renderer run backwards: it follows the measured rules of
-../shared/README.md (what Liquid, kramdown, goldmark passthrough, Nunjucks + marked, GitHub and
-Jupyter do) and raises `PlatformError` wherever a post breaks one of them. The formulas it returns
-are exactly the text the platform would hand to KaTeX.
+../shared/README.md (what Liquid, kramdown, goldmark passthrough, Nunjucks + marked, GitHub,
+Jupyter and Python-Markdown with arithmatex do) and raises `PlatformError` wherever a post breaks
+one of them. The formulas it returns are exactly the text the platform would hand to KaTeX.
+Fenced code blocks are code, not maths, on every Markdown platform; a table is a paragraph whose
+every line starts with `|`, and a formula in it must not hold a `|` (the row would split there).
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ class Formula:
 
 
 LIQUID_RAW = re.compile(r"\{% raw %\}(.*?)\{% endraw %\}", re.S)
+FENCED_CODE = re.compile(r"^```python\n.*?\n```$", re.S | re.M)
+#: The diagram of a post in a Jekyll site, linked through Liquid's relative_url filter.
+JEKYLL_IMAGE = re.compile(r"^!\[[^\]\n]*\]\(\{\{ '[^'\n]*' \| relative_url \}\}\)$", re.M)
+#: The diagram of a post in a Hexo site, from its asset folder.
+HEXO_ASSET = re.compile(r"""^\{% asset_img [^ \n]+ '"[^"\n]*" "[^"\n]*"' %\}$""", re.M)
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
@@ -41,16 +48,28 @@ def _unescaped(text: str, char: str) -> list[int]:
 # -- Jekyll: Liquid first, then kramdown ------------------------------------------------------------
 
 
+def _table(paragraph: str) -> bool:
+    return all(line.startswith("|") for line in paragraph.splitlines())
+
+
 def jekyll(text: str) -> list[Formula]:
     body = _front_matter(text, "---")
+    body = JEKYLL_IMAGE.sub("", body)
     outside = LIQUID_RAW.sub("", body)
     for opener in ("{{", "{%"):
         if opener in outside:
             raise PlatformError(f"Liquid would read {opener!r} outside a raw block")
     body = LIQUID_RAW.sub(lambda m: m.group(1), body)
+    body = FENCED_CODE.sub("", body)
     formulas: list[Formula] = []
     for paragraph in re.split(r"\n\s*\n", body):
         stripped = paragraph.strip()
+        if _table(stripped):
+            for match in re.finditer(r"\$\$(.+?)\$\$", stripped):
+                if "|" in match.group(1):
+                    raise PlatformError(f"a '|' in a formula splits the table row: {match.group(1)[:60]!r}")
+                formulas.append(Formula(match.group(1).strip(), False))
+            continue
         if "|" in stripped:
             raise PlatformError(f"kramdown turns a line with '|' into a table: {stripped[:80]!r}")
         if stripped.startswith("$$") and stripped.endswith("$$") and stripped.count("$$") == 2:
@@ -67,10 +86,19 @@ def jekyll(text: str) -> list[Formula]:
 # -- Hugo: goldmark with the passthrough extension ---------------------------------------------------
 
 
+def _no_formula_in_tables(body: str, inline: re.Pattern) -> None:
+    for paragraph in re.split(r"\n\s*\n", body):
+        if _table(paragraph.strip()):
+            for match in inline.finditer(paragraph):
+                if "|" in match.group(1):
+                    raise PlatformError(f"a '|' in a formula splits the table row: {match.group(1)[:60]!r}")
+
+
 def hugo(text: str) -> list[Formula]:
-    body = _front_matter(text, "+++")
-    if "`" in body:
-        raise PlatformError("Hugo shows maths inside backticks as code: the post should have no backticks")
+    body = FENCED_CODE.sub("", _front_matter(text, "+++"))
+    for span in re.findall(r"`[^`\n]*`", body):
+        if "\\(" in span or "$$" in span:
+            raise PlatformError(f"Hugo shows maths inside backticks as code: {span!r}")
     display = re.compile(r"^\$\$\n(.*?)\n\$\$$", re.S | re.M)
     positions = []
     for match in display.finditer(body):
@@ -79,7 +107,9 @@ def hugo(text: str) -> list[Formula]:
                 raise PlatformError(f"goldmark reads this display line as a list item: {line!r}")
         positions.append((match.start(), Formula(match.group(1).strip(), True)))
     masked = display.sub(lambda m: "#" * len(m.group(0)), body)
-    positions += [(m.start(), Formula(m.group(1).strip(), False)) for m in re.finditer(r"\\\((.+?)\\\)", masked, re.S)]
+    inline = re.compile(r"\\\((.+?)\\\)", re.S)
+    _no_formula_in_tables(masked, inline)
+    positions += [(m.start(), Formula(m.group(1).strip(), False)) for m in inline.finditer(masked)]
     return [f for _, f in sorted(positions, key=lambda p: p[0])]
 
 
@@ -87,7 +117,7 @@ def hugo(text: str) -> list[Formula]:
 
 
 def hexo(text: str) -> list[Formula]:
-    body = _front_matter(text, "---")
+    body = FENCED_CODE.sub("", HEXO_ASSET.sub("", _front_matter(text, "---")))
     outside = LIQUID_RAW.sub("", body)
     for opener in ("{{", "{%", "{#"):
         if opener in outside:
@@ -98,6 +128,8 @@ def hexo(text: str) -> list[Formula]:
     for match in LIQUID_RAW.finditer(body):
         block = match.group(1)
         stripped = block.strip()
+        if not stripped:
+            continue  # a raw block that held a code listing
         if block.startswith("\n"):
             if not (stripped.startswith("$$") and stripped.endswith("$$") and stripped.count("$$") == 2):
                 raise PlatformError(f"a display raw block must hold exactly one $$ formula: {stripped[:60]!r}")
@@ -115,6 +147,7 @@ def hexo(text: str) -> list[Formula]:
 def github(text: str) -> list[Formula]:
     fence = re.compile(r"^```math\n(.*?)\n```$", re.S | re.M)
     inline = re.compile(r"\$`(.+?)`\$", re.S)
+    text = FENCED_CODE.sub("", text)
     positions = [(m.start(), Formula(m.group(1).strip(), True)) for m in fence.finditer(text)]
     masked = fence.sub(lambda m: "#" * len(m.group(0)), text)
     positions += [(m.start(), Formula(m.group(1).strip(), False)) for m in inline.finditer(masked)]
@@ -146,10 +179,27 @@ def jupyter(text: str) -> list[Formula]:
     return formulas
 
 
+# -- MkDocs: Python-Markdown with pymdownx.arithmatex (generic) ---------------------------------------
+
+
+def mkdocs(text: str) -> list[Formula]:
+    body = FENCED_CODE.sub("", _front_matter(text, "---"))
+    display = re.compile(r"^\$\$\n(.*?)\n\$\$$", re.S | re.M)
+    positions = [(m.start(), Formula(m.group(1).strip(), True)) for m in display.finditer(body)]
+    masked = display.sub(lambda m: "#" * len(m.group(0)), body)
+    inline = re.compile(r"\\\((.+?)\\\)", re.S)
+    _no_formula_in_tables(masked, inline)
+    positions += [(m.start(), Formula(m.group(1).strip(), False)) for m in inline.finditer(masked)]
+    if _unescaped(inline.sub("", masked), "$"):
+        raise PlatformError("arithmatex reads $…$ in words as maths: the words must hold no $")
+    return [f for _, f in sorted(positions, key=lambda p: p[0])]
+
+
 # -- LaTeX ----------------------------------------------------------------------------------------------
 
 
 def latex(text: str, include_diagram: bool = True) -> list[Formula]:
+    text = re.sub(r"\\begin\{Verbatim\}.*?\\end\{Verbatim\}", "", text, flags=re.S)  # code, not maths
     if not include_diagram:
         text = re.sub(r"\\begin\{tikzpicture\}.*?\\end\{tikzpicture\}", "", text, flags=re.S)
     positions: list[tuple[int, Formula]] = []
@@ -160,7 +210,8 @@ def latex(text: str, include_diagram: bool = True) -> list[Formula]:
     return [f for _, f in sorted(positions, key=lambda p: p[0])]
 
 
-EXTRACTORS = {"jekyll": jekyll, "hugo": hugo, "hexo": hexo, "github": github, "jupyter": jupyter, "latex": latex}
+EXTRACTORS = {"jekyll": jekyll, "hugo": hugo, "hexo": hexo, "github": github, "mkdocs": mkdocs, "jupyter": jupyter,
+              "latex": latex}
 
 
 def normalised(f: Formula) -> Formula:

@@ -75,3 +75,19 @@ def render_with_katex(formulas: list[tuple[str, bool]]) -> list[str | None]:
     if result.returncode != 0:
         raise RuntimeError(f"node failed: {result.stderr.strip()}")
     return json.loads(result.stdout)
+
+
+@lru_cache(maxsize=None)
+def source(net: str, code: bool = True):  # -> derive.posts.render.PostSource
+    """The shared material of a built-in example's posts, built once per test run."""
+    from derive.posts.command import derivation_for_post
+    from derive.posts.render import PostSource
+
+    return PostSource(derivation_for_post(net, 0), 0, code=code)
+
+
+def section(text: str, start: str, end: str | None) -> str:
+    """The text from the first `start` up to the next `end` after it (or the end)."""
+    begin = text.index(start)
+    stop = text.index(end, begin + len(start)) if end is not None else len(text)
+    return text[begin:stop]

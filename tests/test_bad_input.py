@@ -30,7 +30,7 @@ TABLE = [
     ("unknown cost", ["show", "mlp:3-4-2", "--cost", "hinge"],
      "unknown cost 'hinge'; valid choices: quadratic, cross-entropy, binary-cross-entropy, bce, ce, mse"),
     ("unknown platform", ["post", "two-two-two", "--platform", "medium"],
-     "unknown platform 'medium'; valid choices: jekyll, hugo, hexo, github, jupyter, latex"),
+     "unknown platform 'medium'; valid choices: jekyll, hugo, hexo, github, mkdocs, jupyter, latex"),
     ("unknown language", ["post", "two-two-two", "--platform", "hugo", "--lang", "fr"],
      "unknown language 'fr'; valid choices: en, zh"),
     ("unknown convention", ["show", "mlp:3-4-2", "--convention", "diagonal"],
@@ -63,7 +63,7 @@ TABLE = [
      "the network has 100,101,100 parameters, more than the limit of 20,000,000 (verifying every gradient "
      "numerically would take minutes)"),
     ("non-UTF-8 post for check", ["check", "latin1.md", "--net", "two-two-two"], "post 'latin1.md' is not UTF-8 text"),
-    ("missing post for check", ["check", "nothere.md", "--net", "two-two-two"], "post 'nothere.md' does not exist"),
+    ("missing post for check", ["check", "nothere.md", "--net", "two-two-two"], "no such file or folder: nothere.md"),
     ("unknown export form", ["export", "two-two-two", "--form", "vector"],
      "unknown form 'vector'; valid choices: auto, matrix, scalar"),
     ("unknown command", ["frobnicate"],

@@ -61,7 +61,7 @@ def test_transpose_with_layer_and_indices() -> None:
                                   "\\phi’(z)", r"f'(z)"])
 def test_primes(text: str) -> None:
     node = parse_expression(text, frozenset({"sigma", "f", "phi"}))
-    assert node.kind == "call" and node.value[1] == 1
+    assert node.kind == "call" and node.value.primes == 1
 
 
 @pytest.mark.parametrize("text, kind", [
@@ -223,7 +223,7 @@ def test_notation_file(tmp_path: Path) -> None:
 
 
 def test_layer_offset_and_layer_neuron_index() -> None:
-    doc = ('```derive-notation\nlayer_index = "sub"\nlayer_offset = 1\n[symbols]\n'
+    doc = ('```derive-notation\nlayer_index = "sub"\nlayer_offset = -1\n[symbols]\n'
            'y = { role = "activation", index = "layer-neuron", layer_offset = 0 }\nt = "target"\n```\n'
            r"$$z_1 = W_1 a_0$$" "\n\n" r"$$\frac{\partial C}{\partial y_{21}} = y_{21} - t_1$$")
     assert [v for _, v, _ in verdicts(doc, "two-two-two")] == ["correct", "correct"]

@@ -80,7 +80,7 @@ EXPECTED: dict[str, tuple[str, list[tuple[str, str, str | None]]]] = {
         (r"1/(1+e^{-z})", "not checked", None),
         (r"= \sigma'(z^l) \odot (1 - \sigma'(z^l))", "wrong", "f-prime-for-f"),
         (r"\ln(1-a^L_j)", "wrong", "wrong-cost"),
-        (r"\leftarrow w^l - \eta", "not checked", None),
+        (r"\leftarrow w^l - \eta", "correct", None),  # an update rule, judged for its direction
     ]),
     "l_layer_zh.md": ("l-layer", [
         (r"\mathbf{z}^{(l)} &= \mathbf{W}^{(l)} \mathbf{a}^{(l-1)} + \mathbf{b}^{(l)}", "correct", None),

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from cli_support import ROOT, assert_clean, run_derive, temporaries, tree
+from derive.check.notation import TOP_KEYS
 from derive.cli import main
 from derive.errors import DeriveError
 
@@ -184,8 +185,7 @@ def test_item_6_notebook_nested_100000_deep(cli, tmp_path: Path) -> None:
 def test_item_7_front_matter_keys_mixing_numbers_and_words(cli, tmp_path: Path) -> None:
     (tmp_path / "post.md").write_text("---\nderive-notation:\n  1: a\n  foo: b\n---\n$$\\delta^2 = a^2 - y$$\n")
     one_line_error(cli("check", "post.md", "--net", "two-two-two"),
-                   "unknown notation map key in post.md (line 2) '1'; valid choices: layout, layer_index, "
-                   "layer_offset, weight_index, products, symbols")
+                   "unknown notation map key in post.md (line 2) '1'; valid choices: " + ", ".join(TOP_KEYS))
 
 
 def test_item_8_file_name_too_long_for_the_file_system(cli, tmp_path: Path) -> None:
@@ -344,7 +344,8 @@ SIGNAL_MID_WRITE = textwrap.dedent("""
         real_fsync(fd)
         os.kill(os.getpid(), signal.{signal})
     derive.files.os.fsync = fsync_then_signal
-    from derive.cli import main
+    from derive.check.notation import TOP_KEYS
+from derive.cli import main
     raise SystemExit(main(sys.argv[1:]))
 """)
 
@@ -473,10 +474,8 @@ def test_readme_states_every_limit() -> None:
 
 @pytest.mark.parametrize("args", [
     ["show", "mlp:4470-4470"],
-    pytest.param(["show", "mlp:" + "-".join(["40"] * 65)], marks=pytest.mark.xfail(
-        strict=True, reason="engine speed for deep networks: issue 14 (64 layers of width 40)")),
-    pytest.param(["post", "mlp:3-4-2", "--batch", "4096", "--platform", "hugo", "-o", "out"], marks=pytest.mark.xfail(
-        strict=True, reason="engine speed for the largest batch: issue 14")),
+    ["show", "mlp:" + "-".join(["40"] * 65)],
+    ["post", "mlp:3-4-2", "--batch", "4096", "--platform", "hugo", "-o", "out"],
 ], ids=["wide", "deepest", "largest-batch"])
 def test_network_limits_are_met(tmp_path: Path, args: list[str]) -> None:
     assert_clean(run_derive(args, tmp_path))

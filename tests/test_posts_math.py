@@ -48,22 +48,31 @@ def test_all_examples_platforms_and_languages_are_generated(extracted: dict[Path
                 assert f"{net}.{platform}.{lang}{render.PLATFORMS[platform].suffix}" in names
 
 
-def _count_maths(node: object) -> int:
+#: The fields of the code section a platform shows: listings, or (jupyter) the notebook's cells.
+CODE_FIELDS = {"listings": {"heading", "intro", "excerpt", "check_intro", "check"},
+               "cells": {"heading", "notebook_intro", "module", "compute_intro", "compute", "check_cell_intro",
+                         "check_cell"}}
+
+
+def _count_maths(node: object, code_fields: set[str]) -> int:
     """Formulas in a post model: each Math is one inline formula, each Equation one display; a
-    phrase shows only the values its text asks for."""
+    phrase shows only the values its text asks for; the code section only the fields shown."""
     from string import Formatter
 
-    from derive.posts.model import Equation, Math, Words
+    from derive.posts.model import CodePart, Equation, Math, Words
 
     if isinstance(node, (Math, Equation)):
         return 1
     if isinstance(node, Words):
         used = [field for _, field, _, _ in Formatter().parse(node.text) if field is not None]
-        return sum(_count_maths(node.value(field)) for field in used)
+        return sum(_count_maths(node.value(field), code_fields) for field in used)
     if dataclasses.is_dataclass(node):
-        return sum(_count_maths(getattr(node, f.name)) for f in dataclasses.fields(node))
+        fields = [f.name for f in dataclasses.fields(node)]
+        if isinstance(node, CodePart):
+            fields = [name for name in fields if name in code_fields]
+        return sum(_count_maths(getattr(node, name), code_fields) for name in fields)
     if isinstance(node, (tuple, list)):
-        return sum(_count_maths(item) for item in node)
+        return sum(_count_maths(item, code_fields) for item in node)
     return 0
 
 
@@ -72,14 +81,15 @@ def test_every_formula_of_the_post_arrives(extracted: dict[Path, list[pm.Formula
     from derive.posts.command import derivation_for_post
     from derive.posts.render import PostSource
 
-    expected: dict[tuple[str, str], int] = {}
+    sources: dict[str, PostSource] = {}
     for path, formulas in extracted.items():
-        net, lang = path.parent.name, language_of(path)
-        if (net, lang) not in expected:
-            expected[(net, lang)] = _count_maths(PostSource(derivation_for_post(net, 0)).post(lang))
-        found = len(formulas) if platform_of(path) != "latex" else len(
+        net, lang, platform = path.parent.name, language_of(path), platform_of(path)
+        if net not in sources:
+            sources[net] = PostSource(derivation_for_post(net, 0))
+        expected = _count_maths(sources[net].post(lang), CODE_FIELDS["cells" if platform == "jupyter" else "listings"])
+        found = len(formulas) if platform != "latex" else len(
             pm.latex(path.read_text(encoding="utf-8"), include_diagram=False))
-        assert found == expected[(net, lang)], path.name
+        assert found == expected, path.name
 
 
 def test_every_platform_carries_the_same_formulas(extracted: dict[Path, list[pm.Formula]]) -> None:

@@ -16,9 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from derive import rules
-from derive.algebra import first_nonzero, scalar_derivative
-from derive.backprop import COST, build_concrete
+from derive.backprop import build_concrete
+from derive.calculus import scalar_derivative
 from derive.errors import DeriveError
+from derive.exact import first_nonzero
+from derive.quantities import COST
 from derive.spec import build
 from derive.verify import NumericVerifier, SymbolicVerifier, symbolic_possible, verify
 

@@ -3,15 +3,31 @@ r"""`derive check`: read a hand-written derivation and judge every step against 
     report = check_file("post.md", "two-two-two")
     report.exit_code          # 0: nothing wrong, 1: something wrong
 
-Pipeline: extract.py finds the formulas and their statements (with file positions); the notation
-map (notation.py) says what each symbol names; parser.py reads each formula into a tree;
-build.py turns it into the engine's SymPy statements under the map; judge.py decides each link
-of each `=` chain on a small instance with the engine's verifier; mistakes.py diagnoses a wrong
-link; printer.py writes the correct formula in the post's notation; report.py prints.
+The pipeline, in stages; a module imports only modules of its own stage or of earlier ones
+(tests/test_check_stages.py keeps it so):
+
+1. extract   lexer.py (tokens), extract.py: the formulas of a post and the `=` chains they state,
+             with file positions and the conditions a sentence puts on a block; frontmatter.py: the
+             network a post names (`derive-net:`).
+2. parse     tree.py (what was written: nodes, symbols, scripts), parser.py (one method per precedence
+             level), environments.py (scripts, matrices, case distinctions).
+3. bind      notation.py: the notation map, which symbol names which quantity; bind.py: which script
+             of a symbol is its layer, its entry, its example.
+4. build     world.py (the network's small instance and its truths), nodes.py (quantities only posts
+             name: one example, vec, a family), usage.py, symbols.py and build.py (trees -> the engine's
+             SymPy statements under the map), values.py (explicit values, comparisons), printer.py (a
+             formula in the post's own notation).
+5. judge     results.py (verdict data), forms.py (a statement as forms, the post's text around each
+             link), claims.py (update rules, definitions, conditions, one-sample formulas, layouts),
+             worked.py (the numbers of a worked example), judge.py (each link: shapes, then values).
+6. diagnose  case.py (one wrong link), mutations.py (one function per usual mistake),
+             diagnose.py (the table of mistakes, the correct formula).
+7. report    report.py: text, JSON, GitHub annotations; the summary over several posts.
+   api.py runs the stages (paths.py: the posts under the paths given); cli.py is the command.
 """
 
 from __future__ import annotations
 
-from .api import CheckReport, check_file, check_text
+from .api import CheckReport, check_file, check_paths, check_text
 
-__all__ = ["CheckReport", "check_file", "check_text"]
+__all__ = ["CheckReport", "check_file", "check_paths", "check_text"]

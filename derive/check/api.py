@@ -1,18 +1,35 @@
-"""Entry points of `derive check`: a file or a text, a network, an optional notation map."""
+"""Entry points of `derive check`: a file, a text, or the posts under several paths; a network
+(given, or named by the post itself); an optional notation map.
+
+Each post is read and bound to its network and notation first (`read_post`), then judged
+(`judge_post`): a run over many posts finds every usage error before it judges anything."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..api import resolve_network
 from ..errors import DeriveError
-from ..inputs import MAX_SPEC_BYTES, check_numbers, loads_json, loads_toml, quoted, read_text
+from ..examples import EXAMPLES
+from ..inputs import MAX_SPEC_BYTES, check_numbers, loads_json, loads_toml, quoted, shown
+from ..inputs import read_text as read_file
 from ..spec import NetworkSpec
+from .diagnose import diagnose_link
 from .extract import MAX_FORMULA_CHARS, Document, Statement, claims, read_document, statements, too_many_claims
-from .judge import Judge, LinkResult, StatementResult
-from .notation import BLOCK_KEY, default_map, parse_toml, parse_yaml_mapping
+from .frontmatter import NET_KEY, declared_network
+from .judge import Judge
+from .results import LinkResult, StatementResult
+from .notation import (
+    BLOCK_KEY,
+    NotationMap,
+    default_map,
+    parse_toml,
+    parse_yaml_mapping,
+)
+from .paths import find_posts
+from .report import CheckReport
 from .world import world_for
 
 #: The largest post read (a notebook counts its JSON, images included).
@@ -26,34 +43,43 @@ MAX_FORMULAS = 10_000
 MAX_CLAIMS = 500
 LATEX_SUFFIXES = (".tex", ".latex", ".ltx")
 
+Notation = tuple[dict[str, Any], str]  # a notation map's data and where it comes from
+
 
 @dataclass(frozen=True)
-class CheckReport:
+class Post:
+    """A post read and bound: its formulas, its network, its notation; ready to judge."""
+
     path: str
-    net: str
-    instance: str
-    statements: tuple[StatementResult, ...]
-    mentions: int = 0  # formulas that claim nothing (a symbol named in a sentence)
-    notation_sources: tuple[str, ...] = ()
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def wrong(self) -> int:
-        return self.counts.get("wrong", 0)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.wrong else 0
+    doc: Document
+    spec: NetworkSpec
+    nmap: NotationMap
+    statements: tuple[Statement, ...]  # what it claims, within the limits of one check
+    mentions: int  # formulas that claim nothing (a symbol named in a sentence)
 
 
-def check_file(path: str | Path, net: str | NetworkSpec, notation: str | Path | None = None) -> CheckReport:
+def check_file(path: str | Path, net: str | NetworkSpec | None = None,
+               notation: str | Path | None = None) -> CheckReport:
+    """`net` None: the network the post names itself (front matter `derive-net:`)."""
+    extra = _notation_file(notation) if notation is not None else None
+    return judge_post(read_post(path, net, extra))
+
+
+def check_paths(paths: list[str | Path], net: str | NetworkSpec | None = None,
+                notation: str | Path | None = None) -> list[CheckReport]:
+    """Every post under `paths` (see paths.find_posts), each with `net` or the network it names."""
+    extra = _notation_file(notation) if notation is not None else None
+    posts = [read_post(path, net, extra) for path in find_posts(paths)]
+    return [judge_post(post) for post in posts]
+
+
+def read_post(path: str | Path, net: str | NetworkSpec | None = None, notation: Notation | None = None) -> Post:
     path = Path(path)
-    text = read_text(path, "post", MAX_BYTES)
+    text = read_file(path, "post", MAX_BYTES)
     kind = "latex" if path.suffix.lower() in LATEX_SUFFIXES else "markdown"
     if path.suffix.lower() == ".ipynb":
         text = notebook_markdown(text, quoted(path))
-    extra = _notation_file(notation) if notation is not None else None
-    return check_text(text, net, kind=kind, path=str(path), notation=extra)
+    return read_text(text, net, kind=kind, path=str(path), notation=notation)
 
 
 def notebook_markdown(text: str, source: str) -> str:
@@ -78,31 +104,43 @@ def notebook_markdown(text: str, source: str) -> str:
 
 
 def _notation_file(path: str | Path) -> tuple[dict[str, Any], str]:
-    return parse_toml(read_text(path, "notation map", MAX_SPEC_BYTES), quoted(path)), str(path)
+    return parse_toml(read_file(path, "notation map", MAX_SPEC_BYTES), quoted(path)), str(path)
 
 
-def check_text(text: str, net: str | NetworkSpec, *, kind: str = "markdown", path: str = "<text>",
-               notation: tuple[dict[str, Any], str] | None = None) -> CheckReport:
-    spec = resolve_network(net)
+def check_text(text: str, net: str | NetworkSpec | None = None, *, kind: str = "markdown", path: str = "<text>",
+               notation: Notation | None = None) -> CheckReport:
+    return judge_post(read_text(text, net, kind=kind, path=path, notation=notation))
+
+
+def read_text(text: str, net: str | NetworkSpec | None = None, *, kind: str = "markdown", path: str = "<text>",
+              notation: Notation | None = None) -> Post:
     if len(text) > MAX_TEXT_CHARS:
-        raise DeriveError(f"{path} has {len(text):,} characters of text, more than the limit of {MAX_TEXT_CHARS:,} "
-                          "(split the post)")
+        raise DeriveError(f"{shown(path)} has {len(text):,} characters of text, more than the limit of "
+                          f"{MAX_TEXT_CHARS:,} (split the post)")
     doc = read_document(text, kind, max_formulas=MAX_FORMULAS)
+    spec = network_of(doc, net, path)
     nmap = default_map(spec)
     for fmt, body, offset in doc.notation_blocks:
         line = doc.line_col(offset)[0]
-        data = _block_data(fmt, body, f"{path} (line {line})")
+        where = f"{shown(path)} (line {line})"
+        data = _block_data(fmt, body, where)
         if data is not None:
-            nmap = nmap.merged(data, f"{path} (line {line})")
+            nmap = nmap.merged(data, where)
     if notation is not None:
         nmap = nmap.merged(*notation)
-    world = world_for(spec)
-    judge = Judge(world, nmap, doc)
     found, mentions = statements(doc, max_claims=MAX_CLAIMS)
     if sum(claims(st) for st in found) > MAX_CLAIMS:
         raise too_many_claims(MAX_CLAIMS)
+    return Post(path, doc, spec, nmap, tuple(found), mentions)
+
+
+def judge_post(post: Post) -> CheckReport:
+    spec, nmap, doc = post.spec, post.nmap, post.doc
+    world = world_for(spec)
+    judge = Judge(world, nmap, doc, diagnose_link)
+    mentions = post.mentions
     results = []
-    for st in found:
+    for st in post.statements:
         if st.too_long:
             results.append(_too_long(st, doc))
             continue
@@ -115,7 +153,26 @@ def check_text(text: str, net: str | NetworkSpec, *, kind: str = "markdown", pat
     for r in results:
         for link in r.links:
             counts[link.verdict] += 1
-    return CheckReport(path, spec.name, world.describe_instance(), tuple(results), mentions, nmap.sources, counts)
+    return CheckReport(post.path, spec.name, world.describe_instance(), tuple(results), mentions, nmap.sources, counts)
+
+
+def network_of(doc: Document, net: str | NetworkSpec | None, path: str) -> NetworkSpec:
+    """`net` when given (it overrides the post's own); else the network the post names, a FILE.toml
+    read relative to the post."""
+    if net is not None:
+        return resolve_network(net)
+    declared = declared_network(doc, shown(path))
+    if declared is None:
+        where = f"a '% {NET_KEY}: NET' comment line" if doc.kind == "latex" else f"its front matter ({NET_KEY}: NET)"
+        raise DeriveError(f"{shown(path)} names no network: give it with --net NET or in {where}; NET is a built-in "
+                          f"example ({', '.join(EXAMPLES)}), FILE.toml or mlp:3-4-2")
+    value = declared.value
+    if value.endswith(".toml") and value not in EXAMPLES:
+        value = str(Path(path).parent / value)
+    try:
+        return resolve_network(value)
+    except DeriveError as exc:
+        raise DeriveError(f"{shown(path)} (line {declared.line}, {NET_KEY}): {exc}") from None
 
 
 def _too_long(st: Statement, doc: Document) -> StatementResult:

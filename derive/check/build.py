@@ -19,15 +19,12 @@ and are enumerated by the judge.
 from __future__ import annotations
 
 from fractions import Fraction
-
-from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
 from .. import rules
-from ..safe import as_expr
 from ..algebra import (
     Apply,
     ApplyPrime,
@@ -42,113 +39,51 @@ from ..algebra import (
     Prime,
     Quotient,
 )
-from ..backprop import COST, MEAN, STD, WIDTH
-from ..textprint import DeriveTextPrinter
-from .notation import Binding, NotationMap, native_layout
-from .parser import Node, Script, Sym
+from ..quantities import COST
+from ..safe import as_expr
+from .bind import Unchecked
+from .nodes import (
+    Family,
+    GradOf,
+    MatSum,
+    OperatorDerivative,
+    SampleCost,
+    SampleOf,
+    Vec,
+    VecJacobian,
+    entry_of_sample,
+)
+from .notation import Binding, NotationMap
+from .parser import Call, Node, Script, Sym
+from .symbols import SymbolBuilder
+from .usage import (
+    OutOfRange,
+    ShapeMismatch,
+    Usage,
+    concrete_dim,
+    dim_text,
+    index_parts,
+    index_symbol,
+    is_matrix,
+    shape_text,
+)
 from .world import World
 
 #: Words that name a function wherever they appear, and the activation or operation they are.
 BUILTIN_FUNCTIONS = {
     "sigmoid": "sigmoid", "ReLU": "relu", "relu": "relu", "softmax": "softmax", "softplus": "softplus",
     "tanh": "tanh", "id": "identity", "log": "log", "ln": "log", "exp": "exp", "diag": "diag", "sqrt": "sqrt",
+    "vec": "vec",
 }
-LAYERED = {"weight": "W", "bias": "b", "preactivation": "z", "activation": "a", "error": "delta"}
 #: Exponents beyond this are not checked: backprop has squares and inverses, and exact powers of
 #: large exponents grow without bound (10^{100000000} is 23 characters).
 MAX_EXPONENT = 64
 
 
-class OperatorDerivative(sp.Expr):
-    """∂/∂v (body): the body's quantities are functions of v through the forward pass."""
-
-    is_commutative = True
-
-    def __new__(cls, body: Any, wrt: Any) -> "OperatorDerivative":
-        return sp.Expr.__new__(cls, as_expr(body), as_expr(wrt))
-
-    @property
-    def body(self) -> Any:
-        return self.args[0]
-
-    @property
-    def wrt(self) -> Any:
-        return self.args[1]
-
-
-class Unchecked(Exception):
-    """The formula cannot be checked: an unbound symbol, an unsupported construct."""
-
-    def __init__(self, reason: str, span: tuple[int, int] | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.span = span
-
-
-class ShapeMismatch(Exception):
-    """Two operands that cannot be combined: the formula is wrong whatever the values."""
-
-    def __init__(self, message: str, span: tuple[int, int], shapes: tuple[str, str]) -> None:
-        super().__init__(message)
-        self.message = message
-        self.span = span
-        self.shapes = shapes
-
-
-class OutOfRange(Exception):
-    """A layer letter's value names a layer the instance lacks: skip that value."""
-
-
-def is_matrix(value: Any) -> bool:
-    return isinstance(value, MatrixExpr)
-
-
-def index_symbol(letter: str) -> sp.Symbol:
-    """The engine's index and layer letters: j, k, i, l are integer and positive."""
-    return sp.Symbol(letter, integer=True, positive=True)
-
-
-def dim_text(dim: Any) -> str:
-    dim = as_expr(dim)
-    if isinstance(dim, sp.Indexed):
-        index = DeriveTextPrinter()._print(dim.indices[0])
-        return "n_" + (index if len(index) == 1 else f"({index})")
-    return DeriveTextPrinter()._print(dim)
-
-
-def shape_text(value: Any, world: World | None = None) -> str:
-    if not is_matrix(value):
-        return "a scalar"
-    rows, cols = (concrete_dim(d, world) for d in value.shape)
-    return f"{dim_text(rows)} × {dim_text(cols)}"
-
-
-def concrete_dim(dim: Any, world: World | None) -> Any:
-    """A width n_k of a concrete network as its number; n_l, n_L and the batch n stay letters."""
-    dim = as_expr(dim)
-    if world is None or world.general:
-        return dim
-    return dim.xreplace({WIDTH[i]: sp.Integer(w) for i, w in enumerate(world.spec.widths)})
-
-
-@dataclass
-class Usage:
-    """What a build found out about a formula, beyond its value."""
-
-    layer_vars: set[sp.Symbol] = field(default_factory=set)
-    index_dims: dict[sp.Symbol, list[Any]] = field(default_factory=dict)
-    names: dict[str, list[str]] = field(default_factory=dict)  # role -> symbol names as written
-    plain: set[str] = field(default_factory=set)  # roles of vectors and matrices written without bold
-    bold: set[str] = field(default_factory=set)  # roles written in bold
-    contradicted: list[str] = field(default_factory=list)  # pairs read against the stated order
-    fonts: dict[str, str] = field(default_factory=dict)  # role -> bold command written (mathbf, bm, …)
-    paren_layers: bool = False  # layers written in parentheses: W^{(l)}
-    decimals: bool = False
-
-
-class Builder:
+class Builder(SymbolBuilder):
     def __init__(self, world: World, nmap: NotationMap, concrete: bool = False,
-                 layer_values: dict[sp.Symbol, int] | None = None, text: str = "") -> None:
+                 layer_values: dict[sp.Symbol, int] | None = None, text: str = "",
+                 decisions: dict[Any, str] | None = None, reading: str = "gradient") -> None:
         self.world = world
         self.map = nmap
         self.concrete = concrete
@@ -158,7 +93,14 @@ class Builder:
         self.usage = Usage()
         self.bound: list[sp.Symbol] = []  # sum variables in scope
         self._entry_base = 0
+        self._saw_depth = False
         self.text = text
+        #: How each product was read in the symbolic frame (matrix or element-wise), shared with the
+        #: concrete builds of the same formula.
+        self.decisions: dict[Any, str] = {} if decisions is None else decisions
+        #: How a written ∂u/∂v is laid out: "gradient" (∂C/∂W in W's shape, ∂u/∂v rows = entries of u,
+        #: what most posts mean), "numerator" (∂C/∂v a row) or "denominator" (∂u/∂v transposed).
+        self.reading = reading
 
     # -- entry points ---------------------------------------------------------------------------------
     def build(self, node: Node) -> Any:
@@ -250,11 +192,48 @@ class Builder:
         return sp.MatMul(-1, inner) if is_matrix(inner) else -inner
 
     def _build_mul(self, node: Node) -> Any:
-        value = self.build(node.children[0])
-        for op, child in zip(node.value, node.children[1:]):
-            right = self.build(child)
-            value = self.multiply(value, right, op, node.children[0], child, node)
+        children, ops = list(node.children), list(node.value)
+        values: list[Any] = []
+        kept: list[Node] = []
+        kept_ops: list[str] = []
+        k = 0
+        while k < len(children):
+            child = children[k]
+            if k + 1 < len(children) and ops[k] == "juxt" and self._is_gradient_prefix(child, children[k + 1]):
+                values.append(self.prefixed_gradient(children[k + 1]))  # Ng's dW: ∂J/∂W
+                kept.append(Node("mul", (child.span[0], children[k + 1].span[1]), (child, children[k + 1]), ("juxt",)))
+                if k > 0:
+                    kept_ops.append(ops[k - 1])
+                k += 2
+                continue
+            values.append(self.build(child))
+            kept.append(child)
+            if k > 0:
+                kept_ops.append(ops[k - 1])
+            k += 1
+        value = values[0]
+        for n, (op, child, right) in enumerate(zip(kept_ops, kept[1:], values[1:])):
+            left_node = Node("mul", (kept[0].span[0], kept[n].span[1]), tuple(kept[:n + 1])) if n else kept[0]
+            value = self.multiply(value, right, op, left_node, child, node)
         return value
+
+    def _is_gradient_prefix(self, node: Node, nxt: Node) -> bool:
+        """d glued to a symbol (dW, dz^{[l]}) where the map says d marks a gradient."""
+        prefix = self.map.gradient_prefix
+        if not prefix or node.kind != "sym" or nxt.kind != "sym" or nxt.span[0] != node.span[1]:
+            return False
+        sym: Sym = node.value
+        return (sym.name == prefix and sym.sub is None and sym.sup is None and not sym.primes
+                and self.map.binding(sym.name) is None)
+
+    def prefixed_gradient(self, node: Node) -> Any:
+        """dX: the derivative of the post's cost with respect to X."""
+        name = self.map.gradient_cost()
+        if name is None:
+            raise Unchecked("d-prefixed gradients, but the map binds several costs: say which (gradient_of)", node.span)
+        cost = self._cost(Sym(name), self.map.binding(name), node) if name != "" else COST
+        wrt = self.build(node)
+        return self.derivative(cost, wrt, Node("pd", node.span, (node, node)))
 
     def multiply(self, left: Any, right: Any, op: str, lnode: Node, rnode: Node, node: Node) -> Any:
         if op == "div":
@@ -269,6 +248,12 @@ class Builder:
         mode = self.map.product(op) if op in ("cdot", "times", "ast") else "auto"
         fits = self._dim_eq(left.shape[1], right.shape[0])
         same = self._same_shape(left.shape, right.shape)
+        key = (self.text, lnode, rnode, op)
+        if self.concrete and key in self.decisions:
+            # Decided on the symbolic shapes: on the small instance, n_1 × m may happen to be square.
+            fits, same = self.decisions[key] == "matrix", self.decisions[key] == "elementwise"
+        elif not self.concrete:
+            self.decisions[key] = "matrix" if fits and mode != "elementwise" else "elementwise" if same else "none"
         if mode == "elementwise":
             if not same:
                 raise self._mismatch("an element-wise product of different shapes", rnode, left, right)
@@ -308,16 +293,38 @@ class Builder:
                 scalar, matrix = (value, right) if not lm else (right, value)
                 value = sp.MatMul(scalar if op == "odot" else 1 / scalar, matrix)
             elif not self._same_shape(value.shape, right.shape):
-                raise self._mismatch(f"an element-wise product with {self.source(child)}", child, value, right)
+                value, right = self._broadcast_pair(value, right, child)
+                value = _hadamard(value, right) if op == "odot" else Quotient(value, right)
             elif op == "odot":
                 value = _hadamard(value, right)
             else:
                 value = Quotient(value, right)
         return value
 
+    def _broadcast_pair(self, left: Any, right: Any, node: Node) -> tuple[Any, Any]:
+        """Wᵀ ⊙ σ′(z): a vector against a matrix, spread over its rows or columns as NumPy does (posts
+        that think in arrays write it); any other pair of shapes is a shape error."""
+        for vector, matrix, first in ((left, right, True), (right, left, False)):
+            rows, cols = vector.shape
+            mrows, mcols = matrix.shape
+            if self._dim_eq(cols, 1) and self._dim_eq(rows, mrows) and not self._dim_eq(mcols, 1):
+                spread = Broadcast(vector, mcols, axis=1)
+            elif self._dim_eq(rows, 1) and self._dim_eq(cols, mcols) and not self._dim_eq(mrows, 1):
+                spread = Broadcast(vector, mrows, axis=0)
+            else:
+                continue
+            self.usage.notes.append("a vector spread over a matrix in an element-wise product (NumPy broadcasting)")
+            return (spread, matrix) if first else (matrix, spread)
+        raise self._mismatch(f"an element-wise product with {self.source(node)}", node, left, right)
+
     def outer(self, u: Any, v: Any, node: Node) -> Any:
+        """u ⊗ v: the Kronecker product (a^T ⊗ I); between two vectors the map may say it is the outer
+        product u v^T (for a column and a row the two agree)."""
         if not is_matrix(u) or not is_matrix(v):
             return sp.MatMul(u, v) if is_matrix(u) or is_matrix(v) else sp.Mul(u, v)
+        vectors = 1 in u.shape and 1 in v.shape
+        if self.map.kronecker == "kronecker" or not vectors:
+            return sp.KroneckerProduct(u, v)
         if u.shape[1] == 1 and v.shape[1] == 1:
             return sp.MatMul(u, sp.Transpose(v))
         if u.shape[0] == 1 and v.shape[0] == 1:
@@ -340,10 +347,14 @@ class Builder:
         exponent = self.build(exponent_node)
         if is_matrix(exponent):
             raise Unchecked("a matrix in an exponent", exponent_node.span)
-        if is_matrix(base):
-            raise Unchecked(f"a power of the matrix {self.source(node.children[0])}", node.span)
         if exponent.is_Number and abs(exponent) > MAX_EXPONENT:  # 10^{100000000} would take hours
             raise Unchecked(f"an exponent larger than {MAX_EXPONENT} in absolute value", exponent_node.span)
+        if is_matrix(base):
+            rows, cols = base.shape
+            if self._dim_eq(rows, cols) and not (as_expr(rows) == 1 and as_expr(cols) == 1):
+                raise Unchecked(f"a power of the square matrix {self.source(node.children[0])}: a matrix power or "
+                                "an element-wise one?", node.span)
+            return sp.HadamardPower(base, exponent)  # (1 + e^{-z})^2 of a vector: element by element
         return sp.Pow(base, exponent)
 
     def _build_transpose(self, node: Node) -> Any:
@@ -351,6 +362,11 @@ class Builder:
         return sp.Transpose(inner) if is_matrix(inner) else inner
 
     def _build_entry(self, node: Node) -> Any:
+        if node.value == "bracket":
+            self.usage.brackets = True
+        defined = self._defined(node.children[0], node.children[1])
+        if defined is not None:
+            return defined
         self._entry_base += 1  # (H_2)_{ij}: a scalar, whatever the font of H_2
         try:
             base = self.build(node.children[0])
@@ -365,7 +381,7 @@ class Builder:
         written = self.source(node.children[0]) if node.children else self.source(node)
         vector = rows == 1 or cols == 1
         parts = index_parts(index_node, 1 if vector and not (rows == 1 and cols == 1) else 2)
-        indices = [self.index(p) for p in parts]
+        indices = [self.index(p, entry=True) for p in parts]
         if vector and len(indices) == 2 and (rows == 1 or cols == 1) and not (rows == 1 and cols == 1):
             raise Unchecked(f"two indices on the vector {written}", node.span)
         if not vector and len(indices) != 2:
@@ -391,6 +407,23 @@ class Builder:
         return self.derivative(num, den, node)
 
     def derivative(self, num: Any, den: Any, node: Node) -> Any:
+        """∂num/∂den, read as the post means it: a gradient in den's shape for the cost, a Jacobian
+        (rows = entries of num) for a vector by a vector, a chain-rule factor for scalars."""
+        scale, num = _split_scale(num)
+        if scale != 1:
+            inner = self.derivative(num, den, node)
+            return sp.MatMul(scale, inner) if is_matrix(inner) else sp.Mul(scale, inner, evaluate=False)
+        den = entry_of_sample(den)
+        if isinstance(den, SampleOf):  # ∂C/∂z^{(i)}: example i of ∂C/∂Z
+            if num != COST:
+                raise Unchecked(f"the derivative of {self.source(node.children[0])} by one example", node.span)
+            return SampleOf(self.derivative(num, den.of, node), den.index, den.axis)
+        if isinstance(den, Vec):
+            if num == COST and isinstance(den.of, NetQuantity):
+                return Vec(Grad(COST, den.of))
+            if isinstance(num, NetQuantity) and isinstance(den.of, NetQuantity) and 1 in num.shape:
+                return VecJacobian(num, den.of)
+            raise Unchecked(f"the derivative of {self.source(node.children[0])} by vec(…)", node.span)
         if isinstance(den, sp.Transpose) and isinstance(den.arg, NetQuantity):
             wrt_ok = True
         else:
@@ -398,29 +431,46 @@ class Builder:
         if is_matrix(den):
             if not wrt_ok:
                 raise Unchecked(f"a derivative with respect to {self.source(node.children[1])}", node.span)
+            written = node.value in ("frac", "slash")  # ∂u/∂v as written, not ∇ or a named Jacobian
             if num == COST:
+                if written and self.reading == "numerator" and 1 in den.shape:
+                    self.usage.layout_dependent = True
+                    return sp.Transpose(Grad(COST, den))  # ∂C/∂v of a column v: a row in numerator layout
                 return Grad(COST, den)
             if is_matrix(num) and isinstance(num, NetQuantity) and isinstance(den, NetQuantity):
                 if 1 not in num.shape or 1 not in den.shape:
-                    raise Unchecked("a derivative of a matrix by a matrix", node.span)
+                    raise Unchecked("a derivative of a matrix by a matrix (a tensor: informal)", node.span)
+                if written:
+                    self.usage.layout_dependent = True
+                    if self.reading == "denominator":
+                        return sp.Transpose(Jacobian(num, den))
                 return Jacobian(num, den)
             raise Unchecked(f"the derivative of {self.source(node.children[0])}", node.span)
         if is_matrix(num):
             raise Unchecked("a derivative of a matrix by a scalar", node.span)
         if not _is_scalar_quantity(den, self.world):
             raise Unchecked(f"a derivative with respect to {self.source(node.children[1])}", node.span)
-        if num != COST and not _is_scalar_quantity(num, self.world):
-            raise Unchecked(f"the derivative of the expression {self.source(node.children[0])}", node.span)
         if isinstance(den, Entry) and isinstance(den.of, NetQuantity) and den.of.kind == "delta":
             raise Unchecked("a derivative with respect to δ", node.span)
+        num = entry_of_sample(num)
+        if num != COST and not _is_scalar_quantity(num, self.world):
+            if num.has(SampleCost) or num.has(Entry):
+                return OperatorDerivative(num, den)  # ∂L_i/∂S[i,k]: through the forward pass
+            raise Unchecked(f"the derivative of the expression {self.source(node.children[0])}", node.span)
         return Partial(num, den)
 
     def _build_pdop(self, node: Node) -> Any:
         wrt_node, body_node = node.children
         wrt = self.build(wrt_node)
         body = self.build(body_node)
-        if is_matrix(body) or is_matrix(wrt):
-            raise Unchecked("the operator form ∂/∂W(…) of a matrix", node.span)
+        if is_matrix(body) and self._same_shape(body.shape, (1, 1)):
+            body = Entry(body, 1, 1)  # ½‖a − y‖² = ½ (a − y)ᵀ(a − y): a 1 × 1 matrix, a number
+        if is_matrix(body):
+            raise Unchecked("the operator form ∂/∂v(…) of a matrix", node.span)
+        if is_matrix(wrt):
+            if not isinstance(wrt, NetQuantity):
+                raise Unchecked(f"∂/∂({self.source(wrt_node)}) of an expression", node.span)
+            return GradOf(body, wrt)  # ∂/∂W (½‖a − y‖²): the gradient in W's shape
         if not _is_scalar_quantity(wrt, self.world):
             raise Unchecked(f"a derivative with respect to {self.source(wrt_node)}", node.span)
         return OperatorDerivative(body, wrt)
@@ -431,7 +481,7 @@ class Builder:
             raise Unchecked("∇ without the variable it differentiates by", node.span)
         of = self.build(of_node)
         wrt = self.build(wrt_node)
-        if of != COST:
+        if _split_scale(of)[1] != COST:
             raise Unchecked(f"∇ of {self.source(of_node)}", node.span)
         return self.derivative(of, wrt, Node("pd", node.span, (of_node, wrt_node), "nabla"))
 
@@ -460,23 +510,121 @@ class Builder:
                     del self.usage.index_dims[var]
         finally:
             self.bound.pop()
-        if is_matrix(body):
-            raise Unchecked("a sum of matrices", node.span)
         lo = self.index(lo_node) if lo_node is not None else sp.Integer(1)
         if upper.kind != "none":
             hi = self.index(upper)
+        if var not in as_expr(body).free_symbols and not (is_matrix(body) and _mentions(body, var)):
+            carried = self._free_indices(body)
+            if len(carried) == 1 and upper.kind != "none" and self._ranges_over(carried[0], hi):
+                # Σ_{k=1}^{m} x^{(i)}: the terms carry i and never k: the sum the post means is over i.
+                var = carried[0]
+                self.usage.notes.append(f"the sum over {var_node.value.name} is read as a sum over {var}, "
+                                        "the index its terms carry")
+                dims = self.usage.index_dims.pop(var, [])
+        if upper.kind != "none":
+            pass
         elif dims:
             concrete = [d for d in dims if as_expr(d).is_Integer]
             hi = min(concrete, key=int) if concrete and len(concrete) == len(dims) else dims[0]
         else:
             raise Unchecked(f"a sum over {var} without limits, where {var} indexes nothing", node.span)
+        key = ("limit", self.text, node)
+        if not self.concrete and upper.kind == "num":
+            self.decisions[key] = self._limit_names(int(upper.value), dims)
         if self.concrete:
             dims = {self.world.batch_symbol: self.world.dims[self.world.batch_symbol]} if self.world.batched else {}
-            lo, hi = as_expr(lo).xreplace(dims), as_expr(hi).xreplace(dims)
+            lo, hi = as_expr(lo).xreplace(dims), self.instance_number(as_expr(hi).xreplace(dims), self.decisions.get(key))
             for v in (lo, hi):
                 if not as_expr(v).is_Integer:
                     raise Unchecked(f"the sum limit {dim_text(v)} has no value here", node.span)
+        body = self._labels_of_summed_examples(body, var)
+        if is_matrix(body):
+            return MatSum(body, var, lo, hi)  # Σ_i dz^{(i)}: a sum of columns
         return sp.Sum(body, (var, lo, hi))
+
+    def _labels_of_summed_examples(self, body: Any, var: sp.Symbol) -> Any:
+        """Σ_i log P[i, y_i]: the class y_i changes with the example summed over. With one-hot targets,
+        an expression of y_i is Σ_c Y[i, c] · (the expression at y_i = c)."""
+        for label, sample in list(self.usage.labels.items()):
+            if as_expr(sample) != var or label not in as_expr(body).free_symbols or is_matrix(body):
+                continue
+            c = index_symbol("c") if index_symbol("c") not in as_expr(body).free_symbols else sp.Dummy("c", integer=True)
+            target = self.frame.y
+            hot = Entry(target, var, c) if self.frame.class_axis == 1 else Entry(target, c, var)
+            classes = self.frame.width(self.depth)
+            if self.concrete:
+                classes = as_expr(classes).xreplace({self.world.batch_symbol: self.world.dims[self.world.batch_symbol]}) \
+                    if self.world.batched else classes
+            body = sp.Sum(hot * body.xreplace({label: c}), (c, 1, classes))
+            del self.usage.labels[label]
+        return body
+
+    def _ranges_over(self, var: sp.Symbol, hi: Any) -> bool:
+        """Whether an index letter runs over a dimension equal to hi (the batch for Σ_{k=1}^{m})."""
+        return any(self._dim_eq(d, hi) for d in self.usage.index_dims.get(var, []))
+
+    def _limit_names(self, n: int, dims: list[Any]) -> Any:
+        """Which size of the network a number written as a sum's limit is, judged by what its index
+        runs over: "batch" (Σ_{i=1}^{5} over the examples), ("width", k), or None."""
+        spec = self.world.spec
+        batch = self.world.symbolic_frame.batch
+        if self.world.batched and n == spec.batch and any(as_expr(d) == batch for d in dims):
+            return "batch"
+        for d in dims:
+            d = as_expr(d)
+            if d.is_Integer and int(d) == n:
+                matches = [k for k, w in enumerate(spec.widths) if w == n]
+                return ("width", matches[0]) if len(matches) == 1 else None
+        return None
+
+    def instance_number(self, value: Any, names: Any) -> Any:
+        """A size written as a number (Σ_{i=1}^{5} over a batch of 5) on the smaller instance the truth
+        is computed on: the instance's size of the same dimension."""
+        if names == "batch":
+            return sp.Integer(self.world.dims[self.world.batch_symbol])
+        if isinstance(names, tuple):
+            return sp.Integer(self.world.instance_spec.widths[names[1]])
+        return value
+
+    # -- shapes and families written below a group ----------------------------------------------------------
+    def _build_shaped(self, node: Node) -> Any:
+        """(…)_{m × n}: a matrix with its shape written below it (checked), or the m × 1 column of a
+        scalar family, (∂a_i/∂z_i)_{n × 1}."""
+        inner, rows_node, cols_node = node.children
+        rows, cols = self.index(rows_node), self.index(cols_node)
+        value = self.build(inner)
+        if is_matrix(value):
+            if not self._same_shape(value.shape, (rows, cols)):
+                raise ShapeMismatch(f"shape mismatch: {self.source(inner)} is {shape_text(value, self.world)}, "
+                                    f"written {dim_text(rows)} × {dim_text(cols)}", node.span,
+                                    (shape_text(value, self.world), f"{dim_text(rows)} × {dim_text(cols)}"))
+            return value
+        free = self._free_indices(value)
+        if len(free) != 1 or not (as_expr(cols) == 1 or as_expr(rows) == 1):
+            raise Unchecked(f"a shape written below the scalar {self.source(inner)}", node.span)
+        self.usage.index_dims.pop(free[0], None)  # the family binds its index
+        family = Family(value, free[0], rows if as_expr(cols) == 1 else cols)
+        return family if as_expr(cols) == 1 else sp.Transpose(family)
+
+    def _build_family(self, node: Node) -> Any:
+        """body_{i=1}^{n}: the column of a scalar family; diag(body)_{i=1}^{n} its diagonal matrix."""
+        inner, var_node, lo_node, hi_node = node.children
+        if var_node.kind != "sym" or len(var_node.value.name) != 1:
+            raise Unchecked(f"a family over {self.source(var_node)}", node.span)
+        if self.index(lo_node) != 1:
+            raise Unchecked("a family that does not start at 1", node.span)
+        var, size = index_symbol(var_node.value.name), self.index(hi_node)
+        diag = inner.kind == "call" and inner.value.name in ("diag",) and len(inner.children) == 1
+        body = self.build(inner.children[0] if diag else inner)
+        if is_matrix(body):
+            raise Unchecked("a family of matrices", node.span)
+        self.usage.index_dims.pop(var, None)
+        family = Family(body, var, size)
+        return Diag(family) if diag else family
+
+    def _free_indices(self, value: Any) -> list[sp.Symbol]:
+        return sorted((s for s in as_expr(value).free_symbols if s in self.usage.index_dims and s not in self.bound),
+                      key=str)
 
     # -- matrices ------------------------------------------------------------------------------------------
     def _build_matrix(self, node: Node) -> Any:
@@ -489,11 +637,20 @@ class Builder:
 
     # -- functions -------------------------------------------------------------------------------------------
     def _build_call(self, node: Node) -> Any:
-        name, primes, sub = node.value
-        arg = self.build(node.children[0])
-        if sub is not None:
-            raise Unchecked(f"a subscript on the function {name}", node.span)
+        call: Call = node.value
+        name, primes = call.name, call.primes
         binding = self.map.binding(name)
+        if binding is not None and binding.role == "cost":
+            return self._cost_call(node, binding)
+        if binding is not None and binding.role == "jacobian":
+            return self._jacobian_call(node)
+        if call.sup is not None and call.sup.transpose:
+            raise Unchecked(f"a transposed function {name}", node.span)
+        if name == "max" and len(node.children) == 1 and node.children[0].kind == "list":
+            return self._max_of(node)
+        if len(node.children) != 1 or node.children[0].kind == "list":
+            raise Unchecked(f"the function {name} of several arguments", node.span)
+        arg = self.build(node.children[0])
         if binding is not None and binding.is_function:
             op = binding.role
             self._note("function", name)
@@ -504,14 +661,21 @@ class Builder:
                             node.span)
         else:
             raise Unchecked(f"{name} is bound to {binding.role}, not to a function", node.span)
+        if op == "activation-function":
+            op = self.layer_activation(call, binding, arg, node)
+        elif call.sub is not None and not (op in rules.ACTIVATIONS and self._is_layer_script(call.sub)):
+            raise Unchecked(f"a subscript on the function {name}", node.span)
         if primes > 1:
             raise Unchecked("second derivatives are not checked", node.span)
         if op in rules.ACTIVATIONS:
             act = rules.ACTIVATIONS[op]
+            layer = _layer_of_value(arg)
+            if layer is not None and not as_expr(layer).is_Integer:
+                self.usage.activations.append((layer, op))
             if not act.elementwise:
                 if primes:
                     raise Unchecked("the derivative of softmax is a Jacobian, not softmax′", node.span)
-                if not is_matrix(arg) or 1 not in arg.shape:
+                if not is_matrix(arg) or (1 not in arg.shape and not self.world.batched):
                     raise Unchecked("softmax of something that is not a vector", node.span)
                 return Apply(op, arg, self.frame.class_axis)
             if is_matrix(arg):
@@ -524,339 +688,85 @@ class Builder:
         if op == "diag":
             if not is_matrix(arg) or 1 not in arg.shape:
                 raise Unchecked("diag of something that is not a vector", node.span)
-            return Diag(arg)
+            return Diag(arg if arg.shape[1] == 1 else sp.Transpose(arg))
+        if op == "vec":
+            if not is_matrix(arg):
+                raise Unchecked("vec of a scalar", node.span)
+            return Vec(arg)
         if op == "sqrt":
             if is_matrix(arg):
                 raise Unchecked("the square root of a matrix", node.span)
             return sp.sqrt(arg)
         raise Unchecked(f"the function {name}", node.span)
 
-    # -- symbols ---------------------------------------------------------------------------------------------
-    def _note(self, role: str, name: str) -> None:
-        names = self.usage.names.setdefault(role, [])
-        if name not in names:
-            names.append(name)
+    def _max_of(self, node: Node) -> Any:
+        """max(0, z): ReLU, as CS231n writes it."""
+        parts = node.children[0].children
+        if len(parts) != 2 or not any(p.kind == "num" and p.value in ("0", "0.0") for p in parts):
+            raise Unchecked("max of something other than 0 and one expression", node.span)
+        arg = self.build(parts[1] if parts[0].kind == "num" else parts[0])
+        if node.value.primes:
+            return ApplyPrime("relu", arg) if is_matrix(arg) else Prime("relu", arg)
+        return Apply("relu", arg, self.frame.class_axis) if is_matrix(arg) else rules.scalar_function("relu")(arg)
 
-    def _build_sym(self, node: Node) -> Any:
-        sym: Sym = node.value
-        if sym.name == "one":
-            return self._ones(sym, node)
-        binding = self.map.binding(sym.name)
-        if binding is None:
-            if sym.name == "e" and sym.sup is not None and sym.sup.expr is not None and not sym.sub:
-                exponent = self.build(sym.sup.expr)
-                return Elementwise("exp", exponent) if is_matrix(exponent) else sp.exp(exponent)
-            if sym.name == "sigma" and sym.sub is not None and self.world.spec.normalize_input:
-                return STD
-            if len(sym.name) == 1 and sym.name in [str(s) for s in self.bound] and not sym.sub and not sym.sup:
-                return index_symbol(sym.name)
-            raise Unchecked(f"unbound symbol {sym.name}: the notation map does not say what it is", node.span)
-        if sym.primes:
-            raise Unchecked(f"{sym.name}′ on a symbol that is not a function", node.span)
-        role = binding.role
-        self._note(role, sym.name)
-        if self._entry_base:
-            pass
-        elif not sym.bold and (sym.sub is None or role in ("weight", "bias", "preactivation", "activation", "error")
-                             and self.map.layer_index_of(binding) == "sub" and sym.sub.expr is not None
-                             and sym.sub.expr.kind != "list"):
-            self.usage.plain.add(role)
-        elif sym.bold:
-            self.usage.bold.add(role)
-            if sym.font in ("mathbf", "bm", "boldsymbol", "pmb", "bf", "vec"):
-                self.usage.fonts.setdefault(role, "mathbf" if sym.font == "bf" else sym.font)
-        if binding.is_function:
-            if sym.name == "sigma" and sym.sub is not None and self.world.spec.normalize_input:
-                return STD
-            raise Unchecked(f"the function {sym.name} without an argument", node.span)
-        if role == "cost":
-            self._no_scripts(sym, node)
-            return COST
-        if role in ("mean", "std"):
-            self._no_scripts(sym, node)
-            return MEAN if role == "mean" else STD
-        if role == "depth":
-            self._no_scripts(sym, node)
-            return self.depth
-        if role == "batch":
-            if sym.sub is not None:
-                return self.width(self.layer_of(sym.sub, binding, node), node)
-            self._no_scripts(sym, node)
-            return self._batch(node)
-        if role == "width":
-            if sym.sub is None:
-                raise Unchecked(f"{sym.name} without the layer whose width it is", node.span)
-            return self.width(self.layer_of(sym.sub, binding, node), node)
-        if role == "kronecker":
-            return self._kronecker(sym, node)
-        if role in LAYERED:
-            return self._layered(sym, binding, node)
-        if role in ("output", "input", "normalized-input", "target"):
-            return self._unlayered(sym, binding, node)
-        raise Unchecked(f"{sym.name} ({role}) cannot appear here", node.span)
+    def _is_layer_script(self, script: Script) -> bool:
+        """σ^l, σ^{[L]}: a layer written on a function that is the same at every layer."""
+        return script.expr is not None and script.expr.kind in ("sym", "num", "add")
 
-    def _no_scripts(self, sym: Sym, node: Node) -> None:
-        if sym.sub is not None or sym.sup is not None:
-            raise Unchecked(f"scripts on {sym.name}", node.span)
-
-    def _batch(self, node: Node) -> Any:
-        if self.world.batch_symbol is None:
-            raise Unchecked("the network has one sample, no batch size", node.span)
-        return self.world.batch_symbol
-
-    def width(self, layer: Any, node: Node) -> Any:
-        if self.concrete:
-            return self.frame.width(self._concrete_layer(layer, "a", node))
-        return WIDTH[layer] if self.world.general else (
-            sp.Integer(self.world.spec.widths[int(layer)]) if as_expr(layer).is_Integer else WIDTH[layer])
-
-    def _ones(self, sym: Sym, node: Node) -> Any:
-        if sym.sub is None:
-            if sym.sup is not None:
-                raise Unchecked("a vector of ones 𝟏 without its length", node.span)
-            return sp.Integer(1)
-        size = self.index(sym.sub.expr) if sym.sub.expr is not None else None
-        if size is None:
-            raise Unchecked("a vector of ones 𝟏 without its length", node.span)
-        ones = sp.OneMatrix(size, 1)
-        if sym.sup is not None:
-            if not sym.sup.transpose or sym.sup.expr is not None:
-                raise Unchecked("a superscript on 𝟏", node.span)
-            ones = sp.OneMatrix(1, size)
-        return ones
-
-    def _kronecker(self, sym: Sym, node: Node) -> Any:
-        if sym.sub is None or sym.sup is not None:
-            raise Unchecked("a Kronecker delta needs two indices", node.span)
-        parts = index_parts(sym.sub.expr, 2)
-        if len(parts) != 2:
-            raise Unchecked("a Kronecker delta needs two indices", node.span)
-        return sp.KroneckerDelta(*[self.index(p) for p in parts])
-
-    # layered quantities: W^l, b^l, z^l, a^l, δ^l --------------------------------------------------------
-    def _layered(self, sym: Sym, binding: Binding, node: Node) -> Any:
-        kind = LAYERED[binding.role]
-        position = self.map.layer_index_of(binding)
-        layer_node: Node | None = None
-        index_node: Node | None = None
-        transpose = False
-        sub, sup = sym.sub, sym.sup
-        if sup is not None:
-            transpose = sup.transpose
-        numbered = (binding.index != "entry" and _digits(sub) and (sup is None or sup.expr is None)
-                    and (position == "super" or binding.index in ("pair", "layer-neuron")))
-        if numbered:
-            return self._maybe_transpose(self._numbered(sym, binding, kind, node), transpose, node)
-        if position == "super":
-            if sup is not None and sup.expr is not None:
-                layer_node = sup.expr
-                self.usage.paren_layers |= sup.paren
-            index_node = sub.expr if sub is not None else None
+    def layer_activation(self, call: Call, binding: Binding, arg: Any, node: Node) -> str:
+        """The activation of the layer a generic function names: g^{[l]}, f_l, or f(z^l) by its argument."""
+        script = call.sup if call.sup is not None else call.sub
+        if script is not None and script.expr is not None:
+            layer = self.layer_of_node(script.expr, binding, node)
         else:
-            if sup is not None and sup.expr is not None:
-                if sup.paren:
-                    layer_node = sup.expr
-                    index_node = sub.expr if sub is not None else None
-                else:
-                    raise Unchecked(f"a superscript on {sym.name} (the layer is written below)", node.span)
-            elif sub is not None and sub.expr is not None:
-                if sub.expr.kind == "list":
-                    layer_node = sub.expr.children[0]
-                    rest = sub.expr.children[1:]
-                    index_node = rest[0] if len(rest) == 1 else Node("list", sub.expr.span, tuple(rest))
-                else:
-                    layer_node = sub.expr
-        if layer_node is None:
-            if binding.role == "error" and index_node is not None and len(index_parts(index_node, 2)) == 2:
-                return self._kronecker(sym, node)  # δ_{jk} beside δ^l: the Kronecker delta
-            raise Unchecked(f"{sym.name} without its layer", node.span)
-        layer = self.layer_of_node(layer_node, binding, node)
-        q = self.quantity(kind, layer, node)
-        q = self._layout(q, binding)
-        if transpose:  # W^{(2)T}_{bc}: an entry of the transpose
-            q = sp.Transpose(q) if not isinstance(q, sp.Transpose) else q.arg
-        if index_node is not None:
-            value = self.entry(q, index_node, node)
-            return value
-        return q
+            layer = _layer_of_value(arg)
+            if layer is None:
+                raise Unchecked(f"{call.name} without the layer whose activation it is", node.span)
+        layer = as_expr(layer).xreplace(self.layer_values) if self.concrete else as_expr(layer)
+        spec = self.world.instance_spec if self.concrete else self.world.spec
+        if layer.is_Integer:
+            if not 1 <= int(layer) <= spec.depth:
+                raise (OutOfRange() if self.concrete else Unchecked(f"layer {layer} has no activation", node.span))
+            return spec.layers[int(layer) - 1].activation
+        names = {l.activation for l in spec.layers}
+        if len(names) == 1:
+            return names.pop()
+        hidden = {l.activation for l in spec.layers[:-1]}
+        if layer == self.depth:
+            return spec.layers[-1].activation
+        if len(hidden) == 1:
+            self.usage.hidden_only = True
+            return hidden.pop()
+        raise Unchecked(f"the activation of layer {dim_text(layer)} depends on the layer", node.span)
 
-    def _maybe_transpose(self, value: Any, transpose: bool, node: Node) -> Any:
-        return sp.Transpose(value) if transpose and is_matrix(value) else value
+    def _jacobian_call(self, node: Node) -> Any:
+        """J_x(f) = ∂f/∂x: rows = entries of f, columns = entries of x (J_W(L) of the scalar loss is the
+        gradient in W's shape); J^T_x(f) its transpose."""
+        call: Call = node.value
+        if call.sub is None or call.sub.expr is None or len(node.children) != 1 or node.children[0].kind == "list":
+            raise Unchecked(f"{call.name} without the variable it differentiates by (J_x(f))", node.span)
+        if call.primes or (call.sup is not None and call.sup.expr is not None):
+            raise Unchecked(f"scripts on the Jacobian {call.name}", node.span)
+        wrt_node, of_node = call.sub.expr, node.children[0]
+        value = self.derivative(self.build(of_node), self.build(wrt_node),
+                                Node("pd", node.span, (of_node, wrt_node), "jacobian"))
+        if call.sup is not None and call.sup.transpose:
+            return sp.Transpose(value) if is_matrix(value) else value
+        return value
 
-    def _layout(self, q: Any, binding: Binding) -> Any:
-        if isinstance(q, NetQuantity) and q.kind == "W" and self.map.layout_of(binding) != native_layout(self.world.spec):
-            return sp.Transpose(q)
-        return q
-
-    def layer_of(self, script: Script, binding: Binding, node: Node) -> Any:
-        if script.expr is None:
-            raise Unchecked("an empty layer index", node.span)
-        return self.layer_of_node(script.expr, binding, node)
-
-    def layer_of_node(self, layer_node: Node, binding: Binding, node: Node) -> Any:
-        layer = self.index(layer_node, layer=True) + self.map.layer_offset_of(binding)
-        if self.concrete:
-            layer = as_expr(layer).xreplace(self.layer_values)
-        return layer
-
-    def quantity(self, kind: str, layer: Any, node: Node) -> Any:
-        f = self.frame
-        if self.concrete:
-            layer = self._concrete_layer(layer, kind, node)
-            if kind == "b" and not f.has_bias(layer):
-                raise Unchecked(f"the network has no bias in layer {layer}", node.span)
-        else:
-            layer = as_expr(layer)
-            if layer.is_Integer:
-                self._check_layer(int(layer), kind, node, self.world.spec.depth if not self.world.general else None)
-                if kind == "b" and not self.world.general and not self.world.spec.layers[int(layer) - 1].bias:
-                    raise Unchecked(f"the network has no bias in layer {layer}", node.span)
-            if kind == "b" and not self.world.general and not any(l.bias for l in self.world.spec.layers):
-                raise Unchecked("the network has no biases", node.span)
-        return {"W": f.W, "b": f.b, "z": f.z, "a": f.a, "delta": f.delta}[kind](layer)
-
-    def _concrete_layer(self, layer: Any, kind: str, node: Node) -> sp.Integer:
-        layer = as_expr(layer).xreplace(self.layer_values)
-        if not layer.is_Integer:
-            raise Unchecked(f"the layer {dim_text(layer)} has no value", node.span)
-        lo = 0 if kind == "a" else 1
-        if not lo <= int(layer) <= self.world.depth:
-            raise OutOfRange()
-        return layer
-
-    def _check_layer(self, layer: int, kind: str, node: Node, depth: int | None) -> None:
-        lo = 0 if kind == "a" else 1
-        if layer < lo or (depth is not None and layer > depth):
-            top = f"{depth}" if depth is not None else "L"
-            raise Unchecked(f"layer {layer} does not exist (layers run from {lo} to {top})", node.span)
-
-    def _numbered(self, sym: Sym, binding: Binding, kind: str, node: Node) -> Any:
-        """a_3 (neurons numbered across layers), w_{35} (a weight by its pair), y_{21} (layer 2, neuron 1)."""
-        if self.world.general:
-            raise Unchecked(f"{sym.name} numbered by neuron in a general derivation", node.span)
-        digits = _index_numbers(sym.sub)
-        if binding.index == "pair":
-            if len(digits) != 2:
-                raise Unchecked(f"{sym.name} needs a pair of neurons", node.span)
-            a, b = digits
-            if self.map.weight_index == "destination-source":
-                a, b = b, a
-            src, dst = self.world.neuron(a), self.world.neuron(b)
-            if self.map.lenient_pairs and not _is_pair(src, dst) and _is_pair(dst, src):
-                src, dst = dst, src  # written in the other order than the stated one
-                self.usage.contradicted.append(f"{sym.name}_{{{''.join(map(str, digits))}}}")
-            if not _is_pair(src, dst):
-                raise Unchecked(f"{sym.name}_{{{''.join(map(str, digits))}}} names no weight of the network "
-                                f"(weights go from a neuron to one in the next layer; the map reads w_{{ab}} "
-                                f"{'into a from b' if self.map.weight_index == 'destination-source' else 'from a to b'})",
-                                node.span)
-            name = f"w{self.world.neuron_number(*src)}{self.world.neuron_number(*dst)}"
-            if name in self.world.scalar_symbols and self.concrete:
-                return self.world.scalar_symbols[name].symbol
-            layer = sp.Integer(dst[0])
-            q = self.quantity("W", layer, node)
-            if self.frame.row:
-                return Entry(q, src[1], dst[1])
-            return Entry(q, dst[1], src[1])
-        if binding.index == "layer-neuron":
-            if len(digits) != 2:
-                raise Unchecked(f"{sym.name} needs a layer and a neuron", node.span)
-            layer = sp.Integer(digits[0] + self.map.layer_offset_of(binding))
-            index = digits[1]
-        else:  # neuron numbered across layers
-            if len(digits) != 1:
-                raise Unchecked(f"{sym.name} needs one neuron number", node.span)
-            where = self.world.neuron(digits[0])
-            if where is None:
-                raise Unchecked(f"there is no neuron {digits[0]}", node.span)
-            layer, index = sp.Integer(where[0]), where[1]
-        if kind in ("z", "delta", "b") and layer == 0:
-            raise Unchecked(f"neuron {digits[-1]} is an input: it has no {sym.name}", node.span)
-        q = self.quantity(kind, layer, node)
-        if self.concrete and kind in ("a", "z"):
-            key = self._scalar_name(kind, int(layer), index)
-            if key in self.world.scalar_symbols:
-                return self.world.scalar_symbols[key].symbol
-        width = self.frame.width(layer) if self.concrete else None
-        if width is not None and index > int(width):
-            raise Unchecked(f"layer {layer} has no neuron {index}", node.span)
-        return Entry(q, index)
-
-    def _scalar_name(self, kind: str, layer: int, index: int) -> str:
-        n = self.world.neuron_number(layer, index)
-        if kind == "a" and layer == 0:
-            return f"x{index}"
-        if kind == "a" and layer == self.world.depth and self.world.spec.notation.output == "yhat":
-            return f"yhat{index}"
-        return f"{kind}{n}"
-
-    def _unlayered(self, sym: Sym, binding: Binding, node: Node) -> Any:
-        f = self.frame
-        role = binding.role
-        if role == "output":
-            q = f.a(self.depth)
-        elif role == "input":
-            q = f.x
-        elif role == "normalized-input":
-            if not self.world.spec.normalize_input:
-                raise Unchecked("the network does not standardise its input", node.span)
-            q = f.input
-        else:
-            q = f.y
-        sup = sym.sup
-        transpose = sup is not None and sup.transpose
-        if sup is not None and sup.expr is not None:
-            if sup.expr.kind == "num" and not is_matrix(q):
-                raise Unchecked(f"a superscript on {sym.name}", node.span)
-            if sym.sub is not None and not transpose:
-                base = self.entry(q, sym.sub.expr, node)
-                return sp.Pow(base, self.build(sup.expr))
-            raise Unchecked(f"a superscript on {sym.name} ({sup.text})", node.span)
-        if sym.sub is not None:
-            if sym.sub.expr is None:
-                raise Unchecked(f"an empty subscript on {sym.name}", node.span)
-            if self.concrete and role in ("input", "target", "output") and not self.world.batched and _digits(sym.sub):
-                digits = _index_numbers(sym.sub)
-                key = {"input": "x", "target": "y", "output": "yhat"}[role] + "".join(map(str, digits))
-                if len(digits) == 1 and key in self.world.scalar_symbols:
-                    return self.world.scalar_symbols[key].symbol
-            value = self.entry(q, sym.sub.expr, node)
-            return value
-        return sp.Transpose(q) if transpose else q
-
-    # -- indices ---------------------------------------------------------------------------------------------
-    def index(self, node: Node, layer: bool = False) -> Any:
-        """An index or layer expression: 2, j, l + 1, L, n_{l-1}."""
-        kind = node.kind
-        if kind == "num":
-            if "." in node.value:
-                raise Unchecked(f"the index {node.value} is not a whole number", node.span)
-            return sp.Integer(int(node.value))
-        if kind == "sym":
-            sym: Sym = node.value
-            binding = self.map.binding(sym.name)
-            if sym.sub is None and sym.sup is None and not sym.primes:
-                if binding is not None and binding.role == "depth" or (sym.name == "L" and layer):
-                    return self.depth
-                if binding is not None and binding.role == "batch":
-                    return self._batch(node)
-                if len(sym.name) == 1 and sym.name.isascii():
-                    s = index_symbol(sym.name)
-                    if layer:
-                        self.usage.layer_vars.add(s)
-                    return s
-            if binding is not None and binding.role in ("width", "batch") and sym.sub is not None:
-                return self.width(self.layer_of(sym.sub, binding, node), node)
-            raise Unchecked(f"cannot read {sym.name} as an index", node.span)
-        if kind == "add":
-            return sp.Add(*[self.index(c, layer) * s for c, s in zip(node.children, node.value)])
-        if kind == "neg":
-            return -self.index(node.children[0], layer)
-        if kind == "group" and node.value == "(":
-            return self.index(node.children[0], layer)
-        if kind == "mul" and all(op == "juxt" for op in node.value) and node.children[0].kind == "num":
-            return sp.Mul(*[self.index(c, layer) for c in node.children])
-        raise Unchecked(f"cannot read {self.source(node)} as an index", node.span)
+    def _cost_call(self, node: Node, binding: Binding) -> Any:
+        """C(W, b), \\mathcal{L}(a^L, y), L(a, y): the cost, whatever arguments it is shown with."""
+        call: Call = node.value
+        if call.primes:
+            raise Unchecked(f"{call.name}′ of the cost", node.span)
+        for child in node.children:
+            for part in (child.children if child.kind == "list" else (child,)):
+                try:
+                    self.build(part)  # the arguments name quantities (and may make it one sample's)
+                except (Unchecked, ShapeMismatch):
+                    pass
+        sym = Sym(call.name, sub=call.sub, sup=call.sup)
+        return self._cost(sym, binding, node)
 
     # -- shapes ----------------------------------------------------------------------------------------------
     def _dim_eq(self, a: Any, b: Any) -> bool:
@@ -876,10 +786,6 @@ class Builder:
     def _mismatch(self, what: str, node: Node, left: Any, right: Any) -> ShapeMismatch:
         shapes = (shape_text(left, self.world), shape_text(right, self.world))
         return ShapeMismatch(f"shape mismatch in {what}: {shapes[0]} against {shapes[1]}", node.span, shapes)
-
-
-def _is_pair(src: tuple[int, int] | None, dst: tuple[int, int] | None) -> bool:
-    return src is not None and dst is not None and dst[0] == src[0] + 1
 
 
 def _hadamard(left: Any, right: Any) -> Any:
@@ -906,42 +812,24 @@ def _is_scalar_quantity(value: Any, world: World) -> bool:
     return isinstance(value, sp.Symbol) and value.name in world.scalar_symbols
 
 
-def _digits(script: Script | None) -> bool:
-    if script is None or script.expr is None:
-        return False
-    e = script.expr
-    if e.kind == "num":
-        return "." not in e.value
-    if e.kind == "list":
-        return all(c.kind == "num" for c in e.children)
-    return e.kind == "mul" and all(c.kind == "num" for c in e.children)
+def _mentions(value: Any, var: sp.Symbol) -> bool:
+    return any(var in as_expr(a).free_symbols for a in sp.preorder_traversal(value) if isinstance(a, sp.Basic)
+               and not isinstance(a, MatrixExpr))
 
 
-def _index_numbers(script: Script | None) -> list[int]:
-    e = script.expr
-    if e.kind == "num":
-        return [int(ch) for ch in e.value] if len(e.value) > 1 else [int(e.value)]
-    return [int(c.value) for c in e.children]
+def _split_scale(value: Any) -> tuple[Any, Any]:
+    """A cost written with a constant factor (the mean C/n): (factor, C); else (1, value)."""
+    if isinstance(value, sp.Mul) and COST in value.args:
+        rest = [a for a in value.args if a != COST]
+        return sp.Mul(*rest), COST
+    return sp.Integer(1), value
 
 
-def index_parts(node: Node, needed: int) -> list[Node]:
-    """The indices in a subscript: `jk` and `j,k` are two, `11` is two when two are needed."""
-    if node.kind == "list":
-        return list(node.children)
-    if node.kind == "mul" and all(op == "juxt" for op in node.value) and all(
-            c.kind in ("sym", "num") for c in node.children):
-        parts: list[Node] = []
-        for c in node.children:
-            if c.kind == "num" and len(c.value) > 1 and needed > 1:
-                parts += _split_digits(c)
-            else:
-                parts.append(c)
-        return parts
-    if node.kind == "num" and len(node.value) == needed and needed > 1 and node.value.isdigit():
-        return _split_digits(node)
-    return [node]
-
-
-def _split_digits(node: Node) -> list[Node]:
-    start = node.span[0]
-    return [Node("num", (start + k, start + k + 1), (), ch) for k, ch in enumerate(node.value)]
+def _layer_of_value(value: Any) -> Any:
+    """The layer of the quantity a function is applied to: f(z^l) is layer l's function."""
+    for node in sp.preorder_traversal(value):
+        if isinstance(node, NetQuantity) and node.kind in ("z", "a"):
+            return node.layer
+        if isinstance(node, sp.Symbol) and node.name[:1] == "z" and node.name[1:].isdigit():
+            return None
+    return None

@@ -4,22 +4,44 @@ holds its one entry in COMMANDS, prints, and turns a DeriveError into exit code 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from ..arguments import add_network_arguments, network_spec
 
 #: Exit code when a step is wrong (0: nothing wrong; 2: usage error, from cli.py).
 EXIT_WRONG = 1
+FORMATS = ("text", "json", "github")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("post", metavar="POST", help="a Markdown (.md), LaTeX (.tex) or Jupyter (.ipynb) post")
-    parser.add_argument("--net", required=True, metavar="NET",
-                        help="the network the post derives: built-in example, FILE.toml, or mlp:3-4-2")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="posts (Markdown .md, LaTeX .tex, Jupyter .ipynb) or folders searched for them")
+    add_network_arguments(parser, flag="--net", required=False)
     parser.add_argument("--notation", metavar="MAP.toml", help="notation map: which symbol names which quantity")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default), json, or github (GitHub Actions annotations for wrong steps)")
+    output.add_argument("--json", action="store_true", help="machine-readable output (same as --format json)")
 
 
 def run(args: argparse.Namespace) -> tuple[str, int]:
-    from .api import check_file
-    from .report import json_report, text_report
+    from .api import check_paths
+    from .report import (
+        github_annotations,
+        json_report,
+        json_reports,
+        text_report,
+        text_reports,
+    )
 
-    report = check_file(args.post, args.net, notation=args.notation)
-    return (json_report(report) if args.json else text_report(report)), (EXIT_WRONG if report.wrong else 0)
+    reports = check_paths(args.paths, network_spec(args), notation=args.notation)
+    output = "json" if args.json else args.format
+    # One file named on the command line keeps the one-post report; folders and several paths get
+    # the list and its summary line.
+    if output == "github":
+        text = github_annotations(reports)
+    elif len(args.paths) == 1 and Path(args.paths[0]).is_file():
+        text = (json_report if output == "json" else text_report)(reports[0])
+    else:
+        text = (json_reports if output == "json" else text_reports)(reports)
+    return text, (EXIT_WRONG if any(r.wrong for r in reports) else 0)

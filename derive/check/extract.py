@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..errors import DeriveError
-from .lexer import CMD, OP, tokenize_leniently
-from .parser import RELATIONS
+from .lexer import CMD, OP, RELATIONS, tokenize_leniently
 
 
 @dataclass(frozen=True)
@@ -87,13 +86,14 @@ class Math:
 class Statement:
     src: Src
     display: bool
+    condition: str = ""  # a condition the sentence before states for it: "If $k = y_i$,"
     too_long: bool = False  # longer than MAX_FORMULA_CHARS: src holds its beginning, it is not checked
 
     def grown(self, more: Src, joint: str) -> "Statement":
         """This statement continued by more (a row or display block that carries on its chain)."""
         if self.too_long or len(self.src.text) + len(joint) + len(more.text) > MAX_FORMULA_CHARS:
-            return Statement(self.src[:MAX_FORMULA_CHARS], self.display, True)
-        return Statement(self.src + Src.synthetic(joint, more.offset(0)) + more, self.display)
+            return Statement(self.src[:MAX_FORMULA_CHARS], True, too_long=True)
+        return Statement(self.src + Src.synthetic(joint, more.offset(0)) + more, True)
 
 
 @dataclass
@@ -169,7 +169,8 @@ class Finder:
 class SingleDollars:
     """Pandoc's rule for `$…$`: `$` opens when a non-space follows and closes when a non-space
     precedes it and no digit follows; math never spans a blank line. The closers and the blank
-    lines are found once, then each opener is a binary search (40 KB of `$1` is linear)."""
+    lines are found once, then each opener is a binary search (40 KB of `$1` is linear).
+    `$ x $` with spaces inside is read as MathJax and KaTeX read it (see spaced_end)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -180,16 +181,33 @@ class SingleDollars:
         for m in re.finditer(r"\n(?=([ \t>]*)\n)", text):
             self.blank_starts.append(m.start())
             self.blank_ends.append(m.end() + len(m.group(1)))
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
 
     def end(self, i: int) -> int | None:
         """Where the `$` opening at i closes, or None when it opens nothing."""
         text = self.text
         if i > 0 and text[i - 1] == "\\":
             return None
+        if i + 1 < len(text) and text[i + 1] in " \t":
+            return self.spaced_end(i)
         if i + 1 >= len(text) or text[i + 1].isspace() or text[i + 1] == "$":
             return None
         k = bisect.bisect_left(self.closers, i + 1)
         return self.closers[k] if k < len(self.closers) else None
+
+    def spaced_end(self, i: int) -> int | None:
+        """`$ x $` with spaces inside: closed by the next `$` on the same line, when what it holds is
+        maths (a command, a script or a relation), not prices. Each search stops at that `$`."""
+        text = self.text
+        k = bisect.bisect_left(self.newlines, i)
+        line_end = self.newlines[k] if k < len(self.newlines) else len(text)
+        k = text.find("$", i + 1, line_end)
+        while k >= 0 and text[k - 1] == "\\":
+            k = text.find("$", k + 1, line_end)
+        if k < 0 or (k + 1 < len(text) and text[k + 1] == "$"):
+            return None
+        body = text[i + 1:k].strip()
+        return k if body and any(mark in body for mark in ("\\", "^", "_", "=")) else None
 
     def blank_between(self, start: int, end: int) -> bool:
         k = bisect.bisect_left(self.blank_starts, start)
@@ -467,15 +485,21 @@ def statements(doc: Document, max_claims: int | None = None) -> tuple[list[State
     previous_display_end: int | None = None
     settled = 0  # statements of out that no later formula can continue: all but the last
     asked = 0  # the claims of those
-    for math in doc.maths:
+    condition = ""
+    for n, math in enumerate(doc.maths):
         while settled < len(out) - 1:
             asked += claims(out[settled])
             settled += 1
         if max_claims is not None and asked > max_claims:
             raise too_many_claims(max_claims)
         if len(math.src.text) > MAX_FORMULA_CHARS:
-            out.append(Statement(math.src[:MAX_FORMULA_CHARS], math.display, True))
+            out.append(Statement(math.src[:MAX_FORMULA_CHARS], math.display, too_long=True))
             previous_display_end = None
+            condition = "" if math.display else condition
+            continue
+        if _states_condition(doc, n):
+            condition = math.src.text.strip()  # "If $k = y_i$," : a condition on the block that follows
+            mentions += 1
             continue
         pieces = _pieces(math.src)
         found = _assemble(pieces)
@@ -485,7 +509,12 @@ def statements(doc: Document, max_claims: int | None = None) -> tuple[list[State
             gap = RAW_TAG.sub("", doc.text[previous_display_end:math.start])
             first = found[0]
             if _starts_with_relation(first):
-                out[-1] = out[-1].grown(first, " ")
+                previous = out[-1]
+                trailing = TRAILING_EQUALS.search(previous.src.text)
+                if trailing and not previous.too_long and first.text.lstrip().startswith(("=", "&")):
+                    # "… =" then "= …": one relation, not two
+                    previous = Statement(previous.src[:trailing.start()], previous.display)
+                out[-1] = previous.grown(first, " ")
                 found = found[1:]
             elif len(found) == 1 and not _has_relation(first) and gap.strip() == "" and _has_relation(out[-1].src):
                 out[-1] = out[-1].grown(first, " = ")
@@ -494,23 +523,80 @@ def statements(doc: Document, max_claims: int | None = None) -> tuple[list[State
             if (not math.display and not _has_relation(piece)) or RANGE.match(piece.text):
                 mentions += 1  # a symbol named in a sentence; j = 1, …, n qualifies a formula
                 continue
-            out.append(Statement(piece, math.display))
+            out.append(Statement(piece, math.display, condition if math.display else ""))
         if math.display:
             previous_display_end = math.end
+            condition = ""
     return out, mentions
+
+
+#: A condition on indices: k = y_i, k \ne n, y_i ≠ n.
+CONDITION = re.compile(r"\s*[A-Za-z](?:_\{?[A-Za-z0-9]\}?)?\s*(?:=|\\neq?\b|≠)\s*[A-Za-z](?:_\{?[A-Za-z0-9]\}?)?\s*")
+#: The words that introduce a condition in the sentence before it, and how far back they are looked for.
+CONDITION_WORDS = re.compile(r"(?:\b(?:if|when|for|where|whenever)|若|如果|当|对于)\s*$", re.IGNORECASE)
+CONDITION_LOOKBACK = 64
+#: A chain ending in its relation, continued by a block that starts with one ("… =" then "= …").
+TRAILING_EQUALS = re.compile(r"(?:&\s*)?=\s*$")
+
+
+def _states_condition(doc: Document, n: int) -> bool:
+    """Whether formula n is a condition on the display that follows: "If $$k = y_i$$," then the block."""
+    math = doc.maths[n]
+    if not CONDITION.fullmatch(math.src.text) or n + 1 >= len(doc.maths):
+        return False
+    line_start = doc.line_starts[bisect.bisect_right(doc.line_starts, math.start) - 1]
+    # the words just before it on its line (a bounded look back: a line may be a whole post)
+    if not CONDITION_WORDS.search(doc.text, max(line_start, math.start - CONDITION_LOOKBACK), math.start):
+        return False
+    following = doc.maths[n + 1]
+    return following.display and not doc.text[math.end:following.start].strip(" \t\n,:;")
+
+
+#: An equation's label at its start: \text{2) }, \text{(1.1)}, \textbf{1.}.
+LABEL = re.compile(r"^((?:\s|\\(?:tiny|small|normalsize|large|Large|LARGE|huge|Huge)\b)*)"
+                   r"\\text(?:bf|rm)?\{\s*\(?[0-9A-Za-z]{1,3}(?:\.[0-9]{1,2})?[.)]?\s*\}")
+
+
+def _without_label(src: Src) -> Src:
+    """The label blanked out (kept in place, so the post's text around a link still shows it)."""
+    m = LABEL.match(src.text)
+    if not m:
+        return src
+    start = m.end(1)
+    return Src(src.text[:start] + " " * (m.end() - start) + src.text[m.end():], src.offsets)
 
 
 def _pieces(src: Src) -> list[list[Src]]:
     """Rows of a formula (split at top-level \\\\), each cut into pieces at prose and \\quad."""
-    src = _flatten_environments(src)
+    src = _without_label(_flatten_environments(src))
     rows = _split_top(src, "row")
     out = []
     for row in rows:
+        row = _without_label(row)
         parts = []
         for part in _split_top(row, "piece"):
             parts += _split_commas(part)
-        out.append([p.strip() for p in parts if p.text.strip(" .,;")])
+        out.append([_without_dangling(p.strip()) for p in parts if p.text.strip(" .,;")])
     return out
+
+
+#: A relation or sign left at the end of a piece cut before an annotation: "… \leftarrow \text{shape} (n, 1)".
+DANGLING = re.compile(r"(?:\\leftarrow|\\gets|\\longleftarrow|-|:)\s*$")
+
+
+def _without_dangling(src: Src) -> Src:
+    m = DANGLING.search(src.text)
+    return src[:m.start()].strip() if m and m.start() > 0 else src
+
+
+FUNCTION_NAME = re.compile(r"\s*\{([A-Za-z]+)\}")
+
+
+def _names_function(text: str, j: int) -> bool:
+    """Whether the \\text{…} at j is a function's name: a word followed by (, ' or \\left(."""
+    group = FUNCTION_NAME.match(text, j)
+    return group is not None and text.startswith(("(", "'", "\\left(", "\\left (", "^{'}", "^\\prime", "’"),
+                                                  group.end())
 
 
 def _split_commas(src: Src) -> list[Src]:
@@ -525,6 +611,11 @@ def _split_commas(src: Src) -> list[Src]:
                 depth += 1 if text.startswith("\\left", i) else -1
                 i += 5 if text.startswith("\\left", i) else 6
                 i += 2 if i < len(text) and text[i] == "\\" else 1
+                continue
+            env = ENV_MARK.match(text, i)
+            if env:  # a comma inside an environment (a case's "value, & condition") cuts nothing
+                depth += 1 if env.group(1) == "begin" else -1
+                i = env.end()
                 continue
             i += 2
             continue
@@ -629,6 +720,8 @@ def _split_top(src: Src, mode: str) -> list[Src]:
                     continue
                 if mode == "piece":
                     m = SEPARATOR.match(text, i)
+                    if m and _names_function(text, m.end()):
+                        m = None  # \text{ReLU}'(z), \text{vec}(W): a function's name, not prose
                     if m:
                         parts.append(src[start:i])
                         j = m.end()

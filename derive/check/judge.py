@@ -17,25 +17,55 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from ..safe import as_expr
-from ..algebra import EvaluationError, NetQuantity, Quotient, SymbolicEvaluator, scalar_derivative, shared_xreplace
+from ..algebra import EvaluationError, Grad, NetQuantity, Partial, Quotient
 from ..errors import VerificationError
-from .build import (Builder, OperatorDerivative, OutOfRange, ShapeMismatch, Unchecked, concrete_dim, is_matrix,
-                    shape_text)
+from ..quantities import COST
+from ..safe import as_expr
+from .build import Builder, Unchecked
+from .claims import Claims, _summed
 from .extract import Document, Statement
-from .lexer import CMD, EOF, LBRACE, OP, RBRACE, tokenize_leniently
+from .forms import OTHERWISE, FormReader, _cases_expanded
+from .nodes import CheckEvaluator
 from .notation import NotationMap
-from .parser import RELATIONS, Node, ParseError, parse_chain
-from .values import FloatEvaluator, NotNumeric, close, entries, exactly_equal, make_points
+from .parser import Node
+from .printer import POST_COST
+from .results import (
+    Counterexample,
+    Diagnosis,
+    Evaluated,
+    Form,
+    LinkResult,
+    StatementResult,
+)
+from .usage import (
+    OutOfRange,
+    ShapeMismatch,
+    concrete_dim,
+    is_matrix,
+    shape_text,
+)
+from .values import (
+    FloatEvaluator,
+    NotNumeric,
+    close,
+    entries,
+    exactly_equal,
+    make_points,
+)
+from .worked import WorkedExamples, numbers_of
 from .world import World
 
-EQUALITIES = ("=", "equiv", "def")
+#: (judge, chain, reference index, link index, text, evaluations) -> (diagnosis, correct formula,
+#: counterexample): the diagnose stage, called on every wrong link.
+Diagnoser = Callable[..., tuple["Diagnosis | None", "str | None", "Counterexample | None"]]
+
 #: Matrix products (and ⊙, ⊘) one side may hold: each doubles the size of the explicit entries on
 #: the instance (a product of 12 matrices takes seconds); derivations have a handful.
 MAX_MATRIX_PRODUCTS = 12
@@ -49,83 +79,12 @@ NOT_EQUATIONS = {
 }
 
 
-# ----------------------------------------------------------------------------------------------
-# Results
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Counterexample:
-    where: str  # the layer and index values, e.g. "l = 1, j = 2"; "" when none
-    entry: str  # "(1, 2)" for a matrix, "" for a scalar
-    left: float
-    right: float
-    point: tuple[tuple[Any, Any], ...]  # (quantity, values) of the instance at this point
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    name: str
-    message: str
-
-
-@dataclass(frozen=True)
-class LinkResult:
-    line: int
-    col: int
-    relation: str
-    left: str  # the form this one is compared with
-    text: str  # this form
-    verdict: str  # correct | wrong | not checked
-    reason: str = ""
-    method: str = ""  # exact | random points | shapes
-    shapes: tuple[str, str] | None = None
-    counterexample: Counterexample | None = None
-    diagnosis: Diagnosis | None = None
-    correct: str | None = None
-
-
-@dataclass(frozen=True)
-class StatementResult:
-    line: int
-    text: str
-    links: tuple[LinkResult, ...]
-
-
-# ----------------------------------------------------------------------------------------------
-# Built forms
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Form:
-    node: Node | None
-    text: str  # the form's own text
-    start: int  # offset in the statement text
-    relation: str | None
-    error: str = ""  # parse error or Unchecked reason
-    error_pos: int | None = None
-    mismatch: ShapeMismatch | None = None
-    value: Any = None  # symbolic-mode value
-    usage: Any = None
-    space: tuple | None = None  # dims of \mathbb{R}^{a × b}
-
-    @property
-    def built(self) -> bool:
-        return self.node is not None and not self.error and self.mismatch is None and self.space is None
-
-
-@dataclass
-class Evaluated:
-    """Explicit values of some forms at every assignment of layer and index letters."""
-
-    assignments: list[tuple[dict, dict]] = field(default_factory=list)  # (layer values, index values)
-    values: list[list[Any]] = field(default_factory=list)  # per assignment, per form
-
-
-class Judge:
-    def __init__(self, world: World, nmap: NotationMap, doc: Document | None = None) -> None:
+class Judge(WorkedExamples, Claims, FormReader):
+    def __init__(self, world: World, nmap: NotationMap, doc: Document | None = None,
+                 diagnose: Diagnoser | None = None) -> None:
         self.world = world
+        #: The diagnose stage, given by the pipeline (a later stage: the judge never imports it).
+        self.diagnose = diagnose
         self.map = nmap
         self.doc = doc
         self.functions = nmap.functions()
@@ -137,7 +96,13 @@ class Judge:
         self.plain: set[str] = set()  # roles the post writes without bold
         self.bold: set[str] = set()
         self.fonts: dict[str, str] = {}
-        self.paren_layers = False
+        self.paren_layers = ""  # "(" or "[" when the post brackets its layers
+        self.brackets = False  # the post indexes its arrays X[i, p]
+        self.conditions: list[tuple[Any, str, Any]] = []  # of the link being judged (cases, "if k = y_i")
+        #: How a written ∂u/∂v is laid out while judging (see Builder.reading).
+        self.reading = nmap.derivative_layout or "gradient"
+        self.condition_labels: dict[Any, Any] = {}  # class labels the conditions name (y_i) -> their example
+        self.decisions: dict[Any, str] = {}  # products read in the symbolic frame (see Builder.decisions)
 
     @property
     def points(self) -> list:
@@ -156,6 +121,18 @@ class Judge:
     def check_statement(self, st: Statement) -> StatementResult | None:
         text = st.src.text
         forms = self.forms(text)
+        update = self._update_rule(forms, st, text)
+        if update is not None:
+            return StatementResult(self.line_of(st, 0), " ".join(text.split()), (update,))
+        definition = self._definition(forms, text)
+        if definition is not None:
+            self.map = self.map.defined(definition)
+            form = forms[1]
+            link = self.link(st, form, forms[0], "not checked",
+                             reason=f"defines {definition.name} (used by the formulas that follow)")
+            return StatementResult(self.line_of(st, 0), " ".join(text.split()), (link,))
+        if self.world.batched and self._one_sample(forms, text):
+            return self.sibling(self.world.single_sample()).check_statement(st)
         if self.world.general:
             layers = self._concrete_layers(forms, text)
             if layers is not None:
@@ -173,6 +150,13 @@ class Judge:
             return None
         line = self.line_of(st, 0)
         return StatementResult(line, " ".join(text.split()), tuple(links))
+
+    def sibling(self, world: World) -> "Judge":
+        """A judge of another world (an instance, one sample) that shares what this one learned of the post."""
+        judge = Judge(world, self.map, self.doc, self.diagnose)
+        judge.used, judge.plain, judge.bold, judge.fonts = self.used, self.plain, self.bold, self.fonts
+        judge.givens = self.givens
+        return judge
 
     def _concrete_layers(self, forms: list[Form], text: str) -> int | None:
         """The highest layer of a statement written with numbered layers only (W^2, not W^l or
@@ -209,9 +193,7 @@ class Judge:
         for world in self.world.instance_worlds():
             if world.depth < highest:
                 continue
-            judge = Judge(world, self.map, self.doc)
-            judge.used, judge.plain, judge.bold, judge.fonts = self.used, self.plain, self.bold, self.fonts
-            judge.givens = self.givens
+            judge = self.sibling(world)
             shapes_only = all(f.relation in (None, "in") for f in judge.forms(st.src.text))
             if not world.exact and not shapes_only:
                 continue
@@ -231,69 +213,29 @@ class Judge:
                 self.not_checked(st, form, form, f"layer {highest} exists in no instance of {self.world.spec.name}", None),))
         return first
 
-    def line_of(self, st: Statement, pos: int) -> int:
-        if self.doc is None:
-            return 1
-        return self.doc.line_col(st.src.offset(pos))[0]
-
-    def col_of(self, st: Statement, pos: int) -> int:
-        if self.doc is None:
-            return pos + 1
-        return self.doc.line_col(st.src.offset(pos))[1]
-
-    def forms(self, text: str) -> list[Form]:
-        try:
-            chain = parse_chain(text, self.functions)
-            out = []
-            for rel, node in chain:
-                start, end = node.span
-                out.append(Form(node if node.kind != "none" else None, text[start:end].strip(), start, rel,
-                                error="the formula has no left-hand side" if node.kind == "none" else ""))
-            return out
-        except ParseError as exc:
-            return self._forms_one_by_one(text, exc)
-
-    def _forms_one_by_one(self, text: str, first_error: ParseError) -> list[Form]:
-        """When the chain does not parse as a whole, each side on its own: one bad side leaves the
-        others checkable."""
-        tokens = tokenize_leniently(text)  # a side that cannot be read is cut out like any other
-        cuts: list[tuple[int, int, str | None]] = []  # (start of form, end of previous, relation)
-        depth = 0
-        start = 0
-        relation: str | None = None
-        for tok in tokens:
-            if tok.kind == LBRACE or (tok.kind == OP and tok.value in "([") or (tok.kind == CMD and tok.value == "left"):
-                depth += 1
-            elif tok.kind == RBRACE or (tok.kind == OP and tok.value in ")]") or (tok.kind == CMD and tok.value == "right"):
-                depth -= 1
-            elif depth == 0 and ((tok.kind == OP and tok.value == "=") or (tok.kind == CMD and tok.value in RELATIONS)):
-                cuts.append((start, tok.pos, relation))
-                relation = "=" if tok.kind == OP else RELATIONS[tok.value]
-                start = tok.end
-            elif tok.kind == EOF:
-                cuts.append((start, tok.pos, relation))
-        out = []
-        for s, e, rel in cuts:
-            piece = text[s:e]
-            form = Form(None, piece.strip(), s + (len(piece) - len(piece.lstrip())), rel)
-            try:
-                sub = parse_chain(piece, self.functions)
-                if len(sub) != 1 or sub[0][0] is not None:
-                    raise ParseError(first_error.message, first_error.pos - s)
-                node = sub[0][1]
-                form.node = _shift(node, s)
-            except ParseError as exc:
-                form.error = exc.message
-                form.error_pos = s + exc.pos
-            out.append(form)
-        return out
-
     # -- chains --------------------------------------------------------------------------------------------
     def check_chain(self, chain: list[Form], st: Statement, text: str) -> list[LinkResult]:
+        chain = _cases_expanded(chain, text)
         if len(chain) < 2:
             return []
         for form in chain:
             self.build_symbolic(form, text)
+        letter = self._output_letter(chain)
+        if letter is None:
+            return self._check_chain(chain, st, text)
+        # The target beside a layer letter (a^{(l)} − y): the formula is about the output layer, l = L.
+        saved = self.map
+        self.map = replace(self.map, last_layer_letters=frozenset({letter}))
+        try:
+            chain = [Form(f.node, f.text, f.start, f.relation, error=f.error, error_pos=f.error_pos, rel_pos=f.rel_pos,
+                          condition=f.condition) for f in chain]
+            for form in chain:
+                self.build_symbolic(form, text)
+            return self._check_chain(chain, st, text)
+        finally:
+            self.map = saved
+
+    def _check_chain(self, chain: list[Form], st: Statement, text: str) -> list[LinkResult]:
         anchor = next((k for k, f in enumerate(chain) if f.built), None)
         results = []
         for k in range(1, len(chain)):
@@ -318,7 +260,7 @@ class Judge:
             except Unchecked as exc:
                 form.error, form.error_pos = exc.reason, exc.span[0] if exc.span else None
             return
-        builder = Builder(self.world, self.map, text=text)
+        builder = Builder(self.world, self.map, text=text, decisions=self.decisions, reading=self.reading)
         try:
             form.value = builder.build(form.node)
             if matrix_products(form.value) > MAX_MATRIX_PRODUCTS:
@@ -330,7 +272,8 @@ class Judge:
                 known += [n for n in names if n not in known]
             self.plain |= builder.usage.plain
             self.bold |= builder.usage.bold
-            self.paren_layers |= builder.usage.paren_layers
+            self.paren_layers = self.paren_layers or builder.usage.paren_layers
+            self.brackets = self.brackets or builder.usage.brackets
             for role, font in builder.usage.fonts.items():
                 self.fonts.setdefault(role, font)
         except Unchecked as exc:
@@ -341,8 +284,9 @@ class Judge:
 
     def link(self, st: Statement, form: Form, left: Form, verdict: str, **kw: Any) -> LinkResult:
         pos = form.start if form.node is not None or form.error_pos is None else form.error_pos
+        before = self.raw(st, 0, form.rel_pos) if form.rel_pos is not None else left.text
         return LinkResult(self.line_of(st, pos), self.col_of(st, pos), form.relation or "=", left.text, form.text,
-                          verdict, **kw)
+                          verdict, before=" ".join(before.split()), **kw)
 
     def not_checked(self, st: Statement, form: Form, left: Form, reason: str, pos: int | None) -> LinkResult:
         reason = re.sub(r" at col \d+", "", reason)  # the file's line and column replace the formula's
@@ -354,10 +298,44 @@ class Judge:
 
     def check_link(self, chain: list[Form], ref_index: int | None, k: int, st: Statement, text: str) -> LinkResult:
         form = chain[k]
+        conditions = [c for c in (st.condition, form.condition) if c]
+        try:
+            self.conditions = []
+            for written in conditions:
+                if written.startswith(OTHERWISE):  # none of the earlier cases
+                    earlier = [c for c in written[len(OTHERWISE):].split("|") if c]
+                    if not earlier:
+                        raise Unchecked("a case 'otherwise' with no conditions before it")
+                    for c in earlier:
+                        left, op, right = self.condition(c, text)
+                        self.conditions.append((left, "neq" if op == "=" else "=", right) if len(earlier) == 1
+                                               or op == "=" else (left, op, right))
+                        if len(earlier) > 1 and op != "=":
+                            raise Unchecked("'otherwise' after conditions that are not equalities")
+                else:
+                    self.conditions.append(self.condition(written, text))
+        except Unchecked as exc:
+            self.conditions = []
+            return self.not_checked(st, form, chain[k - 1], exc.reason, None)
+        try:
+            return self._check_link(chain, ref_index, k, st, text)
+        finally:
+            self.conditions = []
+
+    def _check_link(self, chain: list[Form], ref_index: int | None, k: int, st: Statement, text: str) -> LinkResult:
+        form = chain[k]
+        ref = chain[ref_index] if ref_index is not None else None
+        if (ref is not None and self.map.derivative_layout is None and not form.error and not ref.error
+                and any(f.usage is not None and f.usage.layout_dependent for f in (ref, form))):
+            return self.in_some_layout(chain, ref_index, k, st, text)
+        return self._judge_link(chain, ref_index, k, st, text)
+
+    def _judge_link(self, chain: list[Form], ref_index: int | None, k: int, st: Statement, text: str) -> LinkResult:
+        form = chain[k]
         left = chain[ref_index] if ref_index is not None else chain[k - 1]
         relation = form.relation
         approx_numbers = relation == "approx" and ref_index is not None and not form.error and \
-            _numbers_of(form.node) is not None  # ∂C/∂W ≈ [central differences, printed]
+            numbers_of(form.node) is not None  # ∂C/∂W ≈ [central differences, printed]
         if relation in NOT_EQUATIONS and not approx_numbers:
             return self.not_checked(st, form, left, NOT_EQUATIONS[relation], None)
         if form.error or ref_index is None:
@@ -374,9 +352,25 @@ class Judge:
                                  method=method, correct=correct,
                                  diagnosis=Diagnosis("convention-contradicted", CONTRADICTED.format(stated=stated, other=other)))
             return self.not_checked(st, form, left, reason, pos)
-        einstein = self.implied_sum(chain[ref_index], form)
-        if einstein is not None:
-            return self.not_checked(st, form, left, einstein, None)
+        implied = self.implied_sums(chain[ref_index], form)
+        if implied:
+            if not self.map.einstein:
+                side, var = implied[0]
+                return self.not_checked(st, form, left, f"the index {var} appears twice on the {side} only: an implied "
+                                        f"(Einstein) sum is not checked; write the sum \\sum_{{{var}}}, or say "
+                                        "einstein = true in the notation map", None)
+            chain = list(chain)
+            for n in (ref_index, k):
+                letters = [var for side, var in implied if (side == "left") == (n == ref_index)]
+                if letters:
+                    summed = _summed(chain[n].node, letters)
+                    chain[n] = Form(summed, chain[n].text, chain[n].start, chain[n].relation, rel_pos=chain[n].rel_pos,
+                                    condition=chain[n].condition)
+                    self.build_symbolic(chain[n], text)
+            form = chain[k]
+            if form.error or chain[ref_index].error:
+                bad = form if form.error else chain[ref_index]
+                return self.not_checked(st, form, left, bad.error, bad.error_pos)
         ref = chain[ref_index]
         if relation == "in":
             return self.check_shape_claim(ref, form, st)
@@ -388,8 +382,16 @@ class Judge:
         worked = self.worked_example(ref, form, st, text)
         if worked is not None:
             return worked
-        if not _shapes_agree(ref.value, form.value, self):
+        if not shapes_agree(ref.value, form.value, self):
             shapes = (shape_text(ref.value, self.world), shape_text(form.value, self.world))
+            other_layout = self.in_other_layout(ref, form, text)
+            if other_layout is not None:
+                if other_layout[0] == "equal":
+                    return self.link(st, form, left, "correct", method=f"{other_layout[1]}, with the derivative by a "
+                                     "vector laid out as the transpose (numerator vs denominator layout)")
+                return self.wrong(chain, ref_index, k, st, text, reason="the two sides differ (in either layout of "
+                                  "the derivative by a vector)", method="random points",
+                                  counterexample=other_layout[1])
             return self.wrong(chain, ref_index, k, st, text,
                               reason=f"the two sides have different shapes: {shapes[0]} and {shapes[1]}",
                               method="shapes", shapes=shapes)
@@ -403,97 +405,6 @@ class Judge:
         return self.wrong(chain, ref_index, k, st, text, reason="the two sides differ", method="random points",
                           counterexample=verdict[1], evaluated=evaluated)
 
-    # -- worked examples -----------------------------------------------------------------------------------
-    def worked_example(self, ref: Form, form: Form, st: Statement, text: str) -> LinkResult | None:
-        """A post's numbers: givens (x = [0.27, …], W^1 = …, n = 3) and results (C = 0.004151,
-        ∂C/∂W^1 = [[…]]), the results checked at the givens to the precision printed."""
-        numbers = _numbers_of(form.node)
-        if numbers is None or not (form.usage.decimals or ref.usage.decimals or _is_given_target(ref.value, self)):
-            return None
-        try:
-            target, _ = self.concrete(ref.node, {}, text)
-        except (Unchecked, OutOfRange, ShapeMismatch):
-            return self.not_checked(st, form, ref, "numbers (a worked example) with a layer letter", None)
-        printed, decimals = numbers
-        if self.world.batched and target == self.world.batch_symbol:
-            ok = len(printed) == 1 and printed[0] == self.world.spec.batch
-            return self.link(st, form, ref, "correct" if ok else "wrong", method="the batch size of the example",
-                             reason="" if ok else f"the example's batch has {self.world.spec.batch} samples")
-        if _is_given_target(target, self):
-            return self.record_given(target, form, ref, st, printed, decimals)
-        givens = self.givens.setdefault(self.world, {})
-        missing = [q for q in self.base_quantities() if q not in givens]
-        if missing:
-            return self.not_checked(st, form, ref, "numbers of a worked example before its givens (missing "
-                                    + ", ".join(self.quantity_name(q) for q in missing[:3]) + ")", None)
-        try:
-            truth = np.asarray(self.worked_verifier().evaluate(target), dtype=float)
-        except (EvaluationError, ValueError, TypeError, KeyError, IndexError, VerificationError) as exc:
-            return self.not_checked(st, form, ref, f"cannot evaluate this at the example's values ({exc})", None)
-        values = np.asarray(printed, dtype=float)
-        if truth.size != values.size or (truth.ndim == 2 and truth.size > 1 and truth.shape != _shape_of(form.value)):
-            return self.link(st, form, ref, "wrong", method="worked example",
-                             reason=f"the example's numbers have shape {_shape_of(form.value)}, the left side "
-                                    f"{truth.shape}", diagnosis=Diagnosis("wrong-shape", "wrong number of values"))
-        slack = 10.0 if form.relation == "approx" else 1.0
-        flat = truth.ravel()
-        for n, (t, v, d) in enumerate(zip(flat, values.ravel(), decimals)):
-            if not abs(t - v) <= slack * (0.51 * 10.0 ** (-d) + 1e-6 * abs(t)) + 1e-12:
-                cols = truth.shape[1] if truth.ndim == 2 else 1
-                entry = f"({n // cols + 1}, {n % cols + 1})" if truth.size > 1 else ""
-                point = tuple((self.quantity_name(q), np.asarray(v_, dtype=float)) for q, v_ in givens.items())
-                correct = _numbers_latex(truth, max(decimals))
-                return self.link(st, form, ref, "wrong", method="worked example",
-                                 reason=f"at the example's values the left side{(' entry ' + entry) if entry else ''} "
-                                        f"is {t:.{max(d, 1) + 2}g}, not {v:g}",
-                                 counterexample=Counterexample("", entry, float(t), float(v), point),
-                                 diagnosis=Diagnosis("wrong-number", "the number does not follow from the example's "
-                                                     "givens"), correct=correct)
-        return self.link(st, form, ref, "correct", method="worked example (to the digits printed)")
-
-    def base_quantities(self) -> list[Any]:
-        from ..backprop import MEAN, STD
-
-        f = self.world.frame
-        out = [f.x] + ([MEAN, STD] if self.world.spec.normalize_input else [])
-        for l in range(1, self.world.depth + 1):
-            out.append(f.W(sp.Integer(l)))
-            if f.has_bias(sp.Integer(l)):
-                out.append(f.b(sp.Integer(l)))
-        return out + [f.y]
-
-    def record_given(self, target: Any, form: Form, ref: Form, st: Statement, printed: list, decimals: list) -> LinkResult:
-        dims = {self.world.batch_symbol: self.world.spec.batch} if self.world.batched else {}
-        shape = (1, 1) if not is_matrix(target) else tuple(int(as_expr(d).xreplace(dims)) for d in target.shape)
-        got = _shape_of(form.value)
-        if (shape != (1, 1) or got != (1, 1)) and got != shape:
-            return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is {shape[0]} × {shape[1]}, "
-                             f"the example gives {got[0]} × {got[1]}", shapes=(f"{shape[0]} × {shape[1]}",
-                                                                              f"{got[0]} × {got[1]}"),
-                             diagnosis=Diagnosis("wrong-shape", f"{ref.text} is {shape[0]} × {shape[1]}"))
-        self.givens.setdefault(self.world, {})[target] = np.asarray(printed, dtype=float).reshape(shape) \
-            if is_matrix(target) else float(printed[0])
-        self.world.cache.pop(("worked", id(self.givens)), None)
-        return self.link(st, form, ref, "correct", method="a given of the worked example")
-
-    def worked_verifier(self) -> Any:
-        """The engine's numeric verifier at the example's givens instead of a random draw."""
-        from ..verify import NumericVerifier
-
-        givens = self.givens[self.world]
-        key = ("worked", id(self.givens))
-        cached = self.world.cache.get(key)
-        if cached is not None and cached[0] == len(givens):
-            return cached[1]
-
-        class AtGivens(NumericVerifier):
-            def _draw_base(inner) -> dict[Any, Any]:
-                return dict(givens)
-
-        verifier = AtGivens(self.world.instance, 0)
-        self.world.cache[key] = (len(givens), verifier)
-        return verifier
-
     def contradicts_convention(self, chain: list[Form], k: int, text: str) -> tuple[str, str, str, str] | None:
         """A step that is right only under the other index convention than the one the post
         states: (method, stated, other, the step rewritten in the stated convention), else None."""
@@ -503,7 +414,7 @@ class Judge:
             forms = [Form(f.node, f.text, f.start, f.relation) for f in (chain[0], chain[k])]
             for f in forms:
                 flipped.build_symbolic(f, text)
-            if not forms[0].built or not forms[1].built or not _shapes_agree(forms[0].value, forms[1].value, flipped):
+            if not forms[0].built or not forms[1].built or not shapes_agree(forms[0].value, forms[1].value, flipped):
                 continue
             try:
                 verdict = flipped.compare(flipped.evaluate([forms[0].node, forms[1].node], text), 0, 1)
@@ -536,7 +447,8 @@ class Judge:
         plain: set[str] = set()
         bold: set[str] = set()
         fonts: dict[str, str] = {}
-        paren = self.paren_layers
+        paren = ""  # the formula's own brackets on layers first, then the post's
+        brackets = self.brackets or any(u is not None and u.brackets for u in usages)
         for usage in usages + [None]:
             names = self.used if usage is None else usage.names
             for role, found in names.items():
@@ -545,9 +457,10 @@ class Judge:
             if usage is not None:
                 plain |= usage.plain
                 bold |= usage.bold
-                paren |= usage.paren_layers
+                paren = paren or usage.paren_layers
                 for role, font in usage.fonts.items():
                     fonts.setdefault(role, font)
+        paren = paren or self.paren_layers
         for role, font in self.fonts.items():
             fonts.setdefault(role, font)
         if fonts:
@@ -559,18 +472,34 @@ class Judge:
         if plain and not bold:  # a post that bolds nothing: print nothing bold
             plain |= {"weight", "bias", "preactivation", "activation", "error", "input", "normalized-input",
                       "target", "output"}
-        return print_formula(value, self.world, self.map, used, plain=frozenset(plain), fonts=fonts, paren_layers=paren)
+        value = self._in_the_posts_cost(value, used)
+        return print_formula(value, self.world, self.map, used, plain=frozenset(plain), fonts=fonts, paren_layers=paren,
+                             brackets=brackets)
 
-    def implied_sum(self, ref: Form, form: Form) -> str | None:
-        """An index that only the right side has, written twice: an implied (Einstein) sum."""
-        if form.usage is None or ref.usage is None:
-            return None
-        free = set(form.usage.index_dims) - set(ref.usage.index_dims)
-        for var in sorted(free, key=str):
-            if _occurrences(form.node, var.name) >= 2:
-                return (f"the index {var} appears twice on the right only: an implied (Einstein) sum is not checked; "
-                        f"write the sum \\sum_{{{var}}}")
-        return None
+    def _in_the_posts_cost(self, value: Any, used: dict[str, list[str]]) -> Any:
+        """A statement about the network's cost C, rewritten in the cost the post writes when that one is
+        C's mean (L = C/N): ∂C/∂Z = N ∂L/∂Z, so (1/N) ∂C/∂Z prints as ∂L/∂Z."""
+        stated = [n for n in self.map.names_for("cost") if f"symbols.{n}" in self.map.stated]
+        names = [n for n in used.get("cost", []) + stated + self.map.names_for("cost") if self.map.binding(n) is not None]
+        if not names or not self.world.batched or not isinstance(value, sp.Basic):
+            return value
+        binding = self.map.binding(names[0])
+        if (binding.reduction or self.world.reduction) == self.world.reduction:
+            return value
+        n = self.world.symbolic_frame.batch if value.has(self.world.symbolic_frame.batch) else self.world.batch_symbol
+        factor = n if binding.reduction == "mean" else 1 / n
+        mapping: dict[Any, Any] = {}
+        for node in sp.preorder_traversal(value):
+            if isinstance(node, Grad) and node.cost == COST:
+                mapping[node] = sp.MatMul(factor, Grad(POST_COST, node.wrt))
+            elif isinstance(node, Partial) and node.num == COST:
+                mapping[node] = factor * Partial(POST_COST, node.den)
+        if not mapping:
+            return value
+        try:
+            return value.xreplace(mapping).doit()
+        except (TypeError, ValueError, AttributeError, sp.ShapeError):
+            return value
 
     def check_shape_claim(self, ref: Form, form: Form, st: Statement) -> LinkResult:
         if form.space is None:
@@ -599,32 +528,23 @@ class Judge:
     def wrong(self, chain: list[Form], ref_index: int, k: int, st: Statement, text: str, *, reason: str,
               method: str, shapes: tuple[str, str] | None = None, counterexample: Counterexample | None = None,
               evaluated: Evaluated | None = None) -> LinkResult:
-        from .mistakes import Case, diagnose
-
-        case = Case(self, chain, ref_index, k, text, evaluated)
-        diagnosis, correct = diagnose(case)
-        if counterexample is None and case.ref_values is not None:
-            counterexample = case.counterexample()
+        diagnosis, correct = None, None
+        if self.diagnose is not None:
+            diagnosis, correct, found = self.diagnose(self, chain, ref_index, k, text, evaluated)
+            counterexample = counterexample or found
         form, left = chain[k], chain[ref_index]
         return self.link(st, form, left, "wrong", reason=reason, method=method, shapes=shapes,
                          counterexample=counterexample, diagnosis=diagnosis, correct=correct)
 
     # -- evaluation ----------------------------------------------------------------------------------------
     def concrete(self, node: Node, layer_values: dict, text: str) -> tuple[Any, Any]:
-        builder = Builder(self.world, self.map, concrete=True, layer_values=layer_values, text=text)
+        builder = Builder(self.world, self.map, concrete=True, layer_values=layer_values, text=text,
+                          decisions=self.decisions, reading=self.reading)
         value = builder.build(node)
         return value, builder.usage
 
     def layer_vars(self, nodes: list[Node], text: str) -> list[sp.Symbol]:
-        found: set[sp.Symbol] = set()
-        for node in nodes:
-            builder = Builder(self.world, self.map, text=text)
-            try:
-                builder.build(node)
-            except ShapeMismatch:
-                pass
-            found |= builder.usage.layer_vars
-        return sorted(found, key=str)
+        return self._layer_facts(nodes, text)[0]
 
     def evaluate(self, nodes: list[Node], text: str, layer_names: list[sp.Symbol] | None = None,
                  assignments: list[tuple[dict, dict]] | None = None,
@@ -650,6 +570,8 @@ class Judge:
         names = layer_names if layer_names is not None else self.layer_vars(nodes, text)
         depth = self.world.depth
         combos = [dict(zip(names, values)) for values in itertools.product(range(0, depth + 1), repeat=len(names))]
+        if names and layer_names is None:
+            combos = self.meant_layers(combos, nodes, text)
         combos = combos[:MAX_LAYER_COMBINATIONS] if len(combos) <= MAX_LAYER_COMBINATIONS else _spread(combos, MAX_LAYER_COMBINATIONS)
         for layer_values in combos:
             built = []
@@ -669,12 +591,20 @@ class Judge:
                     for d in dims:
                         size = int(as_expr(d).xreplace(self.dims))
                         ranges[var] = min(ranges.get(var, size), size)
+            classes = int(self.world.instance_spec.widths[-1])
+            for left, _, right in self.conditions:  # a class label only the condition names (if y_i = n)
+                for s in as_expr(left).free_symbols | as_expr(right).free_symbols:
+                    if s in self.condition_labels and s not in ranges:
+                        ranges[s] = classes
             names_i = sorted(ranges, key=str)
             index_combos = [dict(zip(names_i, v)) for v in itertools.product(*[range(1, ranges[n] + 1) for n in names_i])]
             if len(index_combos) > MAX_INDEX_COMBINATIONS:
                 index_combos = _spread(index_combos, MAX_INDEX_COMBINATIONS)
+            labels = {k: v for _, usage in built for k, v in usage.labels.items()}
+            labels.update({k: v for k, v in self.condition_labels.items() if k in ranges})
+            index_combos = [c for c in index_combos if self.holds(c)]
             for index_values in index_combos:
-                row = [self.explicit(value, index_values) for value, _ in built]
+                row = [self.explicit(value, index_values, labels) for value, _ in built]
                 out.assignments.append((layer_values, index_values))
                 out.values.append(row)
         if not out.assignments:
@@ -685,7 +615,7 @@ class Judge:
     def dims(self) -> dict:
         return {k: sp.Integer(v) for k, v in self.world.dims.items()}
 
-    def explicit(self, value: Any, index_values: dict) -> Any:
+    def explicit(self, value: Any, index_values: dict, labels: dict[Any, Any] | None = None) -> Any:
         key = (value, tuple(sorted(index_values.items(), key=lambda kv: str(kv[0]))))
         if key in self._cache:
             return self._cache[key]
@@ -695,15 +625,12 @@ class Judge:
             if clash:
                 raise Unchecked(f"the index {clash[0]} is both summed over and free")
         concrete = value.xreplace({k: sp.Integer(v) for k, v in index_values.items()}) if index_values else value
-        leftover = {s for s in concrete.free_symbols if s.is_Symbol and s.is_integer and s.name in "ijklmnpqrst"
-                    and s not in self.dims}
+        leftover = {s for s in concrete.free_symbols if s.is_Symbol and s.is_integer and
+                    (s.name in "ijklmnpqrst" or s.name.startswith("label[")) and s not in self.dims}
         if leftover and not is_matrix(concrete):
             raise Unchecked(f"the index {sorted(map(str, leftover))[0]} is not given a value by anything in the formula")
         try:
-            if concrete.has(OperatorDerivative):
-                concrete = concrete.xreplace({d: self.operator_derivative(d) for d in sp.preorder_traversal(concrete)
-                                              if isinstance(d, OperatorDerivative)})
-            result = self.world.verifier.evaluate(concrete)
+            result = CheckEvaluator(self.world)(concrete)
         except (EvaluationError, VerificationError, KeyError, IndexError, ValueError, TypeError, ZeroDivisionError,
                 sp.ShapeError, AttributeError, NotImplementedError) as exc:
             raise Unchecked(f"cannot evaluate this on {self.world.describe_instance()} ({type(exc).__name__}: {exc})")
@@ -713,23 +640,10 @@ class Judge:
                 result = result[0, 0]
         else:
             result = as_expr(result).xreplace(self.dims)
+        if labels:
+            result = result.xreplace(self.one_hot(labels, index_values))
         self._cache[key] = result
         return result
-
-    def operator_derivative(self, node: OperatorDerivative) -> Any:
-        """∂/∂v (body): the body evaluated with v's quantity free, differentiated, v put back."""
-        verifier = self.world.verifier
-        den = verifier.entry_of(node.wrt)
-        symbols, env, back = verifier._free(den.of)
-        env = dict(env)
-        for name, binding in self.world.scalar_symbols.items():
-            q = binding.entry.of
-            if q in env and not isinstance(env[q], (int, float)):
-                r, c = binding.entry.position()
-                env[binding.symbol] = env[q][r, c]
-        value = SymbolicEvaluator(env, verifier.dims, verifier.resolve)(node.body)
-        r, c = den.position()
-        return shared_xreplace(scalar_derivative(value, symbols[r, c]), back)
 
     def floats(self, value: Any, point_index: int) -> list[float]:
         self.points
@@ -790,7 +704,7 @@ class Judge:
 
     def quantity_name(self, q: Any) -> str:
         """A quantity of the counterexample, named as the post names it: W^1, W_0, x, μ."""
-        from ..backprop import MEAN, STD
+        from ..quantities import MEAN, STD
         from .printer import KIND_ROLES
 
         if q == MEAN:
@@ -804,79 +718,15 @@ class Judge:
         if q.kind in ("x", "y", "xhat"):
             return name
         binding = self.map.binding(name)
-        layer = int(q.layer) - (self.map.layer_offset_of(binding) if binding else 0)
+        layer = int(q.layer) + (self.map.layer_offset_of(binding) if binding else 0)
         return f"{name}^{layer}" if (binding is None or self.map.layer_index_of(binding) == "super") else f"{name}_{layer}"
 
 
 CONTRADICTED = ("contradicts the index convention the post states ({stated}): the step is right for {other}")
 
 
-def _numbers_of(node: Node | None) -> tuple[list[float], list[int]] | None:
-    """The numbers of a form made of numbers only (a number, −number, a matrix of them), and
-    how many decimals each was printed with; None for anything else."""
-    if node is None:
-        return None
-    if node.kind == "num":
-        text = node.value
-        return [float(text)], [len(text.split(".")[1]) if "." in text else 0]
-    if node.kind == "neg":
-        inner = _numbers_of(node.children[0])
-        return None if inner is None or len(inner[0]) != 1 else ([-inner[0][0]], inner[1])
-    if node.kind == "group" and node.value in ("(", "["):
-        return _numbers_of(node.children[0])
-    if node.kind == "matrix":
-        values, decimals = [], []
-        for cell in node.children:
-            found = _numbers_of(cell)
-            if found is None or len(found[0]) != 1:
-                return None
-            values += found[0]
-            decimals += found[1]
-        return values, decimals
-    return None
-
-
-def _shape_of(value: Any) -> tuple[int, int]:
-    return tuple(value.shape) if isinstance(value, sp.MatrixBase) else (1, 1)
-
-
-def _is_given_target(value: Any, judge: "Judge") -> bool:
-    from ..backprop import MEAN, STD
-
-    if value in (MEAN, STD):
-        return True
-    if judge.world.batched and value == judge.world.batch_symbol:
-        return True
-    return isinstance(value, NetQuantity) and (value.kind in ("x", "y", "W", "b"))
-
-
-def _numbers_latex(values: np.ndarray, places: int) -> str:
-    if values.size == 1:
-        return f"{float(values.ravel()[0]):.{places}f}"
-    rows = values if values.ndim == 2 else values.reshape(-1, 1)
-    body = r"\\".join(" & ".join(f"{v:.{places}f}" for v in row) for row in rows)
-    return rf"\begin{{bmatrix}}{body}\end{{bmatrix}}"
-
-
-def _occurrences(node: Node, letter: str) -> int:
-    """How often a letter is written as a free symbol (in scripts too)."""
-    from .parser import Script, Sym
-
-    count = 0
-    value = node.value
-    if isinstance(value, Sym):
-        if value.name == letter and value.sub is None and value.sup is None:
-            count += 1
-        for script in (value.sub, value.sup):
-            if isinstance(script, Script) and script.expr is not None:
-                count += _occurrences(script.expr, letter)
-    for child in node.children:
-        count += _occurrences(child, letter)
-    return count
-
-
 def shape_text_dim(d: Any) -> str:
-    from .build import dim_text
+    from .usage import dim_text
 
     return dim_text(d)
 
@@ -892,7 +742,7 @@ def matrix_products(value: Any) -> int:
     return count
 
 
-def _shapes_agree(a: Any, b: Any, judge: Judge) -> bool:
+def shapes_agree(a: Any, b: Any, judge: Judge) -> bool:
     if is_matrix(a) and is_matrix(b):
         return Builder(judge.world, judge.map)._same_shape(a.shape, b.shape)
     if is_matrix(a) or is_matrix(b):
@@ -908,21 +758,3 @@ def _spread(items: list, count: int) -> list:
     picks = np.linspace(0, len(items) - 1, count).round().astype(int)
     return [items[i] for i in sorted(set(picks.tolist()))]
 
-
-def _shift(node: Node, offset: int) -> Node:
-    from dataclasses import replace
-
-    from .parser import Script, Sym
-
-    def script(s: Script | None) -> Script | None:
-        if s is None:
-            return None
-        return replace(s, expr=_shift(s.expr, offset) if s.expr is not None else None)
-
-    value = node.value
-    if isinstance(value, Sym):
-        value = replace(value, sub=script(value.sub), sup=script(value.sup))
-    elif isinstance(value, tuple) and len(value) == 3 and isinstance(value[2], Script):
-        value = (value[0], value[1], script(value[2]))
-    return Node(node.kind, (node.span[0] + offset, node.span[1] + offset),
-                tuple(_shift(c, offset) for c in node.children), value)

@@ -34,6 +34,7 @@ IGNORED = frozenset({
     "displaystyle", "textstyle", "scriptstyle", "limits", "nolimits", "nonumber", "notag",
     "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr",
     "middle", "mathop", "mathrel", "mathbin", "mathord", "hfill", "allowbreak", "relax", "quad", "qquad",
+    "tiny", "scriptsize", "footnotesize", "small", "normalsize", "large", "Large", "LARGE", "huge", "Huge",
 })
 #: Commands whose one braced argument is dropped with them.
 IGNORED_WITH_ARGUMENT = frozenset({"label", "tag", "tag*", "hspace", "vspace", "hphantom", "vphantom", "phantom",
@@ -50,6 +51,15 @@ PRIMES = "'’′"
 MINUS_SIGNS = "−–"  # typographic minus and en dash
 #: Full-width punctuation of Chinese posts: a separator like its ASCII twin.
 FULLWIDTH = {"，": ",", "。": ".", "；": ";", "：": ":", "（": "(", "）": ")"}
+
+#: Relation commands and what each is to a checker.
+RELATIONS = {
+    "=": "=", "equiv": "equiv", "coloneqq": "def", "triangleq": "def", "doteq": "def", "approx": "approx",
+    "simeq": "approx", "cong": "approx", "sim": "approx", "propto": "approx", "neq": "neq", "ne": "neq",
+    "leq": "lt", "le": "lt", "geq": "lt", "ge": "lt", "lt": "lt", "gt": "lt", "in": "in",
+    "leftarrow": "update", "gets": "update", "to": "implies", "rightarrow": "implies", "Rightarrow": "implies",
+    "implies": "implies", "iff": "implies", "Leftrightarrow": "implies", "mapsto": "implies", "longrightarrow": "implies",
+}
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,7 @@ def tokenize(text: str, start: int = 0, stop: int | None = None) -> list[Token]:
     space = False
     while i < n:
         ch = text[i]
-        if ch.isspace() or ch == "~":
+        if ch.isspace() or ch == "~" or ch == "$":  # a $ inside maths only opens maths nested in \text{…}
             space = True
             i += 1
             continue

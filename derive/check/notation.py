@@ -50,6 +50,11 @@ ROLES: dict[str, str] = {
     "mean": "the mean μ used to standardise the input",
     "std": "the standard deviation σ used to standardise the input",
     "kronecker": "the Kronecker delta δ_{jk}",
+    "activation-function": "the activation function of a layer (g^{[l]}, f_l; g′ its derivative)",
+    "learning-rate": "the learning rate of an update rule (W ← W − η ∂C/∂W)",
+    "label": "the class index of a sample (y_i: the correct class of example i, one-hot y[i, y_i] = 1)",
+    "jacobian": "a Jacobian J_x(f) = ∂f/∂x (rows = entries of f, columns = entries of x)",
+    "identity-matrix": "an identity matrix I_n",
     "none": "not a quantity of the network (removes a default)",
 }
 LAYOUTS = ("destination", "source")
@@ -58,8 +63,13 @@ INDEX_STYLES = ("entry", "neuron", "layer-neuron", "pair")
 WEIGHT_INDEX = ("source-destination", "destination-source")
 PRODUCTS = ("auto", "matrix", "elementwise")
 PRODUCT_OPERATORS = ("cdot", "times", "ast")  # \cdot, \times, *
-TOP_KEYS = ("layout", "layer_index", "layer_offset", "weight_index", "products", "symbols")
-SYMBOL_KEYS = ("role", "layout", "layer_index", "layer_offset", "index")
+KRONECKER = ("kronecker", "outer")  # what \otimes means: the Kronecker product, or u v^T of two vectors
+DERIVATIVE_LAYOUTS = ("numerator", "denominator")
+REDUCTIONS = ("sum", "mean")
+TOP_KEYS = ("layout", "layer_index", "layer_offset", "weight_index", "products", "gradient_prefix", "gradient_of",
+            "einstein",
+            "derivative_layout", "symbols")
+SYMBOL_KEYS = ("role", "layout", "layer_index", "layer_offset", "index", "layer", "one_sample", "reduction")
 
 
 def all_roles() -> list[str]:
@@ -73,10 +83,28 @@ class Binding:
     layer_index: str | None = None
     layer_offset: int | None = None
     index: str = "entry"
+    #: The layer meant when none is written: a number (in the post's numbering) or "L" (h for the
+    #: hidden layer, a for the output a^L in ∇_a C).
+    layer: int | str | None = None
+    #: Written without a sample index, the symbol is one sample's (x beside the batch X).
+    one_sample: bool = False
+    #: For a cost: "mean" when the symbol is the cost averaged over the batch.
+    reduction: str | None = None
 
     @property
     def is_function(self) -> bool:
-        return self.role in rules.ACTIVATIONS
+        return self.role in rules.ACTIVATIONS or self.role == "activation-function"
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A symbol the post defines by a formula of bound ones (U[i,k] = e^{S[i,k]}): its name, the index
+    letters it takes, the defining expression (a parsed node of `text`)."""
+
+    name: str
+    params: tuple[str, ...]
+    node: Any
+    text: str
 
 
 @dataclass(frozen=True)
@@ -88,9 +116,21 @@ class NotationMap:
     weight_index: str = "source-destination"
     products: str = "auto"  # what \cdot, \times and * mean between matrices
     product_ops: tuple[tuple[str, str], ...] = ()  # per operator: (("ast", "elementwise"), …)
+    kronecker: str | None = None  # what \otimes means between two vectors (None: ask)
+    #: Letters glued before a symbol that make it a gradient: "d" reads dW as ∂C/∂W (Ng's notation).
+    gradient_prefix: str | None = None
+    gradient_of: str | None = None  # the cost symbol those gradients differentiate (default: the one bound)
+    #: An index repeated in a product and absent from the other side is summed (Einstein).
+    einstein: bool = False
+    #: The layout of ∂'s the post states; None: a chain-rule product may hold in either.
+    derivative_layout: str | None = None
     #: Read a neuron pair that names no weight in the stated order in the other order instead
     #: (only to test whether a step contradicts the stated convention).
     lenient_pairs: bool = False
+    #: Layer letters that name the last layer in the formula being read (a^{(l)} − y: l is L there).
+    last_layer_letters: frozenset[str] = frozenset()
+    #: Symbols the post defines by formulas (learned as the post is read).
+    definitions: tuple[Definition, ...] = ()
     #: Keys the post (or the --notation file) set itself: a convention it states.
     stated: frozenset[str] = frozenset()
     sources: tuple[str, ...] = ()
@@ -103,8 +143,25 @@ class NotationMap:
         b = self.symbols.get(name)
         return None if b is None or b.role == "none" else b
 
+    def definition(self, name: str) -> Definition | None:
+        return next((d for d in reversed(self.definitions) if d.name == name), None)
+
+    def defined(self, definition: Definition) -> "NotationMap":
+        return replace(self, definitions=self.definitions + (definition,))
+
     def functions(self) -> frozenset[str]:
-        return frozenset(name for name, b in self.symbols.items() if b.is_function)
+        """Names read as a function when an argument follows: activations, and the cost (C(W, b))."""
+        return frozenset(name for name, b in self.symbols.items() if b.is_function or b.role in ("cost", "jacobian"))
+
+    def gradient_cost(self) -> str | None:
+        """The cost a gradient prefix differentiates: the map's `gradient_of`, else the one cost symbol
+        the post's map binds ("" for the network's own C), None when it binds several."""
+        if self.gradient_of is not None:
+            return self.gradient_of
+        stated = [n for n, b in self.symbols.items() if b.role == "cost" and f"symbols.{n}" in self.stated]
+        if not stated:
+            return ""
+        return stated[0] if len(stated) == 1 else None
 
     def layer_index_of(self, b: Binding) -> str:
         return b.layer_index or self.layer_index
@@ -150,15 +207,37 @@ class NotationMap:
         if "products" in data:
             products = data["products"]
             if isinstance(products, dict):
+                products = dict(products)
+                if "otimes" in products:
+                    changes["kronecker"] = _choice(products.pop("otimes"), KRONECKER, f"products.otimes in {source}")
                 unknown = sorted(set(products) - set(PRODUCT_OPERATORS))
                 if unknown:
-                    raise UnknownName(f"operator in products in {source}", unknown[0], PRODUCT_OPERATORS)
+                    raise UnknownName(f"operator in products in {source}", unknown[0], PRODUCT_OPERATORS + ("otimes",))
                 changes["product_ops"] = tuple(sorted(
                     (op, _choice(v, PRODUCTS, f"products.{op} in {source}")) for op, v in products.items()))
             else:
                 changes["products"] = _choice(products, PRODUCTS, f"products in {source}")
         if "layer_offset" in data:
             changes["layer_offset"] = _offset(data["layer_offset"], source)
+        if "gradient_prefix" in data:
+            prefix = data["gradient_prefix"]
+            if not isinstance(prefix, str) or not re.fullmatch(r"[A-Za-z]{1,3}", prefix):
+                raise DeriveError(f"gradient_prefix in {source} must be one to three letters (e.g. \"d\"), not {prefix!r}")
+            changes["gradient_prefix"] = prefix
+        if "gradient_of" in data:
+            target = _name(data["gradient_of"], source)
+            bound = {**self.symbols, **{k: v for k, v in data.get("symbols", {}).items() if isinstance(k, str)}}
+            role = bound[target].role if isinstance(bound.get(target), Binding) else (
+                bound[target] if isinstance(bound.get(target), str) else
+                bound[target].get("role") if isinstance(bound.get(target), dict) else None)
+            if role != "cost":
+                raise DeriveError(f"gradient_of in {source} must name a symbol bound to the cost, not {target!r}")
+            changes["gradient_of"] = target
+        if "einstein" in data:
+            changes["einstein"] = _flag(data["einstein"], f"einstein in {source}")
+        if "derivative_layout" in data:
+            changes["derivative_layout"] = _choice(data["derivative_layout"], DERIVATIVE_LAYOUTS,
+                                                   f"derivative_layout in {source}")
         symbols = dict(self.symbols)
         given = data.get("symbols", {})
         if not isinstance(given, dict):
@@ -202,6 +281,18 @@ def _offset(value: Any, source: str) -> int:
     return value
 
 
+def _flag(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise DeriveError(f"{what} must be true or false, not {value!r}")
+    return value
+
+
+def _layer(value: Any, what: str) -> int | str:
+    if value == "L" or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 99):
+        return value
+    raise DeriveError(f"{what} must be a layer number or \"L\" (the last layer), not {value!r}")
+
+
 def _binding(name: str, value: Any, source: str) -> Binding:
     if isinstance(value, str):
         return Binding(_choice(value, tuple(all_roles()), f"role of {name} in {source}"))
@@ -219,6 +310,10 @@ def _binding(name: str, value: Any, source: str) -> Binding:
                      if "layer_index" in value else None),
         layer_offset=_offset(value["layer_offset"], source) if "layer_offset" in value else None,
         index=_choice(value.get("index", "entry"), INDEX_STYLES, f"index of {name} in {source}"),
+        layer=_layer(value["layer"], f"layer of {name} in {source}") if "layer" in value else None,
+        one_sample=_flag(value["one_sample"], f"one_sample of {name} in {source}") if "one_sample" in value else False,
+        reduction=(_choice(value["reduction"], REDUCTIONS, f"reduction of {name} in {source}")
+                   if "reduction" in value else None),
     )
 
 
@@ -249,6 +344,7 @@ def default_map(spec: NetworkSpec) -> NotationMap:
     if n.delta is not None:
         symbols[n.delta] = Binding("error")
     symbols[n.cost] = Binding("cost")
+    symbols["eta"] = Binding("learning-rate")  # W ← W − η ∂C/∂W
     if n.cost != "L":
         symbols["L"] = Binding("depth")
     if spec.batch is not None:

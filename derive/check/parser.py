@@ -24,92 +24,51 @@ build.py, by explicit construction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
-from .lexer import AMP, CMD, EOF, LBRACE, LETTER, NUMBER, OP, PRIME, RBRACE, SUB, SUP, LexError, Token, tokenize
-
-#: Recursion of the parser itself: a side, a primary and a script each take a level.
-MAX_DEPTH = 60
-#: How deep a formula's operations may stack once built, a chain of n factors counting n (the
-#: builder folds it left): SymPy computes a matrix product's shape from both ends, so the cost
-#: of a nested formula doubles with each level. Real posts stay below 15.
-MAX_OPERATION_DEPTH = 16
-
-GREEK = frozenset({
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
-    "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi",
-    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell",
-})
-BOLD = frozenset({"boldsymbol", "mathbf", "bm", "pmb", "vec", "bf", "mathbold", "symbf", "bold"})
-PLAIN_FONTS = frozenset({"mathit", "mathnormal", "it", "mathsf", "sf"})
-WORD_FONTS = frozenset({"operatorname", "mathrm", "text", "textrm", "rm", "textit", "textbf", "mbox", "mathtt"})
-DECORATIONS = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "tilde", "bar": "bar",
-               "overline": "bar", "dot": "dot"}
-#: Words that name a function wherever they are written (\log, log, \operatorname{diag}, …).
-FUNCTION_WORDS = frozenset({"log", "ln", "exp", "diag", "softmax", "sigmoid", "tanh", "ReLU", "relu", "softplus",
-                            "id", "sqrt"})
-FUNCTION_COMMANDS = frozenset({"log", "ln", "exp", "tanh"})
-#: Functions whose argument may follow without parentheses: \log \hat y_j.
-OPERATOR_FUNCTIONS = frozenset({"log", "ln", "exp"})
-MATRIX_ENVIRONMENTS = frozenset({"bmatrix", "pmatrix", "matrix", "Bmatrix", "smallmatrix", "array", "vmatrix"})
-DOTS = frozenset({"dots", "cdots", "vdots", "ddots", "ldots", "dotsc", "dotsb"})
-RELATIONS = {
-    "=": "=", "equiv": "equiv", "coloneqq": "def", "triangleq": "def", "doteq": "def", "approx": "approx",
-    "simeq": "approx", "cong": "approx", "sim": "approx", "propto": "approx", "neq": "neq", "ne": "neq",
-    "leq": "lt", "le": "lt", "geq": "lt", "ge": "lt", "lt": "lt", "gt": "lt", "in": "in",
-    "leftarrow": "update", "gets": "update", "to": "implies", "rightarrow": "implies", "Rightarrow": "implies",
-    "implies": "implies", "iff": "implies", "Leftrightarrow": "implies", "mapsto": "implies", "longrightarrow": "implies",
-}
-HADAMARD_OPS = {"odot": "odot", "circ": "odot", "oslash": "oslash", "otimes": "otimes"}
-PRODUCT_OPS = {"cdot": "cdot", "times": "times", "ast": "ast", "div": "div", "bullet": "cdot"}
-TRANSPOSE_COMMANDS = frozenset({"top", "intercal", "mathsf", "mathrm", "rm", "text", "textsf", "mathtt", "sf"})
-OPENERS = {"(": ")", "[": "]", "{": "}", "|": "|", "‖": "‖", ".": None, "<": ">", "langle": "rangle"}
-
-
-class ParseError(Exception):
-    def __init__(self, message: str, pos: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.pos = pos
-
-
-@dataclass(frozen=True)
-class Node:
-    """One construct as written. `span` is (start, end) in the formula text."""
-
-    kind: str
-    span: tuple[int, int]
-    children: tuple["Node", ...] = ()
-    value: Any = None
-
-    def with_children(self, *children: "Node") -> "Node":
-        return replace(self, children=tuple(children))
-
-
-@dataclass(frozen=True)
-class Script:
-    """A sub- or superscript: its expression (None when only markers), a transpose marker (T,
-    \\top, \\mathrm{T}), primes (' or \\prime) and whether it was parenthesised: W^{(2)T}."""
-
-    expr: Node | None
-    transpose: bool = False
-    primes: int = 0
-    paren: bool = False
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class Sym:
-    """A symbol: its name (`W`, `yhat`, `delta`, `one` for a bold 1), bold or not, its scripts."""
-
-    name: str
-    bold: bool = False
-    sub: Script | None = None
-    sup: Script | None = None
-    primes: int = 0
-    glued: bool = False  # the subscript was glued on without _: W0, z1
-    font: str = ""  # the bold command written: boldsymbol, mathbf, bm
+from .environments import (
+    StructureParser,
+    _shape_script,
+)
+from .lexer import (
+    AMP,
+    CMD,
+    EOF,
+    LBRACE,
+    LETTER,
+    NUMBER,
+    OP,
+    PRIME,
+    RBRACE,
+    RELATIONS,
+    SUB,
+    SUP,
+    LexError,
+    Token,
+    tokenize,
+)
+from .tree import (
+    BOLD,
+    DECORATIONS,
+    DOTS,
+    FUNCTION_COMMANDS,
+    FUNCTION_WORDS,
+    GREEK,
+    HADAMARD_OPS,
+    MAX_DEPTH,
+    MAX_OPERATION_DEPTH,
+    OPENERS,
+    OPERATOR_FUNCTIONS,
+    PLAIN_FONTS,
+    PRODUCT_OPS,
+    WORD_FONTS,
+    Call,
+    Node,
+    ParseError,
+    Script,
+    Sym,
+    operation_depth,
+)
 
 
 def parse_chain(text: str, functions: frozenset[str] = frozenset()) -> list[tuple[str | None, Node]]:
@@ -118,12 +77,28 @@ def parse_chain(text: str, functions: frozenset[str] = frozenset()) -> list[tupl
         tokens = tokenize(text)
     except LexError as exc:
         raise ParseError(exc.message, exc.pos) from None
-    chain = Parser(tokens, text, functions).parse_chain()
+    chain = Parser(_unwrapped(tokens), text, functions).parse_chain()
     for _, side in chain:
         if operation_depth(side) > MAX_OPERATION_DEPTH:
             raise ParseError(f"the formula stacks more than {MAX_OPERATION_DEPTH} operations deep (nested or chained); "
                              "derive checks formulas up to that size", side.span[0])
     return chain
+
+
+def _unwrapped(tokens: list[Token]) -> list[Token]:
+    """A whole equation wrapped in \\mathrm{…} (CS231n-style posts): the equation inside."""
+    if len(tokens) < 4 or tokens[0].kind != CMD or tokens[0].value not in ("mathrm", "rm", "mathit", "text") \
+            or tokens[1].kind != LBRACE or tokens[-2].kind != RBRACE:
+        return tokens
+    depth = 0
+    for k, tok in enumerate(tokens[1:-1], start=1):
+        depth += (tok.kind == LBRACE) - (tok.kind == RBRACE)
+        if depth == 0 and k != len(tokens) - 2:
+            return tokens
+    inner = tokens[2:-2]
+    if not any((t.kind == OP and t.value == "=") or (t.kind == CMD and t.value in RELATIONS) for t in inner):
+        return tokens
+    return inner + [tokens[-1]]
 
 
 def parse_expression(text: str, functions: frozenset[str] = frozenset()) -> Node:
@@ -133,7 +108,7 @@ def parse_expression(text: str, functions: frozenset[str] = frozenset()) -> Node
     return chain[0][1]
 
 
-class Parser:
+class Parser(StructureParser):
     def __init__(self, tokens: list[Token], text: str, functions: frozenset[str]) -> None:
         self.tokens = tokens
         self.text = text
@@ -348,6 +323,11 @@ class Parser:
     # -- postfix: scripts on groups, primes --------------------------------------------------------------
     def parse_postfix(self) -> Node:
         node = self.parse_primary()
+        while self.at(OP, "[") and not self.peek().space_before and node.kind in ("sym", "group"):
+            indexed = self.bracket_index(node)  # X[i,p], W_2[m,n]: array indexing
+            if indexed is None:
+                break
+            node = indexed
         while self.at(SUB) or self.at(SUP):
             if node.kind == "sym":
                 break
@@ -364,8 +344,49 @@ class Parser:
             else:
                 if script.expr is None:
                     raise self.error("empty subscript", tok)
-                node = Node("entry", (node.span[0], end), (node, script.expr))
+                dims = _shape_script(script.expr)
+                if dims is not None:  # (W^T · (A − Y))_{n_1 × m}, (∂a_i/∂z_i)_{n × 1}: a shape written below
+                    node = Node("shaped", (node.span[0], end), (node, *dims))
+                elif script.expr.kind == "limit" and script.expr.value == "=" and self.at(SUP):
+                    self.advance()  # diag(…)_{i=1}^{n}: a family indexed by i
+                    upper = self.parse_script()
+                    if upper.expr is None:
+                        raise self.error("a family without its upper limit", tok)
+                    var, lower = script.expr.children
+                    node = Node("family", (node.span[0], self.tokens[self.i - 1].end), (node, var, lower, upper.expr))
+                else:
+                    node = Node("entry", (node.span[0], end), (node, script.expr))
         return node
+
+    def bracket_index(self, node: Node) -> Node | None:
+        """X[i, p]: the entry of an array, written the programming way (CS231n posts); None when the
+        bracket holds something else (then it is a factor in brackets)."""
+        save = self.i
+        self.advance()
+        depth, k = 1, self.i
+        while depth:
+            tok = self.tokens[k]
+            if tok.kind == EOF:
+                self.i = save
+                return None
+            if tok.kind == OP and tok.value == "[":
+                depth += 1
+            elif tok.kind == OP and tok.value == "]":
+                depth -= 1
+            k += 1
+        inner = self.tokens[self.i:k - 1]
+        simple = all(t.kind in (LETTER, NUMBER, SUB, LBRACE, RBRACE) or (t.kind == OP and t.value in ",+-")
+                     for t in inner)
+        if not inner or not simple:
+            self.i = save
+            return None
+        try:
+            index = self.sub_parser(inner).parse_script_list()
+        except ParseError:
+            self.i = save
+            return None
+        self.i = k
+        return Node("entry", (node.span[0], self.tokens[k - 1].end), (node, index), "bracket")
 
     # -- primaries ---------------------------------------------------------------------------------
     def parse_primary(self) -> Node:
@@ -396,6 +417,9 @@ class Parser:
             if tok.value in "([":
                 return self.parse_delimited(tok.value, self.advance(), plain=True)
             if tok.value == "|":
+                nxt = self.peek(1)
+                if nxt.kind == OP and nxt.value == "|" and not nxt.space_before:
+                    return self.parse_double_bar()
                 return self.parse_delimited("|", self.advance(), plain=True)
             raise self.error(f"expected an expression, got {tok.describe()}")
         if tok.kind == CMD:
@@ -419,6 +443,21 @@ class Parser:
             letters.append(self.peek(k).value)
             k += 1
         return "".join(letters)
+
+    def parse_double_bar(self) -> Node:
+        """||x|| typed with two bars: a norm, like \\| x \\|."""
+        tok = self.advance()
+        self.advance()
+        self.abs_depth += 1
+        try:
+            inner = self.parse_side()
+        finally:
+            self.abs_depth -= 1
+        for _ in range(2):
+            if not self.at(OP, "|"):
+                raise self.error(f"expected '||' to close '||' from col {tok.pos + 1}, got {self.peek().describe()}")
+            self.advance()
+        return Node("group", (tok.pos, self.tokens[self.i - 1].end), (inner,), "‖")
 
     def parse_delimited(self, opener: str, tok: Token, plain: bool) -> Node:
         closer = OPENERS.get(opener)
@@ -499,7 +538,7 @@ class Parser:
         if name == "sqrt":
             self.advance()
             arg = self.group_node()
-            return Node("call", (tok.pos, arg.span[1]), (arg,), ("sqrt", 0, None))
+            return Node("call", (tok.pos, arg.span[1]), (arg,), Call("sqrt"))
         if name == "begin":
             return self.parse_environment()
         if name in ("pmatrix", "bmatrix", "matrix"):
@@ -586,14 +625,15 @@ class Parser:
     def parse_call(self, name: str, tok: Token, head: Node | None = None) -> Node:
         """f(x), σ'(z), \\log(x), \\log \\hat y_j; the head may carry primes and scripts."""
         primes = 0
-        sub = None
+        sub = sup = None
         if head is not None:
             sym: Sym = head.value
             primes = sym.primes
             sub = sym.sub
             if sym.sup is not None:
-                if sym.sup.expr is not None or sym.sup.transpose:
-                    raise self.error(f"cannot read the superscript of the function {name}", tok)
+                primes += sym.sup.primes
+                # g^{[l]}: the layer's function; J^T_x(f): a transposed Jacobian
+                sup = sym.sup if sym.sup.expr is not None or sym.sup.transpose else None
         while self.at(PRIME) or (self.at_cmd("prime")):
             self.advance()
             primes += 1
@@ -606,18 +646,34 @@ class Parser:
             else:
                 self.i = save
         if self.call_follows():
-            if self.at_cmd("left"):
-                left = self.advance()
-                opener = self.delimiter()
-                arg = self.parse_delimited(opener, left, plain=False)
-            else:
-                arg = self.parse_delimited(self.peek().value, self.advance(), plain=True)
-            arg = arg.children[0]
+            arg = self.parse_arguments()
         elif name in OPERATOR_FUNCTIONS and self.starts_primary():
             arg = self.parse_postfix()
         else:
             raise self.error(f"the function {name} needs an argument in parentheses")
-        return Node("call", (tok.pos, self.tokens[self.i - 1].end), (arg,), (name, primes, sub))
+        return Node("call", (tok.pos, self.tokens[self.i - 1].end), (arg,), Call(name, primes, sub, sup))
+
+    def parse_arguments(self) -> Node:
+        """(x) or \\left( x \\right); (a, y) for a function of several arguments (a list node)."""
+        left = self.at_cmd("left")
+        tok = self.advance()
+        if left:
+            self.delimiter()
+        parts = [self.parse_side()]
+        while self.at(OP, ","):
+            self.advance()
+            parts.append(self.parse_side())
+        if left:
+            self.expect(CMD, "right", what=f"\\right to close \\left from col {tok.pos + 1}")
+            self.delimiter()
+        else:
+            end = self.peek()
+            if not (end.kind == OP and end.value in ")]"):
+                raise self.error(f"expected ')' to close '(' from col {tok.pos + 1}, got {end.describe()}")
+            self.advance()
+        if len(parts) == 1:
+            return parts[0]
+        return Node("list", (parts[0].span[0], parts[-1].span[1]), tuple(parts))
 
     def parse_font(self, bold: bool) -> Node:
         tok = self.advance()
@@ -676,93 +732,11 @@ class Parser:
         raise self.error(f"prose {text!r} inside the formula", tok)
 
     # -- scripts -----------------------------------------------------------------------------------------
-    def group_tokens(self) -> list[Token]:
-        """The tokens of one {…} group (without its braces), or of one token."""
-        if self.at(LBRACE):
-            open_tok = self.advance()
-            depth = 1
-            start = self.i
-            while True:
-                tok = self.peek()
-                if tok.kind == EOF:
-                    raise self.error(f"unclosed {{ from col {open_tok.pos + 1}", tok)
-                if tok.kind == LBRACE:
-                    depth += 1
-                elif tok.kind == RBRACE:
-                    depth -= 1
-                    if depth == 0:
-                        inner = self.tokens[start:self.i]
-                        self.advance()
-                        return inner
-                self.advance()
-        tok = self.peek()
-        if tok.kind in (EOF, RBRACE) or (tok.kind == OP and tok.value not in "+-'"):
-            raise self.error(f"expected an argument, got {tok.describe()}")
-        self.advance()
-        if tok.kind == CMD and tok.value in (BOLD | WORD_FONTS | PLAIN_FONTS | {"mathsf", "mathrm"}) and self.at(LBRACE):
-            return [tok] + self._braced_with_braces()
-        return [tok]
-
-    def _braced_with_braces(self) -> list[Token]:
-        start = self.i
-        self.group_tokens()
-        return self.tokens[start:self.i]
-
-    def group_node(self) -> Node:
-        tokens = self.group_tokens()
-        if not tokens:
-            raise self.error("empty group")
-        return self.sub_parser(tokens).parse_side_only()
-
     def parse_side_only(self) -> Node:
         node = self.parse_side()
         if not self.at(EOF):
             raise self.error(f"unexpected {self.peek().describe()}")
         return node
-
-    def parse_script(self) -> Script:
-        tokens = self.group_tokens()
-        text = self.text[tokens[0].pos:tokens[-1].end] if tokens else ""
-        transpose, primes = False, 0
-        # Markers at the end: T, \top, \mathrm{T}, primes.
-        while tokens:
-            last = tokens[-1]
-            if last.kind == PRIME or (last.kind == CMD and last.value == "prime"):
-                primes += 1
-                tokens = tokens[:-1]
-                continue
-            marker = _transpose_marker(tokens)
-            if marker:
-                transpose = True
-                tokens = tokens[:-marker]
-                continue
-            break
-        if not tokens:
-            return Script(None, transpose, primes, False, text)
-        paren = (tokens[0].kind == OP and tokens[-1].kind == OP and (tokens[0].value, tokens[-1].value) in (("(", ")"), ("[", "]"))
-                 and _balanced_outer(tokens))  # W^{(l)}, and Ng's W^{[l]}
-        if paren:
-            tokens = tokens[1:-1]
-            if not tokens:
-                raise self.error("empty parentheses in a script")
-        parser = self.sub_parser(tokens)
-        expr = parser.parse_script_list()
-        return Script(expr, transpose, primes, paren, text)
-
-    def parse_script_list(self) -> Node:
-        parts = [self.parse_side()]
-        while self.at(OP, ","):
-            self.advance()
-            parts.append(self.parse_side())
-        if self.at(CMD, "in") or self.at(OP, "="):  # sum limits are read by the sum itself
-            rel = self.advance()
-            rhs = self.parse_side()
-            parts = [Node("limit", (parts[0].span[0], rhs.span[1]), (parts[0], rhs), "in" if rel.kind == CMD else "=")]
-        if not self.at(EOF):
-            raise self.error(f"unexpected {self.peek().describe()} in a script")
-        if len(parts) == 1:
-            return parts[0]
-        return Node("list", (parts[0].span[0], parts[-1].span[1]), tuple(parts))
 
     # -- derivatives -------------------------------------------------------------------------------------
     def parse_frac(self) -> Node:
@@ -842,145 +816,41 @@ class Parser:
         return self.sub_parser(tokens).parse_script_list()
 
     # -- matrices and spaces --------------------------------------------------------------------------
-    def parse_environment(self) -> Node:
-        tok = self.advance()
-        name = "".join(t.value for t in self.group_tokens())
-        if name in ("cases", "dcases", "aligned", "align", "align*", "array*", "gathered", "split"):
-            raise self.error(f"a case distinction ({name}) is not checked", tok)
-        if name not in MATRIX_ENVIRONMENTS:
-            raise self.error(f"environment {name} inside a formula", tok)
-        if name == "array":
-            self.group_tokens()  # the column specification
-        start = self.i
-        depth = 0
-        while True:
-            t = self.peek()
-            if t.kind == EOF:
-                raise self.error(f"\\begin{{{name}}} without \\end", tok)
-            if t.kind == CMD and t.value == "begin":
-                depth += 1
-            if t.kind == CMD and t.value == "end":
-                if depth == 0:
-                    break
-                depth -= 1
-            self.advance()
-        inner = self.tokens[start:self.i]
-        self.advance()
-        end_name = "".join(t.value for t in self.group_tokens())
-        if end_name != name:
-            raise self.error(f"\\begin{{{name}}} ended by \\end{{{end_name}}}", tok)
-        if name == "vmatrix":
-            raise self.error("determinants are not supported", tok)
-        return self.matrix_from_tokens(inner, tok, name)
-
-    def matrix_from_tokens(self, tokens: list[Token], tok: Token, name: str) -> Node:
-        rows: list[list[list[Token]]] = [[[]]]
-        depth = 0
-        for t in tokens:
-            if t.kind == LBRACE or (t.kind == CMD and t.value == "begin"):
-                depth += 1
-            elif t.kind == RBRACE or (t.kind == CMD and t.value == "end"):
-                depth -= 1
-            if depth == 0 and t.kind == CMD and t.value in ("\\", "cr"):
-                rows.append([[]])
-            elif depth == 0 and t.kind == AMP:
-                rows[-1].append([])
-            else:
-                rows[-1][-1].append(t)
-        rows = [r for r in rows if any(cell for cell in r)]
-        if not rows:
-            raise self.error("empty matrix", tok)
-        width = len(rows[0])
-        cells: list[Node] = []
-        for r in rows:
-            if len(r) != width:
-                raise self.error(f"matrix rows of different lengths ({width} and {len(r)})", tok)
-            for cell in r:
-                if not cell:
-                    raise self.error("empty matrix cell", tok)
-                cells.append(self.sub_parser(cell).parse_side_only())
-        end = self.tokens[self.i - 1].end
-        return Node("matrix", (tok.pos, end), tuple(cells), (len(rows), width))
-
-    def parse_space(self, tok: Token) -> Node:
-        """\\mathbb{R}^{m \\times n}: a shape."""
-        if not self.at(SUP):
-            return Node("space", (tok.pos, self.tokens[self.i - 1].end), ())
-        self.advance()
-        tokens = self.group_tokens()
-        dims: list[list[Token]] = [[]]
-        for t in tokens:
-            if (t.kind == CMD and t.value == "times") or (t.kind == OP and t.value in "*,") or (t.kind == LETTER and t.value == "x" and t.space_before):
-                dims.append([])
-            else:
-                dims[-1].append(t)
-        nodes = []
-        for d in dims:
-            if not d:
-                raise self.error("empty dimension in \\mathbb{R}^{…}", tok)
-            nodes.append(self.sub_parser(d).parse_side_only())
-        return Node("space", (tok.pos, self.tokens[self.i - 1].end), tuple(nodes))
-
-
-def _operands(node: Node) -> list[Node]:
-    """A node's sub-expressions: its children and the expressions in a symbol's scripts."""
-    operands = list(node.children)
-    if isinstance(node.value, Sym):
-        operands += [s.expr for s in (node.value.sub, node.value.sup) if s is not None and s.expr is not None]
-    return operands
-
-
-def operation_depth(root: Node) -> int:
-    """How deep the operations of a tree stack once built: one per level, and a product (or ⊙
-    chain) of n factors as the n levels of its left fold. Iterative: the tree may be deep."""
-    depth: dict[int, int] = {}
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        operands = _operands(node)
-        if not done:
-            stack.append((node, True))
-            stack += [(child, False) for child in operands]
-            continue
-        if node.kind in ("mul", "had"):
-            depth[id(node)] = max(depth[id(c)] + len(operands) - k for k, c in enumerate(operands))
-        else:
-            depth[id(node)] = 1 + max((depth[id(c)] for c in operands), default=0)
-    return depth[id(root)]
-
-
-def _transpose_marker(tokens: list[Token]) -> int:
-    """How many tokens at the end of a script mark a transpose (0 when none)."""
-    last = tokens[-1]
-    if last.kind == CMD and last.value in ("top", "intercal", "T"):
-        return 1
-    if last.kind == LETTER and last.value == "T":
-        if len(tokens) == 1:
-            return 1
-        before = tokens[-2]
-        if before.kind == OP and before.value == ")":
-            return 1
-        if before.kind in (CMD,) and before.value in TRANSPOSE_COMMANDS and not before.value == "top":
-            return 2 if len(tokens) == 2 or tokens[-3].kind != LBRACE else 0
-    if last.kind == RBRACE and len(tokens) >= 4:
-        inner = tokens[-2]
-        if (inner.kind == LETTER and inner.value == "T" and tokens[-3].kind == LBRACE and tokens[-4].kind == CMD
-                and tokens[-4].value in TRANSPOSE_COMMANDS):
-            return 4
-    return 0
-
-
-def _balanced_outer(tokens: list[Token]) -> bool:
-    """Whether the first '(' is closed by the last ')'."""
-    depth = 0
-    for k, t in enumerate(tokens):
-        if t.kind == OP and t.value in "([":
-            depth += 1
-        elif t.kind == OP and t.value in ")]":
-            depth -= 1
-            if depth == 0 and k != len(tokens) - 1:
-                return False
-    return depth == 0
+def parse_condition(text: str) -> tuple[Node, str, Node] | None:
+    """A case's or a block's condition on indices, as written: "\\text{if k = y_i}", "k \\ne n",
+    "\\text{if } k = n": (left, "=" or "neq", right); None for anything else (z > 0)."""
+    try:
+        tokens = tokenize(text)
+    except LexError:
+        return None
+    flat = [t for t in tokens if not (t.kind == CMD and t.value in ("text", "mbox", "textrm", "mathrm"))
+            and t.kind not in (LBRACE, RBRACE)]
+    words = ("if", "when", "for", "where", "otherwise")
+    k = 0
+    while k < len(flat) and flat[k].kind == LETTER:  # leading words: if, when
+        j = k
+        while j < len(flat) and flat[j].kind == LETTER and (j == k or not flat[j].space_before):
+            j += 1
+        if "".join(t.value for t in flat[k:j]) not in words:
+            break
+        k = j
+    flat = flat[k:]
+    cut = [n for n, t in enumerate(flat) if (t.kind == OP and t.value == "=") or
+           (t.kind == CMD and t.value in ("ne", "neq"))]
+    if len(cut) != 1 or flat[-1].kind == EOF and len(flat) < 4:
+        return None
+    n = cut[0]
+    op = "=" if flat[n].kind == OP else "neq"
+    left, right = flat[:n], [t for t in flat[n + 1:] if t.kind != EOF]
+    if not left or not right:
+        return None
+    end = right[-1].end
+    try:
+        lnode = Parser(left + [Token(EOF, "", left[-1].end, left[-1].end)], text, frozenset()).parse_side_only()
+        rnode = Parser(right + [Token(EOF, "", end, end)], text, frozenset()).parse_side_only()
+    except ParseError:
+        return None
+    return lnode, op, rnode
 
 
 def _derivative_kind(num: list[Token], den: list[Token]) -> int | None:

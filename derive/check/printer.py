@@ -14,14 +14,18 @@ from typing import Any
 import sympy as sp
 
 from .. import rules
-from ..safe import as_expr
 from ..algebra import Entry, Grad, NetQuantity
-from ..backprop import COST
 from ..latex import DeriveLatexPrinter
 from ..notation import Notation
+from ..quantities import COST, DEPTH, WIDTH
+from ..safe import as_expr
+from .nodes import SampleOf
 from .notation import NotationMap, native_layout
 from .parser import GREEK
 from .world import World
+
+#: The cost the post writes, where it is not the network's own C (its mean L = C/N).
+POST_COST = sp.Symbol("C_post")
 
 KIND_ROLES = {"W": "weight", "b": "bias", "z": "preactivation", "a": "activation", "delta": "error",
               "x": "input", "xhat": "normalized-input", "y": "target"}
@@ -42,7 +46,7 @@ def name_latex(name: str) -> str:
 
 class PostLatexPrinter(DeriveLatexPrinter):
     _default_settings = {**DeriveLatexPrinter._default_settings, "post_map": None, "world": None,
-                         "used": {}, "plain": frozenset(), "fonts": {}, "paren_layers": False}
+                         "used": {}, "plain": frozenset(), "fonts": {}, "paren_layers": "", "brackets": False}
 
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__(settings)
@@ -51,20 +55,39 @@ class PostLatexPrinter(DeriveLatexPrinter):
         self.used: dict[str, list[str]] = self._settings["used"]
         self.plain: frozenset[str] = frozenset(self._settings["plain"])
         self.fonts: dict[str, str] = self._settings["fonts"]
-        self.paren_layers: bool = self._settings["paren_layers"]
+        self.paren_layers: str = self._settings["paren_layers"] or ""
+        self.brackets: bool = bool(self._settings["brackets"])  # the post indexes arrays X[i, p]
 
     # -- names ---------------------------------------------------------------------------------------------
     def name_for(self, role: str) -> str | None:
+        if role == "error" and self.used and not self.used.get("error"):
+            return None  # a post that never writes δ gets ∂C/∂z
         for name in self.used.get(role, []):
             b = self.map.binding(name)
-            if b is not None and b.role == role and b.index in ("entry", "neuron"):
+            if b is not None and b.role == role and b.index in ("entry", "neuron", "layer-neuron") and b.layer in (None, "L"):
                 return name
         if role == "batch":
             names = self.map.names_for("batch")
             return names[-1] if names else None
-        for name in self.map.names_for(role):
+        names = self.map.names_for(role)
+        stated = [n for n in names if f"symbols.{n}" in self.map.stated]
+        for name in stated + [n for n in names if n not in stated]:  # the post's own names before derive's
             b = self.map.binding(name)
-            if b is not None and b.index in ("entry", "neuron"):
+            if b is not None and b.index in ("entry", "neuron", "layer-neuron") and b.layer in (None, "L"):
+                return name
+        return None
+
+    def fixed_name(self, q: NetQuantity) -> str | None:
+        """The letter the post keeps for this one layer (h for the hidden layer, S for the scores)."""
+        role = self._role_of(q)
+        layer = as_expr(q.layer)
+        for name in [*self.used.get(role, []), *self.map.names_for(role)]:
+            b = self.map.binding(name)
+            if b is None or b.role != role or b.layer is None:
+                continue
+            if b.layer == "L" and (layer.has(DEPTH) or layer == self.world.depth and not self.world.general):
+                return name
+            if isinstance(b.layer, int) and layer.is_Integer and int(layer) == b.layer - self.map.layer_offset_of(b):
                 return name
         return None
 
@@ -76,6 +99,9 @@ class PostLatexPrinter(DeriveLatexPrinter):
         return KIND_ROLES[q.kind]
 
     def _base_name(self, q: NetQuantity) -> str:
+        fixed = self.fixed_name(q)
+        if fixed is not None:
+            return name_latex(fixed)
         role = self._role_of(q)
         name = self.name_for(role)
         if name is None:
@@ -84,15 +110,18 @@ class PostLatexPrinter(DeriveLatexPrinter):
 
     def _layer_suffix(self, q: NetQuantity) -> tuple[str, str]:
         role = self._role_of(q)
-        if role not in ("weight", "bias", "preactivation", "activation", "error"):
+        if role not in ("weight", "bias", "preactivation", "activation", "error") or self.fixed_name(q) is not None:
             return "", ""
         name = self.name_for(role)
         binding = self.map.binding(name) if name else None
-        offset = self.map.layer_offset_of(binding) if binding else 0
+        offset = self.map.layer_offset_of(binding) if binding else self.map.layer_offset
         position = self.map.layer_index_of(binding) if binding else self.map.layer_index
-        layer = self._print(as_expr(q.layer) - offset)
+        written = as_expr(q.layer)
+        if not written.has(DEPTH):
+            written = written + offset  # the post's own numbering; L stays L whatever the offset
+        layer = self._print(written)
         if position == "super" and self.paren_layers:
-            layer = f"({layer})"
+            layer = f"[{layer}]" if self.paren_layers == "[" else f"({layer})"
         return (layer, "") if position == "super" else ("", layer)
 
     def _quantity(self, q: NetQuantity, bold: bool = True, sub: str = "") -> str:
@@ -139,11 +168,47 @@ class PostLatexPrinter(DeriveLatexPrinter):
             return self._quantity(of, bold=False, sub=self._indices(expr.indices[::-1]))
         if isinstance(of, NetQuantity) and of.kind == "delta" and self.name_for("error") is None:
             return self._print(Entry(Grad(COST, NetQuantity("z", of.layer, *of.shape)), *expr.indices))
+        if isinstance(of, NetQuantity) and self.brackets and of.kind != "delta" and not self._swapped(of):
+            text = self._quantity(of, bold=False)
+            return f"{text}[{', '.join(self._print(i) for i in expr.indices)}]"  # CS231n: S[i, k]
+        if isinstance(of, NetQuantity) and len(expr.indices) == 1 and of.kind in ("a", "z") and not \
+                self.fixed_name(of):
+            numbered = self._layer_neuron(of, expr.indices[0])
+            if numbered is not None:
+                return numbered
         if isinstance(of, NetQuantity):
             return self._quantity(of, bold=False, sub=self._indices(expr.indices))
         return super()._print_Entry(expr)
 
+    def _layer_neuron(self, q: NetQuantity, index: Any) -> str | None:
+        """y_{21}: layer 2, neuron 1, where the post numbers its activations that way."""
+        role = self._role_of(q)
+        for name in [*self.used.get(role, []), *self.map.names_for(role)]:
+            b = self.map.binding(name)
+            if b is None or b.role != role or b.index != "layer-neuron" or b.layer is not None:
+                continue
+            layer = as_expr(q.layer) + self.map.layer_offset_of(b)
+            if layer.is_Integer and as_expr(index).is_Integer and int(layer) < 10 and int(index) < 10:
+                return f"{name_latex(name)}_{{{int(layer)}{int(index)}}}"
+            return f"{name_latex(name)}_{{{self._print(layer)},{self._print(index)}}}"
+        return None
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        """n_l, the width of a layer, in the post's numbering of layers."""
+        if expr.base == WIDTH and self.map.layer_offset:
+            index = as_expr(expr.indices[0])
+            if not index.has(DEPTH):
+                return super()._print_Indexed(WIDTH[index + self.map.layer_offset])
+        return super()._print_Indexed(expr)
+
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        if expr == POST_COST:
+            name = self.name_for("cost")
+            return name_latex(name) if name else "C"
+        if expr.name.startswith("label[") and expr.name.endswith("]"):
+            names = self.map.names_for("label")  # y_i: the class of example i
+            if names:
+                return f"{name_latex(names[0])}_{{{expr.name[6:-1]}}}"
         if expr == COST:
             name = self.name_for("cost")
             return name_latex(name) if name else "C"
@@ -167,6 +232,71 @@ class PostLatexPrinter(DeriveLatexPrinter):
         from ..latex import _MATMUL
 
         return symbol.join(self._wrap(arg, _MATMUL) for arg in expr.args)
+
+    # -- the nodes only posts name (nodes.py) -------------------------------------------------------------
+    def _print_SampleOf(self, expr: SampleOf) -> str:
+        """Example i: A^{[l](i)} in Ng's notation, else (A)^{(i)}."""
+        index = self._print(expr.index)
+        q = expr.of
+        if isinstance(q, NetQuantity) and not self._swapped(q):
+            sup, sub = self._layer_suffix(q)
+            if sup:
+                text = self._quantity(q)
+                return text.replace(f"^{{{sup}}}", f"^{{{sup}({index})}}", 1)
+            return f"{self._quantity(q)}^{{({index})}}"
+        return rf"\left({self._print(q)}\right)^{{({index})}}"
+
+    def _print_MatSum(self, expr: Any) -> str:
+        body, var, lo, hi = expr.args
+        return rf"\sum_{{{self._print(var)}={self._print(lo)}}}^{{{self._print(hi)}}} {self._print(body)}"
+
+    def _print_Family(self, expr: Any) -> str:
+        body, var, size = expr.args
+        return rf"\left({self._print(body)}\right)_{{{self._print(var)}=1}}^{{{self._print(size)}}}"
+
+    def _print_Vec(self, expr: Any) -> str:
+        return rf"\operatorname{{vec}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_VecJacobian(self, expr: Any) -> str:
+        of, wrt = expr.args
+        return rf"\frac{{\partial {self._print(of)}}}{{\partial \operatorname{{vec}}\left({self._print(wrt)}\right)}}"
+
+    def _print_KroneckerProduct(self, expr: Any) -> str:
+        from ..latex import _MATMUL
+
+        return r" \otimes ".join(self._wrap(arg, _MATMUL) for arg in expr.args)
+
+    def _print_Identity(self, expr: Any) -> str:
+        return f"I_{{{self._print(expr.shape[0])}}}"
+
+    def _print_HadamardPower(self, expr: Any) -> str:
+        if expr.exp == 2 and isinstance(expr.base, NetQuantity):  # h ⊙ h: no power reads as a layer
+            text = self._print(expr.base)
+            return rf"{text} \odot {text}"
+        base = self._print(expr.base)
+        if "^" in base or not isinstance(expr.base, (NetQuantity, sp.Symbol)):
+            base = rf"\left({base}\right)"
+        return f"{base}^{{{self._print(expr.exp)}}}"
+
+    def _print_Grad(self, expr: Grad) -> str:
+        """∂C/∂W, or dW where the post writes Andrew Ng's gradients (gradient_prefix = "d")."""
+        prefix = self.map.gradient_prefix
+        name = self.map.gradient_cost()
+        binding = self.map.binding(name) if name else None
+        scaled = binding is not None and (binding.reduction or self.world.reduction) != self.world.reduction \
+            and self.world.batched
+        if prefix and isinstance(expr.wrt, NetQuantity) and expr.cost == (POST_COST if scaled else COST):
+            return f"{prefix}{self._print(expr.wrt)}"
+        return super()._print_Grad(expr)
+
+    def _print_Quotient(self, expr: Any) -> str:
+        """u ⊘ v as the fraction posts write (an element-wise quotient of equally shaped arrays)."""
+        num, den = expr.args
+        return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
+
+    def _print_SampleCost(self, expr: Any) -> str:
+        name = self.name_for("cost") or "C"
+        return f"{name_latex(name)}_{{{self._print(expr.index)}}}"
 
     def _scalar(self, name: str, binding: Any) -> str:
         if name.startswith("w"):
@@ -198,7 +328,8 @@ class PostLatexPrinter(DeriveLatexPrinter):
             b = self.map.binding(name)
             if b is not None and b.role == activation:
                 if name in self.used.get("function", []) or name == _registry_name(activation):
-                    return name_latex(name)
+                    text = name_latex(name)
+                    return rf"\operatorname{{{name}}}" if text == name and len(name) > 1 else text
         return rules.ACTIVATIONS[activation].latex
 
     def _print_Apply(self, expr: Any) -> str:
@@ -222,7 +353,7 @@ def _registry_name(activation: str) -> str:
 
 def post_printer(world: World, nmap: NotationMap, used: dict[str, list[str]] | None = None,
                  plain: frozenset[str] = frozenset(), fonts: dict[str, str] | None = None,
-                 paren_layers: bool = False) -> PostLatexPrinter:
+                 paren_layers: str = "", brackets: bool = False) -> PostLatexPrinter:
     spec = world.spec
     notation = spec.notation
     output_layer = world.symbolic_depth()
@@ -235,13 +366,14 @@ def post_printer(world: World, nmap: NotationMap, used: dict[str, list[str]] | N
         "plain": plain,
         "fonts": fonts or {},
         "paren_layers": paren_layers,
+        "brackets": brackets,
     })
 
 
 def print_formula(expr: Any, world: World, nmap: NotationMap, used: dict[str, list[str]] | None = None,
                   concrete: bool = False, plain: frozenset[str] = frozenset(), fonts: dict[str, str] | None = None,
-                  paren_layers: bool = False) -> str:
-    printer = post_printer(world, nmap, used, plain, fonts, paren_layers)
+                  paren_layers: str = "", brackets: bool = False) -> str:
+    printer = post_printer(world, nmap, used, plain, fonts, paren_layers, brackets)
     if concrete:
         printer.output_layer = sp.Integer(world.depth)
     return printer.doprint(expr)

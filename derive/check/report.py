@@ -1,16 +1,57 @@
-"""The report of `derive check`: readable in a terminal, or JSON for tools."""
+"""Stage 7, report: what `derive check` found, readable in a terminal, as JSON for tools, or as
+GitHub Actions annotations; one report per post, and a summary over several."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from .api import CheckReport
-from .judge import Counterexample, LinkResult
+
+from .results import Counterexample, LinkResult, StatementResult
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    path: str
+    net: str
+    instance: str
+    statements: tuple[StatementResult, ...]
+    mentions: int = 0  # formulas that claim nothing (a symbol named in a sentence)
+    notation_sources: tuple[str, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def wrong(self) -> int:
+        return self.counts.get("wrong", 0)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.wrong else 0
+
 
 WIDTH = 100
 LABELS = {"correct": "correct", "wrong": "WRONG", "not checked": "not checked"}
+VERDICTS = ("correct", "wrong", "not checked")
+
+
+def totals(reports: Sequence[CheckReport]) -> dict[str, int]:
+    """The links of every report, counted by verdict."""
+    return {verdict: sum(r.counts.get(verdict, 0) for r in reports) for verdict in VERDICTS}
+
+
+def summary_line(reports: Sequence[CheckReport]) -> str:
+    """One line over all posts: `3 files: 12 correct, 1 wrong, 4 not checked`."""
+    files = f"{len(reports)} file{'s' if len(reports) != 1 else ''}"
+    return f"{files}: " + ", ".join(f"{n} {verdict}" for verdict, n in totals(reports).items()) + "\n"
+
+
+def text_reports(reports: Sequence[CheckReport]) -> str:
+    """Each post's report, a blank line apart, then the summary line."""
+    return "\n".join(text_report(r) for r in reports) + "\n" + summary_line(reports)
 
 
 def text_report(report: CheckReport) -> str:
@@ -22,7 +63,7 @@ def text_report(report: CheckReport) -> str:
         single = len(st.links) == 1
         if single:
             link = st.links[0]
-            lines.append(f"line {link.line:<4} {LABELS[link.verdict]:<12} {_clip(link.left + ' ' + _rel(link) + ' ' + link.text)}")
+            lines.append(f"line {link.line:<4} {LABELS[link.verdict]:<12} {_clip((link.before or link.left) + ' ' + _rel(link) + ' ' + link.text)}")
             lines += _details(link, indent=" " * 10)
         else:
             lines.append(f"line {st.line:<4} {_clip(st.text, WIDTH - 10)}")
@@ -39,6 +80,8 @@ def text_report(report: CheckReport) -> str:
 
 
 def _rel(link: LinkResult) -> str:
+    if link.relation == "update" and (link.before or "").rstrip().endswith(("-", "+")):
+        return "="  # W -= η ∂C/∂W: the sign is already written before
     return {"=": "=", "equiv": r"\equiv", "def": ":=", "in": r"\in", "update": r"\leftarrow", "approx": r"\approx",
             "neq": r"\neq", "lt": "<"}.get(link.relation, link.relation)
 
@@ -89,7 +132,11 @@ def _numbers(values: Any) -> str:
 
 
 def json_report(report: CheckReport) -> str:
-    data = {
+    return json.dumps(_report_json(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def _report_json(report: CheckReport) -> dict[str, Any]:
+    return {
         "path": report.path,
         "net": report.net,
         "instance": report.instance,
@@ -100,12 +147,57 @@ def json_report(report: CheckReport) -> str:
             {"line": st.line, "text": st.text, "links": [_link_json(l) for l in st.links]} for st in report.statements
         ],
     }
+
+
+def json_reports(reports: Sequence[CheckReport]) -> str:
+    """Several posts: one object, the summary's counts and the list of each post's report (each in
+    the shape `json_report` gives one post)."""
+    data = {
+        "files": len(reports),
+        "counts": totals(reports),
+        "reports": [_report_json(r) for r in reports],
+    }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def github_annotations(reports: Sequence[CheckReport]) -> str:
+    """GitHub Actions workflow commands: one `::error file=…,line=…,col=…::message` per wrong link
+    (links not checked stay silent), then the summary line. A notebook's line numbers count the lines
+    of its Markdown cells, not of the .ipynb file: its annotations name the file and say the line."""
+    out = []
+    for report in reports:
+        notebook = Path(report.path).suffix.lower() == ".ipynb"
+        for st in report.statements:
+            for link in st.links:
+                if link.verdict != "wrong":
+                    continue
+                claim = " ".join(f"{link.left} {_rel(link)} {link.text}".split())
+                where = {"file": report.path}
+                if notebook:
+                    claim += f" (line {link.line} of the notebook's Markdown cells)"
+                else:
+                    where.update(line=str(link.line), col=str(link.col))
+                where["title"] = "derive check"
+                message = "\n".join([claim] + _details(link, indent=""))
+                properties = ",".join(f"{key}={escape_property(value)}" for key, value in where.items())
+                out.append(f"::error {properties}::{escape_data(message)}\n")
+    return "".join(out) + summary_line(reports)
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message, escaped as GitHub documents (and its toolkit does)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value: the message escapes, and `:` and `,` that would end it."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def _link_json(link: LinkResult) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "line": link.line, "col": link.col, "relation": link.relation, "left": link.left, "text": link.text,
+        "line": link.line, "col": link.col, "relation": link.relation, "left": link.before or link.left,
+        "compared_with": link.left, "text": link.text,
         "verdict": link.verdict, "reason": link.reason, "method": link.method,
     }
     if link.shapes:

@@ -20,9 +20,9 @@ import numpy as np
 import sympy as sp
 
 from .. import rules
+from ..exact import first_nonzero
+from ..quantities import MEAN, STD
 from ..safe import as_expr
-from ..algebra import first_nonzero
-from ..backprop import MEAN, STD
 
 POINTS = 3
 TOLERANCE = 1e-9

@@ -12,14 +12,16 @@ A `World` holds, for one network spec:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 import sympy as sp
 
-from ..safe import as_expr
-from ..backprop import DEPTH, Frame, build_concrete, build_general
+from ..backprop import build_concrete, build_general
 from ..derivation import Derivation
+from ..quantities import DEPTH, Frame
+from ..safe import as_expr
 from ..spec import NetworkSpec
 from ..verify import SymbolicVerifier, symbolic_possible
 
@@ -67,6 +69,10 @@ class World:
             self.cache["scalar_symbols"] = {b.symbol.name: b for b in bindings}
         return self.cache["scalar_symbols"]
 
+    def single_sample(self) -> "World":
+        """The same network with one sample: for the formulas a batch post writes about one example."""
+        return world_for(replace(self.spec, batch=None, name=f"{self.spec.name}-one-sample"))
+
     def instance_worlds(self) -> list["World"]:
         """For a general derivation: the concrete networks it names (its own widths and its
         instances), for the formulas a post writes about one of them (W^2 of the 3-4-2 network)."""
@@ -83,8 +89,13 @@ class World:
     @property
     def verifier(self) -> SymbolicVerifier:
         if self._verifier is None:
-            self._verifier = SymbolicVerifier(self.instance)
+            self._verifier = CheckVerifier(self.instance)
         return self._verifier
+
+    @property
+    def reduction(self) -> str:
+        """How the network's cost C reduces over the batch: "sum", or "mean" (C averaged)."""
+        return getattr(self.spec, "reduction", "sum") or "sum"
 
     @property
     def batched(self) -> bool:
@@ -146,6 +157,13 @@ class SymbolicFrame(Frame):
         if not self.spec.general and layer.is_Integer and 0 <= int(layer) <= self.spec.depth:
             return sp.Integer(self.spec.widths[int(layer)])
         return super().width(layer)
+
+
+class CheckVerifier(SymbolicVerifier):
+    """The engine's exact verifier with three samples of a batch: a factor 1/n of the batch is then
+    told apart from a factor ½ (a post's 1/m counted twice is not a ½ too many)."""
+
+    max_batch = 3
 
 
 def _instance_spec(spec: NetworkSpec) -> NetworkSpec:

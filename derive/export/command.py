@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..arguments import add_network_arguments, network_spec, seed_number
 from ..errors import DeriveError
 from ..files import write_files
 from ..inputs import shown
@@ -13,8 +14,6 @@ from . import BACKENDS, DTYPES, FORMS, REDUCTIONS, export_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..cli import add_network_arguments, seed_number
-
     add_network_arguments(parser)
     parser.add_argument("-o", "--output", metavar="FILE.py", help="where to write the module (default: stdout)")
     parser.add_argument("--form", default="auto", help=f"{', '.join(FORMS)} (default auto: scalar for tiny networks)")
@@ -26,10 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..api import resolve_network
-    from ..cli import network_options
-
-    spec = resolve_network(args.net, **network_options(args))
+    spec = network_spec(args)
     settings = ", ".join(f"{k} {getattr(args, k)}" for k in ("form", "dtype", "reduction", "backend"))
     command = f"derive export {spec.name} ({settings})"
     text = export_source(spec, form=args.form, dtype=args.dtype, reduction=args.reduction, backend=args.backend,

@@ -22,7 +22,7 @@ from typing import Any
 
 from .. import __version__, rules
 from ..errors import DeriveError
-from ..backprop import MEAN, STD
+from ..quantities import MEAN, STD
 from ..files import Marker
 from ..textprint import DeriveTextPrinter
 from .backends import BACKEND_TABLE, NUMPY, Backend

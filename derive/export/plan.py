@@ -15,7 +15,7 @@ import sympy as sp
 from .. import rules
 from ..algebra import Grad, NetQuantity
 from ..api import derive, resolve_network
-from ..backprop import COST, Frame
+from ..quantities import COST, Frame
 from ..derivation import Derivation, Step
 from ..errors import DeriveError
 from ..safe import is_identifier

@@ -15,7 +15,7 @@ import sympy as sp
 
 from ..safe import as_expr
 from ..algebra import Apply, SymbolicEvaluator, Standardize
-from ..backprop import MEAN, STD
+from ..quantities import MEAN, STD
 from .emitter import Emitter
 from .module import Options, quote
 from .plan import Plan

@@ -100,7 +100,7 @@ def network_diagram(d: Derivation) -> Diagram:
         entry = _entry(q, index, batched, row)
         if not batched and (q, entry.position()) in scalar_names:
             return scalar_names[(q, entry.position())]
-        if q.kind == "xhat" and (NetQuantity("x", 0, *q.shape), entry.position()) in scalar_names:
+        if not batched and q.kind == "xhat" and (NetQuantity("x", 0, *q.shape), entry.position()) in scalar_names:
             return scalar_names[(NetQuantity("x", 0, *q.shape), entry.position())]
         return entry
 

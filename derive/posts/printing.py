@@ -2,9 +2,11 @@ r"""The printer of posts: the engine's `DeriveLatexPrinter` plus the few things 
 besides step forms, each a node with one `_print_<Class>` method:
 
 - `Membership`: a quantity and its shape, `\boldsymbol{\delta}^{2} \in \mathbb{R}^{2 \times 1}`;
+- `Dimensions`: a shape alone, `2 \times 1` or `n_{l} \times n_{l - 1}` (the notation table);
 - `IndexRange`: where a component statement holds, `j = 1, \ldots, n_{l}`;
 - `FixedDecimal`: a number with a fixed count of decimals, so output is byte-stable;
 - `PowerOfTen`: a tolerance or a difference step, `10^{-6}`;
+- `Scientific`: a measured error in scientific notation, `3.5 \times 10^{-13}`;
 - `Relation`: a chain of forms joined by = or ≈ (the worked example's differences).
 """
 
@@ -27,6 +29,14 @@ class Membership(Basic):
 
     def __new__(cls, quantity: Any, rows: Any, cols: Any) -> "Membership":
         return Basic.__new__(cls, quantity, sp.Integer(rows) if isinstance(rows, int) else rows,
+                             sp.Integer(cols) if isinstance(cols, int) else cols)
+
+
+class Dimensions(Basic):
+    """`rows × cols`."""
+
+    def __new__(cls, rows: Any, cols: Any) -> "Dimensions":
+        return Basic.__new__(cls, sp.Integer(rows) if isinstance(rows, int) else rows,
                              sp.Integer(cols) if isinstance(cols, int) else cols)
 
 
@@ -61,6 +71,21 @@ class PowerOfTen(Basic):
         return Basic.__new__(cls, sp.Integer(exponent))
 
 
+class Scientific(Basic):
+    """A non-negative value as `m × 10^e` with two significant digits (0 as 0)."""
+
+    def __new__(cls, value: float) -> "Scientific":
+        return Basic.__new__(cls, Str(f"{float(value):.1e}"))
+
+    @property
+    def mantissa_exponent(self) -> tuple[str, int] | None:
+        text = self.args[0].name
+        if float(text) == 0.0:
+            return None
+        mantissa, exponent = text.split("e")
+        return mantissa, int(exponent)
+
+
 class PostLatexPrinter(DeriveLatexPrinter):
     _default_settings = {**DeriveLatexPrinter._default_settings, "mat_str": "bmatrix", "mat_delim": ""}
 
@@ -76,7 +101,11 @@ class PostLatexPrinter(DeriveLatexPrinter):
 
     def _print_Membership(self, expr: Membership) -> str:
         quantity, rows, cols = expr.args
-        return rf"{self._print(quantity)} \in \mathbb{{R}}^{{{self._print(rows)} \times {self._print(cols)}}}"
+        return rf"{self._print(quantity)} \in \mathbb{{R}}^{{{self._print(Dimensions(rows, cols))}}}"
+
+    def _print_Dimensions(self, expr: Dimensions) -> str:
+        rows, cols = expr.args
+        return rf"{self._print(rows)} \times {self._print(cols)}"
 
     def _print_IndexRange(self, expr: IndexRange) -> str:
         index, low, high = expr.args
@@ -87,3 +116,10 @@ class PostLatexPrinter(DeriveLatexPrinter):
 
     def _print_PowerOfTen(self, expr: PowerOfTen) -> str:
         return f"10^{{{self._print(expr.args[0])}}}"
+
+    def _print_Scientific(self, expr: Scientific) -> str:
+        parts = expr.mantissa_exponent
+        if parts is None:
+            return "0"
+        mantissa, exponent = parts
+        return rf"{mantissa} \times 10^{{{exponent}}}"

@@ -1,8 +1,7 @@
-r"""Diagnoses: which usual mistake turns the correct step into the one written.
+r"""Stage 6, diagnose: the mutations, one function per usual mistake.
 
-The table `MISTAKES` reads like the rule registry: one entry per mistake, each a name, a
-mutation and a message. A mutation relates the correct step and the written one in one of two
-directions, whichever is exact for that mistake:
+A mutation relates the correct step and the written one in one of two directions, whichever is
+exact for that mistake:
 
 - it applies the mistake to the *correct* result and compares with what was written (−x for a
   sign error, 2x for a factor, the softmax Jacobian with its off-diagonal terms dropped, another
@@ -11,208 +10,44 @@ directions, whichever is exact for that mistake:
   (transpose one factor back, swap two factors back, give σ′ its pre-activation back, …). These
   mistakes are their own inverse, or nearly, so undoing one in what was written is the same test
   as making it in the correct step, at whatever level of expansion the writer chose.
-
-A comparison is the judge's: the same small instance, every layer and index value, the same
-seeded random points. The first entry that matches is the diagnosis; its repaired formula, when
-it has one, is the "correct formula" of the report, printed in the post's own notation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import sympy as sp
 from sympy.matrices.expressions import MatrixExpr
 
 from .. import rules
+from ..algebra import (
+    Apply,
+    ApplyPrime,
+    Entry,
+    Grad,
+    Jacobian,
+    NetQuantity,
+    Partial,
+    Prime,
+)
+from ..quantities import COST
 from ..safe import as_expr
-from ..algebra import Apply, ApplyPrime, Entry, Grad, Jacobian, NetQuantity, Partial, Prime
-from ..backprop import COST
 from ..verify import gradient_subject
-from .build import Builder, OutOfRange, ShapeMismatch, Unchecked, index_parts, is_matrix
-from .judge import Counterexample, Diagnosis, Evaluated, Form, Judge, _shapes_agree
-from .parser import Node, Script, Sym
-
-MAX_CANDIDATES = 60
-FUNCTION_NODES = (Apply, ApplyPrime, Prime, rules.ActivationBase)
-
-
-@dataclass(frozen=True)
-class Finding:
-    details: dict[str, str]
-    fixed: Node | None = None  # the written formula with the mistake undone
-    fixed_value: Any = None  # the same as a SymPy statement, when undone on that level
-    printed: str | None = None  # the correct formula, already printed
-
-
-@dataclass(frozen=True)
-class Mistake:
-    name: str
-    mutation: Callable[["Case"], Iterator[Finding]]
-    message: str
-
-
-class Case:
-    """One wrong link: the reference form (the truth), the written form, and ways to compare."""
-
-    def __init__(self, judge: Judge, chain: list[Form], ref_index: int, k: int, text: str,
-                 evaluated: Evaluated | None) -> None:
-        self.judge = judge
-        self.world = judge.world
-        self.map = judge.map
-        self.chain = chain
-        self.ref = chain[ref_index]
-        self.user = chain[k]
-        self.k = k
-        self.text = text
-        self.candidates = 0
-        self.ev: Evaluated | None = evaluated
-        if self.ev is None and self.user.mismatch is None and self.user.value is not None:
-            try:
-                self.ev = judge.evaluate([self.ref.node, self.user.node], text)
-            except Unchecked:
-                self.ev = None
-
-    # -- values ------------------------------------------------------------------------------------------
-    @property
-    def ref_values(self) -> list[Any] | None:
-        return None if self.ev is None else [row[0] for row in self.ev.values]
-
-    @property
-    def user_values(self) -> list[Any] | None:
-        return None if self.ev is None else [row[1] for row in self.ev.values]
-
-    def user_equals(self, candidate: list[Any]) -> bool:
-        """Whether the written side's values equal the candidate values (a mutated truth)."""
-        return self.ev is not None and self.judge.same(self.ev, 1, candidate)
-
-    def ref_equals(self, candidate: list[Any]) -> bool:
-        return self.ev is not None and self.judge.same(self.ev, 0, candidate)
-
-    def fixes(self, node: Node) -> bool:
-        """Whether this version of the written form equals the correct result."""
-        if self.candidates >= MAX_CANDIDATES:
-            return False
-        self.candidates += 1
-        builder = Builder(self.world, self.map, text=self.text)
-        try:
-            value = builder.build(node)
-        except (Unchecked, ShapeMismatch, OutOfRange, sp.ShapeError, ValueError, TypeError):
-            return False
-        if not _shapes_agree(self.ref.value, value, self.judge):
-            return False
-        try:
-            ev = self.judge.evaluate([self.ref.node, node], self.text)
-        except (Unchecked, sp.ShapeError, ValueError, TypeError):
-            return False
-        return self.judge.same(ev, 0, [row[1] for row in ev.values])
-
-    def fixes_value(self, rewrite: Callable[[Any], Any]) -> Any:
-        """Whether rewriting the written form's SymPy statement gives the correct result; the
-        rewritten symbolic statement when it does, else None."""
-        if self.user.value is None or self.user.mismatch is not None or self.candidates >= MAX_CANDIDATES:
-            return None
-        self.candidates += 1
-        try:
-            symbolic = rewrite(self.user.value)
-            if symbolic == self.user.value or not _shapes_agree(self.ref.value, symbolic, self.judge):
-                return None
-            layer_names = sorted(self.ref.usage.layer_vars | self.user.usage.layer_vars, key=str)
-            ev = self.judge.evaluate([self.ref.node, self.user.node], self.text, layer_names=layer_names,
-                                     transform={1: rewrite})
-        except (Unchecked, ShapeMismatch, sp.ShapeError, ValueError, TypeError, AttributeError):
-            return None
-        if not self.judge.same(ev, 0, [row[1] for row in ev.values]):
-            return None
-        if not layer_names and self.world.scalar_symbols:
-            try:
-                return rewrite(self.judge.concrete(self.user.node, {}, self.text)[0])
-            except (Unchecked, OutOfRange, ShapeMismatch, sp.ShapeError, ValueError, TypeError):
-                pass
-        return symbolic
-
-    def counterexample(self) -> Counterexample | None:
-        if self.ev is None:
-            return None
-        try:
-            verdict = self.judge.compare(self.ev, 0, 1)
-        except Unchecked:
-            return None
-        return verdict[1] if verdict[0] == "differ" else None
-
-    # -- facts about the link ------------------------------------------------------------------------------
-    @property
-    def anchor(self) -> Any:
-        return self.ref.value
-
-    def about_cost(self) -> bool:
-        return self.anchor == COST
-
-    def quote(self, node: Node) -> str:
-        return " ".join(self.text[node.span[0]:node.span[1]].split())
-
-    def show(self, value: Any) -> str:
-        return self.judge.show(value, [f.usage for f in self.chain if f.usage is not None])
-
-    def used(self) -> dict[str, list[str]]:
-        names: dict[str, list[str]] = {}
-        for form in self.chain:
-            if form.usage is not None:
-                for role, found in form.usage.names.items():
-                    for n in found:
-                        names.setdefault(role, [])
-                        if n not in names[role]:
-                            names[role].append(n)
-        for role, found in self.judge.used.items():
-            names.setdefault(role, [])
-            names[role] += [n for n in found if n not in names[role]]
-        return names
-
-
-# ----------------------------------------------------------------------------------------------
-# Tree helpers
-# ----------------------------------------------------------------------------------------------
-
-
-def walk(node: Node, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Node]]:
-    yield path, node
-    for i, child in enumerate(node.children):
-        yield from walk(child, path + (i,))
-
-
-def replace_at(node: Node, path: tuple[int, ...], new: Node) -> Node:
-    if not path:
-        return new
-    children = list(node.children)
-    children[path[0]] = replace_at(children[path[0]], path[1:], new)
-    return replace(node, children=tuple(children))
-
-
-def map_syms(node: Node, fn: Callable[[Node], Node]) -> Node:
-    """Apply fn to every symbol node, also those inside scripts."""
-    value = node.value
-    if isinstance(value, Sym):
-        value = replace(value, sub=_map_script(value.sub, fn), sup=_map_script(value.sup, fn))
-        node = replace(node, value=value)
-        node = fn(node)
-    children = tuple(map_syms(c, fn) for c in node.children)
-    return replace(node, children=children)
-
-
-def _map_script(script: Script | None, fn: Callable[[Node], Node]) -> Script | None:
-    if script is None or script.expr is None:
-        return script
-    return replace(script, expr=map_syms(script.expr, fn))
-
-
-def _value_of(case: Case, node: Node) -> Any:
-    try:
-        return Builder(case.world, case.map, text=case.text).build(node)
-    except (Unchecked, ShapeMismatch, OutOfRange, ValueError, TypeError, sp.ShapeError):
-        return None
-
+from .build import Unchecked
+from .case import (
+    FUNCTION_NODES,
+    Case,
+    Finding,
+    map_syms,
+    printable,
+    replace_at,
+    value_of,
+    walk,
+)
+from .parser import Node, Sym
+from .usage import OutOfRange, ShapeMismatch, index_parts, is_matrix
 
 # ----------------------------------------------------------------------------------------------
 # Mutations
@@ -413,7 +248,7 @@ def z_for_a(case: Case) -> Iterator[Finding]:
     """Undo a(1 − a) → z(1 − z): the derivative of σ written with the pre-activation in place of
     the activation."""
     def rewrite(expr: Any) -> Any:
-        protected, holders = _protect(expr, FUNCTION_NODES)
+        protected, holders = _protect(expr, FUNCTION_NODES + (Grad, Jacobian, Partial))
         mapping = _kind_map(protected, case.world, "z", "a")
         return ordered_xreplace(ordered_xreplace(protected, mapping), holders) if mapping else expr
     fixed = case.fixes_value(rewrite)
@@ -423,15 +258,15 @@ def z_for_a(case: Case) -> Iterator[Finding]:
 
 def f_prime_for_f(case: Case) -> Iterator[Finding]:
     """Undo f(1 − f) → f′(1 − f′): the derivative written where the function is meant."""
-    calls = [path for path, node in walk(case.user.node) if node.kind == "call" and node.value[1] == 1]
+    calls = [path for path, node in walk(case.user.node) if node.kind == "call" and node.value.primes == 1]
     if not calls:
         return
     candidate = case.user.node
     for path in calls:
         node = _get(candidate, path)
-        candidate = replace_at(candidate, path, replace(node, value=(node.value[0], 0, node.value[2])))
+        candidate = replace_at(candidate, path, replace(node, value=replace(node.value, primes=0)))
     if case.fixes(candidate):
-        yield Finding({}, fixed=candidate)
+        yield Finding({}, fixed=case.regrouped or candidate)
 
 
 def wrong_layer(case: Case) -> Iterator[Finding]:
@@ -458,7 +293,7 @@ def wrong_layer(case: Case) -> Iterator[Finding]:
             new = replace(node, value=replace(node.value, **{where: replace(script, expr=layer)}))
             candidate = replace_at(case.user.node, path, new)
             if case.fixes(candidate):
-                yield Finding({"found": case.quote(node), "fixed": _sym_text(case, new)}, fixed=candidate)
+                yield Finding({"found": case.quote(node), "fixed": _sym_text(case, new)}, fixed=case.regrouped or candidate)
                 return
 
 
@@ -495,7 +330,7 @@ def _same_node(a: Node | None, b: Node | None) -> bool:
 
 
 def _sym_text(case: Case, node: Node) -> str:
-    value = _value_of(case, node)
+    value = value_of(case, node)
     return case.show(value) if value is not None else ""
 
 
@@ -557,7 +392,7 @@ def missing_batch_sum(case: Case) -> Iterator[Finding]:
             index = Node("sym", case.user.node.span, (), Sym(var.name))
             candidate = Node("sum", case.user.node.span, (index, Node("none", case.user.node.span), case.user.node))
             if case.fixes(candidate):
-                yield Finding({}, fixed=candidate)
+                yield Finding({}, fixed=case.regrouped or candidate)
                 return
 
 
@@ -568,14 +403,14 @@ def sign_error(case: Case) -> Iterator[Finding]:
             swapped = replace(node, children=node.children[::-1])
             candidate = replace_at(case.user.node, path, swapped)
             if case.fixes(candidate):
-                yield Finding({"found": case.quote(node), "fixed": _text_of(case, swapped)}, fixed=candidate)
+                yield Finding({"found": case.quote(node), "fixed": _text_of(case, swapped)}, fixed=case.regrouped or candidate)
                 return
     if case.ev is not None and case.user_equals([-v for v in case.ref_values]):
         yield Finding({"found": case.quote(case.user.node), "fixed": ""})
 
 
 def _text_of(case: Case, node: Node) -> str:
-    value = _value_of(case, node)
+    value = value_of(case, node)
     return case.show(value) if value is not None else case.quote(node)
 
 
@@ -586,14 +421,14 @@ def factor_half_or_two(case: Case) -> Iterator[Finding]:
     for ratio in (sp.Rational(1, 2), sp.Integer(2), sp.Rational(1, 4), sp.Integer(4)):
         if case.user_equals([ratio * v for v in case.ref_values]):
             fixed = None
-            value = _printable(case, case.user.node) if not case.about_cost() else None
+            value = printable(case, case.user.node) if not case.about_cost() else None
             if value is not None and not is_matrix(value) and not value.has(sp.Sum):
-                fixed = _rescaled(value, 1 / ratio)
+                fixed = rescaled(value, 1 / ratio)
             yield Finding({"ratio": str(ratio)}, fixed_value=fixed)
             return
 
 
-def _rescaled(value: Any, factor: Any) -> Any:
+def rescaled(value: Any, factor: Any) -> Any:
     """factor · value with the numbers combined and the written order kept: 2 · ½(ŷ − y) = ŷ − y."""
     args = list(value.args) if isinstance(value, sp.Mul) else [value]
     coeff = factor
@@ -629,7 +464,7 @@ def transposed_factor(case: Case) -> Iterator[Finding]:
             node = _get(candidate, path)
             candidate = replace_at(candidate, path, _transpose_site(node))
         if case.fixes(candidate):
-            yield Finding({"found": "every weight matrix", "fixed": "", "layout": "yes"}, fixed=candidate)
+            yield Finding({"found": "every weight matrix", "fixed": "", "layout": "yes"}, fixed=case.regrouped or candidate)
             return
     for path, node in walk(user):
         if node.kind not in ("sym", "group", "transpose", "pd", "call", "matrix", "mul"):
@@ -638,7 +473,7 @@ def transposed_factor(case: Case) -> Iterator[Finding]:
             continue
         if _inside_entry_base(user, path):
             continue  # transposing an entry's matrix swaps its indices: swapped-indices says so
-        value = _value_of(case, node)
+        value = value_of(case, node)
         if value is None or not is_matrix(value) or value.shape == (1, 1):
             continue
         site = _transpose_site(node)
@@ -649,7 +484,7 @@ def transposed_factor(case: Case) -> Iterator[Finding]:
                 return
             is_weight = node.kind == "sym" and node.value.name in weight_names
             yield Finding({"found": case.quote(node), "fixed": _text_of(case, site),
-                           "layout": "yes" if is_weight else ""}, fixed=candidate)
+                           "layout": "yes" if is_weight else ""}, fixed=case.regrouped or candidate)
             return
 
 
@@ -695,7 +530,7 @@ def product_order(case: Case) -> Iterator[Finding]:
             swapped = replace(node, children=tuple(node.children[i] for i in order))
             candidate = replace_at(case.user.node, path, swapped)
             if case.fixes(candidate):
-                yield Finding({"found": case.quote(node), "fixed": _text_of(case, swapped)}, fixed=candidate)
+                yield Finding({"found": case.quote(node), "fixed": _text_of(case, swapped)}, fixed=case.regrouped or candidate)
                 return
 
 
@@ -713,7 +548,7 @@ def swapped_indices(case: Case) -> Iterator[Finding]:
                 return node
             candidate = map_syms(case.user.node, swap)
             if case.fixes(candidate):
-                yield Finding({"found": f"{p} and {q}", "fixed": ""}, fixed=candidate)
+                yield Finding({"found": f"{p} and {q}", "fixed": ""}, fixed=case.regrouped or candidate)
                 return
     for path, node in walk(case.user.node):
         expr = None
@@ -733,167 +568,227 @@ def swapped_indices(case: Case) -> Iterator[Finding]:
             new = replace(node, children=(node.children[0], new_expr))
         candidate = replace_at(case.user.node, path, new)
         if case.fixes(candidate):
-            yield Finding({"found": f"the indices of {case.quote(node)}", "fixed": ""}, fixed=candidate)
+            yield Finding({"found": f"the indices of {case.quote(node)}", "fixed": ""}, fixed=case.regrouped or candidate)
             return
 
 
-# ----------------------------------------------------------------------------------------------
-# The table
-# ----------------------------------------------------------------------------------------------
-
-MISTAKES: tuple[Mistake, ...] = (
-    Mistake("swapped-formulas", swapped_formulas,
-            "this is the formula of {other}: the formulas of two parameters are swapped"),
-    Mistake("wrong-cost", other_cost,
-            "wrong cost function: this is {other_article}, but the network's cost is the {own} cost"),
-    Mistake("cost-missing-square", cost_without_square,
-            "the cost is missing its square: it is ½ Σ (ŷ − y)², not ½ Σ (ŷ − y)"),
-    Mistake("convention-contradicted", contradicted_convention,
-            "contradicts the index convention the post states ({stated}): the formula is right for {used}"),
-    Mistake("prime-argument", prime_argument,
-            "{what}: σ′(z) takes the pre-activation z, and σ′(z) = a(1 − a) with a = σ(z)"),
-    Mistake("z-for-a", z_for_a,
-            "a(1 − a) written with z in place of a: σ′(z) = σ(z)(1 − σ(z)) = a(1 − a), not z(1 − z)"),
-    Mistake("f-prime-for-f", f_prime_for_f,
-            "f′ written where f is meant: σ′(z) = σ(z)(1 − σ(z)), not σ′(z)(1 − σ′(z))"),
-    Mistake("wrong-layer", wrong_layer,
-            "wrong layer: {found} where {fixed} belongs (σ′ of the output layer z^L in a hidden layer?)"),
-    Mistake("softmax-diagonal", softmax_diagonal,
-            "softmax Jacobian reduced to its diagonal: ∂ŷ_k/∂z_j = ŷ_k(δ_kj − ŷ_j) also has the off-diagonal "
-            "terms −ŷ_k ŷ_j (the full Jacobian is diag(ŷ) − ŷᵀŷ)"),
-    Mistake("missing-batch-sum", missing_batch_sum,
-            "missing sum over the batch: a parameter shared by all samples adds up their contributions "
-            "(𝟏ᵀ ∂L/∂Z, or Σ_i)"),
-    Mistake("sign", sign_error, "sign error: {found_fixed}"),
-    Mistake("factor", factor_half_or_two, "{factor_message}"),
-    Mistake("transposed-factor", transposed_factor, "{transpose_message}"),
-    Mistake("product-order", product_order, "wrong product order: {found} should be {fixed}"),
-    Mistake("swapped-indices", swapped_indices, "swapped indices: {found} are exchanged"),
-)
 
 
-def diagnose(case: Case) -> tuple[Diagnosis | None, str | None]:
-    for mistake in MISTAKES:
-        try:
-            finding = next(mistake.mutation(case), None)
-        except (Unchecked, ShapeMismatch, OutOfRange, sp.ShapeError, ValueError, TypeError, KeyError,
-                AttributeError, IndexError, ZeroDivisionError, RecursionError):
-            finding = None
-        if finding is None:
+def batch_factor(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step: scaled by 1/n or by n, the batch size (a mean's 1/m counted twice, or
+    the 1/m of a mean cost missing)."""
+    world = case.world
+    if case.ev is None or not world.batched:
+        return
+    n = sp.Integer(world.dims[world.batch_symbol])
+    for ratio, kind in ((1 / n, "twice"), (n, "missing")):
+        if case.user_equals([ratio * v for v in case.ref_values]):
+            yield Finding({"kind": kind})
+            return
+
+
+def term_sign(case: Case) -> Iterator[Finding]:
+    """Undo a sign flipped inside one term of a sum: −y/a + (1 − y)/(1 − a) written with one sign
+    turned."""
+    for path, node in walk(case.user.node):
+        if node.kind != "add" or len(node.children) < 2:
             continue
-        message = mistake.message.format(**_details(case, mistake.name, finding.details))
-        return Diagnosis(mistake.name, message), correct_formula(case, finding)
-    return None, correct_formula(case, None)
+        for k in range(len(node.children)):
+            signs = list(node.value)
+            signs[k] = -signs[k]
+            flipped = replace(node, value=tuple(signs))
+            candidate = replace_at(case.user.node, path, flipped)
+            if case.fixes(candidate):
+                term = case.quote(node.children[k])
+                sign = "+" if node.value[k] > 0 else "−"
+                yield Finding({"term": term, "sign": sign}, fixed=case.regrouped or candidate)
+                return
 
 
-def _details(case: Case, name: str, details: dict[str, str]) -> dict[str, str]:
-    d = dict(details)
-    if name == "wrong-cost":
-        other = d["other"]
-        d["other_article"] = other if other.startswith("the derivative") else f"the {other} cost"
-    if name == "sign":
-        if case.about_cost():
-            own = rules.cost(case.world.instance_spec.cost)
-            d["found_fixed"] = ("the cost is missing its minus sign (−Σ y log ŷ)" if own.name != "quadratic"
-                                else "the cost has the wrong sign")
-        elif d.get("fixed"):
-            d["found_fixed"] = f"{d['found']} where {d['fixed']} belongs"
-        else:
-            d["found_fixed"] = "the right-hand side is the negative of the correct one"
-    if name == "factor":
-        ratio = d["ratio"]
-        quadratic = rules.cost(case.world.instance_spec.cost).name == "quadratic"
-        if case.about_cost():
-            d["factor_message"] = ("the cost is missing its factor ½" if ratio == "2"
-                                   else f"a factor {ratio} too many in the cost")
-        elif ratio == "1/2":
-            d["factor_message"] = ("a factor ½ too many: the ½ of the cost was kept after the 2 from differentiating "
-                                   "the square cancelled it" if quadratic else "a factor ½ too many")
-        elif ratio == "2":
-            d["factor_message"] = ("a factor 2 too many: the 2 from differentiating the square cancels the ½ of the "
-                                   "cost" if quadratic else "a factor 2 too many")
-        else:
-            d["factor_message"] = f"off by a factor {ratio}"
-    if name == "transposed-factor":
-        found, fixed = d.get("found", ""), d.get("fixed", "")
-        if found == "the whole right-hand side":
-            d["transpose_message"] = ("the result is transposed: the right-hand side is the transpose of the correct "
-                                      "one (rows = source where rows = destination belongs, or the reverse)")
-        elif found == "every weight matrix":
-            d["transpose_message"] = ("wrong weight-matrix layout: every weight matrix is used transposed "
-                                      "(rows = source where the post's layout is rows = destination, or the reverse)")
-        elif d.get("layout"):
-            d["transpose_message"] = (f"transposed factor: {found} where {fixed} belongs "
-                                      "(the weight matrix read in the other layout: rows = source vs rows = destination)")
-        else:
-            d["transpose_message"] = f"transposed factor: {found} where {fixed} belongs"
-    return d
-
-
-def correct_formula(case: Case, finding: Finding | None) -> str | None:
-    """The correct formula in the post's notation: the written one repaired, else the engine's."""
-    if finding is not None and finding.printed is not None:
-        return finding.printed
-    if finding is not None and finding.fixed_value is not None:
-        return case.show(finding.fixed_value)
-    if finding is not None and finding.fixed is not None:
-        value = _printable(case, finding.fixed)
-        if value is not None:
-            return case.show(value)
-    engine = engine_form(case)
-    return case.show(engine) if engine is not None else None
-
-
-def _printable(case: Case, node: Node) -> Any:
-    """The value to print: concrete (neuron names such as w35) when no layer letter is free."""
-    if case.ref.usage is not None and not case.ref.usage.layer_vars and case.world.scalar_symbols:
-        try:
-            value, _ = case.judge.concrete(node, {}, case.text)
-            return value
-        except (Unchecked, OutOfRange, ShapeMismatch, ValueError, TypeError, sp.ShapeError):
-            pass
-    return _value_of(case, node)
-
-
-def engine_form(case: Case) -> Any:
-    """The engine's own right-hand side for the left-hand side written, closest to what was written."""
-    if case.ref.node is None:
-        return None
-    if case.world.general:
-        anchor = case.ref.value
-        user = case.user.value
-    else:
-        try:
-            anchor, _ = case.judge.concrete(case.ref.node, {}, case.text)
-            user = case.judge.concrete(case.user.node, {}, case.text)[0] if case.user.mismatch is None else None
-        except (Unchecked, OutOfRange, ShapeMismatch, ValueError, TypeError, sp.ShapeError):
-            return None
-    subject = gradient_subject(anchor)
-    best, best_score = None, None
-    for step in case.world.engine.steps:
-        lhs = step.lhs
-        if not (lhs == anchor or (subject is not None and gradient_subject(lhs) == subject)):
+def sum_of_squares(case: Case) -> Iterator[Finding]:
+    """Undo Σ u² written for (Σ u)², or the reverse: a square moved inside or outside a sum."""
+    for path, node in walk(case.user.node):
+        candidate_node = None
+        if node.kind == "sum" and node.children[2].kind == "pow":
+            body = node.children[2]
+            inner = replace(node, children=(node.children[0], node.children[1], body.children[0]))
+            group = Node("group", inner.span, (inner,), "(")
+            candidate_node, found, fixed = replace(body, children=(group, body.children[1])), "a sum of squares", \
+                "the square of the sum"
+        elif node.kind == "pow" and _strip_group(node.children[0]).kind == "sum":
+            total = _strip_group(node.children[0])
+            squared = replace(node, children=(total.children[2], node.children[1]))
+            candidate_node = replace(total, children=(total.children[0], total.children[1], squared))
+            found, fixed = "the square of a sum", "the sum of the squares"
+        if candidate_node is None:
             continue
-        for form in step.forms[1:]:
-            if subject is not None and gradient_subject(form) == subject:
-                continue
-            if isinstance(form, Entry) and isinstance(form.of, Grad):
-                continue
-            score = _similarity(form, user)
-            if best_score is None or score > best_score:
-                best, best_score = form, score
-    return best
+        candidate = replace_at(case.user.node, path, candidate_node)
+        if case.fixes(candidate):
+            yield Finding({"found": found, "fixed": fixed, "written": case.quote(node)}, fixed=case.regrouped or candidate)
+            return
 
 
-def _similarity(a: Any, b: Any) -> int:
-    if b is None:
-        return 0
-    def atoms(e: Any) -> set:
-        out = set()
-        for n in sp.preorder_traversal(e):
-            if isinstance(n, (NetQuantity, sp.Symbol, Partial, Grad)) or type(n).__name__ in (
-                    "ApplyPrime", "Apply", "Prime", "HadamardProduct", "Sum", "Quotient", "Diag", "Jacobian"):
-                out.add(n if not isinstance(n, (sp.HadamardProduct, sp.Sum)) else type(n).__name__)
-        return out
-    A, B = atoms(a), atoms(b)
-    return 2 * len(A & B) - len(A ^ B)
+def _strip_group(node: Node) -> Node:
+    while node.kind == "group" and node.value in ("(", "["):
+        node = node.children[0]
+    return node
+
+
+def input_for_activation(case: Case) -> Iterator[Finding]:
+    """Undo the network's input x written where a hidden activation a^k belongs (∂C/∂W^2 with x in
+    place of a^1: the input of layer 2 is a^1, not x)."""
+    if case.user.value is None or case.world.depth < 2:
+        return
+    world = case.world
+    x = world.symbolic_frame.x
+    if not any(isinstance(q, NetQuantity) and q.kind == "x" for q in sp.preorder_traversal(case.user.value)):
+        return
+    for k in range(1, world.depth):
+        layer = sp.Integer(k)
+        activation = world.symbolic_frame.a(layer)
+
+        def rewrite(expr: Any, layer: Any = layer) -> Any:
+            found = [q for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity) and q.kind == "x"]
+            mapping = {q: (world.frame if q == world.frame.x else world.symbolic_frame).a(layer) for q in found}
+            return ordered_xreplace(expr, mapping) if found else expr
+
+        fixed = case.fixes_value(rewrite, transposed=True)
+        if fixed is not None:
+            yield Finding({"layer": str(k), "activation": case.show(activation), "input": case.show(x)},
+                          fixed_value=fixed)
+            return
+
+
+def missing_prime(case: Case) -> Iterator[Finding]:
+    """Undo σ(z) written where σ′(z) belongs (also with a wrong layer on it: σ^l(z^l) for σ′(z^L))."""
+    calls = [path for path, node in walk(case.user.node) if node.kind == "call" and node.value.primes == 0
+             and _is_activation_call(case, node)]
+    for path in calls:
+        node = _get(case.user.node, path)
+        primed = replace(node, value=replace(node.value, primes=1, sup=None))
+        candidate = replace_at(case.user.node, path, primed)
+        if case.fixes(candidate):
+            yield Finding({"found": case.quote(node), "layer": ""}, fixed=case.regrouped or candidate)
+            return
+        for layered, found, fixed in _layer_variants(case, candidate):
+            if case.fixes(layered):
+                yield Finding({"found": case.quote(node), "layer": f"; and {found} where {fixed} belongs"},
+                              fixed=case.regrouped or layered)
+                return
+
+
+def _is_activation_call(case: Case, node: Node) -> bool:
+    binding = case.map.binding(node.value.name)
+    if binding is not None:
+        return binding.is_function
+    return node.value.name in ("sigmoid", "ReLU", "relu", "tanh", "softplus", "sigma", "f", "g")
+
+
+def _layer_variants(case: Case, tree: Node) -> Iterator[tuple[Node, str, str]]:
+    """The tree with every layer written L turned into l (or l into L): the output layer's
+    quantities in a formula for a general layer, or the reverse."""
+    for source, target in (("L", "l"), ("l", "L")):
+        changed = [False]
+
+        def swap(node: Node, source: str = source, target: str = target) -> Node:
+            sym: Sym = node.value
+            if sym.name == source and sym.sub is None and sym.sup is None:
+                changed[0] = True
+                return replace(node, value=replace(sym, name=target))
+            return node
+
+        candidate = _map_layer_scripts(case, tree, swap)
+        if changed[0]:
+            yield candidate, source, target
+
+
+def _map_layer_scripts(case: Case, tree: Node, fn: Callable[[Node], Node]) -> Node:
+    """fn applied to the symbols inside the layer scripts of the tree's layered quantities."""
+    def visit(node: Node) -> Node:
+        if node.kind == "sym":
+            where = _layer_script(case, node)
+            if where is not None:
+                script = getattr(node.value, where)
+                new_expr = map_syms(script.expr, fn)
+                return replace(node, value=replace(node.value, **{where: replace(script, expr=new_expr)}))
+            return node
+        if node.kind == "call" and node.children:
+            return replace(node, children=tuple(visit(c) for c in node.children))
+        if not node.children:
+            return node
+        return replace(node, children=tuple(visit(c) for c in node.children))
+    return visit(tree)
+
+
+def output_layer_error(case: Case) -> Iterator[Finding]:
+    """Undo the output layer's quantities (δ^L, a^{L−1}) written in a formula for a general layer l:
+    every L turned into l at once."""
+    for candidate, found, fixed in _layer_variants(case, case.user.node):
+        if found == "L" and case.fixes(candidate):
+            yield Finding({"found": case.quote(case.user.node), "fixed": case.show(value_of(case, candidate))},
+                          fixed=case.regrouped or candidate)
+            return
+
+
+def missing_activation_derivative(case: Case) -> Iterator[Finding]:
+    """Undo a σ′(z) factor left out: (a^L − y) where (a^L − y) ⊙ σ′(z^L) belongs."""
+    value = case.user.value
+    if value is None or not is_matrix(value):
+        return
+    for n in range(len(_layers_in(value))):
+        def rewrite(expr: Any, n: int = n) -> Any:
+            layers = _layers_in(expr)
+            if not is_matrix(expr) or n >= len(layers):
+                return expr
+            layer = layers[n]
+            concrete = as_expr(layer).is_Integer and not case.world.general or all(
+                as_expr(d).is_Integer for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity)
+                for d in q.shape[:1])
+            frame = case.world.frame if concrete else case.world.symbolic_frame
+            act = frame.activation(layer).name
+            z = frame.z(layer)
+            if act == "softmax" or tuple(expr.shape) != tuple(z.shape):
+                return expr
+            return sp.HadamardProduct(expr, ApplyPrime(act, z), evaluate=False)
+
+        fixed = case.fixes_value(rewrite)
+        if fixed is not None:
+            layer = _layers_in(value)[n]
+            frame = case.world.symbolic_frame
+            yield Finding({"sigma": case.show(ApplyPrime(frame.activation(layer).name, frame.z(layer)))},
+                          fixed_value=fixed)
+            return
+
+
+def _layers_in(expr: Any) -> list[Any]:
+    """The layers of the activations and errors a statement names, in a fixed order."""
+    return sorted({q.layer for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity)
+                   and q.kind in ("a", "z", "delta") and q.layer != 0}, key=str)
+
+
+def previous_activation(case: Case) -> Iterator[Finding]:
+    """Undo an activation one layer off: a^l where a^{l−1}, the input of layer l, belongs (and the
+    network's input x for a^0)."""
+    value = case.user.value
+    if value is None:
+        return
+    layers = sorted({q.layer for q in sp.preorder_traversal(value) if isinstance(q, NetQuantity) and q.kind == "a"
+                     and q.layer != 0}, key=str)
+    for n in range(len(layers)):
+        def rewrite(expr: Any, n: int = n) -> Any:
+            found = sorted({q for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity) and q.kind == "a"
+                            and q.layer != 0}, key=lambda q: str(q.layer))
+            if n >= len(found):
+                return expr
+            q = found[n]
+            concrete = as_expr(q.layer).is_Integer and all(as_expr(d).is_Integer or d == case.world.batch_symbol
+                                                           for d in q.shape)
+            frame = case.world.frame if concrete else case.world.symbolic_frame
+            return ordered_xreplace(expr, {q: frame.a(q.layer - 1)})
+
+        fixed = case.fixes_value(rewrite)
+        if fixed is not None:
+            frame = case.world.symbolic_frame
+            yield Finding({"found": case.show(frame.a(layers[n])), "fixed": case.show(frame.a(layers[n] - 1))},
+                          fixed_value=fixed)
+            return

@@ -1,0 +1,78 @@
+"""The network arguments every command takes, defined once: NET and the shorthand options.
+
+`derive show`, `post`, `export` and `check` all name a network the same way (a built-in example,
+FILE.toml, or `mlp:3-4-2` with `--activation`, `--output-activation`, `--cost`, `--convention`,
+`--no-bias`, `--batch`, `--normalize`), and `network_spec` turns what was given into the one
+`NetworkSpec`. The commands import this module; it imports none of them (nor cli.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .api import MAX_SEED, resolve_network
+from .spec import NetworkSpec
+
+NET_HELP = "built-in example, FILE.toml, or shorthand such as mlp:3-4-2"
+
+
+def add_network_arguments(parser: argparse.ArgumentParser, *, flag: str | None = None,
+                          required: bool = True) -> None:
+    """NET and the shorthand options. NET is positional, or the option `flag` (check's `--net`,
+    beside its POST); not `required` for a command that can also run without one (post --all)."""
+    if flag is None:
+        parser.add_argument("net", metavar="NET", nargs=None if required else "?", help=NET_HELP)
+    else:
+        parser.add_argument(flag, dest="net", metavar="NET", required=required,
+                            help=f"the network: {NET_HELP}")
+    group = parser.add_argument_group("shorthand options (mlp:... only)")
+    group.add_argument("--activation", help="activation of every layer, or one per layer: tanh or relu,relu,sigmoid")
+    group.add_argument("--output-activation", help="activation of the output layer")
+    group.add_argument("--cost", help="cost function (see 'derive list')")
+    group.add_argument("--convention", help="column (z = W a + b) or row (Z = X W + b)")
+    group.add_argument("--no-bias", action="store_true", help="layers without biases")
+    group.add_argument("--batch", type=_positive_int, help="a batch of N samples (default: one sample)")
+    group.add_argument("--normalize", action="store_true", help="standardise the input first")
+
+
+def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: ASCII digits only (no sign, no full-width ３, no 1_000), in [low, high]."""
+    wanted = f"a whole number >= {low}" if high is None else f"a whole number from {low} to {high}"
+
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,30}", text) or int(text) < low or (high is not None and int(text) > high):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text!r}")
+        return int(text)
+
+    return parse
+
+
+_positive_int = _whole_number(1)
+#: --seed of show, post and export.
+seed_number = _whole_number(0, MAX_SEED)
+
+
+def network_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The shorthand options as `resolve_network` takes them (None: not given)."""
+    activation = args.activation
+    if activation is not None and "," in activation:
+        activation = [a.strip() for a in activation.split(",")]
+    return {
+        "activation": activation,
+        "output_activation": args.output_activation,
+        "cost": args.cost,
+        "convention": args.convention,
+        "bias": False if args.no_bias else None,
+        "batch": args.batch,
+        "normalize_input": True if args.normalize else None,
+    }
+
+
+def network_spec(args: argparse.Namespace) -> NetworkSpec | None:
+    """The network the arguments name, or None when no NET was given (where that is allowed)."""
+    if args.net is None:
+        return None
+    return resolve_network(args.net, **network_options(args))
