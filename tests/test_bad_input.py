@@ -60,8 +60,8 @@ TABLE = [
     ("export to an unwritable place", ["export", "two-two-two", "-o", "a-file/g.py"],
      "the output path a-file is not a directory"),
     ("a spec so large it would take minutes", ["show", "mlp:100000-1000-100"],
-     "the network has 100,101,100 parameters, more than the limit of 20,000,000 (verifying every gradient "
-     "numerically would take minutes)"),
+     "the network has 100,101,100 parameters, more than the limit of 10,000,000 (verifying every gradient "
+     "numerically would take too long)"),
     ("non-UTF-8 post for check", ["check", "latin1.md", "--net", "two-two-two"], "post 'latin1.md' is not UTF-8 text"),
     ("missing post for check", ["check", "nothere.md", "--net", "two-two-two"], "no such file or folder: nothere.md"),
     ("unknown export form", ["export", "two-two-two", "--form", "vector"],
