@@ -734,6 +734,14 @@ GLUED_Y1 = [
     abstains("glued-not-read-as-input", r"$$z_3 = w_{13} y1 + w_{23} y2$$"),
 ]
 
+#: ŷ bound as an activation without a layer, on a network whose layers are subscripts (W_1, a_2).
+SUM_INDEX_MAP = '[symbols]\nyhat = "activation"\ny = "target"\n'
+
+SUM_INDEX_AS_LAYER = [
+    abstains("sum-index-as-layer", r"$$C = - \sum_{j=1}^{3} y_{j} \log\left(\hat{y}_{j}\right)$$"),
+    abstains("sum-index-as-layer-no-limits", r"$$C = - \sum_{j} y_{j} \log\left(\hat{y}_{j}\right)$$"),
+]
+
 WORKED_MAP = '[symbols]\nt = "target"\n'
 
 
@@ -791,7 +799,8 @@ SINGLE_SAMPLE_MAP = BCE_MAP + 'w = { role = "weight", layer = 2 }\nb = { role = 
 @pytest.mark.parametrize("case", family("l-layer", None, EINSTEIN) + family("mlp-3-3-3", EINSTEIN_MAP, EINSTEIN_STATED)
                          + family("two-two-two", GLUED_MAP, GLUED_Y1) + family("two-two-two", WORKED_MAP, WORKED)
                          + family("l-layer", NIELSEN_MAP, LAYER_OFFSET) + family("l-layer", None, INFORMAL)
-                         + family("bce", SINGLE_SAMPLE_MAP, SINGLE_SAMPLE))
+                         + family("bce", SINGLE_SAMPLE_MAP, SINGLE_SAMPLE)
+                         + family("softmax-classifier", SUM_INDEX_MAP, SUM_INDEX_AS_LAYER))
 def test_never_wrong(case: Case) -> None:
     judge(case)
 

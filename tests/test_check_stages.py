@@ -13,7 +13,7 @@ CHECK = Path(__file__).resolve().parent.parent / "derive" / "check"
 STAGES = {
     "lexer": 1, "extract": 1, "frontmatter": 1,
     "tree": 2, "environments": 2, "parser": 2,
-    "notation": 3, "bind": 3,
+    "notation": 3, "bind": 3, "suggest": 3,
     "world": 4, "nodes": 4, "usage": 4, "symbols": 4, "build": 4, "values": 4, "printer": 4,
     "results": 5, "forms": 5, "worked": 5, "claims": 5, "judge": 5,
     "case": 6, "mutations": 6, "diagnose": 6,

@@ -12,7 +12,8 @@ The pipeline, in stages; a module imports only modules of its own stage or of ea
 2. parse     tree.py (what was written: nodes, symbols, scripts), parser.py (one method per precedence
              level), environments.py (scripts, matrices, case distinctions).
 3. bind      notation.py: the notation map, which symbol names which quantity; bind.py: which script
-             of a symbol is its layer, its entry, its example.
+             of a symbol is its layer, its entry, its example; suggest.py: a starting map read from
+             a post's descriptions and forward pass (--suggest-notation).
 4. build     world.py (the network's small instance and its truths), nodes.py (quantities only posts
              name: one example, vec, a family), usage.py, symbols.py and build.py (trees -> the engine's
              SymPy statements under the map), values.py (explicit values, comparisons), printer.py (a

@@ -30,6 +30,7 @@ from .notation import (
 )
 from .paths import find_posts
 from .report import CheckReport
+from .suggest import suggest_notation
 from .world import world_for
 
 #: The largest post read (a notebook counts its JSON, images included).
@@ -211,6 +212,14 @@ def _block_data(fmt: str, body: str, source: str) -> dict[str, Any] | None:
             raise DeriveError(f"the notation map in {source} has a number of more than 4,300 digits") from None
         return check_numbers(_named_keys(mapping, source), source)
     return None
+
+
+def suggest_file(path: str | Path, net: str | NetworkSpec | None = None, *, net_name: str | None = None) -> str:
+    """A starting notation map for the post at `path` (TOML text, each line saying where in the post
+    it comes from), read against `net` or the network the post names; `net_name`: how to call it."""
+    post = read_post(path, net)
+    name = net_name or (net if isinstance(net, str) else post.spec.name)
+    return suggest_notation(post.doc, post.spec, post.nmap, source=shown(path), net=name)
 
 
 #: A notation map nests three tables deep (symbols, a symbol, its keys); front matter may nest as

@@ -274,6 +274,12 @@ class SymbolBuilder:
     def layer_of_node(self, layer_node: Node, binding: Binding, node: Node) -> Any:
         self._saw_depth = False
         layer = self.index(layer_node, layer=True)
+        summed = sorted(str(s) for s in as_expr(layer).free_symbols if s in self.bound)
+        if summed:
+            # Σ_j y_j log(a_j) under subscript layers: j runs over the entries of y, so reading it as
+            # a's layer would judge another formula than the one the post means.
+            raise Unchecked(f"the sum's index {summed[0]} is written as the layer of {self.source(node)} "
+                            "(a sum over layers is not read)", node.span)
         fixed = {s: self.depth for s in as_expr(layer).free_symbols if str(s) in self.map.last_layer_letters}
         if fixed:  # (a^{(l)} − y) in a section about the output layer: this l is L
             layer = as_expr(layer).xreplace(fixed)
