@@ -223,6 +223,13 @@ def test_hang_huge_power(tmp_path: Path) -> None:
     assert "why: an exponent larger than 64 in absolute value" in outcome.stdout
 
 
+@pytest.mark.parametrize("limit", ["99999999999999999999999", "1001"])
+def test_hang_sum_with_a_huge_limit(tmp_path: Path, limit: str) -> None:
+    """A sum is written out term by term on the instance: a number of terms no size of the network has."""
+    outcome = check_post(tmp_path, "post.md", f"$$C = \\sum_{{j=1}}^{{{limit}}} a^2_j$$\n")
+    assert "why: a sum of more than 1,000 terms" in outcome.stdout
+
+
 def test_hang_tower_of_powers(tmp_path: Path) -> None:
     outcome = check_post(tmp_path, "post.md", "$$C = 2^{2^{2^{2^{2^{2}}}}}$$\n")
     assert "why: an exponent larger than 64 in absolute value" in outcome.stdout
@@ -251,9 +258,11 @@ def test_hang_one_megabyte_formula(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text", ["$1" * 20_000, "\\(" * 200_000, "\\[" * 200_000, "$$ " * 100_000,
                                   "`" * 100_000 + "x", "``a`" * 50_000, "\\begin{equation}" * 20_000,
-                                  "<!--" * 100_000, " " * 500_000 + "$$x$$"],
+                                  "<!--" * 100_000, " " * 500_000 + "$$x$$", "If $k = y_i$, " * 9_000,
+                                  "$ \\alpha " * 100_000],
                          ids=["single-dollars", "open-parens", "open-brackets", "open-displays", "backticks",
-                              "code-spans", "open-environments", "open-comments", "long-line"])
+                              "code-spans", "open-environments", "open-comments", "long-line",
+                              "conditions-on-one-line", "spaced-dollars"])
 def test_hang_scanning_is_linear(tmp_path: Path, text: str) -> None:
     check_post(tmp_path, "post.md", text)
 
@@ -473,6 +482,7 @@ def test_readme_states_every_limit() -> None:
         "matrix products in one side of a formula | {}": judge.MAX_MATRIX_PRODUCTS,
         "a number in a formula | {} digits": lexer.MAX_NUMBER_DIGITS,
         "an exponent in a formula | {} in absolute value": build.MAX_EXPONENT,
+        "(not a size of the network) | {:,}": build.MAX_SUM_TERMS,
         "`export --form scalar` | {:,} parameters": module.SCALAR_FORM_MAX_PARAMETERS,
     }
     for text, value in stated.items():
