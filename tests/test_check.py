@@ -347,7 +347,7 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (("missing.md", "--net", "two-two-two"), "post 'missing.md' does not exist"),
+    (("missing.md", "--net", "two-two-two"), "no such file or folder: missing.md"),
     (("{post}", "--net", "nope"), "unknown network"),
     (("{post}",), "--net"),
     (("{post}", "--net", "two-two-two", "--notation", "missing.toml"), "notation map 'missing.toml' does not exist"),
