@@ -13,6 +13,9 @@ from .examples import EXAMPLES
 from .spec import NetworkSpec, build, load_toml, parse_shorthand
 from .verify import verify
 
+#: Seeds of the numeric checks and worked examples: NumPy's generators take any whole number >= 0;
+#: derive takes those that fit in 32 bits.
+MAX_SEED = 2**32 - 1
 SHORTHAND_OPTIONS = ("activation", "output_activation", "cost", "convention", "bias", "batch", "normalize_input")
 #: Options that apply to every network (an example, a spec file or a shorthand): how it is trained.
 NETWORK_OPTIONS = ("reduction", "l2", "l2_bias", "dropout")
@@ -57,6 +60,8 @@ def derive(net: str | NetworkSpec, *, seed: int = 0, symbolic: bool | None = Non
 
     `components` also states each concrete step entry by entry (a post writes a batched
     product out as a sum over the samples); the general derivation always has them."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise DeriveError(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}")
     spec = resolve_network(net, **options)
     built = build_general(spec) if spec.general else build_concrete(spec, components=components)
     return verify(built, seed=seed, symbolic=symbolic)

@@ -9,9 +9,11 @@ FILE.toml, or `mlp:3-4-2` with `--activation`, `--output-activation`, `--cost`, 
 from __future__ import annotations
 
 import argparse
+import re
+from collections.abc import Callable
 from typing import Any
 
-from .api import resolve_network
+from .api import MAX_SEED, resolve_network
 from .spec import NetworkSpec
 
 NET_HELP = "built-in example, FILE.toml, or shorthand such as mlp:3-4-2"
@@ -43,14 +45,21 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, flag: str | None =
                           help="hidden layers with a given dropout mask m^l, e.g. 1 or 1,2: a^l = f(z^l) ⊙ m^l")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
-    return value
+def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: ASCII digits only (no sign, no full-width ３, no 1_000), in [low, high]."""
+    wanted = f"a whole number >= {low}" if high is None else f"a whole number from {low} to {high}"
+
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,30}", text) or int(text) < low or (high is not None and int(text) > high):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text!r}")
+        return int(text)
+
+    return parse
+
+
+_positive_int = _whole_number(1)
+#: --seed of show, post and export.
+seed_number = _whole_number(0, MAX_SEED)
 
 
 def _non_negative_number(text: str) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -60,11 +61,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show_arguments(parser: argparse.ArgumentParser) -> None:
-    from .arguments import add_network_arguments
+    from .arguments import add_network_arguments, seed_number
 
     add_network_arguments(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the numeric checks (default 0)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="seed of the numeric checks (default 0)")
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -129,7 +130,32 @@ def make_parser(command: str | None = None) -> ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what `timeout`, `kill` and CI cancellation send), handled like Ctrl-C: unwinding
+    removes any temporary file, and the exit code is 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals to the caller
+        previous = None
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         words = sys.argv[1:] if argv is None else argv
         command = next((w for w in words if not w.startswith("-")), None)
@@ -143,9 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("derive: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+        print("derive: terminated" if signum == signal.SIGTERM else "derive: interrupted", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)

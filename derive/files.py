@@ -9,6 +9,11 @@ Every generated file carries one marker, in a comment or metadata field of its o
 A file whose hash still matches is untouched output and may be replaced. A file that was edited,
 or that derive never wrote, is refused unless the caller forces it: except inside the project's
 own `output/` tree, which holds nothing but generated posts.
+
+Every target of a command is checked before the first file is written (its directory can be
+made and written to, its name fits the file system, nothing but a regular file is in its way,
+nothing hand-edited is replaced), so a refusal leaves nothing behind. SIGINT and SIGTERM are held
+back while a temporary file exists, so an interrupted run leaves whole files and no temporary one.
 """
 
 from __future__ import annotations
@@ -16,11 +21,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
+import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DeriveError
+from .inputs import read_bytes, shown
 
 HASH_PREFIX = "sha256:"
 PLACEHOLDER = HASH_PREFIX + "0" * 64
@@ -59,82 +69,167 @@ def untouched(content: str) -> bool:
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root.resolve())
-    except ValueError:
+    except (ValueError, OSError):
         return False
     return True
 
 
+#: An existing file larger than this is not one derive wrote: it is refused, never read whole.
+MAX_EXISTING_BYTES = 50_000_000
+#: mkstemp's temporary name around the target's: "." + name + "." + 8 random characters + ".tmp".
+_TEMPORARY_EXTRA = len(".") + len(".") + 8 + len(".tmp")
+
+
+def name_max(directory: Path) -> int:
+    """The longest file name (in bytes) the directory's file system takes (255 on most)."""
+    probe = directory
+    while not probe.is_dir() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        return os.pathconf(probe, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def check_name(target: Path) -> None:
+    length = len(os.fsencode(target.name))
+    limit = name_max(target.parent)
+    if length > limit:
+        raise DeriveError(f"the file name {shown(target.name)} is {length} bytes long, more than the limit of "
+                          f"{limit} of its file system")
+
+
+def check_directory(directory: Path) -> None:
+    """The directory exists and is writable, or can be made: checked without making it."""
+    probe = directory
+    while _lstat(probe) is None and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise DeriveError(f"the output path {shown(probe)} is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        what = "output directory" if probe == directory else "directory"
+        raise DeriveError(f"the {what} {shown(probe)} is not writable")
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return path.lstat()
+    except (FileNotFoundError, NotADirectoryError):  # a/b where a is a file: found by walking up
+        return None
+    except OSError as exc:
+        raise DeriveError(f"cannot use the path {shown(path)}: {exc.strerror or exc}") from None
+
+
+def _current(target: Path) -> bytes | None:
+    """The bytes of an existing regular file (None: nothing there); a directory, device or FIFO
+    in the way, or a file too large to be ours, is refused without reading it."""
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise DeriveError(f"cannot write {shown(target)}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DeriveError(f"cannot write {shown(target)}: something that is not a regular file is in the way")
+    try:
+        return read_bytes(target, "file", MAX_EXISTING_BYTES)
+    except DeriveError:  # unreadable, or too large to be ours: not derive's output
+        return b""
+
+
 def check_overwrites(directory: Path, files: dict[str, str], *, force: bool, free_root: Path | None) -> None:
-    """Refuse, before anything is written, to replace a file that is not untouched output."""
-    if force or (free_root is not None and _inside(directory, free_root)):
-        return
+    """Refuse, before anything is written, a target that cannot be written or that would replace
+    a file that is not untouched output."""
+    check_directory(directory)
+    free = force or (free_root is not None and _inside(directory, free_root))
     for name in sorted(files):
         target = directory / name
-        if not target.exists():
+        check_name(target)
+        current = _current(target)
+        if current is None or free:
             continue
-        try:
-            current = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            current = ""
-        if current != files[name] and not untouched(current):
+        text = current.decode("utf-8", errors="replace")
+        if text != files[name] and not untouched(text):
             raise DeriveError(
-                f"refusing to overwrite {target}: it was edited by hand or not written by derive "
+                f"refusing to overwrite {shown(target)}: it was edited by hand or not written by derive "
                 "(pass --force to overwrite it)"
             )
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM (what Ctrl-C, `timeout` and CI cancellation send) wait while a temporary
+    file exists: they arrive once it is renamed into place or removed, so none is left behind."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def write_atomic(target: Path, text: str) -> bool:
     """Write text to target through a temporary file and a rename: readers see the old file or
     the new one, never half of one. Returns False when the file already holds exactly this."""
     data = text.encode("utf-8")
-    try:
-        if target.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; a post is an ordinary file
-        os.replace(temporary, target)
-    except BaseException:
+    check_name(target)
+    if _current(target) == data:
+        return False
+    room = name_max(target.parent) - _TEMPORARY_EXTRA
+    stem = os.fsencode(target.name)[:max(room, 0)].decode("utf-8", errors="ignore")  # whole characters
+    with _signals_deferred():
         try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+            handle, temporary = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=target.parent)
+        except OSError as exc:
+            raise DeriveError(f"cannot write {shown(target)}: {exc.strerror or exc}") from None
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; a post is an ordinary file
+            os.replace(temporary, target)
+        except BaseException as exc:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            if isinstance(exc, OSError):
+                raise DeriveError(f"cannot write {shown(target)}: {exc.strerror or exc}") from None
+            raise
     return True
 
 
 def prepare_directory(directory: Path) -> None:
-    if directory.exists() and not directory.is_dir():
-        raise DeriveError(f"the output path {directory} is not a directory")
+    check_directory(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DeriveError(f"cannot create the output directory {directory}: {exc.strerror or exc}") from None
+        raise DeriveError(f"cannot create the output directory {shown(directory)}: {exc.strerror or exc}") from None
     if not directory.is_dir():
-        raise DeriveError(f"the output path {directory} is not a directory")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise DeriveError(f"the output directory {directory} is not writable")
+        raise DeriveError(f"the output path {shown(directory)} is not a directory")
+
+
+def write_trees(trees: dict[Path, dict[str, str]], *, force: bool = False,
+                free_root: Path | None = None) -> list[Path]:
+    """Write every file of every directory, or nothing: each target is checked before the first
+    is written. Returns the paths written or already current."""
+    for directory, files in trees.items():
+        check_overwrites(directory, files, force=force, free_root=free_root)
+    written = []
+    for directory, files in trees.items():
+        prepare_directory(directory)
+        for name in sorted(files):
+            write_atomic(directory / name, files[name])
+            written.append(directory / name)
+    return written
 
 
 def write_files(directory: Path, files: dict[str, str], *, force: bool = False,
                 free_root: Path | None = None) -> list[Path]:
     """Write every file or none that was refused; returns the paths written or already current."""
-    prepare_directory(directory)
-    check_overwrites(directory, files, force=force, free_root=free_root)
-    written = []
-    for name in sorted(files):
-        target = directory / name
-        try:
-            write_atomic(target, files[name])
-        except OSError as exc:
-            raise DeriveError(f"cannot write {target}: {exc.strerror or exc}") from None
-        written.append(target)
-    return written
+    return write_trees({directory: files}, force=force, free_root=free_root)

@@ -22,6 +22,10 @@ RTOL = 1e-6
 #: random unit directions.
 FULL_MAX_ENTRIES = 64
 DIRECTIONS = 3
+#: The most entries all the points of one `directional_derivatives` call may hold to be evaluated
+#: stacked; beyond, each point is evaluated on its own (12 stacked copies of a 4470 × 4470 weight
+#: matrix are 2 GB of fresh memory: their page faults took most of `derive show`'s time).
+STACK_MAX_ENTRIES = 4_000_000
 
 
 class GradientMismatch(AssertionError):
@@ -53,10 +57,20 @@ def directional_derivatives(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray
     array, per point: all 4 × len(directions) evaluations go in one call, so a function written
     with NumPy broadcasting pays its Python overhead once, not once per point.
     """
-    v = np.stack([np.asarray(d, dtype=float) for d in directions])
-    offsets = np.array([eps, -eps, eps / 2, -eps / 2]).reshape((4, 1) + (1,) * x.ndim)
-    points = (x + offsets * v).reshape((-1,) + x.shape)
-    values = np.asarray(f(points), dtype=float)
+    steps = np.array([eps, -eps, eps / 2, -eps / 2])
+    if len(steps) * len(directions) * x.size <= STACK_MAX_ENTRIES:
+        v = np.stack([np.asarray(d, dtype=float) for d in directions])
+        points = (x + steps.reshape((4, 1) + (1,) * x.ndim) * v).reshape((-1,) + x.shape)
+        values = np.asarray(f(points), dtype=float)
+    else:  # one point at a time, in one buffer: the same points, without gigabytes of fresh memory
+        point = np.empty((1,) + x.shape)
+        rows = []
+        for h in steps:
+            for d in directions:
+                np.multiply(h, d, out=point[0])
+                point[0] += x
+                rows.append(np.array(f(point), dtype=float)[0])
+        values = np.stack(rows)
     values = values.reshape((4, len(directions)) + values.shape[1:])
     central_h = (values[0] - values[1]) / (2 * eps)
     central_half = (values[2] - values[3]) / eps
@@ -78,6 +92,9 @@ def norm(x: np.ndarray) -> float:
     """The Euclidean (Frobenius) norm, summed without BLAS: a threaded BLAS call on a busy
     machine costs milliseconds even for small arrays."""
     x = np.asarray(x, dtype=float)
+    if x.size > STACK_MAX_ENTRIES:  # large: one pass, no temporary copy as large as x
+        flat = x.ravel()
+        return float(np.sqrt(np.dot(flat, flat)))
     return float(np.sqrt(np.sum(x * x)))
 
 
@@ -92,7 +109,8 @@ def random_directions(shape: tuple[int, ...], count: int, rng: np.random.Generat
     out = []
     for _ in range(count):
         v = rng.standard_normal(shape)
-        out.append(v / norm(v))
+        v /= norm(v)
+        out.append(v)
     return out
 
 

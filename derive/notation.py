@@ -25,6 +25,11 @@ VOCABULARY: dict[str, tuple[str, str]] = {
 }
 
 
+#: The quantities that may go without a name of their own (None): the output is then a^L, and
+#: δ is written ∂C/∂z.
+OPTIONAL = ("output", "delta")
+
+
 @dataclass(frozen=True)
 class Notation:
     input: str = "x"
@@ -45,7 +50,11 @@ class Notation:
             if f.name == "layer_index":
                 if value not in ("super", "sub"):
                     raise UnknownName("layer index position", value, ("super", "sub"))
-            elif value is not None and value not in VOCABULARY:
+            elif value is None:
+                if f.name not in OPTIONAL:
+                    raise DeriveError(f"the notation for {f.name} cannot be left empty; valid choices: "
+                                      + ", ".join(VOCABULARY))
+            elif not isinstance(value, str) or value not in VOCABULARY:
                 raise UnknownName(f"notation name for {f.name}", value, VOCABULARY)
         if self.delta is None and self.layer_index not in ("super", "sub"):
             raise DeriveError("notation without δ still needs a layer index position")

@@ -54,17 +54,17 @@ TABLE = [
     ("invalid TOML (with the line)", ["show", "broken.toml"],
      "invalid TOML in 'broken.toml': Expected ']]' at the end of an array declaration (at line 2, column 9)"),
     ("unknown key in a spec", ["show", "unknown-key.toml"],
-     "unknown key 'layer' in unknown-key.toml; valid keys: name, input, layers, cost, convention, batch, "
+     "unknown key 'layer' in 'unknown-key.toml'; valid keys: name, input, layers, cost, convention, batch, "
      "normalize_input, reduction, l2, l2_bias, dropout, notation, description"),
     ("missing spec file", ["show", "missing.toml"], "spec file 'missing.toml' does not exist"),
     ("output directory not writable", ["post", "two-two-two", "--platform", "hugo", "-o", "a-file/posts"],
-     "cannot create the output directory a-file/posts: Not a directory"),
+     "the output path a-file is not a directory"),
     ("export to an unwritable place", ["export", "two-two-two", "-o", "a-file/g.py"],
      "the output path a-file is not a directory"),
     ("a spec so large it would take minutes", ["show", "mlp:100000-1000-100"],
-     "the network has 100,101,100 parameters, more than the limit of 20,000,000 (verifying every gradient "
-     "numerically would take minutes)"),
-    ("non-UTF-8 post for check", ["check", "latin1.md", "--net", "two-two-two"], "latin1.md is not UTF-8 text"),
+     "the network has 100,101,100 parameters, more than the limit of 10,000,000 (verifying every gradient "
+     "numerically would take too long)"),
+    ("non-UTF-8 post for check", ["check", "latin1.md", "--net", "two-two-two"], "post 'latin1.md' is not UTF-8 text"),
     ("missing post for check", ["check", "nothere.md", "--net", "two-two-two"], "no such file or folder: nothere.md"),
     ("unknown export form", ["export", "two-two-two", "--form", "vector"],
      "unknown form 'vector'; valid choices: auto, matrix, scalar"),

@@ -347,10 +347,10 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (("missing.md", "--net", "two-two-two"), "no such file"),
+    (("missing.md", "--net", "two-two-two"), "no such file or folder: missing.md"),
     (("{post}", "--net", "nope"), "unknown network"),
     (("{post}",), "--net"),
-    (("{post}", "--net", "two-two-two", "--notation", "missing.toml"), "no such notation map"),
+    (("{post}", "--net", "two-two-two", "--notation", "missing.toml"), "notation map 'missing.toml' does not exist"),
 ])
 def test_cli_usage_errors(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
     post = tmp_path / "post.md"

@@ -6,8 +6,6 @@ Each post is read and bound to its network and notation first (`read_post`), the
 
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,11 +13,14 @@ from typing import Any
 from ..api import resolve_network
 from ..errors import DeriveError
 from ..examples import EXAMPLES
+from ..inputs import MAX_SPEC_BYTES, check_numbers, loads_json, loads_toml, quoted, shown
+from ..inputs import read_text as read_file
 from ..spec import NetworkSpec
 from .diagnose import diagnose_link
-from .extract import Document, read_document, statements
+from .extract import MAX_FORMULA_CHARS, Document, Statement, claims, read_document, statements, too_many_claims
 from .frontmatter import NET_KEY, declared_network
 from .judge import Judge
+from .results import LinkResult, StatementResult
 from .notation import (
     BLOCK_KEY,
     NotationMap,
@@ -32,7 +33,15 @@ from .report import CheckReport
 from .suggest import suggest_notation
 from .world import world_for
 
+#: The largest post read (a notebook counts its JSON, images included).
 MAX_BYTES = 5_000_000
+#: The most text scanned for formulas (a notebook's Markdown cells), read in about a second.
+MAX_TEXT_CHARS = 1_000_000
+#: The most formulas read ($x$ in a sentence included); the generated posts have at most 300.
+MAX_FORMULAS = 10_000
+#: The most `=` links one check judges: each takes tens of milliseconds, a wrong one with its
+#: diagnosis more; the generated posts have at most 172.
+MAX_CLAIMS = 500
 LATEX_SUFFIXES = (".tex", ".latex", ".ltx")
 
 Notation = tuple[dict[str, Any], str]  # a notation map's data and where it comes from
@@ -46,6 +55,8 @@ class Post:
     doc: Document
     spec: NetworkSpec
     nmap: NotationMap
+    statements: tuple[Statement, ...]  # what it claims, within the limits of one check
+    mentions: int  # formulas that claim nothing (a symbol named in a sentence)
 
 
 def check_file(path: str | Path, net: str | NetworkSpec | None = None,
@@ -65,47 +76,36 @@ def check_paths(paths: list[str | Path], net: str | NetworkSpec | None = None,
 
 def read_post(path: str | Path, net: str | NetworkSpec | None = None, notation: Notation | None = None) -> Post:
     path = Path(path)
-    if not path.is_file():
-        raise DeriveError(f"no such file: {path}")
-    if path.stat().st_size > MAX_BYTES:
-        raise DeriveError(f"{path} is larger than {MAX_BYTES // 1_000_000} MB; is it a post?")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DeriveError(f"{path} is not UTF-8 text") from None
+    text = read_file(path, "post", MAX_BYTES)
     kind = "latex" if path.suffix.lower() in LATEX_SUFFIXES else "markdown"
     if path.suffix.lower() == ".ipynb":
-        text = notebook_markdown(text, str(path))
+        text = notebook_markdown(text, quoted(path))
     return read_text(text, net, kind=kind, path=str(path), notation=notation)
 
 
 def notebook_markdown(text: str, source: str) -> str:
     """The Markdown cells of a Jupyter notebook (nbformat 4), in order, one blank line apart:
     line numbers in the report count the lines of this text."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DeriveError(f"{source} is not a Jupyter notebook: {exc}") from None
+    data = loads_json(text, source)
     cells = data.get("cells") if isinstance(data, dict) else None
     if not isinstance(cells, list):
         raise DeriveError(f"{source} is not a Jupyter notebook (no cells)")
     parts = []
-    for cell in cells:
+    for number, cell in enumerate(cells, start=1):
         if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
             body = cell.get("source", "")
-            parts.append("".join(body) if isinstance(body, list) else str(body))
+            if isinstance(body, list) and all(isinstance(line, str) for line in body):
+                parts.append("".join(body))
+            elif isinstance(body, str):
+                parts.append(body)
+            else:
+                raise DeriveError(f"cell {number} of {source} is not a notebook cell: its source must be text "
+                                  "or a list of lines of text")
     return "\n\n".join(parts) + "\n"
 
 
 def _notation_file(path: str | Path) -> tuple[dict[str, Any], str]:
-    path = Path(path)
-    if not path.is_file():
-        raise DeriveError(f"no such notation map: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DeriveError(f"{path} is not UTF-8 text") from None
-    return parse_toml(text, str(path)), str(path)
+    return parse_toml(read_file(path, "notation map", MAX_SPEC_BYTES), quoted(path)), str(path)
 
 
 def check_text(text: str, net: str | NetworkSpec | None = None, *, kind: str = "markdown", path: str = "<text>",
@@ -115,26 +115,36 @@ def check_text(text: str, net: str | NetworkSpec | None = None, *, kind: str = "
 
 def read_text(text: str, net: str | NetworkSpec | None = None, *, kind: str = "markdown", path: str = "<text>",
               notation: Notation | None = None) -> Post:
-    doc = read_document(text, kind)
+    if len(text) > MAX_TEXT_CHARS:
+        raise DeriveError(f"{shown(path)} has {len(text):,} characters of text, more than the limit of "
+                          f"{MAX_TEXT_CHARS:,} (split the post)")
+    doc = read_document(text, kind, max_formulas=MAX_FORMULAS)
     spec = network_of(doc, net, path)
     nmap = default_map(spec)
     for fmt, body, offset in doc.notation_blocks:
         line = doc.line_col(offset)[0]
-        data = _block_data(fmt, body, f"{path} (line {line})")
+        where = f"{shown(path)} (line {line})"
+        data = _block_data(fmt, body, where)
         if data is not None:
-            nmap = nmap.merged(data, f"{path} (line {line})")
+            nmap = nmap.merged(data, where)
     if notation is not None:
         nmap = nmap.merged(*notation)
-    return Post(path, doc, spec, nmap)
+    found, mentions = statements(doc, max_claims=MAX_CLAIMS)
+    if sum(claims(st) for st in found) > MAX_CLAIMS:
+        raise too_many_claims(MAX_CLAIMS)
+    return Post(path, doc, spec, nmap, tuple(found), mentions)
 
 
 def judge_post(post: Post) -> CheckReport:
     spec, nmap, doc = post.spec, post.nmap, post.doc
     world = world_for(spec)
     judge = Judge(world, nmap, doc, diagnose_link)
-    found, mentions = statements(doc)
+    mentions = post.mentions
     results = []
-    for st in found:
+    for st in post.statements:
+        if st.too_long:
+            results.append(_too_long(st, doc))
+            continue
         result = judge.check_statement(st)
         if result is None:
             mentions += 1
@@ -152,10 +162,10 @@ def network_of(doc: Document, net: str | NetworkSpec | None, path: str) -> Netwo
     read relative to the post."""
     if net is not None:
         return resolve_network(net)
-    declared = declared_network(doc, path)
+    declared = declared_network(doc, shown(path))
     if declared is None:
         where = f"a '% {NET_KEY}: NET' comment line" if doc.kind == "latex" else f"its front matter ({NET_KEY}: NET)"
-        raise DeriveError(f"{path} names no network: give it with --net NET or in {where}; NET is a built-in "
+        raise DeriveError(f"{shown(path)} names no network: give it with --net NET or in {where}; NET is a built-in "
                           f"example ({', '.join(EXAMPLES)}), FILE.toml or mlp:3-4-2")
     value = declared.value
     if value.endswith(".toml") and value not in EXAMPLES:
@@ -163,7 +173,14 @@ def network_of(doc: Document, net: str | NetworkSpec | None, path: str) -> Netwo
     try:
         return resolve_network(value)
     except DeriveError as exc:
-        raise DeriveError(f"{path} (line {declared.line}, {NET_KEY}): {exc}") from None
+        raise DeriveError(f"{shown(path)} (line {declared.line}, {NET_KEY}): {exc}") from None
+
+
+def _too_long(st: Statement, doc: Document) -> StatementResult:
+    line, col = doc.line_col(st.src.offset(0))
+    reason = f"a formula longer than {MAX_FORMULA_CHARS:,} characters is not checked (line {line}, col {col})"
+    link = LinkResult(line, col, "=", st.src.text, "", "not checked", reason=reason)
+    return StatementResult(line, " ".join(st.src.text.split()), (link,))
 
 
 def _block_data(fmt: str, body: str, source: str) -> dict[str, Any] | None:
@@ -171,8 +188,8 @@ def _block_data(fmt: str, body: str, source: str) -> dict[str, Any] | None:
         return parse_toml(body, source)
     if fmt == "front-toml":
         try:
-            data = tomllib.loads(body)
-        except tomllib.TOMLDecodeError:
+            data = loads_toml(body, source)
+        except DeriveError:
             return None  # front matter that is not ours to judge
         return data.get(BLOCK_KEY, data.get("notation"))
     if fmt == "front-yaml":
@@ -189,7 +206,11 @@ def _block_data(fmt: str, body: str, source: str) -> dict[str, Any] | None:
                 block.append(line)
         if block is None:
             return None
-        return parse_yaml_mapping(block, source)
+        try:
+            mapping = parse_yaml_mapping(block, source)
+        except ValueError:  # Python's limit on reading integers: 4,300 digits
+            raise DeriveError(f"the notation map in {source} has a number of more than 4,300 digits") from None
+        return check_numbers(_named_keys(mapping, source), source)
     return None
 
 
@@ -198,4 +219,27 @@ def suggest_file(path: str | Path, net: str | NetworkSpec | None = None, *, net_
     it comes from), read against `net` or the network the post names; `net_name`: how to call it."""
     post = read_post(path, net)
     name = net_name or (net if isinstance(net, str) else post.spec.name)
-    return suggest_notation(post.doc, post.spec, post.nmap, source=str(path), net=name)
+    return suggest_notation(post.doc, post.spec, post.nmap, source=shown(path), net=name)
+
+
+#: A notation map nests three tables deep (symbols, a symbol, its keys); front matter may nest as
+#: deep as it is long, and a value nested thousands deep cannot even be named in a message.
+MAX_MAP_DEPTH = 8
+
+
+def _named_keys(data: dict[Any, Any], source: str) -> dict[str, Any]:
+    """YAML reads the key `1:` as a number; in a notation map every key is a name (and a map whose
+    keys mix numbers and words must still sort and be refused by name). Iterative."""
+    root: dict[str, Any] = {}
+    pending = [(data, root, 1)]
+    while pending:
+        given, named, depth = pending.pop()
+        if depth > MAX_MAP_DEPTH:
+            raise DeriveError(f"the notation map in {source} nests deeper than {MAX_MAP_DEPTH} levels")
+        for key, value in given.items():
+            if isinstance(value, dict):
+                named[str(key)] = {}
+                pending.append((value, named[str(key)], depth + 1))
+            else:
+                named[str(key)] = value
+    return root

@@ -78,6 +78,12 @@ BUILTIN_FUNCTIONS = {
     "step": "step",  # 𝟏[x > 0], read by the parser
     **rules.operator_words(),  # LeakyReLU, ELU, GELU, … as the registry writes them
 }
+#: Exponents beyond this are not checked: backprop has squares and inverses, and exact powers of
+#: large exponents grow without bound (10^{100000000} is 23 characters).
+MAX_EXPONENT = 64
+#: Terms a sum may have on the instance, where it is written out term by term: a limit that is a
+#: size of the network is the instance's (a few); Σ_{j=1}^{10^{22}} would never end.
+MAX_SUM_TERMS = 1_000
 
 
 class Builder(SymbolBuilder):
@@ -350,6 +356,8 @@ class Builder(SymbolBuilder):
         exponent = self.build(exponent_node)
         if is_matrix(exponent):
             raise Unchecked("a matrix in an exponent", exponent_node.span)
+        if exponent.is_Number and abs(exponent) > MAX_EXPONENT:  # 10^{100000000} would take hours
+            raise Unchecked(f"an exponent larger than {MAX_EXPONENT} in absolute value", exponent_node.span)
         if is_matrix(base):
             rows, cols = base.shape
             if self._dim_eq(rows, cols) and not (as_expr(rows) == 1 and as_expr(cols) == 1):
@@ -553,6 +561,8 @@ class Builder(SymbolBuilder):
             for v in (lo, hi):
                 if not as_expr(v).is_Integer:
                     raise Unchecked(f"the sum limit {dim_text(v)} has no value here", node.span)
+            if int(hi) - int(lo) + 1 > MAX_SUM_TERMS:  # written out term by term on the instance
+                raise Unchecked(f"a sum of more than {MAX_SUM_TERMS:,} terms", node.span)
         body = self._labels_of_summed_examples(body, var)
         if is_matrix(body):
             return MatSum(body, var, lo, hi)  # Σ_i dz^{(i)}: a sum of columns

@@ -4,6 +4,7 @@ holds its one entry in COMMANDS, prints, and turns a DeriveError into exit code 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from ..arguments import add_network_arguments, network_spec
@@ -56,7 +57,7 @@ def _suggest(args: argparse.Namespace) -> str:
     from ..errors import DeriveError
     from .api import suggest_file
 
-    if len(args.paths) != 1 or not Path(args.paths[0]).is_file():
+    if len(args.paths) != 1 or os.path.isdir(args.paths[0]):  # a file that cannot be read is refused by name
         raise DeriveError("--suggest-notation reads one post: give one file (Markdown .md, LaTeX .tex or Jupyter "
                           ".ipynb), not " + (f"{len(args.paths)} paths" if len(args.paths) != 1 else "a folder"))
     if args.json or args.format != "text" or args.notation is not None:

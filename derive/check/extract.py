@@ -19,10 +19,13 @@ directly follows another display block, continues that block's last chain.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from .lexer import CMD, OP, RELATIONS, LexError, tokenize
+from ..errors import DeriveError
+from .lexer import CMD, OP, RELATIONS, tokenize_leniently
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,14 @@ class Math:
 class Statement:
     src: Src
     display: bool
-    condition: str = ""  # a condition the sentence before states for it: "If $k = y_i$," 
+    condition: str = ""  # a condition the sentence before states for it: "If $k = y_i$,"
+    too_long: bool = False  # longer than MAX_FORMULA_CHARS: src holds its beginning, it is not checked
+
+    def grown(self, more: Src, joint: str) -> "Statement":
+        """This statement continued by more (a row or display block that carries on its chain)."""
+        if self.too_long or len(self.src.text) + len(joint) + len(more.text) > MAX_FORMULA_CHARS:
+            return Statement(self.src[:MAX_FORMULA_CHARS], True, too_long=True)
+        return Statement(self.src + Src.synthetic(joint, more.offset(0)) + more, True)
 
 
 @dataclass
@@ -93,10 +103,16 @@ class Document:
     maths: list[Math] = field(default_factory=list)
     notation_blocks: list[tuple[str, str, int]] = field(default_factory=list)  # (format, text, offset)
     line_starts: list[int] = field(default_factory=list)
+    max_formulas: int | None = None
+
+    def add(self, math: Math) -> None:
+        """One more formula; more than max_formulas is refused as soon as it is found."""
+        if self.max_formulas is not None and len(self.maths) >= self.max_formulas:
+            raise DeriveError(f"the post has more than {self.max_formulas:,} formulas, the limit of one check "
+                              "(split the post)")
+        self.maths.append(math)
 
     def line_col(self, offset: int) -> tuple[int, int]:
-        import bisect
-
         line = bisect.bisect_right(self.line_starts, offset) - 1
         return line + 1, offset - self.line_starts[line] + 1
 
@@ -108,15 +124,94 @@ SKIP_ENVIRONMENTS = ("verbatim", "lstlisting", "minted", "comment")
 NOTATION_MARK = "derive-notation"
 
 
-def read_document(text: str, kind: str) -> Document:
+def read_document(text: str, kind: str, max_formulas: int | None = None) -> Document:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    doc = Document(text, kind)
+    doc = Document(text, kind, max_formulas=max_formulas)
     doc.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     if kind == "latex":
         _scan_latex(doc)
     else:
         _scan_markdown(doc)
     return doc
+
+
+# ----------------------------------------------------------------------------------------------
+# Scanning in linear time
+# ----------------------------------------------------------------------------------------------
+
+
+class Finder:
+    """`text.find` with a memory, for scanners that only move forward: the first `needle` at or
+    after `start` is the one found last time unless that lies before `start`, so an opening
+    delimiter that is never closed costs one search, not one per occurrence (200,000 × `\\(`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.last: dict[str, tuple[int, int]] = {}  # needle -> (searched from, found at or -1)
+
+    def find(self, needle: str, start: int) -> int:
+        known = self.last.get(needle)
+        if known is not None and known[0] <= start and (known[1] < 0 or known[1] >= start):
+            return known[1]
+        found = self.text.find(needle, start)
+        self.last[needle] = (start, found)
+        return found
+
+    def find_unescaped(self, needle: str, start: int) -> int:
+        """The first needle at or after start not preceded by a backslash."""
+        while True:
+            k = self.find(needle, start)
+            if k <= 0 or self.text[k - 1] != "\\":
+                return k
+            start = k + 1
+
+
+class SingleDollars:
+    """Pandoc's rule for `$…$`: `$` opens when a non-space follows and closes when a non-space
+    precedes it and no digit follows; math never spans a blank line. The closers and the blank
+    lines are found once, then each opener is a binary search (40 KB of `$1` is linear).
+    `$ x $` with spaces inside is read as MathJax and KaTeX read it (see spaced_end)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.closers = [m.start() for m in re.finditer(r"(?<=[^\s\\])\$(?![0-9])", text)]
+        # (newline, next newline) pairs with only spaces, tabs or > between them: blank lines
+        self.blank_starts: list[int] = []
+        self.blank_ends: list[int] = []
+        for m in re.finditer(r"\n(?=([ \t>]*)\n)", text):
+            self.blank_starts.append(m.start())
+            self.blank_ends.append(m.end() + len(m.group(1)))
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def end(self, i: int) -> int | None:
+        """Where the `$` opening at i closes, or None when it opens nothing."""
+        text = self.text
+        if i > 0 and text[i - 1] == "\\":
+            return None
+        if i + 1 < len(text) and text[i + 1] in " \t":
+            return self.spaced_end(i)
+        if i + 1 >= len(text) or text[i + 1].isspace() or text[i + 1] == "$":
+            return None
+        k = bisect.bisect_left(self.closers, i + 1)
+        return self.closers[k] if k < len(self.closers) else None
+
+    def spaced_end(self, i: int) -> int | None:
+        """`$ x $` with spaces inside: closed by the next `$` on the same line, when what it holds is
+        maths (a command, a script or a relation), not prices. Each search stops at that `$`."""
+        text = self.text
+        k = bisect.bisect_left(self.newlines, i)
+        line_end = self.newlines[k] if k < len(self.newlines) else len(text)
+        k = text.find("$", i + 1, line_end)
+        while k >= 0 and text[k - 1] == "\\":
+            k = text.find("$", k + 1, line_end)
+        if k < 0 or (k + 1 < len(text) and text[k + 1] == "$"):
+            return None
+        body = text[i + 1:k].strip()
+        return k if body and any(mark in body for mark in ("\\", "^", "_", "=")) else None
+
+    def blank_between(self, start: int, end: int) -> bool:
+        k = bisect.bisect_left(self.blank_starts, start)
+        return k < len(self.blank_starts) and self.blank_ends[k] < end
 
 
 # ----------------------------------------------------------------------------------------------
@@ -127,11 +222,19 @@ FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})[ \t]*([^\n`]*)$", re.M)
 RAW_TAG = re.compile(r"\{%-?\s*(?:raw|endraw)\s*-?%\}")
 
 
+#: Where something can start: the scanner jumps over plain text to the next of these.
+MARKDOWN_SPECIAL = re.compile(r"[\n<{\\\\`$]")
+BEGIN = re.compile(r"\\begin\{([a-zA-Z*]+)\}")
+#: What may precede `$$` on its line for the formula to be displayed: blanks, a quote's >, raw tags.
+DISPLAY_PREFIX = re.compile(r"(?:\s|" + RAW_TAG.pattern + r")*(?:>(?:\s|" + RAW_TAG.pattern + r")*)?")
+
+
 def _scan_markdown(doc: Document) -> None:
     text = doc.text
     i = _front_matter(doc)
     n = len(text)
-    blank = re.compile(r"\n[ \t>]*\n")
+    finder = Finder(text)
+    dollars = SingleDollars(text)
     while i < n:
         at_line_start = i == 0 or text[i - 1] == "\n"
         if at_line_start:
@@ -140,8 +243,12 @@ def _scan_markdown(doc: Document) -> None:
                 i = _fenced_block(doc, m)
                 continue
         ch = text[i]
+        if ch not in "<{\\`$":
+            m = MARKDOWN_SPECIAL.search(text, i)  # text[i] may itself be a newline
+            i = (m.start() + 1 if m.group() == "\n" else m.start()) if m else n
+            continue
         if text.startswith("<!--", i):
-            end = text.find("-->", i + 4)
+            end = finder.find("-->", i + 4)
             end = n if end < 0 else end
             body = text[i + 4:end]
             if body.lstrip().startswith(NOTATION_MARK):
@@ -156,53 +263,47 @@ def _scan_markdown(doc: Document) -> None:
         if ch == "\\":
             if text.startswith("\\[", i) or text.startswith("\\(", i):
                 close = "\\]" if text[i + 1] == "[" else "\\)"
-                end = text.find(close, i + 2)
+                end = finder.find(close, i + 2)
                 if end < 0:
                     i += 2
                     continue
-                doc.maths.append(Math(_markdown_math(text[i + 2:end], i + 2), text[i + 1] == "[", i, end + 2))
+                doc.add(Math(_markdown_math(text[i + 2:end], i + 2), text[i + 1] == "[", i, end + 2))
                 i = end + 2
                 continue
-            if text.startswith("\\begin{", i):
-                m = re.match(r"\\begin\{([a-zA-Z*]+)\}", text[i:])
-                if m and m.group(1) in DISPLAY_ENVIRONMENTS:
-                    end_tag = f"\\end{{{m.group(1)}}}"
-                    end = text.find(end_tag, i)
-                    if end >= 0:
-                        end += len(end_tag)
-                        doc.maths.append(Math(_markdown_math(text[i:end], i), True, i, end))
-                        i = end
-                        continue
+            m = BEGIN.match(text, i)
+            if m and m.group(1) in DISPLAY_ENVIRONMENTS:
+                end_tag = f"\\end{{{m.group(1)}}}"
+                end = finder.find(end_tag, i)
+                if end >= 0:
+                    end += len(end_tag)
+                    doc.add(Math(_markdown_math(text[i:end], i), True, i, end))
+                    i = end
+                    continue
             i += 2  # an escaped character: \$ is a dollar
             continue
         if ch == "`":
-            i = _code_span(doc, i)
+            i = _code_span(doc, i, finder)
             continue
         if ch == "$":
             if text.startswith("$`", i):  # GitHub: $`…`$
-                end = text.find("`$", i + 2)
+                end = finder.find("`$", i + 2)
                 if end >= 0:
-                    doc.maths.append(Math(_markdown_math(text[i + 2:end], i + 2), False, i, end + 2))
+                    doc.add(Math(_markdown_math(text[i + 2:end], i + 2), False, i, end + 2))
                     i = end + 2
                     continue
             if text.startswith("$$", i):
-                end = _find_unescaped(text, "$$", i + 2)
+                end = finder.find_unescaped("$$", i + 2)
                 if end < 0:
                     i += 2
                     continue
-                line_start = text.rfind("\n", 0, i) + 1
-                before = RAW_TAG.sub("", text[line_start:i]).strip()
-                display = before in ("", ">")
-                doc.maths.append(Math(_markdown_math(text[i + 2:end], i + 2), display, i, end + 2))
+                line_start = doc.line_starts[bisect.bisect_right(doc.line_starts, i) - 1]
+                display = DISPLAY_PREFIX.fullmatch(text, line_start, i) is not None
+                doc.add(Math(_markdown_math(text[i + 2:end], i + 2), display, i, end + 2))
                 i = end + 2
                 continue
-            end = _single_dollar_end(text, i)
-            if end is None:
-                i += 1
-                continue
-            body = text[i + 1:end]
-            if not blank.search(body):
-                doc.maths.append(Math(_markdown_math(body, i + 1), False, i, end + 1))
+            end = dollars.end(i)
+            if end is not None and not dollars.blank_between(i + 1, end):
+                doc.add(Math(_markdown_math(text[i + 1:end], i + 1), False, i, end + 1))
                 i = end + 1
                 continue
             i += 1
@@ -235,20 +336,23 @@ def _fenced_block(doc: Document, m: re.Match) -> int:
     body = text[body_start:body_end] if body_start <= body_end else ""
     words = info.split()
     if words and words[0] == "math":
-        doc.maths.append(Math(_markdown_math(body, body_start), True, m.start(), after))
+        doc.add(Math(_markdown_math(body, body_start), True, m.start(), after))
     elif NOTATION_MARK in words:
         doc.notation_blocks.append(("toml", body, body_start))
     return after + 1
 
 
-def _code_span(doc: Document, i: int) -> int:
+BACKTICKS = re.compile(r"`+")
+
+
+def _code_span(doc: Document, i: int, finder: Finder) -> int:
     """A code span: skipped, unless it wraps math (`$…$`, `$$…$$`) or is GitHub's $`…`$."""
     text = doc.text
-    run = len(text[i:]) - len(text[i:].lstrip("`"))
+    run = BACKTICKS.match(text, i).end() - i
     ticks = "`" * run
-    end = text.find(ticks, i + run)
+    end = finder.find(ticks, i + run)
     while end >= 0 and text.startswith("`", end + run):
-        end = text.find(ticks, end + run + 1)
+        end = finder.find(ticks, BACKTICKS.match(text, end).end())
     if end < 0:
         return i + run
     body = text[i + run:end]
@@ -256,58 +360,13 @@ def _code_span(doc: Document, i: int) -> int:
     stripped = body.strip()
     lead = i + run + (len(body) - len(body.lstrip()))
     if i > 0 and text[i - 1] == "$" and text.startswith("$", after):
-        doc.maths.append(Math(_markdown_math(body, i + run), False, i - 1, after + 1))
+        doc.add(Math(_markdown_math(body, i + run), False, i - 1, after + 1))
         return after + 1
     if stripped.startswith("$$") and stripped.endswith("$$") and len(stripped) > 4:
-        doc.maths.append(Math(_markdown_math(stripped[2:-2], lead + 2), True, i, after))
+        doc.add(Math(_markdown_math(stripped[2:-2], lead + 2), True, i, after))
     elif stripped.startswith("$") and stripped.endswith("$") and len(stripped) > 2:
-        doc.maths.append(Math(_markdown_math(stripped[1:-1], lead + 1), False, i, after))
+        doc.add(Math(_markdown_math(stripped[1:-1], lead + 1), False, i, after))
     return after
-
-
-def _find_unescaped(text: str, needle: str, start: int) -> int:
-    while True:
-        k = text.find(needle, start)
-        if k < 0 or (k == 0 or text[k - 1] != "\\"):
-            return k
-        start = k + 1
-
-
-def _single_dollar_end(text: str, i: int) -> int | None:
-    """Pandoc's rule: `$` opens when a non-space follows and closes when a non-space precedes it
-    and no digit follows."""
-    if i > 0 and text[i - 1] == "\\":
-        return None
-    if i + 1 < len(text) and text[i + 1] in " \t":
-        return _spaced_dollar_end(text, i)
-    if i + 1 >= len(text) or text[i + 1].isspace() or text[i + 1] == "$":
-        return None
-    k = i + 1
-    while True:
-        k = text.find("$", k)
-        if k < 0:
-            return None
-        if text[k - 1] == "\\":
-            k += 1
-            continue
-        if text[k - 1].isspace() or (k + 1 < len(text) and text[k + 1].isdigit()):
-            k += 1
-            continue
-        return k
-
-
-def _spaced_dollar_end(text: str, i: int) -> int | None:
-    """`$ x $` with spaces inside, as MathJax and KaTeX read it: closed by the next `$` on the same
-    line, when what it holds is maths (a command, a script or a relation), not prices."""
-    line_end = text.find("\n", i)
-    line_end = len(text) if line_end < 0 else line_end
-    k = text.find("$", i + 1, line_end)
-    while k >= 0 and text[k - 1] == "\\":
-        k = text.find("$", k + 1, line_end)
-    if k < 0 or (k + 1 < len(text) and text[k + 1] == "$"):
-        return None
-    body = text[i + 1:k].strip()
-    return k if body and any(mark in body for mark in ("\\", "^", "_", "=")) else None
 
 
 def _markdown_math(body: str, start: int) -> Src:
@@ -324,60 +383,60 @@ def _markdown_math(body: str, start: int) -> Src:
 # ----------------------------------------------------------------------------------------------
 
 
+LATEX_SPECIAL = re.compile(r"[\\\\$]")
+
+
 def _scan_latex(doc: Document) -> None:
     text = doc.text
     _latex_notation_blocks(doc)
     # Comments become blanks, offsets unchanged.
     cleaned = re.sub(r"(?<!\\)%[^\n]*", lambda m: " " * len(m.group(0)), text)
+    finder = Finder(cleaned)
     begin = cleaned.find("\\begin{document}")
     i = begin + len("\\begin{document}") if begin >= 0 else 0
     n = len(cleaned)
     while i < n:
         ch = cleaned[i]
+        if ch not in "\\$":
+            m = LATEX_SPECIAL.search(cleaned, i)
+            i = m.start() if m else n
+            continue
         if ch == "\\":
             if cleaned.startswith("\\[", i) or cleaned.startswith("\\(", i):
                 close = "\\]" if cleaned[i + 1] == "[" else "\\)"
-                end = cleaned.find(close, i + 2)
+                end = finder.find(close, i + 2)
                 if end < 0:
                     i += 2
                     continue
-                doc.maths.append(Math(Src.of(cleaned[i + 2:end], i + 2), cleaned[i + 1] == "[", i, end + 2))
+                doc.add(Math(Src.of(cleaned[i + 2:end], i + 2), cleaned[i + 1] == "[", i, end + 2))
                 i = end + 2
                 continue
-            m = re.match(r"\\begin\{([a-zA-Z*]+)\}", cleaned[i:])
+            m = BEGIN.match(cleaned, i)
             if m:
                 env = m.group(1)
-                end_tag = f"\\end{{{env}}}"
-                end = cleaned.find(end_tag, i)
-                if env in SKIP_ENVIRONMENTS and end >= 0:
-                    i = end + len(end_tag)
-                    continue
-                if env in DISPLAY_ENVIRONMENTS and end >= 0:
-                    end += len(end_tag)
-                    doc.maths.append(Math(Src.of(cleaned[i:end], i), True, i, end))
-                    i = end
-                    continue
+                if env in SKIP_ENVIRONMENTS or env in DISPLAY_ENVIRONMENTS:
+                    end_tag = f"\\end{{{env}}}"
+                    end = finder.find(end_tag, i)
+                    if env in SKIP_ENVIRONMENTS and end >= 0:
+                        i = end + len(end_tag)
+                        continue
+                    if env in DISPLAY_ENVIRONMENTS and end >= 0:
+                        end += len(end_tag)
+                        doc.add(Math(Src.of(cleaned[i:end], i), True, i, end))
+                        i = end
+                        continue
                 i += len(m.group(0))
                 continue
             i += 2
             continue
-        if ch == "$":
-            if cleaned.startswith("$$", i):
-                end = _find_unescaped(cleaned, "$$", i + 2)
-                if end < 0:
-                    i += 2
-                    continue
-                doc.maths.append(Math(Src.of(cleaned[i + 2:end], i + 2), True, i, end + 2))
-                i = end + 2
-                continue
-            end = _find_unescaped(cleaned, "$", i + 1)
-            if end < 0:
-                i += 1
-                continue
-            doc.maths.append(Math(Src.of(cleaned[i + 1:end], i + 1), False, i, end + 1))
-            i = end + 1
+        delimiter = "$$" if cleaned.startswith("$$", i) else "$"  # $$…$$ displays, $…$ inline
+        width = len(delimiter)
+        end = finder.find_unescaped(delimiter, i + width)
+        if end < 0:
+            i += width
             continue
-        i += 1
+        doc.add(Math(Src.of(cleaned[i + width:end], i + width), delimiter == "$$", i, end + width))
+        i = end + width
 
 
 def _latex_notation_blocks(doc: Document) -> None:
@@ -406,19 +465,38 @@ def _latex_notation_blocks(doc: Document) -> None:
 # From formulas to statements
 # ----------------------------------------------------------------------------------------------
 
+#: The longest formula (or chain of rows and display blocks) that is read: the generated posts'
+#: longest is 641 characters. Longer ones are reported not checked, without being parsed.
+MAX_FORMULA_CHARS = 2_000
+
+SPACING = re.compile(r"\s*\[[^\]]*\]")  # \\[2pt] after a row break
 ENV_MARK = re.compile(r"\\(begin|end)\{([a-zA-Z*]+)\}")
 #: An index range qualifying a formula: j = 1, \ldots, n; l = 1, 2, …, L.
 RANGE = re.compile(r"\s*(?:\\text\{[^}]*\}\s*)?[a-z]\s*(?:=|\\in)\s*[^=]*(?:\\[lc]?dots|…)[^=]*$")
 SEPARATOR = re.compile(r"\\(?:quad|qquad|text|mbox|textrm|intertext|textbf|textit)\b|\\Rightarrow|\\implies|\\iff|\\therefore|\\because")
 
 
-def statements(doc: Document) -> tuple[list[Statement], int]:
-    """The statements of a document, and how many formulas hold no claim (a symbol in a sentence)."""
+def statements(doc: Document, max_claims: int | None = None) -> tuple[list[Statement], int]:
+    """The statements of a document, and how many formulas hold no claim (a symbol in a sentence).
+    A formula longer than MAX_FORMULA_CHARS becomes one statement marked too long, unread. With
+    max_claims, a document asking more checks than that is refused as soon as that is known."""
     out: list[Statement] = []
     mentions = 0
     previous_display_end: int | None = None
+    settled = 0  # statements of out that no later formula can continue: all but the last
+    asked = 0  # the claims of those
     condition = ""
     for n, math in enumerate(doc.maths):
+        while settled < len(out) - 1:
+            asked += claims(out[settled])
+            settled += 1
+        if max_claims is not None and asked > max_claims:
+            raise too_many_claims(max_claims)
+        if len(math.src.text) > MAX_FORMULA_CHARS:
+            out.append(Statement(math.src[:MAX_FORMULA_CHARS], math.display, too_long=True))
+            previous_display_end = None
+            condition = "" if math.display else condition
+            continue
         if _states_condition(doc, n):
             condition = math.src.text.strip()  # "If $k = y_i$," : a condition on the block that follows
             mentions += 1
@@ -431,14 +509,15 @@ def statements(doc: Document) -> tuple[list[Statement], int]:
             gap = RAW_TAG.sub("", doc.text[previous_display_end:math.start])
             first = found[0]
             if _starts_with_relation(first):
-                previous = out[-1].src
-                trailing = re.search(r"(?:&\s*)?=\s*$", previous.text)
-                if trailing and first.text.lstrip().startswith(("=", "&")):
-                    previous = previous[:trailing.start()]  # "… =" then "= …": one relation, not two
-                out[-1] = Statement(previous + Src.synthetic(" ", first.offset(0)) + first, True)
+                previous = out[-1]
+                trailing = TRAILING_EQUALS.search(previous.src.text)
+                if trailing and not previous.too_long and first.text.lstrip().startswith(("=", "&")):
+                    # "… =" then "= …": one relation, not two
+                    previous = Statement(previous.src[:trailing.start()], previous.display)
+                out[-1] = previous.grown(first, " ")
                 found = found[1:]
             elif len(found) == 1 and not _has_relation(first) and gap.strip() == "" and _has_relation(out[-1].src):
-                out[-1] = Statement(out[-1].src + Src.synthetic(" = ", first.offset(0)) + first, True)
+                out[-1] = out[-1].grown(first, " = ")
                 found = []
         for piece in found:
             if (not math.display and not _has_relation(piece)) or RANGE.match(piece.text):
@@ -453,8 +532,11 @@ def statements(doc: Document) -> tuple[list[Statement], int]:
 
 #: A condition on indices: k = y_i, k \ne n, y_i ≠ n.
 CONDITION = re.compile(r"\s*[A-Za-z](?:_\{?[A-Za-z0-9]\}?)?\s*(?:=|\\neq?\b|≠)\s*[A-Za-z](?:_\{?[A-Za-z0-9]\}?)?\s*")
-#: The words that introduce a condition in the sentence before it.
+#: The words that introduce a condition in the sentence before it, and how far back they are looked for.
 CONDITION_WORDS = re.compile(r"(?:\b(?:if|when|for|where|whenever)|若|如果|当|对于)\s*$", re.IGNORECASE)
+CONDITION_LOOKBACK = 64
+#: A chain ending in its relation, continued by a block that starts with one ("… =" then "= …").
+TRAILING_EQUALS = re.compile(r"(?:&\s*)?=\s*$")
 
 
 def _states_condition(doc: Document, n: int) -> bool:
@@ -462,8 +544,9 @@ def _states_condition(doc: Document, n: int) -> bool:
     math = doc.maths[n]
     if not CONDITION.fullmatch(math.src.text) or n + 1 >= len(doc.maths):
         return False
-    line_start = doc.text.rfind("\n", 0, math.start) + 1
-    if not CONDITION_WORDS.search(doc.text[line_start:math.start]):
+    line_start = doc.line_starts[bisect.bisect_right(doc.line_starts, math.start) - 1]
+    # the words just before it on its line (a bounded look back: a line may be a whole post)
+    if not CONDITION_WORDS.search(doc.text, max(line_start, math.start - CONDITION_LOOKBACK), math.start):
         return False
     following = doc.maths[n + 1]
     return following.display and not doc.text[math.end:following.start].strip(" \t\n,:;")
@@ -506,13 +589,14 @@ def _without_dangling(src: Src) -> Src:
     return src[:m.start()].strip() if m and m.start() > 0 else src
 
 
+FUNCTION_NAME = re.compile(r"\s*\{([A-Za-z]+)\}")
+
+
 def _names_function(text: str, j: int) -> bool:
     """Whether the \\text{…} at j is a function's name: a word followed by (, ' or \\left(."""
-    group = re.match(r"\s*\{([A-Za-z]+)\}", text[j:])
-    if not group:
-        return False
-    rest = text[j + group.end():]
-    return rest.startswith(("(", "'", "\\left(", "\\left (", "^{'}", "^\\prime", "’"))
+    group = FUNCTION_NAME.match(text, j)
+    return group is not None and text.startswith(("(", "'", "\\left(", "\\left (", "^{'}", "^\\prime", "’"),
+                                                  group.end())
 
 
 def _split_commas(src: Src) -> list[Src]:
@@ -544,16 +628,22 @@ def _split_commas(src: Src) -> list[Src]:
         i += 1
     if not cuts:
         return [src]
-    parts, start = [], 0
+    relations_at = _relation_positions(text)  # the formula is tokenized once, not once per part
+    parts, related_parts, start = [], [], 0
     for cut in cuts + [len(text)]:
         parts.append(src[start:cut])
+        first = bisect.bisect_left(relations_at, start)
+        related_parts.append(first < len(relations_at) and relations_at[first] < cut)
         start = cut + 1
     merged: list[Src] = []
-    for part in parts:
-        if merged and not (_has_relation(part) and _has_relation(merged[-1])):
+    related: list[bool] = []  # whether each merged part has a relation
+    for part, has in zip(parts, related_parts):
+        if merged and not (has and related[-1]):
             merged[-1] = merged[-1] + Src.synthetic(",", part.offset(0)) + part
+            related[-1] = related[-1] or has
         else:
             merged.append(part)
+            related.append(has)
     return merged
 
 
@@ -618,7 +708,7 @@ def _split_top(src: Src, mode: str) -> list[Src]:
                     parts.append(src[start:i])
                     i += 2
                     # an optional spacing argument: \\[2pt]
-                    sm = re.match(r"\s*\[[^\]]*\]", text[i:])
+                    sm = SPACING.match(text, i)
                     if sm:
                         i += sm.end()
                     start = i
@@ -712,38 +802,55 @@ def _assemble(rows: list[list[Src]]) -> list[Src]:
     """Pieces into chains: a piece that starts with a relation continues the chain before it; a
     row with no relation continues the expression before it."""
     out: list[Src] = []
+    related: list[bool] = []  # whether each chain of out has a relation (tokenized once per piece)
     for row in rows:
         for k, piece in enumerate(row):
-            if _starts_with_relation(piece) and out:
+            has = _has_relation(piece)
+            if out and (_starts_with_relation(piece) or (not has and k == 0 and related[-1])):
                 out[-1] = out[-1] + Src.synthetic(" ", piece.offset(0)) + piece
-            elif not _has_relation(piece) and out and k == 0 and _has_relation(out[-1]):
-                out[-1] = out[-1] + Src.synthetic(" ", piece.offset(0)) + piece
+                related[-1] = related[-1] or has
             else:
                 out.append(piece)
+                related.append(has)
     return out
 
 
-def _tokens(src: Src) -> list:
-    try:
-        return tokenize(src.text)
-    except LexError:
-        return []
-
-
 def _has_relation(src: Src) -> bool:
+    return relations(src) > 0
+
+
+def relations(src: Src) -> int:
+    """How many relations (=, <, \\equiv, …) a formula has outside brackets."""
+    return len(_relation_positions(src.text))
+
+
+@lru_cache(maxsize=256)  # the same formula is asked about at each step of cutting it up
+def _relation_positions(text: str) -> tuple[int, ...]:
+    """Where the relations outside brackets start, in order."""
     depth = 0
-    for t in _tokens(src):
+    found: list[int] = []
+    for t in tokenize_leniently(text):
         if t.kind in ("{",) or (t.kind == OP and t.value in "(["):
             depth += 1
         elif t.kind in ("}",) or (t.kind == OP and t.value in ")]"):
             depth -= 1
         elif depth == 0 and ((t.kind == OP and t.value in "=<>") or (t.kind == CMD and t.value in RELATIONS)):
-            return True
-    return False
+            found.append(t.pos)
+    return tuple(found)
+
+
+def too_many_claims(max_claims: int) -> DeriveError:
+    return DeriveError(f"the post has more than {max_claims:,} steps to check, the limit of one check (split the post)")
+
+
+def claims(st: Statement) -> int:
+    """How many links of its chain a statement asks to be checked (at least one)."""
+    return 1 if st.too_long else max(1, relations(st.src))
 
 
 def _starts_with_relation(src: Src) -> bool:
-    for t in _tokens(src):
+    head = src.text.lstrip(" \t\n&")[:64]  # the first token, whole: relation names are short
+    for t in tokenize_leniently(head):
         if t.kind == "&":
             continue
         return (t.kind == OP and t.value == "=") or (t.kind == CMD and t.value in RELATIONS)

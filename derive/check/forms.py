@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 
 from .extract import Statement
-from .lexer import CMD, EOF, LBRACE, OP, RBRACE, RELATIONS, LexError, tokenize
+from .lexer import CMD, EOF, LBRACE, OP, RBRACE, RELATIONS, LexError, tokenize, tokenize_leniently
 from .parser import Node, ParseError, Sym, parse_chain
 from .results import (
     Form,
@@ -38,10 +38,7 @@ class FormReader:
     def _forms_one_by_one(self, text: str, first_error: ParseError) -> list[Form]:
         """When the chain does not parse as a whole, each side on its own: one bad side leaves the
         others checkable."""
-        try:
-            tokens = tokenize(text)
-        except LexError as exc:
-            return [Form(None, text.strip(), 0, None, exc.message, exc.pos)]
+        tokens = tokenize_leniently(text)  # a side that cannot be read is cut out like any other
         cuts: list[tuple[int, int, str | None]] = []  # (start of form, end of previous, relation)
         depth = 0
         start = 0

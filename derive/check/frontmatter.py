@@ -10,10 +10,10 @@ shorthand such as mlp:3-4-2. Resolving it into a network is the caller's job (ap
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 
 from ..errors import DeriveError
+from ..inputs import loads_toml
 from .extract import Document
 
 NET_KEY = "derive-net"
@@ -51,8 +51,8 @@ def _from_line(match: re.Match[str] | None, doc: Document, offset: int, source: 
 
 def _from_toml(body: str, doc: Document, offset: int, source: str) -> DeclaredNetwork | None:
     try:
-        data = tomllib.loads(body)
-    except tomllib.TOMLDecodeError:
+        data = loads_toml(body, source)
+    except DeriveError:  # malformed, nested too deep, numbers too long
         return None  # front matter that is not ours to judge (api.py skips it for the notation too)
     if NET_KEY not in data:
         return None

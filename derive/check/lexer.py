@@ -24,6 +24,10 @@ AMP = "&"
 OP = "operator"  # + - * / = < > , ; : ! . | ( ) [ ]
 EOF = "end of formula"
 
+#: Digits in one number: a worked example prints 17 at most; Python refuses to read integers of
+#: more than 4,300 digits, and exact arithmetic on long ones is slow.
+MAX_NUMBER_DIGITS = 40
+
 #: Commands that only space, size or decorate: dropped by the tokenizer.
 IGNORED = frozenset({
     ",", ";", ":", "!", " ", ">", "thinspace", "medspace", "thickspace", "enspace", "negthinspace",
@@ -75,15 +79,17 @@ class Token:
 
 
 class LexError(Exception):
-    def __init__(self, message: str, pos: int) -> None:
+    def __init__(self, message: str, pos: int, end: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.pos = pos
+        self.end = pos + 1 if end is None else end  # where reading can resume
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, start: int = 0, stop: int | None = None) -> list[Token]:
+    """The tokens of text[start:stop], positions counted in text."""
     tokens: list[Token] = []
-    i, n = 0, len(text)
+    i, n = start, len(text) if stop is None else stop
     space = False
     while i < n:
         ch = text[i]
@@ -115,7 +121,7 @@ def tokenize(text: str) -> list[Token]:
                 space = True
                 continue
             if name in IGNORED_WITH_ARGUMENT:
-                i = _skip_group(text, i)
+                i = _skip_group(text, i, n)
                 space = True
                 continue
             tokens.append(Token(CMD, name, start, i, space))
@@ -130,6 +136,8 @@ def tokenize(text: str) -> list[Token]:
                 j += 1
                 while j < n and text[j].isdigit():
                     j += 1
+            if j - i > MAX_NUMBER_DIGITS:
+                raise LexError(f"a number of more than {MAX_NUMBER_DIGITS} digits", i, j)
             tokens.append(Token(NUMBER, text[i:j], start, j, space))
             i = j
         elif ch == "{":
@@ -169,9 +177,25 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def _skip_group(text: str, i: int) -> int:
-    """Skip white space and one {…} group (or one character) starting at i."""
-    n = len(text)
+def tokenize_leniently(text: str) -> list[Token]:
+    """The tokens of a formula, skipping what cannot be read (an unknown character, an overlong
+    number) instead of failing: enough to find the formula's relations, so that a formula with
+    one bad character is still reported as a claim (not checked), not mistaken for a mention."""
+    tokens: list[Token] = []
+    start = 0
+    while True:
+        try:
+            return tokens + tokenize(text, start)
+        except LexError as exc:
+            try:
+                tokens += tokenize(text, start, exc.pos)[:-1]
+            except LexError:
+                pass
+            start = max(exc.end, exc.pos + 1)
+
+
+def _skip_group(text: str, i: int, n: int) -> int:
+    """Skip white space and one {…} group (or one character) starting at i, reading up to n."""
     while i < n and text[i].isspace():
         i += 1
     if i < n and text[i] == "{":

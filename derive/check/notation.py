@@ -22,12 +22,12 @@ A symbol that is not bound is reported, never guessed.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import rules
 from ..errors import DeriveError, UnknownName
+from ..inputs import loads_toml
 from ..spec import NetworkSpec
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -385,10 +385,7 @@ BLOCK_KEY = "derive-notation"
 
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DeriveError(f"notation map in {source} is not valid TOML: {exc}") from None
+    data = loads_toml(text, f"the notation map {source}")
     if BLOCK_KEY in data:
         data = data[BLOCK_KEY]
     return data

@@ -56,6 +56,7 @@ from .tree import (
     GREEK,
     HADAMARD_OPS,
     MAX_DEPTH,
+    MAX_OPERATION_DEPTH,
     OPENERS,
     OPERATOR_FUNCTIONS,
     PLAIN_FONTS,
@@ -66,6 +67,7 @@ from .tree import (
     ParseError,
     Script,
     Sym,
+    operation_depth,
 )
 
 
@@ -75,7 +77,12 @@ def parse_chain(text: str, functions: frozenset[str] = frozenset()) -> list[tupl
         tokens = tokenize(text)
     except LexError as exc:
         raise ParseError(exc.message, exc.pos) from None
-    return Parser(_unwrapped(tokens), text, functions).parse_chain()
+    chain = Parser(_unwrapped(tokens), text, functions).parse_chain()
+    for _, side in chain:
+        if operation_depth(side) > MAX_OPERATION_DEPTH:
+            raise ParseError(f"the formula stacks more than {MAX_OPERATION_DEPTH} operations deep (nested or chained); "
+                             "derive checks formulas up to that size", side.span[0])
+    return chain
 
 
 def _unwrapped(tokens: list[Token]) -> list[Token]:
@@ -287,11 +294,13 @@ class Parser(StructureParser):
         return Node("mul", (first.span[0], factors[-1].span[1]), tuple(factors), tuple(ops))
 
     def parse_factor(self) -> Node:
-        if self.at(OP, "-") or self.at(OP, "+"):
-            tok = self.advance()
-            inner = self.parse_factor()
-            return inner if tok.value == "+" else Node("neg", (tok.pos, inner.span[1]), (inner,))
-        return self.parse_postfix()
+        """[-] postfix: a run of signs (- - + -a) is read in a loop, never by recursion."""
+        first = self.peek()
+        negative = False
+        while self.at(OP, "-") or self.at(OP, "+"):
+            negative ^= self.advance().value == "-"
+        inner = self.parse_postfix()
+        return Node("neg", (first.pos, inner.span[1]), (inner,)) if negative else inner
 
     def starts_primary(self) -> bool:
         tok = self.peek()

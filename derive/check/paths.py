@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import DeriveError
+from ..inputs import shown
 
 #: What a folder is searched for (a file named on the command line is read whatever its suffix).
 POST_SUFFIXES = (".md", ".markdown", ".tex", ".ipynb")
@@ -19,15 +20,15 @@ def find_posts(paths: list[str | Path]) -> list[Path]:
     of the arguments."""
     found: list[Path] = []
     for given in map(Path, paths):
-        if given.is_file():
+        if _exists(given) and not given.is_dir():  # a device or FIFO is refused when read, by name
             found.append(given)
         elif given.is_dir():
             inside = _posts_in(given)
             if not inside:
-                raise DeriveError(f"no posts ({', '.join(POST_SUFFIXES)}) in the folder {given}")
+                raise DeriveError(f"no posts ({', '.join(POST_SUFFIXES)}) in the folder {shown(given)}")
             found += inside
         else:
-            raise DeriveError(f"no such file or folder: {given}")
+            raise DeriveError(f"no such file or folder: {shown(given)}")
     seen: set[Path] = set()
     unique = []
     for path in found:
@@ -36,6 +37,11 @@ def find_posts(paths: list[str | Path]) -> list[Path]:
             seen.add(key)
             unique.append(path)
     return unique
+
+
+def _exists(path: Path) -> bool:
+    """Whether something is at path (a name too long for the file system is nothing)."""
+    return os.path.lexists(path)
 
 
 def _posts_in(folder: Path) -> list[Path]:

@@ -12,7 +12,12 @@ from typing import Any
 
 from ..rules import operator_words
 
+#: Recursion of the parser itself: a side, a primary and a script each take a level.
 MAX_DEPTH = 60
+#: How deep a formula's operations may stack once built, a chain of n factors counting n (the
+#: builder folds it left): SymPy computes a matrix product's shape from both ends, so the cost
+#: of a nested formula doubles with each level. Real posts stay below 15.
+MAX_OPERATION_DEPTH = 16
 
 GREEK = frozenset({
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
@@ -94,3 +99,32 @@ class Call:
     primes: int = 0
     sub: Script | None = None
     sup: Script | None = None
+
+
+def _operands(node: Node) -> list[Node]:
+    """A node's sub-expressions: its children and the expressions in a symbol's scripts."""
+    operands = list(node.children)
+    if isinstance(node.value, (Sym, Call)):
+        for script in (node.value.sub, node.value.sup):
+            if script is not None:
+                operands += [e for e in (script.expr, script.sample) if e is not None]
+    return operands
+
+
+def operation_depth(root: Node) -> int:
+    """How deep the operations of a tree stack once built: one per level, and a product (or ⊙
+    chain) of n factors as the n levels of its left fold. Iterative: the tree may be deep."""
+    depth: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        operands = _operands(node)
+        if not done:
+            stack.append((node, True))
+            stack += [(child, False) for child in operands]
+            continue
+        if node.kind in ("mul", "had"):
+            depth[id(node)] = max(depth[id(c)] + len(operands) - k for k, c in enumerate(operands))
+        else:
+            depth[id(node)] = 1 + max((depth[id(c)] for c in operands), default=0)
+    return depth[id(root)]

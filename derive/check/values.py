@@ -93,14 +93,18 @@ class FloatEvaluator:
 
     def __init__(self, point: Point) -> None:
         self.point = point.values
-        self.memo: dict[sp.Basic, float] = {}
+        # Keyed by identity (the object is kept, so its id stays its own): comparing SymPy trees
+        # for equality walks them without memory, exponential in the depth of a deep network's
+        # shared subtrees (a 29-layer instance took minutes); each object is evaluated once.
+        self.memo: dict[int, tuple[sp.Basic, float]] = {}
 
     def __call__(self, expr: Any) -> float:
         expr = as_expr(expr)
-        if expr in self.memo:
-            return self.memo[expr]
+        known = self.memo.get(id(expr))
+        if known is not None:
+            return known[1]
         value = self._value(expr)
-        self.memo[expr] = value
+        self.memo[id(expr)] = (expr, value)
         return value
 
     def _value(self, e: sp.Basic) -> float:

@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from ..api import resolve_network
-from ..arguments import add_network_arguments, network_options
+from ..arguments import add_network_arguments, network_options, seed_number
 from ..errors import DeriveError
-from ..files import check_overwrites, prepare_directory, write_atomic
+from ..files import write_files
+from ..inputs import shown
 from . import BACKENDS, DTYPES, FORMS, LABELS, export_source
 from .options import DEFAULTS
 
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"{', '.join(LABELS)}: y of the output's shape, or integer class labels of shape (B,) "
                              "(softmax with cross-entropy)")
     parser.add_argument("--force", action="store_true", help="overwrite a file that was edited by hand")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the numeric verification (default 0)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="seed of the numeric verification (default 0)")
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -61,11 +62,6 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.output)
     if target.suffix != ".py":
         raise DeriveError(f"the output file {args.output!r} must end in .py (it is a Python module)")
-    prepare_directory(target.parent if str(target.parent) else Path("."))
-    check_overwrites(target.parent, {target.name: text}, force=args.force, free_root=None)
-    try:
-        write_atomic(target, text)
-    except OSError as exc:
-        raise DeriveError(f"cannot write {target}: {exc.strerror or exc}") from None
-    print(f"wrote {target}", file=sys.stderr)
+    write_files(target.parent, {target.name: text}, force=args.force)
+    print(f"wrote {shown(target)}", file=sys.stderr)
     return 0

@@ -23,6 +23,8 @@ DEFAULTS = {"form": "auto", "dtype": "float64", "reduction": "sum", "backend": "
 #: `--form auto` writes the scalar form up to this many parameters (NumPy's per-call overhead
 #: dominates tiny networks; beyond this the matrix form wins).
 SCALAR_MAX_PARAMETERS = 32
+#: `--form scalar` is refused beyond this many parameters: it takes seconds per thousand.
+SCALAR_FORM_MAX_PARAMETERS = 1_000
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ def chosen_form(plan: Plan, options: Options) -> str:
             raise DeriveError(f"the scalar form is plain Python; the {options.backend} backend writes --form matrix")
         if options.form == "scalar" and options.dtype != "float64":
             raise DeriveError("the scalar form computes in Python floats (float64); --dtype float32 writes --form matrix")
+        count = plan.spec.parameter_count()
+        if options.form == "scalar" and count > SCALAR_FORM_MAX_PARAMETERS:
+            raise DeriveError(f"the scalar form writes a line per weight: at most {SCALAR_FORM_MAX_PARAMETERS:,} "
+                              f"parameters, and this network has {count:,} (use --form matrix)")
         return options.form
     small = plan.spec.parameter_count() <= SCALAR_MAX_PARAMETERS
     return "scalar" if small and options.dtype == "float64" and options.backend == "numpy" else "matrix"

@@ -13,10 +13,11 @@ import datetime
 import sys
 from pathlib import Path
 
-from ..arguments import add_network_arguments, network_spec
+from ..arguments import add_network_arguments, network_spec, seed_number
 from ..derivation import Derivation
 from ..errors import DeriveError
-from ..files import check_overwrites, write_files
+from ..files import write_trees
+from ..inputs import shown
 from ..spec import NetworkSpec
 from .render import LANGUAGES, PLATFORMS, PostSource, language, platform, render_post
 
@@ -37,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true",
                         help="every built-in example, every platform, both languages, into DIR/NET/ (default output/)")
     parser.add_argument("--force", action="store_true", help="overwrite files that were edited by hand")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the checks and the worked example (default 0)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="seed of the checks and the worked example (default 0)")
 
 
 def derivation_for_post(net: str | NetworkSpec, seed: int, **options: object) -> Derivation:
@@ -57,12 +58,7 @@ def write_tree(root: Path, files: dict[str, str], *, force: bool = False,
     for name, text in sorted(files.items()):
         relative = Path(name)
         groups.setdefault(root / relative.parent, {})[relative.name] = text
-    for directory, group in groups.items():
-        check_overwrites(directory, group, force=force, free_root=free_root)
-    written: list[Path] = []
-    for directory, group in groups.items():
-        written += write_files(directory, group, force=force, free_root=free_root)
-    return written
+    return write_trees(groups, force=force, free_root=free_root)
 
 
 def write_post(source: PostSource, platform_name: str, lang: str, directory: Path, *, force: bool = False,
@@ -77,15 +73,14 @@ def write_all(root: Path = OUTPUT_ROOT, *, seed: int = 0, force: bool = False,
     """Every post of every built-in example: root/NET/NET.PLATFORM.LANG.EXT (and NET.svg)."""
     from ..examples import EXAMPLES
 
-    written: list[Path] = []
+    trees: dict[Path, dict[str, str]] = {}
     for name in EXAMPLES:
         source = PostSource(derivation_for_post(name, seed), seed, code=code)
-        files: dict[str, str] = {}
+        files = trees.setdefault(root / name, {})
         for platform_name in PLATFORMS:
             for lang in LANGUAGES:
                 files.update(render_post(source, platform_name, lang))
-        written += write_files(root / name, files, force=force, free_root=free_root)
-    return written
+    return write_trees(trees, force=force, free_root=free_root)
 
 
 def site_date(text: str | None) -> str:
@@ -126,5 +121,5 @@ def run(args: argparse.Namespace) -> int:
         else:
             directory = Path(args.output) if args.output else OUTPUT_ROOT / source.name
         written = write_post(source, args.platform, args.lang, directory, force=args.force, date=date)
-    sys.stdout.write("".join(f"{path}\n" for path in written))
+    sys.stdout.write("".join(f"{shown(path)}\n" for path in written))
     return 0
