@@ -196,7 +196,7 @@ def test_bad_values_are_one_line_errors(args: list[str], message: str) -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("input = 2\ndropout = 1\n[[layers]]\nwidth = 2\n[[layers]]\nwidth = 1\n",
-     "dropout in net.toml must be a list of hidden layers such as [1, 2], not 1"),
+     "dropout in 'net.toml' must be a list of hidden layers such as [1, 2], not 1"),
     ("input = 2\n[[layers]]\nwidth = 2\ndropout = \"yes\"\n[[layers]]\nwidth = 1\n",
      "dropout of layer 1 must be true or false, not 'yes'"),
     ("input = 2\n[[layers]]\nwidth = 2\n[[layers]]\nwidth = 1\ndropout = true\n",
