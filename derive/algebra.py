@@ -38,7 +38,7 @@ def _str(value: str | Str) -> Str:
 # ----------------------------------------------------------------------------------------------
 
 #: Kinds of network quantity that carry a layer index.
-LAYERED_KINDS = ("W", "b", "z", "a", "delta")
+LAYERED_KINDS = ("W", "b", "z", "a", "delta", "m")  # m^l: a layer's dropout mask, an input
 #: Kinds without one: the raw input, the normalised input and the target.
 UNLAYERED_KINDS = ("x", "xhat", "y")
 
@@ -323,12 +323,20 @@ class Prime(sp.Expr):
 
 
 class CostTotal(sp.Expr):
-    """C = Σ over outputs and samples of the cost entry c(a, y); `axis` is the class axis."""
+    """C = scale · Σ over outputs and samples of the cost entry c(a, y); `axis` is the class axis.
+
+    `scale` is 1 for a cost summed over the batch and 1/n for its mean.
+    """
 
     is_commutative = True
 
-    def __new__(cls, name: str | Str, output: MatrixExpr, target: MatrixExpr, axis: int = 0) -> "CostTotal":
-        return sp.Expr.__new__(cls, _str(name), output, target, sp.Integer(axis))
+    def __new__(cls, name: str | Str, output: MatrixExpr, target: MatrixExpr, axis: int = 0,
+                scale: Any = 1) -> "CostTotal":
+        return sp.Expr.__new__(cls, _str(name), output, target, sp.Integer(axis), as_expr(scale))
+
+    @property
+    def scale(self) -> sp.Expr:
+        return self.args[4]
 
     @property
     def axis(self) -> int:
@@ -350,6 +358,20 @@ class CostTotal(sp.Expr):
 # ----------------------------------------------------------------------------------------------
 # Lifting a registry formula (in the scalars A, Y) to a matrix statement
 # ----------------------------------------------------------------------------------------------
+
+
+class SquaredNorm(sp.Expr):
+    """‖Q‖², the sum of the squares of every entry of a matrix quantity (the Frobenius norm
+    squared): the L2 penalty of a weight matrix."""
+
+    is_commutative = True
+
+    def __new__(cls, of: MatrixExpr) -> "SquaredNorm":
+        return sp.Expr.__new__(cls, of)
+
+    @property
+    def of(self) -> MatrixExpr:
+        return self.args[0]
 
 
 def lift(expr: sp.Expr, mapping: Mapping[sp.Symbol, MatrixExpr]) -> MatrixExpr:
@@ -535,6 +557,11 @@ class NumericEvaluator(Evaluator):
         entry = rules.cost(expr.name)
         values = np.asarray(rules.numpy_function(entry.c, rules.A, rules.Y)(self(expr.output), self(expr.target)))
         total = np.sum(values, axis=(-2, -1))
+        scale = self.scalar_value(expr.scale, {})
+        return scale * float(total) if total.ndim == 0 else scale * total
+
+    def _eval_SquaredNorm(self, expr: SquaredNorm) -> Any:
+        total = np.sum(np.square(np.asarray(self(expr.of), dtype=float)), axis=(-2, -1))
         return float(total) if total.ndim == 0 else total
 
     # Scalars: component statements, walked directly in floats. A sum whose body holds no
@@ -565,6 +592,8 @@ class NumericEvaluator(Evaluator):
             return self.scalar_value(node.base, bound) ** self.scalar_value(node.exp, bound)
         if isinstance(node, sp.Sum):
             return self._sum_value(node.function, list(node.limits), bound)
+        if isinstance(node, (CostTotal, SquaredNorm)):  # the terms of a regularised cost
+            return self(node)
         if isinstance(node, Entry):
             indices = [_index(self.scalar_value(i, bound)) for i in node.indices]
             row, col = entry_position(node.of, indices)
@@ -702,7 +731,11 @@ class SymbolicEvaluator(Evaluator):
     def _eval_CostTotal(self, expr: CostTotal) -> sp.Expr:
         entry = rules.cost(expr.name)
         out, target = self(expr.output), self(expr.target)
-        return sp.Add(*[entry.c.xreplace({rules.A: o, rules.Y: t}) for o, t in zip(out, target)])
+        total = sp.Add(*[rules.cost_entry(entry.name, o, t) for o, t in zip(out, target)])
+        return expr.scale * total
+
+    def _eval_SquaredNorm(self, expr: SquaredNorm) -> sp.Expr:
+        return sp.Add(*[e**2 for e in self(expr.of)])
 
     def _eval_Symbol(self, expr: sp.Symbol) -> sp.Expr:
         return self.env.get(expr, expr)
@@ -735,6 +768,8 @@ class SymbolicEvaluator(Evaluator):
                 return as_expr(evaluator(node.of)[row, col])
             if isinstance(node, Prime):
                 return _prime_value(Prime(node.name, shared_transform(node.arg, value)))
+            if isinstance(node, (CostTotal, SquaredNorm)):  # the terms of a regularised cost
+                return evaluator(node)
             return scalar_env.get(node)
 
         return shared_transform(expr, value)

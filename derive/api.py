@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +17,29 @@ from .verify import verify
 #: derive takes those that fit in 32 bits.
 MAX_SEED = 2**32 - 1
 SHORTHAND_OPTIONS = ("activation", "output_activation", "cost", "convention", "bias", "batch", "normalize_input")
+#: Options that apply to every network (an example, a spec file or a shorthand): how it is trained.
+NETWORK_OPTIONS = ("reduction", "l2", "l2_bias", "dropout")
 
 
 def resolve_network(net: str | NetworkSpec, **options: Any) -> NetworkSpec:
     """A built-in example name, a TOML spec file, or a shorthand such as 'mlp:3-4-2'.
 
     Options (activation, output_activation, cost, convention, bias, batch, normalize_input)
-    apply to the shorthand only; None means "not given".
+    apply to the shorthand only; `reduction` applies to any network; None means "not given".
     """
+    given = {k: v for k, v in options.items() if v is not None}
+    unknown = sorted(set(given) - set(SHORTHAND_OPTIONS) - set(NETWORK_OPTIONS))
+    if unknown:
+        valid = ", ".join(SHORTHAND_OPTIONS + NETWORK_OPTIONS)
+        raise DeriveError(f"unknown network option {unknown[0]!r}; valid options: {valid}")
+    overrides = {k: given.pop(k) for k in NETWORK_OPTIONS if k in given}
+    spec = _named_network(net, given)
+    return replace(spec, **overrides) if overrides else spec
+
+
+def _named_network(net: str | NetworkSpec, given: dict[str, Any]) -> NetworkSpec:
     if isinstance(net, NetworkSpec):
         return net
-    given = {k: v for k, v in options.items() if v is not None}
-    unknown = sorted(set(given) - set(SHORTHAND_OPTIONS))
-    if unknown:
-        raise DeriveError(f"unknown network option {unknown[0]!r}; valid options: {', '.join(SHORTHAND_OPTIONS)}")
     if net.startswith("mlp:"):
         widths = parse_shorthand(net)
         return build(widths, name="mlp-" + "-".join(map(str, widths)), **given)

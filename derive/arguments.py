@@ -2,7 +2,7 @@
 
 `derive show`, `post`, `export` and `check` all name a network the same way (a built-in example,
 FILE.toml, or `mlp:3-4-2` with `--activation`, `--output-activation`, `--cost`, `--convention`,
-`--no-bias`, `--batch`, `--normalize`), and `network_spec` turns what was given into the one
+`--no-bias`, `--batch`, `--normalize`; `--reduction` for any NET), and `network_spec` turns what was given into the one
 `NetworkSpec`. The commands import this module; it imports none of them (nor cli.py).
 """
 
@@ -36,6 +36,13 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, flag: str | None =
     group.add_argument("--no-bias", action="store_true", help="layers without biases")
     group.add_argument("--batch", type=_positive_int, help="a batch of N samples (default: one sample)")
     group.add_argument("--normalize", action="store_true", help="standardise the input first")
+    training = parser.add_argument_group("training options (any NET)")
+    training.add_argument("--reduction", help="sum (default) or mean: how the cost combines the samples of a batch")
+    training.add_argument("--l2", metavar="LAMBDA", type=_non_negative_number,
+                          help="L2 penalty (weight decay) λ/2 Σ‖W‖² added to the cost")
+    training.add_argument("--l2-bias", action="store_true", help="the L2 penalty also covers the biases")
+    training.add_argument("--dropout", metavar="LAYERS", type=_layer_list,
+                          help="hidden layers with a given dropout mask m^l, e.g. 1 or 1,2: a^l = f(z^l) ⊙ m^l")
 
 
 def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -55,6 +62,24 @@ _positive_int = _whole_number(1)
 seed_number = _whole_number(0, MAX_SEED)
 
 
+def _non_negative_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text!r}")
+    return value
+
+
+def _layer_list(text: str) -> tuple[int, ...]:
+    try:
+        layers = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be layer numbers such as 1 or 1,2, not {text!r}") from None
+    return layers
+
+
 def network_options(args: argparse.Namespace) -> dict[str, Any]:
     """The shorthand options as `resolve_network` takes them (None: not given)."""
     activation = args.activation
@@ -68,6 +93,10 @@ def network_options(args: argparse.Namespace) -> dict[str, Any]:
         "bias": False if args.no_bias else None,
         "batch": args.batch,
         "normalize_input": True if args.normalize else None,
+        "reduction": args.reduction,
+        "l2": args.l2,
+        "l2_bias": True if args.l2_bias else None,
+        "dropout": args.dropout,
     }
 
 

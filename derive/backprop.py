@@ -36,7 +36,7 @@ from .algebra import (
     lift,
 )
 from .derivation import Derivation, Step
-from .quantities import COST, DEPTH, J, K, LAYER, MEAN, STD, Frame
+from .quantities import COST, DEPTH, J, K, LAMBDA, LAYER, MEAN, STD, Frame
 from .scalar import scalar_view_steps
 from .spec import NetworkSpec
 
@@ -77,6 +77,11 @@ def forward_steps(f: Frame, layers: list[sp.Expr], components: bool) -> list[Ste
         steps.append(Step(_key("z", l), "forward", "preactivation", (f.z(l), f.affine(l)),
                           rule="affine", kind="definition", layer=l))
         act = f.activation(l)
+        if f.dropped(l):  # a^l = f(z^l) ⊙ m^l, the mask given
+            steps.append(Step(_key("a", l), "forward", "activation",
+                              (f.a(l), _hadamard(Apply(act.name, f.z(l), f.class_axis), f.m(l))),
+                              rule="dropout", kind="definition", layer=l))
+            continue
         steps.append(Step(_key("a", l), "forward", "activation",
                           (f.a(l), Apply(act.name, f.z(l), f.class_axis)), rule="activation", kind="definition",
                           layer=l))
@@ -96,8 +101,12 @@ def _preactivation_entry(f: Frame, l: sp.Expr) -> Step:
 
 def cost_step(f: Frame) -> Step:
     spec_cost = rules.cost(f.spec.cost)
-    return Step("cost", "forward", "cost", (COST, CostTotal(spec_cost.name, f.a(f.L), f.y, f.class_axis)),
-                rule="cost", kind="definition")
+    total = CostTotal(spec_cost.name, f.a(f.L), f.y, f.class_axis, f.scale)
+    rule = "cost" if f.scale == 1 else "cost-mean"
+    if f.l2:
+        return Step("cost", "forward", "cost", (COST, sp.Add(total, f.penalty(), evaluate=False)),
+                    rule=rule + "-l2", kind="definition")
+    return Step("cost", "forward", "cost", (COST, total), rule=rule, kind="definition")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -108,8 +117,8 @@ def cost_step(f: Frame) -> Step:
 def cost_gradient_step(f: Frame) -> Step:
     c = rules.cost(f.spec.cost)
     return Step(_key("grad_a", f.L), "output", "cost-gradient",
-                (Grad(COST, f.a(f.L)), lift(c.dc_da, {rules.A: f.a(f.L), rules.Y: f.y})),
-                rule="cost-derivative", layer=f.L, uses=("cost",))
+                (Grad(COST, f.a(f.L)), f.scaled(lift(c.dc_da, {rules.A: f.a(f.L), rules.Y: f.y}))),
+                rule="cost-derivative" if f.scale == 1 else "cost-derivative-mean", layer=f.L, uses=("cost",))
 
 
 def activation_identity_step(f: Frame, l: sp.Expr) -> Step | None:
@@ -153,9 +162,9 @@ def output_error_steps(f: Frame, specialise: bool, components: bool) -> list[Ste
             if identity is not None:
                 steps.append(identity)
                 uses.append(identity.key)
-                forms.append(_hadamard(cost_grad, lift(act.df_da, {rules.A: f.a(L)})))
+                forms.append(f.scaled(_hadamard(cost_grad, lift(act.df_da, {rules.A: f.a(L)}))))
             else:
-                forms.append(_hadamard(cost_grad, ApplyPrime(act.name, z)))
+                forms.append(f.scaled(_hadamard(cost_grad, ApplyPrime(act.name, z))))
     else:  # softmax: the full Jacobian, never only its diagonal
         s = f.a(L)
         rule = "chain-rule-softmax"
@@ -168,17 +177,17 @@ def output_error_steps(f: Frame, specialise: bool, components: bool) -> list[Ste
             if f.row:
                 forms += [sp.MatMul(grad_a, jac), sp.MatMul(grad_a, explicit)]
                 if specialise:
-                    forms.append(sp.MatMul(cost_grad, explicit))
+                    forms.append(f.scaled(sp.MatMul(cost_grad, explicit)))
             else:
                 forms += [sp.MatMul(sp.Transpose(jac), grad_a), sp.MatMul(explicit, grad_a)]
                 if specialise:
-                    forms.append(sp.MatMul(explicit, cost_grad))
+                    forms.append(f.scaled(sp.MatMul(explicit, cost_grad)))
         else:
             forms.append(_softmax_batch_form(f, grad_a))
             if specialise:
-                forms.append(_softmax_batch_form(f, cost_grad))
+                forms.append(f.scaled(_softmax_batch_form(f, cost_grad)))
     if specialise and fused is not None:
-        forms.append(lift(fused.delta, {rules.A: f.a(L), rules.Y: f.y}))
+        forms.append(f.scaled(lift(fused.delta, {rules.A: f.a(L), rules.Y: f.y})))
         rule = f"fused-{c.name}-{act.name}"
     steps.append(Step(_key("delta", L), "output", "output-error", tuple(forms), rule=rule, layer=L,
                       uses=tuple(uses), note=fused.assumption if (specialise and fused) else ""))
@@ -202,6 +211,8 @@ def _softmax_batch_form(f: Frame, g: Any) -> Any:
 
 
 def hidden_error_steps(f: Frame, l: sp.Expr, specialise: bool, components: bool) -> list[Step]:
+    if f.dropped(l):
+        return _dropout_error_steps(f, l, components)
     act = f.activation(l)
     nxt = l + 1
     steps = [Step(_key("grad_a", l), "hidden", "activation-gradient",
@@ -224,6 +235,31 @@ def hidden_error_steps(f: Frame, l: sp.Expr, specialise: bool, components: bool)
     return steps
 
 
+def _dropout_error_steps(f: Frame, l: sp.Expr, components: bool) -> list[Step]:
+    """δ^l = ((W^{l+1})ᵀ δ^{l+1} ⊙ m^l) ⊙ f'(z^l): a^l = f(z^l) ⊙ m^l, so ∂a^l_j/∂z^l_j = m^l_j f'(z^l_j).
+    f' stays in z: an identity in a (σ' = a(1 − a)) no longer holds once a carries the mask."""
+    act, nxt, m = f.activation(l), l + 1, f.m(l)
+    back = f.back_through_weights(nxt)
+    steps = [Step(_key("grad_a", l), "hidden", "activation-gradient", (Grad(COST, f.a(l)), back),
+                  rule="transpose-rule", layer=l, uses=(_key("delta", nxt),))]
+    if components:
+        z_next_k, z_j = f.entry(f.z(nxt), K), f.entry(f.z(l), J)
+        limits = (K, 1, f.width(nxt))
+        chain = sp.Sum(_ordered(Partial(COST, z_next_k), Partial(z_next_k, z_j)), limits)
+        weight = f.weight_entry(nxt, J, K)
+        expanded = sp.Sum(_ordered(f.entry(f.delta(nxt), K), weight, f.entry(m, J), Prime(act.name, z_j)), limits)
+        factored = _ordered(sp.Sum(_ordered(weight, f.entry(f.delta(nxt), K)), limits), f.entry(m, J),
+                            Prime(act.name, z_j))
+        steps.append(Step(_key("delta", l) + "_entry", "hidden", "hidden-error-entry",
+                          (f.entry(f.delta(l), J), chain, expanded, factored), rule="chain-rule-dropout-entry",
+                          layer=l, uses=(_key("delta", nxt),), indices=f.indices((J, f.width(l)))))
+    forms = (f.delta(l), Grad(COST, f.z(l)), _hadamard(Grad(COST, f.a(l)), m, ApplyPrime(act.name, f.z(l))),
+             _hadamard(back, m, ApplyPrime(act.name, f.z(l))))
+    steps.append(Step(_key("delta", l), "hidden", "hidden-error", forms, rule="chain-rule-dropout", layer=l,
+                      uses=(_key("grad_a", l),)))
+    return steps
+
+
 def _hidden_error_entry(f: Frame, l: sp.Expr) -> Step:
     """δ^l_j = Σ_k ∂C/∂z^{l+1}_k ∂z^{l+1}_k/∂z^l_j = (Σ_k W^{l+1}_{kj} δ^{l+1}_k) σ'(z^l_j)."""
     nxt, act = l + 1, f.activation(l)
@@ -242,15 +278,19 @@ def parameter_steps(f: Frame, l: sp.Expr, components: bool) -> list[Step]:
     steps: list[Step] = []
     if components:
         steps.append(_weight_gradient_entry(f, l))
-    steps.append(Step(_key("grad_W", l), "gradients", "weight-gradient",
-                      (Grad(COST, f.W(l)), f.weight_gradient(l)),
-                      rule="batch-product" if f.batched else "outer-product", layer=l, uses=(_key("delta", l),)))
+    gradient, rule = f.weight_gradient(l), "batch-product" if f.batched else "outer-product"
+    if f.regularised(l, "W"):
+        gradient, rule = sp.MatAdd(gradient, f.decay(f.W(l)), evaluate=False), "weight-decay"
+    steps.append(Step(_key("grad_W", l), "gradients", "weight-gradient", (Grad(COST, f.W(l)), gradient),
+                      rule=rule, layer=l, uses=(_key("delta", l),)))
     if f.has_bias(l):
         if components:
             steps.append(_bias_gradient_entry(f, l))
-        steps.append(Step(_key("grad_b", l), "gradients", "bias-gradient",
-                          (Grad(COST, f.b(l)), f.bias_gradient(l)),
-                          rule="batch-sum" if f.batched else "bias-rule", layer=l, uses=(_key("delta", l),)))
+        gradient, rule = f.bias_gradient(l), "batch-sum" if f.batched else "bias-rule"
+        if f.regularised(l, "b"):
+            gradient, rule = sp.MatAdd(gradient, f.decay(f.b(l)), evaluate=False), "bias-decay"
+        steps.append(Step(_key("grad_b", l), "gradients", "bias-gradient", (Grad(COST, f.b(l)), gradient),
+                          rule=rule, layer=l, uses=(_key("delta", l),)))
     return steps
 
 
@@ -263,16 +303,24 @@ def _weight_gradient_entry(f: Frame, l: sp.Expr) -> Step:
     else:
         value = f.sample_sum(_ordered(f.entry(f.delta(l), J), f.entry(f.a(l - 1), K)))
     limits = ((K, 1, f.width(l - 1)), (J, 1, f.width(l))) if f.row else ((J, 1, f.width(l)), (K, 1, f.width(l - 1)))
+    rule = "chain-rule-weight"
+    if f.regularised(l, "W"):  # the penalty's own term: ∂(λ/2 w²)/∂w = λw
+        decay = LAMBDA * f.scale * w
+        chain, value, rule = sp.Add(chain, decay, evaluate=False), sp.Add(value, decay, evaluate=False), "chain-rule-weight-decay"
     return Step(_key("grad_W", l) + "_entry", "gradients", "weight-gradient-entry", (Partial(COST, w), chain, value),
-                rule="chain-rule-weight", layer=l, uses=(_key("delta", l),), indices=limits)
+                rule=rule, layer=l, uses=(_key("delta", l),), indices=limits)
 
 
 def _bias_gradient_entry(f: Frame, l: sp.Expr) -> Step:
     bj, z_j = Entry(f.b(l), J), f.entry(f.z(l), J)
     chain = f.sample_sum(_ordered(Partial(COST, z_j), Partial(z_j, bj)))
     value = f.sample_sum(f.entry(f.delta(l), J))
+    rule = "chain-rule-bias"
+    if f.regularised(l, "b"):
+        decay = LAMBDA * f.scale * bj
+        chain, value, rule = sp.Add(chain, decay, evaluate=False), sp.Add(value, decay, evaluate=False), "chain-rule-bias-decay"
     return Step(_key("grad_b", l) + "_entry", "gradients", "bias-gradient-entry", (Partial(COST, bj), chain, value),
-                rule="chain-rule-bias", layer=l, uses=(_key("delta", l),), indices=((J, 1, f.width(l)),))
+                rule=rule, layer=l, uses=(_key("delta", l),), indices=((J, 1, f.width(l)),))
 
 
 def _parameters(f: Frame) -> tuple[tuple[str, NetQuantity, str], ...]:

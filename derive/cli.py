@@ -41,7 +41,7 @@ def _list_arguments(parser: argparse.ArgumentParser) -> None:
 def _list(args: argparse.Namespace) -> int:
     from . import rules
     from .examples import EXAMPLES
-    from .spec import CONVENTIONS
+    from .spec import CONVENTIONS, TRAINING_KEYS
 
     out = ["examples:"]
     out += [f"  {name:20s} {spec.description}" for name, spec in EXAMPLES.items()]
@@ -54,6 +54,8 @@ def _list(args: argparse.Namespace) -> int:
     out.append("conventions:")
     out.append(f"  {CONVENTIONS[0]:20s} z = W a + b, W is n_l × n_(l−1), samples as columns")
     out.append(f"  {CONVENTIONS[1]:20s} Z = X W + b, W is n_(l−1) × n_l, samples as rows")
+    out.append("training (spec keys, any network):")
+    out += [f"  {key:20s} {text}" for key, text in TRAINING_KEYS.items()]
     print("\n".join(out))
     return 0
 

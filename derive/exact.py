@@ -111,14 +111,18 @@ class ZeroTest:
 
 
 def _free_symbols_outside(expr: sp.Basic, atoms: set) -> set:
+    """The symbols outside the function atoms, and the irrational constants (√2, π of a GELU
+    derivative): each is one more generator, as independent of the others as a symbol."""
     seen, found, stack = set(), set(), [expr]
     while stack:
         node = stack.pop()
         if node in seen or node in atoms:
             continue
         seen.add(node)
-        if node.is_Symbol:
+        if node.is_Symbol or isinstance(node, sp.NumberSymbol) or (
+                node.is_Pow and node.is_number and not node.exp.is_Integer):
             found.add(node)
+            continue
         stack.extend(node.args)
     return found
 

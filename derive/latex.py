@@ -20,6 +20,7 @@ from .algebra import (
     ApplyPrime,
     Broadcast,
     CostTotal,
+    SquaredNorm,
     Diag,
     Elementwise,
     Entry,
@@ -326,6 +327,9 @@ class DeriveLatexPrinter(SignedTerms, LatexPrinter):
         text = rf"\operatorname{{softmax}}_{{{self._print(expr.args[0])}}}\left({args}\right)"
         return rf"{text}^{{{exp}}}" if exp else text
 
+    def _print_SquaredNorm(self, expr: SquaredNorm) -> str:
+        return rf"\left\lVert {self._print(expr.of)} \right\rVert^{{2}}"
+
     def _print_CostTotal(self, expr: CostTotal) -> str:
         total = cost_as_sum(expr)
         if isinstance(total, sp.Mul):  # ½ Σ …, − Σ …: the coefficient stays in front
@@ -389,6 +393,7 @@ def cost_as_sum(expr: CostTotal) -> sp.Expr:
         limits = [(j, 1, n_classes), (i, 1, n_samples)]
     body = entry.c.xreplace({rules.A: Entry(out, *idx), rules.Y: Entry(target, *idx)})
     coeff, rest = body.as_coeff_Mul()
+    coeff = coeff * expr.scale  # ½ · 1/n = 1/(2n) for the mean of a quadratic cost
     total = sp.Sum(rest, *limits)
     return total if coeff == 1 else sp.Mul(coeff, total, evaluate=False)
 

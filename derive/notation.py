@@ -64,6 +64,7 @@ class Notation:
         return {
             "W": self.weight, "b": self.bias, "z": self.preact, "a": self.act,
             "delta": self.delta or "delta", "x": self.input, "xhat": self.input, "y": self.target,
+            "m": "m",
         }[kind]
 
     def latex(self, name: str) -> str:

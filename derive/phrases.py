@@ -51,6 +51,14 @@ RULE: dict[str, dict[str, str]] = {
     "affine-entry": {"en": "the matrix product written out entry by entry", "zh": "把矩阵乘法逐项展开"},
     "activation": {"en": "definition of the layer's activation, applied entry by entry", "zh": "激活函数的定义，逐元素作用"},
     "cost": {"en": "definition of the cost, summed over the outputs and the samples", "zh": "代价函数的定义，对所有输出与样本求和"},
+    "cost-mean": {
+        "en": "definition of the cost, summed over the outputs and averaged over the n samples",
+        "zh": "代价函数的定义，对所有输出求和、对 n 个样本取平均",
+    },
+    "cost-derivative-mean": {
+        "en": "derivative of the cost, entry by entry; the average over the batch brings the factor 1/n",
+        "zh": "对代价函数逐项求导；对批次取平均带来因子 1/n",
+    },
     "definition": {"en": "definition of δ: how much the cost changes with the weighted input", "zh": "δ 的定义：代价随加权输入的变化率"},
     "cost-derivative": {"en": "derivative of the cost, entry by entry", "zh": "对代价函数逐项求导"},
     "activation-derivative": {"en": "derivative of the activation, written in terms of its output", "zh": "激活函数的导数，用其输出表示"},
@@ -102,6 +110,42 @@ RULE: dict[str, dict[str, str]] = {
         "zh": "链式法则；权重只出现在 z_j 中，∂z_j/∂w_jk 就是它所乘的输入",
     },
     "chain-rule-bias": {"en": "chain rule; ∂z_j/∂b_j = 1", "zh": "链式法则；∂z_j/∂b_j = 1"},
+    "cost-l2": {
+        "en": "definition of the cost: the data term summed over the outputs and the samples, plus the L2 penalty λ/2 Σ‖W‖²",
+        "zh": "代价函数的定义：对所有输出与样本求和的数据项，加上 L2 惩罚项 λ/2 Σ‖W‖²",
+    },
+    "cost-mean-l2": {
+        "en": "definition of the cost: the data term averaged over the n samples, plus the L2 penalty λ/(2n) Σ‖W‖²",
+        "zh": "代价函数的定义：对 n 个样本取平均的数据项，加上 L2 惩罚项 λ/(2n) Σ‖W‖²",
+    },
+    "weight-decay": {
+        "en": "the data term reaches W only through z, as before; the penalty adds its own derivative λW",
+        "zh": "数据项仍只通过 z 依赖 W；惩罚项另外贡献它自己的导数 λW",
+    },
+    "bias-decay": {
+        "en": "the data term gives the error summed over the samples; the penalty on the biases adds λb",
+        "zh": "数据项给出对样本求和的误差；偏置的惩罚项另外贡献 λb",
+    },
+    "chain-rule-weight-decay": {
+        "en": "chain rule for the data term (∂z_j/∂w_jk is the input it multiplies), plus ∂(λ/2 w_jk²)/∂w_jk = λ w_jk",
+        "zh": "对数据项用链式法则（∂z_j/∂w_jk 是它所乘的输入），再加上 ∂(λ/2 w_jk²)/∂w_jk = λ w_jk",
+    },
+    "chain-rule-bias-decay": {
+        "en": "chain rule for the data term (∂z_j/∂b_j = 1), plus ∂(λ/2 b_j²)/∂b_j = λ b_j",
+        "zh": "对数据项用链式法则（∂z_j/∂b_j = 1），再加上 ∂(λ/2 b_j²)/∂b_j = λ b_j",
+    },
+    "dropout": {
+        "en": "definition of the layer's activation with dropout: the activation entry by entry, times the given mask m (0 or 1/(1 − p) for each unit)",
+        "zh": "带 dropout 的激活值定义：逐元素作用激活函数，再乘以给定的掩码 m（每个单元为 0 或 1/(1 − p)）",
+    },
+    "chain-rule-dropout": {
+        "en": "chain rule; a^l_j = f(z^l_j) m^l_j depends only on its own z^l_j, with ∂a^l_j/∂z^l_j = m^l_j f′(z^l_j): the mask multiplies the error",
+        "zh": "链式法则；a^l_j = f(z^l_j) m^l_j 只依赖自己的 z^l_j，∂a^l_j/∂z^l_j = m^l_j f′(z^l_j)：掩码乘到误差上",
+    },
+    "chain-rule-dropout-entry": {
+        "en": "chain rule, summing over every neuron k of the next layer that z^l_j feeds; the mask entry m^l_j is a factor of ∂a^l_j/∂z^l_j",
+        "zh": "链式法则，对 z^l_j 所影响的下一层所有神经元 k 求和；掩码分量 m^l_j 是 ∂a^l_j/∂z^l_j 的一个因子",
+    },
     "affine-scalar": {"en": "definition of the neuron's weighted input", "zh": "神经元加权输入的定义"},
     "activation-scalar": {"en": "definition of the neuron's output", "zh": "神经元输出的定义"},
     "cost-scalar": {"en": "definition of the cost", "zh": "代价函数的定义"},

@@ -17,7 +17,8 @@ from typing import Any
 import sympy as sp
 
 from . import rules
-from .algebra import Broadcast, Entry, NetQuantity
+from .algebra import Broadcast, Entry, NetQuantity, SquaredNorm
+from .safe import as_expr
 from .spec import NetworkSpec
 
 COST = sp.Symbol("C")
@@ -25,6 +26,8 @@ MEAN, STD = sp.symbols("mu sigma_x", positive=True)
 J, K, I = sp.symbols("j k i", integer=True, positive=True)
 LAYER, DEPTH = sp.symbols("l L", integer=True, positive=True)
 WIDTH = sp.IndexedBase("n")
+#: λ, the weight of the L2 penalty (weight decay): a symbol in every formula, its value in the spec.
+LAMBDA = sp.Symbol("lambda", positive=True)
 
 
 class Frame:
@@ -39,6 +42,44 @@ class Frame:
         self.batched = spec.batch is not None
         self.class_axis = 1 if self.row else 0
         self.widths = spec.widths  # computed from the layers on every access of spec.widths
+        #: The factor of the cost: 1 for a sum over the batch, 1/n for its mean.
+        self.scale: sp.Expr = 1 / self.batch if spec.reduction == "mean" else sp.Integer(1)
+
+    def scaled(self, expr: Any) -> Any:
+        """expr with the cost's factor in front: (1/n) expr for a mean, expr itself for a sum."""
+        return expr if self.scale == 1 else sp.MatMul(self.scale, expr)
+
+    # -- the L2 penalty ----------------------------------------------------------------------------
+    @property
+    def l2(self) -> bool:
+        return bool(self.spec.l2)
+
+    def regularised(self, l: sp.Expr, kind: str) -> bool:
+        """Whether the penalty covers this parameter ("W" always, "b" when the spec asks)."""
+        return self.l2 and (kind == "W" or (self.spec.l2_bias and self.has_bias(l)))
+
+    def penalty(self) -> sp.Expr:
+        """λ/2 Σ_l ‖W^l‖² (and ‖b^l‖² when asked), times the cost's 1/n for a mean."""
+        norms = []
+        for l in range(1, self.spec.depth + 1):
+            layer = sp.Integer(l)
+            norms.append(SquaredNorm(self.W(layer)))
+            if self.regularised(layer, "b"):
+                norms.append(SquaredNorm(self.b(layer)))
+        return sp.Mul(LAMBDA * self.scale / 2, sp.Add(*norms, evaluate=False), evaluate=False)
+
+    def decay(self, q: Any) -> Any:
+        """The penalty's gradient in parameter q: λW (λ/n W for a mean)."""
+        return sp.MatMul(LAMBDA * self.scale, q)
+
+    # -- dropout -----------------------------------------------------------------------------------
+    def dropped(self, layer: sp.Expr) -> bool:
+        """Whether layer `layer` multiplies its output by a given dropout mask m^l."""
+        layer = as_expr(layer)
+        return bool(self.spec.dropout) and layer.is_Integer and int(layer) in self.spec.dropout
+
+    def masks(self) -> list[NetQuantity]:
+        return [self.m(sp.Integer(l)) for l in self.spec.dropout]
 
     # -- per-layer facts ------------------------------------------------------------------------
     def width(self, layer: sp.Expr) -> sp.Expr:
@@ -75,6 +116,10 @@ class Frame:
         if l == 0:
             return self.input
         return NetQuantity("a", l, *self._activation_shape(self.width(l)))
+
+    def m(self, l: sp.Expr) -> NetQuantity:
+        """The dropout mask of layer l, shaped like a^l: an input, its entries 0 or 1/(1 − p)."""
+        return NetQuantity("m", l, *self._activation_shape(self.width(l)))
 
     def delta(self, l: sp.Expr) -> NetQuantity:
         return NetQuantity("delta", l, *self._activation_shape(self.width(l)))

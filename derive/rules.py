@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 import sympy as sp
-from sympy.codegen.numpy_nodes import logaddexp, maximum
+from sympy.codegen.numpy_nodes import logaddexp, maximum, minimum
 
 from . import exact
 from .calculus import scalar_derivative
@@ -86,6 +86,9 @@ class Cost:
     # activation name -> the cost entry c(f(Z), Y) written in the logit Z so that it never takes
     # the log of a rounded 0 (exported code computes the cost from logits where it can)
     from_logits: dict[str, sp.Expr] = field(default_factory=dict)
+    # residuals a − y where dc/da jumps (|a − y| at 0, Huber at ±δ): numeric checks keep away, and
+    # proofs differentiate the cost through the entry's own dc_da (as they do activations)
+    kinks: tuple[float, ...] = ()
 
 
 ACTIVATIONS: dict[str, Activation] = {}
@@ -114,6 +117,8 @@ def register_cost(entry: Cost) -> Cost:
         _check_name(alias)
         _COST_ALIASES[alias] = entry.name
     COSTS[entry.name] = entry
+    if entry.kinks:
+        _COST_FUNCTIONS[entry.name] = type(entry.name.replace("-", "_"), (CostEntryBase,), {"cost_name": entry.name})
     return entry
 
 
@@ -144,6 +149,18 @@ def cost(name: str) -> Cost:
     entry = lookup_cost(name)
     verify_cost(entry.name)
     return entry
+
+
+def operator_words() -> dict[str, str]:
+    """The word of each activation written \\operatorname{WORD} in posts (GELU -> gelu), for the
+    checker's reader: a new entry is read with no change to the checker."""
+    words = {}
+    for name, entry in ACTIVATIONS.items():
+        prefix, suffix = "\\operatorname{", "}"
+        word = entry.latex[len(prefix):-len(suffix)] if entry.latex.startswith(prefix) else ""
+        if word.isalpha() and entry.latex.endswith(suffix):
+            words[word] = name
+    return words
 
 
 def cost_names() -> list[str]:
@@ -191,6 +208,39 @@ def scalar_function(name: str) -> type[sp.Function]:
     if name not in _FUNCTION_CLASSES:
         raise DeriveError(f"activation {name!r} is not elementwise; it has no scalar function")
     return _FUNCTION_CLASSES[name]
+
+
+class CostEntryBase(sp.Function):
+    """c(a, y) of a cost with kinks, whose derivative in a is the entry's dc_da: a proof through
+    it stays in the entry's own terms (a step 1[a − y > 0], not SymPy's sign and DiracDelta)."""
+
+    nargs = 2
+    cost_name: str = ""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        derivative = COSTS[self.cost_name].dc_da.xreplace({A: self.args[0], Y: self.args[1]})
+        # A cost with kinks is a function of the residual a − y (verify_cost checks it), so its
+        # derivative in the target is minus its derivative in the output.
+        return derivative if argindex == 1 else -derivative
+
+    def _eval_evalf(self, prec: int) -> sp.Expr:
+        if not all(arg.is_number for arg in self.args):
+            return None
+        return COSTS[self.cost_name].c.xreplace({A: self.args[0], Y: self.args[1]})._eval_evalf(prec)
+
+    def explicit(self) -> sp.Expr:
+        return COSTS[self.cost_name].c.xreplace({A: self.args[0], Y: self.args[1]})
+
+
+_COST_FUNCTIONS: dict[str, type[sp.Function]] = {}
+
+
+def cost_entry(name: str, output: sp.Expr, target: sp.Expr) -> sp.Expr:
+    """c(output, target) for proofs: explicit, or through the entry's function for a cost with kinks."""
+    entry = cost(name)
+    if entry.name in _COST_FUNCTIONS:
+        return _COST_FUNCTIONS[entry.name](output, target)
+    return entry.c.xreplace({A: output, Y: target})
 
 
 class SoftmaxEntry(sp.Function):
@@ -279,8 +329,13 @@ _NUMPY_FUNCTIONS: dict[type, Callable[..., np.ndarray]] = {
     sp.tanh: np.tanh,
     logaddexp: np.logaddexp,
     maximum: np.maximum,
+    minimum: np.minimum,
     sp.Max: lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs)),
+    sp.Min: lambda *xs: np.minimum.reduce(np.broadcast_arrays(*xs)),
     sp.Heaviside: lambda x, h0=0.5: np.heaviside(x, h0),
+    sp.erf: np.vectorize(math.erf, otypes=[float]),  # NumPy has no erf; math.erf is exact to an ulp
+    sp.Abs: np.abs,
+    sp.sign: np.sign,
 }
 
 
@@ -294,7 +349,7 @@ def numpy_closure(expr: sp.Basic) -> Callable[[dict], Any]:
     """The formula as a tree of Python closures over NumPy, built once per formula."""
     if expr.is_Symbol:
         return lambda values: values[expr]
-    if expr.is_Number:
+    if expr.is_number:  # 3, ½, √(2/π)
         constant = float(expr)
         return lambda values: constant
     parts = [numpy_closure(a) for a in expr.args]
@@ -376,8 +431,10 @@ def _verify_softmax() -> bool:
 def verify_cost(name: str) -> bool:
     entry = COSTS[name]
     problems = []
-    if not _is_identically_zero(scalar_derivative(entry.c, A) - entry.dc_da):
+    if not _is_identically_zero(scalar_derivative(entry.c, A) - entry.dc_da) and not _cost_derivative_agrees(entry):
         problems.append("dc_da is not the derivative of c")
+    if entry.kinks and not _depends_on_residual(entry):
+        problems.append("a cost with kinks must be a function of the residual a - y")
     for act_name, rule in entry.fused.items():
         act = ACTIVATIONS[act_name]
         if act.elementwise:
@@ -403,6 +460,29 @@ def verify_cost(name: str) -> bool:
     return True
 
 
+def _depends_on_residual(entry: Cost) -> bool:
+    """c(a + t, y + t) = c(a, y): the cost is a function of the residual a − y alone."""
+    c = numpy_function(entry.c, A, Y)
+    a = np.linspace(-3.0, 3.0, 13)
+    y = np.linspace(2.0, -1.0, 13)
+    return all(np.allclose(c(a + t, y + t), c(a, y), rtol=1e-12, atol=1e-12) for t in (-1.3, 0.7, 2.9))
+
+
+def _cost_derivative_agrees(entry: Cost) -> bool:
+    """dc_da against central differences of c, at residuals on both sides of every kink."""
+    if not entry.kinks:
+        return False
+    targets = np.array([0.1, 0.5, 0.9])
+    residuals = np.array([r for r in np.linspace(-3.1, 3.1, 15) if all(abs(r - k) > 0.05 for k in entry.kinks)])
+    a = (residuals[:, None] + targets[None, :]).ravel()
+    y = np.broadcast_to(targets, (len(residuals), 3)).ravel()
+    c = numpy_function(entry.c, A, Y)
+    h = 1e-4
+    numeric = (8 * (c(a + h, y) - c(a - h, y)) - (c(a + 2 * h, y) - c(a - 2 * h, y))) / (12 * h)
+    analytic = np.broadcast_to(numpy_function(entry.dc_da, A, Y)(a, y), a.shape)
+    return bool(np.allclose(analytic, numeric, rtol=1e-8, atol=1e-8))
+
+
 def _verify_fused_softmax(entry: Cost, rule: FusedRule, problems: list[str]) -> None:
     logits = sp.symbols("z1:4", real=True)
     targets = list(sp.symbols("y1:4", real=True))
@@ -420,6 +500,12 @@ def _verify_fused_softmax(entry: Cost, rule: FusedRule, problems: list[str]) -> 
 # ----------------------------------------------------------------------------------------------
 # Activations
 # ----------------------------------------------------------------------------------------------
+
+#: Constants of the parametrised activations: PyTorch's defaults (LeakyReLU, ELU, GELU "tanh").
+LEAKY_SLOPE = sp.Rational(1, 100)
+ELU_ALPHA = sp.Integer(1)
+GELU_TANH_SCALE = sp.sqrt(2 / sp.pi)
+GELU_TANH_CUBIC = sp.Rational(44715, 1_000_000)
 
 register_activation(Activation(
     name="sigmoid", latex=r"\sigma", text="σ",
@@ -477,6 +563,65 @@ register_activation(Activation(
 ))
 
 register_activation(Activation(
+    name="leaky-relu", latex=r"\operatorname{LeakyReLU}", text="LeakyReLU",
+    f=sp.Max(Z, LEAKY_SLOPE * Z),
+    df_dz=LEAKY_SLOPE + (1 - LEAKY_SLOPE) * sp.Heaviside(Z, 0),
+    # a has the sign of z, so the step of a is the step of z (as for relu).
+    df_da=LEAKY_SLOPE + (1 - LEAKY_SLOPE) * sp.Heaviside(A, 0),
+    numpy=maximum(Z, LEAKY_SLOPE * Z),
+    output_range=(-math.inf, math.inf),
+    kinks=(0.0,),
+    summary="max(z, 0.01 z) (slope 0.01 below 0, PyTorch's default); derivative 0.01 + 0.99·1[a > 0]",
+))
+
+register_activation(Activation(
+    name="elu", latex=r"\operatorname{ELU}", text="ELU",
+    f=sp.Max(0, Z) + ELU_ALPHA * (sp.exp(sp.Min(0, Z)) - 1),
+    # exp of min(0, z): the derivative is finite for any z (exp(z) alone overflows for z > 709).
+    df_dz=sp.Heaviside(Z, 0) + (1 - sp.Heaviside(Z, 0)) * ELU_ALPHA * sp.exp(sp.Min(0, Z)),
+    # below 0, a = α(e^z − 1), so α e^z = a + α
+    df_da=sp.Heaviside(A, 0) + (1 - sp.Heaviside(A, 0)) * (A + ELU_ALPHA),
+    numpy=maximum(Z, 0) + ELU_ALPHA * (sp.exp(minimum(Z, 0)) - 1),
+    output_range=(-float(ELU_ALPHA), math.inf),
+    kinks=(0.0,),  # f′ is continuous at 0 but f″ jumps: central differences keep away from it
+    summary="z above 0, e^z − 1 below (α = 1); derivative 1[a > 0] + (1 − 1[a > 0])(a + 1)",
+))
+
+register_activation(Activation(
+    name="gelu", latex=r"\operatorname{GELU}", text="GELU",
+    f=Z / 2 * (1 + sp.erf(Z / sp.sqrt(2))),
+    # Φ(z) + z φ(z); no form in a = z Φ(z) alone
+    df_dz=(1 + sp.erf(Z / sp.sqrt(2))) / 2 + Z * sp.exp(-Z**2 / 2) / sp.sqrt(2 * sp.pi),
+    df_da=None,
+    numpy=Z / 2 * (1 + sp.erf(Z / sp.sqrt(2))),
+    output_range=(-0.17, math.inf),  # min z Φ(z) = −0.16997 at z = −0.7518
+    summary="z Φ(z) = z (1 + erf(z/√2))/2 (the exact form); derivative Φ(z) + z φ(z), in z only",
+))
+
+register_activation(Activation(
+    name="gelu-tanh", latex=r"\operatorname{GELUtanh}", text="GELUtanh",
+    f=Z / 2 * (1 + sp.tanh(GELU_TANH_SCALE * (Z + GELU_TANH_CUBIC * Z**3))),
+    df_dz=(1 + sp.tanh(GELU_TANH_SCALE * (Z + GELU_TANH_CUBIC * Z**3))) / 2
+    + Z / 2 * (1 - sp.tanh(GELU_TANH_SCALE * (Z + GELU_TANH_CUBIC * Z**3)) ** 2)
+    * GELU_TANH_SCALE * (1 + 3 * GELU_TANH_CUBIC * Z**2),
+    df_da=None,
+    numpy=Z / 2 * (1 + sp.tanh(GELU_TANH_SCALE * (Z + GELU_TANH_CUBIC * Z**3))),
+    output_range=(-0.18, math.inf),
+    summary="z (1 + tanh(√(2/π)(z + 0.044715 z³)))/2, GELU's tanh approximation; derivative in z only",
+))
+
+register_activation(Activation(
+    name="silu", latex=r"\operatorname{SiLU}", text="SiLU",
+    f=Z / (1 + sp.exp(-Z)),
+    # σ(z)(1 + z(1 − σ(z))); no form in a = z σ(z) alone
+    df_dz=(1 + Z * (1 - 1 / (1 + sp.exp(-Z)))) / (1 + sp.exp(-Z)),
+    df_da=None,
+    numpy=Z * (1 + sp.tanh(Z / 2)) / 2,  # z σ(z) with the stable σ of the sigmoid entry
+    output_range=(-0.28, math.inf),  # min z σ(z) = −0.2785 at z = −1.2785
+    summary="z σ(z), also called swish; derivative σ(z)(1 + z(1 − σ(z))), in z only",
+))
+
+register_activation(Activation(
     name="softmax", latex=r"\operatorname{softmax}", text="softmax",
     f=sp.exp(Z),  # per-entry numerator only; the normalisation is in SoftmaxEntry
     df_dz=sp.exp(Z),
@@ -526,6 +671,35 @@ register_cost(Cost(
     from_logits={"sigmoid": logaddexp(0, Z) - Y * Z},  # −[y log σ(z) + (1−y) log(1−σ(z))]
     aliases=("bce",),
     summary="C = −Σ [y log a + (1−y) log(1−a)]; with sigmoid fused to δ = a − y",
+))
+
+
+#: Huber's δ: where the cost turns from quadratic to linear (PyTorch's HuberLoss default).
+HUBER_DELTA = sp.Integer(1)
+_RESIDUAL = A - Y
+
+register_cost(Cost(
+    name="mean-absolute-error", latex=r"\left|a - y\right|", text="|a−y|",
+    c=sp.Abs(_RESIDUAL),
+    # the sign of a − y, written with steps (what posts and the checker read)
+    dc_da=sp.Heaviside(_RESIDUAL, 0) - sp.Heaviside(-_RESIDUAL, 0),
+    input_range=(-math.inf, math.inf),
+    aliases=("mae", "l1"),
+    kinks=(0.0,),
+    summary="C = Σ |a − y| summed over outputs and samples; derivative 1[a − y > 0] − 1[y − a > 0]",
+))
+
+register_cost(Cost(
+    name="huber", latex=r"\operatorname{huber}(a - y)", text="huber(a−y)",
+    # ½r² inside |r| ≤ δ, δ(|r| − ½δ) outside: the square minus the part of it beyond δ
+    c=_RESIDUAL**2 / 2 - sp.Heaviside(sp.Abs(_RESIDUAL) - HUBER_DELTA, 0) * (sp.Abs(_RESIDUAL) - HUBER_DELTA) ** 2 / 2,
+    # a − y clipped to [−δ, δ], written with steps
+    dc_da=_RESIDUAL + sp.Heaviside(_RESIDUAL - HUBER_DELTA, 0) * (HUBER_DELTA - _RESIDUAL)
+    - sp.Heaviside(-_RESIDUAL - HUBER_DELTA, 0) * (HUBER_DELTA + _RESIDUAL),
+    input_range=(-math.inf, math.inf),
+    kinks=(-float(HUBER_DELTA), float(HUBER_DELTA)),
+    summary="C = Σ huber(a − y) with δ = 1 (PyTorch's default): ½r² for |r| ≤ 1, |r| − ½ beyond; "
+            "derivative a − y clipped to [−1, 1]",
 ))
 
 

@@ -8,6 +8,7 @@ batch (None for one sample) and whether the input is standardised first.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +20,15 @@ from .inputs import MAX_SPEC_BYTES, loads_toml, quoted, read_text
 from .notation import COLUMN, ROW, Notation, VOCABULARY
 
 CONVENTIONS = ("column", "row")
+#: How the cost combines the samples of a batch: their sum, or their mean (C = (1/n) Σ_i …).
+REDUCTIONS = ("sum", "mean")
+#: How a network is trained, for any network (spec keys; the CLI's --reduction, --l2, --l2-bias).
+TRAINING_KEYS = {
+    "reduction": "sum (default) or mean: the cost over the samples of a batch (mean needs a batch)",
+    "l2": "λ > 0 adds the L2 penalty λ/2 Σ‖W^l‖² (λ/(2n) with the mean); ∂C/∂W^l gains λW^l",
+    "l2_bias": "true: the L2 penalty also covers the biases (∂C/∂b^l gains λb^l)",
+    "dropout": "hidden layers with a given mask m^l, e.g. [1, 2]: a^l = f(z^l) ⊙ m^l, m^l of 0 and 1/(1 − p)",
+}
 #: Beyond this many parameters the numeric check of every gradient is not done within 10 s of CPU
 #: on a busy machine (mlp:3161-3161 is at the limit and takes about 6 s): refuse up front.
 MAX_PARAMETERS = 10_000_000
@@ -45,6 +55,12 @@ class NetworkSpec:
     convention: str = "column"
     batch: int | None = None
     normalize_input: bool = False
+    reduction: str = "sum"
+    l2: float = 0.0  # λ of the L2 penalty λ/2 Σ_l ‖W^l‖² (λ/(2n) with the mean); 0: none
+    l2_bias: bool = False  # the penalty also covers the biases
+    #: Hidden layers l with a dropout mask m^l, an input like x: a^l = f(z^l) ⊙ m^l. The mask's
+    #: entries are given already scaled (0 or 1/(1 − p), inverted dropout), so p never appears.
+    dropout: tuple[int, ...] = ()
     notation: Notation = COLUMN
     scalar_view: bool = False  # name neurons 1..n across layers and weights by pairs (w13)
     general: bool = False  # also derive for a symbolic number of layers L (the l-layer proof)
@@ -87,6 +103,12 @@ class NetworkSpec:
                 raise DeriveError(f"batch must be a whole number of samples >= 1, not {self.batch!r}")
             if self.batch > MAX_BATCH:
                 raise DeriveError(f"batch {self.batch} is more than the limit of {MAX_BATCH} samples")
+        if self.reduction not in REDUCTIONS:
+            raise UnknownName("reduction", self.reduction, REDUCTIONS)
+        if self.reduction == "mean" and self.batch is None:
+            raise DeriveError("reduction 'mean' averages over a batch: give a batch of samples (--batch N, batch = N)")
+        self._check_l2()
+        self._check_dropout()
         count = self.parameter_count()
         if count > MAX_PARAMETERS:
             raise DeriveError(
@@ -102,6 +124,41 @@ class NetworkSpec:
                 raise DeriveError(f"instance {widths!r} needs an input width and at least one layer")
             for w in widths:
                 _check_width("instance width", w)
+
+    def _check_l2(self) -> None:
+        l2 = self.l2
+        if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not math.isfinite(l2) or l2 < 0:
+            raise DeriveError(f"l2 (the weight decay λ) must be a number >= 0, not {l2!r}")
+        object.__setattr__(self, "l2", float(l2))
+        if not isinstance(self.l2_bias, bool):
+            raise DeriveError(f"l2_bias must be true or false, not {self.l2_bias!r}")
+        if self.l2_bias and not self.l2:
+            raise DeriveError("l2_bias regularises the biases with the L2 penalty: give l2 = λ > 0 too")
+        if self.l2 and self.general:
+            raise DeriveError("the L2 penalty is derived for concrete widths: use a network such as mlp:3-4-2, "
+                              "not the general L-layer derivation")
+        if self.l2 and self.scalar_view:
+            raise DeriveError("the neuron-numbered scalar view has no L2 penalty: use the same widths as "
+                              "mlp:… with --l2")
+
+    def _check_dropout(self) -> None:
+        dropout = self.dropout
+        if isinstance(dropout, (str, bytes)) or not isinstance(dropout, (list, tuple)):
+            raise DeriveError(f"dropout must be a list of hidden layers such as [1, 2], not {dropout!r}")
+        hidden = list(range(1, self.depth))
+        for l in dropout:
+            if isinstance(l, bool) or not isinstance(l, int) or l not in hidden:
+                choices = ", ".join(map(str, hidden)) or "none: the network has no hidden layer"
+                raise DeriveError(f"dropout layer {l!r} is not a hidden layer; choose from {choices}")
+        if len(set(dropout)) != len(dropout):
+            raise DeriveError(f"dropout lists a layer twice: {list(dropout)!r}")
+        object.__setattr__(self, "dropout", tuple(sorted(dropout)))
+        if self.dropout and self.general:
+            raise DeriveError("dropout is derived for concrete widths: use a network such as mlp:3-4-2, "
+                              "not the general L-layer derivation")
+        if self.dropout and self.scalar_view:
+            raise DeriveError("the neuron-numbered scalar view has no dropout mask: use the same widths as "
+                              "mlp:… with --dropout")
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -139,7 +196,12 @@ class NetworkSpec:
                 str(i) for i, l in enumerate(self.layers, 1) if l.bias))
         batch = "one sample" if self.batch is None else f"batch of n (checked at n = {self.batch})"
         norm = ", standardised input" if self.normalize_input else ""
-        return (f"{'-'.join(map(str, self.widths))} {acts}, {self.cost} cost, {self.convention} convention, "
+        cost = f"{self.cost} cost" + (" averaged over the batch" if self.reduction == "mean" else "")
+        if self.l2:
+            cost += f" + L2 penalty (λ = {self.l2:g}{' on weights and biases' if self.l2_bias else ''})"
+        if self.dropout:
+            norm += ", dropout on layer " + ",".join(map(str, self.dropout))
+        return (f"{'-'.join(map(str, self.widths))} {acts}, {cost}, {self.convention} convention, "
                 f"{bias}, {batch}{norm}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,6 +213,10 @@ class NetworkSpec:
             "convention": self.convention,
             "batch": self.batch,
             "normalize_input": self.normalize_input,
+            "reduction": self.reduction,
+            "l2": self.l2,
+            "l2_bias": self.l2_bias,
+            **({"dropout": list(self.dropout)} if self.dropout else {}),
             "general": self.general,
         }
 
@@ -182,6 +248,10 @@ def build(
     bias: bool | list[bool] = True,
     batch: int | None = None,
     normalize_input: bool = False,
+    reduction: str = "sum",
+    l2: float = 0.0,
+    l2_bias: bool = False,
+    dropout: tuple[int, ...] = (),
     notation: Notation | None = None,
 ) -> NetworkSpec:
     """A spec from plain values, as the CLI shorthand and TOML files give them."""
@@ -199,7 +269,8 @@ def build(
     layers = tuple(Layer(w, a, b) for w, a, b in zip(widths[1:], acts, biases))
     return NetworkSpec(
         name=name, input_width=widths[0], layers=layers, cost=cost, convention=convention, batch=batch,
-        normalize_input=normalize_input, notation=notation or default_notation(convention),
+        normalize_input=normalize_input, reduction=reduction, l2=l2, l2_bias=l2_bias,
+        dropout=dropout, notation=notation or default_notation(convention),
     )
 
 
@@ -222,8 +293,9 @@ def parse_shorthand(text: str) -> list[int]:
     return [int(w) for w in match.group(1).split("-")]
 
 
-TOML_KEYS = ("name", "input", "layers", "cost", "convention", "batch", "normalize_input", "notation", "description")
-LAYER_KEYS = ("width", "activation", "bias")
+TOML_KEYS = ("name", "input", "layers", "cost", "convention", "batch", "normalize_input", "reduction", "l2",
+             "l2_bias", "dropout", "notation", "description")
+LAYER_KEYS = ("width", "activation", "bias", "dropout")
 
 
 def load_toml(path: str | Path) -> NetworkSpec:
@@ -234,10 +306,15 @@ def load_toml(path: str | Path) -> NetworkSpec:
         cost = "quadratic"       # optional
         convention = "column"    # optional
         batch = 4                # optional; omit for one sample
+        reduction = "mean"       # optional: "sum" (default) or "mean" over the batch
+        l2 = 0.01                # optional: L2 penalty λ/2 Σ ‖W‖² (weight decay); 0 = none
+        l2_bias = false          # optional: the penalty also covers the biases
+        dropout = [1]            # optional: hidden layers with a dropout mask (inputs m^l)
         [[layers]]
         width = 4
         activation = "tanh"
         bias = true
+        dropout = true           # optional: the same as listing this layer in dropout
     """
     path = Path(path)
     data = loads_toml(read_text(path, "spec file", MAX_SPEC_BYTES), quoted(path))
@@ -259,6 +336,10 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
     if not isinstance(layers, list) or not layers:
         raise DeriveError(f"{source} needs at least one [[layers]] table with a width")
     parsed = []
+    dropout = data.get("dropout", [])
+    if not isinstance(dropout, list):
+        raise DeriveError(f"dropout in {source} must be a list of hidden layers such as [1, 2], not {dropout!r}")
+    dropout = list(dropout)
     for i, layer in enumerate(layers, start=1):
         if not isinstance(layer, dict):
             raise DeriveError(f"layer {i} in {source} must be a table with keys {', '.join(LAYER_KEYS)}")
@@ -271,6 +352,11 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
         if not isinstance(act, str):
             raise DeriveError(f"activation of layer {i} must be a name, not {act!r}")
         parsed.append(Layer(layer["width"], act, layer.get("bias", True)))
+        dropped = layer.get("dropout", False)
+        if not isinstance(dropped, bool):
+            raise DeriveError(f"dropout of layer {i} must be true or false, not {dropped!r}")
+        if dropped and i not in dropout:
+            dropout.append(i)
     convention = data.get("convention", "column")
     if not isinstance(convention, str):
         raise DeriveError(f"convention must be a name, not {convention!r}")
@@ -281,9 +367,14 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
     normalize = data.get("normalize_input", False)
     if not isinstance(normalize, bool):
         raise DeriveError(f"normalize_input must be true or false, not {normalize!r}")
+    reduction = data.get("reduction", "sum")
+    if not isinstance(reduction, str):
+        raise DeriveError(f"reduction must be one of {', '.join(REDUCTIONS)}, not {reduction!r}")
     return NetworkSpec(
         name=data.get("name", default_name), input_width=data["input"], layers=tuple(parsed), cost=cost,
-        convention=convention, batch=data.get("batch"), normalize_input=normalize, notation=notation,
+        convention=convention, batch=data.get("batch"), normalize_input=normalize, reduction=reduction,
+        l2=data.get("l2", 0.0), l2_bias=data.get("l2_bias", False),
+        dropout=tuple(dropout), notation=notation,
         description=str(data.get("description", "")),
     )
 

@@ -17,6 +17,7 @@ from .algebra import (
     ApplyPrime,
     Broadcast,
     CostTotal,
+    SquaredNorm,
     Diag,
     Elementwise,
     Entry,
@@ -87,9 +88,13 @@ class DeriveTextPrinter(SignedTerms, StrPrinter):
             return self._settings["symbol_names"][expr]
         if expr.name == "C":
             return self.notation.text(self.notation.cost)
-        return {"mu": "μ", "sigma_x": "σₓ"}.get(expr.name, expr.name)
+        return {"mu": "μ", "sigma_x": "σₓ", "lambda": "λ"}.get(expr.name, expr.name)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        num, den = sp.fraction(expr)
+        if den.free_symbols and not num.is_Add and not den.is_Add:  # λ/n, λ/(2 n): one fraction
+            den_text = self._print(den)
+            return f"{self._print(num)}/{den_text if den.is_Symbol else f'({den_text})'}"
         factors = list(expr.args)
         sign = ""
         if factors and factors[0].is_Number and factors[0] < 0:
@@ -180,16 +185,33 @@ class DeriveTextPrinter(SignedTerms, StrPrinter):
         args = ", ".join(self._print(a) for a in expr.args[1:])
         return f"softmax{subscript(self._print(expr.args[0]))}({args})"
 
+    def _print_Abs(self, expr: sp.Abs) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         return f"𝟏[{self._print(expr.args[0])} > 0]"
+
+    def _print_SquaredNorm(self, expr: SquaredNorm) -> str:
+        return f"‖{self._print(expr.of)}‖²"
 
     def _print_CostTotal(self, expr: CostTotal) -> str:
         total = cost_as_sum(expr)
         if isinstance(total, sp.Mul):
             coeff, summed = total.args
-            lead = "−" if coeff == -1 else ("½ " if coeff == sp.Rational(1, 2) else self._print(coeff) + " ")
-            return lead + self._print(summed)
+            return self._coefficient(coeff) + self._print(summed)
         return self._print(total)
+
+    def _coefficient(self, coeff: sp.Expr) -> str:
+        """A cost's leading factor: −, ½, 1/n, 1/(2 n), −1/n."""
+        if coeff == -1:
+            return "−"
+        if coeff == sp.Rational(1, 2):
+            return "½ "
+        num, den = sp.fraction(coeff)
+        if den.is_Number:
+            return self._print(coeff) + " "
+        den_text = self._print(den)
+        return f"{self._print(num)}/{den_text if den.is_Symbol else f'({den_text})'} "
 
     def _print_Sum(self, expr: sp.Sum) -> str:
         signs = [f"Σ{subscript(self._print(v))}" if len(self._print(v)) == 1 else f"Σ_{self._print(v)}"

@@ -48,10 +48,12 @@ from .derivation import Check, Derivation, Step
 from .errors import VerificationError
 from .exact import ZeroTest
 from .gradcheck import EPS, FULL_MAX_ENTRIES, directional_derivatives, norm, random_directions
-from .quantities import COST, MEAN, STD, Frame
+from .quantities import COST, LAMBDA, MEAN, STD, Frame
 from .spec import NetworkSpec
 
 RTOL = 1e-6
+#: The scale 1/(1 − p) of a kept unit in the masks the numeric checks draw (p = ½).
+DROPOUT_KEEP_SCALE = 2.0
 #: A batched derivation is checked numerically on at most this many samples.
 NUMERIC_MAX_BATCH = 8
 #: At most this many numbers in one stacked evaluation of finite differences (16 MB).
@@ -321,9 +323,12 @@ class NumericVerifier(_Verifier):
             z = np.asarray(env[self.frame.z(sp.Integer(l))], dtype=float)
             for kink in act.kinks:
                 margin = min(margin, float(np.min(np.abs(z - kink))) / min(1e-2, 0.1 / z.size))
-        lo, hi = rules.cost(self.spec.cost).input_range
+        cost = rules.cost(self.spec.cost)
+        lo, hi = cost.input_range
         out = np.asarray(env[self.frame.a(self.frame.L)], dtype=float)
         wanted = min(1e-2, 0.1 / out.size)
+        for kink in cost.kinks:  # |a − y| at 0, Huber at ±δ
+            margin = min(margin, float(np.min(np.abs(out - np.asarray(base[self.frame.y]) - kink))) / wanted)
         if np.isfinite(lo):
             margin = min(margin, float(np.min(out - lo)) / wanted)
         if np.isfinite(hi):
@@ -347,6 +352,10 @@ class NumericVerifier(_Verifier):
             if f.has_bias(sp.Integer(l)):
                 base[f.b(sp.Integer(l))] = rng.uniform(-0.5, 0.5, self._shape(f.b(sp.Integer(l))))
         base[f.y] = self._draw_targets(self._shape(f.y))
+        if spec.l2:
+            base[LAMBDA] = spec.l2
+        for m in f.masks():  # inverted dropout at p = ½: each unit kept (×2) or dropped (0)
+            base[m] = DROPOUT_KEEP_SCALE * rng.integers(0, 2, self._shape(m))
         return base
 
     def _draw_targets(self, shape: tuple[int, int]) -> np.ndarray:
@@ -658,6 +667,10 @@ class SymbolicVerifier(_Verifier):
             self.base[f.y] = self._simplex(self.base[f.y])
         if self.spec.normalize_input:
             self.base[MEAN], self.base[STD] = MEAN, STD
+        if self.spec.l2:
+            self.base[LAMBDA] = LAMBDA  # proved for every λ
+        for m in f.masks():  # proved for every mask, not only masks of 0 and 1/(1 − p)
+            self.base[m] = self._symbols(m, named)
         self.env = self.forward({})
         # One ring for every proof obligation, its generators those of the forward pass.
         self.zero = ZeroTest(self._forward_entries)

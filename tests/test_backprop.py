@@ -37,12 +37,14 @@ def _valid_pairs() -> list[tuple[str, str]]:
 
 
 PAIRS = _valid_pairs()
+SETTINGS = list(itertools.product(("column", "row"), (True, False), (None, 2)))
+# Every (output activation, cost) pair in two opposite settings (convention, bias and batch all
+# differ), moving through the settings from pair to pair; the hidden activation cycles through
+# the registry.
 GRID = [
-    (hidden, out, cst, convention, bias, batch)
-    for i, ((out, cst), convention, bias, batch) in enumerate(
-        itertools.product(PAIRS, ("column", "row"), (True, False), (None, 2))
-    )
-    for hidden in [ELEMENTWISE[i % len(ELEMENTWISE)]]
+    (ELEMENTWISE[(2 * i + k) % len(ELEMENTWISE)], out, cst, *SETTINGS[abs(7 * k - i % 8)])
+    for i, (out, cst) in enumerate(PAIRS)
+    for k in (0, 1)
 ]
 
 
@@ -172,6 +174,13 @@ def _cases():
         dbt, "grad_b_2", sp.MatMul(fbt.delta(2), sp.OneMatrix(fbt.batch, 1), sp.Rational(1, 3)))
 
 
+    # A mean over the batch: the error of the output layer without its 1/n.
+    mean = build([2, 3, 2], batch=3, reduction="mean")
+    dmean, fmean = build_concrete(mean), Frame(mean)
+    unscaled = dmean.step("delta_2").forms[-1].args[1]
+    yield "mean over the batch without its 1/n", _mutate(dmean, "delta_2", unscaled)
+
+
 CASES = list(_cases())
 
 
@@ -231,3 +240,34 @@ def test_numeric_and_exact_evaluators_agree(rng: np.random.Generator) -> None:
         expr = exact.explicit(d.step(key).rhs)
         got = np.array(expr.subs(values).evalf(), dtype=float)
         np.testing.assert_allclose(got, numeric.computed[quantity], rtol=1e-9, err_msg=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cost averaged over the batch
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("out", "cst", "convention"), [("sigmoid", "quadratic", "column"),
+                                                        ("softmax", "cross-entropy", "row"),
+                                                        ("sigmoid", "binary-cross-entropy", "column")])
+def test_mean_reduction_carries_one_over_n_and_is_proved(out: str, cst: str, convention: str) -> None:
+    spec = build([3, 2, 3], activation="tanh", output_activation=out, cost=cst, convention=convention, batch=2,
+                 reduction="mean")
+    d = verify(build_concrete(spec, components=True), symbolic=True)
+    assert d.verified and {c.method for c in d.checks} == {"numeric", "symbolic"}
+    n = Frame(spec).batch
+    assert d.step("cost").rhs.scale == 1 / n
+    for key in ("grad_a_2", "delta_2"):
+        last = d.step(key).forms[-1]
+        assert isinstance(last, sp.MatMul) and last.args[0] == 1 / n, key
+    # Every gradient is the summed network's divided by the batch size, at the same point.
+    summed = build_concrete(replace(spec, reduction="sum"))
+    mean_values, sum_values = NumericVerifier(d), NumericVerifier(summed)
+    mean_values.run(), sum_values.run()
+    for _, q, _ in d.parameters:
+        np.testing.assert_allclose(mean_values.computed[q], sum_values.computed[q] / 2, rtol=1e-12)
+
+
+def test_mean_reduction_needs_a_batch() -> None:
+    with pytest.raises(derive.DeriveError, match="reduction 'mean' averages over a batch"):
+        build([2, 2], reduction="mean")

@@ -25,10 +25,12 @@ TABLE = [
     ("unknown example", ["show", "resnet"],
      "unknown network 'resnet'; valid choices: two-two-two, l-layer, batched-mlp, softmax-classifier, "
      "mlp:WIDTHS (e.g. mlp:3-4-2), FILE.toml"),
-    ("unknown activation", ["show", "mlp:3-4-2", "--activation", "gelu"],
-     "unknown activation 'gelu'; valid choices: sigmoid, tanh, relu, identity, softplus, softmax"),
+    ("unknown activation", ["show", "mlp:3-4-2", "--activation", "mish"],
+     "unknown activation 'mish'; valid choices: sigmoid, tanh, relu, identity, softplus, leaky-relu, elu, gelu, "
+     "gelu-tanh, silu, softmax"),
     ("unknown cost", ["show", "mlp:3-4-2", "--cost", "hinge"],
-     "unknown cost 'hinge'; valid choices: quadratic, cross-entropy, binary-cross-entropy, bce, ce, mse"),
+     "unknown cost 'hinge'; valid choices: quadratic, cross-entropy, binary-cross-entropy, mean-absolute-error, "
+     "huber, bce, ce, l1, mae, mse"),
     ("unknown platform", ["post", "two-two-two", "--platform", "medium"],
      "unknown platform 'medium'; valid choices: jekyll, hugo, hexo, github, mkdocs, jupyter, latex"),
     ("unknown language", ["post", "two-two-two", "--platform", "hugo", "--lang", "fr"],
@@ -43,7 +45,7 @@ TABLE = [
      "network shorthand 'mlp:3-2.5-2' must look like mlp:3-4-2 (input width, then each layer width)"),
     ("softmax on a hidden layer with CE", ["show", "mlp:3-4-2", "--activation", "softmax", "--cost", "ce"],
      "softmax is only allowed on the output layer (layer 2), not on layer 1; hidden layers take an "
-     "elementwise activation: sigmoid, tanh, relu, identity, softplus"),
+     "elementwise activation: sigmoid, tanh, relu, identity, softplus, leaky-relu, elu, gelu, gelu-tanh, silu"),
     ("cost incompatible with the output", ["show", "mlp:3-4-2", "--activation", "relu", "--cost", "ce"],
      "cost 'cross-entropy' needs outputs in (0, inf) but 'relu' outputs [0, inf); valid output activations: "
      "sigmoid, softplus, softmax"),
@@ -53,7 +55,7 @@ TABLE = [
      "invalid TOML in 'broken.toml': Expected ']]' at the end of an array declaration (at line 2, column 9)"),
     ("unknown key in a spec", ["show", "unknown-key.toml"],
      "unknown key 'layer' in 'unknown-key.toml'; valid keys: name, input, layers, cost, convention, batch, "
-     "normalize_input, notation, description"),
+     "normalize_input, reduction, l2, l2_bias, dropout, notation, description"),
     ("missing spec file", ["show", "missing.toml"], "spec file 'missing.toml' does not exist"),
     ("output directory not writable", ["post", "two-two-two", "--platform", "hugo", "-o", "a-file/posts"],
      "the output path a-file is not a directory"),
@@ -68,6 +70,10 @@ TABLE = [
      "unknown form 'vector'; valid choices: auto, matrix, scalar"),
     ("unknown command", ["frobnicate"],
      "unknown command 'frobnicate'; valid choices: list, show, post, export, check"),
+    ("unknown reduction", ["show", "mlp:3-4-2", "--batch", "2", "--reduction", "max"],
+     "unknown reduction 'max'; valid choices: sum, mean"),
+    ("mean over no batch", ["show", "two-two-two", "--reduction", "mean"],
+     "reduction 'mean' averages over a batch: give a batch of samples (--batch N, batch = N)"),
     ("bad batch", ["show", "mlp:3-4-2", "--batch", "0"],
      "argument --batch: must be a whole number >= 1, not '0' (see 'derive --help')"),
 ]

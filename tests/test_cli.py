@@ -75,7 +75,7 @@ def _symbol_names(srepr_text: str) -> list[str]:
     [
         (["show", "resnet"], "derive: error: unknown network 'resnet'; valid choices: two-two-two"),
         (["show", "mlp:3-0-2"], "derive: error: width must be >= 1, not 0"),
-        (["show", "mlp:3-4-2", "--activation", "gelu"], "derive: error: unknown activation 'gelu'; valid choices:"),
+        (["show", "mlp:3-4-2", "--activation", "mish"], "derive: error: unknown activation 'mish'; valid choices:"),
         (["show", "mlp:3-4-2", "--cost", "hinge"], "derive: error: unknown cost 'hinge'; valid choices:"),
         (["show", "mlp:3-4-2", "--convention", "diag"], "derive: error: unknown convention 'diag'; valid choices: column, row"),
         (["show", "mlp:3-4-2", "--batch", "0"], "derive: error: argument --batch: must be a whole number >= 1"),

@@ -126,8 +126,8 @@ def test_a_wrong_cost_derivative_is_caught() -> None:
 
 
 def test_unknown_names_list_the_valid_choices() -> None:
-    with pytest.raises(UnknownName, match="unknown activation 'gelu'; valid choices: sigmoid, tanh, relu"):
-        rules.activation("gelu")
+    with pytest.raises(UnknownName, match="unknown activation 'mish'; valid choices: sigmoid, tanh, relu"):
+        rules.activation("mish")
     with pytest.raises(UnknownName, match="unknown cost 'hinge'; valid choices: quadratic, cross-entropy"):
         rules.cost("hinge")
 

@@ -47,6 +47,10 @@ def test_toml(tmp_path: Path) -> None:
     assert spec.name == "tiny" and spec.widths == (3, 4, 2) and spec.batch == 2
     assert [l.bias for l in spec.layers] == [True, False]
     assert derive.derive(str(path)).verified
+    assert spec.reduction == "sum"
+    path.write_text(path.read_text(encoding="utf-8").replace("batch = 2\n", 'batch = 2\nreduction = "mean"\n'),
+                    encoding="utf-8")
+    assert load_toml(path).reduction == "mean"
 
 
 @pytest.mark.parametrize(
@@ -56,7 +60,7 @@ def test_toml(tmp_path: Path) -> None:
         (lambda: build([3, -2, 2]), "width must be >= 1, not -2"),
         (lambda: build([3, 2.5, 2]), "width must be a whole number >= 1, not 2.5"),
         (lambda: build([3]), "need an input width and at least one layer width"),
-        (lambda: build([3, 4, 2], activation="gelu"), "unknown activation 'gelu'; valid choices: sigmoid, tanh"),
+        (lambda: build([3, 4, 2], activation="mish"), "unknown activation 'mish'; valid choices: sigmoid, tanh"),
         (lambda: build([3, 4, 2], cost="hinge"), "unknown cost 'hinge'; valid choices: quadratic"),
         (lambda: build([3, 4, 2], convention="diagonal"), "unknown convention 'diagonal'; valid choices: column, row"),
         (lambda: build([3, 4, 2], activation=["softmax", "softmax"], cost="cross-entropy"),
@@ -91,6 +95,9 @@ def test_invalid_toml_reports_the_line(tmp_path: Path) -> None:
         ("input = 3\n[[layers]]\nwidth = 2\nact = 'tanh'\n", "unknown key 'act' in layer 1"),
         ("input = 3\n[[layers]]\nactivation = 'tanh'\n", "layer 1 in .* has no width"),
         ("input = 3\n[notation]\ninput = 'q'\n[[layers]]\nwidth = 2\n", "unknown notation name for input 'q'"),
+        ("input = 3\nreduction = 1\n[[layers]]\nwidth = 2\n", "reduction must be one of sum, mean, not 1"),
+        ("input = 3\nbatch = 2\nreduction = 'max'\n[[layers]]\nwidth = 2\n",
+         "unknown reduction 'max'; valid choices: sum, mean"),
     ],
 )
 def test_invalid_toml_content(tmp_path: Path, text: str, message: str) -> None:

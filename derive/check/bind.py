@@ -20,7 +20,7 @@ from .notation import Binding, NotationMap
 from .parser import Node, Script, Sym
 
 #: Roles whose quantity has a layer: W^l, b^l, z^l, a^l, δ^l.
-LAYERED = {"weight": "W", "bias": "b", "preactivation": "z", "activation": "a", "error": "delta"}
+LAYERED = {"weight": "W", "bias": "b", "preactivation": "z", "activation": "a", "error": "delta", "mask": "m"}
 #: Roles of one quantity without a layer.
 UNLAYERED = ("output", "input", "normalized-input", "target")
 

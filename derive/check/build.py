@@ -38,6 +38,7 @@ from ..algebra import (
     Partial,
     Prime,
     Quotient,
+    SquaredNorm,
 )
 from ..quantities import COST
 from ..safe import as_expr
@@ -74,6 +75,8 @@ BUILTIN_FUNCTIONS = {
     "sigmoid": "sigmoid", "ReLU": "relu", "relu": "relu", "softmax": "softmax", "softplus": "softplus",
     "tanh": "tanh", "id": "identity", "log": "log", "ln": "log", "exp": "exp", "diag": "diag", "sqrt": "sqrt",
     "vec": "vec",
+    "step": "step",  # 𝟏[x > 0], read by the parser
+    **rules.operator_words(),  # LeakyReLU, ELU, GELU, … as the registry writes them
 }
 #: Exponents beyond this are not checked: backprop has squares and inverses, and exact powers of
 #: large exponents grow without bound (10^{100000000} is 23 characters).
@@ -343,9 +346,11 @@ class Builder(SymbolBuilder):
         if node.children[0].kind == "group" and node.children[0].value == "‖":
             inner = self.build(node.children[0].children[0])
             exponent = self.build(exponent_node)
+            if exponent == 2 and isinstance(inner, NetQuantity) and inner.kind in ("W", "b"):
+                return SquaredNorm(inner)  # ‖W^l‖², ‖b^l‖²: a number, the terms of an L2 penalty
             if exponent == 2 and is_matrix(inner) and 1 in inner.shape:
                 return sp.MatMul(sp.Transpose(inner), inner) if inner.shape[1] == 1 else sp.MatMul(inner, sp.Transpose(inner))
-            raise Unchecked("a norm other than the square of a vector's", node.span)
+            raise Unchecked("a norm other than the square of a vector's or of a parameter matrix", node.span)
         self._cost_call_with_script(node)
         base = self.build(node.children[0])
         exponent = self.build(exponent_node)
@@ -706,6 +711,8 @@ class Builder(SymbolBuilder):
             raise Unchecked(f"the derivative {name}′ is not checked", node.span)
         if op in ("log", "exp"):
             return Elementwise(op, arg) if is_matrix(arg) else (sp.log(arg) if op == "log" else sp.exp(arg))
+        if op == "step":
+            return Elementwise(op, arg) if is_matrix(arg) else sp.Heaviside(arg, 0)
         if op == "diag":
             if not is_matrix(arg) or 1 not in arg.shape:
                 raise Unchecked("diag of something that is not a vector", node.span)

@@ -30,6 +30,9 @@ from .mutations import (
     missing_activation_derivative,
     missing_batch_sum,
     missing_prime,
+    missing_dropout_mask,
+    missing_weight_decay,
+    other_activation,
     other_cost,
     output_layer_error,
     previous_activation,
@@ -55,6 +58,12 @@ from .usage import OutOfRange, ShapeMismatch
 MISTAKES: tuple[Mistake, ...] = (
     Mistake("swapped-formulas", swapped_formulas,
             "this is the formula of {other}: the formulas of two parameters are swapped"),
+    Mistake("missing-weight-decay", missing_weight_decay,
+            "the L2 penalty's term is missing: the cost holds λ/2 Σ‖W^l‖², so ∂C/∂W^l = δ^l (a^(l-1))ᵀ + λW^l "
+            "(λ/n W^l when the cost is averaged over the batch)"),
+    Mistake("missing-dropout-mask", missing_dropout_mask,
+            "the dropout mask m^{layer} is missing: a^{layer} = f(z^{layer}) ⊙ m^{layer}, so the error carries the mask "
+            "too, δ^l = ((W^(l+1))ᵀ δ^(l+1)) ⊙ m^l ⊙ f′(z^l)"),
     Mistake("wrong-cost", other_cost,
             "wrong cost function: this is {other_article}, but the network's cost is the {own} cost"),
     Mistake("cost-missing-square", cost_without_square,
@@ -67,6 +76,9 @@ MISTAKES: tuple[Mistake, ...] = (
             "a(1 − a) written with z in place of a: σ′(z) = σ(z)(1 − σ(z)) = a(1 − a), not z(1 − z)"),
     Mistake("f-prime-for-f", f_prime_for_f,
             "f′ written where f is meant: σ′(z) = σ(z)(1 − σ(z)), not σ′(z)(1 − σ′(z))"),
+    Mistake("other-activation", other_activation,
+            "the derivative of {other} where the layer's activation is {own}: use {own}′ (the registry's "
+            "derivative of the layer's own activation)"),
     Mistake("wrong-layer", wrong_layer, "{layer_message}"),
     Mistake("output-layer-error", output_layer_error,
             "the output layer's quantities (L) in a formula for a general layer l: {fixed} belongs (δ^L is the "

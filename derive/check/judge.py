@@ -484,12 +484,12 @@ class Judge(WorkedExamples, Claims, FormReader):
             fonts.setdefault(role, font)
         if fonts:
             common = sorted(fonts.values())[0]
-            for role in ("weight", "bias", "preactivation", "activation", "error", "input", "target", "output"):
+            for role in ("weight", "bias", "preactivation", "activation", "error", "mask", "input", "target", "output"):
                 fonts.setdefault(role, common)
         plain |= self.plain - bold
         bold |= self.bold
         if plain and not bold:  # a post that bolds nothing: print nothing bold
-            plain |= {"weight", "bias", "preactivation", "activation", "error", "input", "normalized-input",
+            plain |= {"weight", "bias", "preactivation", "activation", "error", "mask", "input", "normalized-input",
                       "target", "output"}
         value = self._in_the_posts_cost(value, used)
         return print_formula(value, self.world, self.map, used, plain=frozenset(plain), fonts=fonts, paren_layers=paren,
@@ -723,9 +723,11 @@ class Judge(WorkedExamples, Claims, FormReader):
 
     def quantity_name(self, q: Any) -> str:
         """A quantity of the counterexample, named as the post names it: W^1, W_0, x, μ."""
-        from ..quantities import MEAN, STD
+        from ..quantities import LAMBDA, MEAN, STD
         from .printer import KIND_ROLES
 
+        if q == LAMBDA:
+            return "λ"
         if q == MEAN:
             return "μ"
         if q == STD:

@@ -31,8 +31,9 @@ from ..algebra import (
     NetQuantity,
     Partial,
     Prime,
+    lift,
 )
-from ..quantities import COST
+from ..quantities import COST, LAMBDA
 from ..safe import as_expr
 from ..verify import gradient_subject
 from .build import Unchecked
@@ -120,11 +121,14 @@ def other_cost(case: Case) -> Iterator[Finding]:
     verifier = world.verifier
     out, target = verifier.env[world.frame.a(sp.Integer(world.depth))], verifier.env[world.frame.y]
     own = rules.cost(world.instance_spec.cost)
+    scale = world.frame.scale.xreplace({s: sp.Integer(v) for s, v in world.dims.items()})  # 1/n of a mean
     if case.about_cost():
         for cost in rules.COSTS.values():
             if cost.name == own.name:
                 continue
-            value = sp.Add(*[cost.c.xreplace({rules.A: o, rules.Y: t}) for o, t in zip(out, target)])
+            value = scale * sp.Add(*[cost.c.xreplace({rules.A: o, rules.Y: t}) for o, t in zip(out, target)])
+            if case.ref_equals([value] * len(case.ev.values)):
+                continue  # the two costs agree on this instance (Huber inside δ is quadratic)
             if case.user_equals([value] * len(case.ev.values)):
                 yield Finding({"other": cost.name, "own": own.name})
                 return
@@ -136,10 +140,12 @@ def other_cost(case: Case) -> Iterator[Finding]:
                 continue
             grad = out.applyfunc(lambda o: o).copy()
             for n in range(len(out)):
-                grad[n] = cost.dc_da.xreplace({rules.A: out[n], rules.Y: target[n]})
+                grad[n] = scale * cost.dc_da.xreplace({rules.A: out[n], rules.Y: target[n]})
             value = sp.ImmutableMatrix(grad)
             if value.shape == (1, 1):
                 value = value[0, 0]
+            if case.ref_equals([value] * len(case.ev.values)):
+                continue
             if case.user_equals([value] * len(case.ev.values)):
                 yield Finding({"other": f"the derivative of the {cost.name} cost", "own": own.name})
                 return
@@ -332,6 +338,125 @@ def _same_node(a: Node | None, b: Node | None) -> bool:
 def _sym_text(case: Case, node: Node) -> str:
     value = value_of(case, node)
     return case.show(value) if value is not None else ""
+
+
+def other_activation(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step: a layer's f′ replaced by another activation's derivative, as
+    people write it: in the layer's output a where the registry has that form (ReLU's 1[a > 0]
+    for a leaky ReLU), else in z."""
+    if case.ev is None:
+        return
+    forms: list[Any] = []
+    for layer_values, _ in case.ev.assignments:
+        try:
+            anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
+        except (Unchecked, OutOfRange, ShapeMismatch):
+            return
+        form = _form_with_derivative(case, anchor)
+        if form is None:
+            return
+        forms.append(form)
+    primes = {n for n in sp.preorder_traversal(forms[0]) if isinstance(n, ApplyPrime)}
+    own = {p.name for p in primes}
+    for other in rules.ACTIVATIONS.values():
+        if not other.elementwise or other.name in own:
+            continue
+        values = []
+        for form, (_, index_values) in zip(forms, case.ev.assignments):
+            swapped = {p: _derivative_written(other, p.arg) for p in sp.preorder_traversal(form)
+                       if isinstance(p, ApplyPrime)}
+            try:
+                values.append(case.judge.explicit(form.xreplace(swapped), index_values))
+            except Unchecked:
+                return
+        if case.user_equals(values):
+            yield Finding({"other": other.text, "own": ", ".join(rules.ACTIVATIONS[n].text for n in sorted(own))})
+            return
+
+
+def missing_weight_decay(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step of a regularised cost: the L2 penalty's term λW (λ/n W for a
+    mean) dropped from a parameter's gradient, or the penalty dropped from the cost."""
+    if case.ev is None or not case.world.spec.l2:
+        return
+    values = []
+    for layer_values, index_values in case.ev.assignments:
+        try:
+            anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
+        except (Unchecked, OutOfRange, ShapeMismatch):
+            return
+        form = next((s.forms[-1] for s in case.world.instance.steps if s.lhs == anchor and s.forms[-1].has(LAMBDA)),
+                    None)
+        if form is None:
+            return
+        try:
+            values.append(case.judge.explicit(form.xreplace({LAMBDA: 0}), index_values))
+        except Unchecked:
+            return
+    if case.user_equals(values):
+        yield Finding({})
+
+
+def missing_dropout_mask(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step of a network with dropout: the mask m^l (or its entry m^l_j)
+    dropped from a step that carries it, such as δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ m^l ⊙ f′(z^l)."""
+    if case.ev is None or not case.world.spec.dropout:
+        return
+    values = []
+    for layer_values, index_values in case.ev.assignments:
+        try:
+            anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
+        except (Unchecked, OutOfRange, ShapeMismatch):
+            return
+        form = next((s.forms[-1] for s in case.world.instance.steps if s.lhs == anchor and _masks_in(s.forms[-1])),
+                    None)
+        if form is None:
+            return
+        try:
+            values.append(case.judge.explicit(_without_masks(form), index_values))
+        except Unchecked:
+            return
+    if case.user_equals(values):
+        yield Finding({"layer": str(sorted(int(m.layer) for m in _masks_in(form))[0])})
+
+
+def _masks_in(expr: Any) -> set[Any]:
+    return {q for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity) and q.kind == "m"}
+
+
+def _without_masks(expr: Any) -> Any:
+    """expr with every dropout mask taken out of its products (a mask entry becomes 1)."""
+    def strip(node: Any) -> Any:
+        if isinstance(node, Entry) and isinstance(node.of, NetQuantity) and node.of.kind == "m":
+            return sp.Integer(1)
+        if isinstance(node, sp.HadamardProduct):
+            kept = [strip(a) for a in node.args if not (isinstance(a, NetQuantity) and a.kind == "m")]
+            return kept[0] if len(kept) == 1 else sp.HadamardProduct(*kept, evaluate=False)
+        if not node.args or isinstance(node, NetQuantity):
+            return node
+        return node.func(*[strip(a) for a in node.args], evaluate=False) if isinstance(node, (sp.Add, sp.Mul)) \
+            else node.func(*[strip(a) for a in node.args])
+
+    return strip(expr)
+
+
+def _form_with_derivative(case: Case, anchor: Any) -> Any:
+    """The engine's form of this step that applies an activation's derivative f′(z), if any."""
+    subject = gradient_subject(anchor)
+    for step in case.world.instance.steps:
+        if step.lhs != anchor and (subject is None or gradient_subject(step.lhs) != subject):
+            continue
+        for form in step.forms[1:]:
+            if any(isinstance(n, ApplyPrime) for n in sp.preorder_traversal(form)):
+                return form
+    return None
+
+
+def _derivative_written(entry: rules.Activation, z: Any) -> Any:
+    """entry′ at the pre-activation z, in the output a = f(z) of z's layer where it has that form."""
+    if entry.df_da is None or not isinstance(z, NetQuantity):
+        return ApplyPrime(entry.name, z)
+    return lift(entry.df_da, {rules.A: NetQuantity("a", z.layer, *z.shape)})
 
 
 def softmax_diagonal(case: Case) -> Iterator[Finding]:

@@ -52,6 +52,8 @@ ROLES: dict[str, str] = {
     "kronecker": "the Kronecker delta δ_{jk}",
     "activation-function": "the activation function of a layer (g^{[l]}, f_l; g′ its derivative)",
     "learning-rate": "the learning rate of an update rule (W ← W − η ∂C/∂W)",
+    "mask": "the dropout mask m^l of a layer, given like the input (a^l = f(z^l) ⊙ m^l)",
+    "weight-decay": "the weight decay λ of the L2 penalty λ/2 Σ‖W^l‖² in the cost",
     "label": "the class index of a sample (y_i: the correct class of example i, one-hot y[i, y_i] = 1)",
     "jacobian": "a Jacobian J_x(f) = ∂f/∂x (rows = entries of f, columns = entries of x)",
     "identity-matrix": "an identity matrix I_n",
@@ -345,6 +347,10 @@ def default_map(spec: NetworkSpec) -> NotationMap:
         symbols[n.delta] = Binding("error")
     symbols[n.cost] = Binding("cost")
     symbols["eta"] = Binding("learning-rate")  # W ← W − η ∂C/∂W
+    if spec.l2:
+        symbols["lambda"] = Binding("weight-decay")
+    if spec.dropout and "m" not in symbols:
+        symbols["m"] = Binding("mask", index="entry")
     if n.cost != "L":
         symbols["L"] = Binding("depth")
     if spec.batch is not None:

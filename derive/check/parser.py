@@ -553,7 +553,7 @@ class Parser(StructureParser):
             inner = self.group_tokens()
             letter = "".join(t.value for t in inner)
             if letter in ("R", "1"):
-                return self.parse_space(tok) if letter == "R" else self._finish_symbol(Sym("one", True), tok)
+                return self.parse_space(tok) if letter == "R" else self._one(tok)
             raise self.error(f"\\mathbb{{{letter}}} is not a quantity derive knows", tok)
         if name == "mathcal":
             self.advance()
@@ -675,6 +675,24 @@ class Parser(StructureParser):
             return parts[0]
         return Node("list", (parts[0].span[0], parts[-1].span[1]), tuple(parts))
 
+    def _one(self, tok: Token) -> Node:
+        """𝟏: a vector of ones, or the indicator 𝟏[x > 0] (the step in a ReLU's derivative)."""
+        plain = self.at(OP, "[")
+        if not plain and not (self.at_cmd("left") and self.at(OP, "[", 1)):
+            return self._finish_symbol(Sym("one", True), tok)
+        opener = self.advance()
+        if not plain:
+            self.advance()
+        inner = self.parse_side()
+        self.expect(OP, ">", what=f"'>' in the indicator from col {tok.pos + 1}")
+        zero = self.expect(NUMBER, what="0 (the indicator 𝟏[x > 0])")
+        if zero.value != "0":
+            raise self.error(f"the indicator 𝟏[x > {zero.value}] (only 𝟏[x > 0] is read)", zero)
+        if not plain:
+            self.expect(CMD, "right", what=f"\\right to close \\left from col {opener.pos + 1}")
+        self.expect(OP, "]", what=f"']' to close '[' from col {opener.pos + 1}")
+        return Node("call", (tok.pos, self.tokens[self.i - 1].end), (inner,), Call("step"))
+
     def parse_font(self, bold: bool) -> Node:
         tok = self.advance()
         if tok.value == "bf" and not self.at(LBRACE):  # {\bf x}: the font for the next symbol
@@ -682,7 +700,7 @@ class Parser(StructureParser):
         else:
             inner = self.group_node()
         if inner.kind == "num" and inner.value == "1":
-            return self._finish_symbol(Sym("one", True), tok)
+            return self._one(tok)
         if inner.kind == "sym":
             sym: Sym = inner.value
             font = (sym.font or tok.value) if bold else sym.font

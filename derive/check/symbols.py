@@ -18,7 +18,7 @@ from ..algebra import (
     Entry,
     NetQuantity,
 )
-from ..quantities import COST, MEAN, STD, WIDTH
+from ..quantities import COST, LAMBDA, MEAN, STD, WIDTH
 from ..safe import as_expr
 from .bind import LAYERED, Reading, Unchecked, _digits, index_numbers, read_symbol
 from .nodes import SampleCost, SampleOf
@@ -97,7 +97,7 @@ class SymbolBuilder:
         self._note(role, sym.name)
         if self._entry_base:
             pass
-        elif not sym.bold and (sym.sub is None or role in ("weight", "bias", "preactivation", "activation", "error")
+        elif not sym.bold and (sym.sub is None or role in ("weight", "bias", "preactivation", "activation", "error", "mask")
                              and self.map.layer_index_of(binding) == "sub" and sym.sub.expr is not None
                              and sym.sub.expr.kind != "list"):
             self.usage.plain.add(role)
@@ -114,6 +114,12 @@ class SymbolBuilder:
         if role in ("mean", "std"):
             self._no_scripts(sym, node)
             return MEAN if role == "mean" else STD
+        if role == "weight-decay":
+            self._no_scripts(sym, node)
+            if not self.world.spec.l2:
+                raise Unchecked(f"{sym.name} is the weight decay of an L2 penalty, which the network has not "
+                                "(--l2 LAMBDA)", node.span)
+            return LAMBDA
         if role == "learning-rate":
             self._no_scripts(sym, node)
             self.usage.rates.add(sym.name)
@@ -305,7 +311,9 @@ class SymbolBuilder:
                     raise Unchecked(f"the network has no bias in layer {layer}", node.span)
             if kind == "b" and not self.world.general and not any(l.bias for l in self.world.spec.layers):
                 raise Unchecked("the network has no biases", node.span)
-        return {"W": f.W, "b": f.b, "z": f.z, "a": f.a, "delta": f.delta}[kind](layer)
+        if kind == "m" and not f.dropped(layer):
+            raise Unchecked(f"layer {layer} has no dropout mask (--dropout {layer})", node.span)
+        return {"W": f.W, "b": f.b, "z": f.z, "a": f.a, "delta": f.delta, "m": f.m}[kind](layer)
 
     def _concrete_layer(self, layer: Any, kind: str, node: Node) -> sp.Integer:
         layer = as_expr(layer).xreplace(self.layer_values)

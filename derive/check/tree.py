@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..rules import operator_words
+
 #: Recursion of the parser itself: a side, a primary and a script each take a level.
 MAX_DEPTH = 60
 #: How deep a formula's operations may stack once built, a chain of n factors counting n (the
@@ -29,7 +31,7 @@ DECORATIONS = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "t
                "overline": "bar", "dot": "dot"}
 #: Words that name a function wherever they are written (\log, log, \operatorname{diag}, …).
 FUNCTION_WORDS = frozenset({"log", "ln", "exp", "diag", "vec", "softmax", "sigmoid", "tanh", "ReLU", "relu", "softplus",
-                            "id", "sqrt"})
+                            "id", "sqrt"}) | frozenset(operator_words())
 FUNCTION_COMMANDS = frozenset({"log", "ln", "exp", "tanh", "max"})
 #: Functions whose argument may follow without parentheses: \log \hat y_j.
 OPERATOR_FUNCTIONS = frozenset({"log", "ln", "exp"})

@@ -21,7 +21,7 @@ import sympy as sp
 
 from .. import rules
 from ..exact import first_nonzero
-from ..quantities import MEAN, STD
+from ..quantities import LAMBDA, MEAN, STD
 from ..safe import as_expr
 
 POINTS = 3
@@ -67,6 +67,9 @@ def make_points(world: Any, count: int = POINTS, seed: int = 0) -> list[Point]:
                     if entry.is_Symbol:
                         values[entry] = float(numbers[r, c])
             shown.append((q, numbers))
+        if LAMBDA in verifier.base:  # the network's own weight decay
+            values[LAMBDA] = float(verifier.spec.l2)
+            shown.append((LAMBDA, np.array([[verifier.spec.l2]])))
         if MEAN in verifier.base:
             values[MEAN] = 0.2
             values[STD] = 1.3
@@ -105,7 +108,7 @@ class FloatEvaluator:
         return value
 
     def _value(self, e: sp.Basic) -> float:
-        if e.is_Number:
+        if e.is_number and not e.has(sp.Function):  # 3, ½, √2/√π
             return float(e)
         if e.is_Symbol:
             if e in self.point:
@@ -127,6 +130,8 @@ class FloatEvaluator:
         if isinstance(e, rules.ActivationBase):
             entry = rules.ACTIVATIONS[e.activation_name]
             return float(rules.evaluate_numpy(entry.numpy, {rules.Z: np.float64(self(e.args[0]))}))
+        if isinstance(e, rules.CostEntryBase):
+            return self(e.explicit())
         if isinstance(e, rules.SoftmaxEntry):
             k = int(e.args[0])
             logits = np.array([self(a) for a in e.args[1:]])
@@ -143,6 +148,12 @@ class FloatEvaluator:
             return 1.0 if x > 0 else 0.0
         if isinstance(e, sp.Max):
             return max(self(a) for a in e.args)
+        if isinstance(e, sp.Min):
+            return min(self(a) for a in e.args)
+        if isinstance(e, sp.erf):
+            return math.erf(self(e.args[0]))
+        if isinstance(e, sp.sign):
+            return math.copysign(1.0, self(e.args[0])) if self(e.args[0]) != 0 else 0.0
         if isinstance(e, sp.tanh):
             return math.tanh(self(e.args[0]))
         if isinstance(e, sp.KroneckerDelta):

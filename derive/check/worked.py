@@ -87,10 +87,12 @@ class WorkedExamples:
         return self.link(st, form, ref, "correct", method="worked example (to the digits printed)")
 
     def base_quantities(self) -> list[Any]:
-        from ..quantities import MEAN, STD
+        from ..quantities import LAMBDA, MEAN, STD
 
         f = self.world.frame
         out = [f.x] + ([MEAN, STD] if self.world.spec.normalize_input else [])
+        out += [LAMBDA] if self.world.spec.l2 else []
+        out += f.masks()  # the dropout masks: given like x
         for l in range(1, self.world.depth + 1):
             out.append(f.W(sp.Integer(l)))
             if f.has_bias(sp.Integer(l)):
@@ -192,9 +194,9 @@ def _shape_of(value: Any) -> tuple[int, int]:
 
 
 def _is_given_target(value: Any, judge: Any) -> bool:
-    from ..quantities import MEAN, STD
+    from ..quantities import LAMBDA, MEAN, STD
 
-    if value in (MEAN, STD):
+    if value in (MEAN, STD, LAMBDA):
         return True
     if judge.world.batched and value == judge.world.batch_symbol:
         return True
@@ -202,7 +204,7 @@ def _is_given_target(value: Any, judge: Any) -> bool:
         return True
     if _is_rate(value):
         return True  # the learning rate of the example's update rules: η = 0.5
-    return isinstance(value, NetQuantity) and (value.kind in ("x", "y", "W", "b"))
+    return isinstance(value, NetQuantity) and (value.kind in ("x", "y", "W", "b", "m"))
 
 
 def _is_rate(value: Any) -> bool:
@@ -214,7 +216,7 @@ def _given_entry(value: Any, judge: Any) -> Any:
     """The entry of an input, target or parameter a scalar names (x_1, w_{13}), else None."""
     if isinstance(value, sp.Symbol) and value.name in judge.world.scalar_symbols:
         value = judge.world.scalar_symbols[value.name].entry
-    if isinstance(value, Entry) and isinstance(value.of, NetQuantity) and value.of.kind in ("x", "y", "W", "b"):
+    if isinstance(value, Entry) and isinstance(value.of, NetQuantity) and value.of.kind in ("x", "y", "W", "b", "m"):
         return value
     return None
 

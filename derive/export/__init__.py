@@ -27,14 +27,16 @@ from .options import BACKENDS, DEFAULTS, DTYPES, FORMS, LABELS, REDUCTIONS, make
 from .plan import make_plan
 
 
-def export_source(net: str | NetworkSpec, *, form: str = "auto", dtype: str = "float64", reduction: str = "sum",
+def export_source(net: str | NetworkSpec, *, form: str = "auto", dtype: str = "float64", reduction: str | None = None,
                   backend: str = "numpy", labels: str = "dense", seed: int = 0, source: str = "") -> str:
-    """The module's text. `source` is the command line recorded in its header (default: the
-    `derive export` command with these options)."""
-    options = make_options(form, dtype, reduction, backend, labels,
-                           source or equivalent_command(net, form=form, dtype=dtype, reduction=reduction,
-                                                        backend=backend, labels=labels, seed=seed))
-    return build_module(make_plan(net, seed=seed), options)
+    """The module's text. `reduction` ("sum" or "mean") overrides the network's own. `source` is
+    the command line recorded in its header (default: the `derive export` command with these
+    options)."""
+    make_options(form, dtype, reduction or DEFAULTS["reduction"], backend, labels)  # an unknown name fails first
+    plan = make_plan(net, seed=seed, reduction=reduction)
+    command = source or equivalent_command(net, form=form, dtype=dtype, reduction=reduction or DEFAULTS["reduction"],
+                                           backend=backend, labels=labels, seed=seed)
+    return build_module(plan, make_options(form, dtype, plan.derivation.spec.reduction, backend, labels, command))
 
 
 def equivalent_command(net: str | NetworkSpec, **options: Any) -> str:

@@ -35,6 +35,9 @@ class Backend:
     log_softmax: str
     to_numpy: str  # for the self-test, which works in NumPy
     cost_result: str  # what cost() returns for the 0-d total {x}
+    erf: str  # the error function (GELU) applied to {x}
+    step: str  # 1[x > 0] as numbers of the array's type
+    erf_helper: str = ""  # what `erf` needs defined first, if anything
     gradient_scope: str = ""  # a context for gradients() and cost_and_gradients()
     float64_scope: str = ""  # a context for every public function of a float64 module
     setup: tuple[str, ...] = ()  # module-level lines after the imports
@@ -72,6 +75,13 @@ def _log_softmax(z, axis):
 """,
     to_numpy="np.asarray({x})",
     cost_result="float({x})",
+    erf="_erf({x})",
+    step="({x} > 0).astype(DTYPE)",  # numbers, not booleans: b1 - b2 must subtract
+    erf_helper="""
+def _erf(x):
+    # NumPy has no erf: math.erf entry by entry (exact to an ulp), in the array's dtype
+    return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+""",
 )
 
 TORCH = Backend(
@@ -101,12 +111,14 @@ def _log_softmax(z, axis):
     # A 0-d tensor: differentiable when the parameters require grad (autograd agrees with gradients()).
     cost_result="{x}",
     gradient_scope="torch.no_grad()",  # the gradients are analytic: no graph to record
+    erf="torch.erf({x})",
+    step="({x} > 0).to(DTYPE)",  # PyTorch refuses arithmetic such as 1 - b on a bool tensor
 )
 
 JAX = Backend(
     name="jax",
     title="JAX",
-    imports=("import numpy as np", "import jax", "import jax.numpy as jnp"),
+    imports=("import numpy as np", "import jax", "import jax.numpy as jnp", "import jax.scipy.special"),
     prefix="jnp",
     inplace=False,
     convert="jnp.asarray({x}, dtype=DTYPE)",
@@ -128,6 +140,8 @@ def _log_softmax(z, axis):
 """,
     to_numpy="np.asarray({x})",
     cost_result="{x}",  # a 0-d array: jax.grad can differentiate cost()
+    erf="jax.scipy.special.erf({x})",
+    step="({x} > 0).astype(DTYPE)",
     float64_scope="_float64(True)",
     setup=(
         "try:  # a context manager: float64 inside this module's calls, the process-wide flag left alone",

@@ -170,6 +170,40 @@ def _checked_in_full(params, x, y):
     return params, x, _targets(y, x.shape[SAMPLE_AXIS], one_sample)
 '''
 
+MASKS_CHECK = '''
+def _checked_masks(masks, batch):
+    """The dropout masks as arrays of DTYPE, each shaped like its layer's activations for this
+    batch (a 1-D mask of a layer's width is one sample's), or a ValueError naming what is wrong."""
+    if not hasattr(masks, "keys") or len(masks) != len(MASKS) or any(name not in masks for name in MASKS):
+        raise ValueError(_masks_problem(masks))
+    checked = {}
+    for name, width in MASKS.items():
+        mask = masks[name]
+        if not isinstance(mask, _ARRAY) or mask.dtype is not _DTYPE:
+            mask = _converted(mask, f"masks[{name!r}]")
+        expected = (batch, width) if SAMPLE_AXIS == 0 else (width, batch)
+        if tuple(mask.shape) != expected:
+            if mask.ndim == 1 and batch == 1 and mask.shape[0] == width:
+                mask = mask.reshape(expected)  # one sample's mask
+            else:
+                raise ValueError(f"masks[{name!r}] has shape {tuple(mask.shape)} but this batch takes a mask of shape "
+                                 f"{expected}, shaped like the activations of layer {name[1:]}, one sample per "
+                                 f"{SAMPLE_WORD}")
+        checked[name] = mask
+    return checked
+
+
+def _masks_problem(masks):
+    names = ", ".join(MASKS)
+    if not hasattr(masks, "keys"):
+        return f"masks must be a dict of arrays with the keys {names} (see MASKS), not a {type(masks).__name__}"
+    missing = [name for name in MASKS if name not in masks]
+    if missing:
+        return f"masks lacks {', '.join(missing)}: this network takes the dropout masks {names} (see MASKS)"
+    extra = [str(name) for name in masks if name not in MASKS]
+    return f"masks has keys this network does not take: {', '.join(extra)}; it takes {names} (see MASKS)"
+'''
+
 
 def _fast_path(e: Emitter, plan: Plan, options: Options, takes_y: bool, unpacked: bool) -> None:
     """The check of the common case, everything right already, in straight-line code: every
@@ -271,6 +305,9 @@ def emit_checks(e: Emitter, plan: Plan, options: Options, unpacked: bool) -> Non
     e.blank(2)
     e.lines(CHECKED_IN_FULL)
     e.blank(2)
+    if plan.masks:
+        e.lines(MASKS_CHECK)
+        e.blank(2)
 
 
 def accepted(plan: Plan, options: Options, takes_y: bool) -> list[str]:
@@ -292,6 +329,10 @@ def accepted(plan: Plan, options: Options, takes_y: bool) -> list[str]:
         lines.append(f"y: {batch(nL)} one-hot targets, each {word} summing to 1 (cross-entropy); ({nL},) with a 1-D x")
     elif takes_y:
         lines.append(f"y: {batch(nL)} targets, the output's shape; ({nL},) with a 1-D x")
+    if plan.masks:
+        widths = ", ".join(f"{m.ident} {batch(plan.spec.widths[int(m.layer)])}" for m in plan.masks)
+        lines.append(f"masks: a dict of dropout masks shaped like their layers' activations: {widths} "
+                     "(entries 0 or 1/(1 - p))")
     lines += [
         "Bad input raises ValueError naming the expected shape. check=False skips the checks and",
         "conversions: then pass arrays of DTYPE with exactly these shapes.",
@@ -318,7 +359,7 @@ def emit_public(e: Emitter, plan: Plan, options: Options, unpacked: bool) -> Non
     )
     for name, summary, scope in functions:
         takes_y = name != "forward"
-        e.line(f"def {name}(params, x{', y' if takes_y else ''}, check=True):")
+        e.line(f"def {name}(params, x{', y' if takes_y else ''}{plan.masks_arg}, check=True):")
         with e.indented():
             e.line(f'"""{summary}')
             e.line("")
@@ -335,20 +376,26 @@ def emit_public(e: Emitter, plan: Plan, options: Options, unpacked: bool) -> Non
 
 def _public_body(e: Emitter, name: str, plan: Plan, options: Options, unpacked: bool) -> None:
     result = options.array_backend.cost_result.format
+    M = plan.masks_arg
     if name == "forward":
         e.line("if not check:")
-        e.line("    return _output(params, x)")
+        e.line(f"    return _output(params, x{M})")
         e.line("params, x, one_sample = _checked_inputs(params, x)")
-        _call(e, "output = _output(params, x)", unpacked, checked=True)
+        if M:
+            e.line("masks = _checked_masks(masks, x.shape[SAMPLE_AXIS])")
+        _call(e, f"output = _output(params, x{M})", unpacked, checked=True)
         e.line(f"return {'output[0]' if plan.row else 'output[:, 0]'} if one_sample else output")
         return
     call, finish = {
-        "cost": ("total = _cost(params, x, y)", f"return {result(x='total')}"),
-        "gradients": ("grads = _gradients(params, x, y)", "return grads"),
-        "cost_and_gradients": ("total, grads = _cost_and_gradients(params, x, y)", f"return {result(x='total')}, grads"),
+        "cost": (f"total = _cost(params, x, y{M})", f"return {result(x='total')}"),
+        "gradients": (f"grads = _gradients(params, x, y{M})", "return grads"),
+        "cost_and_gradients": (f"total, grads = _cost_and_gradients(params, x, y{M})",
+                               f"return {result(x='total')}, grads"),
     }[name]
     e.line("if check:")
     e.line("    params, x, y = _checked(params, x, y)")
+    if M:
+        e.line("    masks = _checked_masks(masks, x.shape[SAMPLE_AXIS])")
     _call(e, call, unpacked, checked=False)
     e.line(finish)
 

@@ -7,19 +7,21 @@ import shlex
 import sys
 from pathlib import Path
 
-from ..arguments import add_network_arguments, network_spec, seed_number
+from ..api import resolve_network
+from ..arguments import add_network_arguments, network_options, seed_number
 from ..errors import DeriveError
 from ..files import write_files
 from ..inputs import shown
-from . import BACKENDS, DTYPES, FORMS, LABELS, REDUCTIONS, export_source
+from . import BACKENDS, DTYPES, FORMS, LABELS, export_source
 from .options import DEFAULTS
 
 #: The options that shape the module, in the order its recorded command line gives them
 #: (--force is left out: it decides whether to write, not what).
 RECORDED = (("--activation", "activation"), ("--output-activation", "output_activation"), ("--cost", "cost"),
             ("--convention", "convention"), ("--no-bias", "no_bias"), ("--batch", "batch"),
-            ("--normalize", "normalize"), ("--form", "form"), ("--dtype", "dtype"), ("--reduction", "reduction"),
-            ("--backend", "backend"), ("--labels", "labels"), ("--seed", "seed"), ("-o", "output"))
+            ("--normalize", "normalize"), ("--reduction", "reduction"), ("--l2", "l2"), ("--l2-bias", "l2_bias"),
+            ("--dropout", "dropout"), ("--form", "form"), ("--dtype", "dtype"), ("--backend", "backend"),
+            ("--labels", "labels"), ("--seed", "seed"), ("-o", "output"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE.py", help="where to write the module (default: stdout)")
     parser.add_argument("--form", default="auto", help=f"{', '.join(FORMS)} (default auto: scalar for tiny networks)")
     parser.add_argument("--dtype", default="float64", help=f"{', '.join(DTYPES)} (default float64)")
-    parser.add_argument("--reduction", default="sum", help=f"{', '.join(REDUCTIONS)}: the cost over the batch")
     parser.add_argument("--backend", default="numpy", help=f"{', '.join(BACKENDS)}")
     parser.add_argument("--labels", default="dense",
                         help=f"{', '.join(LABELS)}: y of the output's shape, or integer class labels of shape (B,) "
@@ -41,15 +42,19 @@ def command_line(args: argparse.Namespace) -> str:
     words = ["derive", "export", args.net]
     for flag, name in RECORDED:
         value = getattr(args, name, None)
-        if value is None or value is False or value == DEFAULTS.get(name) or (name == "output" and value == "-"):
+        if value is None or value is False or (value == DEFAULTS.get(name) and name != "reduction") or (name == "output" and value == "-"):
             continue
+        if isinstance(value, tuple):  # --dropout 1,2
+            value = ",".join(map(str, value))
         words += [flag] if value is True else [flag, str(value)]
     return shlex.join(words)
 
 
 def run(args: argparse.Namespace) -> int:
-    spec = network_spec(args)
-    text = export_source(spec, form=args.form, dtype=args.dtype, reduction=args.reduction, backend=args.backend,
+    options = network_options(args)
+    reduction = options.pop("reduction")  # applied to the exported (always batched) network
+    spec = resolve_network(args.net, **options)
+    text = export_source(spec, form=args.form, dtype=args.dtype, reduction=reduction, backend=args.backend,
                          labels=args.labels, seed=args.seed, source=command_line(args))
     if not args.output or args.output == "-":
         sys.stdout.write(text)

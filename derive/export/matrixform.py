@@ -42,11 +42,17 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 # The pre-activation is read by nothing after this line: reuse its array.
                 e.line(f"{a.name} = {helper_name(a.expr.name)}_inplace({printer.doprint(a.expr.arg)})")
                 continue
-            if options.labels == "index" and _output_minus_target(plan, a.expr):
+            coeff, inner = _scaled(a.expr)
+            if options.labels == "index" and _output_minus_target(plan, inner):
                 # ŷ − y with y one-hot: ŷ with 1 taken off each sample's labelled entry.
                 index = label_index(plan, backend, "y")
                 for text in backend.subtract_one_hot:
                     e.line(text.format(out=a.name, a=plan.output.ident, index=index))
+                if coeff is not None:  # (1/n)(ŷ − y) of a mean
+                    divide = coeff.is_Pow and coeff.exp == -1
+                    op, by = ("/", coeff.base) if divide else ("*", coeff)
+                    e.line(f"{a.name} {op}= {printer.doprint(by)}" if backend.inplace else
+                           f"{a.name} = {a.name} {op} {printer.doprint(by)}")
                 continue
             if options.labels == "index" and a.expr.has(plan.frame.y):
                 raise DeriveError(f"no code for class labels in {a.step.key}")  # check_labels admits no such network
@@ -56,18 +62,27 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
     stable = "  (computed from the logits: stable)" if cost_from_logits(plan) else ""
     total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y",
                             labels=options.labels)
-    if options.reduction == "mean":
+    if plan.mean:  # the cost step's 1/n: the gradients carry theirs in the verified steps
         total = f"({total}) / x.shape[SAMPLE_AXIS]"
-    scale = "scale * " if options.reduction == "mean" else ""
-    grads = "{" + ", ".join(f'"{n}": {scale}{v}' for n, _, v in plan.gradients) + "}"
+    if plan.penalty is not None:  # the L2 penalty of the cost step, once per batch
+        total = f"{total} + {printer.doprint(plan.penalty)}"
+    batch = printer.doprint(plan.frame.batch)
+    penalty_reads_n = plan.penalty is not None and plan.penalty.has(plan.frame.batch)
+    grads = "{" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}"
+    M = plan.masks_arg
     # Four functions, each straight-line code for exactly what it returns (no intermediate tuples,
     # no calls between forward and backward pass), as in the scalar form.
-    for name, want_cost, want_grads in (("_output(params, x)", False, False), ("_cost(params, x, y)", True, False),
-                                        ("_gradients(params, x, y)", False, True),
-                                        ("_cost_and_gradients(params, x, y)", True, True)):
+    for name, want_cost, want_grads in ((f"_output(params, x{M})", False, False),
+                                        (f"_cost(params, x, y{M})", True, False),
+                                        (f"_gradients(params, x, y{M})", False, True),
+                                        (f"_cost_and_gradients(params, x, y{M})", True, True)):
         e.line(f"def {name}:")
         with e.indented():
             unpack_params()
+            for m in plan.masks:
+                e.line(f'{m.ident} = masks["{m.ident}"]  # the dropout mask, given')
+            if (want_grads and plan.uses_batch_size) or (want_cost and penalty_reads_n):
+                e.line(f"{batch} = x.shape[SAMPLE_AXIS]  # the number of samples")
             statements(plan.forward)
             if not (want_cost or want_grads):
                 e.line(f"return {plan.output.ident}")
@@ -76,8 +91,6 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 e.line(f"total = {total}" if want_grads else f"return {total}")
             if want_grads:
                 statements(plan.backward)
-                if options.reduction == "mean":
-                    e.line("scale = 1.0 / x.shape[SAMPLE_AXIS]")
                 e.line(f"return {'total, ' if want_cost else ''}{grads}")
         e.blank(2)
     if backend.name == "jax":
@@ -85,6 +98,13 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         for name in ("_output", "_cost", "_gradients", "_cost_and_gradients"):
             e.line(f"{name} = jax.jit({name})")
         e.blank(2)
+
+
+def _scaled(expr: object) -> tuple[object, object]:
+    """(c, X) for a statement c X with a scalar c (the 1/n of a mean), else (None, expr)."""
+    if isinstance(expr, sp.MatMul) and len(expr.args) == 2 and not isinstance(expr.args[0], sp.MatrixExpr):
+        return expr.args[0], expr.args[1]
+    return None, expr
 
 
 def _output_minus_target(plan: Plan, expr: object) -> bool:
@@ -104,6 +124,13 @@ def assignment_lines(printer: MatrixCodePrinter, name: str, expr: object, inplac
     Backends whose arrays are immutable (JAX) get the plain expression."""
     if not inplace:
         return [f"{name} = {printer.doprint(expr)}"]
+    if (isinstance(expr, sp.MatMul) and len(expr.args) == 2 and not isinstance(expr.args[0], sp.MatrixExpr)
+            and not isinstance(expr.args[1], (NetQuantity, sp.MatrixSymbol, sp.Transpose))):  # never scale an alias
+        coeff, inner = expr.args  # (1/n) X of a mean: X in place, then one division
+        lines = assignment_lines(printer, name, inner, inplace)
+        if coeff.is_Pow and coeff.exp == -1:
+            return lines + [f"{name} /= {printer.doprint(coeff.base)}"]
+        return lines + [f"{name} *= {printer.doprint(coeff)}"]
     if isinstance(expr, sp.HadamardProduct) and (_product(expr.args[0]) or isinstance(expr.args[0], sp.MatAdd)):
         lines = [f"{name} = {printer.doprint(expr.args[0])}"]
         return lines + [f"{name} *= {printer._wrap(f)}" for f in expr.args[1:]]

@@ -6,6 +6,7 @@ Both forms share this skeleton and its interface:
     init_params(seed=0) -> dict
     forward(params, x) -> output
     cost(params, x, y) -> float     summed over the batch (REDUCTION "sum") or averaged ("mean")
+                                    (a network with dropout: every function takes `masks` after y)
     gradients(params, x, y) -> dict same keys and shapes as the parameters
     cost_and_gradients(params, x, y) one forward pass for both
 
@@ -27,6 +28,7 @@ from .options import Options, check_labels, chosen_form
 from .plan import Plan
 from .scalarform import emit_scalar_body
 from .selftest import emit_self_test
+from .statements import LAMBDA_NAME
 
 
 def build_module(plan: Plan, options: Options) -> str:
@@ -41,7 +43,7 @@ def build_module(plan: Plan, options: Options) -> str:
         emit_scalar_body(e, plan, options)
     emit_checks(e, plan, options, unpacked=form == "scalar")
     emit_public(e, plan, options, unpacked=form == "scalar")
-    emit_self_test(e, options)
+    emit_self_test(e, options, masks=bool(plan.masks))
     marker = Marker.for_command(__version__, "the command line below")
     return marker.stamp(e.source().replace("@@MARKER@@", marker.text))
 
@@ -111,6 +113,8 @@ def _constants(e: Emitter, plan: Plan, options: Options) -> None:
     e.line(f"DTYPE = {backend.prefix}.{options.dtype}")
     e.line(f"FLOAT64 = {backend.prefix}.float64")
     e.line(f'REDUCTION = "{options.reduction}"')
+    if plan.penalty is not None:
+        e.line(f"{LAMBDA_NAME} = {plan.spec.l2!r}  # λ, the weight decay of the L2 penalty in the cost")
     e.line("PARAMS = {")
     with e.indented():
         for name, shape in plan.parameters:
@@ -122,6 +126,10 @@ def _constants(e: Emitter, plan: Plan, options: Options) -> None:
     e.line(f"N_INPUTS, N_OUTPUTS = {n0}, {nL}")
     targets = "index" if options.labels == "index" else plan.targets
     e.line(f'TARGETS = "{targets}"  # what y holds: real values, one-hot targets or integer class labels (index)')
+    if plan.masks:
+        widths = ", ".join(f'"{m.ident}": {plan.spec.widths[int(m.layer)]}' for m in plan.masks)
+        e.line(f"MASKS = {{{widths}}}  # dropout mask -> width: shaped like the layer's activations, "
+               "entries 0 or 1/(1 - p)")
     emit_constants(e, plan, options)
     e.blank(2)
     e.line("def init_params(seed=0):")

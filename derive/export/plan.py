@@ -13,7 +13,7 @@ from typing import Any
 import sympy as sp
 
 from .. import rules
-from ..algebra import Grad, NetQuantity
+from ..algebra import CostTotal, Grad, NetQuantity
 from ..api import derive, resolve_network
 from ..quantities import COST, Frame
 from ..derivation import Derivation, Step
@@ -46,6 +46,40 @@ class Plan:
     gradients: tuple[tuple[str, NetQuantity, str], ...]  # (W1, its quantity, the variable holding dW1)
     cost: rules.Cost
     output_activation: rules.Activation
+
+    @property
+    def mean(self) -> bool:
+        """Whether the cost is the mean over the batch (the derivation carries the 1/n)."""
+        return self.derivation.spec.reduction == "mean"
+
+    @property
+    def uses_batch_size(self) -> bool:
+        """Whether a backward statement multiplies by a function of the batch size n (the 1/n of
+        a mean), which the code then reads off the targets."""
+        batch = self.frame.batch
+        return any(isinstance(node, sp.MatMul) and not isinstance(node.args[0], sp.MatrixExpr)
+                   and node.args[0].has(batch)
+                   for a in self.backward for node in sp.preorder_traversal(a.expr))
+
+    @property
+    def penalty(self) -> Any:
+        """The L2 penalty term of the verified cost step (λ/2 Σ‖W‖², λ/(2n) for a mean), or None."""
+        rhs = self.derivation.step("cost").rhs
+        if not self.derivation.spec.l2:
+            return None
+        terms = [t for t in rhs.args if not isinstance(t, CostTotal)]
+        assert len(terms) == 1, "a regularised cost is its data term plus one penalty term"
+        return terms[0]
+
+    @property
+    def masks(self) -> list[NetQuantity]:
+        """The dropout masks m^l, inputs of forward/cost/gradients (a dict {"m1": array}) like x."""
+        return self.frame.masks()
+
+    @property
+    def masks_arg(self) -> str:
+        """The extra argument of every API function when the network has dropout masks."""
+        return ", masks" if self.masks else ""
 
     @property
     def row(self) -> bool:
@@ -105,19 +139,20 @@ def _meaning(q: Any) -> Any:
     return q
 
 
-def export_spec(spec: NetworkSpec) -> NetworkSpec:
-    """The network as exported: always batched (one sample is a batch of one)."""
+def export_spec(spec: NetworkSpec, reduction: str | None = None) -> NetworkSpec:
+    """The network as exported: always batched (one sample is a batch of one); `reduction`
+    overrides the spec's (a single-sample network can be exported with a mean over batches)."""
     if spec.general:
         raise DeriveError(
             f"{spec.name} is the general L-layer derivation; export a network of concrete widths, e.g. mlp:"
             + "-".join(map(str, spec.widths))
         )
-    return replace(spec, batch=spec.batch or EXPORT_BATCH, scalar_view=False)
+    return replace(spec, batch=spec.batch or EXPORT_BATCH, scalar_view=False, reduction=reduction or spec.reduction)
 
 
-def make_plan(net: str | NetworkSpec, *, seed: int = 0) -> Plan:
+def make_plan(net: str | NetworkSpec, *, seed: int = 0, reduction: str | None = None) -> Plan:
     spec = resolve_network(net)
-    d = derive(export_spec(spec), seed=seed)  # verified, or VerificationError: never unproved code
+    d = derive(export_spec(spec, reduction), seed=seed)  # verified, or VerificationError: never unproved code
     frame = Frame(d.spec)
     forward = tuple(
         Assignment(variable_name(s.lhs), s.rhs, s)

@@ -11,18 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 import sympy as sp
-from sympy.codegen.numpy_nodes import logaddexp, maximum
+from sympy.codegen.numpy_nodes import logaddexp, maximum, minimum
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 from .. import rules
 from ..algebra import (
     Apply,
+    ApplyPrime,
     Broadcast,
     Elementwise,
     Grad,
     NetQuantity,
     Quotient,
+    SquaredNorm,
     Standardize,
 )
 from ..errors import DeriveError
@@ -35,7 +37,8 @@ def helper_name(activation: str) -> str:
 
 
 def _is_atom(expr: Any) -> bool:
-    return isinstance(expr, (NetQuantity, Grad, sp.MatrixSymbol, Apply, Elementwise, Broadcast, sp.OneMatrix)) or (
+    return isinstance(expr, (NetQuantity, Grad, sp.MatrixSymbol, Apply, ApplyPrime, Elementwise, Broadcast,
+                             sp.OneMatrix)) or (
         isinstance(expr, sp.Transpose) and _is_atom(expr.arg)
     )
 
@@ -77,14 +80,19 @@ class MatrixCodePrinter(NumPyPrinter):
     def _print_MatMul(self, expr: sp.MatMul) -> str:
         args = list(expr.args)
         coeff = None
-        if args[0].is_Number:
+        if not isinstance(args[0], sp.MatrixExpr):  # a number, or 1/n of a mean over the batch
             coeff = args.pop(0)
+        if coeff is not None and len(args) == 1 and isinstance(args[0], sp.OneMatrix):
+            return self._print(coeff)  # c 𝟏: the number itself, broadcast
         text = self._product(args)
         if coeff is None:
             return text
         if coeff == -1:
             return f"-{text}" if len(args) == 1 and _is_atom(args[0]) else f"-({text})"
-        return f"{self._print(coeff)} * ({text})"
+        atom = len(args) == 1 and _is_atom(args[0])
+        if coeff.is_Pow and coeff.exp == -1:
+            return f"{text if atom else f'({text})'} / {self._print(coeff.base)}"
+        return f"{self._print(coeff)} * {text if atom else f'({text})'}"
 
     def _product(self, args: list[Any]) -> str:
         # A product with all-ones vectors is a sum: δ 1_n sums over columns, 1_nᵀ δ over rows,
@@ -129,6 +137,9 @@ class MatrixCodePrinter(NumPyPrinter):
     def _print_Broadcast(self, expr: Broadcast) -> str:
         return self._print(expr.vector)  # NumPy broadcasting repeats it over the samples
 
+    def _print_SquaredNorm(self, expr: SquaredNorm) -> str:
+        return f"{self.backend.prefix}.sum({self._print(expr.of)} ** 2)"
+
     def _print_Standardize(self, expr: Standardize) -> str:
         x, mean, std = expr.args
         return f"({self._print(x)} - {self._print(mean)}) / {self._print(std)}"
@@ -138,13 +149,31 @@ class MatrixCodePrinter(NumPyPrinter):
             return f"_softmax({self._print(expr.arg)}, axis={expr.axis})"
         return f"{helper_name(expr.name)}({self._print(expr.arg)})"
 
+    def _print_ApplyPrime(self, expr: ApplyPrime) -> str:
+        # an activation without a derivative in its output (GELU): its helper of z
+        return f"{helper_name(expr.name)}_prime({self._print(expr.arg)})"
+
     def _print_Elementwise(self, expr: Elementwise) -> str:
         if expr.name == "step":
-            return f"({self._print(expr.arg)} > 0)"
+            return self.backend.step.format(x=self._print(expr.arg))
         return f"{self._module_format('numpy.' + expr.name)}({self._print(expr.arg)})"
+
+    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
+        return self.backend.step.format(x=self._print(expr.args[0]))
+
+    def _print_erf(self, expr: sp.erf) -> str:
+        return self.backend.erf.format(x=self._print(expr.args[0]))
 
     # Scalars inside registry formulas
     def _print_Rational(self, expr: sp.Rational) -> str:
+        return repr(float(expr))
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        if expr.is_number:  # √2, 1/√π: a Python float (torch.sqrt takes tensors only)
+            return repr(float(expr))
+        return super()._print_Pow(expr, rational)
+
+    def _print_NumberSymbol(self, expr: sp.NumberSymbol) -> str:
         return repr(float(expr))
 
     def _print_Half(self, expr: sp.Rational) -> str:
@@ -157,10 +186,16 @@ class MatrixCodePrinter(NumPyPrinter):
         return f"{self._module_format('numpy.logaddexp')}({', '.join(args)})"
 
     def _print_maximum(self, expr: Any) -> str:
-        if self.backend.name == "torch":  # torch.maximum takes two tensors; clamp takes a number
-            value, bound = expr.args
-            return f"torch.clamp({self._print(value)}, min={self._print(bound)})"
-        return f"{self._module_format('numpy.maximum')}({', '.join(self._print(a) for a in expr.args)})"
+        return self._bound(expr, "maximum", "min")
+
+    def _print_minimum(self, expr: Any) -> str:
+        return self._bound(expr, "minimum", "max")
+
+    def _bound(self, expr: Any, name: str, clamp: str) -> str:
+        value, bound = expr.args
+        if self.backend.name == "torch" and bound.is_Number:  # torch.maximum takes two tensors; clamp a number
+            return f"torch.clamp({self._print(value)}, {clamp}={self._print(bound)})"
+        return f"{self._module_format('numpy.' + name)}({', '.join(self._print(a) for a in expr.args)})"
 
 
 def _negated(term: Any) -> bool:
@@ -196,6 +231,9 @@ class ScalarCodePrinter(PythonCodePrinter):
 
     def _print_maximum(self, expr: Any) -> str:
         return f"max({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_minimum(self, expr: Any) -> str:
+        return f"min({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         return f"(1.0 if {self._print(expr.args[0])} > 0 else 0.0)"
@@ -254,4 +292,5 @@ def print_registry(printer: Any, expr: sp.Expr, **names: str) -> str:
     return printer.doprint(renamed)
 
 
-__all__ = ["MatrixCodePrinter", "ScalarCodePrinter", "helper_name", "print_registry", "logaddexp", "maximum"]
+__all__ = ["MatrixCodePrinter", "ScalarCodePrinter", "helper_name", "print_registry", "logaddexp", "maximum",
+           "minimum"]

@@ -14,7 +14,7 @@ from typing import Any
 import sympy as sp
 
 from ..algebra import Apply, SymbolicEvaluator, Standardize
-from ..quantities import MEAN, STD
+from ..quantities import LAMBDA, MEAN, STD
 from ..safe import as_expr
 from .emitter import Emitter
 from .options import Options
@@ -72,7 +72,7 @@ def emit_scalar_body(e: Emitter, plan: Plan, options: Options) -> None:
         ("_cost_and_gradients", True, True, False),
     ):
         body.function(e, name, want_cost=want_cost, want_grads=want_grads, want_output=want_output,
-                      mean=options.reduction == "mean")
+                      mean=plan.mean)
         e.blank(2)
 
 
@@ -88,6 +88,9 @@ class _ScalarBody:
             env[q] = symbols
         env[plan.frame.x] = _entry_symbols("x", *self._shape(plan.frame.x))
         env[plan.frame.y] = _entry_symbols("y", *self._shape(plan.frame.y))
+        for m in plan.masks:  # given per sample, like x
+            env[m] = _entry_symbols(m.ident, *self._shape(m))
+        self.mask_names = [(m.ident, [str(s) for s in env[m]]) for m in plan.masks]
         if plan.spec.normalize_input:
             env[MEAN], env[STD] = MEAN, STD
         self.forward_lines: list[str] = []
@@ -98,10 +101,24 @@ class _ScalarBody:
         self.cost_lines = ["# " + quote(plan, plan.derivation.step("cost"))] + setup
         self.gradient_names = {name: _entry_symbols("d" + name, *self._shape(q)) for name, q, _ in self.params}
         self.backward_lines: list[str] = []
+        # The L2 penalty's terms (λW) belong to the whole batch, not to each sample: added once,
+        # after the loop over the samples.
+        self.decay_lines: list[str] = []
+        if plan.penalty is not None:
+            env[LAMBDA] = LAMBDA
+            self.penalty_expr = printer.doprint(SymbolicEvaluator(env, self.dims)(plan.penalty))
         for a in plan.backward:
-            value = SymbolicEvaluator(env, self.dims)(a.expr)
-            self.backward_lines.append("# " + quote(plan, a.step))
+            expr = a.expr
             parameter = a.name[1:] if a.name.startswith("d") and a.name[1:] in self.gradient_names else None
+            if parameter is not None and isinstance(expr, sp.MatAdd) and expr.has(LAMBDA):
+                decay = [t for t in expr.args if t.has(LAMBDA)]
+                expr = sp.MatAdd(*[t for t in expr.args if not t.has(LAMBDA)])
+                decay_value = SymbolicEvaluator(env, self.dims)(sp.MatAdd(*decay))
+                self.decay_lines.append("# the L2 penalty's term of " + quote(plan, a.step))
+                self.decay_lines += [f"{s} += {printer.doprint(v)}"
+                                     for s, v in zip(self.gradient_names[parameter], decay_value)]
+            value = SymbolicEvaluator(env, self.dims)(expr)
+            self.backward_lines.append("# " + quote(plan, a.step))
             if parameter is not None:  # a parameter gradient: summed over the samples
                 self.backward_lines += [f"{s} += {printer.doprint(v)}" for s, v in zip(self.gradient_names[parameter], value)]
             else:
@@ -136,14 +153,19 @@ class _ScalarBody:
     def function(self, e: Emitter, name: str, *, want_cost: bool, want_grads: bool, want_output: bool,
                  mean: bool) -> None:
         takes_y = want_cost or want_grads
-        e.line(f"def {name}(params, x{', y' if takes_y else ''}):")
+        e.line(f"def {name}(params, x{', y' if takes_y else ''}{self.plan.masks_arg}):")
         with e.indented():
             for pname, _, symbols in self.params:
                 e.line(f'{_unpack(symbols)} = params["{pname}"].tolist()')
             e.line("xs = x.tolist()")
             if takes_y:
                 e.line("ys = y.tolist()")
+            for m, _ in self.mask_names:
+                e.line(f'{m}s = masks["{m}"].tolist()  # the dropout mask, given')
             count = "len(xs[0])" if self.plan.sample_axis == 1 else "len(xs)"
+            if (want_grads and self.plan.uses_batch_size) or (
+                    want_cost and self.plan.penalty is not None and self.plan.penalty.has(self.plan.frame.batch)):
+                e.line(f"{self.printer.doprint(self.plan.frame.batch)} = {count}  # the number of samples")
             if not want_output:
                 # One sample (the common case for a tiny network): no loop, nothing to accumulate.
                 e.line(f"if {count} == 1:")
@@ -170,29 +192,33 @@ class _ScalarBody:
             self._result(e, want_cost, want_grads, mean=mean, count=count)
 
     def _unpack_sample(self, e: Emitter, *, single: bool, takes_y: bool) -> None:
-        xs = ", ".join(self.x_names)
+        """One sample's x, y (or class label) and dropout masks."""
         labels = takes_y and self.labels == "index"
-        ys = "label" if labels else ", ".join(self.y_names)
+        given = [(self.x_names, "xs")] + ([(self.y_names, "ys")] if takes_y and not labels else [])
+        given += [(names, f"{m}s") for m, names in self.mask_names]
+        column = self.plan.sample_axis == 1  # samples are columns
         if single:
-            if self.plan.sample_axis == 1:  # samples are columns
-                e.line(f"{', '.join(f'({v},)' for v in self.x_names)}, = xs")
-            else:
-                e.line(f"({xs},), = xs")
+            for names, source in given:
+                if column:
+                    e.line(f"{', '.join(f'({v},)' for v in names)}, = {source}")
+                else:
+                    e.line(f"({', '.join(names)},), = {source}")
             if labels:
                 e.line("label, = ys")
                 e.line(f"{', '.join(self.y_names)}, = _ONE_HOT[label]")
-            elif takes_y and self.plan.sample_axis == 1:
-                e.line(f"{', '.join(f'({v},)' for v in self.y_names)}, = ys")
-            elif takes_y:
-                e.line(f"({ys},), = ys")
             return
-        if self.plan.sample_axis == 1:  # samples are columns
-            names = xs + (f", {ys}" if takes_y else "")
-            e.line(f"for {names} in zip(*xs{(', ys' if labels else ', *ys') if takes_y else ''}):")
-        elif takes_y:
-            e.line(f"for ({xs},), {'label' if labels else f'({ys},)'} in zip(xs, ys):")
+        if labels:
+            given.insert(1, (None, "ys"))
+        if column:
+            targets = ", ".join("label" if names is None else ", ".join(names) for names, _ in given)
+            sources = ", ".join(source if names is None else f"*{source}" for names, source in given)
         else:
-            e.line(f"for ({xs},) in xs:")
+            targets = ", ".join("label" if names is None else f"({', '.join(names)},)" for names, _ in given)
+            sources = ", ".join(source for _, source in given)
+        if len(given) == 1 and not column:
+            e.line(f"for {targets} in xs:")
+        else:
+            e.line(f"for {targets} in zip({sources}):")
 
     def _body(self, e: Emitter, want_cost: bool, want_grads: bool, want_output: bool, accumulate: bool) -> None:
         for text in self.forward_lines:
@@ -210,15 +236,15 @@ class _ScalarBody:
     def _result(self, e: Emitter, want_cost: bool, want_grads: bool, *, mean: bool, count: str) -> None:
         if want_cost:
             e.line(f"cost = cost / {count}" if mean else "cost = float(cost)")
+            if self.plan.penalty is not None:
+                e.line(f"cost += {self.penalty_expr}  # the L2 penalty")
         if want_grads:
-            scale = ""
-            if mean:
-                e.line(f"scale = 1.0 / {count}")
-                scale = "scale * "
+            for text in self.decay_lines:
+                e.line(text)
             # One array for all gradients, handed out as views: one allocation instead of one per
             # parameter (which is most of the cost of a call at this size).
             flat = [str(v) for symbols in self.gradient_names.values() for v in symbols]
-            e.line(f"flat = {scale}np.array(({', '.join(flat)},))")
+            e.line(f"flat = np.array(({', '.join(flat)},))")
             entries, start = [], 0
             for pname, symbols in self.gradient_names.items():
                 stop = start + len(symbols)

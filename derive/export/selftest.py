@@ -7,6 +7,8 @@ a large one along three random directions and at four random entries, one direct
 
 from __future__ import annotations
 
+import re
+
 from .emitter import Emitter
 from .options import Options
 
@@ -87,13 +89,28 @@ def _self_test(seed=0, rtol=1e-6):
 '''
 
 
-def emit_self_test(e: Emitter, options: Options) -> None:
+RANDOM_MASKS = '''
+
+def _random_masks(rng, batch):
+    """Inverted-dropout masks at p = 1/2: each unit kept (2.0) or dropped (0.0)."""
+    return {k: 2.0 * rng.integers(0, 2, (n, batch) if SAMPLE_AXIS == 1 else (batch, n)) for k, n in MASKS.items()}'''
+
+
+def _with_masks(text: str) -> str:
+    """The self-test of a network with dropout: masks drawn with the data and passed to every call."""
+    text = re.sub(r"^( *)x, y = _random_data\(rng, 3\)$", r"\g<0>\n\1masks = _random_masks(rng, 3)", text,
+                  flags=re.MULTILINE)
+    text = text.replace("x, y)", "x, y, masks)")
+    return text.replace("\n\ndef _self_test(", RANDOM_MASKS + "\n\n\ndef _self_test(")
+
+
+def emit_self_test(e: Emitter, options: Options, masks: bool = False) -> None:
     backend = options.array_backend
     e.function("_to_numpy(value)", f"return {backend.to_numpy.format(x='value')}")
     scope = [f"return {backend.float64_scope}"] if backend.float64_scope else [
         "import contextlib", "", "return contextlib.nullcontext()"]
     e.function("_float64_scope()", '"""Where the check computes in float64."""', *scope)
-    e.lines(SELF_TEST)
+    e.lines(_with_masks(SELF_TEST) if masks else SELF_TEST)
     e.blank(2)
     e.line('if __name__ == "__main__":')
     with e.indented():

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sympy as sp
+
 from .. import rules
+from ..algebra import ApplyPrime
 from ..quantities import MEAN, STD
 from ..textprint import DeriveTextPrinter
 from .backends import NUMPY, Backend
@@ -25,6 +28,12 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool, backend: Backend = 
     """One helper per activation the network uses, printed from its registry NumPy form."""
     used = sorted({layer.activation for layer in plan.spec.layers})
     printer: Any = ScalarCodePrinter() if scalar else MatrixCodePrinter({"backend": backend})
+    entries = [rules.activation(name) for name in used]
+    # f′(z) in the gradients: where the registry has no form in a, or where a carries a dropout mask.
+    primes = {node.name for a in plan.backward for node in sp.preorder_traversal(a.expr) if isinstance(node, ApplyPrime)}
+    if not scalar and backend.erf_helper and any(x.numpy.has(sp.erf) or x.df_dz.has(sp.erf) for x in entries):
+        e.lines(backend.erf_helper)
+        e.blank(2)
     for name in used:
         entry = rules.activation(name)
         if not entry.elementwise:
@@ -40,6 +49,12 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool, backend: Backend = 
             else:
                 e.line(f"return {print_registry(printer, entry.numpy, z='z')}")
         e.blank(2)
+        if (entry.df_da is None or name in primes) and not scalar:
+            e.line(f"def {helper_name(name)}_prime(z):")
+            with e.indented():
+                e.line(f"# {entry.text}′(z) = {print_registry(printer, entry.df_dz, z='z')}, the registry's derivative")
+                e.line(f"return {print_registry(printer, entry.df_dz, z='z')}")
+            e.blank(2)
         overwrite = None if scalar or not backend.inplace else inplace_chain(
             printer, entry.numpy, "z", "z", overwrite=True)
         if overwrite is not None:
@@ -62,6 +77,10 @@ def normalisation_lines(e: Emitter, plan: Plan, feature_axis: int, backend: Back
         e.line(f"{STD}[{STD} == 0] = 1.0  # a constant sample standardises to 0, not 0/0")
     else:
         e.line(f"{STD} = {backend.prefix}.where({STD} == 0, 1.0, {STD})  # a constant sample standardises to 0")
+
+
+#: The name exported code gives λ (`lambda` is a Python keyword; the printers write it so).
+LAMBDA_NAME = "lambda_"
 
 
 def cost_from_logits(plan: Plan) -> bool:

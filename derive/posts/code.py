@@ -146,7 +146,13 @@ def _literal(value: np.ndarray) -> str:
     return f"np.array([{rows}])"
 
 
-def setup(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, *, imports: bool) -> str:
+def with_masks(text: str, masks: dict[str, np.ndarray]) -> str:
+    """Calls of the module given the dropout masks too, when the network has them."""
+    return text.replace("x, y)", "x, y, masks)") if masks else text
+
+
+def setup(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, *, imports: bool,
+          masks: dict[str, np.ndarray] | None = None) -> str:
     """The worked example's values as Python; `imports`: first import the module saved as
     MODULE_FILE (a notebook defines its functions in a cell instead)."""
     lines = ["import numpy as np", f"from {Path(MODULE_FILE).stem} import cost, gradients", ""] if imports else []
@@ -155,6 +161,10 @@ def setup(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, *, import
     lines.append("}")
     lines.append(f"x = {_literal(x)}")
     lines.append(f"y = {_literal(y)}")
+    if masks:
+        lines.append("masks = {")
+        lines += [f'    "{name}": {_literal(value)},' for name, value in masks.items()]
+        lines.append("}")
     return "\n".join(lines)
 
 

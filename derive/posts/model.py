@@ -26,10 +26,11 @@ from .. import phrases, rules
 from ..algebra import Apply, Grad, NetQuantity
 from ..derivation import Check, Derivation, Step
 from ..gradcheck import RTOL
+from ..quantities import LAMBDA
 from . import code as codes
 from . import wording
 from .printing import Dimensions, FixedDecimal, IndexRange, Membership, PowerOfTen, Scientific
-from .worked import CONSTANT_PLACES, DIFFERENCE_STEP, GIVEN_PLACES, RESULT_PLACES, WorkedExample
+from .worked import CONSTANT_PLACES, DIFFERENCE_STEP, GIVEN_PLACES, RESULT_PLACES, WorkedExample, mask_values
 
 #: A matrix with more entries than this is described in words in the worked example, not printed.
 MAX_PRINTED_ENTRIES = 64
@@ -49,7 +50,7 @@ SUMMARY_SECTIONS = ("output", "hidden", "gradients")
 #: The order of quantities in the notation table: input, then each layer's W, b, z, a, then the
 #: target, the errors and the cost.
 QUANTITY_RANK = {"x": (0, 0), "xhat": (0, 1), "W": (1, 0), "b": (1, 1), "z": (1, 2), "a": (1, 3),
-                 "y": (2, 0), "delta": (3, 0)}
+                 "y": (2, 0), "delta": (3, 0), "m": (1, 4)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -351,6 +352,8 @@ def _description(d: Derivation, w: Wording) -> Words:
         facts.append(w.post("fact-one-sample"))
     if spec.normalize_input:
         facts.append(w.post("fact-normalize"))
+    if spec.reduction == "mean":
+        facts.append(w.post("fact-mean"))
     return w.post("description", facts=Join(tuple(facts), w.raw("facts-glue")))
 
 
@@ -412,6 +415,9 @@ def _notation(d: Derivation, w: Wording) -> Table:
     for step in d.steps:
         if step.section == "forward" and isinstance(step.rhs, Apply):
             activations.setdefault(step.rhs.name, step.rhs)
+        elif step.section == "forward" and step.rule == "dropout":  # f(z) ⊙ m
+            applied = next(f for f in step.rhs.args if isinstance(f, Apply))
+            activations.setdefault(applied.name, applied)
     for name, applied in activations.items():
         key = "activation" if rules.ACTIVATIONS[name].elementwise else "activation-joint"
         rows.append((Math(applied), Math(Dimensions(*applied.shape)), meaning(key, name=name)))
@@ -426,6 +432,8 @@ def _notation(d: Derivation, w: Wording) -> Table:
     constants = [c for step in d.steps if step.key == "normalize" for c in step.rhs.args[1:]]
     for constant, key in zip(constants, ("mean", "std")):
         rows.append((Math(constant), w.post("scalar"), meaning(key)))
+    if d.spec.l2:
+        rows.append((Math(LAMBDA), w.post("scalar"), meaning("l2-bias" if d.spec.l2_bias else "l2")))
     header = (w.post("notation-symbol"), w.post("notation-shape"), w.post("notation-meaning"))
     return Table(header, tuple(rows), (0.25, 0.17, 0.5))
 
@@ -482,6 +490,8 @@ def _example(d: Derivation, example: WorkedExample, w: Wording) -> tuple[Paragra
     givens: list[tuple[Any, ...]] = []
     if example.batch is not None:
         givens.append((example.batch[0], sp.Integer(example.batch[1])))
+    if concrete.spec.l2:
+        givens.append((LAMBDA, _trimmed(concrete.spec.l2)))
     givens += [(q, _matrix(value, GIVEN_PLACES)) for q, value in example.givens if _printable(value)]
     paragraphs.append(Paragraph(w.post("example-given", seed=str(example.seed)), Equation(tuple(givens), split=False)))
     hidden = [Math(q) for q, value in example.givens if not _printable(value)]
@@ -542,20 +552,22 @@ def _code(exported: codes.ExportedCode, example: WorkedExample, w: Wording) -> C
     command = Code(exported.command)
     save = Code(f"{exported.command.replace(' --form matrix', '')} -o {codes.MODULE_FILE}")
     tolerance = Math(_power_of_ten(RTOL))
-    values = codes.setup(params, x, y, imports=False)
+    masks = mask_values(example)
+    values = codes.setup(params, x, y, imports=False, masks=masks)
+    check = codes.with_masks(codes.CHECK, masks)
     return CodePart(
         heading=w.section("code"),
         intro=w.post("code-intro", command=command),
         excerpt=CodeBlock(codes.excerpt(exported.source)),
         check_intro=w.post("code-check" if example.reproduced else "code-check-own-statistics", command=save,
                            tolerance=tolerance),
-        check=CodeBlock(codes.setup(params, x, y, imports=True) + "\n\n" + codes.CHECK),
+        check=CodeBlock(codes.setup(params, x, y, imports=True, masks=masks) + "\n\n" + check),
         notebook_intro=w.post("code-intro-notebook", command=command),
         module=CodeBlock(codes.runnable(exported.source)),
         compute_intro=w.post("code-example-notebook" if example.reproduced else "code-example-own-statistics"),
-        compute=CodeBlock(values + "\n\n" + codes.compute(example.descent.rate)),
+        compute=CodeBlock(values + "\n\n" + codes.with_masks(codes.compute(example.descent.rate), masks)),
         check_cell_intro=w.post("code-check-notebook", tolerance=tolerance),
-        check_cell=CodeBlock(codes.CHECK),
+        check_cell=CodeBlock(check),
     )
 
 

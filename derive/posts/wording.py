@@ -68,6 +68,11 @@ EXPLAIN: Phrases = {
         "en": "This is the cost to minimise, summed over the outputs (and, for a batch, over the samples).",
         "zh": "这是要最小化的代价函数，对所有输出求和（批量训练时还要对所有样本求和）。",
     },
+    "cost-mean": {
+        "en": "This is the cost to minimise, summed over the outputs and averaged over the samples of the batch: "
+              "the sum is divided by the number of samples.",
+        "zh": "这是要最小化的代价函数：对所有输出求和，再对批次中的样本取平均，也就是把总和除以样本数。",
+    },
     "definition": {
         "en": "Backpropagation passes one quantity from layer to layer, so it gets a name: the error of a neuron "
               "is how fast the cost changes with that neuron's weighted input.",
@@ -77,6 +82,13 @@ EXPLAIN: Phrases = {
         "en": "Differentiate the cost with respect to each output: the terms of the other outputs do not depend on "
               "it and drop out.",
         "zh": "对每个输出求代价的偏导数；其余输出对应的项与它无关，求导后直接消失。",
+    },
+    "cost-derivative-mean": {
+        "en": "Differentiate the cost with respect to each output: the terms of the other outputs drop out, and the "
+              "average over the batch keeps its factor of one over the number of samples. Every error below "
+              "inherits that factor.",
+        "zh": "对每个输出求代价的偏导数：其余输出的项求导后消失，对批次取平均带来的“除以样本数”保留下来，"
+              "下文的每个误差都带着这个因子。",
     },
     "activation-derivative": {
         "en": "The derivative of the activation, written with the activation's own value, so that the numbers of "
@@ -154,6 +166,70 @@ EXPLAIN: Phrases = {
         "en": "Chain rule: a bias enters its neuron's weighted input with coefficient 1.",
         "zh": "链式法则：偏置以系数 1 进入神经元的加权输入。",
     },
+    "dropout": {
+        "en": "Dropout: the activation function acts on each weighted input separately, and each result is then "
+              "multiplied by its entry of the mask m of layer {layer}. The mask is given, like the input: an entry is "
+              "0 for a dropped unit and 1/(1 − p) for a kept one (inverted dropout, so that nothing needs rescaling at "
+              "test time), which keeps the derivation deterministic.",
+        "zh": "Dropout：激活函数分别作用在每个加权输入上，结果再逐元素乘以第 {layer} 层的掩码 m。掩码和输入一样是给定的："
+              "被丢弃的单元为 0，保留的单元为 1/(1 − p)（反向 dropout，测试时无需再缩放），所以推导仍是确定的。",
+    },
+    "chain-rule-dropout": {
+        "en": "Chain rule: each activation of layer {layer} is its own weighted input's activation times a fixed mask "
+              "entry, so the Jacobian in between is still diagonal, with entries m_j f′(z_j). The mask therefore "
+              "multiplies the error too: a dropped unit (m_j = 0) passes no error back, and a kept one passes it back "
+              "scaled by 1/(1 − p). The derivative stays in terms of z: the activation a now carries the mask, so an "
+              "identity such as σ′ = a(1 − a) no longer holds.",
+        "zh": "链式法则：第 {layer} 层的每个激活值等于自己的加权输入的激活再乘以一个固定的掩码分量，所以中间的雅可比矩阵仍是对角阵，"
+              "对角元为 m_j f′(z_j)。因此掩码也乘到误差上：被丢弃的单元（m_j = 0）不向回传误差，保留的单元把误差乘以 1/(1 − p) 传回。"
+              "导数仍用 z 表示：激活值 a 已经带上了掩码，σ′ = a(1 − a) 这样的恒等式不再成立。",
+    },
+    "chain-rule-dropout-entry": {
+        "en": "Chain rule, summed over every neuron of the next layer that this weighted input feeds; the unit's "
+              "mask entry multiplies the derivative of its activation.",
+        "zh": "链式法则：对这个加权输入影响到的下一层所有神经元求和；该单元的掩码分量乘在激活函数的导数上。",
+    },
+    "cost-l2": {
+        "en": "This is the cost to minimise: the data term, summed over the outputs (and, for a batch, over the "
+              "samples), plus the L2 penalty. The penalty adds half of the weight decay λ times the sum of the squares "
+              "of every weight, so that large weights cost something too.",
+        "zh": "这是要最小化的代价函数：数据项对所有输出求和（批量训练时还要对所有样本求和），再加上 L2 惩罚项。"
+              "惩罚项是权重衰减系数 λ 的一半乘以所有权重的平方和，权重越大，代价越高。",
+    },
+    "cost-mean-l2": {
+        "en": "This is the cost to minimise: the data term averaged over the samples of the batch, plus the L2 "
+              "penalty. Like the data term, the penalty is divided by the number of samples (the convention of "
+              "Andrew Ng's course), so it is λ over twice the batch size times the sum of the squares of every weight.",
+        "zh": "这是要最小化的代价函数：数据项对批次中的样本取平均，再加上 L2 惩罚项。与数据项一样，惩罚项也除以样本数"
+              "（吴恩达课程中的写法），即 λ 除以两倍的样本数，再乘以所有权重的平方和。",
+    },
+    "weight-decay": {
+        "en": "Two terms of the cost depend on these weights. The data term reaches them only through the layer's "
+              "weighted input, exactly as without the penalty: that gives the first term, built from the layer's error. "
+              "The penalty depends on the weights directly, and the derivative of half of λ times a squared weight is λ "
+              "times the weight: that is the extra term. In a gradient step it shrinks every weight a little towards "
+              "zero, which is why this penalty is also called weight decay.",
+        "zh": "代价中有两项依赖这些权重。数据项只通过该层的加权输入依赖权重，和没有惩罚项时完全一样，于是得到第一项，由该层的误差构成。"
+              "惩罚项直接依赖权重，λ 的一半乘以权重的平方，求导后就是 λ 乘以权重本身，这就是多出来的那一项。"
+              "梯度下降时它让每个权重都向零收缩一点，所以这个惩罚项也叫权重衰减。",
+    },
+    "bias-decay": {
+        "en": "The data term gives the layer's error, as without the penalty; here the penalty covers the biases "
+              "too, and adds λ times each bias.",
+        "zh": "数据项给出该层的误差，和没有惩罚项时一样；这里惩罚项也包括偏置，于是再加上 λ 乘以每个偏置。",
+    },
+    "chain-rule-weight-decay": {
+        "en": "Chain rule for the data term: the weight appears only in the weighted input of its destination "
+              "neuron, where it multiplies one value. The penalty holds the square of this one weight, whose "
+              "derivative adds λ times the weight.",
+        "zh": "对数据项用链式法则：权重只出现在目标神经元的加权输入中，并与一个值相乘。惩罚项里含有这个权重的平方，"
+              "求导后再加上 λ 乘以该权重。",
+    },
+    "chain-rule-bias-decay": {
+        "en": "Chain rule for the data term: a bias enters its neuron's weighted input with coefficient 1. The "
+              "penalty holds the square of the bias, whose derivative adds λ times the bias.",
+        "zh": "对数据项用链式法则：偏置以系数 1 进入神经元的加权输入。惩罚项里含有偏置的平方，求导后再加上 λ 乘以该偏置。",
+    },
     "affine-scalar": {
         "en": "One neuron's weighted input: every incoming weight times the value it carries, added up.",
         "zh": "单个神经元的加权输入：每条输入连接上的权重乘以它传来的值，再全部相加。",
@@ -227,6 +303,18 @@ AGAIN: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("As in step {first}, the bias gradient is the error.",),
         "zh": ("同第 {first} 步，偏置的梯度就是误差。",),
     },
+    "dropout": {
+        "en": ("Layer {layer} applies its activation and then its mask, as in step {first}.",),
+        "zh": ("第 {layer} 层同第 {first} 步一样，先作用激活函数，再乘以掩码。",),
+    },
+    "chain-rule-dropout": {
+        "en": ("As in step {first}: the mask of layer {layer} multiplies the error.",),
+        "zh": ("同第 {first} 步：第 {layer} 层的掩码乘到误差上。",),
+    },
+    "weight-decay": {
+        "en": ("As in step {first}: the error term, plus λ times the weights from the penalty.",),
+        "zh": ("同第 {first} 步：误差项，再加上惩罚项带来的 λ 乘以权重。",),
+    },
     "batch-sum": {
         "en": ("The errors summed over the batch, as in step {first}.",),
         "zh": ("同第 {first} 步，对批次上的误差求和。",),
@@ -270,6 +358,8 @@ COST_NAMES: Phrases = {
     "quadratic": {"en": "quadratic", "zh": "二次"},
     "cross-entropy": {"en": "cross-entropy", "zh": "交叉熵"},
     "binary-cross-entropy": {"en": "binary cross-entropy", "zh": "二元交叉熵"},
+    "mean-absolute-error": {"en": "absolute-error", "zh": "绝对误差"},
+    "huber": {"en": "Huber", "zh": "Huber "},
 }
 
 #: What each quantity of the notation table means. {layer}: its layer.
@@ -298,6 +388,18 @@ MEANING: Phrases = {
     "mean": {"en": "the mean of the data (a constant)", "zh": "数据的均值（常数）"},
     "std": {"en": "the standard deviation of the data (a constant)", "zh": "数据的标准差（常数）"},
     "batch": {"en": "the number of samples in the batch", "zh": "批次中的样本数"},
+    "l2": {
+        "en": "the weight decay: how strongly the L2 penalty holds the weights (not the biases) near zero",
+        "zh": "权重衰减系数：L2 惩罚项把权重（不含偏置）拉向零的力度",
+    },
+    "l2-bias": {
+        "en": "the weight decay: how strongly the L2 penalty holds the weights and the biases near zero",
+        "zh": "权重衰减系数：L2 惩罚项把权重和偏置拉向零的力度",
+    },
+    "m": {
+        "en": "the dropout mask of layer {layer}, given: 0 for a dropped unit, 1/(1 − p) for a kept one",
+        "zh": "第 {layer} 层的 dropout 掩码（给定）：被丢弃的单元为 0，保留的单元为 1/(1 − p)",
+    },
     "depth": {"en": "the number of layers", "zh": "层数"},
     "width": {"en": "the number of neurons of layer {layer}", "zh": "第 {layer} 层的神经元个数"},
     "activation": {"en": "{name}, applied to each entry", "zh": "{name} 函数，逐元素作用"},
@@ -343,6 +445,7 @@ POST: Phrases = {
     "fact-batch": {"en": "a batch of {n} samples", "zh": "一批 {n} 个样本"},
     "fact-one-sample": {"en": "one sample", "zh": "单个样本"},
     "fact-normalize": {"en": "the input is standardised first", "zh": "输入先做标准化"},
+    "fact-mean": {"en": "the cost averaged over the batch", "zh": "代价对批次取平均"},
     "facts-glue": {"en": "; ", "zh": "；"},
     "list-glue": {"en": ", ", "zh": "、"},
     "sentence-glue": {"en": " ", "zh": ""},

@@ -26,7 +26,8 @@ from ..algebra import NetQuantity, Standardize
 from ..derivation import Derivation, Step
 from ..errors import VerificationError
 from ..gradcheck import EPS, FULL_MAX_ENTRIES, RTOL, relative_error
-from ..verify import NumericVerifier
+from ..quantities import LAMBDA
+from ..verify import DROPOUT_KEEP_SCALE, NumericVerifier
 
 #: Printed values: the givens are exact at two decimals; results get six; the standardisation
 #: constants of an input, computed from it, get up to ten (enough to recompute the rest exactly).
@@ -168,7 +169,19 @@ def draw_values(d: Derivation, seed: int) -> tuple[dict[Any, Any], dict]:
         base[y] = hot if class_axis == 1 else hot.T
     else:
         base[y] = rounded(rng.uniform(0.05, 0.95, (rows, cols)))
+    if d.spec.l2:
+        base[LAMBDA] = d.spec.l2  # given by the network, not drawn
+    for l in d.spec.dropout:  # a given mask: each unit kept (scaled by 1/(1 − p) = 2) or dropped
+        m = next(q for q in _masks(d) if int(q.layer) == l)
+        base[m] = DROPOUT_KEEP_SCALE * rng.integers(0, 2, shape(m)) + 0.0
     return base, dims
+
+
+def _masks(d: Derivation) -> list[NetQuantity]:
+    """The dropout masks m^l the forward steps read."""
+    found = {q for s in d.steps if s.section == "forward" for q in sp.preorder_traversal(s.rhs)
+             if isinstance(q, NetQuantity) and q.kind == "m"}
+    return sorted(found, key=lambda q: int(q.layer))
 
 
 def _gradient_values(d: Derivation, verifier: NumericVerifier, seed: int) -> tuple[GradientValue, ...]:
@@ -217,6 +230,11 @@ def _relative_difference(engine: Any, code: Any) -> float:
     return float(np.max(np.abs(engine - code), initial=0.0)) / scale
 
 
+def mask_values(example: "WorkedExample") -> dict[str, np.ndarray]:
+    """The example's dropout masks as exported code takes them: {"m1": values, …} (empty: none)."""
+    return {q.ident: value for q, value in example.givens if isinstance(q, NetQuantity) and q.kind == "m"}
+
+
 def reproduce_with_code(example: "WorkedExample", module: ModuleType) -> None:
     """Run the exported gradient module at the example's values: its cost, gradients and cost
     after the descent step must be the engine's, else VerificationError."""
@@ -224,8 +242,10 @@ def reproduce_with_code(example: "WorkedExample", module: ModuleType) -> None:
     x, y, _ = _quantities(d)
     givens = dict(example.givens)
     params = {g.name: givens[g.quantity] for g in example.gradients}
-    cost, grads = module.cost_and_gradients(params, givens[x], givens[y])
-    after = module.cost({g.name: value for g, value in example.descent.updated}, givens[x], givens[y])
+    masks = mask_values(example)
+    extra = (masks,) if masks else ()
+    cost, grads = module.cost_and_gradients(params, givens[x], givens[y], *extra)
+    after = module.cost({g.name: value for g, value in example.descent.updated}, givens[x], givens[y], *extra)
     comparisons = [("the cost", example.cost, cost), ("the cost after the descent step", example.descent.cost, after)]
     comparisons += [(f"the gradient of {g.name}", g.value, grads[g.name]) for g in example.gradients]
     for what, engine, code in comparisons:
@@ -264,7 +284,8 @@ def worked_example(d: Derivation, seed: int = 0, module: ModuleType | None = Non
         if isinstance(step.lhs, NetQuantity) and step.lhs.kind == "delta" and not step.indices
     )
     x, y, constants = _quantities(d)
-    givens = [(x, base[x])] + [(q, base[q]) for _, q, _ in d.parameters] + [(y, base[y])]
+    givens = [(x, base[x])] + [(m, base[m]) for m in _masks(d)] + [(q, base[q]) for _, q, _ in d.parameters]
+    givens += [(y, base[y])]
     batch = d.symbols.get("batch")
     example = WorkedExample(
         derivation=d,

@@ -1,0 +1,169 @@
+"""The networks people derive next (issue 15), each through everything derive does.
+
+For every kind below: the verified derivation is proved and checked (test_backprop covers the
+engine grids); here its post on every platform in both languages reads back through
+`derive check` with every formula correct and nothing unchecked, every formula renders in strict
+KaTeX (where node is installed), and a hand-written post with the kind's typical mistake is
+caught by `derive check` with the right diagnosis.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+
+import platform_math as pm
+from posts_support import KatexUnavailable, katex_modules, render_with_katex
+
+from derive.check import check_text
+from derive.check.api import notebook_markdown
+from derive.spec import NetworkSpec, build
+
+#: kind -> a small network of that kind (small enough to prove every step exactly).
+KINDS: dict[str, NetworkSpec] = {
+    "mean": build([3, 3, 2], name="mean-mlp", activation="tanh", output_activation="sigmoid", batch=2,
+                  reduction="mean"),
+    "mean-bce-row": build([3, 3, 2], name="mean-bce", activation="softplus", output_activation="sigmoid",
+                          cost="binary-cross-entropy", convention="row", batch=2, reduction="mean"),
+}
+#: The L2 penalty: summed with the weights only, and averaged with the biases too.
+KINDS["l2"] = build([3, 3, 2], name="l2-mlp", activation="tanh", output_activation="sigmoid", l2=0.1)
+KINDS["l2-mean-bias"] = build([3, 3, 2], name="l2-mean-mlp", activation="sigmoid", output_activation="sigmoid",
+                              batch=2, reduction="mean", l2=0.2, l2_bias=True)
+#: Dropout with a given mask: one hidden layer (sigmoid, one sample), two (tanh, a batch in the row
+#: convention).
+KINDS["dropout"] = build([3, 3, 2], name="dropout-mlp", activation="sigmoid", output_activation="sigmoid",
+                         dropout=(1,))
+KINDS["dropout-row-batch"] = build([3, 3, 3, 2], name="dropout-row-mlp", activation="tanh",
+                                   output_activation="sigmoid", convention="row", batch=2, dropout=(1, 2))
+#: One network per activation added in issue 15, hidden layer of that activation, sigmoid output.
+NEW_ACTIVATIONS = ("leaky-relu", "elu", "gelu", "gelu-tanh", "silu")
+KINDS.update({name: build([3, 3, 2], name=f"{name}-mlp", activation=name, output_activation="sigmoid")
+              for name in NEW_ACTIVATIONS})
+
+#: The costs added in issue 15, with a tanh output (residuals reach past Huber's δ = 1).
+KINDS.update({name: build([3, 3, 2], name=f"{name}-mlp", activation="sigmoid", output_activation="tanh", cost=name)
+              for name in ("mean-absolute-error", "huber")})
+
+
+@lru_cache(maxsize=None)
+def posts(kind: str) -> dict[str, str]:
+    """Every post of the kind's network: file name -> text (platform × language)."""
+    from derive.posts.command import derivation_for_post
+    from derive.posts.render import LANGUAGES, PLATFORMS, PostSource, render_post
+
+    spec = KINDS[kind]
+    source = PostSource(derivation_for_post(spec, 0), 0)
+    files: dict[str, str] = {}
+    for platform in PLATFORMS:
+        for lang in LANGUAGES:
+            files.update(render_post(source, platform, lang))
+    return {name: text for name, text in files.items() if not name.endswith(".svg")}
+
+
+def _checkable(name: str, text: str) -> tuple[str, str]:
+    if name.endswith(".ipynb"):
+        return notebook_markdown(text, name), "markdown"
+    return text, "latex" if name.endswith(".tex") else "markdown"
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_post_checks_correct(kind: str) -> None:
+    from derive.posts.render import LANGUAGES, PLATFORMS
+
+    files = posts(kind)
+    assert len(files) == len(PLATFORMS) * len(LANGUAGES)
+    for name, text in sorted(files.items()):
+        body, doc_kind = _checkable(name, text)
+        report = check_text(body, KINDS[kind], kind=doc_kind, path=name)
+        bad = [(l.line, l.verdict, l.reason, l.text) for st in report.statements for l in st.links
+               if l.verdict != "correct"]
+        assert not bad, (name, bad[:3])
+        assert report.counts["correct"] >= 20, name
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_formula_renders_in_strict_katex(kind: str) -> None:
+    try:
+        katex_modules()
+    except KatexUnavailable as reason:
+        pytest.skip(str(reason))
+    formulas = set()
+    for name, text in posts(kind).items():
+        formulas |= {(f.tex, f.display) for f in pm.EXTRACTORS[name.split(".")[-3]](text)}
+    unique = sorted(formulas)
+    errors = [(tex, error) for (tex, _), error in zip(unique, render_with_katex(unique)) if error]
+    assert not errors, errors[:5]
+
+
+#: (kind, hand-written post, the diagnosis of each wrong line, in order)
+PLANTED = [
+    ("mean",
+     "The cost is $$C = \\frac{1}{2n} \\sum_{i=1}^{n} \\sum_{j=1}^{2} (a^2_{ji} - y_{ji})^2$$\n"
+     "so $$\\frac{\\partial C}{\\partial a^2} = a^2 - y$$\n"
+     "and $$\\delta^2 = \\frac{1}{n} (a^2 - y) \\odot a^2 \\odot (1 - a^2)$$\n",
+     ["batch-factor"]),
+    ("mean",
+     "$$C = \\frac{1}{2} \\sum_{i=1}^{n} \\sum_{j=1}^{2} (a^2_{ji} - y_{ji})^2$$\n",
+     ["batch-factor"]),
+]
+
+
+#: λ missing in ∂C/∂W (the penalty's term forgotten), and the penalty dropped from the cost.
+_L2_COST = ("$$C = \\frac{{1}}{{2}} \\sum_{{j=1}}^{{2}} (a^2_j - y_j)^2 + {}$$\n")
+PLANTED += [
+    ("l2", "$$\\frac{\\partial C}{\\partial W^2} = \\delta^2 (a^1)^T$$\n", ["missing-weight-decay"]),
+    ("l2", "$$\\frac{\\partial C}{\\partial W^1} = \\delta^1 x^T + \\lambda W^1$$\n", []),
+    ("l2", _L2_COST.format("\\frac{\\lambda}{2}\\left(\\lVert W^1 \\rVert^2 + \\lVert W^2 \\rVert^2\\right)"), []),
+    ("l2", _L2_COST.format("0"), ["missing-weight-decay"]),
+    ("l2-mean-bias", "$$\\frac{\\partial C}{\\partial b^2} = \\delta^2 \\mathbf{1}_n$$\n", ["missing-weight-decay"]),
+]
+
+#: The mask missing in δ (the error of a dropped unit passed back anyway), and the correct forms.
+PLANTED += [
+    ("dropout", "$$\\delta^1 = \\left((W^2)^T \\delta^2\\right) \\odot \\sigma'(z^1)$$\n", ["missing-dropout-mask"]),
+    ("dropout", "$$\\delta^1 = \\left((W^2)^T \\delta^2\\right) \\odot m^1 \\odot \\sigma'(z^1)$$\n", []),
+    ("dropout", "$$a^1 = \\sigma(z^1) \\odot m^1$$\n", []),
+    ("dropout", "$$\\delta^1_j = \\sum_{k=1}^{2} W^2_{kj} \\delta^2_k \\sigma'(z^1_j)$$\n", ["missing-dropout-mask"]),
+    ("dropout-row-batch", "$$\\delta_1 = \\left(\\delta_2 W_2^T\\right) \\odot \\tanh'(z_1)$$\n", ["missing-dropout-mask"]),
+]
+
+#: The hidden error of each new activation with the usual slips: f′ of the activation a instead of
+#: the pre-activation z, or another activation's derivative (ReLU's step for a leaky ReLU).
+_HIDDEN = "$$\\delta^1 = \\left((W^2)^T \\delta^2\\right) \\odot {}$$\n"
+PLANTED += [
+    ("leaky-relu", _HIDDEN.format("\\mathbf{1}[a^1 > 0]"), ["other-activation"]),
+    ("leaky-relu", _HIDDEN.format("\\operatorname{LeakyReLU}'(z^1)"), []),
+    ("elu", _HIDDEN.format("\\operatorname{ELU}'(a^1)"), ["prime-argument"]),
+    ("elu", _HIDDEN.format("\\operatorname{LeakyReLU}'(z^1)"), ["other-activation"]),
+    ("gelu", _HIDDEN.format("\\operatorname{GELU}'(a^1)"), ["prime-argument"]),
+    ("gelu", _HIDDEN.format("\\operatorname{GELUtanh}'(z^1)"), ["other-activation"]),
+    ("gelu-tanh", _HIDDEN.format("\\operatorname{GELUtanh}'(a^1)"), ["prime-argument"]),
+    ("silu", _HIDDEN.format("\\operatorname{SiLU}'(a^1)"), ["prime-argument"]),
+    ("silu", _HIDDEN.format("a^1 \\odot (1 - a^1)"), ["other-activation"]),
+]
+
+#: A cost's derivative written as the quadratic cost's (the kink forgotten), or the cost without
+#: its absolute value.
+PLANTED += [
+    ("mean-absolute-error", "$$\\frac{\\partial C}{\\partial a^2} = a^2 - y$$\n", ["wrong-cost"]),
+    ("mean-absolute-error",
+     "$$\\frac{\\partial C}{\\partial a^2} = \\mathbf{1}[a^2 - y > 0] - \\mathbf{1}[y - a^2 > 0]$$\n", []),
+    ("huber-linear", "$$\\frac{\\partial C}{\\partial a^2} = a^2 - y$$\n", ["wrong-cost"]),
+    ("huber-linear",
+     "$$\\frac{\\partial C}{\\partial a^2} = \\mathbf{1}[a^2 - y > 0] - \\mathbf{1}[y - a^2 > 0]$$\n",
+     ["wrong-cost"]),
+]
+#: Networks only the planted mistakes use: a linear output, whose residuals pass Huber's δ on the
+#: checker's random points (a formula right only inside δ must be caught).
+PLANTED_NETS = {"huber-linear": build([3, 3, 2], activation="sigmoid", output_activation="identity", cost="huber")}
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), PLANTED, ids=[f"{p[0]}-{i}" for i, p in enumerate(PLANTED)])
+def test_planted_mistake_is_caught(kind: str, text: str, expected: list[str]) -> None:
+    report = check_text(text, {**KINDS, **PLANTED_NETS}[kind])
+    wrong = [l.diagnosis.name if l.diagnosis else None for st in report.statements for l in st.links
+             if l.verdict == "wrong"]
+    assert wrong == expected
+    assert report.counts["not checked"] == 0 and report.exit_code == (1 if expected else 0)
