@@ -115,6 +115,8 @@ NETS: dict[str, Any] = {
     # One sigmoid output unit, binary cross-entropy, a batch of 4 (a post's "第二层" lines).
     "bce": resolve_network("mlp:3-4-1", batch=4, cost="binary-cross-entropy"),
     "mlp-3-3-3": resolve_network("mlp:3-3-3"),
+    # Logistic regression: one sigmoid neuron, binary cross-entropy.
+    "one-neuron": resolve_network("mlp:3-1", cost="binary-cross-entropy"),
 }
 
 
@@ -836,6 +838,54 @@ NUMERATOR_MATRIX = [
     ok("cost-gradient-in-parentheses", r"$$\nabla_{W^l} C = (\nabla_{z^l} C) (a^{l-1})^T$$"),
 ]
 
+#: Round 2: a post that binds m to the batch and writes the input width as n (X ∈ ℝ^{n×m}): n is not
+#: derive's default batch letter once the map names another.
+BATCH_LETTER_MAP = """
+[symbols]
+X = "input"
+W = "weight"
+m = "batch"
+"""
+BATCH_LETTER = [
+    abstains("unbound-n-beside-a-bound-batch", r"$$X \in \mathbb{R}^{n \times m}$$"),
+    ok("bound-batch-size", r"$$X \in \mathbb{R}^{3 \times m}$$"),
+]
+
+#: Round 2: one sigmoid neuron with a column of weights (z = w^T x + b): (a − y) is 1 × 1, a number
+#: times the column x.
+ONE_NEURON_MAP = """
+layout = "source"
+[symbols]
+w = { role = "weight", layer = 1 }
+b = { role = "bias", layer = 1 }
+x = "input"
+y = "target"
+z = { role = "preactivation", layer = 1 }
+a = { role = "activation", layer = 1 }
+L = "cost"
+"""
+ONE_NEURON = [
+    ok("one-by-one-times-a-column", r"$$\frac{\partial L}{\partial w} = (a - y) x$$"),
+    ok("column-times-one-by-one", r"$$\frac{\partial L}{\partial w} = x (a - y)$$"),
+    bad("one-by-one-times-a-column-wrong", r"$$\frac{\partial L}{\partial w} = (a - y) a x$$"),
+]
+
+#: Round 2: biases folded into the weights (a^{l-1}_0 = 1, w^l_{j0} = b^l_j): a sum from k = 0 runs
+#: over an entry the network does not have.
+FOLDED_MAP = """
+[symbols]
+w = "weight"
+b = "bias"
+z = "preactivation"
+a = "activation"
+n = "width"
+"""
+FOLDED_BIAS = [
+    abstains("sum-from-zero-over-neurons", r"$$z^l_j = \sum_{k=0}^{n_{l-1}} w^l_{jk} a^{l-1}_k$$"),
+    abstains("sum-past-the-last-neuron", r"$$z^2_j = \sum_{k=1}^{4} w^2_{jk} a^{1}_k + b^2_j$$"),
+    ok("sum-over-the-neurons", r"$$z^l_j = \sum_{k=1}^{n_{l-1}} w^l_{jk} a^{l-1}_k + b^l_j$$"),
+]
+
 LAYER_OFFSET = [
     safe("output-layer-with-offset", r"$$\delta^L = (a^L - y) \odot \sigma'(z^L)$$"),
     safe("input-with-offset", r"$$a^1 = x$$"),
@@ -865,7 +915,10 @@ SINGLE_SAMPLE_MAP = BCE_MAP + 'w = { role = "weight", layer = 2 }\nb = { role = 
                          + family("mlp:3-4-2", SPACE_LETTERS_MAP, SPACE_LETTERS[:2])
                          + family("mlp:3-4-2", SPACE_LETTERS_MAP + 'd = { role = "width", layer = 0 }\n',
                                   SPACE_LETTERS[2:])
-                         + family("l-layer", NUMERATOR_MAP, NUMERATOR_MATRIX))
+                         + family("l-layer", NUMERATOR_MAP, NUMERATOR_MATRIX)
+                         + family("batch", BATCH_LETTER_MAP, BATCH_LETTER)
+                         + family("one-neuron", ONE_NEURON_MAP, ONE_NEURON)
+                         + family("mlp-3-3-3", FOLDED_MAP, FOLDED_BIAS))
 def test_never_wrong(case: Case) -> None:
     judge(case)
 
