@@ -117,6 +117,8 @@ NETS: dict[str, Any] = {
     "mlp-3-3-3": resolve_network("mlp:3-3-3"),
     # Logistic regression: one sigmoid neuron, binary cross-entropy.
     "one-neuron": resolve_network("mlp:3-1", cost="binary-cross-entropy"),
+    # Regression, examples as rows: tanh hidden layer, linear output, squared error.
+    "row-mse": resolve_network("mlp:3-4-2", batch=5, activation="tanh", output_activation="identity", convention="row"),
 }
 
 
@@ -357,7 +359,9 @@ NIELSEN = [
     bad("component-sum-swapped", r"$$\delta^l_j = \sum_k w^{l+1}_{jk} \delta^{l+1}_k \sigma'(z^l_j)$$", kinds=("swap",)),
     ok("forward-component-sum", r"$$z^{l+1}_k = \sum_j w^{l+1}_{kj} a^l_j + b^{l+1}_k$$"),
     ok("cost-components", r"$$C = \frac{1}{2}\sum_j (y_j - a^L_j)^2$$"),
-    bad("cost-components-without-half", r"$$C = \sum_j (y_j - a^L_j)^2$$", kinds=("factor", "½", "1/2")),
+    # a post's definition of its own cost is its notation (a squared error without the ½): what it
+    # implies for the gradients is checked (test_never_wrong, own-cost-…)
+    abstains("cost-components-without-half", r"$$C = \sum_j (y_j - a^L_j)^2$$"),
     # L is the output layer whatever the offset.
     ok("output-error", r"$$\delta^L = (a^L - y) \odot \sigma'(z^L)$$"),
     bad("output-error-wrong-layer", r"$$\delta^L = (a^{L-1} - y) \odot \sigma'(z^L)$$", kinds=("layer",)),
@@ -541,7 +545,7 @@ MATRIX = [
     bad("bigodot-sigma-for-sigma-prime", r"$$\delta^L = (a^L - y) \bigodot \sigma'(a^L)$$", kinds=("prime-argument",)),
     ok("norm-backslash-bars", r"$$C = \frac{1}{2}\|a^L - y\|^2$$"),
     ok("norm-double-bars", r"$$C = \frac{1}{2}||a^L - y||^2$$"),
-    bad("norm-double-bars-without-half", r"$$C = ||a^L - y||^2$$", kinds=("factor", "½")),
+    abstains("norm-double-bars-without-half", r"$$C = ||a^L - y||^2$$"),  # the post's own cost (see own-cost-…)
     ok("cost-with-arguments", r"$$C(W, b) = \frac{1}{2}||a^L - y||^2$$"),
     ok("derivative-of-cost-with-arguments", r"$$\frac{\partial C(W, b)}{\partial b^l} = \delta^l$$"),
     bad("derivative-of-cost-with-arguments-untransposed", r"$$\frac{\partial C(W, b)}{\partial W^l} = \delta^l a^{l-1}$$",
@@ -886,6 +890,38 @@ FOLDED_BIAS = [
     ok("sum-over-the-neurons", r"$$z^l_j = \sum_{k=1}^{n_{l-1}} w^l_{jk} a^{l-1}_k + b^l_j$$"),
 ]
 
+#: Round 2: a post's own cost without the ½ (L = mean squared error): its derivatives carry the 2; a
+#: definition that is not read leaves the scale open.
+OWN_COST_MAP = """
+[symbols]
+X = "input"
+W = "weight"
+b = "bias"
+H = { role = "activation", layer = 1 }
+P = { role = "preactivation", layer = 1 }
+Yhat = "output"
+Y = "target"
+L = { role = "cost", reduction = "mean" }
+N = "batch"
+"""
+MSE_DEFINED = r"$$L = \frac{1}{N} \sum_{n=1}^{N} \sum_{k=1}^{2} (\hat{Y}_{nk} - Y_{nk})^2$$" "\n\n"
+MSE_UNREAD = r"$$L = \frac{1}{N} \sum_{n=1}^{N} \| \hat{y}_n - y_n \|^2$$" "\n\n"
+OWN_COST = [
+    abstains("own-cost-definition-without-half", MSE_DEFINED, "Y_{nk})^2"),
+    ok("own-cost-gradient-with-the-2", MSE_DEFINED + r"$$\frac{\partial L}{\partial \hat{Y}} = \frac{2}{N} (\hat{Y} - Y)$$",
+       r"\frac{2}{N}"),
+    bad("own-cost-gradient-without-the-2", MSE_DEFINED + r"$$\frac{\partial L}{\partial \hat{Y}} = \frac{1}{N} (\hat{Y} - Y)$$",
+        r"\frac{1}{N} (\hat{Y} - Y)"),
+    abstains("unread-cost-gradient-with-the-2", MSE_UNREAD + r"$$\frac{\partial L}{\partial \hat{Y}} = \frac{2}{N} (\hat{Y} - Y)$$",
+             r"\frac{2}{N}"),
+    abstains("unread-cost-gradient-without-the-2", MSE_UNREAD + r"$$\frac{\partial L}{\partial \hat{Y}} = \frac{1}{N} (\hat{Y} - Y)$$",
+             r"\frac{1}{N} (\hat{Y} - Y)"),
+    ok("unread-cost-scale-free-link", MSE_UNREAD + r"$$\frac{\partial L}{\partial W_2} = H^T \frac{\partial L}{\partial \hat{Y}}$$",
+       r"H^T"),
+    ok("cost-with-its-half", r"$$L = \frac{1}{2N} \sum_{n=1}^{N} \sum_{k=1}^{2} (\hat{Y}_{nk} - Y_{nk})^2$$" "\n\n"
+       r"$$\frac{\partial L}{\partial \hat{Y}} = \frac{1}{N} (\hat{Y} - Y)$$", r"\frac{1}{N} (\hat{Y} - Y)"),
+]
+
 LAYER_OFFSET = [
     safe("output-layer-with-offset", r"$$\delta^L = (a^L - y) \odot \sigma'(z^L)$$"),
     safe("input-with-offset", r"$$a^1 = x$$"),
@@ -918,7 +954,8 @@ SINGLE_SAMPLE_MAP = BCE_MAP + 'w = { role = "weight", layer = 2 }\nb = { role = 
                          + family("l-layer", NUMERATOR_MAP, NUMERATOR_MATRIX)
                          + family("batch", BATCH_LETTER_MAP, BATCH_LETTER)
                          + family("one-neuron", ONE_NEURON_MAP, ONE_NEURON)
-                         + family("mlp-3-3-3", FOLDED_MAP, FOLDED_BIAS))
+                         + family("mlp-3-3-3", FOLDED_MAP, FOLDED_BIAS)
+                         + family("row-mse", OWN_COST_MAP, OWN_COST))
 def test_never_wrong(case: Case) -> None:
     judge(case)
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import rules
 from ..algebra import EvaluationError, Grad, NetQuantity, Partial
 from ..errors import VerificationError
 from ..quantities import COST
@@ -116,6 +117,74 @@ class Judge(WorkedExamples, Claims, FormReader):
 
     # -- statements --------------------------------------------------------------------------------------
     def check_statement(self, st: Statement) -> StatementResult | None:
+        """A statement's links; the post's own definition of its cost sets the scale of that cost for
+        the formulas that follow (L = (1/N) Σ ||ŷ − y||² is twice the network's ½-cost), and while a
+        definition could not be read, a link whose verdict depends on that scale is not checked."""
+        result = self._check_statement(st)
+        if result is None:
+            return None
+        text = st.src.text
+        unknown = [n for n, b in self.map.symbols.items()
+                   if b.role == "cost" and b.scale == "unknown" and _mentions_letter(text, n)]
+        if unknown:
+            saved = self.map
+            self.map = replace(saved, symbols={**saved.symbols, **{n: replace(saved.symbols[n], scale=2)
+                                                                   for n in unknown}})
+            try:
+                other = self._check_statement(st)
+            finally:
+                self.map = saved
+            if other is not None and len(other.links) == len(result.links):
+                links = tuple(
+                    a if a.verdict == b.verdict or a.verdict == "not checked" else
+                    replace(a, verdict="not checked", reason=f"the post defines {unknown[0]} in a formula that was not "
+                            f"read: whether {unknown[0]} carries a factor ½ decides this link",
+                            diagnosis=None, correct=None, counterexample=None)
+                    for a, b in zip(result.links, other.links))
+                result = replace(result, links=links)
+        return self._cost_definition(st, result)
+
+    def _cost_definition(self, st: Statement, result: StatementResult) -> StatementResult:
+        """`L = …` with L bound to the cost, the first time the post writes it: read, the scale of the
+        post's L; wrong by a factor 2 only (a squared error without the ½), the post's L is twice the
+        network's cost; not read, L's scale is unknown."""
+        text = st.src.text
+        forms = self.forms(text)
+        if len(forms) < 2 or forms[0].node is None or forms[0].node.kind != "sym" or forms[1].relation not in (None, "="):
+            return result
+        sym = forms[0].node.value
+        binding = self.map.binding(sym.name)
+        if binding is None or binding.role != "cost" or binding.scale is not None or sym.sub is not None \
+                or sym.sup is not None or sym.primes or rules.cost(self.world.spec.cost).name != "quadratic":
+            return result  # only a squared error comes with or without its ½
+        first = result.links[0]
+        scale: Any = 1
+        if first.verdict == "not checked":
+            scale = "unknown"
+        elif first.verdict == "wrong":
+            scale = None
+            try:
+                self.build_symbolic(forms[0], text)
+                self.build_symbolic(forms[1], text)
+                ev = self.evaluate([forms[0].node, forms[1].node], text)
+            except (Unchecked, EvaluationError, VerificationError, TypeError, ValueError):
+                ev = None
+            batch = self.world.dims.get(self.world.batch_symbol) if self.world.batched else None
+            for ratio in (sp.Integer(2),):
+                if ev is not None and self.same(ev, 1, [ratio * row[0] for row in ev.values]):
+                    scale = ratio if batch is None or ratio not in (batch, sp.Integer(1) / batch) else "unknown"
+                    break
+            if scale is None:
+                return result
+            reason = (f"the post's own cost: {sym.name} is {ratio} times the network's; its derivatives are judged so"
+                      if scale != "unknown" else
+                      f"{sym.name} is {ratio} times the network's cost: a factor ½ or the batch size?")
+            result = replace(result, links=(replace(first, verdict="not checked", reason=reason, diagnosis=None,
+                                                    correct=None, counterexample=None),) + tuple(result.links[1:]))
+        self.map = replace(self.map, symbols={**self.map.symbols, sym.name: replace(binding, scale=scale)})
+        return result
+
+    def _check_statement(self, st: Statement) -> StatementResult | None:
         text = st.src.text
         forms = self.forms(text)
         update = self._update_rule(forms, st, text)
@@ -758,3 +827,8 @@ def _spread(items: list, count: int) -> list:
     picks = np.linspace(0, len(items) - 1, count).round().astype(int)
     return [items[i] for i in sorted(set(picks.tolist()))]
 
+
+
+def _mentions_letter(text: str, name: str) -> bool:
+    """Whether the formula writes the symbol `name` (L in ∂L/∂W, not in \\left or ReLU)."""
+    return re.search(r"(?<![A-Za-z\\])" + re.escape(name) + r"(?![A-Za-z])", text) is not None

@@ -90,6 +90,10 @@ class Binding:
     one_sample: bool = False
     #: For a cost: "mean" when the symbol is the cost averaged over the batch.
     reduction: str | None = None
+    #: For a cost, set by the judge from the post's own definition of it: the post's cost is this
+    #: number times the network's (2: a squared error without the ½), or "unknown" when the definition
+    #: could not be read.
+    scale: Any = None
 
     @property
     def is_function(self) -> bool:

@@ -155,15 +155,22 @@ class SymbolBuilder:
             for s in as_expr(i).free_symbols:
                 if s.is_Symbol and s.is_integer:
                     self.usage.index_dims.setdefault(s, []).append(self.frame.batch)
+            if binding.scale is not None and binding.scale != 1:
+                raise Unchecked(f"the cost of one example ({self.source(node)}) in a post whose {sym.name} is not "
+                                "the network's cost", node.span)
             self.usage.samples.add(i)
             return SampleCost(i)
         if binding.one_sample and self.world.batched:
             self.usage.one_sample = True
+        cost: Any = COST
         if binding.reduction == "mean" and self.world.batched and self.world.reduction != "mean":
-            return sp.Mul(1 / self.frame.batch, COST, evaluate=False)
+            cost = sp.Mul(1 / self.frame.batch, COST, evaluate=False)
         if binding.reduction == "sum" and self.world.batched and self.world.reduction == "mean":
-            return sp.Mul(self.frame.batch, COST, evaluate=False)
-        return COST
+            cost = sp.Mul(self.frame.batch, COST, evaluate=False)
+        if binding.scale is not None and binding.scale not in (1, "unknown"):
+            # the post's own cost: ||ŷ − y||² without the ½
+            cost = sp.Mul(binding.scale, *(cost.args if isinstance(cost, sp.Mul) else (cost,)), evaluate=False)
+        return cost
 
     def _no_scripts(self, sym: Sym, node: Node) -> None:
         if sym.sub is not None or sym.sup is not None:
