@@ -918,8 +918,20 @@ OWN_COST = [
              r"\frac{1}{N} (\hat{Y} - Y)"),
     ok("unread-cost-scale-free-link", MSE_UNREAD + r"$$\frac{\partial L}{\partial W_2} = H^T \frac{\partial L}{\partial \hat{Y}}$$",
        r"H^T"),
+    ok("error-of-own-cost", r"$$C = \sum_j (y_j - a^L_j)^2$$" "\n\n" r"$$\delta^L = 2 (a^L - y) \odot \sigma'(z^L)$$",
+       r"2 (a^L - y)"),
+    bad("error-of-own-cost-without-the-2", r"$$C = \sum_j (y_j - a^L_j)^2$$" "\n\n"
+        r"$$\delta^L = (a^L - y) \odot \sigma'(z^L)$$", r"(a^L - y) \odot"),
+    bad("cost-restated-without-its-half", r"$$C = \frac{1}{2} \sum_j (y_j - a^L_j)^2$$" "\n\n" r"$$C = \sum_j (y_j - a^L_j)^2$$" "\n\n"
+         r"$$\delta^L = 2 (a^L - y) \odot \sigma'(z^L)$$", r"\sum_j (y_j - a^L_j)^2", kinds=("factor",)),
     ok("cost-with-its-half", r"$$L = \frac{1}{2N} \sum_{n=1}^{N} \sum_{k=1}^{2} (\hat{Y}_{nk} - Y_{nk})^2$$" "\n\n"
        r"$$\frac{\partial L}{\partial \hat{Y}} = \frac{1}{N} (\hat{Y} - Y)$$", r"\frac{1}{N} (\hat{Y} - Y)"),
+]
+
+#: Round 2: math exported HTML-escaped (`&amp;` in an aligned block): `amp` is no product of a, m, p.
+HTML_ESCAPED = [
+    ok("html-escaped-ampersand", "\\[\n\\begin{aligned}\nz^{[l]} &amp;= W^{[l]} a^{[l-1]} + b^{[l]}\n\\end{aligned}\n\\]\n"),
+    bad("html-escaped-ampersand-wrong", "\\[\n\\begin{aligned}\nz^{[l]} &amp;= W^{[l]} a^{[l]} + b^{[l]}\n\\end{aligned}\n\\]\n"),
 ]
 
 LAYER_OFFSET = [
@@ -955,7 +967,9 @@ SINGLE_SAMPLE_MAP = BCE_MAP + 'w = { role = "weight", layer = 2 }\nb = { role = 
                          + family("batch", BATCH_LETTER_MAP, BATCH_LETTER)
                          + family("one-neuron", ONE_NEURON_MAP, ONE_NEURON)
                          + family("mlp-3-3-3", FOLDED_MAP, FOLDED_BIAS)
-                         + family("row-mse", OWN_COST_MAP, OWN_COST))
+                         + family("row-mse", OWN_COST_MAP, OWN_COST[:-4] + OWN_COST[-1:])
+                         + family("l-layer", None, OWN_COST[-4:-1])
+                         + family("l-layer", None, HTML_ESCAPED))
 def test_never_wrong(case: Case) -> None:
     judge(case)
 

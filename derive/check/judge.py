@@ -120,12 +120,21 @@ class Judge(WorkedExamples, Claims, FormReader):
         """A statement's links; the post's own definition of its cost sets the scale of that cost for
         the formulas that follow (L = (1/N) Σ ||ŷ − y||² is twice the network's ½-cost), and while a
         definition could not be read, a link whose verdict depends on that scale is not checked."""
+        defined = self._defined_cost(st)
+        previous = None
+        if defined is not None:  # a first definition is judged against the network's own cost
+            previous = self.map.symbols[defined].scale
+            self._set_scale(defined, None)
         result = self._check_statement(st)
+        if defined is not None:
+            return self._cost_definition(st, result, defined, previous)
         if result is None:
             return None
         text = st.src.text
+        errors = [n for n, b in self.map.symbols.items() if b.role == "error"]
         unknown = [n for n, b in self.map.symbols.items()
-                   if b.role == "cost" and b.scale == "unknown" and _mentions_letter(text, n)]
+                   if b.role == "cost" and b.scale == "unknown"
+                   and any(_mentions_letter(text, m) for m in [n] + errors)]
         if unknown:
             saved = self.map
             self.map = replace(saved, symbols={**saved.symbols, **{n: replace(saved.symbols[n], scale=2)
@@ -137,26 +146,42 @@ class Judge(WorkedExamples, Claims, FormReader):
             if other is not None and len(other.links) == len(result.links):
                 links = tuple(
                     a if a.verdict == b.verdict or a.verdict == "not checked" else
-                    replace(a, verdict="not checked", reason=f"the post defines {unknown[0]} in a formula that was not "
-                            f"read: whether {unknown[0]} carries a factor ½ decides this link",
+                    replace(a, verdict="not checked", reason=f"the post's {unknown[0]} was defined in a formula that "
+                            f"was not read: whether {unknown[0]} carries a factor ½ decides this link",
                             diagnosis=None, correct=None, counterexample=None)
                     for a, b in zip(result.links, other.links))
                 result = replace(result, links=links)
-        return self._cost_definition(st, result)
+        return result
 
-    def _cost_definition(self, st: Statement, result: StatementResult) -> StatementResult:
-        """`L = …` with L bound to the cost, the first time the post writes it: read, the scale of the
-        post's L; wrong by a factor 2 only (a squared error without the ½), the post's L is twice the
-        network's cost; not read, L's scale is unknown."""
-        text = st.src.text
-        forms = self.forms(text)
-        if len(forms) < 2 or forms[0].node is None or forms[0].node.kind != "sym" or forms[1].relation not in (None, "="):
-            return result
+    def _set_scale(self, name: str, scale: Any) -> None:
+        self.map = replace(self.map, symbols={**self.map.symbols, name: replace(self.map.symbols[name], scale=scale)})
+
+    def _defined_cost(self, st: Statement) -> str | None:
+        """`L = …` with L, bare, bound to the cost of a squared-error network (the only cost that comes
+        with or without a ½): the name L."""
+        if rules.cost(self.world.spec.cost).name != "quadratic":
+            return None
+        forms = self.forms(st.src.text)
+        if len(forms) < 2 or forms[0].node is None or forms[0].node.kind != "sym" or forms[1].relation != "=":
+            return None
         sym = forms[0].node.value
         binding = self.map.binding(sym.name)
-        if binding is None or binding.role != "cost" or binding.scale is not None or sym.sub is not None \
-                or sym.sup is not None or sym.primes or rules.cost(self.world.spec.cost).name != "quadratic":
-            return result  # only a squared error comes with or without its ½
+        if binding is None or binding.role != "cost" or sym.sub is not None or sym.sup is not None or sym.primes \
+                or sym.name not in self.map.symbols or binding.scale not in (None, "unknown"):
+            return None  # C restated after its definition: judged as the post defined it (a dropped ½ is wrong)
+        return sym.name
+
+    def _cost_definition(self, st: Statement, result: StatementResult | None, name: str,
+                         previous: Any) -> StatementResult | None:
+        """The scale the definition `L = …` gives the post's L: 1 when it is the network's cost; 2 when it
+        is wrong by a factor 2 only (a squared error without the ½: the link is not checked, the post's
+        own notation); unknown when it is not read. A definition wrong otherwise leaves the scale as
+        it was."""
+        if result is None or not result.links:
+            self._set_scale(name, previous)
+            return result
+        text = st.src.text
+        forms = self.forms(text)
         first = result.links[0]
         scale: Any = 1
         if first.verdict == "not checked":
@@ -170,18 +195,18 @@ class Judge(WorkedExamples, Claims, FormReader):
             except (Unchecked, EvaluationError, VerificationError, TypeError, ValueError):
                 ev = None
             batch = self.world.dims.get(self.world.batch_symbol) if self.world.batched else None
-            for ratio in (sp.Integer(2),):
-                if ev is not None and self.same(ev, 1, [ratio * row[0] for row in ev.values]):
-                    scale = ratio if batch is None or ratio not in (batch, sp.Integer(1) / batch) else "unknown"
-                    break
+            two = sp.Integer(2)
+            if ev is not None and self.same(ev, 1, [two * row[0] for row in ev.values]):
+                scale = two if batch is None or batch not in (2, sp.Integer(2)) else "unknown"
             if scale is None:
+                self._set_scale(name, previous)
                 return result
-            reason = (f"the post's own cost: {sym.name} is {ratio} times the network's; its derivatives are judged so"
-                      if scale != "unknown" else
-                      f"{sym.name} is {ratio} times the network's cost: a factor ½ or the batch size?")
+            reason = (f"the post's own cost: {name} is 2 times the network's (a squared error without the ½); "
+                      "its derivatives are judged so" if scale != "unknown" else
+                      f"{name} is 2 times the network's cost: a squared error without the ½, or the batch size?")
             result = replace(result, links=(replace(first, verdict="not checked", reason=reason, diagnosis=None,
                                                     correct=None, counterexample=None),) + tuple(result.links[1:]))
-        self.map = replace(self.map, symbols={**self.map.symbols, sym.name: replace(binding, scale=scale)})
+        self._set_scale(name, scale)
         return result
 
     def _check_statement(self, st: Statement) -> StatementResult | None:
@@ -831,4 +856,4 @@ def _spread(items: list, count: int) -> list:
 
 def _mentions_letter(text: str, name: str) -> bool:
     """Whether the formula writes the symbol `name` (L in ∂L/∂W, not in \\left or ReLU)."""
-    return re.search(r"(?<![A-Za-z\\])" + re.escape(name) + r"(?![A-Za-z])", text) is not None
+    return re.search(r"(?<![A-Za-z\\])\\?" + re.escape(name) + r"(?![A-Za-z])", text) is not None

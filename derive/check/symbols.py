@@ -235,7 +235,17 @@ class SymbolBuilder:
         if reading.power is not None:  # h^2 of a letter kept for one layer: element by element
             exponent = self.build(reading.power)
             return sp.HadamardPower(q, exponent) if is_matrix(q) else sp.Pow(q, exponent)
+        if binding.role == "error":
+            scale = self.cost_scale()
+            if scale != 1:  # δ = ∂L/∂z of the post's own L (a squared error without the ½)
+                q = sp.MatMul(scale, q) if is_matrix(q) else sp.Mul(scale, q, evaluate=False)
         return q
+
+    def cost_scale(self) -> Any:
+        """The scale of the post's cost (see Binding.scale) when its cost letters agree on one, else 1."""
+        scales = {b.scale for b in self.map.symbols.values() if b.role == "cost" and b.scale is not None}
+        scale = scales.pop() if len(scales) == 1 else 1
+        return 1 if scale == "unknown" else scale
 
     def default_layer(self, layer: int | str, binding: Binding, node: Node) -> Any:
         """The layer of a letter bound to one layer (h: the hidden layer; a: the output a^L)."""
