@@ -931,6 +931,9 @@ OWN_COST = [
 #: Round 2: math exported HTML-escaped (`&amp;` in an aligned block): `amp` is no product of a, m, p.
 HTML_ESCAPED = [
     ok("html-escaped-ampersand", "\\[\n\\begin{aligned}\nz^{[l]} &amp;= W^{[l]} a^{[l-1]} + b^{[l]}\n\\end{aligned}\n\\]\n"),
+    # a script on a braced symbol: {\mathbf{W}^{(2)}}^\top, read as (W^{(2)})^T
+    ok("braced-symbol-transposed", r"$$\delta^{(1)} = {\mathbf{W}^{(2)}}^\top \delta^{(2)} \odot \sigma'(z^{(1)})$$"),
+    bad("braced-symbol-untransposed", r"$$\delta^{(1)} = {\mathbf{W}^{(1)}}^\top \delta^{(2)} \odot \sigma'(z^{(1)})$$"),
     bad("html-escaped-ampersand-wrong", "\\[\n\\begin{aligned}\nz^{[l]} &amp;= W^{[l]} a^{[l]} + b^{[l]}\n\\end{aligned}\n\\]\n"),
 ]
 
