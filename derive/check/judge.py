@@ -117,14 +117,21 @@ class Judge(WorkedExamples, Claims, FormReader):
 
     # -- statements --------------------------------------------------------------------------------------
     def check_statement(self, st: Statement) -> StatementResult | None:
-        """A statement's links; the post's own definition of its cost sets the scale of that cost for
-        the formulas that follow (L = (1/N) Σ ||ŷ − y||² is twice the network's ½-cost), and while a
-        definition could not be read, a link whose verdict depends on that scale is not checked."""
+        """A statement's links. The post's first definition of its cost says whether the post's cost is the
+        network's: when it is twice the network's ½-cost (L = (1/N) Σ ||ŷ − y||²) or cannot be read, a
+        later link whose verdict depends on that ½ is not checked."""
         defined = self._defined_cost(st)
         previous = None
-        if defined is not None:  # a first definition is judged against the network's own cost
+        if defined is not None:
             previous = self.map.symbols[defined].scale
-            self._set_scale(defined, None)
+            if previous == 1:
+                # C restated after its definition: judged as first defined (a dropped ½ is wrong); which of
+                # the two the formulas that follow use is then not said
+                result = self._check_statement(st)
+                if result is not None and result.links and result.links[0].verdict == "wrong" and self._twice(st):
+                    self._set_scale(defined, "unknown")
+                return result
+            self._set_scale(defined, None)  # a first definition is judged against the network's own cost
         result = self._check_statement(st)
         if defined is not None:
             return self._cost_definition(st, result, defined, previous)
@@ -146,8 +153,8 @@ class Judge(WorkedExamples, Claims, FormReader):
             if other is not None and len(other.links) == len(result.links):
                 links = tuple(
                     a if a.verdict == b.verdict or a.verdict == "not checked" else
-                    replace(a, verdict="not checked", reason=f"the post's {unknown[0]} was defined in a formula that "
-                            f"was not read: whether {unknown[0]} carries a factor ½ decides this link",
+                    replace(a, verdict="not checked", reason=f"the post's {unknown[0]} was defined without the ½ or in a "
+                            f"formula that was not read: whether {unknown[0]} carries a factor ½ decides this link",
                             diagnosis=None, correct=None, counterexample=None)
                     for a, b in zip(result.links, other.links))
                 result = replace(result, links=links)
@@ -167,43 +174,47 @@ class Judge(WorkedExamples, Claims, FormReader):
         sym = forms[0].node.value
         binding = self.map.binding(sym.name)
         if binding is None or binding.role != "cost" or sym.sub is not None or sym.sup is not None or sym.primes \
-                or sym.name not in self.map.symbols or binding.scale not in (None, "unknown"):
-            return None  # C restated after its definition: judged as the post defined it (a dropped ½ is wrong)
+                or sym.name not in self.map.symbols:
+            return None
         return sym.name
+
+    def _twice(self, st: Statement) -> bool:
+        """Whether the right side of `L = …` is twice the left (a squared error without the ½)."""
+        text = st.src.text
+        forms = self.forms(text)
+        try:
+            self.build_symbolic(forms[0], text)
+            self.build_symbolic(forms[1], text)
+            ev = self.evaluate([forms[0].node, forms[1].node], text)
+        except (Unchecked, EvaluationError, VerificationError, TypeError, ValueError):
+            return False
+        return self.same(ev, 1, [sp.Integer(2) * row[0] for row in ev.values])
 
     def _cost_definition(self, st: Statement, result: StatementResult | None, name: str,
                          previous: Any) -> StatementResult | None:
-        """The scale the definition `L = …` gives the post's L: 1 when it is the network's cost; 2 when it
-        is wrong by a factor 2 only (a squared error without the ½: the link is not checked, the post's
-        own notation); unknown when it is not read. A definition wrong otherwise leaves the scale as
-        it was."""
+        """The scale the definition `L = …` gives the post's L: 1 when it is the network's cost; unknown
+        when it is not read, or when it is twice the network's (a squared error without the ½: the
+        post's own notation, not checked; whether its gradients follow it or the usual ½ is open). A
+        definition wrong otherwise leaves the scale as it was."""
         if result is None or not result.links:
             self._set_scale(name, previous)
             return result
-        text = st.src.text
-        forms = self.forms(text)
         first = result.links[0]
         scale: Any = 1
         if first.verdict == "not checked":
             scale = "unknown"
         elif first.verdict == "wrong":
             scale = None
-            try:
-                self.build_symbolic(forms[0], text)
-                self.build_symbolic(forms[1], text)
-                ev = self.evaluate([forms[0].node, forms[1].node], text)
-            except (Unchecked, EvaluationError, VerificationError, TypeError, ValueError):
-                ev = None
-            batch = self.world.dims.get(self.world.batch_symbol) if self.world.batched else None
-            two = sp.Integer(2)
-            if ev is not None and self.same(ev, 1, [two * row[0] for row in ev.values]):
-                scale = two if batch is None or batch not in (2, sp.Integer(2)) else "unknown"
+            if self._twice(st):
+                # a squared error without the ½ (or, on an instance of 2 examples, without the 1/m): whether
+                # the post's gradients follow this definition or the usual ½ is not said, as real posts
+                # slip on either side
+                scale = "unknown"
             if scale is None:
                 self._set_scale(name, previous)
                 return result
-            reason = (f"the post's own cost: {name} is 2 times the network's (a squared error without the ½); "
-                      "its derivatives are judged so" if scale != "unknown" else
-                      f"{name} is 2 times the network's cost: a squared error without the ½, or the batch size?")
+            reason = (f"the post's own cost: {name} is twice the network's (a squared error without the ½); "
+                      "the links that depend on the ½ are not checked")
             result = replace(result, links=(replace(first, verdict="not checked", reason=reason, diagnosis=None,
                                                     correct=None, counterexample=None),) + tuple(result.links[1:]))
         self._set_scale(name, scale)
