@@ -927,6 +927,9 @@ OWN_COST = [
        r"2 (a^L - y)"),
     abstains("error-of-own-cost-without-the-2", r"$$C = \sum_j (y_j - a^L_j)^2$$" "\n\n"
         r"$$\delta^L = (a^L - y) \odot \sigma'(z^L)$$", r"(a^L - y) \odot"),
+    # Nielsen's C = 1/2n Σ_x ||y(x) − a^L(x)||², not read, shows its ½
+    ok("unread-cost-with-its-half", r"The cost is $C = \frac{1}{2n} \sum_x \|y(x) - a^L(x)\|^2$." "\n\n"
+       r"$$\delta^L = (a^L - y) \odot \sigma'(z^L)$$", r"(a^L - y) \odot"),
     bad("cost-restated-without-its-half", r"$$C = \frac{1}{2} \sum_j (y_j - a^L_j)^2$$" "\n\n" r"$$C = \sum_j (y_j - a^L_j)^2$$" "\n\n"
          r"$$\delta^L = 2 (a^L - y) \odot \sigma'(z^L)$$", r"\sum_j (y_j - a^L_j)^2", kinds=("factor",)),
     ok("cost-with-its-half", r"$$L = \frac{1}{2N} \sum_{n=1}^{N} \sum_{k=1}^{2} (\hat{Y}_{nk} - Y_{nk})^2$$" "\n\n"

@@ -192,8 +192,8 @@ class Judge(WorkedExamples, Claims, FormReader):
 
     def _cost_definition(self, st: Statement, result: StatementResult | None, name: str,
                          previous: Any) -> StatementResult | None:
-        """The scale the definition `L = …` gives the post's L: 1 when it is the network's cost; unknown
-        when it is not read, or when it is twice the network's (a squared error without the ½: the
+        """The scale the definition `L = …` gives the post's L: 1 when it is the network's cost (or is not
+        read but shows its ½); unknown when it is not read and shows no ½, or when it is twice the network's (a squared error without the ½: the
         post's own notation, not checked; whether its gradients follow it or the usual ½ is open). A
         definition wrong otherwise leaves the scale as it was."""
         if result is None or not result.links:
@@ -201,8 +201,8 @@ class Judge(WorkedExamples, Claims, FormReader):
             return result
         first = result.links[0]
         scale: Any = 1
-        if first.verdict == "not checked":
-            scale = "unknown"
+        if first.verdict == "not checked" and not HALF.search(st.src.text):
+            scale = "unknown"  # not read, and no ½ in sight (C = ½ Σ_x … unread still shows its ½)
         elif first.verdict == "wrong":
             scale = None
             if self._twice(st):
@@ -863,6 +863,10 @@ def _spread(items: list, count: int) -> list:
     picks = np.linspace(0, len(items) - 1, count).round().astype(int)
     return [items[i] for i in sorted(set(picks.tolist()))]
 
+
+
+#: A factor ½ written in a formula: \frac{1}{2}, \frac12, \tfrac{1}{2n}, 1/2, 0.5, ½.
+HALF = re.compile(r"\\[dt]?frac\s*(?:\{\s*1\s*\}\s*\{\s*2(?!\d)|12)|(?<![\d.])1\s*/\s*2(?!\d)|(?<![\d.])0?\.5(?!\d)|½")
 
 
 def _mentions_letter(text: str, name: str) -> bool:
