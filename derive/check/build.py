@@ -271,6 +271,15 @@ class Builder(SymbolBuilder):
                 raise Unchecked(f"'\\{op}' between two vectors may be a dot product or an element-wise product; "
                                 "set products in the notation map", node.span)
             return _hadamard(left, right)
+        if mode != "elementwise":
+            # (a − y) x with a single output: a 1 × 1 factor that no matrix product fits is a number
+            for one, other in ((left, right), (right, left)):
+                if all(self._dim_eq(d, 1) for d in one.shape):
+                    if self._dim_eq(other.shape[1], 1):
+                        return sp.MatMul(other, one)  # a column times the number
+                    if self._dim_eq(other.shape[0], 1):
+                        return sp.MatMul(one, other)  # the number times a row
+                    raise Unchecked(f"a 1 × 1 factor beside a matrix in {self.source(node)}", node.span)
         raise self._mismatch(f"the product of {self.source(lnode)} and {self.source(rnode)}", rnode, left, right)
 
     def divide(self, left: Any, right: Any, rnode: Node, node: Node) -> Any:
@@ -552,6 +561,12 @@ class Builder(SymbolBuilder):
             hi = min(concrete, key=int) if concrete and len(concrete) == len(dims) else dims[0]
         else:
             raise Unchecked(f"a sum over {var} without limits, where {var} indexes nothing", node.span)
+        for d in dims:
+            # Σ_{k=0}^{n} w_{jk} a_k with a_0 = 1 (biases folded in): the sum runs past the entries
+            if as_expr(lo).is_Integer and int(lo) < 1 or (as_expr(hi).is_Integer and as_expr(d).is_Integer
+                                                           and int(hi) > int(d)):
+                raise Unchecked(f"the sum over {var} runs from {dim_text(lo)} to {dim_text(hi)}, past the entries "
+                                f"1…{dim_text(d)} it indexes", node.span)
         key = ("limit", self.text, node)
         if not self.concrete and upper.kind == "num":
             self.decisions[key] = self._limit_names(int(upper.value), dims)

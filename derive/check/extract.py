@@ -124,8 +124,15 @@ SKIP_ENVIRONMENTS = ("verbatim", "lstlisting", "minted", "comment")
 NOTATION_MARK = "derive-notation"
 
 
+#: Math exported HTML-escaped (`a &amp;= b`, `0 &lt; x`): each entity becomes its character padded
+#: with spaces to the same length, so that columns stay those of the file.
+HTML_ENTITIES = re.compile(r"&(amp|lt|gt);")
+_ENTITY_CHAR = {"amp": "&", "lt": "<", "gt": ">"}
+
+
 def read_document(text: str, kind: str, max_formulas: int | None = None) -> Document:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = HTML_ENTITIES.sub(lambda m: _ENTITY_CHAR[m.group(1)].ljust(len(m.group(0))), text)
     doc = Document(text, kind, max_formulas=max_formulas)
     doc.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     if kind == "latex":

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .. import rules
 from ..algebra import EvaluationError, Grad, NetQuantity, Partial, Quotient
 from ..errors import VerificationError
 from ..quantities import COST
@@ -119,6 +120,110 @@ class Judge(WorkedExamples, Claims, FormReader):
 
     # -- statements --------------------------------------------------------------------------------------
     def check_statement(self, st: Statement) -> StatementResult | None:
+        """A statement's links. The post's first definition of its cost says whether the post's cost is the
+        network's: when it is twice the network's ½-cost (L = (1/N) Σ ||ŷ − y||²) or cannot be read, a
+        later link whose verdict depends on that ½ is not checked."""
+        defined = self._defined_cost(st)
+        previous = None
+        if defined is not None:
+            previous = self.map.symbols[defined].scale
+            if previous == 1:
+                # C restated after its definition: judged as first defined (a dropped ½ is wrong); which of
+                # the two the formulas that follow use is then not said
+                result = self._check_statement(st)
+                if result is not None and result.links and result.links[0].verdict == "wrong" and self._twice(st):
+                    self._set_scale(defined, "unknown")
+                return result
+            self._set_scale(defined, None)  # a first definition is judged against the network's own cost
+        result = self._check_statement(st)
+        if defined is not None:
+            return self._cost_definition(st, result, defined, previous)
+        if result is None:
+            return None
+        text = st.src.text
+        errors = [n for n, b in self.map.symbols.items() if b.role == "error"]
+        unknown = [n for n, b in self.map.symbols.items()
+                   if b.role == "cost" and b.scale == "unknown"
+                   and any(_mentions_letter(text, m) for m in [n] + errors)]
+        if unknown:
+            saved = self.map
+            self.map = replace(saved, symbols={**saved.symbols, **{n: replace(saved.symbols[n], scale=2)
+                                                                   for n in unknown}})
+            try:
+                other = self._check_statement(st)
+            finally:
+                self.map = saved
+            if other is not None and len(other.links) == len(result.links):
+                links = tuple(
+                    a if a.verdict == b.verdict or a.verdict == "not checked" else
+                    replace(a, verdict="not checked", reason=f"the post's {unknown[0]} was defined without the ½ or in a "
+                            f"formula that was not read: whether {unknown[0]} carries a factor ½ decides this link",
+                            diagnosis=None, correct=None, counterexample=None)
+                    for a, b in zip(result.links, other.links))
+                result = replace(result, links=links)
+        return result
+
+    def _set_scale(self, name: str, scale: Any) -> None:
+        self.map = replace(self.map, symbols={**self.map.symbols, name: replace(self.map.symbols[name], scale=scale)})
+
+    def _defined_cost(self, st: Statement) -> str | None:
+        """`L = …` with L, bare, bound to the cost of a squared-error network (the only cost that comes
+        with or without a ½): the name L."""
+        if rules.cost(self.world.spec.cost).name != "quadratic":
+            return None
+        forms = self.forms(st.src.text)
+        if len(forms) < 2 or forms[0].node is None or forms[0].node.kind != "sym" or forms[1].relation != "=":
+            return None
+        sym = forms[0].node.value
+        binding = self.map.binding(sym.name)
+        if binding is None or binding.role != "cost" or sym.sub is not None or sym.sup is not None or sym.primes \
+                or sym.name not in self.map.symbols:
+            return None
+        return sym.name
+
+    def _twice(self, st: Statement) -> bool:
+        """Whether the right side of `L = …` is twice the left (a squared error without the ½)."""
+        text = st.src.text
+        forms = self.forms(text)
+        try:
+            self.build_symbolic(forms[0], text)
+            self.build_symbolic(forms[1], text)
+            ev = self.evaluate([forms[0].node, forms[1].node], text)
+        except (Unchecked, EvaluationError, VerificationError, TypeError, ValueError):
+            return False
+        return self.same(ev, 1, [sp.Integer(2) * row[0] for row in ev.values])
+
+    def _cost_definition(self, st: Statement, result: StatementResult | None, name: str,
+                         previous: Any) -> StatementResult | None:
+        """The scale the definition `L = …` gives the post's L: 1 when it is the network's cost (or is not
+        read but shows its ½); unknown when it is not read and shows no ½, or when it is twice the network's (a squared error without the ½: the
+        post's own notation, not checked; whether its gradients follow it or the usual ½ is open). A
+        definition wrong otherwise leaves the scale as it was."""
+        if result is None or not result.links:
+            self._set_scale(name, previous)
+            return result
+        first = result.links[0]
+        scale: Any = 1
+        if first.verdict == "not checked" and not HALF.search(st.src.text):
+            scale = "unknown"  # not read, and no ½ in sight (C = ½ Σ_x … unread still shows its ½)
+        elif first.verdict == "wrong":
+            scale = None
+            if self._twice(st):
+                # a squared error without the ½ (or, on an instance of 2 examples, without the 1/m): whether
+                # the post's gradients follow this definition or the usual ½ is not said, as real posts
+                # slip on either side
+                scale = "unknown"
+            if scale is None:
+                self._set_scale(name, previous)
+                return result
+            reason = (f"the post's own cost: {name} is twice the network's (a squared error without the ½); "
+                      "the links that depend on the ½ are not checked")
+            result = replace(result, links=(replace(first, verdict="not checked", reason=reason, diagnosis=None,
+                                                    correct=None, counterexample=None),) + tuple(result.links[1:]))
+        self._set_scale(name, scale)
+        return result
+
+    def _check_statement(self, st: Statement) -> StatementResult | None:
         text = st.src.text
         forms = self.forms(text)
         update = self._update_rule(forms, st, text)
@@ -779,3 +884,12 @@ def _spread(items: list, count: int) -> list:
     picks = np.linspace(0, len(items) - 1, count).round().astype(int)
     return [items[i] for i in sorted(set(picks.tolist()))]
 
+
+
+#: A factor ½ written in a formula: \frac{1}{2}, \frac12, \tfrac{1}{2n}, 1/2, 0.5, ½.
+HALF = re.compile(r"\\[dt]?frac\s*(?:\{\s*1\s*\}\s*\{\s*2(?!\d)|12)|(?<![\d.])1\s*/\s*2(?!\d)|(?<![\d.])0?\.5(?!\d)|½")
+
+
+def _mentions_letter(text: str, name: str) -> bool:
+    """Whether the formula writes the symbol `name` (L in ∂L/∂W, not in \\left or ReLU)."""
+    return re.search(r"(?<![A-Za-z\\])\\?" + re.escape(name) + r"(?![A-Za-z])", text) is not None

@@ -92,6 +92,10 @@ class Binding:
     one_sample: bool = False
     #: For a cost: "mean" when the symbol is the cost averaged over the batch.
     reduction: str | None = None
+    #: For a cost, set by the judge from the post's own definition of it: the post's cost is this
+    #: number times the network's (2: a squared error without the ½), or "unknown" when the definition
+    #: could not be read.
+    scale: Any = None
 
     @property
     def is_function(self) -> bool:
@@ -246,6 +250,10 @@ class NotationMap:
             raise DeriveError(f"'symbols' in {source} must be a table of name = role")
         for name, value in given.items():
             symbols[_name(name, source)] = _binding(name, value, source)
+        named = {symbols[_name(n, source)].role for n in given} & {"batch"}
+        for name in [n for n, b in symbols.items() if b.role in named and n not in given
+                     and f"symbols.{n}" not in self.stated]:
+            del symbols[name]  # m = "batch": derive's default batch letter (n) is free for the post's own use
         stated = self.stated | frozenset(k for k in data if k != "symbols")
         stated |= frozenset(f"symbols.{n}" for n in given)
         return replace(self, symbols=symbols, stated=stated, sources=self.sources + (source,), **changes)

@@ -411,7 +411,9 @@ class Parser(StructureParser):
         if tok.kind == LBRACE:
             self.advance()
             inner = self.parse_side()
-            self.expect(RBRACE, what="'}'")
+            close = self.expect(RBRACE, what="'}'")
+            if self.at(SUP) and inner.kind == "sym":  # {\mathbf{W}^{(2)}}^\top: a script on the braced symbol
+                return Node("group", (tok.pos, close.end), (inner,), "(")  # read as (W^{(2)})^T
             return inner
         if tok.kind == OP:
             if tok.value in "([":

@@ -161,15 +161,22 @@ class SymbolBuilder:
             for s in as_expr(i).free_symbols:
                 if s.is_Symbol and s.is_integer:
                     self.usage.index_dims.setdefault(s, []).append(self.frame.batch)
+            if binding.scale is not None and binding.scale != 1:
+                raise Unchecked(f"the cost of one example ({self.source(node)}) in a post whose {sym.name} is not "
+                                "the network's cost", node.span)
             self.usage.samples.add(i)
             return SampleCost(i)
         if binding.one_sample and self.world.batched:
             self.usage.one_sample = True
+        cost: Any = COST
         if binding.reduction == "mean" and self.world.batched and self.world.reduction != "mean":
-            return sp.Mul(1 / self.frame.batch, COST, evaluate=False)
+            cost = sp.Mul(1 / self.frame.batch, COST, evaluate=False)
         if binding.reduction == "sum" and self.world.batched and self.world.reduction == "mean":
-            return sp.Mul(self.frame.batch, COST, evaluate=False)
-        return COST
+            cost = sp.Mul(self.frame.batch, COST, evaluate=False)
+        if binding.scale is not None and binding.scale not in (1, "unknown"):
+            # the post's own cost: ||ŷ − y||² without the ½
+            cost = sp.Mul(binding.scale, *(cost.args if isinstance(cost, sp.Mul) else (cost,)), evaluate=False)
+        return cost
 
     def _no_scripts(self, sym: Sym, node: Node) -> None:
         if sym.sub is not None or sym.sup is not None:
@@ -234,7 +241,17 @@ class SymbolBuilder:
         if reading.power is not None:  # h^2 of a letter kept for one layer: element by element
             exponent = self.build(reading.power)
             return sp.HadamardPower(q, exponent) if is_matrix(q) else sp.Pow(q, exponent)
+        if binding.role == "error":
+            scale = self.cost_scale()
+            if scale != 1:  # δ = ∂L/∂z of the post's own L (a squared error without the ½)
+                q = sp.MatMul(scale, q) if is_matrix(q) else sp.Mul(scale, q, evaluate=False)
         return q
+
+    def cost_scale(self) -> Any:
+        """The scale of the post's cost (see Binding.scale) when its cost letters agree on one, else 1."""
+        scales = {b.scale for b in self.map.symbols.values() if b.role == "cost" and b.scale is not None}
+        scale = scales.pop() if len(scales) == 1 else 1
+        return 1 if scale == "unknown" else scale
 
     def default_layer(self, layer: int | str, binding: Binding, node: Node) -> Any:
         """The layer of a letter bound to one layer (h: the hidden layer; a: the output a^L)."""
