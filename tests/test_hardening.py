@@ -225,8 +225,9 @@ def test_hang_huge_power(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("limit", ["99999999999999999999999", "1001"])
 def test_hang_sum_with_a_huge_limit(tmp_path: Path, limit: str) -> None:
-    """A sum is written out term by term on the instance: a number of terms no size of the network has."""
-    outcome = check_post(tmp_path, "post.md", f"$$C = \\sum_{{j=1}}^{{{limit}}} a^2_j$$\n")
+    """A sum is written out term by term on the instance: a number of terms no size of the network has
+    (its index multiplies an entry rather than indexing one, which a sum past its entries would stop first)."""
+    outcome = check_post(tmp_path, "post.md", f"$$C = \\sum_{{j=1}}^{{{limit}}} j a^2_1$$\n")
     assert "why: a sum of more than 1,000 terms" in outcome.stdout
 
 

@@ -208,10 +208,11 @@ class Judge(WorkedExamples, Claims, FormReader):
             scale = "unknown"  # not read, and no ½ in sight (C = ½ Σ_x … unread still shows its ½)
         elif first.verdict == "wrong":
             scale = None
-            if self._twice(st):
+            if self._twice(st) and not HALF.search(st.src.text):
                 # a squared error without the ½ (or, on an instance of 2 examples, without the 1/m): whether
                 # the post's gradients follow this definition or the usual ½ is not said, as real posts
-                # slip on either side
+                # slip on either side. One that shows its ½ and is still twice the network's misses
+                # something else (the 1/n of a mean): wrong as judged.
                 scale = "unknown"
             if scale is None:
                 self._set_scale(name, previous)
