@@ -8,7 +8,6 @@ torch autograd where torch is installed; the CLI rejects bad values in one line.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from dataclasses import replace
@@ -26,6 +25,7 @@ from derive.export import export_source
 from derive.gradcheck import check_grads
 from derive.quantities import LAMBDA
 from derive.spec import build
+from export_support import load
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,13 +65,6 @@ def test_a_gradient_without_the_penalty_is_refused(kind: str) -> None:
     for symbolic in (True, False):
         with pytest.raises(VerificationError):
             verify(replace(d, steps=steps, checks=()), symbolic=symbolic)
-
-
-def load(path: Path):
-    module_spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return module
 
 
 def data(spec, rng: np.random.Generator, batch: int = 3):

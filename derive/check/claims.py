@@ -194,14 +194,14 @@ class Claims:
                     subs[entry] = sp.Integer(1 if cls == c else 0)
         return subs
 
-    def in_some_layout(self, chain: list[Form], ref_index: int, k: int, st: Statement, text: str) -> LinkResult:
-        """A link with ∂u/∂v of vectors, or an informal chain rule (∂C/∂a ∂a/∂z): correct when it holds
-        with every ∂ laid out one consistent way (numerator or denominator layout); not judged otherwise,
-        since the post does not say which it means."""
+    def _first_reading_that_holds(self, readings: dict[str, str], chain: list[Form], ref_index: int, k: int,
+                                  st: Statement, text: str) -> tuple[LinkResult | None, list[LinkResult]]:
+        """The link judged under each reading of its ∂'s in turn (reading -> how the method says it, ""
+        for none): the first correct result, or None and every result tried."""
         saved = self.reading
         tried = []
         try:
-            for reading in ("gradient", "numerator", "denominator"):
+            for reading, said in readings.items():
                 self.reading = reading
                 forms = [Form(f.node, f.text, f.start, f.relation, rel_pos=f.rel_pos, condition=f.condition)
                          for f in chain]
@@ -209,12 +209,21 @@ class Claims:
                     self.build_symbolic(forms[n], text)
                 result = self._judge_link(forms, ref_index, k, st, text)
                 if result.verdict == "correct":
-                    if reading != "gradient":
-                        result = replace(result, method=f"{result.method}, with ∂ in {reading} layout")
-                    return result
+                    return (replace(result, method=f"{result.method}, {said}") if said else result), tried
                 tried.append(result)
         finally:
             self.reading = saved
+        return None, tried
+
+    def in_some_layout(self, chain: list[Form], ref_index: int, k: int, st: Statement, text: str) -> LinkResult:
+        """A link with ∂u/∂v of vectors, or an informal chain rule (∂C/∂a ∂a/∂z): correct when it holds
+        with every ∂ laid out one consistent way (numerator or denominator layout); not judged otherwise,
+        since the post does not say which it means."""
+        readings = {"gradient": "", "numerator": "with ∂ in numerator layout",
+                    "denominator": "with ∂ in denominator layout"}
+        correct, tried = self._first_reading_that_holds(readings, chain, ref_index, k, st, text)
+        if correct is not None:
+            return correct
         # Wrong in every layout; when the shapes fit in some layout and the values still differ, no way
         # of laying out the ∂'s saves it (a softmax Jacobian cut to its diagonal): wrong. When only the
         # shapes fail, it is the orientation the post leaves open (δ, a column, times ∂z/∂z): not judged.
@@ -232,23 +241,10 @@ class Claims:
         """∂C/∂W of a matrix under a stated numerator layout: strictly laid out as Wᵀ, but most posts that
         say "numerator layout" keep ∂C/∂W in the shape of W. Correct when the link holds in one of the
         two; wrong only when it is wrong in both (by value where the shapes fit)."""
-        saved = self.reading
-        tried = []
-        try:
-            for reading in ("numerator", "numerator-strict"):
-                self.reading = reading
-                forms = [Form(f.node, f.text, f.start, f.relation, rel_pos=f.rel_pos, condition=f.condition)
-                         for f in chain]
-                for n in (ref_index, k):
-                    self.build_symbolic(forms[n], text)
-                result = self._judge_link(forms, ref_index, k, st, text)
-                if result.verdict == "correct":
-                    if reading != "numerator":
-                        result = replace(result, method=f"{result.method}, with ∂C/∂W laid out as Wᵀ")
-                    return result
-                tried.append(result)
-        finally:
-            self.reading = saved
+        readings = {"numerator": "", "numerator-strict": "with ∂C/∂W laid out as Wᵀ"}
+        correct, tried = self._first_reading_that_holds(readings, chain, ref_index, k, st, text)
+        if correct is not None:
+            return correct
         wrong = [r for r in tried if r.verdict == "wrong"]
         if len(wrong) == len(tried):
             by_value = [r for r in wrong if r.method != "shapes"]
