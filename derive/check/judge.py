@@ -196,19 +196,21 @@ class Judge(WorkedExamples, Claims, FormReader):
     def _cost_definition(self, st: Statement, result: StatementResult | None, name: str,
                          previous: Any) -> StatementResult | None:
         """The scale the definition `L = …` gives the post's L: 1 when it is the network's cost (or is not
-        read but shows its ½); unknown when it is not read and shows no ½, or when it is twice the network's (a squared error without the ½: the
-        post's own notation, not checked; whether its gradients follow it or the usual ½ is open). A
-        definition wrong otherwise leaves the scale as it was."""
+        read but shows its ½); unknown when it is not read and shows no ½, or when it shows no ½ and is
+        twice the network's (a squared error without the ½: the post's own notation, not checked; whether
+        its gradients follow it or the usual ½ is open). A definition wrong otherwise (one that shows its
+        ½ and is still twice the network's misses the 1/n of a mean) leaves the scale as it was."""
         if result is None or not result.links:
             self._set_scale(name, previous)
             return result
         first = result.links[0]
+        shows_half = HALF.search(st.src.text) is not None
         scale: Any = 1
-        if first.verdict == "not checked" and not HALF.search(st.src.text):
+        if first.verdict == "not checked" and not shows_half:
             scale = "unknown"  # not read, and no ½ in sight (C = ½ Σ_x … unread still shows its ½)
         elif first.verdict == "wrong":
             scale = None
-            if self._twice(st) and not HALF.search(st.src.text):
+            if not shows_half and self._twice(st):
                 # a squared error without the ½ (or, on an instance of 2 examples, without the 1/m): whether
                 # the post's gradients follow this definition or the usual ½ is not said, as real posts
                 # slip on either side. One that shows its ½ and is still twice the network's misses
