@@ -596,7 +596,7 @@ def transposed_factor(case: Case) -> Iterator[Finding]:
             continue
         if node.kind == "mul" and path:
             continue
-        if _inside_entry_base(user, path):
+        if _inside_entry(user, path, ENTRY_BASE):
             continue  # transposing an entry's matrix swaps its indices: swapped-indices says so
         value = value_of(case, node)
         if value is None or not is_matrix(value) or value.shape == (1, 1):
@@ -613,20 +613,15 @@ def transposed_factor(case: Case) -> Iterator[Finding]:
             return
 
 
-def _inside_index(root: Node, path: tuple[int, ...]) -> bool:
-    """Whether the path runs through the indices of an entry: (X)_{ki} is no product."""
-    node = root
-    for i in path:
-        if node.kind == "entry" and i == 1:
-            return True
-        node = node.children[i]
-    return False
+#: The children of an entry node: its base (X in (X)_{ki}), then its indices.
+ENTRY_BASE, ENTRY_INDICES = 0, 1
 
 
-def _inside_entry_base(root: Node, path: tuple[int, ...]) -> bool:
+def _inside_entry(root: Node, path: tuple[int, ...], child: int) -> bool:
+    """Whether the path runs through that child of an entry: its indices ((X)_{ki} is no product) or its base."""
     node = root
     for i in path:
-        if node.kind == "entry" and i == 0:
+        if node.kind == "entry" and i == child:
             return True
         node = node.children[i]
     return False
@@ -641,7 +636,7 @@ def _get(node: Node, path: tuple[int, ...]) -> Node:
 def product_order(case: Case) -> Iterator[Finding]:
     """Undo a product written the wrong way round: swap two factors back."""
     for path, node in walk(case.user.node):
-        if node.kind != "mul" or len(node.children) < 2 or _inside_index(case.user.node, path):
+        if node.kind != "mul" or len(node.children) < 2 or _inside_entry(case.user.node, path, ENTRY_INDICES):
             continue
         orders = []
         n = len(node.children)
