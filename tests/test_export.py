@@ -91,6 +91,50 @@ def test_random_specs_export_correct_gradients(tmp_path, rng, hidden, out, cst, 
         assert_gradients_match_differences(module, rng, kinks=rules.cost(cst).kinks)
 
 
+# Deep networks of equal widths, where the matrix form writes products into arrays it no longer
+# needs (np.matmul(…, out=)): every hidden activation (identity renames z as a, the in-place ones
+# share z's array), both conventions, a mean, L2, dropout masks, softmax with class labels.
+BUFFER_NETS = [
+    ({"activation": act, "convention": convention, "batch": 4}, {})
+    for act, convention in zip(HIDDEN, itertools.cycle(("column", "row")))
+] + [
+    ({"activation": "relu", "reduction": "mean", "l2": 0.1, "batch": 4}, {}),
+    ({"activation": "tanh", "dropout": (1, 2), "batch": 4, "convention": "row"}, {}),
+    ({"activation": "sigmoid", "output_activation": "softmax", "cost": "cross-entropy", "batch": 4},
+     {"labels": "index"}),
+]
+
+
+@pytest.mark.parametrize(("spec_args", "options"), BUFFER_NETS, ids=str)
+def test_reused_arrays_leave_results_and_inputs_intact(tmp_path, rng, spec_args: dict, options: dict) -> None:
+    spec = derive.build([3, 3, 3, 3, 3], **spec_args)
+    module = write_module(tmp_path, spec, form="matrix", **options)
+    source = (tmp_path / "grad.py").read_text(encoding="utf-8")
+    assert "out=" in source  # the reuse is exercised
+    params = perturbed_params(module, rng)
+    x, y = data(module, rng, batch=4)
+    args = ()
+    if spec.dropout:
+        shape = (3, 4) if module.SAMPLE_AXIS == 1 else (4, 3)
+        args = ({f"m{l}": rng.choice([0.0, 2.0], shape) for l in spec.dropout},)
+    copies = [{k: v.copy() for k, v in params.items()}, x.copy(), y.copy()]
+    # The scalar form computes the same steps entry by entry, in arrays of its own (no reuse).
+    scalar = write_module(tmp_path, spec, name="scalar_form", form="scalar", **options)
+    for k, v in scalar.gradients(params, x, y, *args).items():
+        np.testing.assert_allclose(module.gradients(params, x, y, *args)[k], v, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(module.forward(params, x, *args), scalar.forward(params, x, *args), rtol=1e-12)
+    total, grads = module.cost_and_gradients(params, x, y, *args)
+    again = module.gradients(params, x, y, *args)
+    assert total == pytest.approx(module.cost(params, x, y, *args), rel=1e-12)
+    for k in grads:
+        np.testing.assert_array_equal(grads[k], again[k])
+    np.testing.assert_array_equal(module.forward(params, x, *args), module.forward(params, x, *args))
+    for k, v in params.items():
+        np.testing.assert_array_equal(v, copies[0][k])
+    np.testing.assert_array_equal(x, copies[1])
+    np.testing.assert_array_equal(y, copies[2])
+
+
 @pytest.mark.parametrize("net", EXAMPLES)
 def test_self_test_of_exported_files_passes(tmp_path: Path, net: str) -> None:
     for form in ("matrix", "scalar"):

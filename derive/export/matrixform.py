@@ -33,14 +33,16 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         for name in params:
             e.line(f'{name} = params["{name}"]')
 
-    def statements(assignments: tuple) -> None:
+    def statements(assignments: tuple, buffers: Buffers) -> None:
         for a in assignments:
+            buffers.enter()
             if a.name == "xhat":
                 normalisation_lines(e, plan, feature_axis=plan.class_axis, backend=backend)
             e.comment(quote(plan, a.step))
             if _overwrites_its_input(a, kept, backend):
                 # The pre-activation is read by nothing after this line: reuse its array.
                 e.line(f"{a.name} = {helper_name(a.expr.name)}_inplace({printer.doprint(a.expr.arg)})")
+                buffers.alias(a.name, a.expr.arg.ident)
                 continue
             coeff, inner = _scaled(a.expr)
             if options.labels == "index" and _output_minus_target(plan, inner):
@@ -56,8 +58,13 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 continue
             if options.labels == "index" and a.expr.has(plan.frame.y):
                 raise DeriveError(f"no code for class labels in {a.step.key}")  # check_labels admits no such network
-            for text in assignment_lines(printer, a.name, a.expr, inplace=backend.inplace):
+            into = buffers.dead_array(a.expr.shape) if _leading_product(a.expr) is not None else None
+            lines = assignment_lines(printer, a.name, a.expr, inplace=backend.inplace, into=into)
+            if into is not None:
+                lines[0] += f"  # in {into}'s memory: nothing reads {into} again"
+            for text in lines:
                 e.line(text)
+            buffers.define(a.name, a.expr, into)
 
     stable = "  (computed from the logits: stable)" if cost_from_logits(plan) else ""
     total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y",
@@ -83,14 +90,16 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 e.line(f'{m.ident} = masks["{m.ident}"]  # the dropout mask, given')
             if (want_grads and plan.uses_batch_size) or (want_cost and penalty_reads_n):
                 e.line(f"{batch} = x.shape[SAMPLE_AXIS]  # the number of samples")
-            statements(plan.forward)
+            buffers = Buffers(_reads_in_order(plan, want_cost, want_grads), backend.name == "numpy")
+            statements(plan.forward, buffers)
             if not (want_cost or want_grads):
                 e.line(f"return {plan.output.ident}")
             if want_cost:
                 e.comment(quote(plan, plan.derivation.step("cost")) + stable)
                 e.line(f"total = {total}" if want_grads else f"return {total}")
+            buffers.advance()  # past the cost's reads
             if want_grads:
-                statements(plan.backward)
+                statements(plan.backward, buffers)
                 e.line(f"return {'total, ' if want_cost else ''}{grads}")
         e.blank(2)
     if backend.name == "jax":
@@ -98,6 +107,90 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         for name in ("_output", "_cost", "_gradients", "_cost_and_gradients"):
             e.line(f"{name} = jax.jit({name})")
         e.blank(2)
+
+
+def _reads_in_order(plan: Plan, want_cost: bool, want_grads: bool) -> list[set[str]]:
+    """The names each step of one generated function reads, in order: the forward statements,
+    the cost (or nothing), the backward statements if any, then what the function returns."""
+    def reads(expr: object) -> set[str]:
+        return {q.ident for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity)}
+
+    events = [reads(a.expr) for a in plan.forward]
+    events.append({plan.output.ident, plan.logits.ident} if want_cost else set())
+    if want_grads:
+        events += [reads(a.expr) for a in plan.backward]
+        events.append({variable for _, _, variable in plan.gradients})
+    else:
+        events.append({plan.output.ident})
+    return events
+
+
+class Buffers:
+    """The arrays one generated function made itself (never x, y, a parameter or a mask) and which
+    of them nothing reads again, so that a later matrix product can be written into one of them
+    (np.matmul(…, out=)) instead of into new memory: the fresh pages of a new array cost more than
+    the arithmetic at mid sizes, and most of the gap to a hand-written backprop
+    (bench/export_vs_peers.py). Only for NumPy: torch's autograd refuses out=, JAX has no
+    in-place arrays.
+
+    Variables that may share memory are kept in one group (a helper such as _identity(z) returns
+    its argument, z.T is a view), and a group is reused only when none of its variables is read
+    again."""
+
+    def __init__(self, reads: list[set[str]], enabled: bool) -> None:
+        self._reads = reads  # what each step reads, in order (_reads_in_order)
+        self._position = -1
+        self._enabled = enabled
+        self._group: dict[str, str] = {}  # variable -> its group, named by its first variable
+        self._shape: dict[str, tuple | None] = {}  # group -> the shape of its arrays; None: mixed
+
+    def enter(self) -> None:
+        """The next statement begins."""
+        self._position += 1
+
+    def advance(self) -> None:
+        """Past the cost (whose reads are one step of their own)."""
+        self._position += 1
+
+    def dead_array(self, shape: tuple) -> str | None:
+        """A variable holding an array of this shape that neither this statement nor any later
+        step reads, or None."""
+        if not self._enabled:
+            return None
+        live = set().union(*self._reads[self._position:])
+        members: dict[str, list[str]] = {}
+        for variable, group in self._group.items():
+            members.setdefault(group, []).append(variable)
+        for group, variables in members.items():
+            if self._shape[group] == tuple(shape) and live.isdisjoint(variables):
+                return variables[-1]
+        return None
+
+    def define(self, name: str, expr: object, into: str | None) -> None:
+        """`name = expr` was emitted, its leading product written into `into`'s array if given."""
+        if into is not None:
+            self._group[name] = self._group[into]
+        elif isinstance(expr, (sp.MatAdd, sp.HadamardProduct, sp.MatMul)):  # operators: a new array
+            self._group[name] = name
+            self._shape[name] = tuple(expr.shape)
+        else:  # a name, a view or a helper's result: it may be any array it reads
+            ours = {q.ident for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity)} & set(self._group)
+            if ours:
+                self._merge(name, tuple(expr.shape), {self._group[v] for v in ours})
+
+    def alias(self, name: str, of: str) -> None:
+        """`name` is computed in the array of `of` (an activation applied in place)."""
+        if of in self._group:
+            self._group[name] = self._group[of]
+
+    def _merge(self, name: str, shape: tuple, groups: set[str]) -> None:
+        keep = min(groups)
+        shapes = {self._shape[g] for g in groups} | {shape}
+        for variable, group in self._group.items():
+            if group in groups:
+                self._group[variable] = keep
+        self._group[name] = keep
+        self._shape[keep] = shapes.pop() if len(shapes) == 1 else None
 
 
 def _scaled(expr: object) -> tuple[object, object]:
@@ -118,27 +211,58 @@ def _product(expr: object) -> bool:
             and not any(isinstance(a, sp.OneMatrix) for a in expr.args))
 
 
-def assignment_lines(printer: MatrixCodePrinter, name: str, expr: object, inplace: bool = True) -> list[str]:
+def _scaled_fresh(expr: object) -> bool:
+    """(1/n) X of a mean whose X is computed afresh (never scale an alias in place)."""
+    return (isinstance(expr, sp.MatMul) and len(expr.args) == 2 and not isinstance(expr.args[0], sp.MatrixExpr)
+            and not isinstance(expr.args[1], (NetQuantity, sp.MatrixSymbol, sp.Transpose)))
+
+
+def _leading_product(expr: object) -> object:
+    """The matrix product that assignment_lines computes first into a new array (A B of
+    A B ⊙ f, of A B + c, or of A B itself), or None when the statement starts otherwise."""
+    if _scaled_fresh(expr):
+        return _leading_product(expr.args[1])
+    if isinstance(expr, sp.HadamardProduct):
+        return expr.args[0] if _product(expr.args[0]) else None
+    if isinstance(expr, sp.MatAdd):
+        if any(isinstance(t, sp.OneMatrix) for t in expr.args):
+            return None
+        return next((t for t in expr.args if _product(t)), None)
+    return expr if _product(expr) else None
+
+
+def _product_into(printer: MatrixCodePrinter, product: object, into: str | None) -> str:
+    """A B as a new array, or written into the array `into` (whose value nothing reads again)."""
+    if into is None or len(product.args) != 2:
+        return printer.doprint(product)
+    left, right = (printer.doprint(factor) for factor in product.args)
+    return f"{printer._module_format('numpy.matmul')}({left}, {right}, out={into})"
+
+
+def assignment_lines(printer: MatrixCodePrinter, name: str, expr: object, inplace: bool = True,
+                     into: str | None = None) -> list[str]:
     """`name = expr`, as in-place updates where the first operand is a fresh array:
     z1 = W1 @ x; z1 += b1 and delta2 = a2 - y; delta2 *= a2; … (one temporary fewer per operator).
+    With `into`, the leading product is written into that dead array instead of a new one.
     Backends whose arrays are immutable (JAX) get the plain expression."""
     if not inplace:
         return [f"{name} = {printer.doprint(expr)}"]
-    if (isinstance(expr, sp.MatMul) and len(expr.args) == 2 and not isinstance(expr.args[0], sp.MatrixExpr)
-            and not isinstance(expr.args[1], (NetQuantity, sp.MatrixSymbol, sp.Transpose))):  # never scale an alias
+    if _scaled_fresh(expr):
         coeff, inner = expr.args  # (1/n) X of a mean: X in place, then one division
-        lines = assignment_lines(printer, name, inner, inplace)
+        lines = assignment_lines(printer, name, inner, inplace, into)
         if coeff.is_Pow and coeff.exp == -1:
             return lines + [f"{name} /= {printer.doprint(coeff.base)}"]
         return lines + [f"{name} *= {printer.doprint(coeff)}"]
     if isinstance(expr, sp.HadamardProduct) and (_product(expr.args[0]) or isinstance(expr.args[0], sp.MatAdd)):
-        lines = [f"{name} = {printer.doprint(expr.args[0])}"]
+        first = (_product_into(printer, expr.args[0], into) if _product(expr.args[0])
+                 else printer.doprint(expr.args[0]))
+        lines = [f"{name} = {first}"]
         return lines + [f"{name} *= {printer._wrap(f)}" for f in expr.args[1:]]
     if isinstance(expr, sp.MatAdd):
         terms = list(expr.args)
         first = next((t for t in terms if _product(t)), None)
         if first is not None and all(not isinstance(t, sp.OneMatrix) for t in terms):
-            lines = [f"{name} = {printer.doprint(first)}"]
+            lines = [f"{name} = {_product_into(printer, first, into)}"]
             for t in terms:
                 if t is first:
                     continue
@@ -147,6 +271,8 @@ def assignment_lines(printer: MatrixCodePrinter, name: str, expr: object, inplac
                 else:
                     lines.append(f"{name} += {printer._wrap(t)}")
             return lines
+    if _product(expr):
+        return [f"{name} = {_product_into(printer, expr, into)}"]
     return [f"{name} = {printer.doprint(expr)}"]
 
 
