@@ -280,10 +280,10 @@ class DeriveLatexPrinter(SignedTerms, LatexPrinter):
         return rf"\frac{{{self._print(x)} - {self._print(mean)}}}{{{self._print(std)}}}"
 
     def _print_Apply(self, expr: Apply) -> str:
-        return rf"{rules.ACTIVATIONS[expr.name].latex}\left({self._print(expr.arg)}\right)"
+        return rf"{rules.lookup_activation(expr.name).latex}\left({self._print(expr.arg)}\right)"
 
     def _print_ApplyPrime(self, expr: ApplyPrime) -> str:
-        return rf"{rules.ACTIVATIONS[expr.name].latex}'\left({self._print(expr.arg)}\right)"
+        return rf"{rules.lookup_activation(expr.name).latex}'\left({self._print(expr.arg)}\right)"
 
     def _print_Elementwise(self, expr: Elementwise) -> str:
         arg = self._print(expr.arg)
@@ -315,10 +315,10 @@ class DeriveLatexPrinter(SignedTerms, LatexPrinter):
         return rf"\frac{{\partial {self._print(expr.num)}}}{{\partial {self._print(expr.den)}}}"
 
     def _print_Prime(self, expr: Prime) -> str:
-        return rf"{rules.ACTIVATIONS[expr.name].latex}'\left({self._print(expr.arg)}\right)"
+        return rf"{rules.lookup_activation(expr.name).latex}'\left({self._print(expr.arg)}\right)"
 
     def _print_ActivationBase(self, expr: sp.Function, exp: str | None = None) -> str:
-        name = rules.ACTIVATIONS[expr.activation_name].latex
+        name = rules.lookup_activation(expr.activation_name).latex
         text = rf"{name}\left({self._print(expr.args[0])}\right)"
         return rf"{text}^{{{exp}}}" if exp else text
 

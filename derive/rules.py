@@ -21,6 +21,11 @@ Cost (C is the sum of `c` over every output entry and every sample):
   cross-entropy gives A - Y, sigmoid + binary cross-entropy gives A - Y), with the assumption it
   needs (the target of softmax + cross-entropy sums to 1 over the classes).
 
+An entry written with a constant (LeakyReLU's slope α, ELU's α, Huber's δ) declares it as a
+`Parameter`: the entry's formulas use its symbol, the registered entry takes the default (PyTorch's),
+and `NAME:VALUE` (`leaky-relu:0.2`, `huber:0.5`) names the same entry with another value, made and
+verified like any entry the first time it is looked up.
+
 Adding an activation or a cost is one `register_activation(...)`/`register_cost(...)` call below.
 Each entry is verified (symbolically, with a numeric cross-check) the first time it is looked up,
 so a wrong derivative can never reach a derivation.
@@ -29,7 +34,9 @@ so a wrong derivative can never reach a derivation.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields, replace
+from fractions import Fraction
 from functools import cache
 from typing import Any, Callable
 
@@ -46,6 +53,19 @@ IDENTIFIER_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-"
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """A constant an entry is written with, which NAME:VALUE sets (the value a decimal number)."""
+
+    symbol: sp.Symbol  # what the entry's formulas are written in
+    default: sp.Rational  # the registered entry's value (PyTorch's default)
+    low: float  # valid values lie in the open interval (low, high)
+    high: float
+    meaning: str  # "the slope below 0", for messages
+    #: the entry's float fields that follow the value (ELU's output range, Huber's kinks)
+    derived: Callable[[float], dict[str, Any]] = lambda value: {}
+
+
+@dataclass(frozen=True)
 class Activation:
     name: str
     latex: str
@@ -59,7 +79,9 @@ class Activation:
     attains_lower_bound: bool = False  # relu outputs exactly 0, which log-based costs cannot take
     kinks: tuple[float, ...] = ()
     domain: tuple[float, float] = (-4.0, 4.0)
-    summary: str = ""
+    summary: str = ""  # {value}: the parameter's value, for an entry with one
+    parameter: Parameter | None = None
+    family: str = ""  # the registered entry this one sets a parameter of (leaky-relu for leaky-relu:0.2)
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,8 @@ class Cost:
     # residuals a − y where dc/da jumps (|a − y| at 0, Huber at ±δ): numeric checks keep away, and
     # proofs differentiate the cost through the entry's own dc_da (as they do activations)
     kinks: tuple[float, ...] = ()
+    parameter: Parameter | None = None
+    family: str = ""  # the registered entry this one sets a parameter of (huber for huber:0.5)
 
 
 ACTIVATIONS: dict[str, Activation] = {}
@@ -103,8 +127,17 @@ def _check_name(name: str) -> None:
         raise ValueError(f"registry name {name!r} is already taken")
 
 
+#: Entries with a parameter as written (in its symbol), by name, and the entries made from them
+#: for other values (leaky-relu:0.2), which are not registry entries: `derive list` and the
+#: checker's vocabulary show the registered ones.
+_TEMPLATES: dict[str, Activation | Cost] = {}
+_INSTANCES: dict[str, Activation | Cost] = {}
+_VALUE = re.compile(r"(0|[1-9][0-9]{0,3})(\.[0-9]{1,6})?\Z")
+
+
 def register_activation(entry: Activation) -> Activation:
     _check_name(entry.name)
+    entry = _with_default(entry)
     ACTIVATIONS[entry.name] = entry
     if entry.elementwise:
         _FUNCTION_CLASSES[entry.name] = _make_function_class(entry)
@@ -116,25 +149,87 @@ def register_cost(entry: Cost) -> Cost:
     for alias in entry.aliases:
         _check_name(alias)
         _COST_ALIASES[alias] = entry.name
+    entry = _with_default(entry)
     COSTS[entry.name] = entry
     if entry.kinks:
-        _COST_FUNCTIONS[entry.name] = type(entry.name.replace("-", "_"), (CostEntryBase,), {"cost_name": entry.name})
+        _COST_FUNCTIONS[entry.name] = _make_cost_function_class(entry)
     return entry
 
 
+def _with_default(entry: Any) -> Any:
+    """An entry with a parameter is kept as written and registered with its default value."""
+    if entry.parameter is None:
+        return entry
+    _TEMPLATES[entry.name] = entry
+    return _set_parameter(entry, entry.parameter.default, entry.name)
+
+
+def _set_parameter(template: Any, value: sp.Rational, name: str) -> Any:
+    parameter = template.parameter
+    changes = {f.name: getattr(template, f.name).xreplace({parameter.symbol: value})
+               for f in fields(template) if isinstance(getattr(template, f.name), sp.Basic)}
+    changes.update(parameter.derived(float(value)))
+    summary = template.summary.format(value=_decimal(value))
+    return replace(template, name=name, summary=summary, **changes)
+
+
+def _decimal(value: sp.Rational) -> str:
+    """A parameter's value as it is written: 0.2, 1, 0.01 (values are decimals of ≤ 6 places)."""
+    text = f"{float(value):.6f}" if value.q != 1 else str(value.p)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _instance(kind: str, name: str, registry: dict[str, Any]) -> Any:
+    """The entry NAME:VALUE: the registered entry NAME with its parameter set to VALUE."""
+    family, _, text = name.partition(":")
+    template = _TEMPLATES.get(family)
+    if family not in registry:
+        raise UnknownName(kind, family, registry)
+    if template is None:
+        takes = [f"{n}:VALUE ({t.parameter.meaning})" for n, t in _TEMPLATES.items() if n in registry]
+        raise DeriveError(f"{kind} {family!r} takes no parameter; {kind}s that do: {', '.join(takes)}")
+    parameter = template.parameter
+    if not _VALUE.match(text):
+        raise DeriveError(f"{kind} {name!r}: the value of {parameter.meaning} must be a decimal number "
+                          f"such as {_decimal(parameter.default)}")
+    fraction = Fraction(text)
+    value = sp.Rational(fraction.numerator, fraction.denominator)
+    if not parameter.low < float(value) < parameter.high:
+        high = "" if parameter.high == math.inf else f" and below {parameter.high:g}"
+        raise DeriveError(f"{kind} {name!r}: {parameter.meaning} must be above {parameter.low:g}{high}")
+    if value == parameter.default:
+        return registry[family]
+    canonical = f"{family}:{_decimal(value)}"
+    if canonical not in _INSTANCES:
+        entry = replace(_set_parameter(template, value, canonical), family=family, aliases=()) if kind == "cost" \
+            else replace(_set_parameter(template, value, canonical), family=family)
+        _INSTANCES[canonical] = entry
+        if kind == "activation" and entry.elementwise:
+            _FUNCTION_CLASSES[canonical] = _make_function_class(entry)
+        if kind == "cost" and entry.kinks:
+            _COST_FUNCTIONS[canonical] = _make_cost_function_class(entry)
+    return _INSTANCES[canonical]
+
+
 def lookup_activation(name: str) -> Activation:
-    """The entry of a name, unverified (for validating specs); unknown names list the choices."""
-    if name not in ACTIVATIONS:
-        raise UnknownName("activation", name, ACTIVATIONS)
-    return ACTIVATIONS[name]
+    """The entry of a name (or NAME:VALUE), unverified (for validating specs); unknown names list
+    the choices."""
+    if name in ACTIVATIONS:
+        return ACTIVATIONS[name]
+    if isinstance(name, str) and ":" in name:
+        return _instance("activation", name, ACTIVATIONS)
+    raise UnknownName("activation", name, ACTIVATIONS)
 
 
 def lookup_cost(name: str) -> Cost:
-    """The entry of a cost name or alias ('mse'), unverified (for validating specs)."""
+    """The entry of a cost name, alias ('mse') or NAME:VALUE, unverified (for validating specs)."""
     key = _COST_ALIASES.get(name, name)
-    if key not in COSTS:
-        raise UnknownName("cost", name, [*COSTS, *sorted(_COST_ALIASES)])
-    return COSTS[key]
+    if key in COSTS:
+        return COSTS[key]
+    if isinstance(name, str) and ":" in name:
+        family, _, value = name.partition(":")
+        return _instance("cost", f"{_COST_ALIASES.get(family, family)}:{value}", COSTS)
+    raise UnknownName("cost", name, [*COSTS, *sorted(_COST_ALIASES)])
 
 
 def activation(name: str) -> Activation:
@@ -185,7 +280,7 @@ class ActivationBase(sp.Function):
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         if argindex != 1:
             raise sp.ArgumentIndexError(self, argindex)
-        entry = ACTIVATIONS[self.activation_name]
+        entry = lookup_activation(self.activation_name)
         if entry.df_da is not None:
             return entry.df_da.xreplace({A: self})
         return entry.df_dz.xreplace({Z: self.args[0]})
@@ -194,17 +289,25 @@ class ActivationBase(sp.Function):
         arg = self.args[0]._eval_evalf(prec)
         if arg is None or not arg.is_number:
             return None
-        return ACTIVATIONS[self.activation_name].f.xreplace({Z: arg})._eval_evalf(prec)
+        return lookup_activation(self.activation_name).f.xreplace({Z: arg})._eval_evalf(prec)
+
+
+def _class_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)  # leaky-relu:0.2 -> leaky_relu_0_2
 
 
 def _make_function_class(entry: Activation) -> type[sp.Function]:
     # A real subclass (not sp.Function("sigmoid")) so printers dispatch on it by name.
-    return type(entry.name.replace("-", "_"), (ActivationBase,), {"activation_name": entry.name})
+    return type(_class_name(entry.name), (ActivationBase,), {"activation_name": entry.name})
+
+
+def _make_cost_function_class(entry: Cost) -> type[sp.Function]:
+    return type(_class_name(entry.name), (CostEntryBase,), {"cost_name": entry.name})
 
 
 def scalar_function(name: str) -> type[sp.Function]:
     """The SymPy function class of an elementwise activation, e.g. sigmoid."""
-    activation(name)
+    name = activation(name).name
     if name not in _FUNCTION_CLASSES:
         raise DeriveError(f"activation {name!r} is not elementwise; it has no scalar function")
     return _FUNCTION_CLASSES[name]
@@ -218,7 +321,7 @@ class CostEntryBase(sp.Function):
     cost_name: str = ""
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
-        derivative = COSTS[self.cost_name].dc_da.xreplace({A: self.args[0], Y: self.args[1]})
+        derivative = lookup_cost(self.cost_name).dc_da.xreplace({A: self.args[0], Y: self.args[1]})
         # A cost with kinks is a function of the residual a − y (verify_cost checks it), so its
         # derivative in the target is minus its derivative in the output.
         return derivative if argindex == 1 else -derivative
@@ -226,10 +329,10 @@ class CostEntryBase(sp.Function):
     def _eval_evalf(self, prec: int) -> sp.Expr:
         if not all(arg.is_number for arg in self.args):
             return None
-        return COSTS[self.cost_name].c.xreplace({A: self.args[0], Y: self.args[1]})._eval_evalf(prec)
+        return lookup_cost(self.cost_name).c.xreplace({A: self.args[0], Y: self.args[1]})._eval_evalf(prec)
 
     def explicit(self) -> sp.Expr:
-        return COSTS[self.cost_name].c.xreplace({A: self.args[0], Y: self.args[1]})
+        return lookup_cost(self.cost_name).c.xreplace({A: self.args[0], Y: self.args[1]})
 
 
 _COST_FUNCTIONS: dict[str, type[sp.Function]] = {}
@@ -384,7 +487,7 @@ def numpy_closure(expr: sp.Basic) -> Callable[[dict], Any]:
 
 @cache
 def verify_activation(name: str) -> bool:
-    entry = ACTIVATIONS[name]
+    entry = lookup_activation(name)
     if not entry.elementwise:
         return _verify_softmax()
     problems = []
@@ -429,7 +532,7 @@ def _verify_softmax() -> bool:
 
 @cache
 def verify_cost(name: str) -> bool:
-    entry = COSTS[name]
+    entry = lookup_cost(name)
     problems = []
     if not _is_identically_zero(scalar_derivative(entry.c, A) - entry.dc_da) and not _cost_derivative_agrees(entry):
         problems.append("dc_da is not the derivative of c")
@@ -501,9 +604,10 @@ def _verify_fused_softmax(entry: Cost, rule: FusedRule, problems: list[str]) -> 
 # Activations
 # ----------------------------------------------------------------------------------------------
 
-#: Constants of the parametrised activations: PyTorch's defaults (LeakyReLU, ELU, GELU "tanh").
-LEAKY_SLOPE = sp.Rational(1, 100)
-ELU_ALPHA = sp.Integer(1)
+#: The parameters of LeakyReLU and ELU (leaky-relu:0.2, elu:0.5), PyTorch's defaults unless set.
+LEAKY_SLOPE = sp.Symbol("alpha", positive=True)
+ELU_ALPHA = sp.Symbol("alpha", positive=True)
+#: Constants of GELU's tanh approximation.
 GELU_TANH_SCALE = sp.sqrt(2 / sp.pi)
 GELU_TANH_CUBIC = sp.Rational(44715, 1_000_000)
 
@@ -571,7 +675,9 @@ register_activation(Activation(
     numpy=maximum(Z, LEAKY_SLOPE * Z),
     output_range=(-math.inf, math.inf),
     kinks=(0.0,),
-    summary="max(z, 0.01 z) (slope 0.01 below 0, PyTorch's default); derivative 0.01 + 0.99·1[a > 0]",
+    summary="max(z, α z) with the slope α = {value} below 0 (leaky-relu:ALPHA sets it); derivative 1 where "
+            "a > 0, else α",
+    parameter=Parameter(LEAKY_SLOPE, sp.Rational(1, 100), 0.0, 1.0, "the slope below 0"),
 ))
 
 register_activation(Activation(
@@ -582,9 +688,12 @@ register_activation(Activation(
     # below 0, a = α(e^z − 1), so α e^z = a + α
     df_da=sp.Heaviside(A, 0) + (1 - sp.Heaviside(A, 0)) * (A + ELU_ALPHA),
     numpy=maximum(Z, 0) + ELU_ALPHA * (sp.exp(minimum(Z, 0)) - 1),
-    output_range=(-float(ELU_ALPHA), math.inf),
-    kinks=(0.0,),  # f′ is continuous at 0 but f″ jumps: central differences keep away from it
-    summary="z above 0, e^z − 1 below (α = 1); derivative 1[a > 0] + (1 − 1[a > 0])(a + 1)",
+    output_range=(-1.0, math.inf),
+    kinks=(0.0,),  # f′ (α = 1) or f itself (other α) is not smooth at 0: differences keep away from it
+    summary="z above 0, α(e^z − 1) below, α = {value} (elu:ALPHA sets it); derivative 1[a > 0] + "
+            "(1 − 1[a > 0])(a + α)",
+    parameter=Parameter(ELU_ALPHA, sp.Integer(1), 0.0, 100.0, "α",
+                        derived=lambda alpha: {"output_range": (-alpha, math.inf)}),
 ))
 
 register_activation(Activation(
@@ -674,8 +783,8 @@ register_cost(Cost(
 ))
 
 
-#: Huber's δ: where the cost turns from quadratic to linear (PyTorch's HuberLoss default).
-HUBER_DELTA = sp.Integer(1)
+#: Huber's δ: where the cost turns from quadratic to linear (huber:0.5; PyTorch's default 1).
+HUBER_DELTA = sp.Symbol("delta", positive=True)
 _RESIDUAL = A - Y
 
 register_cost(Cost(
@@ -697,9 +806,11 @@ register_cost(Cost(
     dc_da=_RESIDUAL + sp.Heaviside(_RESIDUAL - HUBER_DELTA, 0) * (HUBER_DELTA - _RESIDUAL)
     - sp.Heaviside(-_RESIDUAL - HUBER_DELTA, 0) * (HUBER_DELTA + _RESIDUAL),
     input_range=(-math.inf, math.inf),
-    kinks=(-float(HUBER_DELTA), float(HUBER_DELTA)),
-    summary="C = Σ huber(a − y) with δ = 1 (PyTorch's default): ½r² for |r| ≤ 1, |r| − ½ beyond; "
-            "derivative a − y clipped to [−1, 1]",
+    kinks=(-1.0, 1.0),
+    summary="C = Σ huber(a − y) with δ = {value} (huber:DELTA sets it): ½r² for |r| ≤ δ, δ(|r| − ½δ) "
+            "beyond; derivative a − y clipped to [−δ, δ]",
+    parameter=Parameter(HUBER_DELTA, sp.Integer(1), 0.0, 1000.0, "δ",
+                        derived=lambda delta: {"kinks": (-delta, delta)}),
 ))
 
 

@@ -85,19 +85,23 @@ class NetworkSpec:
         canonical = rules.lookup_cost(self.cost).name
         if canonical != self.cost:
             object.__setattr__(self, "cost", canonical)
+        # leaky-relu:0.20 and leaky-relu:0.01 (the default) are written leaky-relu:0.2 and leaky-relu
+        named = tuple(replace(layer, activation=rules.lookup_activation(layer.activation).name) for layer in self.layers)
+        if named != self.layers:
+            object.__setattr__(self, "layers", named)
         output = self.layers[-1]
         for i, layer in enumerate(self.layers[:-1], start=1):
-            if not rules.ACTIVATIONS[layer.activation].elementwise:
+            if not rules.lookup_activation(layer.activation).elementwise:
                 raise DeriveError(
                     f"{layer.activation} is only allowed on the output layer (layer {len(self.layers)}), "
                     f"not on layer {i}; hidden layers take an elementwise activation: "
                     + ", ".join(a for a, e in rules.ACTIVATIONS.items() if e.elementwise)
                 )
-        if not rules.ACTIVATIONS[output.activation].elementwise and output.width < 2:
+        if not rules.lookup_activation(output.activation).elementwise and output.width < 2:
             raise DeriveError(
                 f"{output.activation} needs at least 2 outputs (with 1 it is the constant 1), not {output.width}"
             )
-        rules.check_pair(rules.ACTIVATIONS[output.activation], rules.COSTS[self.cost])
+        rules.check_pair(rules.lookup_activation(output.activation), rules.lookup_cost(self.cost))
         if self.batch is not None:
             if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
                 raise DeriveError(f"batch must be a whole number of samples >= 1, not {self.batch!r}")

@@ -150,10 +150,10 @@ class DeriveTextPrinter(SignedTerms, StrPrinter):
         return f"({self._print(x)} − {self._print(mean)})/{self._print(std)}"
 
     def _print_Apply(self, expr: Apply) -> str:
-        return f"{rules.ACTIVATIONS[expr.name].text}({self._print(expr.arg)})"
+        return f"{rules.lookup_activation(expr.name).text}({self._print(expr.arg)})"
 
     def _print_ApplyPrime(self, expr: ApplyPrime) -> str:
-        return f"{rules.ACTIVATIONS[expr.name].text}′({self._print(expr.arg)})"
+        return f"{rules.lookup_activation(expr.name).text}′({self._print(expr.arg)})"
 
     def _print_Elementwise(self, expr: Elementwise) -> str:
         arg = self._print(expr.arg)
@@ -176,10 +176,10 @@ class DeriveTextPrinter(SignedTerms, StrPrinter):
         return f"∂{self._print(expr.num)}/∂{self._print(expr.den)}"
 
     def _print_Prime(self, expr: Prime) -> str:
-        return f"{rules.ACTIVATIONS[expr.name].text}′({self._print(expr.arg)})"
+        return f"{rules.lookup_activation(expr.name).text}′({self._print(expr.arg)})"
 
     def _print_ActivationBase(self, expr: sp.Function) -> str:
-        return f"{rules.ACTIVATIONS[expr.activation_name].text}({self._print(expr.args[0])})"
+        return f"{rules.lookup_activation(expr.activation_name).text}({self._print(expr.args[0])})"
 
     def _print_SoftmaxEntry(self, expr: sp.Function) -> str:
         args = ", ".join(self._print(a) for a in expr.args[1:])

@@ -86,6 +86,12 @@ MAX_EXPONENT = 64
 MAX_SUM_TERMS = 1_000
 
 
+
+def _is_activation(name: str) -> bool:
+    """A registry activation, or one of them with its parameter set (leaky-relu:0.2, which only
+    network_entry makes: the network's own)."""
+    return name in rules.ACTIVATIONS or (":" in name and name.partition(":")[0] in rules.ACTIVATIONS)
+
 class Builder(SymbolBuilder):
     def __init__(self, world: World, nmap: NotationMap, concrete: bool = False,
                  layer_values: dict[sp.Symbol, int] | None = None, text: str = "",
@@ -704,12 +710,15 @@ class Builder(SymbolBuilder):
             raise Unchecked(f"{name} is bound to {binding.role}, not to a function", node.span)
         if op == "activation-function":
             op = self.layer_activation(call, binding, arg, node)
-        elif call.sub is not None and not (op in rules.ACTIVATIONS and self._is_layer_script(call.sub)):
-            raise Unchecked(f"a subscript on the function {name}", node.span)
+        else:
+            if call.sub is not None and not (_is_activation(op) and self._is_layer_script(call.sub)):
+                raise Unchecked(f"a subscript on the function {name}", node.span)
+            if op in rules.ACTIVATIONS:  # a registry entry's name, never one with a parameter set
+                op = self.network_entry(op, node)
         if primes > 1:
             raise Unchecked("second derivatives are not checked", node.span)
-        if op in rules.ACTIVATIONS:
-            act = rules.ACTIVATIONS[op]
+        if _is_activation(op):
+            act = rules.lookup_activation(op)
             layer = _layer_of_value(arg)
             if layer is not None and not as_expr(layer).is_Integer:
                 self.usage.activations.append((layer, op))
@@ -755,6 +764,18 @@ class Builder(SymbolBuilder):
     def _is_layer_script(self, script: Script) -> bool:
         """σ^l, σ^{[L]}: a layer written on a function that is the same at every layer."""
         return script.expr is not None and script.expr.kind in ("sym", "num", "add")
+
+    def network_entry(self, name: str, node: Node) -> str:
+        """LeakyReLU is the network's own leaky-relu:0.2 where its layers set the slope: a post
+        names the function, the network says its parameter."""
+        spec = self.world.instance_spec if self.concrete else self.world.spec
+        own = {l.activation for l in spec.layers if rules.lookup_activation(l.activation).family == name}
+        if not own:
+            return name
+        if len(own) > 1 or any(l.activation == name for l in spec.layers):
+            raise Unchecked(f"the network's layers give {name} different parameters: which one is meant",
+                            node.span)
+        return own.pop()
 
     def layer_activation(self, call: Call, binding: Binding, arg: Any, node: Node) -> str:
         """The activation of the layer a generic function names: g^{[l]}, f_l, or f(z^l) by its argument."""

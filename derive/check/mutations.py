@@ -370,7 +370,7 @@ def other_activation(case: Case) -> Iterator[Finding]:
             except Unchecked:
                 return
         if case.user_equals(values):
-            yield Finding({"other": other.text, "own": ", ".join(rules.ACTIVATIONS[n].text for n in sorted(own))})
+            yield Finding({"other": other.text, "own": ", ".join(rules.lookup_activation(n).text for n in sorted(own))})
             return
 
 

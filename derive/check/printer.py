@@ -330,7 +330,7 @@ class PostLatexPrinter(DeriveLatexPrinter):
                 if name in self.used.get("function", []) or name == _registry_name(activation):
                     text = name_latex(name)
                     return rf"\operatorname{{{name}}}" if text == name and len(name) > 1 else text
-        return rules.ACTIVATIONS[activation].latex
+        return rules.lookup_activation(activation).latex
 
     def _print_Apply(self, expr: Any) -> str:
         return rf"{self._function(expr.name)}\left({self._print(expr.arg)}\right)"
@@ -347,7 +347,7 @@ class PostLatexPrinter(DeriveLatexPrinter):
 
 
 def _registry_name(activation: str) -> str:
-    latex = rules.ACTIVATIONS[activation].latex
+    latex = rules.lookup_activation(activation).latex
     return latex.lstrip("\\").replace("operatorname{", "").rstrip("}")
 
 

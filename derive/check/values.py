@@ -128,7 +128,7 @@ class FloatEvaluator:
             except (ZeroDivisionError, OverflowError):
                 return math.inf
         if isinstance(e, rules.ActivationBase):
-            entry = rules.ACTIVATIONS[e.activation_name]
+            entry = rules.lookup_activation(e.activation_name)
             return float(rules.evaluate_numpy(entry.numpy, {rules.Z: np.float64(self(e.args[0]))}))
         if isinstance(e, rules.CostEntryBase):
             return self(e.explicit())

@@ -8,6 +8,8 @@ so the generated code computes exactly what the registry verified.
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 import sympy as sp
@@ -33,7 +35,8 @@ from .plan import variable_name
 
 
 def helper_name(activation: str) -> str:
-    return "_" + activation.replace("-", "_")
+    """_leaky_relu for leaky-relu, _leaky_relu_0_2 for leaky-relu:0.2: an identifier."""
+    return "_" + re.sub(r"[^a-z0-9_]", "_", activation)
 
 
 def _is_atom(expr: Any) -> bool:
@@ -223,7 +226,7 @@ class ScalarCodePrinter(PythonCodePrinter):
 
     def _print_ActivationBase(self, expr: Any) -> str:
         # Inlined: a helper call per neuron would cost more than the arithmetic it wraps.
-        entry = rules.ACTIVATIONS[expr.activation_name]
+        entry = rules.lookup_activation(expr.activation_name)
         return f"({self._print(entry.numpy.xreplace({rules.Z: expr.args[0]}))})"
 
     def _print_logaddexp(self, expr: Any) -> str:

@@ -16,6 +16,7 @@ before the matrix form that collects it.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,7 +246,7 @@ def _shapes(step: Step) -> list[Membership]:
 
 def _applies_jointly(step: Step) -> bool:
     """Whether the step applies an activation that is not elementwise (softmax)."""
-    return isinstance(step.rhs, Apply) and not rules.ACTIVATIONS[step.rhs.name].elementwise
+    return isinstance(step.rhs, Apply) and not rules.lookup_activation(step.rhs.name).elementwise
 
 
 def _variant(step: Step) -> str:
@@ -330,6 +331,16 @@ def _widths(widths: tuple[int, ...]) -> str:
     return "-".join(str(n) for n in widths)
 
 
+def _with_parameter(entry: Any, name: str, w: Wording) -> str:
+    """leaky-relu (α = 0.2) for the entry leaky-relu:0.2, Huber (δ = 0.5) for huber:0.5."""
+    if not entry.family:
+        return name
+    letter = unicodedata.lookup(f"GREEK SMALL LETTER {entry.parameter.symbol.name.upper()}")
+    value = entry.name.partition(":")[2]
+    return wording.text(wording.WITH_PARAMETER, "with-parameter", w.lang).format(
+        name=entry.family if name == entry.name else name, letter=letter, value=value)
+
+
 def _description(d: Derivation, w: Wording) -> Words:
     spec = d.spec
     facts: list[Any] = []
@@ -341,8 +352,11 @@ def _description(d: Derivation, w: Wording) -> Words:
     for layer in spec.layers:
         if layer.activation not in names:
             names.append(layer.activation)
-    facts.append(w.post("fact-activations", names=w.listing(names)))
-    facts.append(w.post("fact-cost", name=wording.text(wording.COST_NAMES, rules.cost(spec.cost).name, w.lang)))
+    facts.append(w.post("fact-activations", names=w.listing([_with_parameter(rules.activation(n), n, w)
+                                                             for n in names])))
+    cost = rules.cost(spec.cost)
+    cost_name = wording.text(wording.COST_NAMES, cost.family or cost.name, w.lang)
+    facts.append(w.post("fact-cost", name=_with_parameter(cost, cost_name, w)))
     facts.append(w.post("fact-row" if spec.convention == "row" else "fact-column"))
     if not any(layer.bias for layer in spec.layers):
         facts.append(w.post("fact-no-bias"))
@@ -419,8 +433,9 @@ def _notation(d: Derivation, w: Wording) -> Table:
             applied = next(f for f in step.rhs.args if isinstance(f, Apply))
             activations.setdefault(applied.name, applied)
     for name, applied in activations.items():
-        key = "activation" if rules.ACTIVATIONS[name].elementwise else "activation-joint"
-        rows.append((Math(applied), Math(Dimensions(*applied.shape)), meaning(key, name=name)))
+        key = "activation" if rules.lookup_activation(name).elementwise else "activation-joint"
+        named = _with_parameter(rules.lookup_activation(name), name, w)
+        rows.append((Math(applied), Math(Dimensions(*applied.shape)), meaning(key, name=named)))
     rows.append((Math(d.step("cost").lhs), w.post("scalar"), meaning("cost")))
     for symbol_key, meaning_key in (("batch", "batch"), ("L", "depth")):
         symbol = d.symbols.get(symbol_key)

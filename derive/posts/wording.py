@@ -362,6 +362,11 @@ COST_NAMES: Phrases = {
     "huber": {"en": "Huber", "zh": "Huber "},
 }
 
+#: An entry named with a parameter's value (leaky-relu:0.2, huber:0.5).
+WITH_PARAMETER: Phrases = {
+    "with-parameter": {"en": "{name} ({letter} = {value})", "zh": "{name}（{letter} = {value}）"},
+}
+
 #: What each quantity of the notation table means. {layer}: its layer.
 MEANING: Phrases = {
     "x": {"en": "the input", "zh": "输入"},
