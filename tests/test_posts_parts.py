@@ -92,6 +92,19 @@ def test_opening_then_notation_table_with_every_symbol(post_file: Path) -> None:
         assert writer.inline(binding.symbol) in table
 
 
+def test_scalar_names_say_how_they_are_numbered() -> None:
+    """z₃, a₄ carry the diagram's neuron numbers; ŷ₁, y₁ are numbered by output (the output
+    neurons are 5 and 6 in the diagram of the 2-2-2 network)."""
+    text = (Path(__file__).resolve().parent.parent / "output" / "two-two-two" / "two-two-two.github.en.md").read_text(
+        encoding="utf-8")
+    rows = {row.split("|")[1].strip(): row.split("|")[3].strip() for row in text.splitlines()
+            if row.startswith("| $`") and "scalars" in row}
+    assert rows["$`z_{3}`$, $`z_{4}`$"].endswith("numbered like the neurons in the diagram")
+    assert rows["$`x_{1}`$, $`x_{2}`$"].endswith("numbered like the neurons in the diagram")
+    for outputs in ("$`y_{1}`$, $`y_{2}`$", "$`\\hat{y}_{1}`$, $`\\hat{y}_{2}`$"):
+        assert rows[outputs].endswith("in the order of the output neurons"), rows[outputs]
+
+
 def test_steps_carry_no_shape_or_verification_lines(post_file: Path) -> None:
     text = _text(post_file)
     for line in ("Verified:", "Shapes:", "Rule:", "验证：", "形状：", "依据："):

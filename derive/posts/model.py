@@ -405,6 +405,11 @@ def _meaning(d: Derivation, q: NetQuantity, w: Wording) -> Words:
     return Words(wording.text(wording.MEANING, key, w.lang), (("layer", layer),))
 
 
+def _trailing_number(name: str) -> int | None:
+    digits = name[len(name.rstrip("0123456789")):]
+    return int(digits) if digits else None
+
+
 def _notation(d: Derivation, w: Wording) -> Table:
     """Every symbol once: the network's quantities (for the general derivation, those of layer
     l), the scalar names of the neuron-by-neuron view, the activations, the cost and the sizes."""
@@ -421,9 +426,12 @@ def _notation(d: Derivation, w: Wording) -> Table:
     rows: list[tuple[Any, ...]] = []
     for q in quantities:
         rows.append((Math(q), Math(Dimensions(*q.shape)), _meaning(d, q, w)))
-        named = [b.symbol for b in d.scalar_bindings if b.entry.of == q]
+        bindings = [b for b in d.scalar_bindings if b.entry.of == q]
+        named = [b.symbol for b in bindings]
         if named:
             key = "weights-scalar" if q.kind == "W" else "entries-scalar"
+            if q.kind not in ("W", "x") and all(_trailing_number(b.symbol.name) == b.entry.indices[0] for b in bindings):
+                key = "entries-by-output"  # ŷ₁, y₁: numbered by output, not by the diagram's neurons 5, 6
             rows.append((w.listing([Math(s) for s in named]), w.post("scalars"), meaning(key, of=Math(q))))
     activations: dict[str, Any] = {}
     for step in d.steps:
