@@ -418,7 +418,7 @@ MEANING: Phrases = {
         "zh": "{of} 的各个元素，编号与图中的神经元一致",
     },
     "entries-by-output": {
-        "en": "the entries of {of}, numbered 1, 2, … in the order of the output neurons",
+        "en": "the entries of {of}, numbered from 1 in the order of the output neurons",
         "zh": "{of} 的各个元素，按输出神经元的顺序编号为 1, 2, …",
     },
 }
