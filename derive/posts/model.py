@@ -272,12 +272,21 @@ class StepWriter:
     def why(self, step: Step, number: int) -> Words:
         key = wording.explanation_key(step.rule, _variant(step))
         values = (("first", str(self.first.get(key, number))), ("layer", _layer(step.layer)),
-                  ("rhs", Math(step.rhs)))
+                  ("rhs", Math(step.rhs)), ("skip", self._skip(step)))
         if key not in self.first:
             self.first[key] = number
             return Words(wording.explanation(key, self.w.lang), values)
         self.repeats[key] = self.repeats.get(key, 0) + 1
         return Words(wording.again(key, self.w.lang, self.repeats[key]), values)
+
+    def _skip(self, step: Step) -> Any:
+        """What a residual connection passes: the earlier output a^j a skip adds (forward), or the
+        gradients ∂C/∂a^t that come straight back through skips (backward); empty for other steps."""
+        if step.rule == "residual":
+            return Math(next(arg for arg in step.rhs.args if isinstance(arg, NetQuantity)))
+        if step.rule == "residual-gradient":
+            return self.w.listing([Math(arg) for arg in step.rhs.args if isinstance(arg, Grad)])
+        return ""
 
     def _once(self, key: str) -> bool:
         if key in self.noted:
@@ -415,7 +424,7 @@ def _notation(d: Derivation, w: Wording) -> Table:
     for step in d.steps:
         if step.section == "forward" and isinstance(step.rhs, Apply):
             activations.setdefault(step.rhs.name, step.rhs)
-        elif step.section == "forward" and step.rule == "dropout":  # f(z) ⊙ m
+        elif step.section == "forward" and step.rule in ("dropout", "residual"):  # f(z) ⊙ m, f(z) + a^j
             applied = next(f for f in step.rhs.args if isinstance(f, Apply))
             activations.setdefault(applied.name, applied)
     for name, applied in activations.items():
