@@ -363,6 +363,9 @@ def _description(d: Derivation, w: Wording) -> Words:
         facts.append(w.post("fact-normalize"))
     if spec.reduction == "mean":
         facts.append(w.post("fact-mean"))
+    for layer, source in spec.residual:
+        facts.append(w.post("fact-residual-input", layer=str(layer)) if source == 0 else
+                     w.post("fact-residual", source=str(source), layer=str(layer)))
     return w.post("description", facts=Join(tuple(facts), w.raw("facts-glue")))
 
 
