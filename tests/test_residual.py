@@ -9,8 +9,6 @@ installed; bad values are one-line errors naming the valid choices.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,13 +19,11 @@ import sympy as sp
 from derive import derive
 from derive.algebra import ApplyPrime, Grad, NetQuantity
 from derive.errors import DeriveError, VerificationError
-from derive.export import export_source
 from derive.gradcheck import check_grads
 from derive.spec import build
 from derive.verify import verify
-from export_support import load
-
-ROOT = Path(__file__).resolve().parent.parent
+from cli_support import ROOT, one_line_error, run_derive, spec_file_error
+from export_support import assert_matches_autograd, data, perturbed_params, self_test, write_module
 
 NETS = {
     # one skip over a hidden layer, one sample
@@ -115,14 +111,6 @@ def test_a_derivative_in_a_is_refused_where_a_carries_the_skip() -> None:
             verify(replace(d, steps=steps, checks=()), symbolic=symbolic)
 
 
-def data(spec, rng: np.random.Generator, batch: int = 3):
-    column = spec.convention == "column"
-    n_in, n_out = spec.widths[0], spec.widths[-1]
-    x = rng.uniform(-1, 1, (n_in, batch) if column else (batch, n_in))
-    y = rng.uniform(0.05, 0.95, (n_out, batch) if column else (batch, n_out))
-    return x, y
-
-
 ACTS = {"tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "relu": lambda z: np.maximum(z, 0),
         "identity": lambda z: z}
 
@@ -144,44 +132,35 @@ def reference_output(spec, params: dict, x: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("kind", sorted(NETS))
 def test_export_follows_the_skips(tmp_path: Path, rng: np.random.Generator, kind: str, form: str) -> None:
     spec = spec_of(kind)
-    path = tmp_path / f"residual_{kind}_{form}.py"
-    path.write_text(export_source(spec, form=form), encoding="utf-8")
-    module = load(path)
-    params = {k: v + rng.uniform(-0.3, 0.3, v.shape) for k, v in module.init_params(1).items()}
+    module = write_module(tmp_path, spec, f"residual_{kind}_{form}", form=form)
+    params = perturbed_params(module, rng)
     for batch in (1, 4):
-        x, y = data(spec, rng, batch)
+        x, y = data(module, rng, batch)
         np.testing.assert_allclose(module.forward(params, x), reference_output(spec, params, x), rtol=1e-12,
                                    atol=1e-12)
         check_grads(lambda p: module.cost(p, x, y), lambda p: module.gradients(p, x, y), params)
-    completed = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    self_test(tmp_path / f"residual_{kind}_{form}.py")
 
 
 @pytest.mark.parametrize("backend", ["torch", "jax"])
 def test_other_backends_pass_their_self_test(tmp_path: Path, backend: str) -> None:
     pytest.importorskip(backend)
-    path = tmp_path / f"residual_{backend}.py"
-    path.write_text(export_source(spec_of("input-two"), form="matrix", backend=backend), encoding="utf-8")
-    completed = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    write_module(tmp_path, spec_of("input-two"), f"residual_{backend}", form="matrix", backend=backend)
+    self_test(tmp_path / f"residual_{backend}.py")
 
 
 def test_float32_agrees_with_float64(tmp_path: Path) -> None:
-    path = tmp_path / "residual_float32.py"
-    path.write_text(export_source(spec_of("output-row"), form="matrix", dtype="float32"), encoding="utf-8")
-    completed = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0 and "float32 agrees" in completed.stdout, completed.stdout + completed.stderr
+    write_module(tmp_path, spec_of("output-row"), "residual_float32", form="matrix", dtype="float32")
+    assert "float32 agrees" in self_test(tmp_path / "residual_float32.py")
 
 
 @pytest.mark.parametrize("kind", sorted(NETS))
 def test_agrees_with_torch_autograd(tmp_path: Path, rng: np.random.Generator, kind: str) -> None:
     torch = pytest.importorskip("torch")
     spec = spec_of(kind)
-    path = tmp_path / f"residual_torch_{kind}.py"
-    path.write_text(export_source(spec, form="matrix"), encoding="utf-8")
-    module = load(path)
-    params = {k: v + rng.uniform(-0.3, 0.3, v.shape) for k, v in module.init_params(2).items()}
-    x, y = data(spec, rng, 3)
+    module = write_module(tmp_path, spec, f"residual_torch_{kind}", form="matrix")
+    params = perturbed_params(module, rng)
+    x, y = data(module, rng, 3)
     t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     row = spec.convention == "row"
     acts = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu, "identity": lambda z: z}
@@ -197,11 +176,7 @@ def test_agrees_with_torch_autograd(tmp_path: Path, rng: np.random.Generator, ki
         cost = cost + spec.l2 / 2 * sum(torch.sum(t[f"W{l}"] ** 2) for l in range(1, spec.depth + 1))
     if spec.reduction == "mean":
         cost = cost / (x.shape[0] if row else x.shape[1])
-    cost.backward()
-    ours = module.gradients(params, x, y)
-    assert module.cost(params, x, y) == pytest.approx(float(cost.detach()), rel=1e-10)
-    for k in params:
-        np.testing.assert_allclose(ours[k], t[k].grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert_matches_autograd(module, params, t, cost, x, y)
 
 
 def test_general_and_scalar_view_refuse_residual() -> None:
@@ -235,11 +210,7 @@ def test_general_and_scalar_view_refuse_residual() -> None:
      "argument --residual: must be layer:from pairs such as 3:1 or 2:0,4:2, not '2'"),
 ])
 def test_bad_values_are_one_line_errors(args: list[str], message: str) -> None:
-    completed = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=ROOT,
-                               timeout=300)
-    assert completed.returncode == 2
-    lines = completed.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], completed.stderr
+    assert message in one_line_error(args)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -252,13 +223,7 @@ def test_bad_values_are_one_line_errors(args: list[str], message: str) -> None:
      "residual_from of layer 1 must be an earlier layer, 0 (the input) to 0, not True"),
 ])
 def test_bad_spec_keys(tmp_path: Path, text: str, message: str) -> None:
-    from derive.spec import load_toml
-
-    path = tmp_path / "net.toml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(DeriveError) as info:
-        load_toml(path)
-    assert str(info.value) == message
+    assert spec_file_error(tmp_path, text) == message
 
 
 def test_spec_key_and_option_agree(tmp_path: Path) -> None:
@@ -275,7 +240,6 @@ def test_spec_key_and_option_agree(tmp_path: Path) -> None:
 
 
 def test_derive_list_shows_the_key() -> None:
-    completed = subprocess.run([sys.executable, "-m", "derive", "list"], capture_output=True, text=True, cwd=ROOT,
-                               timeout=300)
-    assert completed.returncode == 0
-    assert any(line.split()[:1] == ["residual_from"] for line in completed.stdout.splitlines()), completed.stdout
+    listing = run_derive(["list"], ROOT)
+    assert listing.returncode == 0
+    assert any(line.split()[:1] == ["residual_from"] for line in listing.stdout.splitlines()), listing.stdout
