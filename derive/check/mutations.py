@@ -402,22 +402,31 @@ def missing_dropout_mask(case: Case) -> Iterator[Finding]:
     dropped from a step that carries it, such as δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ m^l ⊙ f′(z^l)."""
     if case.ev is None or not case.world.spec.dropout:
         return
-    values = []
+    mutated = _mutated_step(case, _masks_in, _without_masks)
+    if mutated is not None and case.user_equals(mutated[0]):
+        yield Finding({"layer": str(sorted(int(m.layer) for m in _masks_in(mutated[1]))[0])})
+
+
+def _mutated_step(case: Case, carries: Callable[[Any], Any],
+                  mutate: Callable[[Any], Any]) -> tuple[list[Any], Any] | None:
+    """The values of `mutate(form)` at every assignment of the case, with `form` the last form of
+    the engine's step for the written one, and that form; None where the engine's step does not
+    carry (`carries`) what the mistake leaves out, or the values cannot be computed."""
+    values, form = [], None
     for layer_values, index_values in case.ev.assignments:
         try:
             anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
         except (Unchecked, OutOfRange, ShapeMismatch):
-            return
-        form = next((s.forms[-1] for s in case.world.instance.steps if s.lhs == anchor and _masks_in(s.forms[-1])),
+            return None
+        form = next((s.forms[-1] for s in case.world.instance.steps if s.lhs == anchor and carries(s.forms[-1])),
                     None)
         if form is None:
-            return
+            return None
         try:
-            values.append(case.judge.explicit(_without_masks(form), index_values))
+            values.append(case.judge.explicit(mutate(form), index_values))
         except Unchecked:
-            return
-    if case.user_equals(values):
-        yield Finding({"layer": str(sorted(int(m.layer) for m in _masks_in(form))[0])})
+            return None
+    return values, form
 
 
 def _masks_in(expr: Any) -> set[Any]:
@@ -446,22 +455,9 @@ def missing_residual_path(case: Case) -> Iterator[Finding]:
     δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ f′(z^l) for ((W^{l+1})ᵀ δ^{l+1} + ∂C/∂a^t) ⊙ f′(z^l)."""
     if case.ev is None or not case.world.spec.residual:
         return
-    values = []
-    for layer_values, index_values in case.ev.assignments:
-        try:
-            anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
-        except (Unchecked, OutOfRange, ShapeMismatch):
-            return
-        form = next((s.forms[-1] for s in case.world.instance.steps if s.lhs == anchor and _skips_in(s.forms[-1])),
-                    None)
-        if form is None:
-            return
-        try:
-            values.append(case.judge.explicit(_without_skips(form), index_values))
-        except Unchecked:
-            return
-    if case.user_equals(values):
-        later = min(_skips_in(form))
+    mutated = _mutated_step(case, _skips_in, _without_skips)
+    if mutated is not None and case.user_equals(mutated[0]):
+        later = min(_skips_in(mutated[1]))
         layer = case.world.spec.residual_from(later)
         yield Finding({"layer": str(layer), "later": str(later), "next": str(layer + 1)})
 
@@ -500,27 +496,14 @@ def _without_skips(expr: Any) -> Any:
 def residual_prime_in_a(case: Case) -> Iterator[Finding]:
     """Mutation of the correct step: f′(z^l) of a layer with a skip into it (a^l = f(z^l) + a^j)
     written through its identity in a (σ′ = a(1 − a)), which holds only for a^l = f(z^l)."""
-    if case.ev is None or not case.world.spec.residual:
+    spec = case.world.spec
+    if case.ev is None or not spec.residual:
         return
-    values, layers = [], set()
-    for layer_values, index_values in case.ev.assignments:
-        try:
-            anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
-        except (Unchecked, OutOfRange, ShapeMismatch):
-            return
-        mapping = next((m for s in case.world.instance.steps if s.lhs == anchor
-                        for m in [_primes_in_a(s.forms[-1], case.world.spec)] if m), None)
-        if mapping is None:
-            return
-        layers |= {int(_prime_z(node).layer) for node in mapping}
-        form = next(s.forms[-1] for s in case.world.instance.steps if s.lhs == anchor)
-        try:
-            values.append(case.judge.explicit(ordered_xreplace(form, mapping), index_values))
-        except Unchecked:
-            return
-    if case.user_equals(values):
-        layer = min(layers)
-        yield Finding({"layer": str(layer), "from": str(case.world.spec.residual_from(layer))})
+    mutated = _mutated_step(case, lambda form: _primes_in_a(form, spec),
+                            lambda form: ordered_xreplace(form, _primes_in_a(form, spec)))
+    if mutated is not None and case.user_equals(mutated[0]):
+        layer = min(int(_prime_z(node).layer) for node in _primes_in_a(mutated[1], spec))
+        yield Finding({"layer": str(layer), "from": str(spec.residual_from(layer))})
 
 
 def _prime_z(node: Any) -> Any:

@@ -396,6 +396,10 @@ def _meaning(d: Derivation, q: NetQuantity, w: Wording) -> Words:
         key = "x-batch"
     elif q.kind == "W":
         key = "W-row" if d.spec.convention == "row" else "W-column"
+    elif q.kind == "a" and not d.general and d.spec.residual_from(int(q.layer)) is not None:
+        key = "a-output-residual" if q.layer == d.symbols.get("L") else "a-residual"
+        skip = next(arg for arg in d.step(f"a_{q.layer}").rhs.args if isinstance(arg, NetQuantity))
+        return Words(wording.text(wording.MEANING, key, w.lang), (("layer", layer), ("skip", Math(skip))))
     elif q.kind == "a" and q.layer == d.symbols.get("L"):
         key = "a-output"
     else:

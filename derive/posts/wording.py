@@ -415,6 +415,10 @@ MEANING: Phrases = {
     "z": {"en": "the weighted inputs of layer {layer}", "zh": "第 {layer} 层的加权输入"},
     "a": {"en": "the activations (outputs) of layer {layer}", "zh": "第 {layer} 层的激活值（输出）"},
     "a-output": {"en": "the network's output", "zh": "网络的输出"},
+    "a-residual": {"en": "the outputs of layer {layer}: its activations plus {skip}, carried over by the residual "
+                         "connection", "zh": "第 {layer} 层的输出：激活值加上残差连接带过来的 {skip}"},
+    "a-output-residual": {"en": "the network's output: the activations of layer {layer} plus {skip}, carried over by "
+                                "the residual connection", "zh": "网络的输出：第 {layer} 层的激活值加上残差连接带过来的 {skip}"},
     "W-column": {
         "en": "the weights of layer {layer}; row j holds the weights into neuron j of that layer",
         "zh": "第 {layer} 层的权重，第 j 行是进入该层第 j 个神经元的权重",
