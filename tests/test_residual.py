@@ -243,3 +243,32 @@ def test_derive_list_shows_the_key() -> None:
     listing = run_derive(["list"], ROOT)
     assert listing.returncode == 0
     assert any(line.split()[:1] == ["residual_from"] for line in listing.stdout.splitlines()), listing.stdout
+
+
+def _posts(spec, platform: str) -> dict[str, str]:
+    from derive.posts.command import derivation_for_post
+    from derive.posts.render import PostSource, render_post
+
+    source = PostSource(derivation_for_post(spec, 0), 0)
+    return {**render_post(source, platform, "en"), **render_post(source, platform, "zh")}
+
+
+def test_posts_show_the_skips_and_are_deterministic() -> None:
+    spec = build([3, 3, 3, 3, 2], name="residual-post", activation="tanh", residual=((1, 0), (3, 1)))
+    first = _posts(spec, "github")
+    assert first == _posts(spec, "github")
+    english = next(text for name, text in first.items() if name.endswith(".en.md"))
+    chinese = next(text for name, text in first.items() if name.endswith(".zh.md"))
+    assert "a residual connection from the input into layer 1" in english
+    assert "This is where the skip's extra path enters the error." in english
+    assert "从第 1 层到第 3 层的残差连接" in chinese and "跳跃连接带来的额外路径" in chinese
+    diagram = next(text for name, text in first.items() if name.endswith(".svg"))
+    assert diagram.count("<polyline") == len(spec.residual)
+
+
+def test_the_english_latex_post_is_ascii_and_draws_the_skips() -> None:
+    """pdflatex reads ASCII: the explanations' f′, ≠ and σ′ are typeset, not passed through."""
+    spec = build([3, 3, 3, 3, 2], name="residual-tex", activation="tanh", residual=((1, 0), (3, 1)))
+    tex = next(text for name, text in _posts(spec, "latex").items() if name.endswith(".en.tex"))
+    assert tex.isascii(), sorted({ch for ch in tex if not ch.isascii()})
+    assert tex.count(r"\draw[dashed") == len(spec.residual)
