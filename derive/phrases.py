@@ -155,8 +155,8 @@ RULE: dict[str, dict[str, str]] = {
         "zh": "对两条路径用链式法则：经过下一层的权重，以及经过跳跃连接 a^t = f(z^t) + a^l，其 ∂a^t/∂a^l 为单位矩阵",
     },
     "chain-rule-residual": {
-        "en": "chain rule; the skip term of a^l does not depend on z^l, so ∂a^l_j/∂z^l_j = f′(z^l_j), kept in z since a^l ≠ f(z^l)",
-        "zh": "链式法则；a^l 中跳跃连接那一项与 z^l 无关，所以 ∂a^l_j/∂z^l_j = f′(z^l_j)；由于 a^l ≠ f(z^l)，导数保留 z 的形式",
+        "en": "chain rule; the skip term of a^l does not depend on z^l, so ∂a^l_j/∂z^l_j = f′(z^l_j), kept in z since a^l is no longer f(z^l)",
+        "zh": "链式法则；a^l 中跳跃连接那一项与 z^l 无关，所以 ∂a^l_j/∂z^l_j = f′(z^l_j)；由于 a^l 不再等于 f(z^l)，导数保留 z 的形式",
     },
     "chain-rule-residual-entry": {
         "en": "chain rule, summing over every neuron k of the next layer that a^l_j feeds, plus the skip's direct path ∂C/∂a^t_j",

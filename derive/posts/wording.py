@@ -209,10 +209,10 @@ EXPLAIN: Phrases = {
     "chain-rule-residual": {
         "en": "Chain rule: the term the skip adds to the activations of layer {layer} does not depend on this layer's "
               "weighted input, so the Jacobian in between is still diagonal, with entries f′(z_j), and the product is "
-              "elementwise. The derivative stays in terms of z: the activation a now includes the skip, a ≠ f(z), so "
-              "an identity such as σ′ = a(1 − a) no longer holds.",
+              "elementwise. The derivative stays in terms of z: the activation a now includes the skip, so it is no "
+              "longer f(z), and an identity such as σ′ = a(1 − a) no longer holds.",
         "zh": "链式法则：跳跃连接加到第 {layer} 层激活值上的那一项与本层的加权输入无关，所以中间的雅可比矩阵仍是对角阵，"
-              "对角元为 f′(z_j)，乘积是逐元素的。导数仍用 z 表示：激活值 a 里已经含有跳过来的那一项，a ≠ f(z)，"
+              "对角元为 f′(z_j)，乘积是逐元素的。导数仍用 z 表示：激活值 a 里已经含有跳过来的那一项，不再等于 f(z)，"
               "σ′ = a(1 − a) 这样的恒等式不再成立。",
     },
     "chain-rule-residual-entry": {
