@@ -168,3 +168,13 @@ def test_the_exact_proof_holds_for_every_lambda() -> None:
     d = derive(spec_of("sum"), symbolic=True)
     assert any(c.method == "symbolic" and c.step == "grad_W_1" for c in d.checks)
     assert d.step("grad_W_1").rhs.has(LAMBDA)  # the symbol every formula shows, not its value
+
+
+def test_the_latex_post_spells_lambda_as_tex_does() -> None:
+    """Unicode names λ LAMDA; words and code listings of a LaTeX post must say \\lambda."""
+    from derive.posts.command import derivation_for_post
+    from derive.posts.render import PostSource, render_post
+
+    source = PostSource(derivation_for_post(spec_of("sum"), 0), 0)
+    tex = next(text for name, text in render_post(source, "latex", "en").items() if name.endswith(".tex"))
+    assert tex.isascii() and r"\lambda" in tex and r"\lamda" not in tex

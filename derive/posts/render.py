@@ -146,6 +146,8 @@ CODE_SYMBOLS = {
 PROSE_PUNCTUATION = frozenset("\u2018\u2019\u201c\u201d\u2014\u2013\u2026")
 CODE_ACCENTS = {"\u0302": r"\^", "\u0303": r"\~", "\u0304": r"\=", "\u0307": r"\.", "\u0308": r'\"'}
 CODE_ASCII = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}"}
+#: Unicode spells λ LAMDA; TeX spells it \lambda.
+UNICODE_GREEK_SPELLING = {"lamda": "lambda"}
 GREEK_CAPITALS = frozenset({"Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
                             "Omega"})
 
@@ -157,9 +159,11 @@ def _code_char(ch: str) -> str:
         return CODE_SYMBOLS[ch]
     name = unicodedata.name(ch, "")
     if name.startswith("GREEK SMALL LETTER ") and len(name.split()) == 4:
-        return rf"\(\{name.split()[-1].lower()}\)"
-    if name.startswith("GREEK CAPITAL LETTER ") and name.split()[-1].title() in GREEK_CAPITALS:
-        return rf"\(\{name.split()[-1].title()}\)"
+        letter = name.split()[-1].lower()
+        return rf"\(\{UNICODE_GREEK_SPELLING.get(letter, letter)}\)"
+    capital = UNICODE_GREEK_SPELLING.get(name.split()[-1].lower(), name.split()[-1].lower()).title() if name else ""
+    if name.startswith("GREEK CAPITAL LETTER ") and capital in GREEK_CAPITALS:
+        return rf"\(\{capital}\)"
     tag, _, codes_ = unicodedata.decomposition(ch).partition(" ")
     base = "".join(chr(int(c, 16)) for c in codes_.split()) if codes_ else ""
     if tag == "<super>":
@@ -183,7 +187,10 @@ def _latex_prose_char(ch: str) -> str:
     if ch in PROSE_PUNCTUATION:
         return ch  # the typeset text's own quotes and dashes (Chinese ones are full width)
     if ch in CODE_SYMBOLS or unicodedata.name(ch, "").startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
-        return _code_char(ch)
+        try:
+            return _code_char(ch)
+        except ValueError:  # a capital written like a Latin one (Α): words keep it
+            return ch
     return ch
 
 
