@@ -18,7 +18,7 @@ from .verify import verify
 MAX_SEED = 2**32 - 1
 SHORTHAND_OPTIONS = ("activation", "output_activation", "cost", "convention", "bias", "batch", "normalize_input")
 #: Options that apply to every network (an example, a spec file or a shorthand): how it is trained.
-NETWORK_OPTIONS = ("reduction", "l2", "l2_bias", "dropout")
+NETWORK_OPTIONS = ("reduction", "l2", "l2_bias", "dropout", "residual")
 
 
 def resolve_network(net: str | NetworkSpec, **options: Any) -> NetworkSpec:

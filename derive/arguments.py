@@ -43,6 +43,8 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, flag: str | None =
     training.add_argument("--l2-bias", action="store_true", help="the L2 penalty also covers the biases")
     training.add_argument("--dropout", metavar="LAYERS", type=_layer_list,
                           help="hidden layers with a given dropout mask m^l, e.g. 1 or 1,2: a^l = f(z^l) ⊙ m^l")
+    training.add_argument("--residual", metavar="L:J", type=_residual_list,
+                          help="residual (skip) connections layer:from, e.g. 3:1 or 2:0,4:2: a^l = f(z^l) + a^j")
 
 
 def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -80,6 +82,16 @@ def _layer_list(text: str) -> tuple[int, ...]:
     return layers
 
 
+def _residual_list(text: str) -> tuple[tuple[int, int], ...]:
+    pairs = []
+    for part in text.split(","):
+        match = re.fullmatch(r"([0-9]{1,9}):([0-9]{1,9})", part.strip())
+        if not match:
+            raise argparse.ArgumentTypeError(f"must be layer:from pairs such as 3:1 or 2:0,4:2, not {text!r}")
+        pairs.append((int(match.group(1)), int(match.group(2))))
+    return tuple(pairs)
+
+
 def network_options(args: argparse.Namespace) -> dict[str, Any]:
     """The shorthand options as `resolve_network` takes them (None: not given)."""
     activation = args.activation
@@ -97,6 +109,7 @@ def network_options(args: argparse.Namespace) -> dict[str, Any]:
         "l2": args.l2,
         "l2_bias": True if args.l2_bias else None,
         "dropout": args.dropout,
+        "residual": args.residual,
     }
 
 

@@ -77,6 +77,12 @@ def forward_steps(f: Frame, layers: list[sp.Expr], components: bool) -> list[Ste
         steps.append(Step(_key("z", l), "forward", "preactivation", (f.z(l), f.affine(l)),
                           rule="affine", kind="definition", layer=l))
         act = f.activation(l)
+        skip = f.residual_from(l)
+        if skip is not None:  # a^l = f(z^l) + a^j: the skip adds an earlier layer's output
+            steps.append(Step(_key("a", l), "forward", "activation",
+                              (f.a(l), sp.MatAdd(Apply(act.name, f.z(l), f.class_axis), f.a(skip), evaluate=False)),
+                              rule="residual", kind="definition", layer=l))
+            continue
         if f.dropped(l):  # a^l = f(z^l) ⊙ m^l, the mask given
             steps.append(Step(_key("a", l), "forward", "activation",
                               (f.a(l), _hadamard(Apply(act.name, f.z(l), f.class_axis), f.m(l))),
@@ -146,7 +152,7 @@ def output_error_steps(f: Frame, specialise: bool, components: bool) -> list[Ste
     if specialise:
         steps.append(cost_gradient_step(f))
     cost_grad = lift(c.dc_da, {rules.A: f.a(L), rules.Y: f.y})
-    fused = c.fused.get(act.name)
+    fused = c.fused.get(act.name) if f.residual_from(L) is None else None  # a fused δ assumes a^L = f(z^L)
     forms: list[Any] = [delta, Grad(COST, z)]
     uses = [_key("grad_a", L)]
     if act.elementwise:
@@ -157,7 +163,11 @@ def output_error_steps(f: Frame, specialise: bool, components: bool) -> list[Ste
                               rule="chain-rule-entry", layer=L, indices=f.indices((J, f.width(L)))))
         forms.append(_hadamard(grad_a, ApplyPrime(act.name, z)))
         rule = "chain-rule-elementwise"
-        if specialise:
+        if f.residual_from(L) is not None:  # a^L = f(z^L) + a^j: f′ stays in z (f′ in a no longer holds)
+            rule = "chain-rule-residual"
+            if specialise:
+                forms.append(f.scaled(_hadamard(cost_grad, ApplyPrime(act.name, z))))
+        elif specialise:
             identity = activation_identity_step(f, L)
             if identity is not None:
                 steps.append(identity)
@@ -214,34 +224,47 @@ def hidden_error_steps(f: Frame, l: sp.Expr, specialise: bool, components: bool)
     if f.dropped(l):
         return _dropout_error_steps(f, l, components)
     act = f.activation(l)
-    nxt = l + 1
-    steps = [Step(_key("grad_a", l), "hidden", "activation-gradient",
-                  (Grad(COST, f.a(l)), f.back_through_weights(nxt)),
-                  rule="transpose-rule", layer=l, uses=(_key("delta", nxt),))]
+    steps = [activation_gradient_step(f, l)]
+    back = steps[0].rhs
     if components:
-        steps.append(_hidden_error_entry(f, l))
-    back = f.back_through_weights(nxt)
+        steps.append(_residual_error_entry(f, l) if f.residual_into(l) else _hidden_error_entry(f, l))
     forms: list[Any] = [f.delta(l), Grad(COST, f.z(l)), _hadamard(Grad(COST, f.a(l)), ApplyPrime(act.name, f.z(l))),
                         _hadamard(back, ApplyPrime(act.name, f.z(l)))]
     uses = [_key("grad_a", l)]
-    if specialise:
+    rule = "chain-rule-elementwise"
+    if f.residual_from(l) is not None:  # a^l = f(z^l) + a^j: f′ stays in z (f′ in a no longer holds)
+        rule = "chain-rule-residual"
+    elif specialise:
         identity = activation_identity_step(f, l)
         if identity is not None:
             steps.append(identity)
             uses.append(identity.key)
             forms.append(_hadamard(back, lift(act.df_da, {rules.A: f.a(l)})))
-    steps.append(Step(_key("delta", l), "hidden", "hidden-error", tuple(forms), rule="chain-rule-elementwise",
+    steps.append(Step(_key("delta", l), "hidden", "hidden-error", tuple(forms), rule=rule,
                       layer=l, uses=tuple(uses)))
     return steps
+
+
+def activation_gradient_step(f: Frame, l: sp.Expr) -> Step:
+    """∂C/∂a^l = (W^{l+1})ᵀ δ^{l+1}, plus ∂C/∂a^t for each later layer t whose skip adds a^l
+    (a^t = f(z^t) + a^l, so ∂a^t/∂a^l = I): the extra path of a residual connection enters here."""
+    nxt = l + 1
+    back = f.back_through_weights(nxt)
+    later = f.residual_into(l)
+    if not later:
+        return Step(_key("grad_a", l), "hidden", "activation-gradient", (Grad(COST, f.a(l)), back),
+                    rule="transpose-rule", layer=l, uses=(_key("delta", nxt),))
+    total = sp.MatAdd(back, *(Grad(COST, f.a(t)) for t in later), evaluate=False)
+    return Step(_key("grad_a", l), "hidden", "activation-gradient", (Grad(COST, f.a(l)), total),
+                rule="residual-gradient", layer=l, uses=(_key("delta", nxt), *(_key("grad_a", t) for t in later)))
 
 
 def _dropout_error_steps(f: Frame, l: sp.Expr, components: bool) -> list[Step]:
     """δ^l = ((W^{l+1})ᵀ δ^{l+1} ⊙ m^l) ⊙ f'(z^l): a^l = f(z^l) ⊙ m^l, so ∂a^l_j/∂z^l_j = m^l_j f'(z^l_j).
     f' stays in z: an identity in a (σ' = a(1 − a)) no longer holds once a carries the mask."""
     act, nxt, m = f.activation(l), l + 1, f.m(l)
-    back = f.back_through_weights(nxt)
-    steps = [Step(_key("grad_a", l), "hidden", "activation-gradient", (Grad(COST, f.a(l)), back),
-                  rule="transpose-rule", layer=l, uses=(_key("delta", nxt),))]
+    steps = [activation_gradient_step(f, l)]
+    back = steps[0].rhs
     if components:
         z_next_k, z_j = f.entry(f.z(nxt), K), f.entry(f.z(l), J)
         limits = (K, 1, f.width(nxt))
@@ -272,6 +295,25 @@ def _hidden_error_entry(f: Frame, l: sp.Expr) -> Step:
     return Step(_key("delta", l) + "_entry", "hidden", "hidden-error-entry",
                 (f.entry(f.delta(l), J), chain, expanded, factored), rule="chain-rule-sum", layer=l,
                 uses=(_key("delta", nxt),), indices=f.indices((J, f.width(l))))
+
+
+def _residual_error_entry(f: Frame, l: sp.Expr) -> Step:
+    """δ^l_j = (Σ_k W^{l+1}_{kj} δ^{l+1}_k + Σ_t ∂C/∂a^t_j) f'(z^l_j): each skip from layer l
+    (a^t = f(z^t) + a^l) passes ∂C/∂a^t_j straight back to a^l_j."""
+    nxt, act = l + 1, f.activation(l)
+    z_j = f.entry(f.z(l), J)
+    limits = (K, 1, f.width(nxt))
+    weight = f.weight_entry(nxt, J, K)
+    skips = [Partial(COST, f.entry(f.a(t), J)) for t in f.residual_into(l)]
+    z_next_k = f.entry(f.z(nxt), K)
+    chain = _ordered(sp.Add(sp.Sum(_ordered(Partial(COST, z_next_k), Partial(z_next_k, f.entry(f.a(l), J))), limits),
+                            *skips, evaluate=False), Prime(act.name, z_j))
+    factored = _ordered(sp.Add(sp.Sum(_ordered(weight, f.entry(f.delta(nxt), K)), limits), *skips, evaluate=False),
+                        Prime(act.name, z_j))
+    return Step(_key("delta", l) + "_entry", "hidden", "hidden-error-entry", (f.entry(f.delta(l), J), chain, factored),
+                rule="chain-rule-residual-entry", layer=l,
+                uses=(_key("delta", nxt), *(_key("grad_a", t) for t in f.residual_into(l))),
+                indices=f.indices((J, f.width(l))))
 
 
 def parameter_steps(f: Frame, l: sp.Expr, components: bool) -> list[Step]:
@@ -385,7 +427,7 @@ def build_general(spec: NetworkSpec) -> Derivation:
 def _assumptions(spec: NetworkSpec) -> tuple[str, ...]:
     out = []
     c = rules.cost(spec.cost)
-    fused = c.fused.get(spec.layers[-1].activation)
+    fused = c.fused.get(spec.layers[-1].activation) if spec.residual_from(spec.depth) is None else None
     if fused is not None and fused.assumption:
         out.append(fused.assumption)
     if spec.normalize_input:

@@ -146,6 +146,22 @@ RULE: dict[str, dict[str, str]] = {
         "en": "chain rule, summing over every neuron k of the next layer that z^l_j feeds; the mask entry m^l_j is a factor of ∂a^l_j/∂z^l_j",
         "zh": "链式法则，对 z^l_j 所影响的下一层所有神经元 k 求和；掩码分量 m^l_j 是 ∂a^l_j/∂z^l_j 的一个因子",
     },
+    "residual": {
+        "en": "definition of the layer's activation with a residual connection: the activation entry by entry, plus the earlier output a^j of the same width",
+        "zh": "带残差连接的激活值定义：逐元素作用激活函数，再加上宽度相同的前面一层的输出 a^j",
+    },
+    "residual-gradient": {
+        "en": "chain rule over both paths: through the next layer's weights, and through the skip a^t = f(z^t) + a^l, whose ∂a^t/∂a^l is the identity",
+        "zh": "对两条路径用链式法则：经过下一层的权重，以及经过跳跃连接 a^t = f(z^t) + a^l，其 ∂a^t/∂a^l 为单位矩阵",
+    },
+    "chain-rule-residual": {
+        "en": "chain rule; the skip term of a^l does not depend on z^l, so ∂a^l_j/∂z^l_j = f′(z^l_j), kept in z since a^l is no longer f(z^l)",
+        "zh": "链式法则；a^l 中跳跃连接那一项与 z^l 无关，所以 ∂a^l_j/∂z^l_j = f′(z^l_j)；由于 a^l 不再等于 f(z^l)，导数保留 z 的形式",
+    },
+    "chain-rule-residual-entry": {
+        "en": "chain rule, summing over every neuron k of the next layer that a^l_j feeds, plus the skip's direct path ∂C/∂a^t_j",
+        "zh": "链式法则，对 a^l_j 所影响的下一层所有神经元 k 求和，再加上跳跃连接的直接路径 ∂C/∂a^t_j",
+    },
     "affine-scalar": {"en": "definition of the neuron's weighted input", "zh": "神经元加权输入的定义"},
     "activation-scalar": {"en": "definition of the neuron's output", "zh": "神经元输出的定义"},
     "cost-scalar": {"en": "definition of the cost", "zh": "代价函数的定义"},

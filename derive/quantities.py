@@ -81,6 +81,22 @@ class Frame:
     def masks(self) -> list[NetQuantity]:
         return [self.m(sp.Integer(l)) for l in self.spec.dropout]
 
+    # -- residual connections ------------------------------------------------------------------------
+    def residual_from(self, layer: sp.Expr) -> sp.Integer | None:
+        """The layer j of a skip into `layer` (a^l = f(z^l) + a^j), else None."""
+        layer = as_expr(layer)
+        if not self.spec.residual or not layer.is_Integer:
+            return None
+        j = self.spec.residual_from(int(layer))
+        return None if j is None else sp.Integer(j)
+
+    def residual_into(self, layer: sp.Expr) -> list[sp.Integer]:
+        """The layers t whose skip starts at `layer` (a^t = f(z^t) + a^l): each adds ∂C/∂a^t to ∂C/∂a^l."""
+        layer = as_expr(layer)
+        if not self.spec.residual or not layer.is_Integer:
+            return []
+        return [sp.Integer(t) for t, j in self.spec.residual if j == int(layer)]
+
     # -- per-layer facts ------------------------------------------------------------------------
     def width(self, layer: sp.Expr) -> sp.Expr:
         if self.general:

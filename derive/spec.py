@@ -28,6 +28,8 @@ TRAINING_KEYS = {
     "l2": "λ > 0 adds the L2 penalty λ/2 Σ‖W^l‖² (λ/(2n) with the mean); ∂C/∂W^l gains λW^l",
     "l2_bias": "true: the L2 penalty also covers the biases (∂C/∂b^l gains λb^l)",
     "dropout": "hidden layers with a given mask m^l, e.g. [1, 2]: a^l = f(z^l) ⊙ m^l, m^l of 0 and 1/(1 − p)",
+    "residual_from": "per [[layers]] table, j < l of the same width: a skip a^l = f(z^l) + a^j (j = 0: the input); "
+                     "--residual l:j",
 }
 #: Beyond this many parameters the numeric check of every gradient is not done within 10 s of CPU
 #: on a busy machine (mlp:3161-3161 is at the limit and takes about 6 s): refuse up front.
@@ -61,6 +63,8 @@ class NetworkSpec:
     #: Hidden layers l with a dropout mask m^l, an input like x: a^l = f(z^l) ⊙ m^l. The mask's
     #: entries are given already scaled (0 or 1/(1 − p), inverted dropout), so p never appears.
     dropout: tuple[int, ...] = ()
+    #: Residual (skip) connections (l, j): a^l = f(z^l) + a^j, j < l of the same width (0: the input).
+    residual: tuple[tuple[int, int], ...] = ()
     notation: Notation = COLUMN
     scalar_view: bool = False  # name neurons 1..n across layers and weights by pairs (w13)
     general: bool = False  # also derive for a symbolic number of layers L (the l-layer proof)
@@ -113,6 +117,7 @@ class NetworkSpec:
             raise DeriveError("reduction 'mean' averages over a batch: give a batch of samples (--batch N, batch = N)")
         self._check_l2()
         self._check_dropout()
+        self._check_residual()
         count = self.parameter_count()
         if count > MAX_PARAMETERS:
             raise DeriveError(
@@ -164,6 +169,56 @@ class NetworkSpec:
             raise DeriveError("the neuron-numbered scalar view has no dropout mask: use the same widths as "
                               "mlp:… with --dropout")
 
+    def _check_residual(self) -> None:
+        residual = self.residual
+        if isinstance(residual, (str, bytes)) or not isinstance(residual, (list, tuple)) or not all(
+                isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
+                                                                       for v in p) for p in residual):
+            raise DeriveError(f"residual must be pairs (layer, from) such as [(3, 1)], not {residual!r}")
+        if residual and self.general:
+            raise DeriveError("residual connections are derived for concrete widths: use a network such as "
+                              "mlp:3-4-4-2, not the general L-layer derivation")
+        if residual and self.scalar_view:
+            raise DeriveError("the neuron-numbered scalar view has no residual connections: use the same widths as "
+                              "mlp:… with --residual")
+        layers = list(range(1, self.depth + 1))
+        seen: set[int] = set()
+        for l, j in residual:
+            if l not in layers:
+                raise DeriveError(f"residual layer {l} is not a layer; choose from {', '.join(map(str, layers))}")
+            if l in seen:
+                raise DeriveError(f"layer {l} has two residual connections; give it one residual_from")
+            seen.add(l)
+            if not 0 <= j < l:
+                raise DeriveError(f"residual_from of layer {l} must be an earlier layer, 0 (the input) to {l - 1}, "
+                                  f"not {j}")
+            width = self.widths[l]
+            if self.widths[j] != width:
+                same = [str(k) for k in range(l) if self.widths[k] == width] or ["none"]
+                source = "the input (layer 0)" if j == 0 else f"layer {j}"
+                raise DeriveError(f"a residual into layer {l} from {source} needs equal widths, but layer {l} has "
+                                  f"{width} neurons and {source} has {self.widths[j]}; layers before {l} of width "
+                                  f"{width}: {', '.join(same)}")
+            act = rules.ACTIVATIONS[self.layers[l - 1].activation]
+            if not act.elementwise:
+                raise DeriveError(f"layer {l}'s {act.name} is not elementwise (its outputs sum to 1), so a^{l} = "
+                                  f"{act.name}(z^{l}) + a^{j} is refused; residual connections join layers with an "
+                                  "elementwise activation")
+            if l in self.dropout or j in self.dropout:
+                which = l if l in self.dropout else j
+                raise DeriveError(f"layer {which} has dropout; residual connections join layers without a dropout "
+                                  "mask")
+            cost = rules.COSTS[self.cost]
+            if l == self.depth and cost.input_range != (-math.inf, math.inf):
+                unbounded = ", ".join(n for n, c in rules.COSTS.items() if c.input_range == (-math.inf, math.inf))
+                raise DeriveError(f"a residual into the output layer {l} makes a^{l} = f(z^{l}) + a^{j} leave the "
+                                  f"range the {cost.name} cost needs; costs defined for every output: {unbounded}")
+        object.__setattr__(self, "residual", tuple(sorted((l, j) for l, j in residual)))
+
+    def residual_from(self, layer: int) -> int | None:
+        """The layer j whose output layer `layer` adds to its own (a^l = f(z^l) + a^j), else None."""
+        return next((j for l, j in self.residual if l == layer), None)
+
     @property
     def widths(self) -> tuple[int, ...]:
         return (self.input_width, *(layer.width for layer in self.layers))
@@ -205,6 +260,8 @@ class NetworkSpec:
             cost += f" + L2 penalty (λ = {self.l2:g}{' on weights and biases' if self.l2_bias else ''})"
         if self.dropout:
             norm += ", dropout on layer " + ",".join(map(str, self.dropout))
+        if self.residual:
+            norm += ", residual " + ",".join(f"{l}:{j}" for l, j in self.residual)
         return (f"{'-'.join(map(str, self.widths))} {acts}, {cost}, {self.convention} convention, "
                 f"{bias}, {batch}{norm}")
 
@@ -221,6 +278,7 @@ class NetworkSpec:
             "l2": self.l2,
             "l2_bias": self.l2_bias,
             **({"dropout": list(self.dropout)} if self.dropout else {}),
+            **({"residual": [{"layer": l, "from": j} for l, j in self.residual]} if self.residual else {}),
             "general": self.general,
         }
 
@@ -256,6 +314,7 @@ def build(
     l2: float = 0.0,
     l2_bias: bool = False,
     dropout: tuple[int, ...] = (),
+    residual: tuple[tuple[int, int], ...] = (),
     notation: Notation | None = None,
 ) -> NetworkSpec:
     """A spec from plain values, as the CLI shorthand and TOML files give them."""
@@ -274,7 +333,7 @@ def build(
     return NetworkSpec(
         name=name, input_width=widths[0], layers=layers, cost=cost, convention=convention, batch=batch,
         normalize_input=normalize_input, reduction=reduction, l2=l2, l2_bias=l2_bias,
-        dropout=dropout, notation=notation or default_notation(convention),
+        dropout=dropout, residual=residual, notation=notation or default_notation(convention),
     )
 
 
@@ -299,7 +358,7 @@ def parse_shorthand(text: str) -> list[int]:
 
 TOML_KEYS = ("name", "input", "layers", "cost", "convention", "batch", "normalize_input", "reduction", "l2",
              "l2_bias", "dropout", "notation", "description")
-LAYER_KEYS = ("width", "activation", "bias", "dropout")
+LAYER_KEYS = ("width", "activation", "bias", "dropout", "residual_from")
 
 
 def load_toml(path: str | Path) -> NetworkSpec:
@@ -319,6 +378,7 @@ def load_toml(path: str | Path) -> NetworkSpec:
         activation = "tanh"
         bias = true
         dropout = true           # optional: the same as listing this layer in dropout
+        residual_from = 0        # optional: a^l = f(z^l) + a^j from an earlier layer j of the same width
     """
     path = Path(path)
     data = loads_toml(read_text(path, "spec file", MAX_SPEC_BYTES), quoted(path))
@@ -344,6 +404,7 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
     if not isinstance(dropout, list):
         raise DeriveError(f"dropout in {source} must be a list of hidden layers such as [1, 2], not {dropout!r}")
     dropout = list(dropout)
+    residual: list[tuple[int, int]] = []
     for i, layer in enumerate(layers, start=1):
         if not isinstance(layer, dict):
             raise DeriveError(f"layer {i} in {source} must be a table with keys {', '.join(LAYER_KEYS)}")
@@ -361,6 +422,12 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
             raise DeriveError(f"dropout of layer {i} must be true or false, not {dropped!r}")
         if dropped and i not in dropout:
             dropout.append(i)
+        if "residual_from" in layer:
+            skip = layer["residual_from"]
+            if isinstance(skip, bool) or not isinstance(skip, int):
+                raise DeriveError(f"residual_from of layer {i} must be an earlier layer, 0 (the input) to {i - 1}, "
+                                  f"not {skip!r}")
+            residual.append((i, skip))
     convention = data.get("convention", "column")
     if not isinstance(convention, str):
         raise DeriveError(f"convention must be a name, not {convention!r}")
@@ -378,7 +445,7 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
         name=data.get("name", default_name), input_width=data["input"], layers=tuple(parsed), cost=cost,
         convention=convention, batch=data.get("batch"), normalize_input=normalize, reduction=reduction,
         l2=data.get("l2", 0.0), l2_bias=data.get("l2_bias", False),
-        dropout=tuple(dropout), notation=notation,
+        dropout=tuple(dropout), residual=tuple(residual), notation=notation,
         description=str(data.get("description", "")),
     )
 

@@ -764,7 +764,8 @@ class SymbolicVerifier(_Verifier):
         variables = list(symbols)
         readers = self.readers.get(p, ())
         reader = readers[0] if len(readers) == 1 and readers[0] not in self._grad_cache else None
-        if reader is not None and all(isinstance(e, sp.Function) or e in variables for e in env[reader]):
+        # a quantity read only by the cost (a^L with a skip into it) has no matrix reader to share the sweep
+        if reader is not None and isinstance(env[reader], sp.MatrixBase) and all(isinstance(e, sp.Function) or e in variables for e in env[reader]):
             variables += list(env[reader])
         else:
             reader = None

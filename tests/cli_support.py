@@ -69,6 +69,28 @@ def assert_clean(outcome: Outcome) -> None:
         assert outcome.stdout == "", outcome.describe()
 
 
+def one_line_error(args: list[str]) -> str:
+    """The one stderr line of a command refused as bad input (exit 2, no traceback)."""
+    outcome = run_derive(args, ROOT)
+    assert_clean(outcome)
+    assert outcome.returncode == 2, outcome.describe()
+    return outcome.stderr.strip()
+
+
+def spec_file_error(tmp_path: Path, text: str) -> str:
+    """The message a spec file `net.toml` holding text is refused with (DeriveError)."""
+    from derive.errors import DeriveError
+    from derive.spec import load_toml
+
+    path = tmp_path / "net.toml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_toml(path)
+    except DeriveError as error:
+        return str(error).replace(str(path), "net.toml")
+    raise AssertionError(f"accepted: {text!r}")
+
+
 def tree(directory: Path) -> list[str]:
     """Every path under a directory (files and folders), relative and sorted."""
     return sorted(str(p.relative_to(directory)) for p in directory.rglob("*"))

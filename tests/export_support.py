@@ -46,6 +46,24 @@ def data(module, rng: np.random.Generator, batch: int = 3):
     return x, rng.uniform(0.05, 0.95, (n_out, batch) if column else (batch, n_out))
 
 
+def assert_matches_autograd(module, params: dict, tensors: dict, cost, *inputs) -> None:
+    """The module's cost and gradients at `inputs` (x, y and any masks) are torch's: `cost`
+    computed from `tensors` (leaves that require gradients, one per parameter), not yet run back."""
+    cost.backward()
+    ours = module.gradients(params, *inputs)
+    expected = float(cost.detach())
+    assert abs(module.cost(params, *inputs) - expected) <= 1e-10 * abs(expected), (module.cost(params, *inputs), expected)
+    for k in params:
+        np.testing.assert_allclose(ours[k], tensors[k].grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def self_test(path: Path) -> str:
+    """Run a module's self-test (`python path`) and return what it printed; it must pass."""
+    completed = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
+
+
 def perturbed_params(module, rng):
     return {k: np.asarray(v) + rng.uniform(-0.2, 0.2, v.shape) for k, v in module.init_params(1).items()}
 

@@ -25,9 +25,8 @@ from derive.export import export_source
 from derive.gradcheck import check_grads
 from derive.spec import build
 from derive.verify import verify
-from export_support import load
-
-ROOT = Path(__file__).resolve().parent.parent
+from cli_support import one_line_error, spec_file_error
+from export_support import assert_matches_autograd, load
 
 NETS = {
     "one": dict(widths=[2, 3, 2], activation="sigmoid", output_activation="sigmoid", dropout=(1,)),
@@ -157,11 +156,7 @@ def test_agrees_with_torch_autograd(tmp_path: Path, rng: np.random.Generator, ki
     cost = 0.5 * torch.sum((a - target) ** 2) if spec.cost == "quadratic" else -torch.sum(target * torch.log(a))
     if spec.reduction == "mean":
         cost = cost / (x.shape[0] if row else x.shape[1])
-    cost.backward()
-    ours = module.gradients(params, x, y, masks)
-    assert module.cost(params, x, y, masks) == pytest.approx(float(cost.detach()), rel=1e-10)
-    for k in params:
-        np.testing.assert_allclose(ours[k], t[k].grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert_matches_autograd(module, params, t, cost, x, y, masks)
 
 
 def test_general_and_scalar_view_refuse_dropout() -> None:
@@ -180,11 +175,7 @@ def test_general_and_scalar_view_refuse_dropout() -> None:
     (["show", "mlp:2-2-2-1", "--dropout", "1,1"], "dropout lists a layer twice: [1, 1]"),
 ])
 def test_bad_values_are_one_line_errors(args: list[str], message: str) -> None:
-    completed = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=ROOT,
-                               timeout=300)
-    assert completed.returncode == 2
-    lines = completed.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], completed.stderr
+    assert message in one_line_error(args)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -196,13 +187,7 @@ def test_bad_values_are_one_line_errors(args: list[str], message: str) -> None:
      "dropout layer 2 is not a hidden layer; choose from 1"),
 ])
 def test_bad_spec_keys(tmp_path: Path, text: str, message: str) -> None:
-    from derive.spec import load_toml
-
-    path = tmp_path / "net.toml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(DeriveError) as info:
-        load_toml(path)
-    assert str(info.value).replace(str(path), "net.toml") == message
+    assert spec_file_error(tmp_path, text) == message
 
 
 def test_per_layer_key_and_list_agree(tmp_path: Path) -> None:

@@ -47,6 +47,18 @@ def test_work_is_linear_in_depth(monkeypatch: pytest.MonkeyPatch, capsys: pytest
     assert len({c[1] for c in counts}) == 1, "arrays grow with depth"
 
 
+def test_work_with_skips_is_linear_in_depth(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    # A skip into every layer from the one before the last: each layer's output has two readers,
+    # and its gradient is still checked against those two steps only, not the rest of the network.
+    def skips(depth: int) -> str:
+        return ",".join(f"{l}:{l - 2}" for l in range(2, depth + 1))
+
+    counts = [work(monkeypatch, capsys, mlp(depth), "--residual", skips(depth)) for depth in (4, 8, 12)]
+    evaluations = [c[0] for c in counts]
+    assert evaluations[2] - evaluations[1] == evaluations[1] - evaluations[0] > 0, evaluations
+    assert len({c[1] for c in counts}) == 1, "arrays grow with depth"
+
+
 def test_work_does_not_grow_with_the_batch(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     options = ["--output-activation", "softmax", "--cost", "ce", "--batch"]
     counts = [work(monkeypatch, capsys, "mlp:5-5-5", *options, str(batch)) for batch in (8, 64, 4096)]

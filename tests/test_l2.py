@@ -25,9 +25,8 @@ from derive.export import export_source
 from derive.gradcheck import check_grads
 from derive.quantities import LAMBDA
 from derive.spec import build
-from export_support import load
-
-ROOT = Path(__file__).resolve().parent.parent
+from cli_support import one_line_error, spec_file_error
+from export_support import assert_matches_autograd, load
 
 NETS = {
     "sum": dict(widths=[2, 3, 2], activation="tanh", output_activation="sigmoid", l2=0.1),
@@ -134,11 +133,7 @@ def test_agrees_with_torch_autograd(tmp_path: Path, rng: np.random.Generator, ki
     cost = data_cost + spec.l2 / 2 * sum(torch.sum(t[k] ** 2) for k in regularised)
     if spec.reduction == "mean":  # Ng's convention: the data term and the penalty both over n
         cost = cost / n
-    cost.backward()
-    ours = module.gradients(params, x, y)
-    assert module.cost(params, x, y) == pytest.approx(float(cost.detach()), rel=1e-10)
-    for k in params:
-        np.testing.assert_allclose(ours[k], t[k].grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert_matches_autograd(module, params, t, cost, x, y)
 
 
 def test_general_and_scalar_view_refuse_the_penalty() -> None:
@@ -156,11 +151,7 @@ def test_general_and_scalar_view_refuse_the_penalty() -> None:
     (["show", "mlp:2-2-1", "--l2-bias"], "l2_bias regularises the biases with the L2 penalty: give l2 = λ > 0 too"),
 ])
 def test_bad_values_are_one_line_errors(args: list[str], message: str) -> None:
-    completed = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=ROOT,
-                               timeout=300)
-    assert completed.returncode == 2
-    lines = completed.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], completed.stderr
+    assert message in one_line_error(args)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -169,13 +160,7 @@ def test_bad_values_are_one_line_errors(args: list[str], message: str) -> None:
     ("input = 2\nl2 = 0.1\nl2_bias = 1\n[[layers]]\nwidth = 1\n", "l2_bias must be true or false, not 1"),
 ])
 def test_bad_spec_keys(tmp_path: Path, text: str, message: str) -> None:
-    from derive.spec import load_toml
-
-    path = tmp_path / "net.toml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(DeriveError) as info:
-        load_toml(path)
-    assert str(info.value) == message
+    assert spec_file_error(tmp_path, text) == message
 
 
 def test_the_exact_proof_holds_for_every_lambda() -> None:
@@ -183,3 +168,13 @@ def test_the_exact_proof_holds_for_every_lambda() -> None:
     d = derive(spec_of("sum"), symbolic=True)
     assert any(c.method == "symbolic" and c.step == "grad_W_1" for c in d.checks)
     assert d.step("grad_W_1").rhs.has(LAMBDA)  # the symbol every formula shows, not its value
+
+
+def test_the_latex_post_spells_lambda_as_tex_does() -> None:
+    """Unicode names λ LAMDA; words and code listings of a LaTeX post must say \\lambda."""
+    from derive.posts.command import derivation_for_post
+    from derive.posts.render import PostSource, render_post
+
+    source = PostSource(derivation_for_post(spec_of("sum"), 0), 0)
+    tex = next(text for name, text in render_post(source, "latex", "en").items() if name.endswith(".tex"))
+    assert tex.isascii() and r"\lambda" in tex and r"\lamda" not in tex

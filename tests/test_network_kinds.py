@@ -37,6 +37,13 @@ KINDS["dropout"] = build([3, 3, 2], name="dropout-mlp", activation="sigmoid", ou
                          dropout=(1,))
 KINDS["dropout-row-batch"] = build([3, 3, 3, 2], name="dropout-row-mlp", activation="tanh",
                                    output_activation="sigmoid", convention="row", batch=2, dropout=(1, 2))
+#: Residual connections: a skip over a hidden layer (sigmoid, one sample), and skips from the input and
+#: into the output layer (tanh, identity output, a batch in the row convention).
+KINDS["residual"] = build([3, 3, 3, 2], name="residual-mlp", activation="sigmoid", output_activation="sigmoid",
+                          residual=((2, 1),))
+KINDS["residual-row-batch"] = build([2, 2, 2, 2], name="residual-row-mlp", activation="tanh",
+                                    output_activation="identity", convention="row", batch=2,
+                                    residual=((1, 0), (3, 1)))
 #: One network per activation added in issue 15, hidden layer of that activation, sigmoid output.
 NEW_ACTIVATIONS = ("leaky-relu", "elu", "gelu", "gelu-tanh", "silu")
 KINDS.update({name: build([3, 3, 2], name=f"{name}-mlp", activation=name, output_activation="sigmoid")
@@ -127,6 +134,23 @@ PLANTED += [
     ("dropout", "$$a^1 = \\sigma(z^1) \\odot m^1$$\n", []),
     ("dropout", "$$\\delta^1_j = \\sum_{k=1}^{2} W^2_{kj} \\delta^2_k \\sigma'(z^1_j)$$\n", ["missing-dropout-mask"]),
     ("dropout-row-batch", "$$\\delta_1 = \\left(\\delta_2 W_2^T\\right) \\odot \\tanh'(z_1)$$\n", ["missing-dropout-mask"]),
+]
+
+#: The skip's path missing in ∂C/∂a^1 and δ^1 (matrix and entry), f′ in a where a carries the skip,
+#: and the correct forms.
+PLANTED += [
+    ("residual", "$$\\delta^1 = \\left((W^2)^T \\delta^2\\right) \\odot \\sigma'(z^1)$$\n", ["missing-residual-path"]),
+    ("residual", "$$\\frac{\\partial C}{\\partial a^1} = (W^2)^T \\delta^2$$\n", ["missing-residual-path"]),
+    ("residual", "$$\\delta^1 = \\left((W^2)^T \\delta^2 + \\frac{\\partial C}{\\partial a^2}\\right) \\odot "
+                 "\\sigma'(z^1)$$\n", []),
+    ("residual", "$$a^2 = \\sigma(z^2) + a^1$$\n", []),
+    ("residual", "$$\\delta^1_j = \\sum_{k=1}^{3} W^2_{kj} \\delta^2_k \\sigma'(z^1_j)$$\n", ["missing-residual-path"]),
+    ("residual", "$$\\delta^2 = \\left((W^3)^T \\delta^3\\right) \\odot a^2 \\odot (1 - a^2)$$\n",
+     ["residual-prime-in-a"]),
+    ("residual-row-batch", "$$\\delta_1 = \\left(\\delta_2 W_2^T\\right) \\odot \\tanh'(z_1)$$\n",
+     ["missing-residual-path"]),
+    ("residual-row-batch", "$$\\delta_1 = \\left(\\delta_2 W_2^T + \\frac{\\partial C}{\\partial a_3}\\right) \\odot "
+                           "\\tanh'(z_1)$$\n", []),
 ]
 
 #: The hidden error of each new activation with the usual slips: f′ of the activation a instead of

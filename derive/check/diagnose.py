@@ -31,6 +31,8 @@ from .mutations import (
     missing_batch_sum,
     missing_prime,
     missing_dropout_mask,
+    missing_residual_path,
+    residual_prime_in_a,
     missing_weight_decay,
     other_activation,
     other_cost,
@@ -64,6 +66,12 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("missing-dropout-mask", missing_dropout_mask,
             "the dropout mask m^{layer} is missing: a^{layer} = f(z^{layer}) ⊙ m^{layer}, so the error carries the mask "
             "too, δ^l = ((W^(l+1))ᵀ δ^(l+1)) ⊙ m^l ⊙ f′(z^l)"),
+    Mistake("missing-residual-path", missing_residual_path,
+            "the residual connection's path is missing: a^{later} = f(z^{later}) + a^{layer} adds a^{layer} to a later "
+            "output, so ∂C/∂a^{layer} gains ∂C/∂a^{later} and δ^{layer} = ((W^{next})ᵀ δ^{next} + ∂C/∂a^{later}) ⊙ f′(z^{layer})"),
+    Mistake("residual-prime-in-a", residual_prime_in_a,
+            "f′ written in terms of a^{layer}, but a^{layer} = f(z^{layer}) + a^{from} carries the skip: an identity such "
+            "as σ′(z) = a(1 − a) holds only for a = σ(z); keep f′(z^{layer})"),
     Mistake("wrong-cost", other_cost,
             "wrong cost function: this is {other_article}, but the network's cost is the {own} cost"),
     Mistake("cost-missing-square", cost_without_square,

@@ -402,22 +402,31 @@ def missing_dropout_mask(case: Case) -> Iterator[Finding]:
     dropped from a step that carries it, such as δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ m^l ⊙ f′(z^l)."""
     if case.ev is None or not case.world.spec.dropout:
         return
-    values = []
+    mutated = _mutated_step(case, _masks_in, _without_masks)
+    if mutated is not None and case.user_equals(mutated[0]):
+        yield Finding({"layer": str(sorted(int(m.layer) for m in _masks_in(mutated[1]))[0])})
+
+
+def _mutated_step(case: Case, carries: Callable[[Any], Any],
+                  mutate: Callable[[Any], Any]) -> tuple[list[Any], Any] | None:
+    """The values of `mutate(form)` at every assignment of the case, with `form` the last form of
+    the engine's step for the written one, and that form; None where the engine's step does not
+    carry (`carries`) what the mistake leaves out, or the values cannot be computed."""
+    values, form = [], None
     for layer_values, index_values in case.ev.assignments:
         try:
             anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
         except (Unchecked, OutOfRange, ShapeMismatch):
-            return
-        form = next((s.forms[-1] for s in case.world.instance.steps if s.lhs == anchor and _masks_in(s.forms[-1])),
+            return None
+        form = next((s.forms[-1] for s in case.world.instance.steps if s.lhs == anchor and carries(s.forms[-1])),
                     None)
         if form is None:
-            return
+            return None
         try:
-            values.append(case.judge.explicit(_without_masks(form), index_values))
+            values.append(case.judge.explicit(mutate(form), index_values))
         except Unchecked:
-            return
-    if case.user_equals(values):
-        yield Finding({"layer": str(sorted(int(m.layer) for m in _masks_in(form))[0])})
+            return None
+    return values, form
 
 
 def _masks_in(expr: Any) -> set[Any]:
@@ -438,6 +447,88 @@ def _without_masks(expr: Any) -> Any:
             else node.func(*[strip(a) for a in node.args])
 
     return strip(expr)
+
+
+def missing_residual_path(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step of a network with a residual connection a^t = f(z^t) + a^l:
+    the skip's direct path ∂C/∂a^t (or its entry ∂C/∂a^t_j) left out of ∂C/∂a^l or δ^l, as in
+    δ^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ f′(z^l) for ((W^{l+1})ᵀ δ^{l+1} + ∂C/∂a^t) ⊙ f′(z^l)."""
+    if case.ev is None or not case.world.spec.residual:
+        return
+    mutated = _mutated_step(case, _skips_in, _without_skips)
+    if mutated is not None and case.user_equals(mutated[0]):
+        later = min(_skips_in(mutated[1]))
+        layer = case.world.spec.residual_from(later)
+        yield Finding({"layer": str(layer), "later": str(later), "next": str(layer + 1)})
+
+
+def _is_skip_term(term: Any) -> bool:
+    """∂C/∂a^t or ∂C/∂a^t_j as a term of a sum: the path a residual connection adds."""
+    if isinstance(term, Grad) and term.cost == COST and isinstance(term.wrt, NetQuantity):
+        return term.wrt.kind == "a"
+    return (isinstance(term, Partial) and term.num == COST and isinstance(term.den, Entry)
+            and isinstance(term.den.of, NetQuantity) and term.den.of.kind == "a")
+
+
+def _skips_in(expr: Any) -> set[int]:
+    """The layers t whose ∂C/∂a^t is a term of a sum in expr."""
+    found = set()
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.Add, sp.MatAdd)):
+            for term in node.args:
+                if _is_skip_term(term):
+                    found.add(int((term.wrt if isinstance(term, Grad) else term.den.of).layer))
+    return found
+
+
+def _without_skips(expr: Any) -> Any:
+    """expr with every residual path's term taken out of its sums."""
+    if isinstance(expr, (sp.Add, sp.MatAdd)):
+        kept = [_without_skips(a) for a in expr.args if not _is_skip_term(a)]
+        return kept[0] if len(kept) == 1 else expr.func(*kept, evaluate=False)
+    if not expr.args or isinstance(expr, (NetQuantity, Entry, Grad, Partial)):
+        return expr
+    if isinstance(expr, (sp.Mul, sp.HadamardProduct, sp.MatMul)):
+        return expr.func(*[_without_skips(a) for a in expr.args], evaluate=False)
+    return expr.func(*[_without_skips(a) for a in expr.args])
+
+
+def residual_prime_in_a(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step: f′(z^l) of a layer with a skip into it (a^l = f(z^l) + a^j)
+    written through its identity in a (σ′ = a(1 − a)), which holds only for a^l = f(z^l)."""
+    spec = case.world.spec
+    if case.ev is None or not spec.residual:
+        return
+    mutated = _mutated_step(case, lambda form: _primes_in_a(form, spec),
+                            lambda form: ordered_xreplace(form, _primes_in_a(form, spec)))
+    if mutated is not None and case.user_equals(mutated[0]):
+        layer = min(int(_prime_z(node).layer) for node in _primes_in_a(mutated[1], spec))
+        yield Finding({"layer": str(layer), "from": str(spec.residual_from(layer))})
+
+
+def _prime_z(node: Any) -> Any:
+    """The pre-activation z^l an f′ node takes (f′(z^l) or f′(z^l_j))."""
+    arg = node.args[1]
+    return arg.of if isinstance(arg, Entry) else arg
+
+
+def _primes_in_a(expr: Any, spec: Any) -> dict[Any, Any]:
+    """Each f′(z^l) (f′(z^l_j)) in expr of a layer with a skip into it, mapped to its registry
+    form in a^l: the mistake of reading a^l as f(z^l)."""
+    mapping = {}
+    for node in sp.preorder_traversal(expr):
+        if not isinstance(node, (ApplyPrime, Prime)):
+            continue
+        z = _prime_z(node)
+        act = rules.activation(node.args[0].name)
+        if not isinstance(z, NetQuantity) or spec.residual_from(int(z.layer)) is None or act.df_da is None:
+            continue
+        a = NetQuantity("a", z.layer, *z.shape)
+        if isinstance(node, ApplyPrime):
+            mapping[node] = lift(act.df_da, {rules.A: a})
+        else:
+            mapping[node] = act.df_da.xreplace({rules.A: Entry(a, *node.args[1].args[1:])})
+    return mapping
 
 
 def _form_with_derivative(case: Case, anchor: Any) -> Any:

@@ -20,7 +20,7 @@ from .options import DEFAULTS
 RECORDED = (("--activation", "activation"), ("--output-activation", "output_activation"), ("--cost", "cost"),
             ("--convention", "convention"), ("--no-bias", "no_bias"), ("--batch", "batch"),
             ("--normalize", "normalize"), ("--reduction", "reduction"), ("--l2", "l2"), ("--l2-bias", "l2_bias"),
-            ("--dropout", "dropout"), ("--form", "form"), ("--dtype", "dtype"), ("--backend", "backend"),
+            ("--dropout", "dropout"), ("--residual", "residual"), ("--form", "form"), ("--dtype", "dtype"), ("--backend", "backend"),
             ("--labels", "labels"), ("--seed", "seed"), ("-o", "output"))
 
 
@@ -44,8 +44,8 @@ def command_line(args: argparse.Namespace) -> str:
         value = getattr(args, name, None)
         if value is None or value is False or (value == DEFAULTS.get(name) and name != "reduction") or (name == "output" and value == "-"):
             continue
-        if isinstance(value, tuple):  # --dropout 1,2
-            value = ",".join(map(str, value))
+        if isinstance(value, tuple):  # --dropout 1,2; --residual 3:1,4:2
+            value = ",".join(":".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in value)
         words += [flag] if value is True else [flag, str(value)]
     return shlex.join(words)
 

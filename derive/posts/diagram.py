@@ -30,6 +30,8 @@ MARGIN = 46.0
 #: labels of edges that cross in the middle stay apart.
 LABEL_AT = 0.3
 SAMPLE = sp.Symbol("i", integer=True, positive=True)
+#: The vertical distance between the paths of two residual connections below the network.
+SKIP_GAP = 18.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class Diagram:
     edges: tuple[Edge, ...]
     captions: tuple[Caption, ...]
     ellipses: tuple[tuple[float, float], ...]
+    #: Residual connections, drawn below the neurons: (points of a dashed path from the source
+    #: layer's lowest neuron down, across and up to the destination layer's lowest neuron).
+    skips: tuple[tuple[tuple[float, float], ...], ...] = ()
 
 
 def _shown(width: int) -> list[int | None]:
@@ -144,7 +149,18 @@ def network_diagram(d: Derivation) -> Diagram:
         if not weight_names:
             x = MARGIN + (layer - 0.5) * COLUMN_GAP
             captions.append(Caption(x, MARGIN / 2 - 6, weights[layer]))
-    return Diagram(d.spec.name, width, height, tuple(neurons), tuple(edges), tuple(captions), tuple(ellipses))
+    lowest = {layer: max(n.y for n in neurons if n.x == MARGIN + layer * COLUMN_GAP) + RADIUS
+              for layer in range(len(widths))}
+    skips = []
+    for k, (layer, source) in enumerate(spec.residual if not d.general else ()):
+        below = height - MARGIN + RADIUS + (k + 1) * SKIP_GAP
+        # leave a layer right of its centre and arrive left of it: a layer both ends skips keeps them apart
+        x0, x1 = MARGIN + source * COLUMN_GAP + SKIP_GAP / 2, MARGIN + layer * COLUMN_GAP - SKIP_GAP / 2
+        skips.append(((x0, lowest[source]), (x0, below), (x1, below), (x1, lowest[layer])))
+    if skips:
+        height += len(skips) * SKIP_GAP
+    return Diagram(d.spec.name, width, height, tuple(neurons), tuple(edges), tuple(captions), tuple(ellipses),
+                   tuple(skips))
 
 
 def _num(value: float) -> str:
@@ -173,6 +189,17 @@ def svg(diagram: Diagram, text: Callable[[Any], str], marker: str | None) -> str
         a, b = diagram.neurons[edge.source], diagram.neurons[edge.dest]
         out.append(f'<line x1="{_num(a.x)}" y1="{_num(a.y)}" x2="{_num(b.x)}" y2="{_num(b.y)}"/>')
     out.append("</g>")
+    if diagram.skips:
+        out.append('<g fill="none" stroke="#3465a4" stroke-width="1.5" stroke-dasharray="6 4">')
+        for path in diagram.skips:
+            points = " ".join(f"{_num(x)},{_num(y)}" for x, y in path)
+            out.append(f'<polyline points="{points}"/>')
+        out.append("</g>")
+        out.append('<g text-anchor="middle" fill="#3465a4" font-size="17">')
+        for path in diagram.skips:
+            x, y = path[-1]
+            out.append(f'<text x="{_num(x - 11)}" y="{_num(y + 14)}">+</text>')
+        out.append("</g>")
     out.append('<g fill="#ffffff" stroke="#222222" stroke-width="1.5">')
     for n in diagram.neurons:
         out.append(f'<circle cx="{_num(n.x)}" cy="{_num(n.y)}" r="{_num(RADIUS)}"/>')
@@ -221,6 +248,9 @@ def tikz(diagram: Diagram, inline: Callable[[Any], str]) -> str:
     for edge in diagram.edges:
         label = "" if edge.label is None else f" node[weight, pos={LABEL_AT}] {{{inline(edge.label)}}}"
         out.append(rf"\draw[gray] (n{edge.source}) -- (n{edge.dest}){label};")
+    for path in diagram.skips:  # a residual connection: dashed, into the layer it is added to
+        points = " -- ".join(f"({_num(x)}, {_num(y)})" for x, y in path)
+        out.append(rf"\draw[dashed, blue!70!black, ->] {points};")
     for caption in diagram.captions:
         out.append(rf"\node at ({_num(caption.x)}, {_num(caption.y)}) {{{inline(caption.label)}}};")
     for x, y in diagram.ellipses:

@@ -273,12 +273,21 @@ class StepWriter:
     def why(self, step: Step, number: int) -> Words:
         key = wording.explanation_key(step.rule, _variant(step))
         values = (("first", str(self.first.get(key, number))), ("layer", _layer(step.layer)),
-                  ("rhs", Math(step.rhs)))
+                  ("rhs", Math(step.rhs)), ("skip", self._skip(step)))
         if key not in self.first:
             self.first[key] = number
             return Words(wording.explanation(key, self.w.lang), values)
         self.repeats[key] = self.repeats.get(key, 0) + 1
         return Words(wording.again(key, self.w.lang, self.repeats[key]), values)
+
+    def _skip(self, step: Step) -> Any:
+        """What a residual connection passes: the earlier output a^j a skip adds (forward), or the
+        gradients ∂C/∂a^t that come straight back through skips (backward); empty for other steps."""
+        if step.rule == "residual":
+            return Math(next(arg for arg in step.rhs.args if isinstance(arg, NetQuantity)))
+        if step.rule == "residual-gradient":
+            return self.w.listing([Math(arg) for arg in step.rhs.args if isinstance(arg, Grad)])
+        return ""
 
     def _once(self, key: str) -> bool:
         if key in self.noted:
@@ -368,6 +377,9 @@ def _description(d: Derivation, w: Wording) -> Words:
         facts.append(w.post("fact-normalize"))
     if spec.reduction == "mean":
         facts.append(w.post("fact-mean"))
+    for layer, source in spec.residual:
+        facts.append(w.post("fact-residual-input", layer=str(layer)) if source == 0 else
+                     w.post("fact-residual", source=str(source), layer=str(layer)))
     return w.post("description", facts=Join(tuple(facts), w.raw("facts-glue")))
 
 
@@ -398,6 +410,10 @@ def _meaning(d: Derivation, q: NetQuantity, w: Wording) -> Words:
         key = "x-batch"
     elif q.kind == "W":
         key = "W-row" if d.spec.convention == "row" else "W-column"
+    elif q.kind == "a" and not d.general and d.spec.residual_from(int(q.layer)) is not None:
+        key = "a-output-residual" if q.layer == d.symbols.get("L") else "a-residual"
+        skip = next(arg for arg in d.step(f"a_{q.layer}").rhs.args if isinstance(arg, NetQuantity))
+        return Words(wording.text(wording.MEANING, key, w.lang), (("layer", layer), ("skip", Math(skip))))
     elif q.kind == "a" and q.layer == d.symbols.get("L"):
         key = "a-output"
     else:
@@ -437,7 +453,7 @@ def _notation(d: Derivation, w: Wording) -> Table:
     for step in d.steps:
         if step.section == "forward" and isinstance(step.rhs, Apply):
             activations.setdefault(step.rhs.name, step.rhs)
-        elif step.section == "forward" and step.rule == "dropout":  # f(z) ⊙ m
+        elif step.section == "forward" and step.rule in ("dropout", "residual"):  # f(z) ⊙ m, f(z) + a^j
             applied = next(f for f in step.rhs.args if isinstance(f, Apply))
             activations.setdefault(applied.name, applied)
     for name, applied in activations.items():

@@ -106,7 +106,7 @@ LATEX_SPECIAL = {
 PROSE_ESCAPES = {
     "markdown": lambda text: "".join("\\" + ch if ch in MARKDOWN_SPECIAL else ch for ch in text),
     "python-markdown": lambda text: "".join("\\" + ch if ch in PYTHON_MARKDOWN_SPECIAL else ch for ch in text),
-    "latex": lambda text: "".join(LATEX_SPECIAL.get(ch, ch) for ch in text),
+    "latex": lambda text: "".join(_latex_prose_char(ch) for ch in text),
 }
 #: Markdown reads a line starting like this as a list item (Hugo, even inside display maths).
 LIST_STARTS = ("+ ", "- ", "* ")
@@ -142,8 +142,12 @@ CODE_SYMBOLS = {
     "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''",
     "\u2016": r"\(\Vert\)",
 }
+#: Punctuation words keep as written in LaTeX (code listings spell it in ASCII).
+PROSE_PUNCTUATION = frozenset("\u2018\u2019\u201c\u201d\u2014\u2013\u2026")
 CODE_ACCENTS = {"\u0302": r"\^", "\u0303": r"\~", "\u0304": r"\=", "\u0307": r"\.", "\u0308": r'\"'}
 CODE_ASCII = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}"}
+#: Unicode spells λ LAMDA; TeX spells it \lambda.
+UNICODE_GREEK_SPELLING = {"lamda": "lambda"}
 GREEK_CAPITALS = frozenset({"Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
                             "Omega"})
 
@@ -155,9 +159,11 @@ def _code_char(ch: str) -> str:
         return CODE_SYMBOLS[ch]
     name = unicodedata.name(ch, "")
     if name.startswith("GREEK SMALL LETTER ") and len(name.split()) == 4:
-        return rf"\(\{name.split()[-1].lower()}\)"
-    if name.startswith("GREEK CAPITAL LETTER ") and name.split()[-1].title() in GREEK_CAPITALS:
-        return rf"\(\{name.split()[-1].title()}\)"
+        letter = name.split()[-1].lower()
+        return rf"\(\{UNICODE_GREEK_SPELLING.get(letter, letter)}\)"
+    capital = UNICODE_GREEK_SPELLING.get(name.split()[-1].lower(), name.split()[-1].lower()).title() if name else ""
+    if name.startswith("GREEK CAPITAL LETTER ") and capital in GREEK_CAPITALS:
+        return rf"\(\{capital}\)"
     tag, _, codes_ = unicodedata.decomposition(ch).partition(" ")
     base = "".join(chr(int(c, 16)) for c in codes_.split()) if codes_ else ""
     if tag == "<super>":
@@ -171,6 +177,21 @@ def _code_char(ch: str) -> str:
     if tag == "<fraction>" and len(base) == 3:
         return rf"\(\frac{{{base[0]}}}{{{base[2]}}}\)"
     raise ValueError(f"no LaTeX for the character {ch!r} ({name or 'unnamed'}) of a code listing")
+
+
+def _latex_prose_char(ch: str) -> str:
+    """A character of words in LaTeX: its ten special characters escaped, and the symbols words
+    may hold (σ′, −, ≠, λ in an explanation) typeset as in code, so that pdflatex reads them."""
+    if ch in LATEX_SPECIAL:
+        return LATEX_SPECIAL[ch]
+    if ch in PROSE_PUNCTUATION:
+        return ch  # the typeset text's own quotes and dashes (Chinese ones are full width)
+    if ch in CODE_SYMBOLS or unicodedata.name(ch, "").startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
+        try:
+            return _code_char(ch)
+        except ValueError:  # a capital written like a Latin one (Α): words keep it
+            return ch
+    return ch
 
 
 def code_latex(text: str) -> str:

@@ -189,6 +189,38 @@ EXPLAIN: Phrases = {
               "mask entry multiplies the derivative of its activation.",
         "zh": "链式法则：对这个加权输入影响到的下一层所有神经元求和；该单元的掩码分量乘在激活函数的导数上。",
     },
+    "residual": {
+        "en": "Residual (skip) connection: layer {layer} applies its activation to each weighted input separately and "
+              "then adds {skip}, an earlier output of the same width, unchanged. The added term does not depend on "
+              "this layer's weighted input, but it gives {skip} a second path to the cost.",
+        "zh": "残差（跳跃）连接：第 {layer} 层先对每个加权输入分别作用激活函数，再原样加上宽度相同的前面一层的输出 {skip}。"
+              "加上的这一项与本层的加权输入无关，但它让 {skip} 多了一条通往代价的路径。",
+    },
+    "residual-gradient": {
+        "en": "Chain rule, with two paths. The activations of layer {layer} feed the next layer through its weights, "
+              "which gives the product with the transposed weight matrix, as without a skip. The residual connection "
+              "also adds them unchanged to a later layer's output, and the derivative of that sum with respect to "
+              "them is the identity, so the gradient of that later output, {skip}, comes straight back and is added. "
+              "This is where the skip's extra path enters the error.",
+        "zh": "链式法则，这里有两条路径。第 {layer} 层的激活值一方面经过下一层的权重往后传，这一条给出与转置权重矩阵的乘积，"
+              "和没有跳跃连接时一样；另一方面，残差连接把它们原样加到后面某一层的输出上，这个和对它们的导数是单位矩阵，"
+              "所以那一层输出的梯度 {skip} 原封不动地传回来，直接加上。跳跃连接带来的额外路径，就是在这里进入误差的。",
+    },
+    "chain-rule-residual": {
+        "en": "Chain rule: the term the skip adds to the activations of layer {layer} does not depend on this layer's "
+              "weighted input, so the Jacobian in between is still diagonal, with entries f′(z_j), and the product is "
+              "elementwise. The derivative stays in terms of z: the activation a now includes the skip, so it is no "
+              "longer f(z), and an identity such as σ′ = a(1 − a) no longer holds.",
+        "zh": "链式法则：跳跃连接加到第 {layer} 层激活值上的那一项与本层的加权输入无关，所以中间的雅可比矩阵仍是对角阵，"
+              "对角元为 f′(z_j)，乘积是逐元素的。导数仍用 z 表示：激活值 a 里已经含有跳过来的那一项，不再等于 f(z)，"
+              "σ′ = a(1 − a) 这样的恒等式不再成立。",
+    },
+    "chain-rule-residual-entry": {
+        "en": "Chain rule, summed over every neuron of the next layer that this activation feeds, plus the skip's "
+              "direct path: the same entry of the later layer's output, whose derivative with respect to it is 1.",
+        "zh": "链式法则：对这个激活值影响到的下一层所有神经元求和，再加上跳跃连接的直接路径：后面那一层输出的同一分量，"
+              "它对这个激活值的导数是 1。",
+    },
     "cost-l2": {
         "en": "This is the cost to minimise: the data term, summed over the outputs (and, for a batch, over the "
               "samples), plus the L2 penalty. The penalty adds half of the weight decay λ times the sum of the squares "
@@ -311,6 +343,19 @@ AGAIN: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("As in step {first}: the mask of layer {layer} multiplies the error.",),
         "zh": ("同第 {first} 步：第 {layer} 层的掩码乘到误差上。",),
     },
+    "residual": {
+        "en": ("Layer {layer} adds {skip} after its activation, as in step {first}.",),
+        "zh": ("第 {layer} 层同第 {first} 步一样，作用激活函数后再加上 {skip}。",),
+    },
+    "residual-gradient": {
+        "en": ("Two paths again, as in step {first}: back through the weights of the next layer, plus {skip} straight "
+               "through the skip.",),
+        "zh": ("同第 {first} 步，有两条路径：经由下一层的权重往回传，再加上经跳跃连接直接传回的 {skip}。",),
+    },
+    "chain-rule-residual": {
+        "en": ("As in step {first}: an elementwise product, with f′ in terms of z.",),
+        "zh": ("同第 {first} 步：逐元素相乘，导数用 z 表示。",),
+    },
     "weight-decay": {
         "en": ("As in step {first}: the error term, plus λ times the weights from the penalty.",),
         "zh": ("同第 {first} 步：误差项，再加上惩罚项带来的 λ 乘以权重。",),
@@ -375,6 +420,10 @@ MEANING: Phrases = {
     "z": {"en": "the weighted inputs of layer {layer}", "zh": "第 {layer} 层的加权输入"},
     "a": {"en": "the activations (outputs) of layer {layer}", "zh": "第 {layer} 层的激活值（输出）"},
     "a-output": {"en": "the network's output", "zh": "网络的输出"},
+    "a-residual": {"en": "the outputs of layer {layer}: its activations plus {skip}, carried over by the residual "
+                         "connection", "zh": "第 {layer} 层的输出：激活值加上残差连接带过来的 {skip}"},
+    "a-output-residual": {"en": "the network's output: the activations of layer {layer} plus {skip}, carried over by "
+                                "the residual connection", "zh": "网络的输出：第 {layer} 层的激活值加上残差连接带过来的 {skip}"},
     "W-column": {
         "en": "the weights of layer {layer}; row j holds the weights into neuron j of that layer",
         "zh": "第 {layer} 层的权重，第 j 行是进入该层第 j 个神经元的权重",
@@ -455,6 +504,10 @@ POST: Phrases = {
     "fact-one-sample": {"en": "one sample", "zh": "单个样本"},
     "fact-normalize": {"en": "the input is standardised first", "zh": "输入先做标准化"},
     "fact-mean": {"en": "the cost averaged over the batch", "zh": "代价对批次取平均"},
+    "fact-residual": {"en": "a residual connection from layer {source} into layer {layer}",
+                      "zh": "从第 {source} 层到第 {layer} 层的残差连接"},
+    "fact-residual-input": {"en": "a residual connection from the input into layer {layer}",
+                            "zh": "从输入到第 {layer} 层的残差连接"},
     "facts-glue": {"en": "; ", "zh": "；"},
     "list-glue": {"en": ", ", "zh": "、"},
     "sentence-glue": {"en": " ", "zh": ""},
