@@ -119,6 +119,8 @@ NETS: dict[str, Any] = {
     "one-neuron": resolve_network("mlp:3-1", cost="binary-cross-entropy"),
     # Regression, examples as rows: tanh hidden layer, linear output, squared error.
     "row-mse": resolve_network("mlp:3-4-2", batch=5, activation="tanh", output_activation="identity", convention="row"),
+    # Regression, one sample: tanh hidden layer, three linear outputs, squared error.
+    "tanh-mse": resolve_network("mlp:3-4-3", activation="tanh", output_activation="identity"),
 }
 
 
@@ -964,6 +966,48 @@ SINGLE_SAMPLE = [
 ]
 SINGLE_SAMPLE_MAP = BCE_MAP + 'w = { role = "weight", layer = 2 }\nb = { role = "bias", layer = 2 }\n'
 
+#: Round 3: an equality annotated with its reason (\overset{\text{chain rule}}{=}, \stackrel{\text{def}}{=})
+#: is a relation: a display block whose only relation it is starts a chain of its own, never continues
+#: the chain of the block before it.
+ANNOTATED_RELATION = [
+    safe("annotated-equality-block-after-a-chain",
+         r"$$\frac{\partial C}{\partial b^l} \overset{\text{chain rule}}{=} \frac{\partial C}{\partial z^l} "
+         r"\frac{\partial z^l}{\partial b^l} = \delta^l$$" "\n"
+         r"$$\delta^L \stackrel{\text{def}}{=} \frac{\partial C}{\partial z^L}$$", r"\delta^L"),
+    ok("annotated-equality-block-judged-alone",
+       r"$$\frac{\partial C}{\partial b^l} = \delta^l$$" "\n"
+       r"$$\delta^L \overset{(a)}{=} \frac{\partial C}{\partial z^L}$$", r"\frac{\partial C}{\partial z^L}"),
+    bad("annotated-equality-block-wrong",
+        r"$$\frac{\partial C}{\partial b^l} = \delta^l$$" "\n"
+        r"$$\delta^L \overset{(a)}{=} \frac{\partial C}{\partial z^l}$$", r"\frac{\partial C}{\partial z^l}"),
+]
+
+#: Round 3: a post's squared error averaged over the K outputs (Keras' and PyTorch's MSE), on a network
+#: whose cost is ½ Σ (ŷ − y)²: the definition is the post's own notation (2/K times the network's cost),
+#: and a link whose verdict changes with that scale is not checked, as for a cost without its ½.
+MEAN_OVER_OUTPUTS_MAP = """
+layer_index = "sub"
+[symbols]
+W = "weight"
+b = "bias"
+h = { role = "activation", layer = 1 }
+yhat = "output"
+y = "target"
+L = "cost"
+"""
+MSE_OVER_OUTPUTS = r"$$L = \frac{1}{3} \sum_{k=1}^{3} (\hat{y}_k - y_k)^2$$" "\n\n"
+MEAN_OVER_OUTPUTS = [
+    abstains("mean-over-outputs-definition", MSE_OVER_OUTPUTS, "y_k)^2"),
+    abstains("mean-over-outputs-gradient-with-its-factor",
+             MSE_OVER_OUTPUTS + r"$$\frac{\partial L}{\partial \hat{y}} = \frac{2}{3} (\hat{y} - y)$$", r"\frac{2}{3}"),
+    abstains("mean-over-outputs-gradient-of-the-half-cost",
+             MSE_OVER_OUTPUTS + r"$$\frac{\partial L}{\partial W_2} = (\hat{y} - y) h^T$$", r"(\hat{y} - y) h^T"),
+    bad("mean-over-outputs-gradient-wrong-either-way",
+        MSE_OVER_OUTPUTS + r"$$\frac{\partial L}{\partial b_2} = \frac{1}{3} (\hat{y} - y)$$", r"\frac{1}{3} (\hat{y} - y)"),
+    ok("mean-over-outputs-scale-free-link",
+       MSE_OVER_OUTPUTS + r"$$\frac{\partial L}{\partial W_2} = \frac{\partial L}{\partial \hat{y}} h^T$$", r"h^T"),
+]
+
 
 @pytest.mark.parametrize("case", family("l-layer", None, EINSTEIN) + family("mlp-3-3-3", EINSTEIN_MAP, EINSTEIN_STATED)
                          + family("two-two-two", GLUED_MAP, GLUED_Y1) + family("two-two-two", WORKED_MAP, WORKED)
@@ -980,7 +1024,9 @@ SINGLE_SAMPLE_MAP = BCE_MAP + 'w = { role = "weight", layer = 2 }\nb = { role = 
                          + family("mlp-3-3-3", FOLDED_MAP, FOLDED_BIAS)
                          + family("row-mse", OWN_COST_MAP, OWN_COST[:8] + OWN_COST[-1:])
                          + family("l-layer", None, OWN_COST[8:-1])
-                         + family("l-layer", None, HTML_ESCAPED))
+                         + family("l-layer", None, HTML_ESCAPED)
+                         + family("l-layer", None, ANNOTATED_RELATION)
+                         + family("tanh-mse", MEAN_OVER_OUTPUTS_MAP, MEAN_OVER_OUTPUTS))
 def test_never_wrong(case: Case) -> None:
     judge(case)
 

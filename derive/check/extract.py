@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..errors import DeriveError
-from .lexer import CMD, OP, RELATIONS, tokenize_leniently
+from .lexer import CMD, OP, RELATIONS, Token, tokenize_leniently
 
 
 @dataclass(frozen=True)
@@ -836,14 +836,46 @@ def _relation_positions(text: str) -> tuple[int, ...]:
     """Where the relations outside brackets start, in order."""
     depth = 0
     found: list[int] = []
-    for t in tokenize_leniently(text):
+    tokens = tokenize_leniently(text)
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        annotated = _annotated_relation_end(tokens, i) if depth == 0 else None
+        if annotated is not None:  # \overset{\text{chain rule}}{=}: its = is braced, and a relation
+            found.append(t.pos)
+            i = annotated
+            continue
         if t.kind in ("{",) or (t.kind == OP and t.value in "(["):
             depth += 1
         elif t.kind in ("}",) or (t.kind == OP and t.value in ")]"):
             depth -= 1
-        elif depth == 0 and ((t.kind == OP and t.value in "=<>") or (t.kind == CMD and t.value in RELATIONS)):
+        elif depth == 0 and _is_relation(t):
             found.append(t.pos)
+        i += 1
     return tuple(found)
+
+
+def _is_relation(t: Token) -> bool:
+    return (t.kind == OP and t.value in "=<>") or (t.kind == CMD and t.value in RELATIONS)
+
+
+def _annotated_relation_end(tokens: list[Token], i: int) -> int | None:
+    r"""Where `\overset{…}{=}` (or \stackrel, \underset) starting at token i ends, when its base is
+    one relation: an equality annotated with its reason; None for anything else."""
+    if tokens[i].kind != CMD or tokens[i].value not in ("overset", "stackrel", "underset"):
+        return None
+    j = i + 1
+    for _ in range(2):  # the annotation's group, then the base's
+        if j >= len(tokens) or tokens[j].kind != "{":
+            return None
+        start, depth = j, 0
+        while j < len(tokens):
+            depth += {"{": 1, "}": -1}.get(tokens[j].kind, 0)
+            j += 1
+            if depth == 0:
+                break
+    base = tokens[start + 1:j - 1]
+    return j if len(base) == 1 and _is_relation(base[0]) else None
 
 
 def too_many_claims(max_claims: int) -> DeriveError:
@@ -857,8 +889,10 @@ def claims(st: Statement) -> int:
 
 def _starts_with_relation(src: Src) -> bool:
     head = src.text.lstrip(" \t\n&")[:64]  # the first token, whole: relation names are short
-    for t in tokenize_leniently(head):
+    tokens = tokenize_leniently(head)
+    for i, t in enumerate(tokens):
         if t.kind == "&":
             continue
-        return (t.kind == OP and t.value == "=") or (t.kind == CMD and t.value in RELATIONS)
+        return (t.kind == OP and t.value == "=") or (t.kind == CMD and t.value in RELATIONS) \
+            or _annotated_relation_end(tokens, i) is not None
     return False
