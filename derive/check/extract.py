@@ -3,7 +3,8 @@ r"""Find every formula in a Markdown or LaTeX post, and group them into the stat
 Formulas come in every form real posts use: `$…$` (also broken across lines), `$$…$$` (display,
 or inline the kramdown way, several on one line, with blank lines inside), `\(…\)`, `\[…\]`,
 math in backticks (`` `$…$` ``, `` `$$ … $$` ``) and GitHub's `` $`…`$ `` and ```` ```math ````,
-top-level `equation`/`align`/`eqnarray` environments; inside them `aligned`, `align*`,
+MyST's ```` ```{math} ```` directive and `` {math}`…` `` role (and the Markdown inside its other
+directives, ```` ```{note} ````), top-level `equation`/`align`/`eqnarray` environments; inside them `aligned`, `align*`,
 `eqnarray` with `&=&` and `\tag{…}`, `\left\{ \begin{align*} … \end{align*} \right.` systems.
 Hexo's doubled backslashes (`\\\\` for a row break) and Markdown's escaped `\_` are undone.
 Code blocks, code spans and comments are skipped, except the notation blocks they may hold.
@@ -226,6 +227,12 @@ class SingleDollars:
 # ----------------------------------------------------------------------------------------------
 
 FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})[ \t]*([^\n`]*)$", re.M)
+#: A MyST directive's fence (```{note}, ```{admonition} Title): its body is Markdown, except for these.
+MARKDOWN_DIRECTIVE = re.compile(r"\{([A-Za-z][\w:-]*)\}(?:[ \t].*)?")
+NOT_MARKDOWN = frozenset({"math", "code", "code-block", "code-cell", "sourcecode", "literalinclude", "raw", "include",
+                          "eval-rst", "eval-md", "mermaid", "graphviz", "csv-table", "toctree", "bibliography", "glue"})
+#: The options that open a MyST directive's body (:label: eq-forward).
+DIRECTIVE_OPTIONS = re.compile(r"(?:[ \t]*:[A-Za-z][\w-]*:[^\n]*\n)*")
 RAW_TAG = re.compile(r"\{%-?\s*(?:raw|endraw)\s*-?%\}")
 
 
@@ -242,11 +249,21 @@ def _scan_markdown(doc: Document) -> None:
     n = len(text)
     finder = Finder(text)
     dollars = SingleDollars(text)
+    directives: list[str] = []  # the fences of the MyST directives open around i, whose bodies are Markdown
     while i < n:
         at_line_start = i == 0 or text[i - 1] == "\n"
         if at_line_start:
             m = FENCE.match(text, i)
             if m:
+                fence, info = m.group(1), m.group(2).strip()
+                if directives and not info and fence[0] == directives[-1][0] and len(fence) >= len(directives[-1]):
+                    directives.pop()  # the directive's closing fence
+                    i = m.end()
+                    continue
+                if MARKDOWN_DIRECTIVE.fullmatch(info) and MARKDOWN_DIRECTIVE.fullmatch(info).group(1) not in NOT_MARKDOWN:
+                    directives.append(fence)  # ```{note}: its body is read on as Markdown
+                    i = m.end()
+                    continue
                 i = _fenced_block(doc, m)
                 continue
         ch = text[i]
@@ -342,7 +359,10 @@ def _fenced_block(doc: Document, m: re.Match) -> int:
     after = cm.end() if cm else len(text)
     body = text[body_start:body_end] if body_start <= body_end else ""
     words = info.split()
-    if words and words[0] == "math":
+    if words and words[0] == "{math}":  # MyST's math directive: options first
+        options = DIRECTIVE_OPTIONS.match(body).end()
+        doc.add(Math(_markdown_math(body[options:], body_start + options), True, m.start(), after))
+    elif words and words[0] == "math":
         doc.add(Math(_markdown_math(body, body_start), True, m.start(), after))
     elif NOTATION_MARK in words:
         doc.notation_blocks.append(("toml", body, body_start))
@@ -369,6 +389,9 @@ def _code_span(doc: Document, i: int, finder: Finder) -> int:
     if i > 0 and text[i - 1] == "$" and text.startswith("$", after):
         doc.add(Math(_markdown_math(body, i + run), False, i - 1, after + 1))
         return after + 1
+    if text.endswith("{math}", 0, i):  # MyST's math role: {math}`…`
+        doc.add(Math(_markdown_math(body, i + run), False, i - len("{math}"), after))
+        return after
     if stripped.startswith("$$") and stripped.endswith("$$") and len(stripped) > 4:
         doc.add(Math(_markdown_math(stripped[2:-2], lead + 2), True, i, after))
     elif stripped.startswith("$") and stripped.endswith("$") and len(stripped) > 2:
