@@ -1008,6 +1008,39 @@ MEAN_OVER_OUTPUTS = [
        MSE_OVER_OUTPUTS + r"$$\frac{\partial L}{\partial W_2} = \frac{\partial L}{\partial \hat{y}} h^T$$", r"h^T"),
 ]
 
+#: Round 3: a conditional statement asserts neither its hypothesis ("if a^L = y", "a^L = y ⇒ …", either
+#: side of ⇔, "when $a^L = y$") nor, unless the hypothesis holds in general, what follows from it; a
+#: formula said to hold under a condition in words ("with the cross-entropy cost") is not judged on the
+#: network alone. A hypothesis that holds, and a condition that names the slip it shows, leave the
+#: verdicts as judged.
+CONDITIONAL = [
+    safe("hypothesis-before-implies", r"$$a^L = y \implies \delta^L = 0$$", r"a^L = y"),
+    safe("consequent-after-implies", r"$$a^L = y \implies \delta^L = 0$$", r"\delta^L = 0"),
+    safe("either-side-of-iff", r"$$\delta^L = 0 \iff a^L = y$$", r"\delta^L = 0"),
+    safe("text-if-then", r"$$\text{if } a^L = y \text{ then } \delta^L = 0$$", r"\delta^L = 0"),
+    safe("text-when-after", r"$$\frac{\partial C}{\partial W^l} = 0 \quad \text{when } \delta^l = 0$$",
+         r"\frac{\partial C}{\partial W^l} = 0"),
+    safe("prose-when-after", r"Note that $\delta^L = 0$ when $a^L = y$, so a perfect output stops learning.",
+         r"\delta^L = 0"),
+    safe("prose-if-then", r"If $a^L = y$, then $\delta^L = 0$.", r"\delta^L = 0"),
+    safe("prose-if-before-a-display", "If $a^L = y$, the error vanishes:\n\n$$\\delta^L = 0$$", r"\delta^L = 0"),
+    safe("worded-cost-before", r"With the cross-entropy cost, $\delta^L = a^L - y$.", r"a^L - y"),
+    safe("worded-cost-after", "$$\\delta^L = a^L - y$$ when the cost is cross-entropy.", r"a^L - y"),
+    ok("consequent-of-a-hypothesis-that-holds", r"$$\delta^L = (a^L - y) \odot \sigma'(z^L) \implies "
+       r"\frac{\partial C}{\partial b^L} = \delta^L$$", r"\frac{\partial C}{\partial b^L}"),
+    bad("consequent-of-a-hypothesis-that-holds-wrong", r"$$\delta^L = (a^L - y) \odot \sigma'(z^L) \implies "
+        r"\frac{\partial C}{\partial W^L} = (a^{L-1})^T \delta^L$$", r"(a^{L-1})^T \delta^L"),
+    bad("for-the-output-layer", r"For the output layer, $\delta^L = (y - a^L) \odot \sigma'(z^L)$.", r"(y - a^L)"),
+    bad("condition-naming-a-slip", r"If one forgets the derivative, one gets $\delta^L = a^L - y$.", r"a^L - y"),
+    safe("worded-condition-after-bold", r"**The fix: another cost.** With the cross-entropy cost, the error becomes "
+         r"$\delta^L = a^L - y$.", r"a^L - y"),
+    safe("worded-condition-for-its-sentence", "With the cross-entropy cost, $C = -\\sum_j y_j \\ln a^L_j$, the "
+         "error becomes\n\n$$\\delta^L = a^L - y$$", r"a^L - y"),
+    # ≈ a whole number says what a quantity nearly is (saturation), not a worked example's rounded value
+    safe("approximately-zero", r"When $z^L_j$ is large, $\sigma'(z^L_j) \approx 0$.", r"\sigma'(z^L_j)"),
+    safe("approximately-zero-vector", r"$$\delta^L \approx 0$$"),
+]
+
 
 @pytest.mark.parametrize("case", family("l-layer", None, EINSTEIN) + family("mlp-3-3-3", EINSTEIN_MAP, EINSTEIN_STATED)
                          + family("two-two-two", GLUED_MAP, GLUED_Y1) + family("two-two-two", WORKED_MAP, WORKED)
@@ -1026,7 +1059,8 @@ MEAN_OVER_OUTPUTS = [
                          + family("l-layer", None, OWN_COST[8:-1])
                          + family("l-layer", None, HTML_ESCAPED)
                          + family("l-layer", None, ANNOTATED_RELATION)
-                         + family("tanh-mse", MEAN_OVER_OUTPUTS_MAP, MEAN_OVER_OUTPUTS))
+                         + family("tanh-mse", MEAN_OVER_OUTPUTS_MAP, MEAN_OVER_OUTPUTS)
+                         + family("l-layer", None, CONDITIONAL))
 def test_never_wrong(case: Case) -> None:
     judge(case)
 

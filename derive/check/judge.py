@@ -478,8 +478,9 @@ class Judge(WorkedExamples, Claims, FormReader):
         form = chain[k]
         left = chain[ref_index] if ref_index is not None else chain[k - 1]
         relation = form.relation
+        # ∂C/∂W ≈ [central differences, printed with decimals]; ≈ 0 or ≈ 1 says what a quantity nearly is
         approx_numbers = relation == "approx" and ref_index is not None and not form.error and \
-            numbers_of(form.node) is not None  # ∂C/∂W ≈ [central differences, printed]
+            numbers_of(form.node) is not None and DECIMAL.search(form.text) is not None
         if relation in NOT_EQUATIONS and not approx_numbers:
             return self.not_checked(st, form, left, NOT_EQUATIONS[relation], None)
         if form.error or ref_index is None:
@@ -907,6 +908,8 @@ def _spread(items: list, count: int) -> list:
 
 
 #: A factor ½ written in a formula: \frac{1}{2}, \frac12, \tfrac{1}{2n}, 1/2, 0.5, ½.
+#: A number written with decimals (a worked example's value, not a whole number a quantity nearly is).
+DECIMAL = re.compile(r"\d\.\d|\.\d")
 #: The largest denominator of a post's own cost factor (2/K for K outputs) that is looked for.
 MAX_OWN_DENOMINATOR = 64
 HALF = re.compile(r"\\[dt]?frac\s*(?:\{\s*1\s*\}\s*\{\s*2(?!\d)|12)|(?<![\d.])1\s*/\s*2(?!\d)|(?<![\d.])0?\.5(?!\d)|½")
