@@ -245,9 +245,9 @@ def gelu_transformer_mlp(p: Post) -> None:
     p.claim("dl/db1", fd(lambda b: L_of_z2(W2 @ gelu(W1 @ x + b) + b2), b1), d1)
 
 
-def l_layer(p: Post, sign_planted: bool) -> None:
+def l_layer(p: Post, sign_planted: bool = False, conditions: bool = False) -> None:
     """The general L-layer sigmoid network on the instance 2-3-2-2 (the BP equations of myst_book_chapter,
-    org_notes_sign and entrywise_E_sums, matrix form and entries alike)."""
+    org_notes_sign, entrywise_E_sums and saturation_conditions, matrix form and entries alike)."""
     widths = [2, 3, 2, 2]
     x, y = rand(2, 1), RNG.uniform(size=(2, 1))
     W = [None] + [rand(widths[l], widths[l - 1]) for l in (1, 2, 3)]
@@ -274,6 +274,12 @@ def l_layer(p: Post, sign_planted: bool) -> None:
                 (W[l + 1].T @ delta[l + 1]) * ds(a[l]), planted=True)
         # sigma'(z^{l+1}) has the next layer's length: no such element-wise product (planted)
         p.claim(f"delta^{l} with sigma'(z^(l+1)) (planted)", delta[l], np.zeros_like(z[l + 1]), planted=True)
+    if conditions:  # saturation_conditions: the conditional statements, and the output error in terms of a^L
+        p.claim("delta^L with sigma'(a^L) (planted)", delta[3], (a[3] - y) * ds(a[3]), planted=True)
+        p.claim("delta^L = (a - y) a (1 - a)", delta[3], (a[3] - y) * a[3] * (1 - a[3]))
+        p.claim("a^L = y => delta^L = 0", fd(lambda v: 0.5 * float(((y - sig(v)) ** 2).sum()), np.log(y / (1 - y))), np.zeros_like(y))
+        ce = lambda v: float(-(y * np.log(sig(v)) + (1 - y) * np.log(1 - sig(v))).sum())  # noqa: E731
+        p.claim("with the cross-entropy cost, delta^L = a^L - y", fd(ce, z[3]), a[3] - y)
     for l in (1, 2, 3):
         gW = fd(lambda M, l=l: forward(l, M @ a[l - 1] + b[l]), W[l])
         p.claim(f"dC/dW^{l}", gW, delta[l] @ a[l - 1].T)
@@ -341,11 +347,12 @@ POSTS: dict[str, Callable[[Post], None]] = {
     "tanh_sech_equiv": tanh_sech_equiv,
     "leaky_bce_cases": leaky_bce_cases,
     "gelu_transformer_mlp": gelu_transformer_mlp,
-    "myst_book_chapter": lambda p: l_layer(p, sign_planted=False),
+    "myst_book_chapter": l_layer,
     "org_notes_sign": lambda p: l_layer(p, sign_planted=True),
     "numpy_row_l2_mean": numpy_row_l2_mean,
-    "entrywise_E_sums": lambda p: l_layer(p, sign_planted=False),
+    "entrywise_E_sums": l_layer,
     "keras_mse_annotated": keras_mse_annotated,
+    "saturation_conditions": lambda p: l_layer(p, conditions=True),
 }
 
 
