@@ -707,6 +707,68 @@ def test_neuron_numbered_scalars(case: Case) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# Red-team round 3: tanh², sech², the indicator's other spellings, ‖W‖_F²
+# ----------------------------------------------------------------------------------------------
+
+TANH_MAP = '[symbols]\ndelta = "error"\n'
+TANH = [
+    ok("tanh-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot (1 - \tanh^2(z^1))$$"),
+    ok("tanh-squared-without-parentheses", r"$$\delta^1 = (W^2)^T \delta^2 \odot (1 - \tanh^2 z^1)$$"),
+    ok("tanh-without-parentheses", r"$$a^1 = \tanh z^1$$"),
+    ok("sech-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot \operatorname{sech}^2(z^1)$$"),
+    ok("sech-squared-is-one-minus-tanh-squared", r"$$\operatorname{sech}^2(z^1) = 1 - a^1 \odot a^1$$"),
+    bad("tanh-squared-of-the-activation", r"$$\delta^1 = (W^2)^T \delta^2 \odot (1 - \tanh^2(a^1))$$",
+        kinds=("prime-argument",)),
+    bad("sech-squared-of-the-activation", r"$$\delta^1 = (W^2)^T \delta^2 \odot \operatorname{sech}^2(a^1)$$",
+        kinds=("prime-argument",)),
+    bad("tanh-cubed", r"$$\delta^1 = (W^2)^T \delta^2 \odot (1 - \tanh^3(z^1))$$"),
+]
+
+INDICATOR_MAP = """
+layer_index = "sub"
+[symbols]
+W = "weight"
+Z = "preactivation"
+H = { role = "activation", layer = 1 }
+P = "output"
+X = "input"
+Y = "target"
+J = "cost"
+N = "batch"
+"""
+RELU_GATE = r"$$\frac{\partial J}{\partial Z_1} = \frac{\partial J}{\partial H} \odot %s$$"
+INDICATOR = [
+    ok("indicator-in-parentheses", RELU_GATE % r"\mathbb{1}(Z_1 > 0)"),
+    ok("indicator-in-braces", RELU_GATE % r"\mathbf{1}\{Z_1 > 0\}"),
+    ok("indicator-with-a-subscript", RELU_GATE % r"\mathbf{1}_{Z_1 > 0}"),
+    ok("indicator-with-a-set-subscript", RELU_GATE % r"\mathbb{1}_{\{Z_1 > 0\}}"),
+    ok("indicator-double-struck-i", RELU_GATE % r"\mathbb{I}[Z_1 > 0]"),
+    ok("iverson-bracket", RELU_GATE % r"[Z_1 > 0]"),
+    ok("numpy-comparison", RELU_GATE % r"(Z_1 > 0)"),
+    ok("indicator-of-the-activation", RELU_GATE % r"\mathbf{1}\{H > 0\}"),
+    bad("indicator-of-the-wrong-layer", RELU_GATE % r"\mathbf{1}\{Z_2 > 0\}"),
+    bad("iverson-bracket-of-the-wrong-layer", RELU_GATE % r"(Z_2 > 0)"),
+    abstains("indicator-past-one", RELU_GATE % r"\mathbb{1}\{Z_1 > 1\}"),
+    ok("ones-vector-before-a-group", r"$$\frac{\partial J}{\partial b_2} = \mathbf{1}_N^\top (P - Y)$$"),
+]
+
+FROBENIUS_MAP = 'layer_index = "sub"\n[symbols]\nW = "weight"\nlambda = "weight-decay"\nJ = "cost"\n'
+FROBENIUS = [
+    ok("frobenius-penalty-gradient", r"$$\frac{\partial}{\partial W_2} \left( \frac{\lambda}{2} \|W_2\|_F^2 \right) "
+       r"= \lambda W_2$$"),
+    bad("frobenius-penalty-gradient-without-lambda", r"$$\frac{\partial}{\partial W_2} \left( \frac{\lambda}{2} "
+        r"\|W_2\|_F^2 \right) = W_2$$"),
+]
+
+
+@pytest.mark.parametrize("case", family("tanh-mse", TANH_MAP, TANH)
+                         + family("cs231n", INDICATOR_MAP, INDICATOR)
+                         + family(resolve_network("mlp:3-4-2", l2=0.1), FROBENIUS_MAP, FROBENIUS))
+def test_round_3_notations(case: Case) -> None:
+    judge(case)
+
+
+# ----------------------------------------------------------------------------------------------
 # §1: the sources of false verdicts on real posts: never wrong
 # ----------------------------------------------------------------------------------------------
 
