@@ -1094,6 +1094,10 @@ CONDITIONAL = [
         r"\frac{\partial C}{\partial W^L} = (a^{L-1})^T \delta^L$$", r"(a^{L-1})^T \delta^L"),
     bad("for-the-output-layer", r"For the output layer, $\delta^L = (y - a^L) \odot \sigma'(z^L)$.", r"(y - a^L)"),
     bad("condition-naming-a-slip", r"If one forgets the derivative, one gets $\delta^L = a^L - y$.", r"a^L - y"),
+    bad("hypothesis-picking-the-output-layer", r"When $l = L$, $\delta^l = (y - a^l) \odot \sigma'(z^l)$.", r"(y - a^l)"),
+    bad("procedural-when", r"When training, we use $\delta^l = (W^{l+1} \delta^{l+1}) \odot \sigma'(z^l)$.",
+        r"W^{l+1} \delta^{l+1}"),
+    safe("when-using-a-cost", r"When using the cross-entropy cost, $\delta^L = a^L - y$.", r"a^L - y"),
     safe("worded-condition-after-bold", r"**The fix: another cost.** With the cross-entropy cost, the error becomes "
          r"$\delta^L = a^L - y$.", r"a^L - y"),
     safe("worded-condition-for-its-sentence", "With the cross-entropy cost, $C = -\\sum_j y_j \\ln a^L_j$, the "

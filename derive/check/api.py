@@ -191,7 +191,7 @@ def _conditionals(judged: list[tuple[Statement, StatementResult]]) -> list[State
             results[n] = _not_wrong(result, "said to hold under a condition in words (if, when, …): not judged on its own")
     for members in groups.values():
         hypotheses = [n for n in members if judged[n][0].hypothesis]
-        if not hypotheses or all(link.verdict == "correct" for n in hypotheses for link in results[n].links):
+        if not hypotheses or all(_holds(link) for n in hypotheses for link in results[n].links):
             continue
         for n in members:
             reason = ("a hypothesis of a conditional statement (after 'if', before ⇒, beside ⇔): the post does not "
@@ -200,6 +200,12 @@ def _conditionals(judged: list[tuple[Statement, StatementResult]]) -> list[State
                       "on its own")
             results[n] = _not_wrong(results[n], reason)
     return results
+
+
+def _holds(link: LinkResult) -> bool:
+    """Whether a hypothesis holds in general: it is correct, or it picks a layer or an index ("when
+    $l = L$": what follows is judged at that layer)."""
+    return link.verdict == "correct" or (link.verdict == "not checked" and link.reason.startswith("defines "))
 
 
 def _not_wrong(result: StatementResult, reason: str) -> StatementResult:

@@ -645,13 +645,16 @@ def _same_sentence(doc: Document, a: int, b: int) -> bool:
 #: Words after a formula that make it conditional ("… when the cost is cross-entropy").
 WORDED_AFTER = re.compile(r"[ \t]*,?[ \t]*(?:if|when|whenever|provided|assuming|unless|only if|iff)\s+[A-Za-z]",
                           re.IGNORECASE)
-#: A sentence that opens with a condition in words before its formula: "If the cost is cross-entropy,",
-#: "With a softmax output," (for, with, using, under: only about the network's cost or activations),
-#: and goes on to the formula without another formula or a sentence end.
-WORDED_BEFORE = re.compile(r"(?:^|[.!?。][*_]*\s+)[ \t*_>]*(?:(?:if|when|whenever|assuming|provided|unless)\b[^$\\.!?,\n]*"
-                           r"|(?:for|with|using|under)\b[^$\\.!?,\n]*\b(?:cost|loss|entropy|quadratic|squared|mse|"
-                           r"activations?|sigmoids?|logistic|tanh|relu|softmax|linear|identity)\b[^$\\.!?,\n]*)"
-                           r",[^$\\.!?。]*\Z", re.IGNORECASE | re.MULTILINE)
+#: A sentence that opens with a condition in words before its formula ("If the cost is cross-entropy,",
+#: "With a softmax output,") and goes on to the formula without another formula or a sentence end.
+WORDED_BEFORE = re.compile(r"(?:^|[.!?。][*_]*\s+)[ \t*_>]*((?:if|when|whenever|assuming|provided|unless|for|with|using|under)"
+                           r"\b[^$\\.!?,\n]*),[^$\\.!?。]*\Z", re.IGNORECASE | re.MULTILINE)
+#: What makes such a clause a condition on the network: its cost or activations ("for", "with", "using",
+#: "under", and an "if" or "when" about what we do, "When training,", need one of these).
+NETWORK_WORDS = re.compile(r"\b(?:cost|loss|entropy|quadratic|squared|mse|activations?|sigmoids?|logistic|tanh|relu|"
+                           r"softmax|linear|identity)\b", re.IGNORECASE)
+#: A clause about what we do, not about the network: "If we stack …", "When training,".
+PROCEDURAL = re.compile(r"(?:if|when|whenever)\s+(?:we|you|i|one|\w+ing)\b|(?:for|with|using|under)\b", re.IGNORECASE)
 
 
 #: A condition that names a slip ("If one forgets the gate, one gets …"): the formula is the slip's
@@ -667,7 +670,9 @@ def _worded_condition(doc: Document, n: int) -> bool:
         clause = doc.text[math.end:doc.text.find("\n", math.end) % (len(doc.text) + 1)]
         return not SLIP.search(clause[:CONDITION_LOOKBACK * 2])
     m = WORDED_BEFORE.search(doc.text, max(0, math.start - CONDITION_LOOKBACK * 3), math.start)
-    return m is not None and not SLIP.search(m.group(0))
+    if m is None or SLIP.search(m.group(0)):
+        return False
+    return not PROCEDURAL.match(m.group(1)) or NETWORK_WORDS.search(m.group(1)) is not None
 
 
 #: A condition on indices: k = y_i, k \ne n, y_i ≠ n.
