@@ -319,6 +319,39 @@ def test_latex_document_skips_preamble_and_comments() -> None:
     assert verdicts(doc, "two-two-two", kind="latex") == [(5, "correct", None), (5, "correct", None)]
 
 
+MYST = r"""Inline role {math}`z^1 = W^1 x` in a sentence.
+```{math}
+:label: eq-hidden
+a^1 = \sigma(z^1)
+```
+```{admonition} A transpose too many
+:class: warning
+A frequent mistake:
+
+$$
+\frac{\partial C}{\partial W^2} = (a^1)^T \delta^2
+$$
+```
+````{note}
+```python
+y = 2 * x  # $not = math$
+```
+Still in the note: $z^2 = W^2 a^1$
+````
+```{code-cell} python
+# $code = cell$
+```
+After the directives: $$\hat{y} = \sigma(z^2)$$
+"""
+
+
+def test_myst_math_and_directive_bodies() -> None:
+    # the math role and directive (its :label: option left out), the Markdown inside an admonition
+    # and a note (a code block inside it stays code), never a code cell
+    assert verdicts(MYST, "two-two-two") == [(1, "correct", None), (4, "correct", None), (11, "wrong", "product-order"),
+                                             (18, "correct", None), (23, "correct", None)]
+
+
 # ----------------------------------------------------------------------------------------------
 # The command line
 # ----------------------------------------------------------------------------------------------

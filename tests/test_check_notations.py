@@ -119,6 +119,8 @@ NETS: dict[str, Any] = {
     "one-neuron": resolve_network("mlp:3-1", cost="binary-cross-entropy"),
     # Regression, examples as rows: tanh hidden layer, linear output, squared error.
     "row-mse": resolve_network("mlp:3-4-2", batch=5, activation="tanh", output_activation="identity", convention="row"),
+    # Regression, one sample: tanh hidden layer, three linear outputs, squared error.
+    "tanh-mse": resolve_network("mlp:3-4-3", activation="tanh", output_activation="identity"),
 }
 
 
@@ -705,6 +707,68 @@ def test_neuron_numbered_scalars(case: Case) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# Red-team round 3: tanh², sech², the indicator's other spellings, ‖W‖_F²
+# ----------------------------------------------------------------------------------------------
+
+TANH_MAP = '[symbols]\ndelta = "error"\n'
+TANH = [
+    ok("tanh-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot (1 - \tanh^2(z^1))$$"),
+    ok("tanh-squared-without-parentheses", r"$$\delta^1 = (W^2)^T \delta^2 \odot (1 - \tanh^2 z^1)$$"),
+    ok("tanh-without-parentheses", r"$$a^1 = \tanh z^1$$"),
+    ok("sech-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot \operatorname{sech}^2(z^1)$$"),
+    ok("sech-squared-is-one-minus-tanh-squared", r"$$\operatorname{sech}^2(z^1) = 1 - a^1 \odot a^1$$"),
+    bad("tanh-squared-of-the-activation", r"$$\delta^1 = (W^2)^T \delta^2 \odot (1 - \tanh^2(a^1))$$",
+        kinds=("prime-argument",)),
+    bad("sech-squared-of-the-activation", r"$$\delta^1 = (W^2)^T \delta^2 \odot \operatorname{sech}^2(a^1)$$",
+        kinds=("prime-argument",)),
+    bad("tanh-cubed", r"$$\delta^1 = (W^2)^T \delta^2 \odot (1 - \tanh^3(z^1))$$"),
+]
+
+INDICATOR_MAP = """
+layer_index = "sub"
+[symbols]
+W = "weight"
+Z = "preactivation"
+H = { role = "activation", layer = 1 }
+P = "output"
+X = "input"
+Y = "target"
+J = "cost"
+N = "batch"
+"""
+RELU_GATE = r"$$\frac{\partial J}{\partial Z_1} = \frac{\partial J}{\partial H} \odot %s$$"
+INDICATOR = [
+    ok("indicator-in-parentheses", RELU_GATE % r"\mathbb{1}(Z_1 > 0)"),
+    ok("indicator-in-braces", RELU_GATE % r"\mathbf{1}\{Z_1 > 0\}"),
+    ok("indicator-with-a-subscript", RELU_GATE % r"\mathbf{1}_{Z_1 > 0}"),
+    ok("indicator-with-a-set-subscript", RELU_GATE % r"\mathbb{1}_{\{Z_1 > 0\}}"),
+    ok("indicator-double-struck-i", RELU_GATE % r"\mathbb{I}[Z_1 > 0]"),
+    ok("iverson-bracket", RELU_GATE % r"[Z_1 > 0]"),
+    ok("numpy-comparison", RELU_GATE % r"(Z_1 > 0)"),
+    ok("indicator-of-the-activation", RELU_GATE % r"\mathbf{1}\{H > 0\}"),
+    bad("indicator-of-the-wrong-layer", RELU_GATE % r"\mathbf{1}\{Z_2 > 0\}"),
+    bad("iverson-bracket-of-the-wrong-layer", RELU_GATE % r"(Z_2 > 0)"),
+    abstains("indicator-past-one", RELU_GATE % r"\mathbb{1}\{Z_1 > 1\}"),
+    ok("ones-vector-before-a-group", r"$$\frac{\partial J}{\partial b_2} = \mathbf{1}_N^\top (P - Y)$$"),
+]
+
+FROBENIUS_MAP = 'layer_index = "sub"\n[symbols]\nW = "weight"\nlambda = "weight-decay"\nJ = "cost"\n'
+FROBENIUS = [
+    ok("frobenius-penalty-gradient", r"$$\frac{\partial}{\partial W_2} \left( \frac{\lambda}{2} \|W_2\|_F^2 \right) "
+       r"= \lambda W_2$$"),
+    bad("frobenius-penalty-gradient-without-lambda", r"$$\frac{\partial}{\partial W_2} \left( \frac{\lambda}{2} "
+        r"\|W_2\|_F^2 \right) = W_2$$"),
+]
+
+
+@pytest.mark.parametrize("case", family("tanh-mse", TANH_MAP, TANH)
+                         + family("cs231n", INDICATOR_MAP, INDICATOR)
+                         + family(resolve_network("mlp:3-4-2", l2=0.1), FROBENIUS_MAP, FROBENIUS))
+def test_round_3_notations(case: Case) -> None:
+    judge(case)
+
+
+# ----------------------------------------------------------------------------------------------
 # §1: the sources of false verdicts on real posts: never wrong
 # ----------------------------------------------------------------------------------------------
 
@@ -964,6 +1028,85 @@ SINGLE_SAMPLE = [
 ]
 SINGLE_SAMPLE_MAP = BCE_MAP + 'w = { role = "weight", layer = 2 }\nb = { role = "bias", layer = 2 }\n'
 
+#: Round 3: an equality annotated with its reason (\overset{\text{chain rule}}{=}, \stackrel{\text{def}}{=})
+#: is a relation: a display block whose only relation it is starts a chain of its own, never continues
+#: the chain of the block before it.
+ANNOTATED_RELATION = [
+    safe("annotated-equality-block-after-a-chain",
+         r"$$\frac{\partial C}{\partial b^l} \overset{\text{chain rule}}{=} \frac{\partial C}{\partial z^l} "
+         r"\frac{\partial z^l}{\partial b^l} = \delta^l$$" "\n"
+         r"$$\delta^L \stackrel{\text{def}}{=} \frac{\partial C}{\partial z^L}$$", r"\delta^L"),
+    ok("annotated-equality-block-judged-alone",
+       r"$$\frac{\partial C}{\partial b^l} = \delta^l$$" "\n"
+       r"$$\delta^L \overset{(a)}{=} \frac{\partial C}{\partial z^L}$$", r"\frac{\partial C}{\partial z^L}"),
+    bad("annotated-equality-block-wrong",
+        r"$$\frac{\partial C}{\partial b^l} = \delta^l$$" "\n"
+        r"$$\delta^L \overset{(a)}{=} \frac{\partial C}{\partial z^l}$$", r"\frac{\partial C}{\partial z^l}"),
+]
+
+#: Round 3: a post's squared error averaged over the K outputs (Keras' and PyTorch's MSE), on a network
+#: whose cost is ½ Σ (ŷ − y)²: the definition is the post's own notation (2/K times the network's cost),
+#: and a link whose verdict changes with that scale is not checked, as for a cost without its ½.
+MEAN_OVER_OUTPUTS_MAP = """
+layer_index = "sub"
+[symbols]
+W = "weight"
+b = "bias"
+h = { role = "activation", layer = 1 }
+yhat = "output"
+y = "target"
+L = "cost"
+"""
+MSE_OVER_OUTPUTS = r"$$L = \frac{1}{3} \sum_{k=1}^{3} (\hat{y}_k - y_k)^2$$" "\n\n"
+MEAN_OVER_OUTPUTS = [
+    abstains("mean-over-outputs-definition", MSE_OVER_OUTPUTS, "y_k)^2"),
+    abstains("mean-over-outputs-gradient-with-its-factor",
+             MSE_OVER_OUTPUTS + r"$$\frac{\partial L}{\partial \hat{y}} = \frac{2}{3} (\hat{y} - y)$$", r"\frac{2}{3}"),
+    abstains("mean-over-outputs-gradient-of-the-half-cost",
+             MSE_OVER_OUTPUTS + r"$$\frac{\partial L}{\partial W_2} = (\hat{y} - y) h^T$$", r"(\hat{y} - y) h^T"),
+    bad("mean-over-outputs-gradient-wrong-either-way",
+        MSE_OVER_OUTPUTS + r"$$\frac{\partial L}{\partial b_2} = \frac{1}{3} (\hat{y} - y)$$", r"\frac{1}{3} (\hat{y} - y)"),
+    ok("mean-over-outputs-scale-free-link",
+       MSE_OVER_OUTPUTS + r"$$\frac{\partial L}{\partial W_2} = \frac{\partial L}{\partial \hat{y}} h^T$$", r"h^T"),
+]
+
+#: Round 3: a conditional statement asserts neither its hypothesis ("if a^L = y", "a^L = y ⇒ …", either
+#: side of ⇔, "when $a^L = y$") nor, unless the hypothesis holds in general, what follows from it; a
+#: formula said to hold under a condition in words ("with the cross-entropy cost") is not judged on the
+#: network alone. A hypothesis that holds, and a condition that names the slip it shows, leave the
+#: verdicts as judged.
+CONDITIONAL = [
+    safe("hypothesis-before-implies", r"$$a^L = y \implies \delta^L = 0$$", r"a^L = y"),
+    safe("consequent-after-implies", r"$$a^L = y \implies \delta^L = 0$$", r"\delta^L = 0"),
+    safe("either-side-of-iff", r"$$\delta^L = 0 \iff a^L = y$$", r"\delta^L = 0"),
+    safe("text-if-then", r"$$\text{if } a^L = y \text{ then } \delta^L = 0$$", r"\delta^L = 0"),
+    safe("text-when-after", r"$$\frac{\partial C}{\partial W^l} = 0 \quad \text{when } \delta^l = 0$$",
+         r"\frac{\partial C}{\partial W^l} = 0"),
+    safe("prose-when-after", r"Note that $\delta^L = 0$ when $a^L = y$, so a perfect output stops learning.",
+         r"\delta^L = 0"),
+    safe("prose-if-then", r"If $a^L = y$, then $\delta^L = 0$.", r"\delta^L = 0"),
+    safe("prose-if-before-a-display", "If $a^L = y$, the error vanishes:\n\n$$\\delta^L = 0$$", r"\delta^L = 0"),
+    safe("worded-cost-before", r"With the cross-entropy cost, $\delta^L = a^L - y$.", r"a^L - y"),
+    safe("worded-cost-after", "$$\\delta^L = a^L - y$$ when the cost is cross-entropy.", r"a^L - y"),
+    ok("consequent-of-a-hypothesis-that-holds", r"$$\delta^L = (a^L - y) \odot \sigma'(z^L) \implies "
+       r"\frac{\partial C}{\partial b^L} = \delta^L$$", r"\frac{\partial C}{\partial b^L}"),
+    bad("consequent-of-a-hypothesis-that-holds-wrong", r"$$\delta^L = (a^L - y) \odot \sigma'(z^L) \implies "
+        r"\frac{\partial C}{\partial W^L} = (a^{L-1})^T \delta^L$$", r"(a^{L-1})^T \delta^L"),
+    bad("for-the-output-layer", r"For the output layer, $\delta^L = (y - a^L) \odot \sigma'(z^L)$.", r"(y - a^L)"),
+    bad("condition-naming-a-slip", r"If one forgets the derivative, one gets $\delta^L = a^L - y$.", r"a^L - y"),
+    bad("hypothesis-picking-the-output-layer", r"When $l = L$, $\delta^l = (y - a^l) \odot \sigma'(z^l)$.", r"(y - a^l)"),
+    bad("procedural-when", r"When training, we use $\delta^l = (W^{l+1} \delta^{l+1}) \odot \sigma'(z^l)$.",
+        r"W^{l+1} \delta^{l+1}"),
+    safe("when-using-a-cost", r"When using the cross-entropy cost, $\delta^L = a^L - y$.", r"a^L - y"),
+    safe("worded-condition-after-bold", r"**The fix: another cost.** With the cross-entropy cost, the error becomes "
+         r"$\delta^L = a^L - y$.", r"a^L - y"),
+    safe("worded-condition-for-its-sentence", "With the cross-entropy cost, $C = -\\sum_j y_j \\ln a^L_j$, the "
+         "error becomes\n\n$$\\delta^L = a^L - y$$", r"a^L - y"),
+    # ≈ a whole number says what a quantity nearly is (saturation), not a worked example's rounded value
+    safe("approximately-zero", r"When $z^L_j$ is large, $\sigma'(z^L_j) \approx 0$.", r"\sigma'(z^L_j)"),
+    safe("approximately-zero-vector", r"$$\delta^L \approx 0$$"),
+]
+
 
 @pytest.mark.parametrize("case", family("l-layer", None, EINSTEIN) + family("mlp-3-3-3", EINSTEIN_MAP, EINSTEIN_STATED)
                          + family("two-two-two", GLUED_MAP, GLUED_Y1) + family("two-two-two", WORKED_MAP, WORKED)
@@ -980,7 +1123,10 @@ SINGLE_SAMPLE_MAP = BCE_MAP + 'w = { role = "weight", layer = 2 }\nb = { role = 
                          + family("mlp-3-3-3", FOLDED_MAP, FOLDED_BIAS)
                          + family("row-mse", OWN_COST_MAP, OWN_COST[:8] + OWN_COST[-1:])
                          + family("l-layer", None, OWN_COST[8:-1])
-                         + family("l-layer", None, HTML_ESCAPED))
+                         + family("l-layer", None, HTML_ESCAPED)
+                         + family("l-layer", None, ANNOTATED_RELATION)
+                         + family("tanh-mse", MEAN_OVER_OUTPUTS_MAP, MEAN_OVER_OUTPUTS)
+                         + family("l-layer", None, CONDITIONAL))
 def test_never_wrong(case: Case) -> None:
     judge(case)
 

@@ -6,7 +6,7 @@ Each post is read and bound to its network and notation first (`read_post`), the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -140,16 +140,17 @@ def judge_post(post: Post) -> CheckReport:
     world = world_for(spec)
     judge = Judge(world, nmap, doc, diagnose_link)
     mentions = post.mentions
-    results = []
+    judged: list[tuple[Statement, StatementResult]] = []
     for st in post.statements:
         if st.too_long:
-            results.append(_too_long(st, doc))
+            judged.append((st, _too_long(st, doc)))
             continue
         result = judge.check_statement(st)
         if result is None:
             mentions += 1
             continue
-        results.append(result)
+        judged.append((st, result))
+    results = _conditionals(judged)
     counts = {"correct": 0, "wrong": 0, "not checked": 0}
     for r in results:
         for link in r.links:
@@ -174,6 +175,44 @@ def network_of(doc: Document, net: str | NetworkSpec | None, path: str) -> Netwo
         return resolve_network(value)
     except DeriveError as exc:
         raise DeriveError(f"{shown(path)} (line {declared.line}, {NET_KEY}): {exc}") from None
+
+
+def _conditionals(judged: list[tuple[Statement, StatementResult]]) -> list[StatementResult]:
+    """The results, a conditional statement's read as the post states it: its hypotheses ("if a^L = y",
+    "a^L = y ⇒ …", either side of ⇔) are not asserted, and what holds under them is asserted only when
+    they hold in general; otherwise neither is called wrong (not checked)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for n, (st, _) in enumerate(judged):
+        if st.group is not None:
+            groups.setdefault(st.group, []).append(n)
+    results = [result for _, result in judged]
+    for n, (st, result) in enumerate(judged):
+        if st.worded_condition:
+            results[n] = _not_wrong(result, "said to hold under a condition in words (if, when, …): not judged on its own")
+    for members in groups.values():
+        hypotheses = [n for n in members if judged[n][0].hypothesis]
+        if not hypotheses or all(_holds(link) for n in hypotheses for link in results[n].links):
+            continue
+        for n in members:
+            reason = ("a hypothesis of a conditional statement (after 'if', before ⇒, beside ⇔): the post does not "
+                      "assert it" if judged[n][0].hypothesis else
+                      "holds under a hypothesis the post states (if, ⇒, ⇔) that does not hold in general: not judged "
+                      "on its own")
+            results[n] = _not_wrong(results[n], reason)
+    return results
+
+
+def _holds(link: LinkResult) -> bool:
+    """Whether a hypothesis holds in general: it is correct, or it picks a layer or an index ("when
+    $l = L$": what follows is judged at that layer)."""
+    return link.verdict == "correct" or (link.verdict == "not checked" and link.reason.startswith("defines "))
+
+
+def _not_wrong(result: StatementResult, reason: str) -> StatementResult:
+    """The result with its wrong links not checked, for the reason given."""
+    links = tuple(replace(link, verdict="not checked", reason=reason, diagnosis=None, correct=None, counterexample=None)
+                  if link.verdict == "wrong" else link for link in result.links)
+    return replace(result, links=links)
 
 
 def _too_long(st: Statement, doc: Document) -> StatementResult:

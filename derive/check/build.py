@@ -18,6 +18,7 @@ and are enumerated by the judge.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -367,7 +368,11 @@ class Builder(SymbolBuilder):
                 return sp.MatMul(sp.Transpose(inner), inner) if inner.shape[1] == 1 else sp.MatMul(inner, sp.Transpose(inner))
             raise Unchecked("a norm other than the square of a vector's or of a parameter matrix", node.span)
         self._cost_call_with_script(node)
-        base = self.build(node.children[0])
+        head = node.children[0]
+        if head.kind == "call" and head.value.name == "sech" and not head.value.primes and exponent_node.kind == "num" \
+                and exponent_node.value == "2":
+            return self.build(replace(head, value=replace(head.value, name="tanh", primes=1)))  # sech² = tanh′
+        base = self.build(head)
         exponent = self.build(exponent_node)
         if is_matrix(exponent):
             raise Unchecked("a matrix in an exponent", exponent_node.span)

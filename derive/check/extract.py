@@ -3,7 +3,8 @@ r"""Find every formula in a Markdown or LaTeX post, and group them into the stat
 Formulas come in every form real posts use: `$…$` (also broken across lines), `$$…$$` (display,
 or inline the kramdown way, several on one line, with blank lines inside), `\(…\)`, `\[…\]`,
 math in backticks (`` `$…$` ``, `` `$$ … $$` ``) and GitHub's `` $`…`$ `` and ```` ```math ````,
-top-level `equation`/`align`/`eqnarray` environments; inside them `aligned`, `align*`,
+MyST's ```` ```{math} ```` directive and `` {math}`…` `` role (and the Markdown inside its other
+directives, ```` ```{note} ````), top-level `equation`/`align`/`eqnarray` environments; inside them `aligned`, `align*`,
 `eqnarray` with `&=&` and `\tag{…}`, `\left\{ \begin{align*} … \end{align*} \right.` systems.
 Hexo's doubled backslashes (`\\\\` for a row break) and Markdown's escaped `\_` are undone.
 Code blocks, code spans and comments are skipped, except the notation blocks they may hold.
@@ -21,11 +22,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from ..errors import DeriveError
-from .lexer import CMD, OP, RELATIONS, tokenize_leniently
+from .lexer import CMD, OP, RELATIONS, Token, tokenize_leniently
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,13 @@ class Statement:
     display: bool
     condition: str = ""  # a condition the sentence before states for it: "If $k = y_i$,"
     too_long: bool = False  # longer than MAX_FORMULA_CHARS: src holds its beginning, it is not checked
+    #: A conditional statement's parts share a group: its hypotheses ("if a^L = y", "a^L = y ⇒ …", either
+    #: side of ⇔), which the post does not assert, and what it says holds under them.
+    group: tuple[int, int] | None = None
+    hypothesis: bool = False
+    #: Said to hold under a condition in words: "… when the cost is cross-entropy", "If the output is
+    #: linear, …" (a network derive is not told of, or a special case).
+    worded_condition: bool = False
 
     def grown(self, more: Src, joint: str) -> "Statement":
         """This statement continued by more (a row or display block that carries on its chain)."""
@@ -226,6 +234,12 @@ class SingleDollars:
 # ----------------------------------------------------------------------------------------------
 
 FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})[ \t]*([^\n`]*)$", re.M)
+#: A MyST directive's fence (```{note}, ```{admonition} Title): its body is Markdown, except for these.
+MARKDOWN_DIRECTIVE = re.compile(r"\{([A-Za-z][\w:-]*)\}(?:[ \t].*)?")
+NOT_MARKDOWN = frozenset({"math", "code", "code-block", "code-cell", "sourcecode", "literalinclude", "raw", "include",
+                          "eval-rst", "eval-md", "mermaid", "graphviz", "csv-table", "toctree", "bibliography", "glue"})
+#: The options that open a MyST directive's body (:label: eq-forward).
+DIRECTIVE_OPTIONS = re.compile(r"(?:[ \t]*:[A-Za-z][\w-]*:[^\n]*\n)*")
 RAW_TAG = re.compile(r"\{%-?\s*(?:raw|endraw)\s*-?%\}")
 
 
@@ -242,11 +256,21 @@ def _scan_markdown(doc: Document) -> None:
     n = len(text)
     finder = Finder(text)
     dollars = SingleDollars(text)
+    directives: list[str] = []  # the fences of the MyST directives open around i, whose bodies are Markdown
     while i < n:
         at_line_start = i == 0 or text[i - 1] == "\n"
         if at_line_start:
             m = FENCE.match(text, i)
             if m:
+                fence, info = m.group(1), m.group(2).strip()
+                if directives and not info and fence[0] == directives[-1][0] and len(fence) >= len(directives[-1]):
+                    directives.pop()  # the directive's closing fence
+                    i = m.end()
+                    continue
+                if MARKDOWN_DIRECTIVE.fullmatch(info) and MARKDOWN_DIRECTIVE.fullmatch(info).group(1) not in NOT_MARKDOWN:
+                    directives.append(fence)  # ```{note}: its body is read on as Markdown
+                    i = m.end()
+                    continue
                 i = _fenced_block(doc, m)
                 continue
         ch = text[i]
@@ -342,7 +366,10 @@ def _fenced_block(doc: Document, m: re.Match) -> int:
     after = cm.end() if cm else len(text)
     body = text[body_start:body_end] if body_start <= body_end else ""
     words = info.split()
-    if words and words[0] == "math":
+    if words and words[0] == "{math}":  # MyST's math directive: options first
+        options = DIRECTIVE_OPTIONS.match(body).end()
+        doc.add(Math(_markdown_math(body[options:], body_start + options), True, m.start(), after))
+    elif words and words[0] == "math":
         doc.add(Math(_markdown_math(body, body_start), True, m.start(), after))
     elif NOTATION_MARK in words:
         doc.notation_blocks.append(("toml", body, body_start))
@@ -369,6 +396,9 @@ def _code_span(doc: Document, i: int, finder: Finder) -> int:
     if i > 0 and text[i - 1] == "$" and text.startswith("$", after):
         doc.add(Math(_markdown_math(body, i + run), False, i - 1, after + 1))
         return after + 1
+    if text.endswith("{math}", 0, i):  # MyST's math role: {math}`…`
+        doc.add(Math(_markdown_math(body, i + run), False, i - len("{math}"), after))
+        return after
     if stripped.startswith("$$") and stripped.endswith("$$") and len(stripped) > 4:
         doc.add(Math(_markdown_math(stripped[2:-2], lead + 2), True, i, after))
     elif stripped.startswith("$") and stripped.endswith("$") and len(stripped) > 2:
@@ -480,7 +510,8 @@ SPACING = re.compile(r"\s*\[[^\]]*\]")  # \\[2pt] after a row break
 ENV_MARK = re.compile(r"\\(begin|end)\{([a-zA-Z*]+)\}")
 #: An index range qualifying a formula: j = 1, \ldots, n; l = 1, 2, …, L.
 RANGE = re.compile(r"\s*(?:\\text\{[^}]*\}\s*)?[a-z]\s*(?:=|\\in)\s*[^=]*(?:\\[lc]?dots|…)[^=]*$")
-SEPARATOR = re.compile(r"\\(?:quad|qquad|text|mbox|textrm|intertext|textbf|textit)\b|\\Rightarrow|\\implies|\\iff|\\therefore|\\because")
+SEPARATOR = re.compile(r"\\(?:quad|qquad|text|mbox|textrm|intertext|textbf|textit)\b|\\(?:Rightarrow|implies|iff|Longrightarrow|"
+                       r"Leftrightarrow|Longleftrightarrow|therefore|because)(?![A-Za-z])")
 
 
 def statements(doc: Document, max_claims: int | None = None) -> tuple[list[Statement], int]:
@@ -491,6 +522,9 @@ def statements(doc: Document, max_claims: int | None = None) -> tuple[list[State
     mentions = 0
     previous_display_end: int | None = None
     settled = 0  # statements of out that no later formula can continue: all but the last
+    first_of_previous = 0  # where the statements of the formula before start in out
+    worded = False  # whether the formula before is said to hold under a condition in words
+    pending: tuple[int, int] | None = None  # the group of a hypothesis in prose ("if $a^L = y$,") the next formula joins
     asked = 0  # the claims of those
     condition = ""
     for n, math in enumerate(doc.maths):
@@ -512,6 +546,20 @@ def statements(doc: Document, max_claims: int | None = None) -> tuple[list[State
         found = _assemble(pieces)
         if not found:
             continue
+        hypotheses, rows = _hypotheses(doc.text, math, pieces)
+        starts = [p.offset(0) for row in pieces for p in row]
+        in_prose = _prose_hypothesis(doc, n)
+        if in_prose:  # "… when $a^L = y$": this formula, and the one before it in its sentence
+            hypotheses, rows = set(starts), {start: (-1, n) for start in starts}
+            if n > 0 and _same_sentence(doc, n - 1, n):
+                out[first_of_previous:] = [replace(st, group=(-1, n)) for st in out[first_of_previous:]]
+        elif pending is not None and _same_sentence(doc, n - 1, n):  # "If $a^L = y$, then $\delta^L = 0$."
+            rows = {start: pending for start in starts}
+        pending = (-1, n) if in_prose else None
+        first_of_previous = len(out)
+        # a condition in words holds for the formulas of its sentence: "With the cross-entropy cost,
+        # $C = …$, σ′ cancels: $$δ^L = a^L − y$$"
+        worded = _worded_condition(doc, n) or (worded and _same_sentence(doc, n - 1, n))
         if math.display and out and out[-1].display and previous_display_end is not None:
             gap = RAW_TAG.sub("", doc.text[previous_display_end:math.start])
             first = found[0]
@@ -530,11 +578,101 @@ def statements(doc: Document, max_claims: int | None = None) -> tuple[list[State
             if (not math.display and not _has_relation(piece)) or RANGE.match(piece.text):
                 mentions += 1  # a symbol named in a sentence; j = 1, …, n qualifies a formula
                 continue
-            out.append(Statement(piece, math.display, condition if math.display else ""))
+            start = piece.offset(0)
+            out.append(Statement(piece, math.display, condition if math.display else "", group=rows.get(start),
+                                 hypothesis=start in hypotheses, worded_condition=worded))
         if math.display:
             previous_display_end = math.end
             condition = ""
     return out, mentions
+
+
+#: Separators that make the piece before them a hypothesis (P ⇒ Q), or both sides hypotheses (P ⇔ Q).
+IMPLIES = re.compile(r"\\(?:implies|Rightarrow|Longrightarrow)(?![A-Za-z])|⇒|⟹")
+IFF = re.compile(r"\\(?:iff|Leftrightarrow|Longleftrightarrow)(?![A-Za-z])|⇔|⟺")
+#: Words that make what follows them a hypothesis: in a formula's prose (\text{if }), in a sentence ("when $…$").
+HYPOTHESIS_WORDS = r"(?:\b(?:if|when|whenever|provided(?: that)?|assuming(?: that)?|given that|iff|unless|only if)|若|如果|假如|当)"
+TEXT_HYPOTHESIS = re.compile(r"\\(?:text|mbox|textrm|textbf|textit)\s*\{[^{}]*?" + HYPOTHESIS_WORDS[:-1]
+                             + r"|\bfor)\s*\}\s*$", re.IGNORECASE)
+PROSE_HYPOTHESIS = re.compile(HYPOTHESIS_WORDS + r"\s*$", re.IGNORECASE)
+ROW_BREAK = re.compile(r"\\\\|\\cr(?![A-Za-z])")
+#: The end of a sentence between two formulas (or a blank line, or a display's own line).
+SENTENCE_END = re.compile(r"[.!?。！？](?:\s|$)|\n[ \t]*\n")
+
+
+def _hypotheses(text: str, math: Math, rows: list[list[Src]]) -> tuple[set[int], dict[int, tuple[int, int]]]:
+    """The pieces of a formula that are hypotheses (by their start offsets), and for each piece of a
+    row that holds one, the group of that row: (formula start, row)."""
+    pieces = [p for row in rows for p in row if p.text.strip()]
+    hypotheses: set[int] = set()
+    row_of: dict[int, int] = {}
+    row = 0
+    previous_end = math.src.offset(0)
+    ends = [p.offset(len(p.text)) for p in pieces]
+    for k, piece in enumerate(pieces):
+        start = piece.offset(0)
+        before = text[previous_end:start] if previous_end <= start else ""
+        if ROW_BREAK.search(before):
+            row += 1
+        before = ROW_BREAK.split(before)[-1]
+        after_end = pieces[k + 1].offset(0) if k + 1 < len(pieces) else math.src.offset(len(math.src.text))
+        after = ROW_BREAK.split(text[ends[k]:after_end] if ends[k] <= after_end else "")[0]
+        if TEXT_HYPOTHESIS.search(before) or IFF.search(before) or IMPLIES.search(after) or IFF.search(after):
+            hypotheses.add(start)
+        row_of[start] = row
+        previous_end = ends[k]
+    conditional = {row_of[h] for h in hypotheses}
+    return hypotheses, {start: (math.start, r) for start, r in row_of.items() if r in conditional}
+
+
+def _prose_hypothesis(doc: Document, n: int) -> bool:
+    """Whether the sentence makes formula n a hypothesis: "… when $a^L = y$", "If $a^L = y$, then …"
+    (a condition on indices before a display, "If $k = y_i$,", is read as such before this is asked)."""
+    math = doc.maths[n]
+    line_start = doc.line_starts[bisect.bisect_right(doc.line_starts, math.start) - 1]
+    return PROSE_HYPOTHESIS.search(doc.text, max(line_start, math.start - CONDITION_LOOKBACK), math.start) is not None
+
+
+def _same_sentence(doc: Document, a: int, b: int) -> bool:
+    """Whether formulas a and b (a before b) are in one sentence: no sentence end between them (a
+    display after "If $a^L = y$, the error vanishes:" is in its sentence, blank line and all)."""
+    gap = doc.text[doc.maths[a].end:doc.maths[b].start]
+    if doc.maths[b].display:
+        gap = gap.rstrip()
+    return len(gap) <= CONDITION_LOOKBACK * 2 and not SENTENCE_END.search(gap)
+
+
+#: Words after a formula that make it conditional ("… when the cost is cross-entropy").
+WORDED_AFTER = re.compile(r"[ \t]*,?[ \t]*(?:if|when|whenever|provided|assuming|unless|only if|iff)\s+[A-Za-z]",
+                          re.IGNORECASE)
+#: A sentence that opens with a condition in words before its formula ("If the cost is cross-entropy,",
+#: "With a softmax output,") and goes on to the formula without another formula or a sentence end.
+WORDED_BEFORE = re.compile(r"(?:^|[.!?。][*_]*\s+)[ \t*_>]*((?:if|when|whenever|assuming|provided|unless|for|with|using|under)"
+                           r"\b[^$\\.!?,\n]*),[^$\\.!?。]*\Z", re.IGNORECASE | re.MULTILINE)
+#: What makes such a clause a condition on the network: its cost or activations ("for", "with", "using",
+#: "under", and an "if" or "when" about what we do, "When training,", need one of these).
+NETWORK_WORDS = re.compile(r"\b(?:cost|loss|entropy|quadratic|squared|mse|activations?|sigmoids?|logistic|tanh|relu|"
+                           r"softmax|linear|identity)\b", re.IGNORECASE)
+#: A clause about what we do, not about the network: "If we stack …", "When training,".
+PROCEDURAL = re.compile(r"(?:if|when|whenever)\s+(?:we|you|i|one|\w+ing)\b|(?:for|with|using|under)\b", re.IGNORECASE)
+
+
+#: A condition that names a slip ("If one forgets the gate, one gets …"): the formula is the slip's
+#: result, shown as such, and judged.
+SLIP = re.compile(r"forg[eo]t|omit|drop|mistak|wrong|bug|incorrect|slip|\bmiss|instead|错", re.IGNORECASE)
+
+
+def _worded_condition(doc: Document, n: int) -> bool:
+    """Whether formula n is said to hold under a condition in words, right after it or opening its sentence."""
+    math = doc.maths[n]
+    m = WORDED_AFTER.match(doc.text, math.end)
+    if m:
+        clause = doc.text[math.end:doc.text.find("\n", math.end) % (len(doc.text) + 1)]
+        return not SLIP.search(clause[:CONDITION_LOOKBACK * 2])
+    m = WORDED_BEFORE.search(doc.text, max(0, math.start - CONDITION_LOOKBACK * 3), math.start)
+    if m is None or SLIP.search(m.group(0)):
+        return False
+    return not PROCEDURAL.match(m.group(1)) or NETWORK_WORDS.search(m.group(1)) is not None
 
 
 #: A condition on indices: k = y_i, k \ne n, y_i ≠ n.
@@ -836,14 +974,46 @@ def _relation_positions(text: str) -> tuple[int, ...]:
     """Where the relations outside brackets start, in order."""
     depth = 0
     found: list[int] = []
-    for t in tokenize_leniently(text):
+    tokens = tokenize_leniently(text)
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        annotated = _annotated_relation_end(tokens, i) if depth == 0 else None
+        if annotated is not None:  # \overset{\text{chain rule}}{=}: its = is braced, and a relation
+            found.append(t.pos)
+            i = annotated
+            continue
         if t.kind in ("{",) or (t.kind == OP and t.value in "(["):
             depth += 1
         elif t.kind in ("}",) or (t.kind == OP and t.value in ")]"):
             depth -= 1
-        elif depth == 0 and ((t.kind == OP and t.value in "=<>") or (t.kind == CMD and t.value in RELATIONS)):
+        elif depth == 0 and _is_relation(t):
             found.append(t.pos)
+        i += 1
     return tuple(found)
+
+
+def _is_relation(t: Token) -> bool:
+    return (t.kind == OP and t.value in "=<>") or (t.kind == CMD and t.value in RELATIONS)
+
+
+def _annotated_relation_end(tokens: list[Token], i: int) -> int | None:
+    r"""Where `\overset{…}{=}` (or \stackrel, \underset) starting at token i ends, when its base is
+    one relation: an equality annotated with its reason; None for anything else."""
+    if tokens[i].kind != CMD or tokens[i].value not in ("overset", "stackrel", "underset"):
+        return None
+    j = i + 1
+    for _ in range(2):  # the annotation's group, then the base's
+        if j >= len(tokens) or tokens[j].kind != "{":
+            return None
+        start, depth = j, 0
+        while j < len(tokens):
+            depth += {"{": 1, "}": -1}.get(tokens[j].kind, 0)
+            j += 1
+            if depth == 0:
+                break
+    base = tokens[start + 1:j - 1]
+    return j if len(base) == 1 and _is_relation(base[0]) else None
 
 
 def too_many_claims(max_claims: int) -> DeriveError:
@@ -857,8 +1027,10 @@ def claims(st: Statement) -> int:
 
 def _starts_with_relation(src: Src) -> bool:
     head = src.text.lstrip(" \t\n&")[:64]  # the first token, whole: relation names are short
-    for t in tokenize_leniently(head):
+    tokens = tokenize_leniently(head)
+    for i, t in enumerate(tokens):
         if t.kind == "&":
             continue
-        return (t.kind == OP and t.value == "=") or (t.kind == CMD and t.value in RELATIONS)
+        return (t.kind == OP and t.value == "=") or (t.kind == CMD and t.value in RELATIONS) \
+            or _annotated_relation_end(tokens, i) is not None
     return False

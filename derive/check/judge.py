@@ -19,6 +19,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -121,8 +122,9 @@ class Judge(WorkedExamples, Claims, FormReader):
     # -- statements --------------------------------------------------------------------------------------
     def check_statement(self, st: Statement) -> StatementResult | None:
         """A statement's links. The post's first definition of its cost says whether the post's cost is the
-        network's: when it is twice the network's ½-cost (L = (1/N) Σ ||ŷ − y||²) or cannot be read, a
-        later link whose verdict depends on that ½ is not checked."""
+        network's: when it is a constant times the network's ½-cost (L = (1/N) Σ ||ŷ − y||², twice it;
+        L = (1/K) Σ_k (ŷ_k − y_k)², 2/K times it) or cannot be read, a later link whose verdict depends
+        on that factor is not checked."""
         defined = self._defined_cost(st)
         previous = None
         if defined is not None:
@@ -131,8 +133,10 @@ class Judge(WorkedExamples, Claims, FormReader):
                 # C restated after its definition: judged as first defined (a dropped ½ is wrong); which of
                 # the two the formulas that follow use is then not said
                 result = self._check_statement(st)
-                if result is not None and result.links and result.links[0].verdict == "wrong" and self._twice(st):
-                    self._set_scale(defined, "unknown")
+                if result is not None and result.links and result.links[0].verdict == "wrong":
+                    factor = self._own_factor(st, HALF.search(st.src.text) is not None)
+                    if factor is not None:
+                        self._set_scale(defined, "unknown", factor)
                 return result
             self._set_scale(defined, None)  # a first definition is judged against the network's own cost
         result = self._check_statement(st)
@@ -147,8 +151,8 @@ class Judge(WorkedExamples, Claims, FormReader):
                    and any(_mentions_letter(text, m) for m in [n] + errors)]
         if unknown:
             saved = self.map
-            self.map = replace(saved, symbols={**saved.symbols, **{n: replace(saved.symbols[n], scale=2)
-                                                                   for n in unknown}})
+            self.map = replace(saved, symbols={**saved.symbols, **{
+                n: replace(saved.symbols[n], scale=saved.symbols[n].own_scale or 2) for n in unknown}})
             try:
                 other = self._check_statement(st)
             finally:
@@ -156,15 +160,17 @@ class Judge(WorkedExamples, Claims, FormReader):
             if other is not None and len(other.links) == len(result.links):
                 links = tuple(
                     a if a.verdict == b.verdict or a.verdict == "not checked" else
-                    replace(a, verdict="not checked", reason=f"the post's {unknown[0]} was defined without the ½ or in a "
-                            f"formula that was not read: whether {unknown[0]} carries a factor ½ decides this link",
+                    replace(a, verdict="not checked", reason=f"the post's {unknown[0]} was defined as other than the "
+                            f"network's ½-cost or in a formula that was not read: whether the post's {unknown[0]} or "
+                            "the network's is meant decides this link",
                             diagnosis=None, correct=None, counterexample=None)
                     for a, b in zip(result.links, other.links))
                 result = replace(result, links=links)
         return result
 
-    def _set_scale(self, name: str, scale: Any) -> None:
-        self.map = replace(self.map, symbols={**self.map.symbols, name: replace(self.map.symbols[name], scale=scale)})
+    def _set_scale(self, name: str, scale: Any, own_scale: Any = None) -> None:
+        binding = replace(self.map.symbols[name], scale=scale, own_scale=own_scale)
+        self.map = replace(self.map, symbols={**self.map.symbols, name: binding})
 
     def _defined_cost(self, st: Statement) -> str | None:
         """`L = …` with L, bare, bound to the cost of a squared-error network (the only cost that comes
@@ -181,17 +187,29 @@ class Judge(WorkedExamples, Claims, FormReader):
             return None
         return sym.name
 
-    def _twice(self, st: Statement) -> bool:
-        """Whether the right side of `L = …` is twice the left (a squared error without the ½)."""
+    def _own_factor(self, st: Statement, shows_half: bool) -> Any:
+        """The constant c when the right side of `L = …` is c times the network's cost on the left: the
+        post's own squared error (2 without the ½, 2/K averaged over K outputs), or None. Not a factor
+        that is a mistake: a sign (c ≤ 0), the batch's 1/n or n (a mean's 1/n missing or counted
+        twice), or 2 with a ½ in sight (a ½ shown and the 1/n of a mean missing)."""
         text = st.src.text
         forms = self.forms(text)
         try:
             self.build_symbolic(forms[0], text)
             self.build_symbolic(forms[1], text)
             ev = self.evaluate([forms[0].node, forms[1].node], text)
-        except (Unchecked, EvaluationError, VerificationError, TypeError, ValueError):
-            return False
-        return self.same(ev, 1, [sp.Integer(2) * row[0] for row in ev.values])
+            left, right = self.floats(ev.values[0][0], 0), self.floats(ev.values[0][1], 0)
+        except (Unchecked, EvaluationError, VerificationError, NotNumeric, TypeError, ValueError, OverflowError):
+            return None
+        if len(left) != 1 or len(right) != 1 or not left[0]:
+            return None
+        factor = sp.Rational(Fraction(right[0] / left[0]).limit_denominator(MAX_OWN_DENOMINATOR))
+        batch = self.world.dims.get(self.world.batch_symbol) if self.world.batched else None
+        mistakes = {sp.Integer(1)} | ({sp.Integer(2)} if shows_half else set()) \
+            | ({sp.Integer(batch), sp.Rational(1, batch)} if batch else set())
+        if factor <= 0 or factor in mistakes:
+            return None
+        return factor if self.same(ev, 1, [factor * row[0] for row in ev.values]) else None
 
     def _cost_definition(self, st: Statement, result: StatementResult | None, name: str,
                          previous: Any) -> StatementResult | None:
@@ -209,21 +227,20 @@ class Judge(WorkedExamples, Claims, FormReader):
         if first.verdict == "not checked" and not shows_half:
             scale = "unknown"  # not read, and no ½ in sight (C = ½ Σ_x … unread still shows its ½)
         elif first.verdict == "wrong":
-            scale = None
-            if not shows_half and self._twice(st):
-                # a squared error without the ½ (or, on an instance of 2 examples, without the 1/m): whether
-                # the post's gradients follow this definition or the usual ½ is not said, as real posts
-                # slip on either side. One that shows its ½ and is still twice the network's misses
-                # something else (the 1/n of a mean): wrong as judged.
-                scale = "unknown"
-            if scale is None:
+            # a squared error without the ½, or averaged over the outputs (2/K times the network's):
+            # whether the post's gradients follow this definition or the usual ½ is not said, as real
+            # posts slip on either side. A factor that is a mistake (see _own_factor) is wrong as judged.
+            own = self._own_factor(st, shows_half)
+            if own is None:
                 self._set_scale(name, previous)
                 return result
-            reason = (f"the post's own cost: {name} is twice the network's (a squared error without the ½); "
-                      "the links that depend on the ½ are not checked")
+            what = "twice the network's (a squared error without the ½)" if own == 2 else f"{own} times the network's"
+            reason = f"the post's own cost: {name} is {what}; the links that depend on its factor are not checked"
             result = replace(result, links=(replace(first, verdict="not checked", reason=reason, diagnosis=None,
                                                     correct=None, counterexample=None),) + tuple(result.links[1:]))
-        self._set_scale(name, scale)
+            self._set_scale(name, "unknown", own)
+            return result
+        self._set_scale(name, scale, 2 if scale == "unknown" else None)
         return result
 
     def _check_statement(self, st: Statement) -> StatementResult | None:
@@ -461,8 +478,9 @@ class Judge(WorkedExamples, Claims, FormReader):
         form = chain[k]
         left = chain[ref_index] if ref_index is not None else chain[k - 1]
         relation = form.relation
+        # ∂C/∂W ≈ [central differences, printed with decimals]; ≈ 0 or ≈ 1 says what a quantity nearly is
         approx_numbers = relation == "approx" and ref_index is not None and not form.error and \
-            numbers_of(form.node) is not None  # ∂C/∂W ≈ [central differences, printed]
+            numbers_of(form.node) is not None and DECIMAL.search(form.text) is not None
         if relation in NOT_EQUATIONS and not approx_numbers:
             return self.not_checked(st, form, left, NOT_EQUATIONS[relation], None)
         if form.error or ref_index is None:
@@ -890,6 +908,10 @@ def _spread(items: list, count: int) -> list:
 
 
 #: A factor ½ written in a formula: \frac{1}{2}, \frac12, \tfrac{1}{2n}, 1/2, 0.5, ½.
+#: A number written with decimals (a worked example's value, not a whole number a quantity nearly is).
+DECIMAL = re.compile(r"\d\.\d|\.\d")
+#: The largest denominator of a post's own cost factor (2/K for K outputs) that is looked for.
+MAX_OWN_DENOMINATOR = 64
 HALF = re.compile(r"\\[dt]?frac\s*(?:\{\s*1\s*\}\s*\{\s*2(?!\d)|12)|(?<![\d.])1\s*/\s*2(?!\d)|(?<![\d.])0?\.5(?!\d)|½")
 
 

@@ -93,9 +93,12 @@ class Binding:
     #: For a cost: "mean" when the symbol is the cost averaged over the batch.
     reduction: str | None = None
     #: For a cost, set by the judge from the post's own definition of it: the post's cost is this
-    #: number times the network's (2: a squared error without the ½), or "unknown" when the definition
-    #: could not be read.
+    #: number times the network's (2: a squared error without the ½), or "unknown" when whether the
+    #: post's formulas follow its definition or the network's cost is open.
     scale: Any = None
+    #: For a cost whose scale is "unknown": the factor of the post's own definition, the other reading
+    #: (2 for a squared error without the ½ or a definition not read; 2/K for one averaged over K outputs).
+    own_scale: Any = None
 
     @property
     def is_function(self) -> bool:

@@ -344,6 +344,9 @@ class Parser(StructureParser):
             else:
                 if script.expr is None:
                     raise self.error("empty subscript", tok)
+                if node.kind == "group" and node.value == "‖" and script.expr.kind == "sym" \
+                        and script.expr.value.name == "F" and script.expr.value.sub is None:
+                    continue  # ‖W‖_F: the Frobenius norm, the square root of the sum of squared entries
                 dims = _shape_script(script.expr)
                 if dims is not None:  # (W^T · (A − Y))_{n_1 × m}, (∂a_i/∂z_i)_{n × 1}: a shape written below
                     node = Node("shaped", (node.span[0], end), (node, *dims))
@@ -470,6 +473,10 @@ class Parser(StructureParser):
         finally:
             if opener == "|" or opener == "‖":
                 self.abs_depth -= 1
+        if plain and opener in "([" and self.at(OP, ">"):  # Iverson's [z > 0], NumPy's (Z > 0): the indicator
+            self._indicator_condition(tok)
+            self.expect(OP, OPENERS[opener], what=f"{OPENERS[opener]!r} to close {opener!r} from col {tok.pos + 1}")
+            return Node("call", (tok.pos, self.tokens[self.i - 1].end), (inner,), Call("step"))
         if plain:
             end = self.peek()
             if not (end.kind == OP and end.value == closer) and not (end.kind == CMD and closer == "‖" and end.value == "|"):
@@ -554,8 +561,8 @@ class Parser(StructureParser):
             self.advance()
             inner = self.group_tokens()
             letter = "".join(t.value for t in inner)
-            if letter in ("R", "1"):
-                return self.parse_space(tok) if letter == "R" else self._one(tok)
+            if letter in ("R", "1", "I"):
+                return self.parse_space(tok) if letter == "R" else self._one(tok, indicator_only=letter == "I")
             raise self.error(f"\\mathbb{{{letter}}} is not a quantity derive knows", tok)
         if name == "mathcal":
             self.advance()
@@ -639,12 +646,16 @@ class Parser(StructureParser):
         while self.at(PRIME) or (self.at_cmd("prime")):
             self.advance()
             primes += 1
+        power = None
         if self.at(SUP):
             save = self.i
             self.advance()
             script = self.parse_script()
             if script.expr is None and not script.transpose and script.primes:
                 primes += script.primes
+            elif head is None and script.expr is not None and script.expr.kind == "num" and not script.transpose \
+                    and not script.primes:
+                power = script.expr  # \tanh^2(z), \operatorname{sech}^2 z: the function's value squared
             else:
                 self.i = save
         if self.call_follows():
@@ -653,7 +664,9 @@ class Parser(StructureParser):
             arg = self.parse_postfix()
         else:
             raise self.error(f"the function {name} needs an argument in parentheses")
-        return Node("call", (tok.pos, self.tokens[self.i - 1].end), (arg,), Call(name, primes, sub, sup))
+        end = self.tokens[self.i - 1].end
+        call = Node("call", (tok.pos, end), (arg,), Call(name, primes, sub, sup))
+        return call if power is None else Node("pow", (tok.pos, end), (call, power))
 
     def parse_arguments(self) -> Node:
         """(x) or \\left( x \\right); (a, y) for a function of several arguments (a list node)."""
@@ -677,23 +690,72 @@ class Parser(StructureParser):
             return parts[0]
         return Node("list", (parts[0].span[0], parts[-1].span[1]), tuple(parts))
 
-    def _one(self, tok: Token) -> Node:
-        """𝟏: a vector of ones, or the indicator 𝟏[x > 0] (the step in a ReLU's derivative)."""
-        plain = self.at(OP, "[")
-        if not plain and not (self.at_cmd("left") and self.at(OP, "[", 1)):
-            return self._finish_symbol(Sym("one", True), tok)
-        opener = self.advance()
-        if not plain:
+    def _one(self, tok: Token, indicator_only: bool = False) -> Node:
+        """𝟏: a vector of ones, or the indicator 𝟏[x > 0] (the step in a ReLU's derivative), also written
+        𝟏(x > 0), 𝟏\\{x > 0\\}, 𝟏_{x > 0}, 𝟏_{\\{x > 0\\}} and 𝕀[x > 0] (indicator_only: \\mathbb{I})."""
+        if self.at(SUB):  # 𝟏_{x > 0}: the condition below
+            save = self.i
             self.advance()
+            tokens = self.group_tokens()
+            if tokens and tokens[0].kind == CMD and tokens[0].value == "{" and tokens[-1].kind == CMD \
+                    and tokens[-1].value == "}":
+                tokens = tokens[1:-1]
+            if any(t.kind == OP and t.value == ">" for t in tokens):
+                sub = self.sub_parser(tokens)
+                inner = sub.parse_side()
+                sub._indicator_condition(tok)
+                if not sub.at(EOF):
+                    raise sub.error(f"unexpected {sub.peek().describe()} in the indicator")
+                return Node("call", (tok.pos, self.tokens[self.i - 1].end), (inner,), Call("step"))
+            self.i = save
+        left = self.at_cmd("left")
+        opener = self.peek(1) if left else self.peek()
+        closers = {"[": (OP, "]"), "(": (OP, ")"), "{": (CMD, "}")}
+        key = opener.value if (opener.kind == OP and opener.value in "([") or (opener.kind == CMD and opener.value == "{") \
+            else None
+        if key is None:
+            if indicator_only:
+                raise self.error("\\mathbb{I} without its condition in brackets", tok)
+            return self._finish_symbol(Sym("one", True), tok)
+        if key == "(" and not self._compares(self.i + (2 if left else 1)):
+            if indicator_only:
+                raise self.error("\\mathbb{I} without a condition x > 0", tok)
+            return self._finish_symbol(Sym("one", True), tok)  # 𝟏 (x): the ones vector times a group
+        if left:
+            self.advance()
+        self.advance()
         inner = self.parse_side()
+        self._indicator_condition(tok)
+        if left:
+            self.expect(CMD, "right", what=f"\\right to close \\left from col {opener.pos + 1}")
+            self.advance()
+        else:
+            kind, value = closers[key]
+            self.expect(kind, value, what=f"{value!r} to close {key!r} from col {opener.pos + 1}")
+        return Node("call", (tok.pos, self.tokens[self.i - 1].end), (inner,), Call("step"))
+
+    def _indicator_condition(self, tok: Token) -> None:
+        """The `> 0` of an indicator 𝟏[x > 0]."""
         self.expect(OP, ">", what=f"'>' in the indicator from col {tok.pos + 1}")
         zero = self.expect(NUMBER, what="0 (the indicator 𝟏[x > 0])")
         if zero.value != "0":
             raise self.error(f"the indicator 𝟏[x > {zero.value}] (only 𝟏[x > 0] is read)", zero)
-        if not plain:
-            self.expect(CMD, "right", what=f"\\right to close \\left from col {opener.pos + 1}")
-        self.expect(OP, "]", what=f"']' to close '[' from col {opener.pos + 1}")
-        return Node("call", (tok.pos, self.tokens[self.i - 1].end), (inner,), Call("step"))
+
+    def _compares(self, start: int) -> bool:
+        """Whether a '>' comes before the bracket opened just before token `start` closes."""
+        depth = 1
+        for t in self.tokens[start:]:
+            if t.kind == EOF:
+                return False
+            if (t.kind == OP and t.value in "([") or t.kind == LBRACE:
+                depth += 1
+            elif (t.kind == OP and t.value in ")]") or t.kind == RBRACE:
+                depth -= 1
+                if depth == 0:
+                    return False
+            elif depth == 1 and t.kind == OP and t.value == ">":
+                return True
+        return False
 
     def parse_font(self, bold: bool) -> Node:
         tok = self.advance()
