@@ -43,6 +43,11 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, flag: str | None =
     training.add_argument("--l2-bias", action="store_true", help="the L2 penalty also covers the biases")
     training.add_argument("--dropout", metavar="LAYERS", type=_layer_list,
                           help="hidden layers with a given dropout mask m^l, e.g. 1 or 1,2: a^l = f(z^l) ⊙ m^l")
+    training.add_argument("--norm", metavar="KIND[:LAYERS]",
+                          help="batch or layer normalisation between z^l and f: batch (every hidden layer), "
+                               "batch:1,2, layer, layer:1; those layers lose b^l (β^l takes its place)")
+    training.add_argument("--norm-epsilon", metavar="EPS", type=_positive_number,
+                          help="the ε of the normalisation's √(σ² + ε) (default 1e-05)")
 
 
 def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -72,6 +77,13 @@ def _non_negative_number(text: str) -> float:
     return value
 
 
+def _positive_number(text: str) -> float:
+    value = _non_negative_number(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, not {text!r}")
+    return value
+
+
 def _layer_list(text: str) -> tuple[int, ...]:
     try:
         layers = tuple(int(part) for part in text.split(","))
@@ -97,6 +109,8 @@ def network_options(args: argparse.Namespace) -> dict[str, Any]:
         "l2": args.l2,
         "l2_bias": True if args.l2_bias else None,
         "dropout": args.dropout,
+        "norm": args.norm,
+        "norm_epsilon": args.norm_epsilon,
     }
 
 
