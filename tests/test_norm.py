@@ -246,11 +246,11 @@ def test_general_scalar_view_and_scalar_form_refuse_norm() -> None:
      "a normalisation layer's mean and variance need them all: use --form matrix"),
 ])
 def test_bad_values_are_one_line_errors(args: list[str], message: str) -> None:
-    completed = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=ROOT,
-                               timeout=300)
-    assert completed.returncode == 2
-    lines = completed.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], completed.stderr
+    from cli_support import assert_clean, run_derive
+
+    outcome = run_derive(args, ROOT)
+    assert_clean(outcome)  # one line on stderr, no traceback
+    assert outcome.returncode == 2 and message in outcome.stderr, outcome.describe()
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -344,16 +344,7 @@ def test_derive_check_finds_no_mistake_in_a_norm_post(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", sorted(POST_NETS))
 def test_every_formula_renders_in_strict_katex(kind: str) -> None:
-    import platform_math as pm
-    from posts_support import KatexUnavailable, katex_modules, render_with_katex
+    from posts_support import strict_katex_errors
 
-    try:
-        katex_modules()
-    except KatexUnavailable as reason:
-        pytest.skip(str(reason))
-    formulas = set()
-    for name, text in posts(kind).items():
-        formulas |= {(f.tex, f.display) for f in pm.EXTRACTORS[name.split(".")[-3]](text)}
-    unique = sorted(formulas)
-    errors = [(tex, error) for (tex, _), error in zip(unique, render_with_katex(unique)) if error]
+    errors = strict_katex_errors(posts(kind))
     assert not errors, errors[:5]
