@@ -28,7 +28,7 @@ from derive.export import export_source
 from derive.gradcheck import check_grads
 from derive.spec import build
 from derive.verify import verify
-from export_support import load
+from export_support import load, sample_data as data
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,16 +137,6 @@ def reference_output(spec, params: dict, x: np.ndarray, eps: float) -> np.ndarra
         else:
             a = ACTS[layer.activation](z)
     return a if row else a.T
-
-
-def data(spec, rng: np.random.Generator, batch: int):
-    column = spec.convention == "column"
-    n_in, n_out = spec.widths[0], spec.widths[-1]
-    x = rng.uniform(-1, 1, (n_in, batch) if column else (batch, n_in))
-    if spec.cost == "cross-entropy":
-        hot = np.eye(n_out)[rng.integers(0, n_out, batch)]
-        return x, (hot.T if column else hot)
-    return x, rng.uniform(0.05, 0.95, (n_out, batch) if column else (batch, n_out))
 
 
 @pytest.mark.parametrize("kind", sorted(NETS))
