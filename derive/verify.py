@@ -331,7 +331,7 @@ class NumericVerifier(_Verifier):
             for kink in act.kinks:
                 margin = min(margin, float(np.min(np.abs(z - kink))) / min(1e-2, 0.1 / z.size))
             if self.frame.norm(layer):  # a variance near 0: ẑ steep in z, its differences ill conditioned
-                margin = min(margin, float(np.min(env[self.frame.var(layer)])) / 1e-2)
+                margin = min(margin, float(np.min(env[self.frame.var(layer)])) / 1e-3)
         cost = rules.cost(self.spec.cost)
         lo, hi = cost.input_range
         out = np.asarray(env[self.frame.a(self.frame.L)], dtype=float)
