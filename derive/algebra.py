@@ -38,7 +38,9 @@ def _str(value: str | Str) -> Str:
 # ----------------------------------------------------------------------------------------------
 
 #: Kinds of network quantity that carry a layer index.
-LAYERED_KINDS = ("W", "b", "z", "a", "delta", "m")  # m^l: a layer's dropout mask, an input
+LAYERED_KINDS = ("W", "b", "z", "a", "delta", "m",  # m^l: a layer's dropout mask, an input
+                 # a normalisation layer's mean, variance, normalised z, output, scale and shift
+                 "mu", "var", "zhat", "u", "gamma", "beta")
 #: Kinds without one: the raw input, the normalised input and the target.
 UNLAYERED_KINDS = ("x", "xhat", "y")
 
@@ -251,6 +253,30 @@ class Standardize(_Inert):
     def shape(self) -> tuple[sp.Expr, sp.Expr]:
         return self.args[0].shape
 
+
+
+class VariancePower(_Inert):
+    """(σ² + ε)^p entry by entry, for a normalisation layer's variance σ² and its ε: p = ½ is the
+    deviation √(σ² + ε) that divides z − μ, and p = −3/2 enters the variance's gradient."""
+
+    def __new__(cls, var: MatrixExpr, eps: sp.Symbol, power: Any) -> "VariancePower":
+        return Basic.__new__(cls, var, eps, sp.Rational(power))
+
+    @property
+    def var(self) -> MatrixExpr:
+        return self.args[0]
+
+    @property
+    def eps(self) -> sp.Symbol:
+        return self.args[1]
+
+    @property
+    def power(self) -> sp.Rational:
+        return self.args[2]
+
+    @property
+    def shape(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.var.shape
 
 
 # Scalar nodes ---------------------------------------------------------------------------------
@@ -553,6 +579,9 @@ class NumericEvaluator(Evaluator):
     def _eval_Standardize(self, expr: Standardize) -> np.ndarray:
         return (self(expr.args[0]) - self(expr.args[1])) / self(expr.args[2])
 
+    def _eval_VariancePower(self, expr: VariancePower) -> np.ndarray:
+        return (self(expr.var) + self(expr.eps)) ** float(expr.power)
+
     def _eval_CostTotal(self, expr: CostTotal) -> float:
         entry = rules.cost(expr.name)
         values = np.asarray(rules.numpy_function(entry.c, rules.A, rules.Y)(self(expr.output), self(expr.target)))
@@ -728,11 +757,15 @@ class SymbolicEvaluator(Evaluator):
         mean, std = self(expr.args[1]), self(expr.args[2])
         return x.applyfunc(lambda e: (e - mean) / std)
 
+    def _eval_VariancePower(self, expr: VariancePower) -> sp.Matrix:
+        eps, power = self(expr.eps), expr.power  # ε positive: (σ² + ε)^p is real for every σ² ≥ 0
+        return self(expr.var).applyfunc(lambda e: (e + eps) ** power)
+
     def _eval_CostTotal(self, expr: CostTotal) -> sp.Expr:
         entry = rules.cost(expr.name)
         out, target = self(expr.output), self(expr.target)
         total = sp.Add(*[rules.cost_entry(entry.name, o, t) for o, t in zip(out, target)])
-        return expr.scale * total
+        return self.scalar(self, expr.scale) * total  # 1/n with n's value where the env gives one
 
     def _eval_SquaredNorm(self, expr: SquaredNorm) -> sp.Expr:
         return sp.Add(*[e**2 for e in self(expr.of)])

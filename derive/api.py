@@ -10,7 +10,7 @@ from .backprop import build_concrete, build_general
 from .derivation import Derivation
 from .errors import DeriveError, UnknownName
 from .examples import EXAMPLES
-from .spec import NetworkSpec, build, load_toml, parse_shorthand
+from .spec import NetworkSpec, build, load_toml, parse_shorthand, without_norm_biases
 from .verify import verify
 
 #: Seeds of the numeric checks and worked examples: NumPy's generators take any whole number >= 0;
@@ -18,7 +18,7 @@ from .verify import verify
 MAX_SEED = 2**32 - 1
 SHORTHAND_OPTIONS = ("activation", "output_activation", "cost", "convention", "bias", "batch", "normalize_input")
 #: Options that apply to every network (an example, a spec file or a shorthand): how it is trained.
-NETWORK_OPTIONS = ("reduction", "l2", "l2_bias", "dropout", "residual")
+NETWORK_OPTIONS = ("reduction", "l2", "l2_bias", "dropout", "residual", "norm", "norm_epsilon")
 
 
 def resolve_network(net: str | NetworkSpec, **options: Any) -> NetworkSpec:
@@ -34,6 +34,8 @@ def resolve_network(net: str | NetworkSpec, **options: Any) -> NetworkSpec:
         raise DeriveError(f"unknown network option {unknown[0]!r}; valid options: {valid}")
     overrides = {k: given.pop(k) for k in NETWORK_OPTIONS if k in given}
     spec = _named_network(net, given)
+    if "norm" in overrides:  # a normalised layer has no bias: its β takes the bias's place
+        overrides["layers"] = without_norm_biases(spec.layers, overrides["norm"])
     return replace(spec, **overrides) if overrides else spec
 
 

@@ -45,6 +45,11 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, flag: str | None =
                           help="hidden layers with a given dropout mask m^l, e.g. 1 or 1,2: a^l = f(z^l) ⊙ m^l")
     training.add_argument("--residual", metavar="L:J", type=_residual_list,
                           help="residual (skip) connections layer:from, e.g. 3:1 or 2:0,4:2: a^l = f(z^l) + a^j")
+    training.add_argument("--norm", metavar="KIND[:LAYERS]",
+                          help="batch or layer normalisation between z^l and f: batch (every hidden layer), "
+                               "batch:1,2, layer, layer:1; those layers lose b^l (β^l takes its place)")
+    training.add_argument("--norm-epsilon", metavar="EPS", type=_positive_number,
+                          help="the ε of the normalisation's √(σ² + ε) (default 1e-05)")
 
 
 def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -71,6 +76,13 @@ def _non_negative_number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text!r}") from None
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text!r}")
+    return value
+
+
+def _positive_number(text: str) -> float:
+    value = _non_negative_number(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, not {text!r}")
     return value
 
 
@@ -110,6 +122,8 @@ def network_options(args: argparse.Namespace) -> dict[str, Any]:
         "l2_bias": True if args.l2_bias else None,
         "dropout": args.dropout,
         "residual": args.residual,
+        "norm": args.norm,
+        "norm_epsilon": args.norm_epsilon,
     }
 
 

@@ -32,11 +32,13 @@ from .algebra import (
     NetQuantity,
     Partial,
     Prime,
+    Quotient,
     Standardize,
+    VariancePower,
     lift,
 )
 from .derivation import Derivation, Step
-from .quantities import COST, DEPTH, J, K, LAMBDA, LAYER, MEAN, STD, Frame
+from .quantities import COST, DEPTH, EPSILON, J, K, LAMBDA, LAYER, MEAN, STD, Frame
 from .scalar import scalar_view_steps
 from .spec import NetworkSpec
 
@@ -83,6 +85,9 @@ def forward_steps(f: Frame, layers: list[sp.Expr], components: bool) -> list[Ste
                               (f.a(l), sp.MatAdd(Apply(act.name, f.z(l), f.class_axis), f.a(skip), evaluate=False)),
                               rule="residual", kind="definition", layer=l))
             continue
+        if f.norm(l):
+            steps += _norm_forward_steps(f, l)
+            continue
         if f.dropped(l):  # a^l = f(z^l) ⊙ m^l, the mask given
             steps.append(Step(_key("a", l), "forward", "activation",
                               (f.a(l), _hadamard(Apply(act.name, f.z(l), f.class_axis), f.m(l))),
@@ -92,6 +97,33 @@ def forward_steps(f: Frame, layers: list[sp.Expr], components: bool) -> list[Ste
                           (f.a(l), Apply(act.name, f.z(l), f.class_axis)), rule="activation", kind="definition",
                           layer=l))
     return steps
+
+
+def _centred(f: Frame, l: sp.Expr) -> Any:
+    """z^l − μ^l, the mean repeated over the values it was taken over."""
+    return sp.MatAdd(f.z(l), sp.MatMul(-1, f.spread(l, f.mu(l))), evaluate=False)
+
+
+def _norm_forward_steps(f: Frame, l: sp.Expr) -> list[Step]:
+    """μ = (1/N) Σ z, σ² = (1/N) Σ (z − μ)², ẑ = (z − μ)/√(σ² + ε), u = γ ⊙ ẑ + β, a = f(u): the sums
+    over the batch (batch norm, N = n) or over the layer's neurons (layer norm, N = n_l)."""
+    count, centred = f.norm_count(l), _centred(f, l)
+    deviation = f.spread(l, VariancePower(f.var(l), EPSILON, sp.Rational(1, 2)))
+    act = f.activation(l)
+    return [
+        Step(_key("mu", l), "forward", "norm-mean", (f.mu(l), sp.MatMul(1 / count, f.stats_total(l, f.z(l)))),
+             rule="norm-mean", kind="definition", layer=l),
+        Step(_key("var", l), "forward", "norm-variance",
+             (f.var(l), sp.MatMul(1 / count, f.stats_total(l, sp.HadamardProduct(centred, centred, evaluate=False)))),
+             rule="norm-variance", kind="definition", layer=l),
+        Step(_key("zhat", l), "forward", "norm-standardise", (f.zhat(l), Quotient(centred, deviation)),
+             rule="norm-standardise", kind="definition", layer=l),
+        Step(_key("u", l), "forward", "norm-scale-shift",
+             (f.u(l), sp.MatAdd(_hadamard(f.per_neuron(f.gamma(l)), f.zhat(l)), f.per_neuron(f.beta(l)), evaluate=False)),
+             rule="norm-scale-shift", kind="definition", layer=l),
+        Step(_key("a", l), "forward", "activation", (f.a(l), Apply(act.name, f.u(l), f.class_axis)),
+             rule="norm-activation", kind="definition", layer=l),
+    ]
 
 
 def _preactivation_entry(f: Frame, l: sp.Expr) -> Step:
@@ -128,11 +160,13 @@ def cost_gradient_step(f: Frame) -> Step:
 
 
 def activation_identity_step(f: Frame, l: sp.Expr) -> Step | None:
+    """f′(z^l) in terms of a^l (σ′ = a ⊙ (1 − a)): f′(u^l) for a normalisation layer, a = f(u)."""
     act = f.activation(l)
     if not act.elementwise or act.df_da is None:
         return None
+    arg = f.u(l) if f.norm(l) else f.z(l)
     return Step(_key("act_prime", l), "output" if l == f.L else "hidden", "activation-derivative",
-                (ApplyPrime(act.name, f.z(l)), lift(act.df_da, {rules.A: f.a(l)})),
+                (ApplyPrime(act.name, arg), lift(act.df_da, {rules.A: f.a(l)})),
                 rule="activation-derivative", kind="identity", layer=l, uses=(_key("a", l),))
 
 
@@ -221,6 +255,8 @@ def _softmax_batch_form(f: Frame, g: Any) -> Any:
 
 
 def hidden_error_steps(f: Frame, l: sp.Expr, specialise: bool, components: bool) -> list[Step]:
+    if f.norm(l):
+        return _norm_error_steps(f, l)
     if f.dropped(l):
         return _dropout_error_steps(f, l, components)
     act = f.activation(l)
@@ -280,6 +316,65 @@ def _dropout_error_steps(f: Frame, l: sp.Expr, components: bool) -> list[Step]:
              _hadamard(back, m, ApplyPrime(act.name, f.z(l))))
     steps.append(Step(_key("delta", l), "hidden", "hidden-error", forms, rule="chain-rule-dropout", layer=l,
                       uses=(_key("grad_a", l),)))
+    return steps
+
+
+def _norm_error_steps(f: Frame, l: sp.Expr) -> list[Step]:
+    """Back through a^l = f(u^l), u^l = γ ⊙ ẑ + β and ẑ = (z − μ)/√(σ² + ε) to δ^l = ∂C/∂z^l.
+
+    z^l reaches the cost three ways: through ẑ directly, through the mean μ (every ẑ subtracts it,
+    and σ² is taken around it) and through the variance σ² (every ẑ divides by its root). So the
+    steps go back through ẑ, then σ² (read by ẑ only), then μ (read by ẑ and σ²), and δ^l adds the
+    three paths; the compact form collects them, with Σ (z − μ) = 0 removing μ's path through σ²."""
+    act, nxt, count = f.activation(l), l + 1, f.norm_count(l)
+    back, u, zhat, var = f.back_through_weights(nxt), f.u(l), f.zhat(l), f.var(l)
+    g_u, g_zhat, g_var, g_mu = Grad(COST, u), Grad(COST, zhat), Grad(COST, var), Grad(COST, f.mu(l))
+    prime = ApplyPrime(act.name, u)
+    steps = [Step(_key("grad_a", l), "hidden", "activation-gradient", (Grad(COST, f.a(l)), back),
+                  rule="transpose-rule", layer=l, uses=(_key("delta", nxt),))]
+    forms: list[Any] = [g_u, _hadamard(Grad(COST, f.a(l)), prime), _hadamard(back, prime)]
+    uses = [_key("grad_a", l)]
+    identity = activation_identity_step(f, l)
+    if identity is not None:
+        steps.append(identity)
+        uses.append(identity.key)
+        forms.append(_hadamard(back, lift(act.df_da, {rules.A: f.a(l)})))
+    steps.append(Step(_key("grad_u", l), "hidden", "norm-output-gradient", tuple(forms),
+                      rule="chain-rule-norm-activation", layer=l, uses=tuple(uses)))
+    centred = _centred(f, l)
+    root = VariancePower(var, EPSILON, sp.Rational(1, 2))
+    steps += [
+        Step(_key("grad_zhat", l), "hidden", "norm-standardised-gradient",
+             (g_zhat, _hadamard(g_u, f.per_neuron(f.gamma(l)))), rule="norm-scale-chain", layer=l,
+             uses=(_key("grad_u", l),)),
+        Step(_key("grad_var", l), "hidden", "norm-variance-gradient",
+             (g_var, _hadamard(sp.MatMul(sp.Rational(-1, 2), f.stats_total(l, _hadamard(g_zhat, centred))),
+                               VariancePower(var, EPSILON, sp.Rational(-3, 2)))),
+             rule="norm-variance-gradient", layer=l, uses=(_key("grad_zhat", l),)),
+    ]
+    through_zhat = sp.MatMul(-1, Quotient(f.stats_total(l, g_zhat), root))
+    through_var = _hadamard(g_var, sp.MatMul(-2 / count, f.stats_total(l, centred)))
+    steps.append(Step(_key("grad_mu", l), "hidden", "norm-mean-gradient",
+                      (g_mu, sp.MatAdd(through_zhat, through_var, evaluate=False), through_zhat),
+                      rule="norm-mean-gradient", layer=l, uses=(_key("grad_zhat", l), _key("grad_var", l))))
+    spread_root = f.spread(l, root)
+    paths = sp.MatAdd(Quotient(g_zhat, spread_root),
+                      _hadamard(f.spread(l, g_var), sp.MatMul(2 / count, centred)),
+                      sp.MatMul(1 / count, f.spread(l, g_mu)), evaluate=False)
+    collected = sp.MatAdd(sp.MatMul(count, g_zhat), sp.MatMul(-1, f.spread(l, f.stats_total(l, g_zhat))),
+                          sp.MatMul(-1, _hadamard(zhat, f.spread(l, f.stats_total(l, _hadamard(g_zhat, zhat))))),
+                          evaluate=False)
+    compact = sp.MatMul(1 / count, Quotient(collected, spread_root))
+    steps.append(Step(_key("delta", l), "hidden", "hidden-error", (f.delta(l), Grad(COST, f.z(l)), paths, compact),
+                      rule="norm-backward", layer=l,
+                      uses=(_key("grad_zhat", l), _key("grad_var", l), _key("grad_mu", l))))
+    steps += [
+        Step(_key("grad_gamma", l), "gradients", "norm-scale-gradient",
+             (Grad(COST, f.gamma(l)), f.sample_total(_hadamard(g_u, zhat))), rule="norm-scale-gradient", layer=l,
+             uses=(_key("grad_u", l),)),
+        Step(_key("grad_beta", l), "gradients", "norm-shift-gradient", (Grad(COST, f.beta(l)), f.sample_total(g_u)),
+             rule="norm-shift-gradient", layer=l, uses=(_key("grad_u", l),)),
+    ]
     return steps
 
 
@@ -371,6 +466,9 @@ def _parameters(f: Frame) -> tuple[tuple[str, NetQuantity, str], ...]:
         out.append((f"W{l}", f.W(sp.Integer(l)), f"grad_W_{l}"))
         if f.has_bias(sp.Integer(l)):
             out.append((f"b{l}", f.b(sp.Integer(l)), f"grad_b_{l}"))
+        if f.norm(sp.Integer(l)):
+            out.append((f"gamma{l}", f.gamma(sp.Integer(l)), f"grad_gamma_{l}"))
+            out.append((f"beta{l}", f.beta(sp.Integer(l)), f"grad_beta_{l}"))
     return tuple(out)
 
 

@@ -6,6 +6,13 @@ more independent variable leaves a rational function in those variables, which i
 when its numerator is the zero polynomial, decided by exact arithmetic over the rationals. (What
 vanishes with the functions taken independent vanishes for the actual functions too, so "zero"
 is a proof; "not zero" may only mean a relation between functions was needed.)
+
+A square root is one more generator of the same kind: a normalisation layer divides by
+√(σ² + ε), so its statements hold powers v^(k/2) of a positive v = σ² + ε. Each is rewritten
+through the one generator s = v^(−1/2): v^(−k/2) = s^k (also for an even k: SymPy joins s · s into
+1/v) and v^(k/2) = v^((k+1)/2) s for odd k > 0, identities for every v > 0. The numerator is then a polynomial in s and the other generators;
+taking s independent of them (forgetting only s² v = 1) is sound as before: a numerator that is
+the zero polynomial vanishes at the actual s too.
 """
 
 from __future__ import annotations
@@ -123,8 +130,22 @@ def _free_symbols_outside(expr: sp.Basic, atoms: set) -> set:
                 node.is_Pow and node.is_number and not node.exp.is_Integer):
             found.add(node)
             continue
+        if _half_power(node):  # v^(k/2): the generator v^(−1/2), and v's own generators
+            found.add(_root_generator(node.base))
+            stack.append(node.base)
+            continue
         stack.extend(node.args)
     return found
+
+
+def _half_power(node: sp.Basic) -> bool:
+    """Whether node is v^(k/2) for an odd k and a v that is not a number (a square root to rewrite)."""
+    return bool(node.is_Pow and not node.base.is_number and node.exp.is_Rational and node.exp.q == 2)
+
+
+def _root_generator(base: sp.Basic) -> sp.Basic:
+    """s = v^(−1/2), the generator every power v^(k/2) is written in (see the module's docstring)."""
+    return sp.Pow(base, sp.Rational(-1, 2), evaluate=False)
 
 
 def function_atoms(expr: sp.Basic) -> set[sp.Basic]:
@@ -204,6 +225,15 @@ def _fraction_converter(gens: list[sp.Basic]) -> Callable[[sp.Basic], tuple[Any,
                 for factor, exponent in d.items():
                     den[factor] = den.get(factor, 0) + exponent
             result = (num, den)
+        elif (_half_power(node) or (node.is_Pow and node.exp.is_Integer and node.exp < 0)) and \
+                _root_generator(node.base) in position:
+            root, k = position[_root_generator(node.base)], int(node.exp * 2)
+            if k < 0:  # v^(k/2) = s^(−k), also for an even k (v^(−1) = s²: SymPy joins s · s into 1/v)
+                result = (root ** -k, {})
+            else:  # v^(k/2) = v^((k+1)/2) s
+                n, d = walk(node.base)
+                half = (k + 1) // 2
+                result = (n**half * root, {f: e * half for f, e in d.items()})
         elif node.is_Pow and node.exp.is_Integer:
             k = int(node.exp)
             n, d = walk(node.base)

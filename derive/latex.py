@@ -31,6 +31,7 @@ from .algebra import (
     Prime,
     Quotient,
     Standardize,
+    VariancePower,
 )
 from .notation import COLUMN, Notation
 
@@ -218,6 +219,11 @@ class DeriveLatexPrinter(SignedTerms, LatexPrinter):
         if q.kind == "xhat":
             body = rf"\hat{{\boldsymbol{{{self.notation.latex(self.notation.input)}}}}}" if bold else rf"\hat{{{base}}}"
         sup, layer_sub = self._layer_suffix(q)
+        if q.kind == "var":  # the variance of layer l: (σ^l)², σ_l²
+            sigma = r"\boldsymbol{\sigma}" if bold else r"\sigma"
+            subs = ",".join(s for s in (layer_sub, sub) if s)
+            body = rf"\left({sigma}^{{{sup}}}\right)" if sup else sigma + (f"_{{{subs}}}" if subs else "")
+            return body + "^{2}" + (f"_{{{sub}}}" if sup and sub else "")
         subs = ",".join(s for s in (layer_sub, sub) if s)
         if not bold and layer_sub and sub:
             return rf"\left({body}_{{{layer_sub}}}\right)_{{{sub}}}" + (f"^{{{sup}}}" if sup else "")
@@ -284,6 +290,12 @@ class DeriveLatexPrinter(SignedTerms, LatexPrinter):
 
     def _print_ApplyPrime(self, expr: ApplyPrime) -> str:
         return rf"{rules.lookup_activation(expr.name).latex}'\left({self._print(expr.arg)}\right)"
+
+    def _print_VariancePower(self, expr: VariancePower) -> str:
+        inside = f"{self._print(expr.var)} + {self._print(expr.eps)}"
+        if expr.power == sp.Rational(1, 2):
+            return rf"\sqrt{{{inside}}}"
+        return rf"\left({inside}\right)^{{{self._print(expr.power)}}}"
 
     def _print_Elementwise(self, expr: Elementwise) -> str:
         arg = self._print(expr.arg)

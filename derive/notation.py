@@ -22,6 +22,9 @@ VOCABULARY: dict[str, tuple[str, str]] = {
     "delta": (r"\delta", "δ"), "Delta": (r"\Delta", "Δ"),
     "C": ("C", "C"), "L": ("L", "L"), "E": ("E", "E"), "J": ("J", "J"),
     "n": ("n", "n"), "m": ("m", "m"), "B": ("B", "B"),
+    # a normalisation layer's mean, variance, normalised z, output, scale and shift
+    "mu": (r"\mu", "μ"), "sigma2": (r"{\sigma^{2}}", "σ²"), "zhat": (r"\hat{z}", "ẑ"), "u": ("u", "u"),
+    "gamma": (r"\gamma", "γ"), "beta": (r"\beta", "β"),
 }
 
 
@@ -64,7 +67,7 @@ class Notation:
         return {
             "W": self.weight, "b": self.bias, "z": self.preact, "a": self.act,
             "delta": self.delta or "delta", "x": self.input, "xhat": self.input, "y": self.target,
-            "m": "m",
+            "m": "m", "mu": "mu", "var": "sigma2", "zhat": "zhat", "u": "u", "gamma": "gamma", "beta": "beta",
         }[kind]
 
     def latex(self, name: str) -> str:

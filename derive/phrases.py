@@ -36,6 +36,16 @@ WHAT: dict[str, dict[str, str]] = {
     "scalar-cost": {"en": "The cost, neuron by neuron", "zh": "逐个神经元写出的代价"},
     "scalar-weight-gradient": {"en": "Gradient with respect to one weight", "zh": "代价对单个权重的梯度"},
     "scalar-bias-gradient": {"en": "Gradient with respect to one bias", "zh": "代价对单个偏置的梯度"},
+    "norm-mean": {"en": "Mean of layer {layer}'s weighted inputs", "zh": "第 {layer} 层加权输入的均值"},
+    "norm-variance": {"en": "Variance of layer {layer}'s weighted inputs", "zh": "第 {layer} 层加权输入的方差"},
+    "norm-standardise": {"en": "Normalised weighted input of layer {layer}", "zh": "第 {layer} 层归一化后的加权输入"},
+    "norm-scale-shift": {"en": "Scaled and shifted input of layer {layer}'s activation", "zh": "第 {layer} 层激活函数的输入（缩放并平移后）"},
+    "norm-output-gradient": {"en": "Gradient with respect to the input of layer {layer}'s activation", "zh": "代价对第 {layer} 层激活函数输入的梯度"},
+    "norm-scale-gradient": {"en": "Gradient with respect to the scales γ of layer {layer}", "zh": "代价对第 {layer} 层缩放参数 γ 的梯度"},
+    "norm-shift-gradient": {"en": "Gradient with respect to the shifts β of layer {layer}", "zh": "代价对第 {layer} 层平移参数 β 的梯度"},
+    "norm-standardised-gradient": {"en": "Gradient with respect to layer {layer}'s normalised input", "zh": "代价对第 {layer} 层归一化输入的梯度"},
+    "norm-variance-gradient": {"en": "Gradient with respect to layer {layer}'s variance", "zh": "代价对第 {layer} 层方差的梯度"},
+    "norm-mean-gradient": {"en": "Gradient with respect to layer {layer}'s mean", "zh": "代价对第 {layer} 层均值的梯度"},
     "layout-destination": {"en": "Weight matrix of layer {layer}, rows = destination neuron", "zh": "第 {layer} 层权重矩阵（行对应目标神经元）"},
     "layout-destination-gradient": {"en": "Its gradient, entry by entry", "zh": "其梯度，逐项写出"},
     "layout-source": {"en": "The same weights packed rows = source neuron", "zh": "同一组权重按行对应源神经元排列"},
@@ -161,6 +171,53 @@ RULE: dict[str, dict[str, str]] = {
     "chain-rule-residual-entry": {
         "en": "chain rule, summing over every neuron k of the next layer that a^l_j feeds, plus the skip's direct path ∂C/∂a^t_j",
         "zh": "链式法则，对 a^l_j 所影响的下一层所有神经元 k 求和，再加上跳跃连接的直接路径 ∂C/∂a^t_j",
+    "norm-mean": {
+        "en": "definition of the mean: each neuron's weighted inputs averaged over the values it is taken over (the n samples of the batch for batch norm, the layer's neurons for layer norm)",
+        "zh": "均值的定义：对统计范围内的值取平均（批归一化是批内 n 个样本，层归一化是本层的各个神经元）",
+    },
+    "norm-variance": {
+        "en": "definition of the variance around that mean, divided by the number of values (biased, as in training)",
+        "zh": "围绕该均值的方差的定义，除以值的个数（有偏估计，与训练时一致）",
+    },
+    "norm-standardise": {
+        "en": "definition of the normalisation: subtract the mean, divide by the deviation √(σ² + ε), entry by entry",
+        "zh": "归一化的定义：逐元素减去均值，再除以标准差 √(σ² + ε)",
+    },
+    "norm-scale-shift": {
+        "en": "definition of the learned scale γ and shift β, one of each per neuron (β takes the place of the bias)",
+        "zh": "可学习的缩放 γ 与平移 β 的定义，每个神经元各一个（β 取代了偏置）",
+    },
+    "norm-activation": {
+        "en": "definition of the layer's activation, applied entry by entry to the normalised, scaled and shifted u",
+        "zh": "激活函数的定义，逐元素作用于归一化、缩放并平移后的 u",
+    },
+    "chain-rule-norm-activation": {
+        "en": "chain rule; a_j = f(u_j) depends only on its own u_j, so the derivative is f′ at u, not at z",
+        "zh": "链式法则；a_j = f(u_j) 只依赖自己的 u_j，所以导数取在 u 处，而不是 z 处",
+    },
+    "norm-scale-gradient": {
+        "en": "u = γ ⊙ ẑ + β, so ∂u/∂γ = ẑ; each γ_j acts on every sample: sum over them",
+        "zh": "u = γ ⊙ ẑ + β，所以 ∂u/∂γ = ẑ；每个 γ_j 作用于所有样本，对样本求和",
+    },
+    "norm-shift-gradient": {
+        "en": "∂u/∂β = 1; each β_j acts on every sample: sum over them (as for a bias)",
+        "zh": "∂u/∂β = 1；每个 β_j 作用于所有样本，对样本求和（与偏置相同）",
+    },
+    "norm-scale-chain": {
+        "en": "chain rule through u = γ ⊙ ẑ + β: ∂u_j/∂ẑ_j = γ_j",
+        "zh": "经过 u = γ ⊙ ẑ + β 的链式法则：∂u_j/∂ẑ_j = γ_j",
+    },
+    "norm-variance-gradient": {
+        "en": "chain rule: every ẑ divides by (σ² + ε)^(1/2), whose derivative is −½ (σ² + ε)^(−3/2); sum over the values that share the variance",
+        "zh": "链式法则：每个 ẑ 都除以 (σ² + ε)^(1/2)，其导数为 −½ (σ² + ε)^(−3/2)；对共享同一方差的值求和",
+    },
+    "norm-mean-gradient": {
+        "en": "chain rule along both paths of the mean: every ẑ subtracts it (−1/√(σ² + ε)), and the variance is taken around it (−2/N Σ(z − μ), which is 0)",
+        "zh": "沿均值的两条路径使用链式法则：每个 ẑ 都减去它（−1/√(σ² + ε)），方差也围绕它计算（−2/N Σ(z − μ)，其值为 0）",
+    },
+    "norm-backward": {
+        "en": "chain rule along the three paths from z: directly through ẑ, through the variance (∂σ²/∂z = 2(z − μ)/N) and through the mean (∂μ/∂z = 1/N); collected, they give the compact form",
+        "zh": "沿 z 出发的三条路径使用链式法则：直接经过 ẑ、经过方差（∂σ²/∂z = 2(z − μ)/N）、经过均值（∂μ/∂z = 1/N）；合并后得到紧凑形式",
     },
     "affine-scalar": {"en": "definition of the neuron's weighted input", "zh": "神经元加权输入的定义"},
     "activation-scalar": {"en": "definition of the neuron's output", "zh": "神经元输出的定义"},

@@ -28,6 +28,9 @@ LAYER, DEPTH = sp.symbols("l L", integer=True, positive=True)
 WIDTH = sp.IndexedBase("n")
 #: λ, the weight of the L2 penalty (weight decay): a symbol in every formula, its value in the spec.
 LAMBDA = sp.Symbol("lambda", positive=True)
+#: ε of a normalisation layer's √(σ² + ε): a positive symbol in every formula (the exact proof holds
+#: for every ε > 0), its value in the spec.
+EPSILON = sp.Symbol("epsilon", positive=True)
 
 
 class Frame:
@@ -96,6 +99,76 @@ class Frame:
         if not self.spec.residual or not layer.is_Integer:
             return []
         return [sp.Integer(t) for t, j in self.spec.residual if j == int(layer)]
+
+    # -- normalisation layers ------------------------------------------------------------------------
+    def norm(self, layer: sp.Expr) -> str | None:
+        """The normalisation of layer `layer` between z and the activation ("batch", "layer"), or None."""
+        layer = as_expr(layer)
+        return self.spec.norm_kind(int(layer)) if self.spec.norm and layer.is_Integer else None
+
+    def norm_count(self, l: sp.Expr) -> sp.Expr:
+        """N, how many values one mean and variance run over: the batch's n (batch norm) or the
+        layer's width n_l (layer norm)."""
+        return self.batch if self.norm(l) == "batch" else self.width(l)
+
+    def _stats_are_columns(self, l: sp.Expr) -> bool:
+        """Whether μ^l, σ²^l are column vectors: one per neuron in the column convention (batch
+        norm) or one per sample in the row convention (layer norm); else row vectors."""
+        return (self.norm(l) == "batch") != self.row
+
+    def _stats_shape(self, l: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+        rows, cols = self._activation_shape(self.width(l))
+        return (rows, 1) if self._stats_are_columns(l) else (1, cols)
+
+    def mu(self, l: sp.Expr) -> NetQuantity:
+        return NetQuantity("mu", l, *self._stats_shape(l))
+
+    def var(self, l: sp.Expr) -> NetQuantity:
+        return NetQuantity("var", l, *self._stats_shape(l))
+
+    def zhat(self, l: sp.Expr) -> NetQuantity:
+        return NetQuantity("zhat", l, *self._activation_shape(self.width(l)))
+
+    def u(self, l: sp.Expr) -> NetQuantity:
+        return NetQuantity("u", l, *self._activation_shape(self.width(l)))
+
+    def gamma(self, l: sp.Expr) -> NetQuantity:
+        """The normalisation's scale γ^l, one per neuron (shaped like a bias)."""
+        return NetQuantity("gamma", l, *self.b(l).shape)
+
+    def beta(self, l: sp.Expr) -> NetQuantity:
+        """The normalisation's shift β^l, one per neuron (shaped like a bias)."""
+        return NetQuantity("beta", l, *self.b(l).shape)
+
+    def stats_total(self, l: sp.Expr, q: Any) -> Any:
+        """Σ of an activation-shaped q over the values one statistic runs over: q 1 or 1ᵀ q."""
+        rows, cols = q.shape
+        if self._stats_are_columns(l):
+            return sp.MatMul(q, sp.OneMatrix(cols, 1))
+        return sp.MatMul(sp.OneMatrix(1, rows), q)
+
+    def spread(self, l: sp.Expr, v: Any) -> Any:
+        """A statistic (μ^l, σ²^l or a function of them) repeated over the values it summarises."""
+        rows, cols = self._activation_shape(self.width(l))
+        if self._stats_are_columns(l):
+            return Broadcast(v, cols, axis=1)
+        return Broadcast(v, rows, axis=0)
+
+    def per_neuron(self, v: Any) -> Any:
+        """A per-neuron vector (γ^l, β^l) repeated over the samples of a batch, like a bias."""
+        return Broadcast(v, self.batch, axis=0 if self.row else 1) if self.batched else v
+
+    def sample_total(self, q: Any) -> Any:
+        """Σ over the samples of an activation-shaped q: a per-neuron vector (∂C/∂b, ∂C/∂γ)."""
+        if not self.batched:
+            return q
+        if self.row:
+            return sp.MatMul(sp.OneMatrix(1, self.batch), q)
+        return sp.MatMul(q, sp.OneMatrix(self.batch, 1))
+
+    def norm_parameters(self) -> list[tuple[int, NetQuantity, NetQuantity]]:
+        """(layer, γ^l, β^l) of every normalisation layer."""
+        return [(l, self.gamma(sp.Integer(l)), self.beta(sp.Integer(l))) for l, _ in self.spec.norm]
 
     # -- per-layer facts ------------------------------------------------------------------------
     def width(self, layer: sp.Expr) -> sp.Expr:
@@ -175,11 +248,7 @@ class Frame:
         return sp.MatMul(self.delta(l), sp.Transpose(self.a(l - 1)))
 
     def bias_gradient(self, l: sp.Expr) -> Any:
-        if not self.batched:
-            return self.delta(l)
-        if self.row:
-            return sp.MatMul(sp.OneMatrix(1, self.batch), self.delta(l))
-        return sp.MatMul(self.delta(l), sp.OneMatrix(self.batch, 1))
+        return self.sample_total(self.delta(l))
 
     # -- components ----------------------------------------------------------------------------------
     def entry(self, q: Any, neuron: Any, sample: Any = I) -> Entry:

@@ -30,7 +30,17 @@ TRAINING_KEYS = {
     "dropout": "hidden layers with a given mask m^l, e.g. [1, 2]: a^l = f(z^l) ⊙ m^l, m^l of 0 and 1/(1 − p)",
     "residual_from": "per [[layers]] table, j < l of the same width: a skip a^l = f(z^l) + a^j (j = 0: the input); "
                      "--residual l:j",
+    "norm": "batch or layer normalisation between z^l and f: \"batch\" (every hidden layer) or \"batch:1,2\", "
+            "\"layer\", \"layer:1\" (or norm per [[layers]] table); u^l = γ^l ⊙ ẑ^l + β^l, a^l = f(u^l), no b^l",
+    "norm_epsilon": "ε of the normalisation, ẑ = (z − μ)/√(σ² + ε) (default 1e-05, as torch)",
 }
+#: The normalisation layer kinds: the axis their mean and variance run over.
+NORM_KINDS = {
+    "batch": "over the samples of the batch, per neuron (torch's BatchNorm1d in training mode)",
+    "layer": "over the neurons of one sample (torch's LayerNorm)",
+}
+#: ε of a normalisation layer when the spec gives none: torch's default.
+DEFAULT_NORM_EPSILON = 1e-5
 #: Beyond this many parameters the numeric check of every gradient is not done within 10 s of CPU
 #: on a busy machine (mlp:3161-3161 is at the limit and takes about 6 s): refuse up front.
 MAX_PARAMETERS = 10_000_000
@@ -65,6 +75,10 @@ class NetworkSpec:
     dropout: tuple[int, ...] = ()
     #: Residual (skip) connections (l, j): a^l = f(z^l) + a^j, j < l of the same width (0: the input).
     residual: tuple[tuple[int, int], ...] = ()
+    #: Hidden layers with a normalisation between z^l and the activation, as (layer, kind) pairs
+    #: (kind in NORM_KINDS); given also as "batch" (every hidden layer) or "batch:1,2".
+    norm: tuple[tuple[int, str], ...] | str = ()
+    norm_epsilon: float = DEFAULT_NORM_EPSILON
     notation: Notation = COLUMN
     scalar_view: bool = False  # name neurons 1..n across layers and weights by pairs (w13)
     general: bool = False  # also derive for a symbolic number of layers L (the l-layer proof)
@@ -118,6 +132,7 @@ class NetworkSpec:
         self._check_l2()
         self._check_dropout()
         self._check_residual()
+        self._check_norm()
         count = self.parameter_count()
         if count > MAX_PARAMETERS:
             raise DeriveError(
@@ -199,7 +214,7 @@ class NetworkSpec:
                 raise DeriveError(f"a residual into layer {l} from {source} needs equal widths, but layer {l} has "
                                   f"{width} neurons and {source} has {self.widths[j]}; layers before {l} of width "
                                   f"{width}: {', '.join(same)}")
-            act = rules.ACTIVATIONS[self.layers[l - 1].activation]
+            act = rules.lookup_activation(self.layers[l - 1].activation)
             if not act.elementwise:
                 raise DeriveError(f"layer {l}'s {act.name} is not elementwise (its outputs sum to 1), so a^{l} = "
                                   f"{act.name}(z^{l}) + a^{j} is refused; residual connections join layers with an "
@@ -208,7 +223,7 @@ class NetworkSpec:
                 which = l if l in self.dropout else j
                 raise DeriveError(f"layer {which} has dropout; residual connections join layers without a dropout "
                                   "mask")
-            cost = rules.COSTS[self.cost]
+            cost = rules.lookup_cost(self.cost)
             if l == self.depth and cost.input_range != (-math.inf, math.inf):
                 unbounded = ", ".join(n for n, c in rules.COSTS.items() if c.input_range == (-math.inf, math.inf))
                 raise DeriveError(f"a residual into the output layer {l} makes a^{l} = f(z^{l}) + a^{j} leave the "
@@ -218,6 +233,42 @@ class NetworkSpec:
     def residual_from(self, layer: int) -> int | None:
         """The layer j whose output layer `layer` adds to its own (a^l = f(z^l) + a^j), else None."""
         return next((j for l, j in self.residual if l == layer), None)
+
+    def _check_norm(self) -> None:
+        object.__setattr__(self, "norm", norm_layers(self.norm, self.depth))
+        eps = self.norm_epsilon
+        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps <= 0:
+            raise DeriveError(f"norm_epsilon (the ε of √(σ² + ε)) must be a number > 0, not {eps!r}")
+        object.__setattr__(self, "norm_epsilon", float(eps))
+        if self.norm and self.general:
+            raise DeriveError("normalisation layers are derived for concrete widths: use a network such as "
+                              "mlp:3-4-2, not the general L-layer derivation")
+        if self.norm and self.scalar_view:
+            raise DeriveError("the neuron-numbered scalar view has no normalisation layer: use the same widths "
+                              "as mlp:… with --norm")
+        for l, kind in self.norm:
+            layer = self.layers[l - 1]
+            if layer.bias:
+                raise DeriveError(f"layer {l} has {kind} normalisation and a bias: the mean removes b^{l} (its "
+                                  f"gradient is exactly 0) and β^{l} takes its place; give layer {l} bias = false")
+            if kind == "batch" and (self.batch or 1) < 2:
+                raise DeriveError("batch normalisation needs a batch of n >= 2 samples (--batch N, batch = N): "
+                                  "the variance of one sample is 0")
+            if kind == "layer" and layer.width < 2:
+                raise DeriveError(f"layer normalisation needs a layer of width >= 2: layer {l} has width "
+                                  f"{layer.width}, and the variance of one neuron is 0")
+        if self.norm and self.dropout:
+            raise DeriveError("normalisation layers and dropout are not derived together yet: give one of them")
+        if self.norm and self.residual:
+            raise DeriveError("normalisation layers and residual connections are not derived together yet: "
+                              "give one of them")
+        if self.norm and self.residual:
+            raise DeriveError("normalisation layers and residual connections are not derived together yet: "
+                              "give one of them")
+
+    def norm_kind(self, layer: int) -> str | None:
+        """The normalisation of hidden layer `layer` ("batch", "layer"), or None."""
+        return dict(self.norm).get(layer)
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -229,8 +280,10 @@ class NetworkSpec:
 
     def parameter_count(self) -> int:
         total, fan_in = 0, self.input_width
-        for layer in self.layers:
+        normed = {l for l, _ in self.norm} if isinstance(self.norm, tuple) else set()
+        for i, layer in enumerate(self.layers, start=1):
             total += fan_in * layer.width + (layer.width if layer.bias else 0)
+            total += 2 * layer.width if i in normed else 0  # γ^l and β^l
             fan_in = layer.width
         return total
 
@@ -262,6 +315,10 @@ class NetworkSpec:
             norm += ", dropout on layer " + ",".join(map(str, self.dropout))
         if self.residual:
             norm += ", residual " + ",".join(f"{l}:{j}" for l, j in self.residual)
+        for kind in NORM_KINDS:
+            layers = [l for l, k in self.norm if k == kind]
+            if layers:
+                norm += f", {kind} norm on layer " + ",".join(map(str, layers))
         return (f"{'-'.join(map(str, self.widths))} {acts}, {cost}, {self.convention} convention, "
                 f"{bias}, {batch}{norm}")
 
@@ -279,6 +336,7 @@ class NetworkSpec:
             "l2_bias": self.l2_bias,
             **({"dropout": list(self.dropout)} if self.dropout else {}),
             **({"residual": [{"layer": l, "from": j} for l, j in self.residual]} if self.residual else {}),
+            **({"norm": [[l, k] for l, k in self.norm], "norm_epsilon": self.norm_epsilon} if self.norm else {}),
             "general": self.general,
         }
 
@@ -288,6 +346,45 @@ def _check_width(what: str, value: Any) -> None:
         raise DeriveError(f"{what} must be a whole number >= 1, not {value!r}")
     if value < 1:
         raise DeriveError(f"{what} must be >= 1, not {value}")
+
+
+def norm_layers(norm: Any, depth: int) -> tuple[tuple[int, str], ...]:
+    """The (layer, kind) pairs of a norm setting: "batch" (every hidden layer), "batch:1,2", or
+    pairs already; one-line errors name the valid kinds and layers."""
+    hidden = list(range(1, depth))
+    choices = ", ".join(map(str, hidden)) or "none: the network has no hidden layer"
+    if isinstance(norm, str):
+        kind, _, layers = norm.partition(":")
+        if kind not in NORM_KINDS:
+            raise UnknownName("normalisation", kind, [*NORM_KINDS, *(k + ":LAYERS" for k in NORM_KINDS)])
+        if not layers:
+            if not hidden:
+                raise DeriveError(f"{kind} normalisation goes on hidden layers, and the network has none")
+            return tuple((l, kind) for l in hidden)
+        if not re.fullmatch(r"[0-9]{1,3}(,[0-9]{1,3})*", layers):
+            raise DeriveError(f"norm {norm!r} must name layers such as {kind}:1 or {kind}:1,2")
+        norm = [(int(l), kind) for l in layers.split(",")]
+    if not isinstance(norm, (list, tuple)):
+        raise DeriveError(f"norm must be \"batch\", \"layer\" or such as \"batch:1,2\", not {norm!r}")
+    pairs = []
+    for pair in norm:
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+            raise DeriveError(f"norm must be \"batch\", \"layer\" or such as \"batch:1,2\", not {norm!r}")
+        l, kind = pair
+        if not isinstance(kind, str) or kind not in NORM_KINDS:
+            raise UnknownName("normalisation", kind, NORM_KINDS)
+        if isinstance(l, bool) or not isinstance(l, int) or l not in hidden:
+            raise DeriveError(f"norm layer {l!r} is not a hidden layer (not on the output layer); choose from {choices}")
+        pairs.append((l, kind))
+    if len({l for l, _ in pairs}) != len(pairs):
+        raise DeriveError(f"norm names a layer twice: {norm!r}")
+    return tuple(sorted(pairs))
+
+
+def without_norm_biases(layers: tuple[Layer, ...], norm: Any) -> tuple[Layer, ...]:
+    """The layers with no bias where a normalisation goes (its β takes the bias's place)."""
+    normed = {l for l, _ in norm_layers(norm, len(layers))}
+    return tuple(replace(layer, bias=False) if i in normed else layer for i, layer in enumerate(layers, start=1))
 
 
 def default_notation(convention: str) -> Notation:
@@ -315,6 +412,8 @@ def build(
     l2_bias: bool = False,
     dropout: tuple[int, ...] = (),
     residual: tuple[tuple[int, int], ...] = (),
+    norm: Any = (),
+    norm_epsilon: float = DEFAULT_NORM_EPSILON,
     notation: Notation | None = None,
 ) -> NetworkSpec:
     """A spec from plain values, as the CLI shorthand and TOML files give them."""
@@ -329,11 +428,12 @@ def build(
     biases = _per_layer("bias", bias, n_layers)
     if convention not in CONVENTIONS:
         raise UnknownName("convention", convention, CONVENTIONS)
-    layers = tuple(Layer(w, a, b) for w, a, b in zip(widths[1:], acts, biases))
+    layers = without_norm_biases(tuple(Layer(w, a, b) for w, a, b in zip(widths[1:], acts, biases)), norm)
     return NetworkSpec(
         name=name, input_width=widths[0], layers=layers, cost=cost, convention=convention, batch=batch,
         normalize_input=normalize_input, reduction=reduction, l2=l2, l2_bias=l2_bias,
-        dropout=dropout, residual=residual, notation=notation or default_notation(convention),
+        dropout=dropout, residual=residual, norm=norm, norm_epsilon=norm_epsilon,
+        notation=notation or default_notation(convention),
     )
 
 
@@ -357,8 +457,8 @@ def parse_shorthand(text: str) -> list[int]:
 
 
 TOML_KEYS = ("name", "input", "layers", "cost", "convention", "batch", "normalize_input", "reduction", "l2",
-             "l2_bias", "dropout", "notation", "description")
-LAYER_KEYS = ("width", "activation", "bias", "dropout", "residual_from")
+             "l2_bias", "dropout", "norm", "norm_epsilon", "notation", "description")
+LAYER_KEYS = ("width", "activation", "bias", "dropout", "residual_from", "norm")
 
 
 def load_toml(path: str | Path) -> NetworkSpec:
@@ -373,12 +473,15 @@ def load_toml(path: str | Path) -> NetworkSpec:
         l2 = 0.01                # optional: L2 penalty λ/2 Σ ‖W‖² (weight decay); 0 = none
         l2_bias = false          # optional: the penalty also covers the biases
         dropout = [1]            # optional: hidden layers with a dropout mask (inputs m^l)
+        norm = "batch"           # optional: batch/layer normalisation, "batch" or "batch:1,2" (no b there)
+        norm_epsilon = 1e-5      # optional: the ε of √(σ² + ε)
         [[layers]]
         width = 4
         activation = "tanh"
         bias = true
         dropout = true           # optional: the same as listing this layer in dropout
         residual_from = 0        # optional: a^l = f(z^l) + a^j from an earlier layer j of the same width
+        norm = "batch"           # optional: this hidden layer's normalisation ("batch" or "layer")
     """
     path = Path(path)
     data = loads_toml(read_text(path, "spec file", MAX_SPEC_BYTES), quoted(path))
@@ -405,6 +508,7 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
         raise DeriveError(f"dropout in {source} must be a list of hidden layers such as [1, 2], not {dropout!r}")
     dropout = list(dropout)
     residual: list[tuple[int, int]] = []
+    norm = list(norm_layers(data.get("norm", ()), len(layers)))
     for i, layer in enumerate(layers, start=1):
         if not isinstance(layer, dict):
             raise DeriveError(f"layer {i} in {source} must be a table with keys {', '.join(LAYER_KEYS)}")
@@ -416,7 +520,13 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
         act = layer.get("activation", "sigmoid")
         if not isinstance(act, str):
             raise DeriveError(f"activation of layer {i} must be a name, not {act!r}")
-        parsed.append(Layer(layer["width"], act, layer.get("bias", True)))
+        kind = layer.get("norm")
+        if kind is not None:
+            if not isinstance(kind, str) or kind not in NORM_KINDS:
+                raise UnknownName(f"normalisation of layer {i}", kind, NORM_KINDS)
+            norm = [(l, k) for l, k in norm if l != i] + [(i, kind)]
+        normed = any(l == i for l, _ in norm)
+        parsed.append(Layer(layer["width"], act, layer.get("bias", not normed)))
         dropped = layer.get("dropout", False)
         if not isinstance(dropped, bool):
             raise DeriveError(f"dropout of layer {i} must be true or false, not {dropped!r}")
@@ -445,7 +555,8 @@ def spec_from_mapping(data: dict[str, Any], default_name: str = "network", sourc
         name=data.get("name", default_name), input_width=data["input"], layers=tuple(parsed), cost=cost,
         convention=convention, batch=data.get("batch"), normalize_input=normalize, reduction=reduction,
         l2=data.get("l2", 0.0), l2_bias=data.get("l2_bias", False),
-        dropout=tuple(dropout), residual=tuple(residual), notation=notation,
+        dropout=tuple(dropout), residual=tuple(residual), norm=tuple(norm),
+        norm_epsilon=data.get("norm_epsilon", DEFAULT_NORM_EPSILON), notation=notation,
         description=str(data.get("description", "")),
     )
 

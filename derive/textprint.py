@@ -28,6 +28,7 @@ from .algebra import (
     Prime,
     Quotient,
     Standardize,
+    VariancePower,
 )
 from .latex import _HADAMARD, _MATMUL, SignedTerms, _level, cost_as_sum
 from .notation import COLUMN, Notation
@@ -72,6 +73,9 @@ class DeriveTextPrinter(SignedTerms, StrPrinter):
             return n.text(n.input) + "\u0302" + (subscript(sub) if sub else "")
         base = n.text(n.base(q.kind))
         layer = self._print(q.layer)
+        if q.kind == "var":  # the variance of layer l: (σ^l)², σ_l²
+            return ("(σ" + superscript(layer) + ")²" if n.layer_index == "super" else "σ" + subscript(layer) + "²") + (
+                subscript(sub) if sub else "")
         if n.layer_index == "super":
             return base + superscript(layer) + (subscript(sub) if sub else "")
         if sub:
@@ -88,7 +92,7 @@ class DeriveTextPrinter(SignedTerms, StrPrinter):
             return self._settings["symbol_names"][expr]
         if expr.name == "C":
             return self.notation.text(self.notation.cost)
-        return {"mu": "μ", "sigma_x": "σₓ", "lambda": "λ"}.get(expr.name, expr.name)
+        return {"mu": "μ", "sigma_x": "σₓ", "lambda": "λ", "epsilon": "ε"}.get(expr.name, expr.name)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         num, den = sp.fraction(expr)
@@ -154,6 +158,13 @@ class DeriveTextPrinter(SignedTerms, StrPrinter):
 
     def _print_ApplyPrime(self, expr: ApplyPrime) -> str:
         return f"{rules.lookup_activation(expr.name).text}′({self._print(expr.arg)})"
+
+    def _print_VariancePower(self, expr: VariancePower) -> str:
+        inside = f"{self._print(expr.var)} + {self._print(expr.eps)}"
+        if expr.power == sp.Rational(1, 2):
+            return f"√({inside})"
+        power = str(expr.power).replace("-", "−")
+        return f"({inside})^({power})"
 
     def _print_Elementwise(self, expr: Elementwise) -> str:
         arg = self._print(expr.arg)

@@ -48,7 +48,7 @@ from .derivation import Check, Derivation, Step
 from .errors import VerificationError
 from .exact import ZeroTest
 from .gradcheck import EPS, FULL_MAX_ENTRIES, directional_derivatives, norm, random_directions
-from .quantities import COST, LAMBDA, MEAN, STD, Frame
+from .quantities import COST, EPSILON, LAMBDA, MEAN, STD, Frame
 from .spec import NetworkSpec
 
 RTOL = 1e-6
@@ -62,13 +62,18 @@ SYMBOLIC_MAX_WIDTH = 4
 SYMBOLIC_MAX_BATCH = 2
 SYMBOLIC_MAX_PARAMETERS = 64
 SYMBOLIC_MAX_DEPTH = 4
+SYMBOLIC_MAX_NORM_LAYERS = 1
 COMPONENT_SAMPLES = 4
 
 
 def symbolic_possible(spec: NetworkSpec) -> bool:
-    """Small enough to expand every entry into scalars and prove it against sp.diff."""
+    """Small enough to expand every entry into scalars and prove it against sp.diff. At most one
+    normalisation layer: each one's statements are proved where it is the only one (every rule a
+    normalisation layer states, in either position); a second one nests square roots into the
+    polynomials of the first and the exact arithmetic takes minutes, so two are checked numerically."""
     return (
-        max(spec.widths) <= SYMBOLIC_MAX_WIDTH
+        len(spec.norm) <= SYMBOLIC_MAX_NORM_LAYERS
+        and max(spec.widths) <= SYMBOLIC_MAX_WIDTH
         and spec.depth <= SYMBOLIC_MAX_DEPTH
         and spec.parameter_count() <= SYMBOLIC_MAX_PARAMETERS
     )
@@ -319,10 +324,14 @@ class NumericVerifier(_Verifier):
         env = self.forward_from(base, {})
         margin = np.inf
         for l in range(1, self.spec.depth + 1):
-            act = self.frame.activation(sp.Integer(l))
-            z = np.asarray(env[self.frame.z(sp.Integer(l))], dtype=float)
+            layer = sp.Integer(l)
+            act = self.frame.activation(layer)
+            # the activation's argument: u^l after a normalisation, z^l otherwise
+            z = np.asarray(env[self.frame.u(layer) if self.frame.norm(layer) else self.frame.z(layer)], dtype=float)
             for kink in act.kinks:
                 margin = min(margin, float(np.min(np.abs(z - kink))) / min(1e-2, 0.1 / z.size))
+            if self.frame.norm(layer):  # a variance near 0: ẑ steep in z, its differences ill conditioned
+                margin = min(margin, float(np.min(env[self.frame.var(layer)])) / 1e-3)
         cost = rules.cost(self.spec.cost)
         lo, hi = cost.input_range
         out = np.asarray(env[self.frame.a(self.frame.L)], dtype=float)
@@ -356,6 +365,11 @@ class NumericVerifier(_Verifier):
             base[LAMBDA] = spec.l2
         for m in f.masks():  # inverted dropout at p = ½: each unit kept (×2) or dropped (0)
             base[m] = DROPOUT_KEEP_SCALE * rng.integers(0, 2, self._shape(m))
+        for _, gamma, beta in f.norm_parameters():  # a scale near 1 and a shift near 0, as trained
+            base[gamma] = rng.uniform(0.5, 1.5, self._shape(gamma))
+            base[beta] = rng.uniform(-0.5, 0.5, self._shape(beta))
+        if spec.norm:
+            base[EPSILON] = spec.norm_epsilon
         return base
 
     def _draw_targets(self, shape: tuple[int, int]) -> np.ndarray:
@@ -377,7 +391,10 @@ class NumericVerifier(_Verifier):
         return np.asarray(self.env[q], dtype=float)
 
     def _eps(self, q: Any) -> float:
-        """Difference step for q: smaller near the edge of the cost's domain (log a near 0 or 1)."""
+        """Difference step for q: smaller near the edge of the cost's domain (log a near 0 or 1),
+        and for a variance σ² a hundredth of the smallest σ² + ε (the curvature of 1/√(σ² + ε))."""
+        if isinstance(q, NetQuantity) and q.kind == "var":
+            return min(EPS, 0.01 * float(np.min(self._value_of(q))) + 0.01 * self.spec.norm_epsilon)
         if q != self.frame.a(self.frame.L):
             return EPS
         lo, hi = rules.cost(self.spec.cost).input_range
@@ -661,6 +678,7 @@ class SymbolicVerifier(_Verifier):
         self.base: dict[Any, Any] = {}
         quantities = [f.x, f.y] + [f.W(sp.Integer(l)) for l in range(1, self.spec.depth + 1)]
         quantities += [f.b(sp.Integer(l)) for l in range(1, self.spec.depth + 1) if f.has_bias(sp.Integer(l))]
+        quantities += [q for _, gamma, beta in f.norm_parameters() for q in (gamma, beta)]
         for q in quantities:
             self.base[q] = self._symbols(q, named)
         if rules.cost(self.spec.cost).one_hot_target and self.spec.layers[-1].activation == "softmax":
@@ -671,6 +689,12 @@ class SymbolicVerifier(_Verifier):
             self.base[LAMBDA] = LAMBDA  # proved for every λ
         for m in f.masks():  # proved for every mask, not only masks of 0 and 1/(1 − p)
             self.base[m] = self._symbols(m, named)
+        if self.spec.norm:
+            self.base[EPSILON] = EPSILON  # proved for every ε > 0
+        if any(kind == "batch" for _, kind in self.spec.norm):
+            # A batch mean is over the samples there are: n takes its value, since Σ_i (z_i − μ) = 0,
+            # which the statements use, holds only for μ = (1/n) Σ_i z_i with n the number of terms.
+            self.base[f.batch] = sp.Integer(self.dims[f.batch])
         self.env = self.forward({})
         # One ring for every proof obligation, its generators those of the forward pass.
         self.zero = ZeroTest(self._forward_entries)

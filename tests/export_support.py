@@ -112,3 +112,14 @@ def run_limited(path: Path, address_space: int = GIB, timeout: float = 300) -> s
 def peak_memory(result: subprocess.CompletedProcess) -> int:
     """The peak resident memory, in bytes, that run_limited reported."""
     return int(result.stdout.split("peak kB")[1]) * 1024
+
+
+def sample_data(spec, rng: np.random.Generator, batch: int = 3):
+    """Inputs x and targets y (one-hot for cross-entropy) of `batch` samples in the spec's layout."""
+    column = spec.convention == "column"
+    n_in, n_out = spec.widths[0], spec.widths[-1]
+    x = rng.uniform(-1, 1, (n_in, batch) if column else (batch, n_in))
+    if spec.cost == "cross-entropy":
+        hot = np.eye(n_out)[rng.integers(0, n_out, batch)]
+        return x, (hot.T if column else hot)
+    return x, rng.uniform(0.05, 0.95, (n_out, batch) if column else (batch, n_out))

@@ -77,6 +77,24 @@ def render_with_katex(formulas: list[tuple[str, bool]]) -> list[str | None]:
     return json.loads(result.stdout)
 
 
+def strict_katex_errors(files: dict[str, str]) -> list[tuple[str, str]]:
+    """(tex, KaTeX's error) for every distinct formula of the posts `files` (name -> text) that
+    strict KaTeX refuses; pytest skips where node is absent."""
+    import pytest
+
+    import platform_math as pm
+
+    try:
+        katex_modules()
+    except KatexUnavailable as reason:
+        pytest.skip(str(reason))
+    formulas = set()
+    for name, text in files.items():
+        formulas |= {(f.tex, f.display) for f in pm.EXTRACTORS[name.split(".")[-3]](text)}
+    unique = sorted(formulas)
+    return [(tex, error) for (tex, _), error in zip(unique, render_with_katex(unique)) if error]
+
+
 @lru_cache(maxsize=None)
 def source(net: str, code: bool = True):  # -> derive.posts.render.PostSource
     """The shared material of a built-in example's posts, built once per test run."""

@@ -55,7 +55,7 @@ TABLE = [
      "invalid TOML in 'broken.toml': Expected ']]' at the end of an array declaration (at line 2, column 9)"),
     ("unknown key in a spec", ["show", "unknown-key.toml"],
      "unknown key 'layer' in 'unknown-key.toml'; valid keys: name, input, layers, cost, convention, batch, "
-     "normalize_input, reduction, l2, l2_bias, dropout, notation, description"),
+     "normalize_input, reduction, l2, l2_bias, dropout, norm, norm_epsilon, notation, description"),
     ("missing spec file", ["show", "missing.toml"], "spec file 'missing.toml' does not exist"),
     ("output directory not writable", ["post", "two-two-two", "--platform", "hugo", "-o", "a-file/posts"],
      "the output path a-file is not a directory"),

@@ -63,3 +63,13 @@ def test_work_does_not_grow_with_the_batch(monkeypatch: pytest.MonkeyPatch, caps
     options = ["--output-activation", "softmax", "--cost", "ce", "--batch"]
     counts = [work(monkeypatch, capsys, "mlp:5-5-5", *options, str(batch)) for batch in (8, 64, 4096)]
     assert counts[0] == counts[1] == counts[2], counts
+
+
+def test_normalisation_layers_keep_the_growth(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """Every hidden layer batch-normalised: still linear in depth and flat in the batch (a batch
+    is checked on at most 8 samples, and the statistics are taken over those)."""
+    counts = [work(monkeypatch, capsys, mlp(depth), "--batch", "4", "--norm", "batch") for depth in (4, 8, 12)]
+    evaluations = [c[0] for c in counts]
+    assert evaluations[2] - evaluations[1] == evaluations[1] - evaluations[0] > 0, evaluations
+    counts = [work(monkeypatch, capsys, "mlp:5-5-5", "--norm", "layer", "--batch", str(batch)) for batch in (8, 64, 4096)]
+    assert counts[0] == counts[1] == counts[2], counts

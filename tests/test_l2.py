@@ -26,7 +26,7 @@ from derive.gradcheck import check_grads
 from derive.quantities import LAMBDA
 from derive.spec import build
 from cli_support import one_line_error, spec_file_error
-from export_support import assert_matches_autograd, load
+from export_support import assert_matches_autograd, load, sample_data as data
 
 NETS = {
     "sum": dict(widths=[2, 3, 2], activation="tanh", output_activation="sigmoid", l2=0.1),
@@ -64,16 +64,6 @@ def test_a_gradient_without_the_penalty_is_refused(kind: str) -> None:
     for symbolic in (True, False):
         with pytest.raises(VerificationError):
             verify(replace(d, steps=steps, checks=()), symbolic=symbolic)
-
-
-def data(spec, rng: np.random.Generator, batch: int = 3):
-    column = spec.convention == "column"
-    n_in, n_out = spec.widths[0], spec.widths[-1]
-    x = rng.uniform(-1, 1, (n_in, batch) if column else (batch, n_in))
-    if spec.cost == "cross-entropy":
-        hot = np.eye(n_out)[rng.integers(0, n_out, batch)]
-        return x, (hot.T if column else hot)
-    return x, rng.uniform(0.05, 0.95, (n_out, batch) if column else (batch, n_out))
 
 
 def penalty(spec, params: dict, batch: int) -> float:

@@ -13,8 +13,7 @@ from functools import lru_cache
 
 import pytest
 
-import platform_math as pm
-from posts_support import KatexUnavailable, katex_modules, render_with_katex
+from posts_support import strict_katex_errors
 
 from derive.check import check_text
 from derive.check.api import notebook_markdown
@@ -92,15 +91,7 @@ def test_every_post_checks_correct(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_formula_renders_in_strict_katex(kind: str) -> None:
-    try:
-        katex_modules()
-    except KatexUnavailable as reason:
-        pytest.skip(str(reason))
-    formulas = set()
-    for name, text in posts(kind).items():
-        formulas |= {(f.tex, f.display) for f in pm.EXTRACTORS[name.split(".")[-3]](text)}
-    unique = sorted(formulas)
-    errors = [(tex, error) for (tex, _), error in zip(unique, render_with_katex(unique)) if error]
+    errors = strict_katex_errors(posts(kind))
     assert not errors, errors[:5]
 
 

@@ -20,7 +20,8 @@ from .options import DEFAULTS
 RECORDED = (("--activation", "activation"), ("--output-activation", "output_activation"), ("--cost", "cost"),
             ("--convention", "convention"), ("--no-bias", "no_bias"), ("--batch", "batch"),
             ("--normalize", "normalize"), ("--reduction", "reduction"), ("--l2", "l2"), ("--l2-bias", "l2_bias"),
-            ("--dropout", "dropout"), ("--residual", "residual"), ("--form", "form"), ("--dtype", "dtype"), ("--backend", "backend"),
+            ("--dropout", "dropout"), ("--residual", "residual"), ("--norm", "norm"), ("--norm-epsilon", "norm_epsilon"),
+            ("--form", "form"), ("--dtype", "dtype"), ("--backend", "backend"),
             ("--labels", "labels"), ("--seed", "seed"), ("-o", "output"))
 
 

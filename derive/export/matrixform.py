@@ -88,7 +88,7 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
             unpack_params()
             for m in plan.masks:
                 e.line(f'{m.ident} = masks["{m.ident}"]  # the dropout mask, given')
-            if (want_grads and plan.uses_batch_size) or (want_cost and penalty_reads_n):
+            if (want_grads and plan.uses_batch_size) or (want_cost and penalty_reads_n) or plan.forward_uses_batch_size:
                 e.line(f"{batch} = x.shape[SAMPLE_AXIS]  # the number of samples")
             buffers = Buffers(_reads_in_order(plan, want_cost, want_grads), backend.name == "numpy")
             statements(plan.forward, buffers)

@@ -21,6 +21,7 @@ from contextlib import nullcontext
 
 from .. import __version__
 from ..files import Marker
+from ..quantities import EPSILON
 from .boundary import accepted, emit_checks, emit_constants, emit_public
 from .emitter import Emitter
 from .matrixform import emit_matrix_body
@@ -115,6 +116,8 @@ def _constants(e: Emitter, plan: Plan, options: Options) -> None:
     e.line(f'REDUCTION = "{options.reduction}"')
     if plan.penalty is not None:
         e.line(f"{LAMBDA_NAME} = {plan.spec.l2!r}  # λ, the weight decay of the L2 penalty in the cost")
+    if plan.spec.norm:
+        e.line(f"{EPSILON} = {plan.spec.norm_epsilon!r}  # ε of the normalisation layers' √(σ² + ε)")
     e.line("PARAMS = {")
     with e.indented():
         for name, shape in plan.parameters:
@@ -134,7 +137,8 @@ def _constants(e: Emitter, plan: Plan, options: Options) -> None:
     e.blank(2)
     e.line("def init_params(seed=0):")
     with e.indented():
-        e.line('"""Weights drawn from N(0, 1/fan_in), biases zero, in DTYPE."""')
+        scales = ", normalisation scales γ one and shifts β zero" if plan.spec.norm else ""
+        e.line(f'"""Weights drawn from N(0, 1/fan_in), biases zero{scales}, in DTYPE."""')
         e.line("rng = np.random.default_rng(seed)")
         float64 = backend.float64_scope if options.dtype == "float64" else ""
         if float64:
@@ -147,6 +151,8 @@ def _constants(e: Emitter, plan: Plan, options: Options) -> None:
                     if q.kind == "W":
                         fan_in = plan.spec.widths[int(q.layer) - 1]
                         value = f"rng.standard_normal({shape}) / math.sqrt({fan_in})"
+                    elif q.kind == "gamma":  # as torch initialises BatchNorm1d and LayerNorm
+                        value = f"np.ones({shape})"
                     else:
                         value = f"np.zeros({shape})"
                     e.line(f'"{name}": {backend.convert.format(x=value)},')

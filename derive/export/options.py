@@ -60,6 +60,11 @@ def check_labels(plan: Plan, options: Options) -> None:
 
 
 def chosen_form(plan: Plan, options: Options) -> str:
+    if plan.spec.norm:  # its statistics couple the samples: no per-sample loop to write out
+        if options.form == "scalar":
+            raise DeriveError("the scalar form runs one sample at a time, and a normalisation layer's mean and "
+                              "variance need them all: use --form matrix")
+        return "matrix"
     if options.form != "auto":
         if options.form == "scalar" and options.backend != "numpy":
             raise DeriveError(f"the scalar form is plain Python; the {options.backend} backend writes --form matrix")

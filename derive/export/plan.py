@@ -56,10 +56,18 @@ class Plan:
     def uses_batch_size(self) -> bool:
         """Whether a backward statement multiplies by a function of the batch size n (the 1/n of
         a mean), which the code then reads off the targets."""
+        return self._scales_by_batch_size(self.backward)
+
+    @property
+    def forward_uses_batch_size(self) -> bool:
+        """Whether a forward statement does (the 1/n of a batch norm's mean and variance)."""
+        return self._scales_by_batch_size(self.forward)
+
+    def _scales_by_batch_size(self, assignments: tuple[Assignment, ...]) -> bool:
         batch = self.frame.batch
         return any(isinstance(node, sp.MatMul) and not isinstance(node.args[0], sp.MatrixExpr)
                    and node.args[0].has(batch)
-                   for a in self.backward for node in sp.preorder_traversal(a.expr))
+                   for a in assignments for node in sp.preorder_traversal(a.expr))
 
     @property
     def penalty(self) -> Any:
@@ -126,8 +134,10 @@ def variable_name(q: Any) -> str:
     """The name code uses for a quantity: z2, a1, delta2, x, xhat, y, dW2, db1, dC_da1."""
     if isinstance(q, NetQuantity):
         return q.ident
-    if isinstance(q, Grad) and isinstance(q.wrt, NetQuantity) and q.wrt.kind in ("W", "b", "a"):
-        prefix = {"W": "dW", "b": "db", "a": "dC_da"}[q.wrt.kind]
+    prefixes = {"W": "dW", "b": "db", "a": "dC_da", "gamma": "dgamma", "beta": "dbeta",
+                "u": "dC_du", "zhat": "dC_dzhat", "var": "dC_dvar", "mu": "dC_dmu"}
+    if isinstance(q, Grad) and isinstance(q.wrt, NetQuantity) and q.wrt.kind in prefixes:
+        prefix = prefixes[q.wrt.kind]
         return f"{prefix}{int(q.wrt.layer)}"
     raise DeriveError(f"exported code has no name for {q}")
 

@@ -28,6 +28,7 @@ from ..algebra import (
     Quotient,
     SquaredNorm,
     Standardize,
+    VariancePower,
 )
 from ..errors import DeriveError
 from .backends import NUMPY, Backend
@@ -146,6 +147,10 @@ class MatrixCodePrinter(NumPyPrinter):
     def _print_Standardize(self, expr: Standardize) -> str:
         x, mean, std = expr.args
         return f"({self._print(x)} - {self._print(mean)}) / {self._print(std)}"
+
+    def _print_VariancePower(self, expr: VariancePower) -> str:
+        # ε > 0 keeps σ² + ε positive: the power is finite even where a statistic's values are equal
+        return f"({self._print(expr.var)} + {self._print(expr.eps)}) ** {float(expr.power)!r}"
 
     def _print_Apply(self, expr: Apply) -> str:
         if expr.name == "softmax":

@@ -27,7 +27,7 @@ from .. import phrases, rules
 from ..algebra import Apply, Grad, NetQuantity
 from ..derivation import Check, Derivation, Step
 from ..gradcheck import RTOL
-from ..quantities import LAMBDA
+from ..quantities import EPSILON, LAMBDA
 from . import code as codes
 from . import wording
 from .printing import Dimensions, FixedDecimal, IndexRange, Membership, PowerOfTen, Scientific
@@ -51,7 +51,9 @@ SUMMARY_SECTIONS = ("output", "hidden", "gradients")
 #: The order of quantities in the notation table: input, then each layer's W, b, z, a, then the
 #: target, the errors and the cost.
 QUANTITY_RANK = {"x": (0, 0), "xhat": (0, 1), "W": (1, 0), "b": (1, 1), "z": (1, 2), "a": (1, 3),
-                 "y": (2, 0), "delta": (3, 0), "m": (1, 4)}
+                 "y": (2, 0), "delta": (3, 0), "m": (1, 4),
+                 # a normalisation layer's quantities, in the order the forward pass computes them
+                 "mu": (1, 5), "var": (1, 6), "zhat": (1, 7), "gamma": (1, 8), "beta": (1, 9), "u": (1, 10)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -473,6 +475,8 @@ def _notation(d: Derivation, w: Wording) -> Table:
         rows.append((Math(constant), w.post("scalar"), meaning(key)))
     if d.spec.l2:
         rows.append((Math(LAMBDA), w.post("scalar"), meaning("l2-bias" if d.spec.l2_bias else "l2")))
+    if d.spec.norm:
+        rows.append((Math(EPSILON), w.post("scalar"), meaning("epsilon")))
     header = (w.post("notation-symbol"), w.post("notation-shape"), w.post("notation-meaning"))
     return Table(header, tuple(rows), (0.25, 0.17, 0.5))
 
@@ -531,6 +535,8 @@ def _example(d: Derivation, example: WorkedExample, w: Wording) -> tuple[Paragra
         givens.append((example.batch[0], sp.Integer(example.batch[1])))
     if concrete.spec.l2:
         givens.append((LAMBDA, _trimmed(concrete.spec.l2)))
+    if concrete.spec.norm:
+        givens.append((EPSILON, _trimmed(concrete.spec.norm_epsilon)))
     givens += [(q, _matrix(value, GIVEN_PLACES)) for q, value in example.givens if _printable(value)]
     paragraphs.append(Paragraph(w.post("example-given", seed=str(example.seed)), Equation(tuple(givens), split=False)))
     hidden = [Math(q) for q, value in example.givens if not _printable(value)]

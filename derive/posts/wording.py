@@ -184,6 +184,76 @@ EXPLAIN: Phrases = {
               "对角元为 m_j f′(z_j)。因此掩码也乘到误差上：被丢弃的单元（m_j = 0）不向回传误差，保留的单元把误差乘以 1/(1 − p) 传回。"
               "导数仍用 z 表示：激活值 a 已经带上了掩码，σ′ = a(1 − a) 这样的恒等式不再成立。",
     },
+    "norm-mean": {
+        "en": "The normalisation starts from the mean μ of layer {layer}'s weighted inputs: for batch normalisation one "
+              "mean per neuron, over the n samples of the batch; for layer normalisation one mean per sample, over the "
+              "layer's neurons. The layer has no bias: the mean would remove it anyway, and the shift β takes its place.",
+        "zh": "归一化从第 {layer} 层加权输入的均值 μ 开始：批归一化是每个神经元一个均值，对批内 n 个样本取平均；"
+              "层归一化是每个样本一个均值，对本层的神经元取平均。这一层不设偏置：减去均值时偏置反正会被消掉，由平移参数 β 代替它。",
+    },
+    "norm-variance": {
+        "en": "The variance σ² of the same values around that mean, divided by their number (the biased estimate, "
+              "which is what training uses). It depends on the weighted inputs directly and through the mean.",
+        "zh": "同一组值围绕该均值的方差 σ²，除以值的个数（有偏估计，训练时正是用它）。它既直接依赖加权输入，也通过均值依赖它们。",
+    },
+    "norm-standardise": {
+        "en": "Each weighted input is centred on its mean and divided by √(σ² + ε); the small constant ε keeps the "
+              "division finite when the values are all equal.",
+        "zh": "每个加权输入减去自己的均值，再除以 √(σ² + ε)；小常数 ε 保证所有值相等时除法仍然有意义。",
+    },
+    "norm-scale-shift": {
+        "en": "The learned scale γ and shift β, one of each per neuron, give the layer back the freedom to choose its "
+              "own mean and spread.",
+        "zh": "可学习的缩放 γ 与平移 β（每个神经元各一个）让这一层重新可以自己决定均值与分散程度。",
+    },
+    "norm-activation": {
+        "en": "The activation function acts on each normalised, scaled and shifted value u separately.",
+        "zh": "激活函数分别作用在每个归一化、缩放并平移后的值 u 上。",
+    },
+    "chain-rule-norm-activation": {
+        "en": "Chain rule: each activation of layer {layer} depends only on its own u, so the Jacobian is diagonal and "
+              "the product is elementwise. The derivative is taken at u, the activation's argument, not at the "
+              "weighted input z: normalisation sits between them.",
+        "zh": "链式法则：第 {layer} 层的每个激活值只依赖自己的 u，所以雅可比矩阵是对角阵，乘积是逐元素的。"
+              "导数取在激活函数的自变量 u 处，而不是加权输入 z 处：两者之间隔着归一化。",
+    },
+    "norm-scale-gradient": {
+        "en": "u = γ ⊙ ẑ + β, so the derivative of u with respect to a scale is the normalised value it multiplies. "
+              "One scale acts on every sample, so the contributions are summed over the batch.",
+        "zh": "u = γ ⊙ ẑ + β，所以 u 对缩放参数的导数就是它所乘的归一化值。同一个缩放参数作用于每个样本，因此要对批次求和。",
+    },
+    "norm-shift-gradient": {
+        "en": "A shift enters u with coefficient 1, like a bias, so its gradient is the gradient with respect to u, "
+              "summed over the samples.",
+        "zh": "平移参数以系数 1 进入 u，和偏置一样，所以它的梯度就是对 u 的梯度，再对样本求和。",
+    },
+    "norm-scale-chain": {
+        "en": "Chain rule through u = γ ⊙ ẑ + β: each u depends on its own ẑ with derivative γ.",
+        "zh": "经过 u = γ ⊙ ẑ + β 的链式法则：每个 u 只依赖自己的 ẑ，导数为 γ。",
+    },
+    "norm-variance-gradient": {
+        "en": "The variance reaches the cost through every normalised value that shares it: each divides by "
+              "(σ² + ε)^(1/2), whose derivative is −½ (σ² + ε)^(−3/2). Summing over those values gives this gradient.",
+        "zh": "方差通过共享它的每一个归一化值影响代价：每个值都除以 (σ² + ε)^(1/2)，其导数为 −½ (σ² + ε)^(−3/2)。"
+              "对这些值求和就得到这个梯度。",
+    },
+    "norm-mean-gradient": {
+        "en": "The mean has two paths to the cost: every normalised value subtracts it (derivative −1/√(σ² + ε)), and "
+              "the variance is taken around it (derivative −2/N times the sum of z − μ). That sum is 0, since the "
+              "deviations from a mean cancel, so only the first path is left.",
+        "zh": "均值有两条路径影响代价：每个归一化值都减去它（导数为 −1/√(σ² + ε)），方差也是围绕它计算的（导数为 −2/N 乘以 z − μ 之和）。"
+              "偏离均值的量加起来为 0，所以只剩第一条路径。",
+    },
+    "norm-backward": {
+        "en": "A weighted input reaches the cost three ways: through its own normalised value, through the variance "
+              "(∂σ²/∂z = 2(z − μ)/N) and through the mean (∂μ/∂z = 1/N), where N is the number of values the "
+              "statistics are taken over. Adding the three paths and writing (z − μ)/√(σ² + ε) as ẑ collects them into "
+              "the compact form: N times the value's own gradient, minus the sum of those gradients, minus ẑ times the "
+              "sum of the gradients weighted by ẑ, all over N√(σ² + ε).",
+        "zh": "一个加权输入通过三条路径影响代价：经过它自己的归一化值、经过方差（∂σ²/∂z = 2(z − μ)/N）、经过均值（∂μ/∂z = 1/N），"
+              "其中 N 是统计量所涵盖的值的个数。把三条路径相加，并把 (z − μ)/√(σ² + ε) 写成 ẑ，就得到紧凑形式："
+              "N 乘以自身的梯度，减去这些梯度之和，再减去 ẑ 乘以以 ẑ 加权的梯度之和，最后整体除以 N√(σ² + ε)。",
+    },
     "chain-rule-dropout-entry": {
         "en": "Chain rule, summed over every neuron of the next layer that this weighted input feeds; the unit's "
               "mask entry multiplies the derivative of its activation.",
@@ -453,6 +523,22 @@ MEANING: Phrases = {
     "m": {
         "en": "the dropout mask of layer {layer}, given: 0 for a dropped unit, 1/(1 − p) for a kept one",
         "zh": "第 {layer} 层的 dropout 掩码（给定）：被丢弃的单元为 0，保留的单元为 1/(1 − p)",
+    },
+    "mu": {
+        "en": "the mean of layer {layer}'s weighted inputs, over the batch (batch norm) or the layer (layer norm)",
+        "zh": "第 {layer} 层加权输入的均值，对批次（批归一化）或对本层（层归一化）取",
+    },
+    "var": {
+        "en": "the variance of layer {layer}'s weighted inputs around that mean",
+        "zh": "第 {layer} 层加权输入围绕该均值的方差",
+    },
+    "zhat": {"en": "the normalised weighted inputs of layer {layer}", "zh": "第 {layer} 层归一化后的加权输入"},
+    "u": {"en": "the input of layer {layer}'s activation: γ ⊙ ẑ + β", "zh": "第 {layer} 层激活函数的输入：γ ⊙ ẑ + β"},
+    "gamma": {"en": "the learned scales of layer {layer}, one per neuron", "zh": "第 {layer} 层可学习的缩放参数，每个神经元一个"},
+    "beta": {"en": "the learned shifts of layer {layer}, one per neuron", "zh": "第 {layer} 层可学习的平移参数，每个神经元一个"},
+    "epsilon": {
+        "en": "a small constant that keeps √(σ² + ε) away from 0",
+        "zh": "一个小常数，使 √(σ² + ε) 不为 0",
     },
     "depth": {"en": "the number of layers", "zh": "层数"},
     "width": {"en": "the number of neurons of layer {layer}", "zh": "第 {layer} 层的神经元个数"},

@@ -26,7 +26,7 @@ from ..algebra import NetQuantity, Standardize
 from ..derivation import Derivation, Step
 from ..errors import VerificationError
 from ..gradcheck import EPS, FULL_MAX_ENTRIES, RTOL, relative_error
-from ..quantities import LAMBDA
+from ..quantities import EPSILON, LAMBDA
 from ..verify import DROPOUT_KEEP_SCALE, NumericVerifier
 
 #: Printed values: the givens are exact at two decimals; results get six; the standardisation
@@ -158,6 +158,8 @@ def draw_values(d: Derivation, seed: int) -> tuple[dict[Any, Any], dict]:
         if q.kind == "W":
             fan_in = rows if d.spec.convention == "row" else cols
             base[q] = rounded(rng.standard_normal((rows, cols)) / np.sqrt(fan_in))
+        elif q.kind == "gamma":  # a normalisation's scale: near 1, as trained from its start at 1
+            base[q] = rounded(rng.uniform(0.5, 1.5, (rows, cols)))
         else:
             base[q] = rounded(rng.uniform(-0.5, 0.5, (rows, cols)))
     cost = rules.cost(d.spec.cost)
@@ -171,6 +173,8 @@ def draw_values(d: Derivation, seed: int) -> tuple[dict[Any, Any], dict]:
         base[y] = rounded(rng.uniform(0.05, 0.95, (rows, cols)))
     if d.spec.l2:
         base[LAMBDA] = d.spec.l2  # given by the network, not drawn
+    if d.spec.norm:
+        base[EPSILON] = d.spec.norm_epsilon  # given by the network, not drawn
     for l in d.spec.dropout:  # a given mask: each unit kept (scaled by 1/(1 − p) = 2) or dropped
         m = next(q for q in _masks(d) if int(q.layer) == l)
         base[m] = DROPOUT_KEEP_SCALE * rng.integers(0, 2, shape(m)) + 0.0
