@@ -102,6 +102,8 @@ BUFFER_NETS = [
     ({"activation": "tanh", "dropout": (1, 2), "batch": 4, "convention": "row"}, {}),
     ({"activation": "sigmoid", "output_activation": "softmax", "cost": "cross-entropy", "batch": 4},
      {"labels": "index"}),
+    # ∂C/∂a² (printed dC_da2, not a network quantity) is read again by δ¹ after δ² is computed
+    ({"activation": "tanh", "residual": ((2, 1), (4, 2)), "batch": 4}, {}),
 ]
 
 

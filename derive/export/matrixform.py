@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import sympy as sp
 
 from .. import rules
@@ -64,7 +67,7 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 lines[0] += f"  # in {into}'s memory: nothing reads {into} again"
             for text in lines:
                 e.line(text)
-            buffers.define(a.name, a.expr, into)
+            buffers.define(a.name, a.expr, _names(" ".join(lines)), into)
 
     stable = "  (computed from the logits: stable)" if cost_from_logits(plan) else ""
     total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y",
@@ -90,7 +93,7 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 e.line(f'{m.ident} = masks["{m.ident}"]  # the dropout mask, given')
             if (want_grads and plan.uses_batch_size) or (want_cost and penalty_reads_n) or plan.forward_uses_batch_size:
                 e.line(f"{batch} = x.shape[SAMPLE_AXIS]  # the number of samples")
-            buffers = Buffers(_reads_in_order(plan, want_cost, want_grads), backend.name == "numpy")
+            buffers = Buffers(_reads_in_order(plan, printer, total, want_cost, want_grads), backend.name == "numpy")
             statements(plan.forward, buffers)
             if not (want_cost or want_grads):
                 e.line(f"return {plan.output.ident}")
@@ -109,20 +112,29 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         e.blank(2)
 
 
-def _reads_in_order(plan: Plan, want_cost: bool, want_grads: bool) -> list[set[str]]:
+def _reads_in_order(plan: Plan, printer: MatrixCodePrinter, total: str, want_cost: bool,
+                    want_grads: bool) -> list[set[str]]:
     """The names each step of one generated function reads, in order: the forward statements,
-    the cost (or nothing), the backward statements if any, then what the function returns."""
-    def reads(expr: object) -> set[str]:
-        return {q.ident for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity)}
+    the cost (or nothing), the backward statements if any, then what the function returns. Read
+    off the printed code, so that every kind of node counts (a quantity, ∂C/∂a² printed dC_da2)."""
+    def reads(a: Any) -> set[str]:
+        return _names(" ".join(assignment_lines(printer, a.name, a.expr)))
 
-    events = [reads(a.expr) for a in plan.forward]
-    events.append({plan.output.ident, plan.logits.ident} if want_cost else set())
+    events = [reads(a) for a in plan.forward]
+    events.append(_names(total) | {plan.output.ident, plan.logits.ident} if want_cost else set())
     if want_grads:
-        events += [reads(a.expr) for a in plan.backward]
+        events += [reads(a) for a in plan.backward]
         events.append({variable for _, _, variable in plan.gradients})
     else:
         events.append({plan.output.ident})
     return events
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _names(code: str) -> set[str]:
+    return set(_NAME.findall(code))
 
 
 class Buffers:
@@ -166,15 +178,16 @@ class Buffers:
                 return variables[-1]
         return None
 
-    def define(self, name: str, expr: object, into: str | None) -> None:
-        """`name = expr` was emitted, its leading product written into `into`'s array if given."""
+    def define(self, name: str, expr: object, reads: set[str], into: str | None) -> None:
+        """`name = expr` was emitted (reading the names `reads`), its leading product written into
+        `into`'s array if given."""
         if into is not None:
             self._group[name] = self._group[into]
         elif isinstance(expr, (sp.MatAdd, sp.HadamardProduct, sp.MatMul)):  # operators: a new array
             self._group[name] = name
             self._shape[name] = tuple(expr.shape)
         else:  # a name, a view or a helper's result: it may be any array it reads
-            ours = {q.ident for q in sp.preorder_traversal(expr) if isinstance(q, NetQuantity)} & set(self._group)
+            ours = reads & set(self._group)
             if ours:
                 self._merge(name, tuple(expr.shape), {self._group[v] for v in ours})
 
