@@ -171,6 +171,7 @@ RULE: dict[str, dict[str, str]] = {
     "chain-rule-residual-entry": {
         "en": "chain rule, summing over every neuron k of the next layer that a^l_j feeds, plus the skip's direct path ∂C/∂a^t_j",
         "zh": "链式法则，对 a^l_j 所影响的下一层所有神经元 k 求和，再加上跳跃连接的直接路径 ∂C/∂a^t_j",
+    },
     "norm-mean": {
         "en": "definition of the mean: each neuron's weighted inputs averaged over the values it is taken over (the n samples of the batch for batch norm, the layer's neurons for layer norm)",
         "zh": "均值的定义：对统计范围内的值取平均（批归一化是批内 n 个样本，层归一化是本层的各个神经元）",
