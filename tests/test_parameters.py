@@ -22,7 +22,8 @@ from derive.errors import DeriveError
 from derive.export import export_source
 from derive.gradcheck import check_grads
 from derive.spec import build, load_toml
-from export_support import load
+from cli_support import one_line_error
+from export_support import assert_matches_autograd, load, self_test
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,8 +130,7 @@ def test_export_computes_with_the_value(tmp_path: Path, rng: np.random.Generator
         x, y = data(spec, module, rng, params, batch)
         assert module.cost(params, x, y) == pytest.approx(reference_cost(spec, params, x, y), rel=1e-12)
         check_grads(lambda p: module.cost(p, x, y), lambda p: module.gradients(p, x, y), params)
-    completed = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    self_test(path)
 
 
 @pytest.mark.parametrize("kind", sorted(NETS))
@@ -155,11 +155,7 @@ def test_agrees_with_torch_autograd(tmp_path: Path, rng: np.random.Generator, ki
         cost = 0.5 * torch.sum((a - target) ** 2)
     if spec.reduction == "mean":
         cost = cost / x.shape[0 if row else 1]
-    cost.backward()
-    assert module.cost(params, x, y) == pytest.approx(float(cost.detach()), rel=1e-10)
-    ours = module.gradients(params, x, y)
-    for k in params:
-        np.testing.assert_allclose(ours[k], t[k].grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert_matches_autograd(module, params, t, cost, x, y)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -204,11 +200,7 @@ def test_a_post_with_the_default_slope_is_wrong_for_another(tmp_path: Path) -> N
     (["show", "mlp:2-1", "--activation", "nope:2"], "unknown activation 'nope'; valid choices: sigmoid"),
 ])
 def test_bad_values_are_one_line_errors(args: list[str], message: str) -> None:
-    completed = subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=ROOT,
-                               timeout=300)
-    assert completed.returncode == 2
-    lines = completed.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], completed.stderr
+    assert message in one_line_error(args)
 
 
 def test_spec_files_take_the_value(tmp_path: Path) -> None:
