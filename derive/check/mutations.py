@@ -413,12 +413,11 @@ def _mutated_step(case: Case, carries: Callable[[Any], Any], mutate: Callable[[A
     the engine's step for the written one (with `any_form`, its last form that carries the mistake's
     site), and that form; None where the engine's step does not carry (`carries`) what the mistake
     leaves out, or the values cannot be computed."""
+    anchors = _anchors(case)
+    if anchors is None:
+        return None
     values, form = [], None
-    for layer_values, index_values in case.ev.assignments:
-        try:
-            anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
-        except (Unchecked, OutOfRange, ShapeMismatch):
-            return None
+    for anchor, index_values in anchors:
         form = next((f for s in case.world.instance.steps if s.lhs == anchor
                      for f in reversed(s.forms[1:] if any_form else s.forms[-1:]) if carries(f)), None)
         if form is None:
@@ -428,6 +427,18 @@ def _mutated_step(case: Case, carries: Callable[[Any], Any], mutate: Callable[[A
         except Unchecked:
             return None
     return values, form
+
+
+def _anchors(case: Case) -> list[tuple[Any, dict]] | None:
+    """For each assignment of the case: the engine's quantity the written left side names there,
+    and the assignment's index values; None where one cannot be read."""
+    anchors = []
+    for layer_values, index_values in case.ev.assignments:
+        try:
+            anchors.append((case.judge.concrete(case.ref.node, layer_values, case.text)[0], index_values))
+        except (Unchecked, OutOfRange, ShapeMismatch):
+            return None
+    return anchors
 
 
 def _masks_in(expr: Any) -> set[Any]:
@@ -564,12 +575,11 @@ def missing_norm_count(case: Case) -> Iterator[Finding]:
     changes nothing, so it is no mistake there.)"""
     if case.ev is None or not case.world.spec.norm:
         return
+    anchors = _anchors(case)
+    if anchors is None:
+        return
     steps = []
-    for layer_values, index_values in case.ev.assignments:
-        try:
-            anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
-        except (Unchecked, OutOfRange, ShapeMismatch):
-            return
+    for anchor, index_values in anchors:
         step = next((s for s in case.world.instance.steps if s.lhs == anchor and s.rule in NORM_COUNT_RULES), None)
         if step is None:
             return
