@@ -218,3 +218,21 @@ def test_planted_mistake_is_caught(kind: str, text: str, expected: list[str]) ->
              if l.verdict == "wrong"]
     assert wrong == expected
     assert report.counts["not checked"] == 0 and report.exit_code == (1 if expected else 0)
+
+
+#: (σ^l)² is read as the variance only squared: σ is the sigmoid in derive's map, and a letter a post
+#: binds to norm-variance names the standard deviation when it stands alone.
+_VARIANCE = "\\frac{1}{3} \\mathbf{1}_3^T \\left((z^1 - \\mu^1) \\odot (z^1 - \\mu^1)\\right)"
+_S_IS_VARIANCE = "```derive-notation\n[symbols]\ns = \"norm-variance\"\n```\n"
+
+
+@pytest.mark.parametrize(("text", "verdict", "reason"), [
+    (f"$$\\left(\\sigma^1\\right)^2 = {_VARIANCE}$$\n", "correct", ""),
+    (f"{_S_IS_VARIANCE}$$\\left(s^1\\right)^2 = {_VARIANCE}$$\n", "correct", ""),
+    (f"{_S_IS_VARIANCE}$$s^1 = {_VARIANCE}$$\n", "not checked", "s alone, the standard deviation"),
+    ("$$\\gamma^2 = W^2$$\n", "not checked", "layer 2 has no normalisation (normalised layers: 1)"),
+])
+def test_norm_variance_is_read_squared(text: str, verdict: str, reason: str) -> None:
+    report = check_text(text, KINDS["norm-layer"])
+    (link,) = [l for st in report.statements for l in st.links]
+    assert link.verdict == verdict and link.reason.startswith(reason), link.reason
