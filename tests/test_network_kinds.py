@@ -43,6 +43,13 @@ KINDS["residual"] = build([3, 3, 3, 2], name="residual-mlp", activation="sigmoid
 KINDS["residual-row-batch"] = build([2, 2, 2, 2], name="residual-row-mlp", activation="tanh",
                                     output_activation="identity", convention="row", batch=2,
                                     residual=((1, 0), (3, 1)))
+#: Batch and layer normalisation: batch norm in the row convention (a batch of two, mean cost), layer
+#: norm in the column convention (one sample). Small, so every post checks in seconds (a batch of
+#: three takes ~25 s a post: tests/test_norm.py checks one post of each such network).
+KINDS["norm-batch-row"] = build([2, 3, 2], name="norm-batch-row", activation="tanh", output_activation="sigmoid",
+                                batch=2, convention="row", reduction="mean", norm="batch")
+KINDS["norm-layer"] = build([3, 3, 2], name="norm-layer", activation="tanh", output_activation="sigmoid",
+                            norm="layer")
 #: One network per activation added in issue 15, hidden layer of that activation, sigmoid output.
 NEW_ACTIVATIONS = ("leaky-relu", "elu", "gelu", "gelu-tanh", "silu")
 KINDS.update({name: build([3, 3, 2], name=f"{name}-mlp", activation=name, output_activation="sigmoid")
@@ -144,6 +151,35 @@ PLANTED += [
                            "\\tanh'(z_1)$$\n", []),
 ]
 
+#: f′ of a normalisation layer taken at the pre-norm z instead of u, and its 1/N (N = 3 neurons of
+#: the layer norm, n = 2 samples of the batch norm) left out of μ, (σ)², δ's compact form or one of
+#: its paths; and the correct forms.
+_COMPACT = ("\\left(\\left({n} \\frac{{\\partial C}}{{\\partial \\hat{{z}}^1}} - \\mathbf{{1}}_3^T "
+            "\\frac{{\\partial C}}{{\\partial \\hat{{z}}^1}} - \\hat{{z}}^1 \\odot \\left(\\mathbf{{1}}_3^T "
+            "\\left(\\frac{{\\partial C}}{{\\partial \\hat{{z}}^1}} \\odot \\hat{{z}}^1\\right)\\right)\\right) \\oslash "
+            "\\sqrt{{\\left(\\sigma^1\\right)^2 + \\epsilon}}\\right)")
+_PATHS = ("\\frac{{\\partial C}}{{\\partial \\hat{{z}}^1}} \\oslash \\sqrt{{\\left(\\sigma^1\\right)^2 + \\epsilon}} + "
+          "\\frac{{\\partial C}}{{\\partial \\left(\\sigma^1\\right)^2}} \\odot \\left({two} \\left(z^1 - \\mu^1\\right)\\right) "
+          "+ {one} \\frac{{\\partial C}}{{\\partial \\mu^1}}")
+PLANTED += [
+    ("norm-layer", "$$\\frac{\\partial C}{\\partial u^1} = \\left((W^2)^T \\delta^2\\right) \\odot \\tanh'(z^1)$$\n",
+     ["norm-prime-of-z"]),
+    ("norm-layer", "$$\\frac{\\partial C}{\\partial u^1} = \\left((W^2)^T \\delta^2\\right) \\odot \\tanh'(u^1)$$\n", []),
+    ("norm-layer", "$$\\mu^1 = \\mathbf{1}_3^T z^1$$\n", ["missing-norm-count"]),
+    ("norm-layer", "$$\\mu^1 = \\frac{1}{3} \\mathbf{1}_3^T z^1$$\n", []),
+    ("norm-layer", "$$\\delta^1 = " + _COMPACT.format(n="3") + "$$\n", ["missing-norm-count"]),
+    ("norm-layer", "$$\\delta^1 = \\frac{1}{3} " + _COMPACT.format(n="3") + "$$\n", []),
+    ("norm-layer", "$$\\delta^1 = " + _PATHS.format(two="2", one="\\frac{1}{3}") + "$$\n", ["missing-norm-count"]),
+    ("norm-layer", "$$\\delta^1 = " + _PATHS.format(two="\\frac{2}{3}", one="") + "$$\n", ["missing-norm-count"]),
+    ("norm-layer", "$$\\delta^1 = " + _PATHS.format(two="\\frac{2}{3}", one="\\frac{1}{3}") + "$$\n", []),
+    ("norm-batch-row", "$$\\frac{\\partial C}{\\partial u_1} = \\left(\\delta_2 W_2^T\\right) \\odot \\tanh'(z_1)$$\n",
+     ["norm-prime-of-z"]),
+    ("norm-batch-row", "$$\\sigma_1^2 = \\mathbf{1}_n^T \\left((z_1 - \\mu_1) \\odot (z_1 - \\mu_1)\\right)$$\n",
+     ["missing-norm-count"]),
+    ("norm-batch-row", "$$\\sigma_1^2 = \\frac{1}{n} \\mathbf{1}_n^T \\left((z_1 - \\mu_1) \\odot (z_1 - \\mu_1)\\right)$$\n",
+     []),
+]
+
 #: The hidden error of each new activation with the usual slips: f′ of the activation a instead of
 #: the pre-activation z, or another activation's derivative (ReLU's step for a leaky ReLU).
 _HIDDEN = "$$\\delta^1 = \\left((W^2)^T \\delta^2\\right) \\odot {}$$\n"
@@ -182,3 +218,21 @@ def test_planted_mistake_is_caught(kind: str, text: str, expected: list[str]) ->
              if l.verdict == "wrong"]
     assert wrong == expected
     assert report.counts["not checked"] == 0 and report.exit_code == (1 if expected else 0)
+
+
+#: (σ^l)² is read as the variance only squared: σ is the sigmoid in derive's map, and a letter a post
+#: binds to norm-variance names the standard deviation when it stands alone.
+_VARIANCE = "\\frac{1}{3} \\mathbf{1}_3^T \\left((z^1 - \\mu^1) \\odot (z^1 - \\mu^1)\\right)"
+_S_IS_VARIANCE = "```derive-notation\n[symbols]\ns = \"norm-variance\"\n```\n"
+
+
+@pytest.mark.parametrize(("text", "verdict", "reason"), [
+    (f"$$\\left(\\sigma^1\\right)^2 = {_VARIANCE}$$\n", "correct", ""),
+    (f"{_S_IS_VARIANCE}$$\\left(s^1\\right)^2 = {_VARIANCE}$$\n", "correct", ""),
+    (f"{_S_IS_VARIANCE}$$s^1 = {_VARIANCE}$$\n", "not checked", "s alone, the standard deviation"),
+    ("$$\\gamma^2 = W^2$$\n", "not checked", "layer 2 has no normalisation (normalised layers: 1)"),
+])
+def test_norm_variance_is_read_squared(text: str, verdict: str, reason: str) -> None:
+    report = check_text(text, KINDS["norm-layer"])
+    (link,) = [l for st in report.statements for l in st.links]
+    assert link.verdict == verdict and link.reason.startswith(reason), link.reason

@@ -19,8 +19,12 @@ from dataclasses import dataclass
 from .notation import Binding, NotationMap
 from .parser import Node, Script, Sym
 
-#: Roles whose quantity has a layer: W^l, b^l, z^l, a^l, δ^l.
-LAYERED = {"weight": "W", "bias": "b", "preactivation": "z", "activation": "a", "error": "delta", "mask": "m"}
+#: Roles of a normalisation layer's quantities -> their kinds: μ^l, (σ^l)², ẑ^l, u^l, γ^l, β^l.
+NORM_LAYERED = {"norm-mean": "mu", "norm-variance": "var", "norm-standardized": "zhat", "norm-output": "u",
+                "norm-scale": "gamma", "norm-shift": "beta"}
+#: Roles whose quantity has a layer: W^l, b^l, z^l, a^l, δ^l, the dropout mask m^l and the normalisation's.
+LAYERED = {"weight": "W", "bias": "b", "preactivation": "z", "activation": "a", "error": "delta", "mask": "m",
+           **NORM_LAYERED}
 #: Roles of one quantity without a layer.
 UNLAYERED = ("output", "input", "normalized-input", "target")
 

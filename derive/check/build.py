@@ -367,6 +367,9 @@ class Builder(SymbolBuilder):
             if exponent == 2 and is_matrix(inner) and 1 in inner.shape:
                 return sp.MatMul(sp.Transpose(inner), inner) if inner.shape[1] == 1 else sp.MatMul(inner, sp.Transpose(inner))
             raise Unchecked("a norm other than the square of a vector's or of a parameter matrix", node.span)
+        variance = self.norm_variance(node.children[0], exponent_node)
+        if variance is not None:  # (σ^l)²: the variance of a normalisation layer, σ^l no quantity by itself
+            return variance
         self._cost_call_with_script(node)
         head = node.children[0]
         if head.kind == "call" and head.value.name == "sech" and not head.value.primes and exponent_node.kind == "num" \
@@ -379,12 +382,16 @@ class Builder(SymbolBuilder):
         if exponent.is_Number and abs(exponent) > MAX_EXPONENT:  # 10^{100000000} would take hours
             raise Unchecked(f"an exponent larger than {MAX_EXPONENT} in absolute value", exponent_node.span)
         if is_matrix(base):
-            rows, cols = base.shape
-            if self._dim_eq(rows, cols) and not (as_expr(rows) == 1 and as_expr(cols) == 1):
+            if self._is_square(base):
                 raise Unchecked(f"a power of the square matrix {self.source(node.children[0])}: a matrix power or "
                                 "an element-wise one?", node.span)
             return sp.HadamardPower(base, exponent)  # (1 + e^{-z})^2 of a vector: element by element
         return sp.Pow(base, exponent)
+
+    def _is_square(self, value: Any) -> bool:
+        """Whether a matrix is square (and not 1 × 1): its power or root could be the matrix's own."""
+        rows, cols = value.shape
+        return self._dim_eq(rows, cols) and not (as_expr(rows) == 1 and as_expr(cols) == 1)
 
     def _cost_call_with_script(self, node: Node) -> None:
         """∇_{z} C (a^{l-1})^T: the cost letter before a group with a script reads as the cost applied to
@@ -751,8 +758,11 @@ class Builder(SymbolBuilder):
                 raise Unchecked("vec of a scalar", node.span)
             return Vec(arg)
         if op == "sqrt":
-            if is_matrix(arg):
-                raise Unchecked("the square root of a matrix", node.span)
+            if is_matrix(arg) and self._is_square(arg):
+                raise Unchecked("the square root of a square matrix: the matrix's own root or an element-wise one?",
+                                node.span)
+            if is_matrix(arg):  # √((σ^l)² + ε) of a vector: element by element
+                return sp.HadamardPower(arg, sp.Rational(1, 2))
             return sp.sqrt(arg)
         raise Unchecked(f"the function {name}", node.span)
 

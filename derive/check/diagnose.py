@@ -31,6 +31,7 @@ from .mutations import (
     missing_batch_sum,
     missing_prime,
     missing_dropout_mask,
+    missing_norm_count,
     missing_residual_path,
     residual_prime_in_a,
     missing_weight_decay,
@@ -38,6 +39,7 @@ from .mutations import (
     other_cost,
     output_layer_error,
     previous_activation,
+    norm_prime_of_z,
     prime_argument,
     product_order,
     sign_error,
@@ -72,6 +74,13 @@ MISTAKES: tuple[Mistake, ...] = (
     Mistake("residual-prime-in-a", residual_prime_in_a,
             "f′ written in terms of a^{layer}, but a^{layer} = f(z^{layer}) + a^{from} carries the skip: an identity such "
             "as σ′(z) = a(1 − a) holds only for a = σ(z); keep f′(z^{layer})"),
+    Mistake("norm-prime-of-z", norm_prime_of_z,
+            "f′ taken at z^{layer}, before the normalisation: a^{layer} = f(u^{layer}) with u^{layer} = γ^{layer} ⊙ "
+            "ẑ^{layer} + β^{layer}, so ∂C/∂u^{layer} = ∂C/∂a^{layer} ⊙ f′(u^{layer})"),
+    Mistake("missing-norm-count", missing_norm_count,
+            "the 1/N of the normalisation is missing: μ^{layer} and (σ^{layer})² average over N = {count} values, "
+            "so they carry it, and so does δ^{layer} (2/N and 1/N on the variance's and the mean's paths, 1/N in "
+            "front of the compact form)"),
     Mistake("wrong-cost", other_cost,
             "wrong cost function: this is {other_article}, but the network's cost is the {own} cost"),
     Mistake("cost-missing-square", cost_without_square,

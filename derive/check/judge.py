@@ -30,6 +30,7 @@ from ..algebra import EvaluationError, Grad, NetQuantity, Partial, Quotient
 from ..errors import VerificationError
 from ..quantities import COST
 from ..safe import as_expr
+from .bind import LAYERED
 from .build import Builder, Unchecked
 from .claims import Claims, _summed
 from .extract import Document, Statement
@@ -610,13 +611,12 @@ class Judge(WorkedExamples, Claims, FormReader):
             fonts.setdefault(role, font)
         if fonts:
             common = sorted(fonts.values())[0]
-            for role in ("weight", "bias", "preactivation", "activation", "error", "mask", "input", "target", "output"):
+            for role in (*LAYERED, "input", "target", "output"):
                 fonts.setdefault(role, common)
         plain |= self.plain - bold
         bold |= self.bold
         if plain and not bold:  # a post that bolds nothing: print nothing bold
-            plain |= {"weight", "bias", "preactivation", "activation", "error", "mask", "input", "normalized-input",
-                      "target", "output"}
+            plain |= {*LAYERED, "input", "normalized-input", "target", "output"}
         value = self._in_the_posts_cost(value, used)
         return print_formula(value, self.world, self.map, used, plain=frozenset(plain), fonts=fonts, paren_layers=paren,
                              brackets=brackets)
@@ -849,11 +849,13 @@ class Judge(WorkedExamples, Claims, FormReader):
 
     def quantity_name(self, q: Any) -> str:
         """A quantity of the counterexample, named as the post names it: W^1, W_0, x, μ."""
-        from ..quantities import LAMBDA, MEAN, STD
+        from ..quantities import EPSILON, LAMBDA, MEAN, STD
         from .printer import KIND_ROLES
 
         if q == LAMBDA:
             return "λ"
+        if q == EPSILON:
+            return "ε"
         if q == MEAN:
             return "μ"
         if q == STD:

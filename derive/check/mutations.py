@@ -407,19 +407,19 @@ def missing_dropout_mask(case: Case) -> Iterator[Finding]:
         yield Finding({"layer": str(sorted(int(m.layer) for m in _masks_in(mutated[1]))[0])})
 
 
-def _mutated_step(case: Case, carries: Callable[[Any], Any],
-                  mutate: Callable[[Any], Any]) -> tuple[list[Any], Any] | None:
+def _mutated_step(case: Case, carries: Callable[[Any], Any], mutate: Callable[[Any], Any],
+                  any_form: bool = False) -> tuple[list[Any], Any] | None:
     """The values of `mutate(form)` at every assignment of the case, with `form` the last form of
-    the engine's step for the written one, and that form; None where the engine's step does not
-    carry (`carries`) what the mistake leaves out, or the values cannot be computed."""
+    the engine's step for the written one (with `any_form`, its last form that carries the mistake's
+    site), and that form; None where the engine's step does not carry (`carries`) what the mistake
+    leaves out, or the values cannot be computed."""
+    anchors = _anchors(case)
+    if anchors is None:
+        return None
     values, form = [], None
-    for layer_values, index_values in case.ev.assignments:
-        try:
-            anchor = case.judge.concrete(case.ref.node, layer_values, case.text)[0]
-        except (Unchecked, OutOfRange, ShapeMismatch):
-            return None
-        form = next((s.forms[-1] for s in case.world.instance.steps if s.lhs == anchor and carries(s.forms[-1])),
-                    None)
+    for anchor, index_values in anchors:
+        form = next((f for s in case.world.instance.steps if s.lhs == anchor
+                     for f in reversed(s.forms[1:] if any_form else s.forms[-1:]) if carries(f)), None)
         if form is None:
             return None
         try:
@@ -427,6 +427,18 @@ def _mutated_step(case: Case, carries: Callable[[Any], Any],
         except Unchecked:
             return None
     return values, form
+
+
+def _anchors(case: Case) -> list[tuple[Any, dict]] | None:
+    """For each assignment of the case: the engine's quantity the written left side names there,
+    and the assignment's index values; None where one cannot be read."""
+    anchors = []
+    for layer_values, index_values in case.ev.assignments:
+        try:
+            anchors.append((case.judge.concrete(case.ref.node, layer_values, case.text)[0], index_values))
+        except (Unchecked, OutOfRange, ShapeMismatch):
+            return None
+    return anchors
 
 
 def _masks_in(expr: Any) -> set[Any]:
@@ -529,6 +541,99 @@ def _primes_in_a(expr: Any, spec: Any) -> dict[Any, Any]:
         else:
             mapping[node] = act.df_da.xreplace({rules.A: Entry(a, *node.args[1].args[1:])})
     return mapping
+
+
+def norm_prime_of_z(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step of a normalisation layer: f′ taken at the pre-norm z^l instead of
+    u^l, its activation's argument (a^l = f(u^l)), as in ∂C/∂u^l = ((W^{l+1})ᵀ δ^{l+1}) ⊙ f′(z^l)."""
+    if case.ev is None or not case.world.spec.norm:
+        return
+    mutated = _mutated_step(case, _primes_of_u, lambda form: ordered_xreplace(form, _primes_of_u(form)), any_form=True)
+    if mutated is not None and case.user_equals(mutated[0]):
+        yield Finding({"layer": str(min(int(_prime_z(node).layer) for node in _primes_of_u(mutated[1])))})
+
+
+def _primes_of_u(expr: Any) -> dict[Any, Any]:
+    """Each f′(u^l) in expr mapped to f′(z^l): the mistake of a normalisation layer's f′ at z."""
+    mapping = {}
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, ApplyPrime) and isinstance(node.args[1], NetQuantity) and node.args[1].kind == "u":
+            u = node.args[1]
+            mapping[node] = ApplyPrime(node.args[0].name, NetQuantity("z", u.layer, *u.shape))
+    return mapping
+
+
+#: The rules of the normalisation steps whose forms carry the 1/N of the mean and the variance.
+NORM_COUNT_RULES = ("norm-mean", "norm-variance", "norm-mean-gradient", "norm-backward")
+
+
+def missing_norm_count(case: Case) -> Iterator[Finding]:
+    """Mutation of the correct step of a normalisation layer: the 1/N of its mean and variance (N the
+    batch's n for batch norm, the layer's width for layer norm) left out of μ^l, (σ^l)² or δ^l (the
+    paths' 2/N and 1/N, all or one, or the compact form's leading 1/N). Every form of the step is
+    tried, whichever the writer expanded. (∂C/∂μ^l's −2/N multiplies Σ(z − μ) = 0: leaving it out
+    changes nothing, so it is no mistake there.)"""
+    if case.ev is None or not case.world.spec.norm:
+        return
+    anchors = _anchors(case)
+    if anchors is None:
+        return
+    steps = []
+    for anchor, index_values in anchors:
+        step = next((s for s in case.world.instance.steps if s.lhs == anchor and s.rule in NORM_COUNT_RULES), None)
+        if step is None:
+            return
+        steps.append((step, case.world.frame.norm_count(step.layer), index_values))
+    for position in range(1, len(steps[0][0].forms)):
+        for site in [None, *range(_MAX_COUNT_SITES)]:  # every 1/N at once, then each one alone
+            mutated = [(step.forms[position], _without_count(step.forms[position], count, site), index_values)
+                       for step, count, index_values in steps]
+            if all(form == without for form, without, _ in mutated):
+                break  # no such site in this form
+            try:
+                values = [case.judge.explicit(without, index_values) for _, without, index_values in mutated]
+            except Unchecked:
+                continue
+            if case.user_equals(values):
+                step, count, _ = steps[0]
+                yield Finding({"layer": str(step.layer), "count": str(count)})
+                return
+
+
+#: The 1/N sites of one form tried one at a time (δ's three paths have two: 2/N and 1/N).
+_MAX_COUNT_SITES = 4
+
+
+def _without_count(expr: Any, count: Any, site: int | None = None) -> Any:
+    """expr with the count N taken out of the coefficients it divides (1/N → 1, −2/N → −2): of every
+    one (site None), or of the site-th only, in preorder."""
+    seen = [0]
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, (sp.Mul, sp.MatMul)):
+            args = []
+            for a in node.args:
+                if _divides_by(a, count):
+                    seen[0] += 1
+                    args.append(a * count if site is None or seen[0] - 1 == site else a)
+                else:
+                    args.append(strip(a))
+            return node.func(*args, evaluate=False) if isinstance(node, sp.Mul) else sp.MatMul(*args)
+        if not node.args or isinstance(node, (NetQuantity, Entry, Grad, Partial)):
+            return node
+        if isinstance(node, (sp.Add, sp.HadamardProduct, sp.MatAdd)):
+            return node.func(*[strip(a) for a in node.args], evaluate=False)
+        return node.func(*[strip(a) for a in node.args])
+
+    return strip(expr)
+
+
+def _divides_by(coefficient: Any, count: Any) -> bool:
+    """Whether a scalar coefficient of a product is a number over N (1/N, −2/N)."""
+    if isinstance(coefficient, MatrixExpr) or not isinstance(coefficient, sp.Expr) or coefficient.free_symbols - \
+            as_expr(count).free_symbols:
+        return False
+    return sp.fraction(sp.together(coefficient))[1].has(as_expr(count))
 
 
 def _form_with_derivative(case: Case, anchor: Any) -> Any:

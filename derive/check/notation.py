@@ -53,6 +53,13 @@ ROLES: dict[str, str] = {
     "activation-function": "the activation function of a layer (g^{[l]}, f_l; g′ its derivative)",
     "learning-rate": "the learning rate of an update rule (W ← W − η ∂C/∂W)",
     "mask": "the dropout mask m^l of a layer, given like the input (a^l = f(z^l) ⊙ m^l)",
+    "norm-mean": "the mean μ^l of a normalisation layer's z^l (over the batch or over the layer's neurons)",
+    "norm-variance": "the letter whose square (σ^l)² is the variance of a normalisation layer's z^l around μ^l",
+    "norm-standardized": "the standardised ẑ^l = (z^l − μ^l)/√((σ^l)² + ε) of a normalisation layer",
+    "norm-output": "a normalisation layer's output u^l = γ^l ⊙ ẑ^l + β^l, the activation's argument (a^l = f(u^l))",
+    "norm-scale": "the scale γ^l of a normalisation layer, a parameter (u^l = γ^l ⊙ ẑ^l + β^l)",
+    "norm-shift": "the shift β^l of a normalisation layer, a parameter (u^l = γ^l ⊙ ẑ^l + β^l)",
+    "norm-epsilon": "the ε of a normalisation layer's √((σ^l)² + ε)",
     "weight-decay": "the weight decay λ of the L2 penalty λ/2 Σ‖W^l‖² in the cost",
     "label": "the class index of a sample (y_i: the correct class of example i, one-hot y[i, y_i] = 1)",
     "jacobian": "a Jacobian J_x(f) = ∂f/∂x (rows = entries of f, columns = entries of x)",
@@ -72,6 +79,12 @@ TOP_KEYS = ("layout", "layer_index", "layer_offset", "weight_index", "products",
             "einstein",
             "derivative_layout", "symbols")
 SYMBOL_KEYS = ("role", "layout", "layer_index", "layer_offset", "index", "layer", "one_sample", "reduction")
+
+
+#: The letters derive's posts give a normalisation layer's quantities (σ is kept for the sigmoid: the
+#: variance (σ^l)² is read where σ^l is squared, see build.py).
+NORM_LETTERS = {"mu": "norm-mean", "zhat": "norm-standardized", "u": "norm-output", "gamma": "norm-scale",
+                "beta": "norm-shift", "epsilon": "norm-epsilon"}
 
 
 def all_roles() -> list[str]:
@@ -362,6 +375,8 @@ def default_map(spec: NetworkSpec) -> NotationMap:
         symbols["lambda"] = Binding("weight-decay")
     if spec.dropout and "m" not in symbols:
         symbols["m"] = Binding("mask", index="entry")
+    if spec.norm:  # derive's own letters; μ stays the input's mean beside a standardised input (μ^l read by layer)
+        symbols.update({name: Binding(role) for name, role in NORM_LETTERS.items() if name not in symbols})
     if n.cost != "L":
         symbols["L"] = Binding("depth")
     if spec.batch is not None:

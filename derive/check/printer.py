@@ -19,6 +19,7 @@ from ..latex import DeriveLatexPrinter
 from ..notation import Notation
 from ..quantities import COST, DEPTH, WIDTH
 from ..safe import as_expr
+from .bind import LAYERED
 from .nodes import SampleOf
 from .notation import NotationMap, native_layout
 from .parser import GREEK
@@ -27,8 +28,8 @@ from .world import World
 #: The cost the post writes, where it is not the network's own C (its mean L = C/N).
 POST_COST = sp.Symbol("C_post")
 
-KIND_ROLES = {"W": "weight", "b": "bias", "z": "preactivation", "a": "activation", "delta": "error", "m": "mask",
-              "x": "input", "xhat": "normalized-input", "y": "target"}
+KIND_ROLES = {**{kind: role for role, kind in LAYERED.items()}, "x": "input", "xhat": "normalized-input",
+              "y": "target"}
 DECORATIONS = ("hat", "tilde", "bar", "dot")
 
 
@@ -110,7 +111,7 @@ class PostLatexPrinter(DeriveLatexPrinter):
 
     def _layer_suffix(self, q: NetQuantity) -> tuple[str, str]:
         role = self._role_of(q)
-        if role not in ("weight", "bias", "preactivation", "activation", "error", "mask") or self.fixed_name(q) is not None:
+        if role not in LAYERED or self.fixed_name(q) is not None:
             return "", ""
         name = self.name_for(role)
         binding = self.map.binding(name) if name else None

@@ -18,9 +18,9 @@ from ..algebra import (
     Entry,
     NetQuantity,
 )
-from ..quantities import COST, LAMBDA, MEAN, STD, WIDTH
+from ..quantities import COST, EPSILON, LAMBDA, MEAN, STD, WIDTH
 from ..safe import as_expr
-from .bind import LAYERED, Reading, Unchecked, _digits, index_numbers, read_symbol
+from .bind import LAYERED, NORM_LAYERED, Reading, Unchecked, _digits, index_numbers, read_symbol
 from .nodes import SampleCost, SampleOf
 from .notation import Binding, native_layout
 from .parser import Node, Script, Sym
@@ -97,7 +97,7 @@ class SymbolBuilder:
         self._note(role, sym.name)
         if self._entry_base:
             pass
-        elif not sym.bold and (sym.sub is None or role in ("weight", "bias", "preactivation", "activation", "error", "mask")
+        elif not sym.bold and (sym.sub is None or role in LAYERED
                              and self.map.layer_index_of(binding) == "sub" and sym.sub.expr is not None
                              and sym.sub.expr.kind != "list"):
             self.usage.plain.add(role)
@@ -105,12 +105,20 @@ class SymbolBuilder:
             self.usage.bold.add(role)
             if sym.font in ("mathbf", "bm", "boldsymbol", "pmb", "bf", "vec"):
                 self.usage.fonts.setdefault(role, "mathbf" if sym.font == "bf" else sym.font)
+        variance = self.norm_variance(node)
+        if variance is not None:  # σ_l², the square written on the letter
+            return variance
+        if role == "norm-variance":
+            raise Unchecked(f"{sym.name} alone, the standard deviation: the map binds its square (σ^l)², the variance",
+                            node.span)
         if binding.is_function:
             if sym.name == "sigma" and sym.sub is not None and self.world.spec.normalize_input:
                 return STD
             raise Unchecked(f"the function {sym.name} without an argument", node.span)
         if role == "cost":
             return self._cost(sym, binding, node)
+        if role == "mean" and sym.sup is not None and self.world.spec.norm:
+            return self._layered(sym, replace(binding, role="norm-mean"), node)  # μ^l beside the input's μ
         if role in ("mean", "std"):
             self._no_scripts(sym, node)
             return MEAN if role == "mean" else STD
@@ -120,6 +128,12 @@ class SymbolBuilder:
                 raise Unchecked(f"{sym.name} is the weight decay of an L2 penalty, which the network has not "
                                 "(--l2 LAMBDA)", node.span)
             return LAMBDA
+        if role == "norm-epsilon":
+            self._no_scripts(sym, node)
+            if not self.world.spec.norm:
+                raise Unchecked(f"{sym.name} is the ε of a normalisation layer, which the network has not (--norm)",
+                                node.span)
+            return EPSILON
         if role == "learning-rate":
             self._no_scripts(sym, node)
             self.usage.rates.add(sym.name)
@@ -147,6 +161,30 @@ class SymbolBuilder:
         if role in ("output", "input", "normalized-input", "target"):
             return self._unlayered(sym, binding, node)
         raise Unchecked(f"{sym.name} ({role}) cannot appear here", node.span)
+
+    def norm_variance(self, base: Node, exponent: Node | None = None) -> Any:
+        """The variance of a normalisation layer as derive writes it, the square of σ with the layer:
+        (σ^l)² (base squared by exponent) or σ_l² (the square on the letter, layers in subscripts). σ is
+        the sigmoid's letter in derive's map, so only its square with a layer is read this way; a letter
+        the post binds to norm-variance alike. None for anything else."""
+        if not self.world.spec.norm:
+            return None
+        if exponent is not None:
+            if base.kind == "group" and base.value == "(":
+                base = base.children[0]
+            if base.kind != "sym" or not _is_two(exponent) or base.value.sup is None or base.value.sub is not None:
+                return None
+            sym = base.value
+        else:
+            sym = base.value
+            if sym.sub is None or sym.sup is None or sym.sup.transpose or not _is_two(sym.sup.expr):
+                return None
+            sym = replace(sym, sup=None)
+        binding = self.map.binding(sym.name)
+        if binding is None or sym.primes or not (binding.role == "norm-variance" or
+                                                 binding.is_function and sym.name == "sigma"):
+            return None
+        return self._layered(sym, replace(binding, role="norm-variance"), base)
 
     def _cost(self, sym: Sym, binding: Binding, node: Node) -> Any:
         """The cost C; a mean cost C/n; the cost of one example L_i or L^{(i)}."""
@@ -330,7 +368,11 @@ class SymbolBuilder:
                 raise Unchecked("the network has no biases", node.span)
         if kind == "m" and not f.dropped(layer):
             raise Unchecked(f"layer {layer} has no dropout mask (--dropout {layer})", node.span)
-        return {"W": f.W, "b": f.b, "z": f.z, "a": f.a, "delta": f.delta, "m": f.m}[kind](layer)
+        if kind in NORM_LAYERED.values() and not f.norm(layer):
+            normalised = ", ".join(str(l) for l, _ in self.world.spec.norm) or "none"
+            raise Unchecked(f"layer {layer} has no normalisation (normalised layers: {normalised})", node.span)
+        return {"W": f.W, "b": f.b, "z": f.z, "a": f.a, "delta": f.delta, "m": f.m, "mu": f.mu, "var": f.var,
+                "zhat": f.zhat, "u": f.u, "gamma": f.gamma, "beta": f.beta}[kind](layer)
 
     def _concrete_layer(self, layer: Any, kind: str, node: Node) -> sp.Integer:
         layer = as_expr(layer).xreplace(self.layer_values)
@@ -518,3 +560,7 @@ def _substitute_script(script: Script | None, bindings: dict[str, Node]) -> Scri
     if script is None or script.expr is None:
         return script
     return replace(script, expr=substitute(script.expr, bindings))
+
+
+def _is_two(node: Node | None) -> bool:
+    return node is not None and node.kind == "num" and node.value == "2"

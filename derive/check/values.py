@@ -21,7 +21,7 @@ import sympy as sp
 
 from .. import rules
 from ..exact import first_nonzero
-from ..quantities import LAMBDA, MEAN, STD
+from ..quantities import EPSILON, LAMBDA, MEAN, STD
 from ..safe import as_expr
 
 POINTS = 3
@@ -70,6 +70,9 @@ def make_points(world: Any, count: int = POINTS, seed: int = 0) -> list[Point]:
         if LAMBDA in verifier.base:  # the network's own weight decay
             values[LAMBDA] = float(verifier.spec.l2)
             shown.append((LAMBDA, np.array([[verifier.spec.l2]])))
+        if EPSILON in verifier.base:  # the network's own ε (the formulas hold for every ε > 0)
+            values[EPSILON] = float(verifier.spec.norm_epsilon)
+            shown.append((EPSILON, np.array([[verifier.spec.norm_epsilon]])))
         if MEAN in verifier.base:
             values[MEAN] = 0.2
             values[STD] = 1.3

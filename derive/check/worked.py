@@ -24,6 +24,9 @@ from .usage import OutOfRange, ShapeMismatch, is_matrix
 
 #: The key of a worked example's givens that says one of them was given twice with different numbers.
 RESTATED = ("restated",)
+#: Kinds of the quantities a worked example gives: inputs, targets, parameters (γ, β of a
+#: normalisation too) and dropout masks.
+GIVEN_KINDS = ("x", "y", "W", "b", "m", "gamma", "beta")
 
 
 class WorkedExamples:
@@ -87,16 +90,19 @@ class WorkedExamples:
         return self.link(st, form, ref, "correct", method="worked example (to the digits printed)")
 
     def base_quantities(self) -> list[Any]:
-        from ..quantities import LAMBDA, MEAN, STD
+        from ..quantities import EPSILON, LAMBDA, MEAN, STD
 
         f = self.world.frame
         out = [f.x] + ([MEAN, STD] if self.world.spec.normalize_input else [])
         out += [LAMBDA] if self.world.spec.l2 else []
+        out += [EPSILON] if self.world.spec.norm else []
         out += f.masks()  # the dropout masks: given like x
         for l in range(1, self.world.depth + 1):
             out.append(f.W(sp.Integer(l)))
             if f.has_bias(sp.Integer(l)):
                 out.append(f.b(sp.Integer(l)))
+            if f.norm(sp.Integer(l)):  # γ^l and β^l: parameters, given like W^l
+                out += [f.gamma(sp.Integer(l)), f.beta(sp.Integer(l))]
         return out + [f.y]
 
     def record_given(self, target: Any, form: Form, ref: Form, st: Statement, printed: list, decimals: list) -> LinkResult:
@@ -194,9 +200,9 @@ def _shape_of(value: Any) -> tuple[int, int]:
 
 
 def _is_given_target(value: Any, judge: Any) -> bool:
-    from ..quantities import LAMBDA, MEAN, STD
+    from ..quantities import EPSILON, LAMBDA, MEAN, STD
 
-    if value in (MEAN, STD, LAMBDA):
+    if value in (MEAN, STD, LAMBDA, EPSILON):
         return True
     if judge.world.batched and value == judge.world.batch_symbol:
         return True
@@ -204,7 +210,7 @@ def _is_given_target(value: Any, judge: Any) -> bool:
         return True
     if _is_rate(value):
         return True  # the learning rate of the example's update rules: η = 0.5
-    return isinstance(value, NetQuantity) and (value.kind in ("x", "y", "W", "b", "m"))
+    return isinstance(value, NetQuantity) and (value.kind in GIVEN_KINDS)
 
 
 def _is_rate(value: Any) -> bool:
@@ -216,7 +222,7 @@ def _given_entry(value: Any, judge: Any) -> Any:
     """The entry of an input, target or parameter a scalar names (x_1, w_{13}), else None."""
     if isinstance(value, sp.Symbol) and value.name in judge.world.scalar_symbols:
         value = judge.world.scalar_symbols[value.name].entry
-    if isinstance(value, Entry) and isinstance(value.of, NetQuantity) and value.of.kind in ("x", "y", "W", "b", "m"):
+    if isinstance(value, Entry) and isinstance(value.of, NetQuantity) and value.of.kind in GIVEN_KINDS:
         return value
     return None
 
