@@ -201,8 +201,7 @@ def _instance(kind: str, name: str, registry: dict[str, Any]) -> Any:
         return registry[family]
     canonical = f"{family}:{_decimal(value)}"
     if canonical not in _INSTANCES:
-        entry = replace(_set_parameter(template, value, canonical), family=family, aliases=()) if kind == "cost" \
-            else replace(_set_parameter(template, value, canonical), family=family)
+        entry = replace(_set_parameter(template, value, canonical), family=family)
         _INSTANCES[canonical] = entry
         if kind == "activation" and entry.elementwise:
             _FUNCTION_CLASSES[canonical] = _make_function_class(entry)

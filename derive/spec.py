@@ -158,12 +158,8 @@ class NetworkSpec:
             raise DeriveError(f"l2_bias must be true or false, not {self.l2_bias!r}")
         if self.l2_bias and not self.l2:
             raise DeriveError("l2_bias regularises the biases with the L2 penalty: give l2 = λ > 0 too")
-        if self.l2 and self.general:
-            raise DeriveError("the L2 penalty is derived for concrete widths: use a network such as mlp:3-4-2, "
-                              "not the general L-layer derivation")
-        if self.l2 and self.scalar_view:
-            raise DeriveError("the neuron-numbered scalar view has no L2 penalty: use the same widths as "
-                              "mlp:… with --l2")
+        if self.l2:
+            self._concrete_only("the L2 penalty is", "L2 penalty", "--l2")
 
     def _check_dropout(self) -> None:
         dropout = self.dropout
@@ -177,12 +173,18 @@ class NetworkSpec:
         if len(set(dropout)) != len(dropout):
             raise DeriveError(f"dropout lists a layer twice: {list(dropout)!r}")
         object.__setattr__(self, "dropout", tuple(sorted(dropout)))
-        if self.dropout and self.general:
-            raise DeriveError("dropout is derived for concrete widths: use a network such as mlp:3-4-2, "
+        if self.dropout:
+            self._concrete_only("dropout is", "dropout mask", "--dropout")
+
+    def _concrete_only(self, subject: str, missing: str, option: str, example: str = "mlp:3-4-2") -> None:
+        """Refuse a training option on the general L-layer derivation and on the scalar view, which
+        derive it for no network of concrete widths."""
+        if self.general:
+            raise DeriveError(f"{subject} derived for concrete widths: use a network such as {example}, "
                               "not the general L-layer derivation")
-        if self.dropout and self.scalar_view:
-            raise DeriveError("the neuron-numbered scalar view has no dropout mask: use the same widths as "
-                              "mlp:… with --dropout")
+        if self.scalar_view:
+            raise DeriveError(f"the neuron-numbered scalar view has no {missing}: use the same widths as "
+                              f"mlp:… with {option}")
 
     def _check_residual(self) -> None:
         residual = self.residual
@@ -190,12 +192,8 @@ class NetworkSpec:
                 isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
                                                                        for v in p) for p in residual):
             raise DeriveError(f"residual must be pairs (layer, from) such as [(3, 1)], not {residual!r}")
-        if residual and self.general:
-            raise DeriveError("residual connections are derived for concrete widths: use a network such as "
-                              "mlp:3-4-4-2, not the general L-layer derivation")
-        if residual and self.scalar_view:
-            raise DeriveError("the neuron-numbered scalar view has no residual connections: use the same widths as "
-                              "mlp:… with --residual")
+        if residual:
+            self._concrete_only("residual connections are", "residual connections", "--residual", "mlp:3-4-4-2")
         layers = list(range(1, self.depth + 1))
         seen: set[int] = set()
         for l, j in residual:
@@ -240,12 +238,8 @@ class NetworkSpec:
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps <= 0:
             raise DeriveError(f"norm_epsilon (the ε of √(σ² + ε)) must be a number > 0, not {eps!r}")
         object.__setattr__(self, "norm_epsilon", float(eps))
-        if self.norm and self.general:
-            raise DeriveError("normalisation layers are derived for concrete widths: use a network such as "
-                              "mlp:3-4-2, not the general L-layer derivation")
-        if self.norm and self.scalar_view:
-            raise DeriveError("the neuron-numbered scalar view has no normalisation layer: use the same widths "
-                              "as mlp:… with --norm")
+        if self.norm:
+            self._concrete_only("normalisation layers are", "normalisation layer", "--norm")
         for l, kind in self.norm:
             layer = self.layers[l - 1]
             if layer.bias:

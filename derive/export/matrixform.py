@@ -38,7 +38,7 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
 
     def statements(assignments: tuple, buffers: Buffers) -> None:
         for a in assignments:
-            buffers.enter()
+            buffers.next_step()
             if a.name == "xhat":
                 normalisation_lines(e, plan, feature_axis=plan.class_axis, backend=backend)
             e.comment(quote(plan, a.step))
@@ -67,7 +67,7 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 lines[0] += f"  # in {into}'s memory: nothing reads {into} again"
             for text in lines:
                 e.line(text)
-            buffers.define(a.name, a.expr, _names(" ".join(lines)), into)
+            buffers.define(a.name, a.expr, into)
 
     stable = "  (computed from the logits: stable)" if cost_from_logits(plan) else ""
     total = cost_expression(plan, printer, logits=plan.logits.ident, output=plan.output.ident, target="y",
@@ -79,6 +79,7 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
     batch = printer.doprint(plan.frame.batch)
     penalty_reads_n = plan.penalty is not None and plan.penalty.has(plan.frame.batch)
     grads = "{" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}"
+    forward_reads, backward_reads = _statement_reads(printer, plan.forward), _statement_reads(printer, plan.backward)
     M = plan.masks_arg
     # Four functions, each straight-line code for exactly what it returns (no intermediate tuples,
     # no calls between forward and backward pass), as in the scalar form.
@@ -93,14 +94,15 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 e.line(f'{m.ident} = masks["{m.ident}"]  # the dropout mask, given')
             if (want_grads and plan.uses_batch_size) or (want_cost and penalty_reads_n) or plan.forward_uses_batch_size:
                 e.line(f"{batch} = x.shape[SAMPLE_AXIS]  # the number of samples")
-            buffers = Buffers(_reads_in_order(plan, printer, total, want_cost, want_grads), backend.name == "numpy")
+            buffers = Buffers(_reads_in_order(forward_reads, backward_reads, plan, total, want_cost, want_grads),
+                              backend.name == "numpy")
             statements(plan.forward, buffers)
             if not (want_cost or want_grads):
                 e.line(f"return {plan.output.ident}")
             if want_cost:
                 e.comment(quote(plan, plan.derivation.step("cost")) + stable)
                 e.line(f"total = {total}" if want_grads else f"return {total}")
-            buffers.advance()  # past the cost's reads
+            buffers.next_step()  # the cost's reads
             if want_grads:
                 statements(plan.backward, buffers)
                 e.line(f"return {'total, ' if want_cost else ''}{grads}")
@@ -112,22 +114,22 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         e.blank(2)
 
 
-def _reads_in_order(plan: Plan, printer: MatrixCodePrinter, total: str, want_cost: bool,
+def _reads_in_order(forward: list[set[str]], backward: list[set[str]], plan: Plan, total: str, want_cost: bool,
                     want_grads: bool) -> list[set[str]]:
     """The names each step of one generated function reads, in order: the forward statements,
-    the cost (or nothing), the backward statements if any, then what the function returns. Read
-    off the printed code, so that every kind of node counts (a quantity, ∂C/∂a² printed dC_da2)."""
-    def reads(a: Any) -> set[str]:
-        return _names(" ".join(assignment_lines(printer, a.name, a.expr)))
-
-    events = [reads(a) for a in plan.forward]
-    events.append(_names(total) | {plan.output.ident, plan.logits.ident} if want_cost else set())
+    the cost (or nothing), the backward statements if any, then what the function returns."""
+    events = [*forward, _names(total) | {plan.output.ident, plan.logits.ident} if want_cost else set()]
     if want_grads:
-        events += [reads(a) for a in plan.backward]
-        events.append({variable for _, _, variable in plan.gradients})
+        events += [*backward, {variable for _, _, variable in plan.gradients}]
     else:
         events.append({plan.output.ident})
     return events
+
+
+def _statement_reads(printer: MatrixCodePrinter, assignments: tuple) -> list[set[str]]:
+    """The names each statement reads, off its printed code, so that every kind of node counts (a
+    quantity, ∂C/∂a² printed dC_da2)."""
+    return [_names(" ".join(assignment_lines(printer, a.name, a.expr))) for a in assignments]
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -156,12 +158,8 @@ class Buffers:
         self._group: dict[str, str] = {}  # variable -> its group, named by its first variable
         self._shape: dict[str, tuple | None] = {}  # group -> the shape of its arrays; None: mixed
 
-    def enter(self) -> None:
-        """The next statement begins."""
-        self._position += 1
-
-    def advance(self) -> None:
-        """Past the cost (whose reads are one step of their own)."""
+    def next_step(self) -> None:
+        """The next statement (or the cost, whose reads are a step of their own) begins."""
         self._position += 1
 
     def dead_array(self, shape: tuple) -> str | None:
@@ -178,16 +176,15 @@ class Buffers:
                 return variables[-1]
         return None
 
-    def define(self, name: str, expr: object, reads: set[str], into: str | None) -> None:
-        """`name = expr` was emitted (reading the names `reads`), its leading product written into
-        `into`'s array if given."""
+    def define(self, name: str, expr: object, into: str | None) -> None:
+        """`name = expr` was emitted, its leading product written into `into`'s array if given."""
         if into is not None:
             self._group[name] = self._group[into]
         elif isinstance(expr, (sp.MatAdd, sp.HadamardProduct, sp.MatMul)):  # operators: a new array
             self._group[name] = name
             self._shape[name] = tuple(expr.shape)
         else:  # a name, a view or a helper's result: it may be any array it reads
-            ours = reads & set(self._group)
+            ours = self._reads[self._position] & set(self._group)
             if ours:
                 self._merge(name, tuple(expr.shape), {self._group[v] for v in ours})
 
