@@ -555,8 +555,7 @@ class NumericEvaluator(Evaluator):
     def _eval_ApplyPrime(self, expr: ApplyPrime) -> np.ndarray:
         z = self(expr.arg)
         entry = rules.activation(expr.name)
-        with np.errstate(over="ignore"):
-            return np.broadcast_to(rules.numpy_function(entry.df_dz, rules.Z)(z), z.shape).astype(float)
+        return np.broadcast_to(rules.numpy_function(entry.stable_prime, rules.Z)(z), z.shape).astype(float)
 
     def _eval_Elementwise(self, expr: Elementwise) -> np.ndarray:
         x = self(expr.arg)

@@ -9,6 +9,13 @@ Activation (elementwise unless stated):
   the exported code uses), or None where no such form exists.
 - `numpy`: the numerically stable form of f(Z) as a SymPy expression (NumPy nodes allowed),
   printed by the exporter and lambdified for numeric checks.
+- `numpy_prime`: the numerically stable form of f'(Z) where `df_dz` is not (σ' written
+  e^-z/(1 + e^-z)^2 is inf/inf = NaN below z = -355); None where `df_dz` is stable. Exported code
+  computes f'(z) with `stable_prime`, and the entry is refused if that is not finite at z = +-1000.
+- `numpy_fast`: optionally, a faster form of f(Z) for whole arrays whose one floating-point
+  exception is an overflow to inf that gives f's exact limit (1/(1 + e^-z) with e^-z = inf is 0).
+  Exported NumPy array code computes with it and ignores that overflow (np.errstate); scalar code
+  (math.exp raises on overflow) and the other backends keep `numpy`.
 - `latex` / `text`: how the function is written in posts and in the terminal.
 - `output_range`: the open or closed interval f maps into; costs use it to refuse impossible pairs.
 - `kinks`: points where f' jumps; numeric checks keep away from them.
@@ -75,6 +82,8 @@ class Activation:
     df_da: sp.Expr | None
     numpy: sp.Expr
     output_range: tuple[float, float]
+    numpy_prime: sp.Expr | None = None
+    numpy_fast: sp.Expr | None = None
     elementwise: bool = True
     attains_lower_bound: bool = False  # relu outputs exactly 0, which log-based costs cannot take
     kinks: tuple[float, ...] = ()
@@ -82,6 +91,11 @@ class Activation:
     summary: str = ""  # {value}: the parameter's value, for an entry with one
     parameter: Parameter | None = None
     family: str = ""  # the registered entry this one sets a parameter of (leaky-relu for leaky-relu:0.2)
+
+    @property
+    def stable_prime(self) -> sp.Expr:
+        """f'(Z) as exported code computes it."""
+        return self.df_dz if self.numpy_prime is None else self.numpy_prime
 
 
 @dataclass(frozen=True)
@@ -496,19 +510,37 @@ def verify_activation(name: str) -> bool:
         problems.append("df_da does not equal df_dz once A = f(Z)")
     if not _agrees_numerically(entry.numpy, entry.f, entry):
         problems.append("the NumPy form does not compute f")
+    if not _agrees_numerically(entry.stable_prime, entry.df_dz, entry):
+        problems.append("the NumPy form of f' does not compute df_dz")
+    if entry.numpy_fast is not None and not _agrees_numerically(entry.numpy_fast, entry.f, entry):
+        problems.append("the fast NumPy form does not compute f")
+    extremes = np.array([-1000.0, 1000.0])
     with np.errstate(all="ignore"):
-        extreme = np.asarray(numpy_function(entry.numpy, Z)(np.array([-1000.0, 1000.0])), dtype=float)
-    if not np.all(np.isfinite(extreme)):
-        problems.append("the NumPy form is not finite at z = +-1000")
+        for form, what in ((entry.numpy, "the NumPy form"), (entry.stable_prime, "the NumPy form of f'")):
+            if not _finite_throughout(form, extremes):
+                problems.append(f"{what} overflows at z = +-1000 (a value on the way is not finite)")
+        if entry.numpy_fast is not None and not np.allclose(_broadcast_value(entry.numpy_fast, extremes),
+                                                            _broadcast_value(entry.numpy, extremes)):
+            problems.append("the fast NumPy form does not reach f's limits at z = +-1000")
     if problems:
         raise AssertionError(f"activation {name!r} is wrong: {'; '.join(problems)}")
     return True
 
 
+def _finite_throughout(form: sp.Expr, points: np.ndarray) -> bool:
+    """Whether every subexpression of the form is finite at the points: then neither NumPy (which
+    warns on overflow) nor the scalar export's math.exp (which raises) meets an overflow."""
+    return all(np.all(np.isfinite(_broadcast_value(node, points)))
+               for node in sp.preorder_traversal(form) if isinstance(node, sp.Expr) and node.has(Z))
+
+
+def _broadcast_value(form: sp.Expr, points: np.ndarray) -> np.ndarray:
+    return np.broadcast_to(np.asarray(numpy_function(form, Z)(points), dtype=float), points.shape)
+
+
 def _agrees_numerically(left: sp.Expr, right: sp.Expr, entry: Activation) -> bool:
     points = np.array([p for p in _SAMPLE_POINTS if all(abs(p - k) > 1e-3 for k in entry.kinks)])
-    lv = np.broadcast_to(np.asarray(numpy_function(left, Z)(points), dtype=float), points.shape)
-    rv = np.broadcast_to(np.asarray(numpy_function(right, Z)(points), dtype=float), points.shape)
+    lv, rv = _broadcast_value(left, points), _broadcast_value(right, points)
     return bool(np.allclose(lv, rv, rtol=1e-12, atol=1e-12))
 
 
@@ -618,6 +650,11 @@ register_activation(Activation(
     # (1 + tanh(z/2))/2 is σ(z) exactly, never overflows, and costs one tanh (the cheapest
     # stable form: exp(−logaddexp(0, −z)) is exact too but twice as slow).
     numpy=(1 + sp.tanh(Z / 2)) / 2,
+    # σ(1 − σ) with the stable σ: e^{−z}/(1 + e^{−z})² is inf/inf below z = −355
+    numpy_prime=(1 - sp.tanh(Z / 2) ** 2) / 4,
+    # One exp instead of one tanh (twice as fast in NumPy), and more accurate far below 0, where
+    # (1 + tanh(z/2))/2 cancels; e^{−z} = inf below z = −709 gives 1/(1 + inf) = 0, σ's limit.
+    numpy_fast=1 / (1 + sp.exp(-Z)),
     output_range=(0.0, 1.0),
     summary="logistic function 1/(1+e^-z); derivative a(1-a)",
 ))
@@ -661,6 +698,7 @@ register_activation(Activation(
     df_dz=1 / (1 + sp.exp(-Z)),
     df_da=1 - sp.exp(-A),
     numpy=logaddexp(0, Z),
+    numpy_prime=(1 + sp.tanh(Z / 2)) / 2,  # σ(z), stable (with dropout f′ is taken in z)
     output_range=(0.0, math.inf),
     summary="log(1+e^z); derivative sigmoid(z) = 1-e^-a",
 ))
@@ -725,6 +763,7 @@ register_activation(Activation(
     df_dz=(1 + Z * (1 - 1 / (1 + sp.exp(-Z)))) / (1 + sp.exp(-Z)),
     df_da=None,
     numpy=Z * (1 + sp.tanh(Z / 2)) / 2,  # z σ(z) with the stable σ of the sigmoid entry
+    numpy_prime=(1 + sp.tanh(Z / 2)) / 2 * (1 + Z * (1 - sp.tanh(Z / 2)) / 2),  # the same σ in df_dz
     output_range=(-0.28, math.inf),  # min z σ(z) = −0.2785 at z = −1.2785
     summary="z σ(z), also called swish; derivative σ(z)(1 + z(1 − σ(z))), in z only",
 ))

@@ -7,6 +7,7 @@ import itertools
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -183,6 +184,30 @@ def test_extreme_logits_stay_finite(tmp_path: Path, net: str, form: str) -> None
         assert np.isfinite(total)
         assert all(np.all(np.isfinite(g)) for g in grads.values())
         assert np.all(np.isfinite(out))
+
+
+HIDDEN_ACTIVATIONS = [a.name for a in rules.ACTIVATIONS.values() if a.elementwise]
+
+
+@pytest.mark.parametrize("dropout", [False, True], ids=["plain", "dropout"])  # with dropout, f′ is taken in z
+@pytest.mark.parametrize("form", ["matrix", "scalar"])
+@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+def test_saturated_hidden_layers_give_finite_gradients_without_warnings(
+        tmp_path: Path, activation: str, form: str, dropout: bool) -> None:
+    """Hidden pre-activations of ±1000, as a diverging training run makes them: σ′ written
+    e^-z/(1 + e^-z)² was NaN below z = −355, and SiLU′ raised OverflowError in the scalar form."""
+    spec = derive.build([3, 4, 2], activation=[activation, "sigmoid"], cost="quadratic", bias=True,
+                        dropout=(1,) if dropout else ())
+    module = write_module(tmp_path, spec, form=form)
+    params = {k: np.asarray(v) for k, v in module.init_params(1).items()}
+    params["b1"] = 1000.0 * np.where(np.arange(4) % 2 == 0, 1.0, -1.0).reshape(params["b1"].shape)
+    x, y = data(module, np.random.default_rng(5), batch=3)
+    args = (params, x, y, {"m1": np.full((4, 3), 2.0)}) if dropout else (params, x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on the way
+        total, grads = module.cost_and_gradients(*args)
+    assert np.isfinite(total)
+    assert all(np.all(np.isfinite(g)) for g in grads.values())
 
 
 @pytest.mark.parametrize("net", ["batched-mlp", "two-two-two"])

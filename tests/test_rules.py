@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -112,6 +114,34 @@ def test_a_wrong_activation_entry_is_caught() -> None:
             rules.verify_activation.__wrapped__(bad.name)
     finally:
         del rules.ACTIVATIONS[bad.name]
+
+
+@pytest.mark.parametrize("change, problem", [
+    # σ′ as e^{−z}/(1 + e^{−z})²: inf/inf = NaN below z = −355 in exported code (a stable form is needed)
+    ({"numpy_prime": None}, "the NumPy form of f' overflows"),
+    ({"numpy": 1 / (1 + sp.exp(-rules.Z))}, "the NumPy form overflows"),  # math.exp raises below −709
+    ({"numpy_prime": (1 - sp.tanh(rules.Z / 2) ** 2) / 2}, "f' does not compute df_dz"),
+    ({"numpy_fast": 1 / (1 + sp.exp(rules.Z))}, "the fast NumPy form does not compute f"),
+])
+def test_an_activation_entry_with_an_unstable_or_wrong_numpy_form_is_caught(change: dict, problem: str) -> None:
+    bad = dataclasses.replace(rules.activation("sigmoid"), name="bad-sigmoid", **change)
+    rules.ACTIVATIONS[bad.name] = bad
+    try:
+        with pytest.raises(AssertionError, match=problem):
+            rules.verify_activation.__wrapped__(bad.name)
+    finally:
+        del rules.ACTIVATIONS[bad.name]
+
+
+@pytest.mark.parametrize("entry", [e for e in ELEMENTWISE if e.numpy_fast is not None], ids=lambda e: e.name)
+def test_fast_numpy_form_computes_f_and_reaches_its_limits(entry: rules.Activation) -> None:
+    z = _points(entry)
+    got = rules.evaluate_numpy(entry.numpy_fast, {rules.Z: z})
+    np.testing.assert_allclose(np.broadcast_to(got, z.shape), _explicit(entry.f, z), rtol=1e-13, atol=1e-15)
+    extremes = np.array([-1000.0, -740.0, 740.0, 1000.0])
+    with np.errstate(over="ignore"):  # as exported code computes it
+        got = rules.evaluate_numpy(entry.numpy_fast, {rules.Z: extremes})
+    np.testing.assert_array_equal(got, rules.evaluate_numpy(entry.numpy, {rules.Z: extremes}))
 
 
 def test_a_wrong_cost_derivative_is_caught() -> None:

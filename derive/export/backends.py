@@ -41,6 +41,10 @@ class Backend:
     gradient_scope: str = ""  # a context for gradients() and cost_and_gradients()
     float64_scope: str = ""  # a context for every public function of a float64 module
     setup: tuple[str, ...] = ()  # module-level lines after the imports
+    # Above the functions that compute a registry entry's fast form (rules.Activation.numpy_fast):
+    # ignores the overflow to inf that gives the function's limit. Empty: the backend keeps the
+    # stable forms (PyTorch and JAX: not measured faster there).
+    overflow_guard: str = ""
 
     def sum(self, expr: str, axis: int) -> str:
         return self.reduce_sum.format(x=expr, axis=axis)
@@ -77,6 +81,7 @@ def _log_softmax(z, axis):
     cost_result="float({x})",
     erf="_erf({x})",
     step="({x} > 0).astype(DTYPE)",  # numbers, not booleans: b1 - b2 must subtract
+    overflow_guard='@np.errstate(over="ignore")',
     erf_helper="""
 def _erf(x):
     # NumPy has no erf: math.erf entry by entry (exact to an ulp), in the array's dtype

@@ -14,8 +14,8 @@ from .emitter import Emitter
 from .options import Options
 from .plan import Plan
 from .printers import MatrixCodePrinter, helper_name, inplace_chain
-from .statements import (activation_helpers, cost_expression, cost_from_logits, label_index, normalisation_lines,
-                         quote)
+from .statements import (activation_helpers, array_form, cost_expression, cost_from_logits, label_index,
+                         normalisation_lines, overflow_guard, quote)
 
 
 def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
@@ -81,12 +81,15 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
     grads = "{" + ", ".join(f'"{n}": {v}' for n, _, v in plan.gradients) + "}"
     forward_reads, backward_reads = _statement_reads(printer, plan.forward), _statement_reads(printer, plan.backward)
     M = plan.masks_arg
+    guard = overflow_guard(plan, backend)
     # Four functions, each straight-line code for exactly what it returns (no intermediate tuples,
     # no calls between forward and backward pass), as in the scalar form.
     for name, want_cost, want_grads in ((f"_output(params, x{M})", False, False),
                                         (f"_cost(params, x, y{M})", True, False),
                                         (f"_gradients(params, x, y{M})", False, True),
                                         (f"_cost_and_gradients(params, x, y{M})", True, True)):
+        if guard:
+            e.line(guard)
         e.line(f"def {name}:")
         with e.indented():
             unpack_params()
@@ -305,5 +308,5 @@ def _overwrites_its_input(a: object, kept: set[str], backend: object) -> bool:
         return False
     if expr.arg.ident in kept or expr.name == "softmax":
         return False
-    entry = rules.activation(expr.name)
-    return inplace_chain(MatrixCodePrinter(), entry.numpy, "z", "z", overwrite=True) is not None
+    form = array_form(rules.activation(expr.name), backend)
+    return inplace_chain(MatrixCodePrinter(), form, "z", "z", overwrite=True) is not None

@@ -15,6 +15,7 @@ from typing import Any
 import sympy as sp
 from sympy.codegen.numpy_nodes import logaddexp, maximum, minimum
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import precedence
 from sympy.printing.pycode import PythonCodePrinter
 
 from .. import rules
@@ -179,6 +180,8 @@ class MatrixCodePrinter(NumPyPrinter):
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         if expr.is_number:  # √2, 1/√π: a Python float (torch.sqrt takes tensors only)
             return repr(float(expr))
+        if expr.exp == -1:  # 1/(1 + np.exp(-z)), as written, rather than (…)**(-1.0)
+            return f"1/{self.parenthesize(expr.base, precedence(expr))}"
         return super()._print_Pow(expr, rational)
 
     def _print_NumberSymbol(self, expr: sp.NumberSymbol) -> str:
@@ -281,13 +284,19 @@ def inplace_chain(printer: "MatrixCodePrinter", expr: sp.Expr, argument: str, ou
     for i, (kind, (whole, constants)) in enumerate(reversed(ops)):
         source = argument if i == 0 else out
         i = i if not overwrite else 1  # every operation writes into the argument's array
-        if kind in ("Add", "Mul") and len(constants) == 1:
+        if kind == "Mul" and constants == [-1]:
+            negative = printer._module_format("numpy.negative")
+            lines.append(f"{out} = -{source}" if i == 0 else f"{negative}({out}, out={out})")
+        elif kind in ("Add", "Mul") and len(constants) == 1:
             c = printer.doprint(constants[0])
             symbol = "+" if kind == "Add" else "*"
             lines.append(f"{out} = {c} {symbol} {source}" if i == 0 else f"{out} {symbol}= {c}")
         elif isinstance(whole, (sp.tanh, sp.exp, sp.log)) and not constants:
             func = printer._module_format("numpy." + type(whole).__name__)
             lines.append(f"{out} = {func}({source})" if i == 0 else f"{func}({out}, out={out})")
+        elif kind == "Pow" and whole.exp == -1:  # the reciprocal
+            divide = printer._module_format("numpy.divide")
+            lines.append(f"{out} = 1.0 / {source}" if i == 0 else f"{divide}(1.0, {out}, out={out})")
         else:
             return None
     return lines

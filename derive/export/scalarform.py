@@ -13,7 +13,8 @@ from typing import Any
 
 import sympy as sp
 
-from ..algebra import Apply, SymbolicEvaluator, Standardize
+from .. import rules
+from ..algebra import Apply, ApplyPrime, SymbolicEvaluator, Standardize
 from ..quantities import LAMBDA, MEAN, STD
 from ..safe import as_expr
 from .emitter import Emitter
@@ -76,6 +77,18 @@ def emit_scalar_body(e: Emitter, plan: Plan, options: Options) -> None:
         e.blank(2)
 
 
+class _CodeEvaluator(SymbolicEvaluator):
+    """The statements on the scalar symbols, f′ as exported code computes it: in a where the
+    registry has that form (printed with the stable f), else in the registry's stable form in z
+    (SiLU′ written with e^-z overflows math.exp below z = -709)."""
+
+    def _eval_ApplyPrime(self, expr: ApplyPrime) -> sp.Matrix:
+        entry = rules.activation(expr.name)
+        if entry.df_da is not None:
+            return super()._eval_ApplyPrime(expr)
+        return self(expr.arg).applyfunc(lambda z: entry.stable_prime.xreplace({rules.Z: z}))
+
+
 class _ScalarBody:
     """The unrolled statements, computed once and emitted into each API function."""
 
@@ -106,18 +119,18 @@ class _ScalarBody:
         self.decay_lines: list[str] = []
         if plan.penalty is not None:
             env[LAMBDA] = LAMBDA
-            self.penalty_expr = printer.doprint(SymbolicEvaluator(env, self.dims)(plan.penalty))
+            self.penalty_expr = printer.doprint(_CodeEvaluator(env, self.dims)(plan.penalty))
         for a in plan.backward:
             expr = a.expr
             parameter = a.name[1:] if a.name.startswith("d") and a.name[1:] in self.gradient_names else None
             if parameter is not None and isinstance(expr, sp.MatAdd) and expr.has(LAMBDA):
                 decay = [t for t in expr.args if t.has(LAMBDA)]
                 expr = sp.MatAdd(*[t for t in expr.args if not t.has(LAMBDA)])
-                decay_value = SymbolicEvaluator(env, self.dims)(sp.MatAdd(*decay))
+                decay_value = _CodeEvaluator(env, self.dims)(sp.MatAdd(*decay))
                 self.decay_lines.append("# the L2 penalty's term of " + quote(plan, a.step))
                 self.decay_lines += [f"{s} += {printer.doprint(v)}"
                                      for s, v in zip(self.gradient_names[parameter], decay_value)]
-            value = SymbolicEvaluator(env, self.dims)(expr)
+            value = _CodeEvaluator(env, self.dims)(expr)
             self.backward_lines.append("# " + quote(plan, a.step))
             if parameter is not None:  # a parameter gradient: summed over the samples
                 self.backward_lines += [f"{s} += {printer.doprint(v)}" for s, v in zip(self.gradient_names[parameter], value)]
@@ -145,7 +158,7 @@ class _ScalarBody:
             logits = ", ".join(str(s) for s in env[a.expr.arg])
             lines.append(f"{', '.join(str(s) for s in symbols)} = _softmax_list([{logits}])")
         else:
-            value = SymbolicEvaluator(env, self.dims)(a.expr)
+            value = _CodeEvaluator(env, self.dims)(a.expr)
             lines += [f"{s} = {printer.doprint(v)}" for s, v in zip(symbols, value)]
         env[a.step.lhs] = symbols
         return lines

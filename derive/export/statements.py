@@ -24,6 +24,19 @@ def quote(plan: Plan, step: Any) -> str:
     return f"{forms[0]} = {forms[-1]}  [{step.key}]"
 
 
+def array_form(entry: rules.Activation, backend: Backend) -> sp.Expr:
+    """f(Z) as the backend's array code computes it: the registry's fast form where the backend
+    can ignore its overflow, else its stable form."""
+    return entry.numpy_fast if entry.numpy_fast is not None and backend.overflow_guard else entry.numpy
+
+
+def overflow_guard(plan: Plan, backend: Backend) -> str:
+    """The decorator of the functions that run the forward pass, if a fast form is computed there."""
+    fast = any(array_form(rules.activation(layer.activation), backend) is not rules.activation(layer.activation).numpy
+               for layer in plan.spec.layers)
+    return f"{backend.overflow_guard}  # a fast form's e^-z = inf gives its limit: 1/(1 + inf) = 0" if fast else ""
+
+
 def activation_helpers(e: Emitter, plan: Plan, scalar: bool, backend: Backend = NUMPY) -> None:
     """One helper per activation the network uses, printed from its registry NumPy form."""
     used = sorted({layer.activation for layer in plan.spec.layers})
@@ -31,32 +44,34 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool, backend: Backend = 
     entries = [rules.activation(name) for name in used]
     # f′(z) in the gradients: where the registry has no form in a, or where a carries a dropout mask.
     primes = {node.name for a in plan.backward for node in sp.preorder_traversal(a.expr) if isinstance(node, ApplyPrime)}
-    if not scalar and backend.erf_helper and any(x.numpy.has(sp.erf) or x.df_dz.has(sp.erf) for x in entries):
+    if not scalar and backend.erf_helper and any(x.numpy.has(sp.erf) or x.stable_prime.has(sp.erf) for x in entries):
         e.lines(backend.erf_helper)
         e.blank(2)
     for name in used:
         entry = rules.activation(name)
         if not entry.elementwise:
             continue
+        form = entry.numpy if scalar else array_form(entry, backend)
+        which = "stable form" if form is entry.numpy else "fast form (its callers ignore the overflow of e^-z)"
         e.line(f"def {helper_name(name)}(z):")
         with e.indented():
-            e.line(f"# {entry.text}(z) = {print_registry(printer, entry.numpy, z='z')}, the registry's stable form")
-            chain = None if scalar or not backend.inplace else inplace_chain(printer, entry.numpy, "z", "t")
+            e.line(f"# {entry.text}(z) = {print_registry(printer, form, z='z')}, the registry's {which}")
+            chain = None if scalar or not backend.inplace else inplace_chain(printer, form, "z", "t")
             if chain:
                 for text in chain:
                     e.line(text)
                 e.line("return t")
             else:
-                e.line(f"return {print_registry(printer, entry.numpy, z='z')}")
+                e.line(f"return {print_registry(printer, form, z='z')}")
         e.blank(2)
         if (entry.df_da is None or name in primes) and not scalar:
             e.line(f"def {helper_name(name)}_prime(z):")
             with e.indented():
-                e.line(f"# {entry.text}′(z) = {print_registry(printer, entry.df_dz, z='z')}, the registry's derivative")
-                e.line(f"return {print_registry(printer, entry.df_dz, z='z')}")
+                prime = print_registry(printer, entry.stable_prime, z="z")
+                e.line(f"# {entry.text}′(z) = {prime}, the registry's derivative in its stable form")
+                e.line(f"return {prime}")
             e.blank(2)
-        overwrite = None if scalar or not backend.inplace else inplace_chain(
-            printer, entry.numpy, "z", "z", overwrite=True)
+        overwrite = None if scalar or not backend.inplace else inplace_chain(printer, form, "z", "z", overwrite=True)
         if overwrite is not None:
             e.line(f"def {helper_name(name)}_inplace(z):")
             with e.indented():
