@@ -76,6 +76,8 @@ def activation_helpers(e: Emitter, plan: Plan, scalar: bool, backend: Backend = 
             e.line(f"def {helper_name(name)}_inplace(z):")
             with e.indented():
                 e.line(f"# {entry.text}(z), computed in z's own array (z is not needed afterwards)")
+                if form is not entry.numpy:
+                    e.line(f"# = {print_registry(printer, form, z='z')}: e^-z = inf gives 1/(1 + inf) = 0, the limit")
                 for text in overwrite:
                     e.line(text)
                 e.line("return z")
