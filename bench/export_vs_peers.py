@@ -7,7 +7,9 @@ jax.jit(jax.grad), all measured in this run (issue: export). Prints times and ra
 Sigmoid + quadratic cost, column convention, biases, float64 unless stated. Sizes are
 (width, weight layers, batch). Ratios below 1 mean the exported code is faster. The exported
 `gradients` runs with its input checks on (the default `check=True`); the `unchecked` column is
-`check=False` against the checked call. Machines are noisy: the functions compared are timed in
+`check=False` against the checked call. `hand/hand` times the hand-written function against a second
+copy of itself in the same rotation: how far apart two identical functions measure in this run,
+the noise floor any other ratio is read against. Machines are noisy: the functions compared are timed in
 turns and each keeps its fastest round, in CPU time of the calling thread (torch/exp and jax/exp:
 wall time, since JAX computes on threads of its own; timing.py).
 
@@ -115,7 +117,8 @@ def main() -> None:
     except ImportError:
         have_jax = False
 
-    print(f"{'size (w, L, B)':16s} {'form':7s} {'hand µs':>9s} {'export/hand':>12s} {'unchecked':>10s}"
+    print(f"{'size (w, L, B)':16s} {'form':7s} {'hand µs':>9s} {'export/hand':>12s} {'hand/hand':>10s}"
+          f" {'unchecked':>10s}"
           f" {'f32/hand':>9s} {'torch/exp':>10s} {'jax/exp':>9s}")
     rng = np.random.default_rng(0)
     for width, L, batch in SIZES:
@@ -130,7 +133,9 @@ def main() -> None:
         ref = hand(params, x, y)
         ours = exported.gradients(params, x, y)
         assert all(np.allclose(ours[k], ref[k], rtol=1e-10, atol=1e-12) for k in ref), "exported disagrees with hand"
+        hand_again = hand_numpy(L)  # the control: the same code as `hand`
         timed = {"hand": lambda: hand(params, x, y), "export": lambda: exported.gradients(params, x, y),
+                 "hand again": lambda: hand_again(params, x, y),
                  "unchecked": lambda: exported.gradients(params, x, y, check=False)}
         if width >= 128:
             f32 = compile_network(net, form="matrix", dtype="float32")
@@ -146,7 +151,7 @@ def main() -> None:
             peers["jax"] = jax_grad(L, params, x, y)
         wall = per_call(peers, rounds, clock=WALL) if len(peers) > 1 else {}
         row = (f"{str((width, L, batch)):16s} {form:7s} {t['hand'] * 1e6:9.1f} {t['export'] / t['hand']:12.2f}"
-               f" {t['unchecked'] / t['export']:10.2f}")
+               f" {t['hand again'] / t['hand']:10.2f} {t['unchecked'] / t['export']:10.2f}")
         row += f" {t['f32'] / t['hand']:9.2f}" if "f32" in t else f" {'-':>9s}"
         row += f" {wall['torch'] / wall['export']:10.2f}" if "torch" in wall else f" {'n/a':>10s}"
         row += f" {wall['jax'] / wall['export']:9.2f}" if "jax" in wall else f" {'n/a':>9s}"
