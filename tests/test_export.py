@@ -270,7 +270,8 @@ def test_generated_code_reads_like_the_derivation() -> None:
     source = export_source("batched-mlp", form="matrix")
     assert "# ∂L/∂W₂ = H₁ᵀ ∂L/∂Z₂  [grad_W_2]" in source
     assert "dW2 = a1.T @ delta2" in source
-    assert "db2 = delta2.sum(axis=0, keepdims=True)" in source
+    assert "# ∂L/∂b₂ = 𝟏ₙᵀ ∂L/∂Z₂  [grad_b_2]" in source
+    assert "db2 = ones_n_T @ delta2" in source  # the product the step writes
     assert "exec(" not in source and "eval(" not in source
 
 

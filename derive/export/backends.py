@@ -45,6 +45,10 @@ class Backend:
     # ignores the overflow to inf that gives the function's limit. Empty: the backend keeps the
     # stable forms (PyTorch and JAX: not measured faster there).
     overflow_guard: str = ""
+    # An all-ones vector of {shape} in DTYPE: where set, δ 𝟏ₙ (a bias gradient, summed over the
+    # samples) is printed as that product, as the step writes it (a BLAS product is twice as fast
+    # as NumPy's .sum(axis) at these shapes); where empty, as a sum along the axis.
+    ones_vector: str = ""
 
     def sum(self, expr: str, axis: int) -> str:
         return self.reduce_sum.format(x=expr, axis=axis)
@@ -82,6 +86,7 @@ def _log_softmax(z, axis):
     erf="_erf({x})",
     step="({x} > 0).astype(DTYPE)",  # numbers, not booleans: b1 - b2 must subtract
     overflow_guard='@np.errstate(over="ignore")',
+    ones_vector="np.ones({shape}, dtype=DTYPE)",
     erf_helper="""
 def _erf(x):
     # NumPy has no erf: math.erf entry by entry (exact to an ulp), in the array's dtype

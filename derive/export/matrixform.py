@@ -21,7 +21,7 @@ from .statements import (activation_helpers, array_form, cost_expression, cost_f
 def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
     """The private functions on checked arrays: _output, _cost, _gradients, _cost_and_gradients."""
     backend = options.array_backend
-    printer = MatrixCodePrinter({"backend": backend})
+    printer = MatrixCodePrinter({"backend": backend, "batch": plan.frame.batch})
     activation_helpers(e, plan, scalar=False, backend=backend)
     if any(layer.activation == "softmax" for layer in plan.spec.layers):
         e.lines(backend.softmax)
@@ -97,6 +97,9 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
                 e.line(f'{m.ident} = masks["{m.ident}"]  # the dropout mask, given')
             if (want_grads and plan.uses_batch_size) or (want_cost and penalty_reads_n) or plan.forward_uses_batch_size:
                 e.line(f"{batch} = x.shape[SAMPLE_AXIS]  # the number of samples")
+            for name, (shape, why) in ONES_VECTORS.items():
+                if any(name in reads for reads in forward_reads + (backward_reads if want_grads else [])):
+                    e.line(f"{name} = {backend.ones_vector.format(shape=shape)}  # {why}")
             buffers = Buffers(_reads_in_order(forward_reads, backward_reads, plan, total, want_cost, want_grads),
                               backend.name == "numpy")
             statements(plan.forward, buffers)
@@ -115,6 +118,13 @@ def emit_matrix_body(e: Emitter, plan: Plan, options: Options) -> None:
         for name in ("_output", "_cost", "_gradients", "_cost_and_gradients"):
             e.line(f"{name} = jax.jit({name})")
         e.blank(2)
+
+
+#: The all-ones vectors over the samples a backend may multiply by (MatrixCodePrinter.ones_vector).
+ONES_VECTORS = {
+    "ones_n": ("(x.shape[SAMPLE_AXIS], 1)", "δ 𝟏ₙ sums δ over the samples as one matrix product"),
+    "ones_n_T": ("(1, x.shape[SAMPLE_AXIS])", "𝟏ₙᵀ Δ sums Δ over the samples as one matrix product"),
+}
 
 
 def _reads_in_order(forward: list[set[str]], backward: list[set[str]], plan: Plan, total: str, want_cost: bool,

@@ -53,7 +53,7 @@ class MatrixCodePrinter(NumPyPrinter):
 
     printmethod = "_derive_numpy"
     _default_settings = {**NumPyPrinter._default_settings, "strict": True, "fully_qualified_modules": True,
-                         "backend": NUMPY}
+                         "backend": NUMPY, "batch": None}
 
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__(settings)
@@ -103,6 +103,10 @@ class MatrixCodePrinter(NumPyPrinter):
         # A product with all-ones vectors is a sum: δ 1_n sums over columns, 1_nᵀ δ over rows,
         # 1 1ᵀ H and H 1 1ᵀ sum and broadcast back (NumPy broadcasting keeps the shape).
         ones = [isinstance(a, sp.OneMatrix) for a in args]
+        if ones == [False, True] and self.ones_vector(args[1]) == "ones_n":  # δ 𝟏ₙ: a sum over the samples
+            return f"{self._wrap(args[0])} @ ones_n"
+        if ones == [True, False] and self.ones_vector(args[0]) == "ones_n_T":  # 𝟏ₙᵀ Δ: the same in rows
+            return f"ones_n_T @ {self._wrap(args[1])}"
         if ones == [False, True]:
             return self.backend.sum(self._wrap(args[0]), 1)
         if ones == [True, False]:
@@ -114,6 +118,14 @@ class MatrixCodePrinter(NumPyPrinter):
         if any(ones):
             raise DeriveError(f"no code for the product {sp.srepr(sp.MatMul(*args))}")
         return " @ ".join(self._wrap(a) for a in args)
+
+    def ones_vector(self, one: Any) -> str | None:
+        """The name of the all-ones vector 𝟏ₙ (ones_n) or 𝟏ₙᵀ (ones_n_T) over the samples, where
+        the backend multiplies by one (made as matrixform.ONES_VECTORS says), else None."""
+        batch = self._settings["batch"]
+        if not self.backend.ones_vector or batch is None or not isinstance(one, sp.OneMatrix):
+            return None
+        return {(batch, 1): "ones_n", (1, batch): "ones_n_T"}.get(tuple(one.shape))
 
     def _print_MatAdd(self, expr: sp.MatAdd) -> str:
         terms = list(expr.args)
@@ -140,7 +152,7 @@ class MatrixCodePrinter(NumPyPrinter):
         return "1"
 
     def _print_Broadcast(self, expr: Broadcast) -> str:
-        return self._print(expr.vector)  # NumPy broadcasting repeats it over the samples
+        return self._wrap(expr.vector)  # NumPy broadcasting repeats it over the samples
 
     def _print_SquaredNorm(self, expr: SquaredNorm) -> str:
         return f"{self.backend.prefix}.sum({self._print(expr.of)} ** 2)"
