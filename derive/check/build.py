@@ -108,6 +108,7 @@ class Builder(SymbolBuilder):
         self._entry_base = 0
         self._saw_depth = False
         self.text = text
+        self.root: Node | None = None  # the side being built (a shared bias is read only as a whole side)
         #: How each product was read in the symbolic frame (matrix or element-wise), shared with the
         #: concrete builds of the same formula.
         self.decisions: dict[Any, str] = {} if decisions is None else decisions
@@ -117,6 +118,8 @@ class Builder(SymbolBuilder):
 
     # -- entry points ---------------------------------------------------------------------------------
     def build(self, node: Node) -> Any:
+        if self.root is None:
+            self.root = node
         method = getattr(self, "_build_" + node.kind, None)
         if method is None:
             raise Unchecked(f"cannot check a {node.kind} here", node.span)

@@ -32,6 +32,7 @@ from ..quantities import COST
 from ..safe import as_expr
 from .bind import LAYERED
 from .build import Builder, Unchecked
+from .symbols import shared_bias_layer
 from .claims import Claims, _summed
 from .extract import Document, Statement
 from .forms import OTHERWISE, FormReader, _cases_expanded
@@ -91,6 +92,7 @@ class Judge(WorkedExamples, Claims, FormReader):
         self.map = nmap
         self.doc = doc
         self.functions = nmap.functions()
+        self.words = nmap.words()
         # Explicit values and float evaluations depend only on the network: shared by all checks.
         self._cache: dict[Any, Any] = world.cache.setdefault("explicit", {})
         #: The givens of the post's worked examples, per network (shared with instance judges).
@@ -528,6 +530,9 @@ class Judge(WorkedExamples, Claims, FormReader):
         worked = self.worked_example(ref, form, st, text)
         if worked is not None:
             return worked
+        if any(shared_bias_layer(f.value) is not None for f in (ref, form)):
+            return self.not_checked(st, form, left, "a bias shared by all neurons of a layer (b_1) is read only as "
+                                    "the given of a worked example (b_1 = 0.35)", None)
         if not shapes_agree(ref.value, form.value, self):
             shapes = (shape_text(ref.value, self.world), shape_text(form.value, self.world))
             other_layout = self.in_other_layout(ref, form, text)

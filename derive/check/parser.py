@@ -71,13 +71,15 @@ from .tree import (
 )
 
 
-def parse_chain(text: str, functions: frozenset[str] = frozenset()) -> list[tuple[str | None, Node]]:
-    """The formula as a chain: [(None, first side), (relation, side), …]."""
+def parse_chain(text: str, functions: frozenset[str] = frozenset(),
+                words: frozenset[str] = frozenset()) -> list[tuple[str | None, Node]]:
+    """The formula as a chain: [(None, first side), (relation, side), …]. `words` are symbol names of
+    several letters (Mazur's out, net): their letters written together are one symbol."""
     try:
         tokens = tokenize(text)
     except LexError as exc:
         raise ParseError(exc.message, exc.pos) from None
-    chain = Parser(_unwrapped(tokens), text, functions).parse_chain()
+    chain = Parser(_unwrapped(tokens), text, functions, words).parse_chain()
     for _, side in chain:
         if operation_depth(side) > MAX_OPERATION_DEPTH:
             raise ParseError(f"the formula stacks more than {MAX_OPERATION_DEPTH} operations deep (nested or chained); "
@@ -109,10 +111,12 @@ def parse_expression(text: str, functions: frozenset[str] = frozenset()) -> Node
 
 
 class Parser(StructureParser):
-    def __init__(self, tokens: list[Token], text: str, functions: frozenset[str]) -> None:
+    def __init__(self, tokens: list[Token], text: str, functions: frozenset[str],
+                 words: frozenset[str] = frozenset()) -> None:
         self.tokens = tokens
         self.text = text
         self.functions = functions | FUNCTION_WORDS
+        self.words = words
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
@@ -148,7 +152,7 @@ class Parser(StructureParser):
 
     def sub_parser(self, tokens: list[Token]) -> "Parser":
         end = tokens[-1].end if tokens else self.peek().pos
-        p = Parser(tokens + [Token(EOF, "", end, end)], self.text, self.functions)
+        p = Parser(tokens + [Token(EOF, "", end, end)], self.text, self.functions, self.words)
         p.depth = self.depth
         return p
 
@@ -410,6 +414,10 @@ class Parser(StructureParser):
                 for _ in range(len(word)):
                     self.advance()
                 return self.parse_call(word, tok)
+            if len(word) > 1 and word in self.words:  # out_{h1}: one symbol, not o·u·t
+                for _ in range(len(word)):
+                    self.advance()
+                return self._finish_symbol(Sym(word), tok)
             return self.parse_symbol()
         if tok.kind == LBRACE:
             self.advance()
@@ -810,6 +818,8 @@ class Parser(StructureParser):
             return Node("num", (tok.pos, inner[0].end), (), inner[0].value)
         if word and all(t.kind == LETTER for t in inner) and word in self.functions:
             return self.parse_call(word, tok)
+        if all(t.kind == LETTER for t in inner) and word in self.words:  # \text{out}_{h1}
+            return self._finish_symbol(Sym(word), tok)
         text = self.text[inner[0].pos:inner[-1].end] if inner else ""
         raise self.error(f"prose {text!r} inside the formula", tok)
 
