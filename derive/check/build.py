@@ -109,6 +109,8 @@ class Builder(SymbolBuilder):
         self._saw_depth = False
         self.text = text
         self.root: Node | None = None  # the side being built (a shared bias is read only as a whole side)
+        #: E_{o1}, one output's term of the cost, by its span: (that output's activation, its target)
+        self.cost_shares: dict[tuple[int, int], tuple[Any, Any]] = {}
         #: How each product was read in the symbolic frame (matrix or element-wise), shared with the
         #: concrete builds of the same formula.
         self.decisions: dict[Any, str] = {} if decisions is None else decisions
@@ -454,6 +456,10 @@ class Builder(SymbolBuilder):
     # -- derivatives -------------------------------------------------------------------------------------
     def _build_pd(self, node: Node) -> Any:
         num, den = (self.build(c) for c in node.children)
+        share = self.cost_shares.get(node.children[0].span)
+        if share is not None and not is_matrix(den):
+            out, target = share  # ∂E_{o1}/∂v of E_{o1} = ½(y_1 − a_1)²: (a_1 − y_1) ∂a_1/∂v, a chain-rule factor
+            return sp.Mul(out - target, self.derivative(out, den, node), evaluate=False)
         return self.derivative(num, den, node)
 
     def derivative(self, num: Any, den: Any, node: Node) -> Any:

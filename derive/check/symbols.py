@@ -537,11 +537,14 @@ class SymbolBuilder:
         """E_{o1}: the output neuron's own term of the cost, ½(a_k − y_k)², when the cost is that sum."""
         if layer != self.world.depth:
             raise Unchecked(f"the cost of {word}, which is not an output neuron", node.span)
-        if self.world.spec.cost != "quadratic":
+        scales = {b.scale for b in self.map.symbols.values() if b.role == "cost"} - {None, 1}
+        if self.world.spec.cost != "quadratic" or scales:
             raise Unchecked(f"the cost of the output {word} alone: read for the quadratic cost ½ Σ (a − y)² only",
                             node.span)
         out = self._neuron_entry("a", sp.Integer(layer), index, node)
-        return sp.Rational(1, 2) * (self._target_entry(index, node) - out) ** 2
+        target = self._target_entry(index, node)
+        self.cost_shares[node.span] = (out, target)
+        return sp.Rational(1, 2) * (target - out) ** 2
 
     def _scalar_name(self, kind: str, layer: int, index: int) -> str:
         n = self.world.neuron_number(layer, index)
