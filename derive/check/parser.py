@@ -818,8 +818,6 @@ class Parser(StructureParser):
             return Node("num", (tok.pos, inner[0].end), (), inner[0].value)
         if word and all(t.kind == LETTER for t in inner) and word in self.functions:
             return self.parse_call(word, tok)
-        if all(t.kind == LETTER for t in inner) and word in self.words:  # \text{out}_{h1}
-            return self._finish_symbol(Sym(word), tok)
         text = self.text[inner[0].pos:inner[-1].end] if inner else ""
         raise self.error(f"prose {text!r} inside the formula", tok)
 
