@@ -29,6 +29,7 @@ from .. import rules
 from ..errors import DeriveError, UnknownName
 from ..inputs import loads_toml
 from ..spec import NetworkSpec
+from .tree import DECORATIONS, GREEK
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -204,7 +205,10 @@ class NotationMap:
     def words(self) -> frozenset[str]:
         """Names of more than one letter the post's map binds (out, net, target): read as one symbol
         where their letters are written together, never as a product of letters."""
-        return frozenset(name for name in self.symbols if len(name) > 1 and "_" not in name
+        def written_as_letters(name: str) -> bool:  # not \delta, \hat{y} (yhat) nor \mathcal{L} (calL)
+            return (name.isalpha() and name not in GREEK and not name.endswith(tuple(DECORATIONS.values()))
+                    and not (name.startswith("cal") and name[3:4].isupper()))
+        return frozenset(name for name in self.symbols if len(name) > 1 and written_as_letters(name)
                          and f"symbols.{name}" in self.stated and not self.symbols[name].is_function)
 
     def definition(self, name: str) -> Definition | None:
