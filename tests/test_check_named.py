@@ -120,8 +120,7 @@ def test_mazur_mistakes_wrong(formula: str) -> None:
 
 
 @pytest.mark.parametrize("formula", [
-    r"net_{h1} = w_1 * i_1 + w_2 * i_2 + b_1 * 1",              # b_1 is both hidden neurons' bias
-    r"\frac{\partial E_{total}}{\partial b_1} = \delta_{h1} + \delta_{h2}",
+    r"b_1 = b_2",                                                # a shared bias alone is only a given
     r"w_5^{+} = w_5 - \eta * \frac{\partial E_{total}}{\partial w_5}",
     r"target_{h1} = 1",                                          # h1 is not an output
     r"net_{i1} = 1",                                             # an input has no net input
@@ -130,6 +129,29 @@ def test_mazur_mistakes_wrong(formula: str) -> None:
 ], ids=lambda f: f[:40])
 def test_mazur_unreadable_not_checked(formula: str) -> None:
     assert verdict(formula) == "not checked"
+
+
+@pytest.mark.parametrize("formula, expected", [
+    (r"net_{h1} = w_1 * i_1 + w_2 * i_2 + b_1 * 1", "correct"),     # b_1 is both hidden neurons' bias
+    (r"net_{h2} = w_3 * i_1 + w_4 * i_2 + b_1", "correct"),
+    (r"net_{o2} = w_7 * out_{h1} + w_8 * out_{h2} + b_2", "correct"),
+    (r"\frac{\partial E_{total}}{\partial b_1} = \delta_{h1} + \delta_{h2}", "correct"),  # a sum over its neurons
+    (r"\frac{\partial E_{total}}{\partial b_2} = \delta_{o1} + \delta_{o2}", "correct"),
+    (r"\frac{\partial net_{h2}}{\partial b_1} = 1", "correct"),
+    (r"net_{h1} = w_1 * i_1 + w_2 * i_2", "wrong"),                 # the bias left out
+    (r"net_{h2} = w_3 * i_1 + w_4 * i_2 + b_2", "wrong"),           # the other layer's bias
+    (r"\frac{\partial E_{total}}{\partial b_1} = \delta_{h1}", "wrong"),   # one neuron's share only
+    (r"\frac{\partial E_{total}}{\partial b_2} = \delta_{h1} + \delta_{h2}", "wrong"),
+], ids=lambda f: f[:40] if isinstance(f, str) and len(f) > 8 else None)
+def test_shared_bias_judged_on_the_network_with_tied_biases(formula: str, expected: str) -> None:
+    # every bias of a layer equal (Mazur's network), so ∂E/∂b_1 is the sum of the layer's ∂E/∂b_k
+    assert verdict(formula) == expected
+
+
+def test_shared_bias_ties_only_posts_that_say_so() -> None:
+    own = MAZUR_MAP.replace('b = { role = "bias", index = "shared" }', 'b = { role = "bias", index = "named" }')
+    assert verdict(r"net_{h2} = w_3 * i_1 + w_4 * i_2 + b_{h2}", notation=own) == "correct"
+    assert verdict(r"net_{h2} = w_3 * i_1 + w_4 * i_2 + b_{h1}", notation=own) == "wrong"
 
 
 def test_shared_bias_is_a_worked_examples_given() -> None:

@@ -531,8 +531,8 @@ class Judge(WorkedExamples, Claims, FormReader):
         if worked is not None:
             return worked
         if any(shared_bias_layer(f.value) is not None for f in (ref, form)):
-            return self.not_checked(st, form, left, "a bias shared by all neurons of a layer (b_1) is read only as "
-                                    "the given of a worked example (b_1 = 0.35)", None)
+            return self.not_checked(st, form, left, "a bias shared by all neurons of a layer (b_1) alone on a side "
+                                    "is read only as the given of a worked example (b_1 = 0.35)", None)
         if not shapes_agree(ref.value, form.value, self):
             shapes = (shape_text(ref.value, self.world), shape_text(form.value, self.world))
             other_layout = self.in_other_layout(ref, form, text)
@@ -765,8 +765,22 @@ class Judge(WorkedExamples, Claims, FormReader):
     def dims(self) -> dict:
         return {k: sp.Integer(v) for k, v in self.world.dims.items()}
 
+    @property
+    def ties(self) -> dict[sp.Symbol, sp.Symbol]:
+        """In a post whose layers each share one bias (Mazur's b_1, b_2): every bias entry's symbol of the
+        instance -> its layer's first, so that each formula is judged on that network, at points where the
+        biases of a layer are equal (∂E/∂b_1 then the sum of the layer's ∂E/∂b_k)."""
+        if not self.map.shared_bias:
+            return {}
+        out = {}
+        for q, symbols in self.world.verifier.base.items():
+            if isinstance(q, NetQuantity) and q.kind == "b":
+                out.update({s: symbols[0] for s in list(symbols)[1:]})
+        return out
+
     def explicit(self, value: Any, index_values: dict, labels: dict[Any, Any] | None = None) -> Any:
-        key = (value, tuple(sorted(index_values.items(), key=lambda kv: str(kv[0]))))
+        ties = self.ties
+        key = (value, tuple(sorted(index_values.items(), key=lambda kv: str(kv[0]))), bool(ties))
         if key in self._cache:
             return self._cache[key]
         if index_values and value.has(sp.Sum):
@@ -792,6 +806,8 @@ class Judge(WorkedExamples, Claims, FormReader):
             result = as_expr(result).xreplace(self.dims)
         if labels:
             result = result.xreplace(self.one_hot(labels, index_values))
+        if ties:
+            result = result.xreplace(ties)
         self._cache[key] = result
         return result
 

@@ -202,6 +202,11 @@ class NotationMap:
                 raise DeriveError(f"neuron {name} of the notation map is neuron {index} of layer "
                                   f"{layer + self.layer_offset}, which has {spec.widths[layer]} neurons")
 
+    @property
+    def shared_bias(self) -> bool:
+        """Whether the post's layers each have one bias all their neurons share (index = "shared")."""
+        return any(b.role == "bias" and b.index == "shared" for b in self.symbols.values())
+
     def words(self) -> frozenset[str]:
         """Names of more than one letter the post's map binds (out, net, target): read as one symbol
         where their letters are written together, never as a product of letters."""

@@ -487,11 +487,11 @@ class SymbolBuilder:
             self._check_layer(layer, "b", node, self.world.depth)
             if not self.world.spec.layers[layer - 1].bias:
                 raise Unchecked(f"the network has no bias in layer {layer}", node.span)
-            if node is not self.root:
-                raise Unchecked(f"{sym.name}_{word}, the one bias all neurons of layer {word} share: it is read as "
-                                "the given of a worked example only (each neuron's own bias is another quantity)",
-                                node.span)
-            return shared_bias(layer)
+            if node is self.root:
+                return shared_bias(layer)  # b_1 = 0.35: the given of a worked example
+            # In a formula: neuron 1's bias, the judge ties every bias of the layer to it (Judge.ties)
+            self.shared_biases[node.span] = layer
+            return Entry(self.quantity("b", sp.Integer(layer), node), 1)
         layer, index = self._named_neuron(word, node)
         role = binding.role
         if role == "cost":
@@ -645,7 +645,8 @@ class SymbolBuilder:
 
 
 def shared_bias(layer: int) -> sp.Symbol:
-    """The one bias all neurons of a layer share (Mazur's b_1): only ever a worked example's given."""
+    """The one bias all neurons of a layer share (Mazur's b_1), written alone on a side: a worked example's
+    given (in a formula it is neuron 1's bias of a network whose biases the judge ties)."""
     return sp.Symbol(f"shared_bias[{layer}]", real=True)
 
 

@@ -109,6 +109,8 @@ def mazur_worked_biases(post: Post) -> None:
         digits = len(repr(printed).split(".")[1])
         post.claim(what, truth, printed, planted=planted, tol=10.0 ** -digits)
 
+    post.claim("net_h1 with the shared b1", v["net_h1"], 0.15 * 0.05 + 0.2 * 0.1 + 0.35 * 1)
+    post.claim("net_o1 with the shared b2", v["net_o1"], 0.4 * v["out_h1"] + 0.45 * v["out_h2"] + 0.6 * 1)
     number("net_h1", v["net_h1"], 0.3775)
     number("net_h1 arithmetic", 0.15 * 0.05 + 0.2 * 0.1 + 0.35 * 1, 0.3775)
     number("out_h1", v["out_h1"], 0.593269992)
@@ -150,7 +152,9 @@ def mazur_worked_biases(post: Post) -> None:
 def medium_mazur_clone(post: Post) -> None:
     net = random_net(CLONE, biases=True)
     v, p, g = net.forward(), net.p, net.grad
+    post.claim("net_h1 (w1: i1 -> h1, w3: i2 -> h1)", v["net_h1"], p["w1"] * p["i1"] + p["w3"] * p["i2"] + p["b1"])
     post.claim("out_h1", v["out_h1"], sig(v["net_h1"]))
+    post.claim("net_o2 (w6: h1 -> o2, w8: h2 -> o2)", v["net_o2"], p["w6"] * v["out_h1"] + p["w8"] * v["out_h2"] + p["b2"])
     post.claim("E_tot", v["E"], 0.5 * (p["t1"] - v["out_o1"]) ** 2 + 0.5 * (p["t2"] - v["out_o2"]) ** 2)
     post.claim("dE/dout_o1", g("E", "out_o1"), v["out_o1"] - p["t1"])
     post.claim("dout_o1/dnet_o1", g("out_o1", "net_o1"), sig(v["net_o1"]) * (1 - sig(v["net_o1"])))
@@ -166,8 +170,9 @@ def medium_mazur_clone(post: Post) -> None:
     post.claim("delta_h1", d_h1, (d_o1 * p["w5"] + d_o2 * p["w6"]) * v["out_h1"] * (1 - v["out_h1"]))
     post.claim("dE/dw1 with a minus (planted)", g("E", "w1"), -d_h1 * p["i1"], planted=True)
     post.claim("dE/dw3 (i2 -> h1)", g("E", "w3"), d_h1 * p["i2"])
-    # not judged by derive (a shared bias), but true: the shared bias's gradient sums its neurons' errors
+    # the shared bias's gradient sums the errors of the neurons it feeds
     post.claim("dE/db1 shared", g("E", "b1"), d_h1 + g("E", "net_h2"))
+    post.claim("dE/db2 as o1's error alone (planted)", g("E", "b2"), d_o1, planted=True)
 
 
 POSTS: dict[str, Callable[[Post], None]] = {
