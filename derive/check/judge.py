@@ -865,8 +865,15 @@ class Judge(WorkedExamples, Claims, FormReader):
         if is_matrix(value):
             cols = value.shape[1]
             entry = f"({n // cols + 1}, {n % cols + 1})"
-        point = tuple((self.quantity_name(q), values) for q, values in self.points[p].quantities)
+        point = tuple((self.quantity_name(q), self._tied(q, values)) for q, values in self.points[p].quantities)
         return Counterexample(where, entry, x, y, point)
+
+    def _tied(self, q: Any, values: Any) -> Any:
+        """A bias of the point as the judge used it: each entry its layer's first when the post shares biases."""
+        if not self.map.shared_bias or not isinstance(q, NetQuantity) or q.kind != "b":
+            return values
+        values = np.array(values, dtype=float)
+        return np.full_like(values, values.flat[0])
 
     def quantity_name(self, q: Any) -> str:
         """A quantity of the counterexample, named as the post names it: W^1, W_0, x, μ."""
