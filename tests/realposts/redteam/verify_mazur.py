@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from verify_round3 import Post, sig  # noqa: E402  (the shared claim bookkeeping and the sigmoid)
+from verify_round3 import Post, main, sig  # noqa: E402  (the shared claim bookkeeping and the sigmoid)
+from verify_round3 import verify as verify_posts  # noqa: E402
 
 RNG = np.random.default_rng(17)
 EPS = 1e-6
@@ -184,16 +185,8 @@ POSTS: dict[str, Callable[[Post], None]] = {
 
 def verify() -> list[str]:
     """Every post's disagreements ("post: claim: …"), empty when every verdict is as expected."""
-    failures = []
-    for name, check in POSTS.items():
-        post = Post(name)
-        check(post)
-        print(f"{name}: {post.count} claims, {len(post.failures)} disagreements")
-        failures += [f"{name}: {f}" for f in post.failures]
-    return failures
+    return verify_posts(POSTS)
 
 
 if __name__ == "__main__":
-    found = verify()
-    print("\n".join(found) or "every verdict verified")
-    sys.exit(1 if found else 0)
+    main(verify())
