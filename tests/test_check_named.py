@@ -40,6 +40,7 @@ target = { role = "target", index = "named" }
 delta = { role = "error", index = "named" }
 b = { role = "bias", index = "shared" }
 eta = "learning-rate"
+wplus = "updated"
 i = "input"
 """
 MAZUR_MAP = NEURONS + WEIGHTS + SYMBOLS
@@ -81,7 +82,7 @@ def test_weights_name_their_pair() -> None:
 
 def test_multi_letter_names_are_words_only_where_the_map_binds_them() -> None:
     nmap = NotationMap().merged(parse_toml(SYMBOLS, "m"), "m")
-    assert nmap.words() == {"net", "out", "target"}  # not E_total, nor \delta and \eta (written as commands)
+    assert nmap.words() == {"net", "out", "target", "wplus"}  # not E_total, nor \delta and \eta (written as commands)
     decorated = NotationMap().merged({"symbols": {"yhat": "output", "calL": "cost", "tanh": "tanh"}}, "m")
     assert decorated.words() == frozenset()
 
@@ -121,7 +122,8 @@ def test_mazur_mistakes_wrong(formula: str) -> None:
 
 @pytest.mark.parametrize("formula", [
     r"b_1 = b_2",                                                # a shared bias alone is only a given
-    r"w_5^{+} = w_5 - \eta * \frac{\partial E_{total}}{\partial w_5}",
+    r"w_5^{+} = w_5 + \eta * \frac{\partial E_{total}}{\partial w_5}",  # symbolic η: judged only exactly
+    r"b_1^{+} = b_1",                                            # bplus is not bound
     r"target_{h1} = 1",                                          # h1 is not an output
     r"net_{i1} = 1",                                             # an input has no net input
     r"out_{x1} = 1",                                             # a neuron the map does not name
@@ -171,6 +173,31 @@ $w_5 = 0.40$, $w_6 = 0.45$, $w_7 = 0.50$, $w_8 = 0.55$, $b_2 = 0.60$
                           ("correct", "0.59688")]
     mistyped = verdicts(givens + "$$net_{h2} = 0.3775$$\n\n$$out_{o1} = 0.772928465$$\n")
     assert [v for v, _ in mistyped[14:]] == ["wrong", "wrong"]
+
+
+def test_updated_weight_is_one_step_of_gradient_descent() -> None:
+    givens = "$i_1 = 0.05$, $i_2 = 0.10$, $target_{o1} = 0.01$, $target_{o2} = 0.99$, $b_1 = 0.35$, $b_2 = 0.60$\n\n"
+    givens += "".join(f"$w_{k} = {v}$\n\n" for k, v in enumerate((0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55), 1))
+    found = verdicts(givens + "$$w_6^{+} = 0.408666186$$\n\n$$\\eta = 0.5$$\n\n$$w_6^{+} = 0.408666186$$\n\n"
+                     "$$w_7^+ = 0.48869873$$\n\n"
+                     r"$$w_6^+ = w_6 - \eta * \frac{\partial E_{total}}{\partial w_6}$$")
+    # before η is given its number is not checked; then Mazur's w_6^+ is correct, w_7^+ with the sign dropped wrong
+    assert [v for v, _ in found[14:]] == ["not checked", "correct", "correct", "wrong", "correct"], found[14:]
+
+
+def test_plus_superscript_is_part_of_the_name() -> None:
+    from derive.check.parser import parse_chain
+
+    for text in (r"w_5^{+}", r"w_5^+"):
+        sym = parse_chain(text)[0][1].value
+        assert (sym.name, sym.sup) == ("wplus", None)
+    assert parse_chain(r"x^{+1}")[0][1].value.name == "x"  # a signed exponent stays one
+
+
+def test_updated_needs_the_plus_and_one_learning_rate() -> None:
+    assert verdict(r"W^2 = W^2", notation='[symbols]\nW = "updated"\n') == "not checked"
+    two = MAZUR_MAP + 'alpha = "learning-rate"\n'
+    assert verdict(r"w_6^+ = w_6 - \eta * \frac{\partial E_{total}}{\partial w_6}", notation=two) == "not checked"
 
 
 def test_shared_bias_given_twice_differently_stops_the_numbers() -> None:

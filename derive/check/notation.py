@@ -53,6 +53,8 @@ ROLES: dict[str, str] = {
     "kronecker": "the Kronecker delta δ_{jk}",
     "activation-function": "the activation function of a layer (g^{[l]}, f_l; g′ its derivative)",
     "learning-rate": "the learning rate of an update rule (W ← W − η ∂C/∂W)",
+    "updated": "a weight or bias after one step of gradient descent, w⁺ = w − η ∂C/∂w (Mazur's w_5^+: bind wplus; "
+               "η the map's learning rate)",
     "mask": "the dropout mask m^l of a layer, given like the input (a^l = f(z^l) ⊙ m^l)",
     "norm-mean": "the mean μ^l of a normalisation layer's z^l (over the batch or over the layer's neurons)",
     "norm-variance": "the letter whose square (σ^l)² is the variance of a normalisation layer's z^l around μ^l",

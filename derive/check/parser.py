@@ -603,10 +603,15 @@ class Parser(StructureParser):
 
     def _finish_symbol(self, sym: Sym, tok: Token) -> Node:
         """Read the scripts and primes after a symbol (in either order) and a glued index."""
-        sub, sup, primes, glued = sym.sub, sym.sup, sym.primes, sym.glued
+        sub, sup, primes, glued, name = sym.sub, sym.sup, sym.primes, sym.glued, sym.name
         while True:
             nxt = self.peek()
-            if nxt.kind == PRIME:
+            plus = self._plus_mark()
+            if plus and sup is None and not name.endswith("plus"):
+                for _ in range(plus):
+                    self.advance()
+                name += "plus"  # w_5^+, Mazur's updated weight: the symbol wplus, as \hat{y} is yhat
+            elif nxt.kind == PRIME:
                 self.advance()
                 primes += 1
             elif nxt.kind == CMD and nxt.value == "prime" and not nxt.space_before:
@@ -630,11 +635,20 @@ class Parser(StructureParser):
             else:
                 break
         node = Node("sym", (tok.pos, self.tokens[self.i - 1].end), (),
-                    Sym(sym.name, sym.bold, sub, sup, primes, glued, sym.font))
-        name = sym.name
+                    Sym(name, sym.bold, sub, sup, primes, glued, sym.font))
         if name in self.functions and self.call_follows():
             return self.parse_call(name, tok, node)
         return node
+
+    def _plus_mark(self) -> int:
+        """How many tokens a superscript that is only a plus takes here (^+: 2, ^{+}: 4), else 0."""
+        if not self.at(SUP):
+            return 0
+        if self.at(OP, "+", 1):
+            return 2
+        if self.at(LBRACE, k=1) and self.at(OP, "+", 2) and self.at(RBRACE, k=3):
+            return 4
+        return 0
 
     def call_follows(self) -> bool:
         return self.at(OP, "(") or (self.at_cmd("left") and self.peek(1).kind == OP and self.peek(1).value in "([")

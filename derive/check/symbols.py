@@ -98,6 +98,8 @@ class SymbolBuilder:
             raise Unchecked(f"{sym.name}′ on a symbol that is not a function", node.span)
         role = binding.role
         self._note(role, sym.name)
+        if role == "updated":
+            return self._updated(sym, node)
         if self._entry_base:
             pass
         elif not sym.bold and (sym.sub is None or role in LAYERED
@@ -464,7 +466,7 @@ class SymbolBuilder:
             name = f"{sym.name}_{word}"
             if sym.sup is not None or sym.primes:
                 raise Unchecked(f"the weight {name} with a superscript or a prime (the updated weight {name}^+ is "
-                                "not a quantity of the network)", node.span)
+                                "the symbol wplus, bound to \"updated\")", node.span)
             self._named_network_only(name, node)
             src, dst = (self._named_neuron(end, node) for end in self.map.weights[f"{sym.name}{word}"])
             return self._weight_between(src, dst, node)
@@ -510,6 +512,29 @@ class SymbolBuilder:
         if kind != "a" and layer == 0:
             raise Unchecked(f"{word} is an input neuron: it has no {sym.name}", node.span)
         return self._neuron_entry(kind, sp.Integer(layer), index, node)
+
+    def _updated(self, sym: Sym, node: Node) -> Any:
+        """w_5^+ (the symbol wplus): the parameter after one step of gradient descent, w − η ∂C/∂w."""
+        if not sym.name.endswith("plus") or len(sym.name) == len("plus"):
+            raise Unchecked(f"{sym.name} is bound to an updated parameter: write it as the parameter with ^+ "
+                            "(w_5^+ for the symbol wplus)", node.span)
+        base = replace(node, value=replace(sym, name=sym.name[:-len("plus")]))
+        value = self._build_sym(base)
+        quantity = value.of if isinstance(value, Entry) else value
+        if isinstance(value, sp.Symbol) and value.name in self.world.scalar_symbols:
+            quantity = self.world.scalar_symbols[value.name].entry.of
+        if not isinstance(quantity, NetQuantity) or quantity.kind not in ("W", "b"):
+            raise Unchecked(f"{self.source(node)}: only a weight or a bias is updated by gradient descent", node.span)
+        stated = [n for n in self.map.names_for("learning-rate") if f"symbols.{n}" in self.map.stated]
+        rates = stated or self.map.names_for("learning-rate")
+        if len(rates) != 1:
+            raise Unchecked(f"{self.source(node)}, an updated parameter, with {len(rates) or 'no'} learning rates "
+                            "bound in the map (bind one: eta = \"learning-rate\")", node.span)
+        self.usage.rates.add(rates[0])
+        step = self.derivative(COST, value, node)
+        if is_matrix(value):
+            return sp.MatAdd(value, sp.MatMul(-learning_rate(rates[0]), step))
+        return value - learning_rate(rates[0]) * step
 
     def _named_network_only(self, name: str, node: Node) -> None:
         if self.world.general:
