@@ -200,6 +200,19 @@ def test_updated_needs_the_plus_and_one_learning_rate() -> None:
     assert verdict(r"w_6^+ = w_6 - \eta * \frac{\partial E_{total}}{\partial w_6}", notation=two) == "not checked"
 
 
+@pytest.mark.parametrize("definition", [r"E_{o1} = (target_{o1} - out_{o1})^{2}",
+                                        r"E_{total} = (target_{o1} - out_{o1})^{2} + (target_{o2} - out_{o2})^{2}"],
+                         ids=["share", "total"])
+def test_cost_without_the_half_is_the_posts_own(definition: str) -> None:
+    # a post whose E_{o1} or E_{total} has no ½ uses its own cost: what depends on the factor is not judged
+    found = verdicts(f"$${definition}$$\n\n"
+                     r"$$\frac{\partial E_{total}}{\partial out_{o1}} = -2(target_{o1} - out_{o1})$$" "\n\n"
+                     r"$$\frac{\partial E_{total}}{\partial out_{o1}} = -(target_{o1} - out_{o1})$$" "\n\n"
+                     r"$$\delta_{o1} = -(target_{o1} - out_{o1}) * out_{o1}(1 - out_{o1})$$" "\n\n"
+                     r"$$\frac{\partial out_{o1}}{\partial net_{o1}} = out_{o1}(1 - out_{o1})$$", NO_BIAS)
+    assert [v for v, _ in found] == ["not checked"] * 4 + ["correct"], found
+
+
 def test_shared_bias_given_twice_differently_stops_the_numbers() -> None:
     found = verdicts("$b_1 = 0.35$\n\n$b_1 = 0.40$\n")
     assert found[0][0] == "correct" and found[1][0] == "not checked"

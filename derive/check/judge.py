@@ -32,7 +32,7 @@ from ..quantities import COST
 from ..safe import as_expr
 from .bind import LAYERED
 from .build import Builder, Unchecked
-from .symbols import shared_bias_layer
+from .symbols import script_word, shared_bias_layer
 from .claims import Claims, _summed
 from .extract import Document, Statement
 from .forms import OTHERWISE, FormReader, _cases_expanded
@@ -144,14 +144,20 @@ class Judge(WorkedExamples, Claims, FormReader):
             self._set_scale(defined, None)  # a first definition is judged against the network's own cost
         result = self._check_statement(st)
         if defined is not None:
-            return self._cost_definition(st, result, defined, previous)
+            result = self._cost_definition(st, result, defined, previous)
+            if self.map.symbols[defined].scale == "unknown" and self._costs_by_neuron():
+                # E_{o1} or E_{total} defined without the ½: the post's E_{total}, E_{o1}, … are all its own
+                for name, b in list(self.map.symbols.items()):
+                    if b.role == "cost" and name != defined:
+                        self._set_scale(name, "unknown", self.map.symbols[defined].own_scale)
+            return result
         if result is None:
             return None
         text = st.src.text
         errors = [n for n, b in self.map.symbols.items() if b.role == "error"]
         unknown = [n for n, b in self.map.symbols.items()
                    if b.role == "cost" and b.scale == "unknown"
-                   and any(_mentions_letter(text, m) for m in [n] + errors)]
+                   and any(_mentions_letter(text, m.split("_")[0]) for m in [n] + errors)]
         if unknown:
             saved = self.map
             self.map = replace(saved, symbols={**saved.symbols, **{
@@ -171,6 +177,10 @@ class Judge(WorkedExamples, Claims, FormReader):
                 result = replace(result, links=links)
         return result
 
+    def _costs_by_neuron(self) -> bool:
+        """Whether the map binds the cost Mazur's way: E_{total} (a name with its subscript) or E_{o1}."""
+        return any(b.role == "cost" and ("_" in n or b.index == "named") for n, b in self.map.symbols.items())
+
     def _set_scale(self, name: str, scale: Any, own_scale: Any = None) -> None:
         binding = replace(self.map.symbols[name], scale=scale, own_scale=own_scale)
         self.map = replace(self.map, symbols={**self.map.symbols, name: binding})
@@ -184,7 +194,12 @@ class Judge(WorkedExamples, Claims, FormReader):
         if len(forms) < 2 or forms[0].node is None or forms[0].node.kind != "sym" or forms[1].relation != "=":
             return None
         sym = forms[0].node.value
+        word = script_word(sym.sub)
+        if word is not None and self.map.binding(f"{sym.name}_{word}") is not None and not word.isdigit():
+            sym = replace(sym, name=f"{sym.name}_{word}", sub=None)  # E_{total}, bound as E_total
         binding = self.map.binding(sym.name)
+        if binding is not None and binding.index == "named" and word is not None and sym.sup is None:
+            sym = replace(sym, sub=None)  # E_{o1} = ½(target_{o1} − out_{o1})²: one output's part of the cost
         if binding is None or binding.role != "cost" or sym.sub is not None or sym.sup is not None or sym.primes \
                 or sym.name not in self.map.symbols:
             return None

@@ -458,7 +458,7 @@ class SymbolBuilder:
     def _mazur_symbol(self, node: Node) -> Any:
         """A symbol read through the map's named neurons, numbered weights or fixed subscripts, else None."""
         sym: Sym = node.value
-        word = _script_word(sym.sub)
+        word = script_word(sym.sub)
         if word is not None and self.map.binding(f"{sym.name}_{word}") is not None and not word.isdigit():
             # E_{total} bound as E_total: the subscript is part of the name
             return self._build_sym(replace(node, value=replace(sym, name=f"{sym.name}_{word}", sub=None, glued=False)))
@@ -511,7 +511,9 @@ class SymbolBuilder:
             raise Unchecked(f"{sym.name} ({role}) with a named neuron", node.span)
         if kind != "a" and layer == 0:
             raise Unchecked(f"{word} is an input neuron: it has no {sym.name}", node.span)
-        return self._neuron_entry(kind, sp.Integer(layer), index, node)
+        value = self._neuron_entry(kind, sp.Integer(layer), index, node)
+        scale = self.cost_scale() if kind == "delta" else 1
+        return value if scale == 1 else sp.Mul(scale, value, evaluate=False)  # δ of the post's own cost
 
     def _updated(self, sym: Sym, node: Node) -> Any:
         """w_5^+ (the symbol wplus): the parameter after one step of gradient descent, w − η ∂C/∂w."""
@@ -562,10 +564,12 @@ class SymbolBuilder:
         """E_{o1}: the output neuron's own term of the cost, ½(a_k − y_k)², when the cost is that sum."""
         if layer != self.world.depth:
             raise Unchecked(f"the cost of {word}, which is not an output neuron", node.span)
-        scales = {b.scale for b in self.map.symbols.values() if b.role == "cost"} - {None, 1}
-        if self.world.spec.cost != "quadratic" or scales:
+        if self.world.spec.cost != "quadratic":
             raise Unchecked(f"the cost of the output {word} alone: read for the quadratic cost ½ Σ (a − y)² only",
                             node.span)
+        if {b.scale for b in self.map.symbols.values() if b.role == "cost"} - {None, 1}:
+            raise Unchecked(f"the cost of the output {word} alone, in a post whose cost is its own (defined other "
+                            "than the network's ½ Σ (a − y)²)", node.span)
         out = self._neuron_entry("a", sp.Integer(layer), index, node)
         target = self._target_entry(index, node)
         self.cost_shares[node.span] = (out, target)
@@ -682,7 +686,7 @@ def shared_bias_layer(value: Any) -> int | None:
     return None
 
 
-def _script_word(script: Script | None) -> str | None:
+def script_word(script: Script | None) -> str | None:
     """A subscript written as one word or name (total, h1, h_1, o_{1}, 5), else None."""
     if script is None or script.expr is None or script.transpose or script.primes or script.sample is not None:
         return None
