@@ -185,6 +185,14 @@ def test_updated_weight_is_one_step_of_gradient_descent() -> None:
     assert [v for v, _ in found[14:]] == ["not checked", "correct", "correct", "wrong", "correct"], found[14:]
 
 
+def test_updated_weight_of_a_cost_without_the_half_not_checked() -> None:
+    givens = "$i_1 = 0.05$, $i_2 = 0.10$, $target_{o1} = 0.01$, $target_{o2} = 0.99$, $b_1 = 0.35$, $b_2 = 0.60$\n\n"
+    givens += "".join(f"$w_{k} = {v}$\n\n" for k, v in enumerate((0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.55), 1))
+    own = r"$$E_{total} = (target_{o1} - out_{o1})^{2} + (target_{o2} - out_{o2})^{2}$$" "\n\n"
+    found = verdicts(givens + own + "$$\\eta = 0.5$$\n\n$$w_6^{+} = 0.408666186$$\n\n$$w_6^{+} = 0.4173$$\n")
+    assert [v for v, _ in found[-2:]] == ["not checked", "not checked"], found[-3:]
+
+
 def test_plus_superscript_is_part_of_the_name() -> None:
     from derive.check.parser import parse_chain
 

@@ -532,6 +532,10 @@ class SymbolBuilder:
         if len(rates) != 1:
             raise Unchecked(f"{self.source(node)}, an updated parameter, with {len(rates) or 'no'} learning rates "
                             "bound in the map (bind one: eta = \"learning-rate\")", node.span)
+        if {b.scale for b in self.map.symbols.values() if b.role == "cost"} - {None, 1}:
+            # a post whose cost is its own (no ½): its step may follow either, which is not said
+            raise Unchecked(f"{self.source(node)}, a step down the gradient of a cost the post defines other than "
+                            "the network's", node.span)
         self.usage.rates.add(rates[0])
         step = self.derivative(COST, value, node)
         if is_matrix(value):
