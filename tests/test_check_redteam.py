@@ -50,6 +50,25 @@ def test_every_post_has_a_map_and_a_net() -> None:
     assert all((HERE / f"{name}.toml").is_file() for name in posts)
 
 
+@pytest.mark.parametrize("name", ["mazur_step_by_step", "mazur_worked_biases", "medium_mazur_clone"])
+def test_mazur_style_posts_are_judged(name: str) -> None:
+    # named neurons, numbered weights and shared biases ([neurons], [weights], index = "named"/"shared"):
+    # every planted mistake is caught, and most links get a verdict
+    net, options = NETS[name]
+    report = check_file(str(HERE / f"{name}.md"), resolve_network(net, **options),
+                        notation=str(HERE / f"{name}.toml"))
+    links = [link for st in report.statements for link in st.links]
+    planted = {squash(t) for t in PLANTED[name]}
+    assert {squash(link.text) for link in links if link.verdict == "wrong"} == planted
+    assert sum(link.verdict != "not checked" for link in links) >= 0.7 * len(links)
+
+
+def test_mazur_verdicts_verified_with_numpy() -> None:
+    # the expected verdicts of the Mazur-style posts, checked with NumPy neuron by neuron, independently of derive
+    verify = runpy.run_path(str(HERE / "verify_mazur.py"))["verify"]
+    assert verify() == []
+
+
 def test_round_3_verdicts_verified_with_numpy() -> None:
     # the expected verdicts of round 3 (correct and planted), checked with NumPy independently of derive
     verify = runpy.run_path(str(HERE / "verify_round3.py"))["verify"]

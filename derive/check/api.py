@@ -129,6 +129,7 @@ def read_text(text: str, net: str | NetworkSpec | None = None, *, kind: str = "m
             nmap = nmap.merged(data, where)
     if notation is not None:
         nmap = nmap.merged(*notation)
+    nmap.check_neurons(spec)
     found, mentions = statements(doc, max_claims=MAX_CLAIMS)
     if sum(claims(st) for st in found) > MAX_CLAIMS:
         raise too_many_claims(MAX_CLAIMS)

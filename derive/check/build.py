@@ -108,6 +108,11 @@ class Builder(SymbolBuilder):
         self._entry_base = 0
         self._saw_depth = False
         self.text = text
+        self.root: Node | None = None  # the side being built (a shared bias alone as a side is a given)
+        #: E_{o1}, one output's term of the cost, by its span: (that output's activation, its target)
+        self.cost_shares: dict[tuple[int, int], tuple[Any, Any]] = {}
+        #: b_1 of a layer whose neurons share one bias, by its span: the layer
+        self.shared_biases: dict[tuple[int, int], int] = {}
         #: How each product was read in the symbolic frame (matrix or element-wise), shared with the
         #: concrete builds of the same formula.
         self.decisions: dict[Any, str] = {} if decisions is None else decisions
@@ -117,6 +122,8 @@ class Builder(SymbolBuilder):
 
     # -- entry points ---------------------------------------------------------------------------------
     def build(self, node: Node) -> Any:
+        if self.root is None:
+            self.root = node
         method = getattr(self, "_build_" + node.kind, None)
         if method is None:
             raise Unchecked(f"cannot check a {node.kind} here", node.span)
@@ -451,6 +458,17 @@ class Builder(SymbolBuilder):
     # -- derivatives -------------------------------------------------------------------------------------
     def _build_pd(self, node: Node) -> Any:
         num, den = (self.build(c) for c in node.children)
+        layer = self.shared_biases.get(node.children[1].span)
+        if layer is not None:  # ∂E/∂b_1 of the bias all of layer 1 shares: the sum over its neurons' biases
+            if is_matrix(num):
+                raise Unchecked("the derivative of a matrix by a shared bias", node.span)
+            bias = self.quantity("b", sp.Integer(layer), node)
+            width = int(self.frame.width(sp.Integer(layer)))
+            return sp.Add(*[self.derivative(num, Entry(bias, k), node) for k in range(1, width + 1)], evaluate=False)
+        share = self.cost_shares.get(node.children[0].span)
+        if share is not None and not is_matrix(den):
+            out, target = share  # ∂E_{o1}/∂v of E_{o1} = ½(y_1 − a_1)²: (a_1 − y_1) ∂a_1/∂v, a chain-rule factor
+            return sp.Mul(out - target, self.derivative(out, den, node), evaluate=False)
         return self.derivative(num, den, node)
 
     def derivative(self, num: Any, den: Any, node: Node) -> Any:

@@ -24,7 +24,7 @@ class FormReader:
 
     def forms(self, text: str) -> list[Form]:
         try:
-            chain = parse_chain(text, self.functions)
+            chain = parse_chain(text, self.functions, self.words)
             out = []
             for rel, node in chain:
                 start, end = node.span
@@ -59,7 +59,7 @@ class FormReader:
             piece = text[s:e]
             form = Form(None, piece.strip(), s + (len(piece) - len(piece.lstrip())), rel)
             try:
-                sub = parse_chain(piece, self.functions)
+                sub = parse_chain(piece, self.functions, self.words)
                 if len(sub) != 1 or sub[0][0] is not None:
                     raise ParseError(first_error.message, first_error.pos - s)
                 node = sub[0][1]

@@ -32,6 +32,7 @@ from ..quantities import COST
 from ..safe import as_expr
 from .bind import LAYERED
 from .build import Builder, Unchecked
+from .symbols import script_word, shared_bias_layer
 from .claims import Claims, _summed
 from .extract import Document, Statement
 from .forms import OTHERWISE, FormReader, _cases_expanded
@@ -91,6 +92,7 @@ class Judge(WorkedExamples, Claims, FormReader):
         self.map = nmap
         self.doc = doc
         self.functions = nmap.functions()
+        self.words = nmap.words()
         # Explicit values and float evaluations depend only on the network: shared by all checks.
         self._cache: dict[Any, Any] = world.cache.setdefault("explicit", {})
         #: The givens of the post's worked examples, per network (shared with instance judges).
@@ -142,14 +144,20 @@ class Judge(WorkedExamples, Claims, FormReader):
             self._set_scale(defined, None)  # a first definition is judged against the network's own cost
         result = self._check_statement(st)
         if defined is not None:
-            return self._cost_definition(st, result, defined, previous)
+            result = self._cost_definition(st, result, defined, previous)
+            if self.map.symbols[defined].scale == "unknown" and self._costs_by_neuron():
+                # E_{o1} or E_{total} defined without the ½: the post's E_{total}, E_{o1}, … are all its own
+                for name, b in list(self.map.symbols.items()):
+                    if b.role == "cost" and name != defined:
+                        self._set_scale(name, "unknown", self.map.symbols[defined].own_scale)
+            return result
         if result is None:
             return None
         text = st.src.text
         errors = [n for n, b in self.map.symbols.items() if b.role == "error"]
         unknown = [n for n, b in self.map.symbols.items()
                    if b.role == "cost" and b.scale == "unknown"
-                   and any(_mentions_letter(text, m) for m in [n] + errors)]
+                   and any(_mentions_letter(text, m.split("_")[0]) for m in [n] + errors)]
         if unknown:
             saved = self.map
             self.map = replace(saved, symbols={**saved.symbols, **{
@@ -169,6 +177,10 @@ class Judge(WorkedExamples, Claims, FormReader):
                 result = replace(result, links=links)
         return result
 
+    def _costs_by_neuron(self) -> bool:
+        """Whether the map binds the cost Mazur's way: E_{total} (a name with its subscript) or E_{o1}."""
+        return any(b.role == "cost" and ("_" in n or b.index == "named") for n, b in self.map.symbols.items())
+
     def _set_scale(self, name: str, scale: Any, own_scale: Any = None) -> None:
         binding = replace(self.map.symbols[name], scale=scale, own_scale=own_scale)
         self.map = replace(self.map, symbols={**self.map.symbols, name: binding})
@@ -182,7 +194,12 @@ class Judge(WorkedExamples, Claims, FormReader):
         if len(forms) < 2 or forms[0].node is None or forms[0].node.kind != "sym" or forms[1].relation != "=":
             return None
         sym = forms[0].node.value
+        word = script_word(sym.sub)
+        if word is not None and self.map.binding(f"{sym.name}_{word}") is not None and not word.isdigit():
+            sym = replace(sym, name=f"{sym.name}_{word}", sub=None)  # E_{total}, bound as E_total
         binding = self.map.binding(sym.name)
+        if binding is not None and binding.index == "named" and word is not None and sym.sup is None:
+            sym = replace(sym, sub=None)  # E_{o1} = ½(target_{o1} − out_{o1})²: one output's part of the cost
         if binding is None or binding.role != "cost" or sym.sub is not None or sym.sup is not None or sym.primes \
                 or sym.name not in self.map.symbols:
             return None
@@ -528,6 +545,9 @@ class Judge(WorkedExamples, Claims, FormReader):
         worked = self.worked_example(ref, form, st, text)
         if worked is not None:
             return worked
+        if any(shared_bias_layer(f.value) is not None for f in (ref, form)):
+            return self.not_checked(st, form, left, "a bias shared by all neurons of a layer (b_1) alone on a side "
+                                    "is read only as the given of a worked example (b_1 = 0.35)", None)
         if not shapes_agree(ref.value, form.value, self):
             shapes = (shape_text(ref.value, self.world), shape_text(form.value, self.world))
             other_layout = self.in_other_layout(ref, form, text)
@@ -760,8 +780,22 @@ class Judge(WorkedExamples, Claims, FormReader):
     def dims(self) -> dict:
         return {k: sp.Integer(v) for k, v in self.world.dims.items()}
 
+    @property
+    def ties(self) -> dict[sp.Symbol, sp.Symbol]:
+        """In a post whose layers each share one bias (Mazur's b_1, b_2): every bias entry's symbol of the
+        instance -> its layer's first, so that each formula is judged on that network, at points where the
+        biases of a layer are equal (∂E/∂b_1 then the sum of the layer's ∂E/∂b_k)."""
+        if not self.map.shared_bias:
+            return {}
+        out = {}
+        for q, symbols in self.world.verifier.base.items():
+            if isinstance(q, NetQuantity) and q.kind == "b":
+                out.update({s: symbols[0] for s in list(symbols)[1:]})
+        return out
+
     def explicit(self, value: Any, index_values: dict, labels: dict[Any, Any] | None = None) -> Any:
-        key = (value, tuple(sorted(index_values.items(), key=lambda kv: str(kv[0]))))
+        ties = self.ties
+        key = (value, tuple(sorted(index_values.items(), key=lambda kv: str(kv[0]))), bool(ties))
         if key in self._cache:
             return self._cache[key]
         if index_values and value.has(sp.Sum):
@@ -787,6 +821,8 @@ class Judge(WorkedExamples, Claims, FormReader):
             result = as_expr(result).xreplace(self.dims)
         if labels:
             result = result.xreplace(self.one_hot(labels, index_values))
+        if ties:
+            result = result.xreplace(ties)
         self._cache[key] = result
         return result
 
@@ -844,8 +880,15 @@ class Judge(WorkedExamples, Claims, FormReader):
         if is_matrix(value):
             cols = value.shape[1]
             entry = f"({n // cols + 1}, {n % cols + 1})"
-        point = tuple((self.quantity_name(q), values) for q, values in self.points[p].quantities)
+        point = tuple((self.quantity_name(q), self._tied(q, values)) for q, values in self.points[p].quantities)
         return Counterexample(where, entry, x, y, point)
+
+    def _tied(self, q: Any, values: Any) -> Any:
+        """A bias of the point as the judge used it: each entry its layer's first when the post shares biases."""
+        if not self.map.shared_bias or not isinstance(q, NetQuantity) or q.kind != "b":
+            return values
+        values = np.array(values, dtype=float)
+        return np.full_like(values, values.flat[0])
 
     def quantity_name(self, q: Any) -> str:
         """A quantity of the counterexample, named as the post names it: W^1, W_0, x, μ."""

@@ -29,6 +29,7 @@ from .. import rules
 from ..errors import DeriveError, UnknownName
 from ..inputs import loads_toml
 from ..spec import NetworkSpec
+from .tree import DECORATIONS, GREEK
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -52,6 +53,8 @@ ROLES: dict[str, str] = {
     "kronecker": "the Kronecker delta δ_{jk}",
     "activation-function": "the activation function of a layer (g^{[l]}, f_l; g′ its derivative)",
     "learning-rate": "the learning rate of an update rule (W ← W − η ∂C/∂W)",
+    "updated": "a weight or bias after one step of gradient descent, w⁺ = w − η ∂C/∂w (Mazur's w_5^+: bind wplus; "
+               "η the map's learning rate)",
     "mask": "the dropout mask m^l of a layer, given like the input (a^l = f(z^l) ⊙ m^l)",
     "norm-mean": "the mean μ^l of a normalisation layer's z^l (over the batch or over the layer's neurons)",
     "norm-variance": "the letter whose square (σ^l)² is the variance of a normalisation layer's z^l around μ^l",
@@ -68,7 +71,10 @@ ROLES: dict[str, str] = {
 }
 LAYOUTS = ("destination", "source")
 LAYER_INDEX = ("super", "sub")
-INDEX_STYLES = ("entry", "neuron", "layer-neuron", "pair")
+#: How a symbol's subscript is read: `entry` W_{jk}; `neuron` a_3 numbered across layers; `layer-neuron`
+#: y_{21}; `pair` w_{35}; `named` out_{h1}, a neuron named in the map's [neurons]; `shared` b_1, the one
+#: bias that all neurons of layer 1 share (Mazur's).
+INDEX_STYLES = ("entry", "neuron", "layer-neuron", "pair", "named", "shared")
 WEIGHT_INDEX = ("source-destination", "destination-source")
 PRODUCTS = ("auto", "matrix", "elementwise")
 PRODUCT_OPERATORS = ("cdot", "times", "ast")  # \cdot, \times, *
@@ -77,7 +83,7 @@ DERIVATIVE_LAYOUTS = ("numerator", "denominator")
 REDUCTIONS = ("sum", "mean")
 TOP_KEYS = ("layout", "layer_index", "layer_offset", "weight_index", "products", "gradient_prefix", "gradient_of",
             "einstein",
-            "derivative_layout", "symbols")
+            "derivative_layout", "symbols", "neurons", "weights")
 SYMBOL_KEYS = ("role", "layout", "layer_index", "layer_offset", "index", "layer", "one_sample", "reduction")
 
 
@@ -151,6 +157,11 @@ class NotationMap:
     lenient_pairs: bool = False
     #: Layer letters that name the last layer in the formula being read (a^{(l)} − y: l is L there).
     last_layer_letters: frozenset[str] = frozenset()
+    #: Named neurons (Mazur's i1, h1, o2): a name -> (layer in the post's numbering, neuron from 1); a
+    #: name that is a letter only (h) names a layer, and h2 is then its neuron 2.
+    neurons: dict[str, tuple[int, int | None]] = field(default_factory=dict)
+    #: Numbered weights (w1 = "i1 -> h1"): a name -> (source neuron name, destination neuron name).
+    weights: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: Symbols the post defines by formulas (learned as the post is read).
     definitions: tuple[Definition, ...] = ()
     #: Keys the post (or the --notation file) set itself: a convention it states.
@@ -164,6 +175,48 @@ class NotationMap:
     def binding(self, name: str) -> Binding | None:
         b = self.symbols.get(name)
         return None if b is None or b.role == "none" else b
+
+    def neuron(self, name: str) -> tuple[int, int] | None:
+        """(layer in derive's numbering, neuron from 1) of a neuron the map names (h1: its own entry, or
+        neuron 1 of the layer the letter h names), None when the map does not name it."""
+        layer, index = self.neurons.get(name, (None, None))
+        if layer is None:
+            m = re.fullmatch(r"([A-Za-z]+)(\d+)", name)
+            if m is None or self.neurons.get(m.group(1), (None, 0))[1] is not None:
+                return None
+            layer, index = self.neurons[m.group(1)][0], int(m.group(2))
+        return layer - self.layer_offset, index
+
+    def check_neurons(self, spec: NetworkSpec) -> None:
+        """Every neuron the map names ([neurons], and the ends of [weights]) exists in the network."""
+        if spec.general:
+            return  # named neurons are read on concrete networks only (the builder says so per formula)
+        named = [(name, self.neuron(name)) for name, (_, index) in self.neurons.items() if index is not None]
+        named += [(end, self.neuron(end)) for ends in self.weights.values() for end in ends]
+        for name, (_, index) in self.neurons.items():
+            if index is None:
+                named.append((name, (self.neuron(f"{name}1")[0], 1)))
+        for name, (layer, index) in sorted(named):
+            if not 0 <= layer <= spec.depth:
+                raise DeriveError(f"neuron {name} of the notation map is in layer {layer + self.layer_offset}, but "
+                                  f"the network's layers are {self.layer_offset} to {spec.depth + self.layer_offset}")
+            if index > spec.widths[layer]:
+                raise DeriveError(f"neuron {name} of the notation map is neuron {index} of layer "
+                                  f"{layer + self.layer_offset}, which has {spec.widths[layer]} neurons")
+
+    @property
+    def shared_bias(self) -> bool:
+        """Whether the post's layers each have one bias all their neurons share (index = "shared")."""
+        return any(b.role == "bias" and b.index == "shared" for b in self.symbols.values())
+
+    def words(self) -> frozenset[str]:
+        """Names of more than one letter the post's map binds (out, net, target): read as one symbol
+        where their letters are written together, never as a product of letters."""
+        def written_as_letters(name: str) -> bool:  # not \delta, \hat{y} (yhat) nor \mathcal{L} (calL)
+            return (name.isalpha() and name not in GREEK and not name.endswith(tuple(DECORATIONS.values()))
+                    and not (name.startswith("cal") and name[3:4].isupper()))
+        return frozenset(name for name in self.symbols if len(name) > 1 and written_as_letters(name)
+                         and f"symbols.{name}" in self.stated and not self.symbols[name].is_function)
 
     def definition(self, name: str) -> Definition | None:
         return next((d for d in reversed(self.definitions) if d.name == name), None)
@@ -266,6 +319,11 @@ class NotationMap:
             raise DeriveError(f"'symbols' in {source} must be a table of name = role")
         for name, value in given.items():
             symbols[_name(name, source)] = _binding(name, value, source)
+        if "neurons" in data:
+            changes["neurons"] = {**self.neurons, **_neurons(data["neurons"], source)}
+        if "weights" in data:
+            changes["weights"] = {**self.weights,
+                                  **_weights(data["weights"], {**self.neurons, **changes.get("neurons", {})}, source)}
         named = {symbols[_name(n, source)].role for n in given} & {"batch"}
         for name in [n for n, b in symbols.items() if b.role in named and n not in given
                      and f"symbols.{n}" not in self.stated]:
@@ -273,6 +331,68 @@ class NotationMap:
         stated = self.stated | frozenset(k for k in data if k != "symbols")
         stated |= frozenset(f"symbols.{n}" for n in given)
         return replace(self, symbols=symbols, stated=stated, sources=self.sources + (source,), **changes)
+
+
+def _neurons(table: Any, source: str) -> dict[str, tuple[int, int | None]]:
+    """[neurons]: `h = 1` (h1, h2, … are the neurons of layer 1) or `top = { layer = 1, neuron = 2 }`."""
+    if not isinstance(table, dict):
+        raise DeriveError(f"'neurons' in {source} must be a table: h = 1 (h1, h2, … in layer 1) or "
+                          f"top = {{ layer = 1, neuron = 2 }}")
+    out: dict[str, tuple[int, int | None]] = {}
+    for name, value in table.items():
+        _name(name, source)
+        what = f"neuron {name} in {source}"
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - {"layer", "neuron"})
+            if unknown or set(value) != {"layer", "neuron"}:
+                raise DeriveError(f"{what} must be {{ layer = N, neuron = K }} (keys layer and neuron), not {value!r}")
+            layer, index = value["layer"], value["neuron"]
+            if not _whole(index, 1, 999):
+                raise DeriveError(f"the neuron of {what} must be a number from 1, not {index!r}")
+        else:
+            if not name.isalpha():
+                raise DeriveError(f"{what}: a name with a number names one neuron, "
+                                  f"{name} = {{ layer = N, neuron = K }}; a letter alone names a layer, h = 1")
+            layer, index = value, None
+        if not _whole(layer, -9, 99):
+            raise DeriveError(f"the layer of {what} must be a layer number (as the post numbers it), not {layer!r}")
+        out[name] = (layer, index)
+    return out
+
+
+def _weights(table: Any, neurons: dict[str, tuple[int, int | None]], source: str) -> dict[str, tuple[str, str]]:
+    """[weights]: `w1 = "i1 -> h1"`, the weight from neuron i1 to neuron h1 (names from [neurons])."""
+    if not isinstance(table, dict):
+        raise DeriveError(f"'weights' in {source} must be a table of name = \"FROM -> TO\" (w1 = \"i1 -> h1\")")
+    lookup = NotationMap(neurons=neurons)
+    out: dict[str, tuple[str, str]] = {}
+    for name, value in table.items():
+        _name(name, source)
+        what = f"weight {name} in {source}"
+        m = re.fullmatch(r"\s*([A-Za-z][A-Za-z0-9]*)\s*(?:->|→)\s*([A-Za-z][A-Za-z0-9]*)\s*", value) \
+            if isinstance(value, str) else None
+        if m is None:
+            raise DeriveError(f"{what} must be \"FROM -> TO\" with two neuron names (w1 = \"i1 -> h1\"), not {value!r}")
+        ends = []
+        for end in m.groups():
+            where = lookup.neuron(end)
+            if where is None:
+                raise UnknownName(f"neuron in {what}", end,
+                                  _neuron_names(neurons) or ["none yet: name the neurons in [neurons]"])
+            ends.append(where)
+        if ends[1][0] != ends[0][0] + 1:
+            raise DeriveError(f"{what} joins {m.group(1)} (layer {ends[0][0]}) to {m.group(2)} (layer {ends[1][0]}): "
+                              "a weight goes from a neuron to one in the next layer")
+        out[name] = (m.group(1), m.group(2))
+    return out
+
+
+def _neuron_names(neurons: dict[str, tuple[int, int | None]]) -> list[str]:
+    return sorted(f"{name}1, {name}2, …" if index is None else name for name, (_, index) in neurons.items())
+
+
+def _whole(value: Any, lo: int, hi: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
 
 
 def _index_text(order: str) -> str:

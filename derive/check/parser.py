@@ -71,13 +71,15 @@ from .tree import (
 )
 
 
-def parse_chain(text: str, functions: frozenset[str] = frozenset()) -> list[tuple[str | None, Node]]:
-    """The formula as a chain: [(None, first side), (relation, side), …]."""
+def parse_chain(text: str, functions: frozenset[str] = frozenset(),
+                words: frozenset[str] = frozenset()) -> list[tuple[str | None, Node]]:
+    """The formula as a chain: [(None, first side), (relation, side), …]. `words` are symbol names of
+    several letters (Mazur's out, net): their letters written together are one symbol."""
     try:
         tokens = tokenize(text)
     except LexError as exc:
         raise ParseError(exc.message, exc.pos) from None
-    chain = Parser(_unwrapped(tokens), text, functions).parse_chain()
+    chain = Parser(_unwrapped(tokens), text, functions, words).parse_chain()
     for _, side in chain:
         if operation_depth(side) > MAX_OPERATION_DEPTH:
             raise ParseError(f"the formula stacks more than {MAX_OPERATION_DEPTH} operations deep (nested or chained); "
@@ -109,10 +111,12 @@ def parse_expression(text: str, functions: frozenset[str] = frozenset()) -> Node
 
 
 class Parser(StructureParser):
-    def __init__(self, tokens: list[Token], text: str, functions: frozenset[str]) -> None:
+    def __init__(self, tokens: list[Token], text: str, functions: frozenset[str],
+                 words: frozenset[str] = frozenset()) -> None:
         self.tokens = tokens
         self.text = text
         self.functions = functions | FUNCTION_WORDS
+        self.words = words
         self.i = 0
         self.depth = 0
         self.abs_depth = 0
@@ -148,7 +152,7 @@ class Parser(StructureParser):
 
     def sub_parser(self, tokens: list[Token]) -> "Parser":
         end = tokens[-1].end if tokens else self.peek().pos
-        p = Parser(tokens + [Token(EOF, "", end, end)], self.text, self.functions)
+        p = Parser(tokens + [Token(EOF, "", end, end)], self.text, self.functions, self.words)
         p.depth = self.depth
         return p
 
@@ -410,6 +414,10 @@ class Parser(StructureParser):
                 for _ in range(len(word)):
                     self.advance()
                 return self.parse_call(word, tok)
+            if len(word) > 1 and word in self.words:  # out_{h1}: one symbol, not o·u·t
+                for _ in range(len(word)):
+                    self.advance()
+                return self._finish_symbol(Sym(word), tok)
             return self.parse_symbol()
         if tok.kind == LBRACE:
             self.advance()
@@ -595,10 +603,15 @@ class Parser(StructureParser):
 
     def _finish_symbol(self, sym: Sym, tok: Token) -> Node:
         """Read the scripts and primes after a symbol (in either order) and a glued index."""
-        sub, sup, primes, glued = sym.sub, sym.sup, sym.primes, sym.glued
+        sub, sup, primes, glued, name = sym.sub, sym.sup, sym.primes, sym.glued, sym.name
         while True:
             nxt = self.peek()
-            if nxt.kind == PRIME:
+            plus = self._plus_mark()
+            if plus and sup is None and not name.endswith("plus"):
+                for _ in range(plus):
+                    self.advance()
+                name += "plus"  # w_5^+, Mazur's updated weight: the symbol wplus, as \hat{y} is yhat
+            elif nxt.kind == PRIME:
                 self.advance()
                 primes += 1
             elif nxt.kind == CMD and nxt.value == "prime" and not nxt.space_before:
@@ -622,11 +635,20 @@ class Parser(StructureParser):
             else:
                 break
         node = Node("sym", (tok.pos, self.tokens[self.i - 1].end), (),
-                    Sym(sym.name, sym.bold, sub, sup, primes, glued, sym.font))
-        name = sym.name
+                    Sym(name, sym.bold, sub, sup, primes, glued, sym.font))
         if name in self.functions and self.call_follows():
             return self.parse_call(name, tok, node)
         return node
+
+    def _plus_mark(self) -> int:
+        """How many tokens a superscript that is only a plus takes here (^+: 2, ^{+}: 4), else 0."""
+        if not self.at(SUP):
+            return 0
+        if self.at(OP, "+", 1):
+            return 2
+        if self.at(LBRACE, k=1) and self.at(OP, "+", 2) and self.at(RBRACE, k=3):
+            return 4
+        return 0
 
     def call_follows(self) -> bool:
         return self.at(OP, "(") or (self.at_cmd("left") and self.peek(1).kind == OP and self.peek(1).value in "([")

@@ -70,6 +70,9 @@ class SymbolBuilder:
         sym: Sym = node.value
         if sym.name == "one":
             return self._ones(sym, node)
+        named = self._mazur_symbol(node)
+        if named is not None:
+            return named
         binding = self.map.binding(sym.name)
         if binding is not None and sym.glued and binding.index in ("neuron", "layer-neuron"):
             glued = f"{sym.name}{sym.sub.expr.value}"
@@ -95,6 +98,8 @@ class SymbolBuilder:
             raise Unchecked(f"{sym.name}′ on a symbol that is not a function", node.span)
         role = binding.role
         self._note(role, sym.name)
+        if role == "updated":
+            return self._updated(sym, node)
         if self._entry_base:
             pass
         elif not sym.bold and (sym.sub is None or role in LAYERED
@@ -409,14 +414,7 @@ class SymbolBuilder:
                                 f"(weights go from a neuron to one in the next layer; the map reads w_{{ab}} "
                                 f"{'into a from b' if self.map.weight_index == 'destination-source' else 'from a to b'})",
                                 node.span)
-            name = f"w{self.world.neuron_number(*src)}{self.world.neuron_number(*dst)}"
-            if name in self.world.scalar_symbols and self.concrete:
-                return self.world.scalar_symbols[name].symbol
-            layer = sp.Integer(dst[0])
-            q = self.quantity("W", layer, node)
-            if self.frame.row:
-                return Entry(q, src[1], dst[1])
-            return Entry(q, dst[1], src[1])
+            return self._weight_between(src, dst, node)
         if binding.index == "layer-neuron":
             if len(digits) != 2:
                 raise Unchecked(f"{sym.name} needs a layer and a neuron", node.span)
@@ -431,6 +429,11 @@ class SymbolBuilder:
             layer, index = sp.Integer(where[0]), where[1]
         if kind in ("z", "delta", "b") and layer == 0:
             raise Unchecked(f"neuron {digits[-1]} is an input: it has no {sym.name}", node.span)
+        return self._neuron_entry(kind, layer, index, node)
+
+    def _neuron_entry(self, kind: str, layer: Any, index: int, node: Node) -> Any:
+        """The entry of one neuron of a layered quantity (a, z, δ, b), or the scalar the network's
+        neuron-numbered view names it by."""
         q = self.quantity(kind, layer, node)
         if self.concrete and kind in ("a", "z"):
             key = self._scalar_name(kind, int(layer), index)
@@ -440,6 +443,141 @@ class SymbolBuilder:
         if width is not None and index > int(width):
             raise Unchecked(f"layer {layer} has no neuron {index}", node.span)
         return Entry(q, index)
+
+    def _weight_between(self, src: tuple[int, int], dst: tuple[int, int], node: Node) -> Any:
+        """The weight from neuron src to neuron dst of the next layer ((layer, neuron) each)."""
+        name = f"w{self.world.neuron_number(*src)}{self.world.neuron_number(*dst)}"
+        if name in self.world.scalar_symbols and self.concrete:
+            return self.world.scalar_symbols[name].symbol
+        q = self.quantity("W", sp.Integer(dst[0]), node)
+        if self.frame.row:
+            return Entry(q, src[1], dst[1])
+        return Entry(q, dst[1], src[1])
+
+    # named neurons and numbered weights (Mazur's out_{h1}, w_5, b_1, E_{o1}) -----------------------------
+    def _mazur_symbol(self, node: Node) -> Any:
+        """A symbol read through the map's named neurons, numbered weights or fixed subscripts, else None."""
+        sym: Sym = node.value
+        word = script_word(sym.sub)
+        if word is not None and self.map.binding(f"{sym.name}_{word}") is not None and not word.isdigit():
+            # E_{total} bound as E_total: the subscript is part of the name
+            return self._build_sym(replace(node, value=replace(sym, name=f"{sym.name}_{word}", sub=None, glued=False)))
+        if word is not None and word.isdigit() and f"{sym.name}{word}" in self.map.weights:
+            name = f"{sym.name}_{word}"
+            if sym.sup is not None or sym.primes:
+                raise Unchecked(f"the weight {name} with a superscript or a prime (the updated weight {name}^+ is "
+                                "the symbol wplus, bound to \"updated\")", node.span)
+            self._named_network_only(name, node)
+            src, dst = (self._named_neuron(end, node) for end in self.map.weights[f"{sym.name}{word}"])
+            return self._weight_between(src, dst, node)
+        binding = self.map.binding(sym.name)
+        if binding is None or binding.index not in ("named", "shared"):
+            return None
+        if sym.sup is not None or sym.primes:
+            raise Unchecked(f"a superscript or a prime on {sym.name}, whose subscript names a "
+                            f"{'neuron' if binding.index == 'named' else 'layer'}", node.span)
+        if word is None:
+            raise Unchecked(f"{sym.name} without the {'neuron' if binding.index == 'named' else 'layer'} "
+                            "its subscript names", node.span)
+        self._note(binding.role, sym.name)
+        self._named_network_only(sym.name, node)
+        if binding.index == "shared":
+            if binding.role != "bias" or not word.isdigit():
+                raise Unchecked(f"{sym.name}_{word}: only a bias is shared by a layer (b_1, index = \"shared\")",
+                                node.span)
+            layer = int(word) - self.map.layer_offset_of(binding)
+            self._check_layer(layer, "b", node, self.world.depth)
+            if not self.world.spec.layers[layer - 1].bias:
+                raise Unchecked(f"the network has no bias in layer {layer}", node.span)
+            if node is self.root:
+                return shared_bias(layer)  # b_1 = 0.35: the given of a worked example
+            # In a formula: neuron 1's bias, the judge ties every bias of the layer to it (Judge.ties)
+            self.shared_biases[node.span] = layer
+            return Entry(self.quantity("b", sp.Integer(layer), node), 1)
+        layer, index = self._named_neuron(word, node)
+        role = binding.role
+        if role == "cost":
+            return self._cost_share(word, layer, index, node)
+        if role in ("input", "target", "output"):
+            wanted = {"input": 0, "target": self.world.depth, "output": self.world.depth}[role]
+            if layer != wanted:
+                raise Unchecked(f"{sym.name}_{{{word}}}: {word} is not {'an input' if wanted == 0 else 'an output'} "
+                                "neuron", node.span)
+            if role == "target":
+                return self._target_entry(index, node)
+            role = "activation"
+        kind = {"activation": "a", "preactivation": "z", "error": "delta", "bias": "b"}.get(role)
+        if kind is None:
+            raise Unchecked(f"{sym.name} ({role}) with a named neuron", node.span)
+        if kind != "a" and layer == 0:
+            raise Unchecked(f"{word} is an input neuron: it has no {sym.name}", node.span)
+        value = self._neuron_entry(kind, sp.Integer(layer), index, node)
+        scale = self.cost_scale() if kind == "delta" else 1
+        return value if scale == 1 else sp.Mul(scale, value, evaluate=False)  # δ of the post's own cost
+
+    def _updated(self, sym: Sym, node: Node) -> Any:
+        """w_5^+ (the symbol wplus): the parameter after one step of gradient descent, w − η ∂C/∂w."""
+        if not sym.name.endswith("plus") or len(sym.name) == len("plus"):
+            raise Unchecked(f"{sym.name} is bound to an updated parameter: write it as the parameter with ^+ "
+                            "(w_5^+ for the symbol wplus)", node.span)
+        base = replace(node, value=replace(sym, name=sym.name[:-len("plus")]))
+        value = self._build_sym(base)
+        quantity = value.of if isinstance(value, Entry) else value
+        if isinstance(value, sp.Symbol) and value.name in self.world.scalar_symbols:
+            quantity = self.world.scalar_symbols[value.name].entry.of
+        if not isinstance(quantity, NetQuantity) or quantity.kind not in ("W", "b"):
+            raise Unchecked(f"{self.source(node)}: only a weight or a bias is updated by gradient descent", node.span)
+        stated = [n for n in self.map.names_for("learning-rate") if f"symbols.{n}" in self.map.stated]
+        rates = stated or self.map.names_for("learning-rate")
+        if len(rates) != 1:
+            raise Unchecked(f"{self.source(node)}, an updated parameter, with {len(rates) or 'no'} learning rates "
+                            "bound in the map (bind one: eta = \"learning-rate\")", node.span)
+        if {b.scale for b in self.map.symbols.values() if b.role == "cost"} - {None, 1}:
+            # a post whose cost is its own (no ½): its step may follow either, which is not said
+            raise Unchecked(f"{self.source(node)}, a step down the gradient of a cost the post defines other than "
+                            "the network's", node.span)
+        self.usage.rates.add(rates[0])
+        step = self.derivative(COST, value, node)
+        if is_matrix(value):
+            return sp.MatAdd(value, sp.MatMul(-learning_rate(rates[0]), step))
+        return value - learning_rate(rates[0]) * step
+
+    def _named_network_only(self, name: str, node: Node) -> None:
+        if self.world.general:
+            raise Unchecked(f"{name} names one neuron's quantity: read on a concrete network, not a general "
+                            "derivation", node.span)
+        if self.world.batched:
+            raise Unchecked(f"{name} names one neuron's quantity: read on a network with one sample", node.span)
+
+    def _named_neuron(self, name: str, node: Node) -> tuple[int, int]:
+        where = self.map.neuron(name)
+        if where is None:
+            raise Unchecked(f"the neuron {name} is not named in the map's [neurons]", node.span)
+        layer, index = where
+        if not 0 <= layer <= self.world.depth or index > self.world.widths[layer]:
+            raise Unchecked(f"the network has no neuron {name}", node.span)
+        return layer, index
+
+    def _target_entry(self, index: int, node: Node) -> Any:
+        self.usage.target = True
+        if self.concrete and f"y{index}" in self.world.scalar_symbols:
+            return self.world.scalar_symbols[f"y{index}"].symbol
+        return Entry(self.frame.y, index)
+
+    def _cost_share(self, word: str, layer: int, index: int, node: Node) -> Any:
+        """E_{o1}: the output neuron's own term of the cost, ½(a_k − y_k)², when the cost is that sum."""
+        if layer != self.world.depth:
+            raise Unchecked(f"the cost of {word}, which is not an output neuron", node.span)
+        if self.world.spec.cost != "quadratic":
+            raise Unchecked(f"the cost of the output {word} alone: read for the quadratic cost ½ Σ (a − y)² only",
+                            node.span)
+        if {b.scale for b in self.map.symbols.values() if b.role == "cost"} - {None, 1}:
+            raise Unchecked(f"the cost of the output {word} alone, in a post whose cost is its own (defined other "
+                            "than the network's ½ Σ (a − y)²)", node.span)
+        out = self._neuron_entry("a", sp.Integer(layer), index, node)
+        target = self._target_entry(index, node)
+        self.cost_shares[node.span] = (out, target)
+        return sp.Rational(1, 2) * (target - out) ** 2
 
     def _scalar_name(self, kind: str, layer: int, index: int) -> str:
         n = self.world.neuron_number(layer, index)
@@ -537,6 +675,27 @@ class SymbolBuilder:
             if s.is_Symbol and s.is_integer:
                 self.usage.index_dims.setdefault(s, []).append(self.frame.batch)
         return symbol
+
+
+def shared_bias(layer: int) -> sp.Symbol:
+    """The one bias all neurons of a layer share (Mazur's b_1), written alone on a side: a worked example's
+    given (in a formula it is neuron 1's bias of a network whose biases the judge ties)."""
+    return sp.Symbol(f"shared_bias[{layer}]", real=True)
+
+
+def shared_bias_layer(value: Any) -> int | None:
+    """The layer of a shared bias (shared_bias), else None."""
+    if isinstance(value, sp.Symbol) and value.name.startswith("shared_bias["):
+        return int(value.name[len("shared_bias["):-1])
+    return None
+
+
+def script_word(script: Script | None) -> str | None:
+    """A subscript written as one word or name (total, h1, h_1, o_{1}, 5), else None."""
+    if script is None or script.expr is None or script.transpose or script.primes or script.sample is not None:
+        return None
+    word = "".join(ch for ch in script.text if ch not in "{}_ \t\n")
+    return word if word.isalnum() and word.isascii() else None
 
 
 def _is_pair(src: tuple[int, int] | None, dst: tuple[int, int] | None) -> bool:

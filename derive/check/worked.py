@@ -16,6 +16,7 @@ from ..algebra import Entry, EvaluationError, NetQuantity
 from ..errors import VerificationError
 from ..safe import as_expr
 from .build import Unchecked
+from .symbols import shared_bias_layer
 from .extract import Statement
 from .parser import Node
 from .results import Counterexample, Diagnosis, Form, LinkResult
@@ -109,15 +110,23 @@ class WorkedExamples:
         entry = _given_entry(target, self)
         if entry is not None:
             return self.record_given_entry(entry, form, ref, st, printed)
-        dims = {self.world.batch_symbol: self.world.spec.batch} if self.world.batched else {}
-        shape = (1, 1) if not is_matrix(target) else tuple(int(as_expr(d).xreplace(dims)) for d in target.shape)
-        got = _shape_of(form.value)
-        if (shape != (1, 1) or got != (1, 1)) and got != shape:
-            return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is {shape[0]} × {shape[1]}, "
-                             f"the example gives {got[0]} × {got[1]}", shapes=(f"{shape[0]} × {shape[1]}",
-                                                                              f"{got[0]} × {got[1]}"),
-                             diagnosis=Diagnosis("wrong-shape", f"{ref.text} is {shape[0]} × {shape[1]}"))
-        value = np.asarray(printed, dtype=float).reshape(shape) if is_matrix(target) else float(printed[0])
+        shared = shared_bias_layer(target)
+        if shared is not None:  # b_1 = 0.35, Mazur's one bias of layer 1: every neuron's bias of the layer
+            if len(printed) != 1:
+                return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is one number",
+                                 diagnosis=Diagnosis("wrong-shape", f"{ref.text} is one number"))
+            target = self.world.frame.b(sp.Integer(shared))
+            value: Any = np.full((int(self.world.widths[shared]), 1), float(printed[0]))
+        else:
+            dims = {self.world.batch_symbol: self.world.spec.batch} if self.world.batched else {}
+            shape = (1, 1) if not is_matrix(target) else tuple(int(as_expr(d).xreplace(dims)) for d in target.shape)
+            got = _shape_of(form.value)
+            if (shape != (1, 1) or got != (1, 1)) and got != shape:
+                return self.link(st, form, ref, "wrong", method="shapes", reason=f"{ref.text} is {shape[0]} × "
+                                 f"{shape[1]}, the example gives {got[0]} × {got[1]}",
+                                 shapes=(f"{shape[0]} × {shape[1]}", f"{got[0]} × {got[1]}"),
+                                 diagnosis=Diagnosis("wrong-shape", f"{ref.text} is {shape[0]} × {shape[1]}"))
+            value = np.asarray(printed, dtype=float).reshape(shape) if is_matrix(target) else float(printed[0])
         givens = self.givens.setdefault(self.world, {})
         if target in givens and not np.array_equal(np.asarray(givens[target]), np.asarray(value)):
             # W_2 = [other numbers]: the next step of the example, or another example; whether the numbers
@@ -208,6 +217,8 @@ def _is_given_target(value: Any, judge: Any) -> bool:
         return True
     if _given_entry(value, judge) is not None:
         return True
+    if shared_bias_layer(value) is not None:
+        return True  # b_1 = 0.35: the bias all neurons of layer 1 share
     if _is_rate(value):
         return True  # the learning rate of the example's update rules: η = 0.5
     return isinstance(value, NetQuantity) and (value.kind in GIVEN_KINDS)
