@@ -769,6 +769,50 @@ def test_round_3_notations(case: Case) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# Red-team round 4: ℓ a symbol of its own, sech and cosh, \mathrel{-}= updates
+# ----------------------------------------------------------------------------------------------
+
+ELL_LOSS_MAP = TANH_MAP + 'ell = "cost"\n'
+ELL = [
+    ok("ell-as-the-loss", r"$$\frac{\partial \ell}{\partial a^2} = a^2 - y$$"),
+    ok("unicode-ell-as-the-loss", "$$\\frac{\\partial ℓ}{\\partial a^2} = a^2 - y$$"),
+    bad("ell-as-the-loss-wrong-sign", r"$$\frac{\partial \ell}{\partial a^2} = y - a^2$$", kinds=("sign",)),
+    abstains("ell-bound-to-the-cost-is-no-layer", r"$$\frac{\partial \ell}{\partial W^{\ell}} = \delta^{\ell} (a^{\ell-1})^T$$"),
+    ok("ell-as-a-sum-index", r"$$\ell = \frac{1}{2} \sum_{k} (a^2_k - y_k)^2$$"),
+]
+ELL_UNBOUND = [
+    # without a key ℓ is no letter l: the loss ℓ is unbound, the layer ℓ of a script still reads as l
+    abstains("ell-unbound", r"$$\frac{\partial \ell}{\partial W^l} = \delta^l (a^{l-1})^T$$"),
+    abstains("calligraphic-l-unbound", r"$$\frac{\partial \mathcal{l}}{\partial W^l} = \delta^l (a^{l-1})^T$$"),
+    ok("ell-as-the-layer", r"$$\delta^{\ell} = ((W^{\ell+1})^T \delta^{\ell+1}) \odot \sigma'(z^{\ell})$$"),
+    bad("ell-as-the-layer-untransposed", r"$$\delta^{\ell} = (W^{\ell+1} \delta^{\ell+1}) \odot \sigma'(z^{\ell})$$",
+        kinds=("transposed",)),
+]
+HYPERBOLIC = [
+    ok("sech-in-text-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot \text{sech}^2(z^1)$$"),
+    ok("sech-of-z-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot \operatorname{sech}(z^1)^2$$"),
+    ok("one-over-cosh-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot \frac{1}{\cosh^2(z^1)}$$"),
+    ok("one-over-cosh-squared-without-parentheses", r"$$\delta^1 = (W^2)^T \delta^2 \odot \frac{1}{\cosh^2 z^1}$$"),
+    ok("sech-is-one-over-cosh", r"$$\operatorname{sech}(z^1) = \frac{1}{\cosh(z^1)}$$"),
+    bad("sech-not-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot \operatorname{sech}(z^1)$$"),
+    bad("one-over-cosh-squared-of-the-activation", r"$$\delta^1 = (W^2)^T \delta^2 \odot \frac{1}{\cosh^2(a^1)}$$"),
+]
+MATHREL_UPDATES = [
+    ok("mathrel-minus-equals", r"$$W^2 \mathrel{-}= \eta \delta^2 (a^1)^T$$"),
+    ok("mathrel-plus-equals-minus", r"$$W^2 \mathrel{+}= -\eta \delta^2 (a^1)^T$$"),
+    ok("mathbin-minus-equals", r"$$b^2 \mathbin{-}= \eta \delta^2$$"),
+    bad("mathrel-plus-equals-uphill", r"$$W^2 \mathrel{+}= \eta \delta^2 (a^1)^T$$", kinds=("direction", "up")),
+    bad("mathrel-minus-equals-other-layer", r"$$W^2 \mathrel{-}= \eta \delta^1 (a^1)^T$$"),
+]
+
+
+@pytest.mark.parametrize("case", family("tanh-mse", ELL_LOSS_MAP, ELL) + family("l-layer", None, ELL_UNBOUND)
+                         + family("tanh-mse", TANH_MAP, HYPERBOLIC + MATHREL_UPDATES))
+def test_round_4_notations(case: Case) -> None:
+    judge(case)
+
+
+# ----------------------------------------------------------------------------------------------
 # §1: the sources of false verdicts on real posts: never wrong
 # ----------------------------------------------------------------------------------------------
 
@@ -1105,6 +1149,14 @@ CONDITIONAL = [
     # ≈ a whole number says what a quantity nearly is (saturation), not a worked example's rounded value
     safe("approximately-zero", r"When $z^L_j$ is large, $\sigma'(z^L_j) \approx 0$.", r"\sigma'(z^L_j)"),
     safe("approximately-zero-vector", r"$$\delta^L \approx 0$$"),
+    # round 4: a hypothesis on a symbol nothing binds is no definition of it, and picks no layer
+    safe("hypothesis-on-an-unbound-letter", r"When $E = 0$, $a^L = y$.", r"y"),
+    safe("hypothesis-on-the-loss-ell", "The loss is $\\ell = \\frac{1}{2}\\|a^L - y\\|^2$. When $\\ell = 0$, $a^L = y$.",
+         r"y"),
+    bad("hypothesis-picking-the-layer-ell", r"When $\ell = L$, $\delta^\ell = (y - a^\ell) \odot \sigma'(z^\ell)$.",
+        r"(y - a^\ell)"),
+    # 0 for the zero vector, as posts write it, is not a shape mistake
+    safe("zero-for-the-zero-vector", r"$$\delta^L = 0$$"),
 ]
 
 

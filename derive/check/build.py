@@ -64,6 +64,7 @@ from .usage import (
     Usage,
     concrete_dim,
     dim_text,
+    index_letter,
     index_parts,
     index_symbol,
     is_matrix,
@@ -75,7 +76,7 @@ from .world import World
 BUILTIN_FUNCTIONS = {
     "sigmoid": "sigmoid", "ReLU": "relu", "relu": "relu", "softmax": "softmax", "softplus": "softplus",
     "tanh": "tanh", "id": "identity", "log": "log", "ln": "log", "exp": "exp", "diag": "diag", "sqrt": "sqrt",
-    "vec": "vec",
+    "vec": "vec", "cosh": "cosh", "sech": "sech",
     "step": "step",  # 𝟏[x > 0], read by the parser
     **rules.operator_words(),  # LeakyReLU, ELU, GELU, … as the registry writes them
 }
@@ -547,9 +548,9 @@ class Builder(SymbolBuilder):
             var_node, lo_node = lower.children
         else:
             var_node, lo_node = lower, None
-        if var_node.kind != "sym" or len(var_node.value.name) != 1 or var_node.value.sub or var_node.value.sup:
+        if var_node.kind != "sym" or not index_letter(var_node.value.name) or var_node.value.sub or var_node.value.sup:
             raise Unchecked(f"a sum over {self.source(var_node)}", node.span)
-        var = index_symbol(var_node.value.name)
+        var = index_symbol(index_letter(var_node.value.name))
         self.bound.append(var)
         try:
             before = list(self.usage.index_dims.get(var, []))
@@ -668,11 +669,11 @@ class Builder(SymbolBuilder):
     def _build_family(self, node: Node) -> Any:
         """body_{i=1}^{n}: the column of a scalar family; diag(body)_{i=1}^{n} its diagonal matrix."""
         inner, var_node, lo_node, hi_node = node.children
-        if var_node.kind != "sym" or len(var_node.value.name) != 1:
+        if var_node.kind != "sym" or not index_letter(var_node.value.name):
             raise Unchecked(f"a family over {self.source(var_node)}", node.span)
         if self.index(lo_node) != 1:
             raise Unchecked("a family that does not start at 1", node.span)
-        var, size = index_symbol(var_node.value.name), self.index(hi_node)
+        var, size = index_symbol(index_letter(var_node.value.name)), self.index(hi_node)
         diag = inner.kind == "call" and inner.value.name in ("diag",) and len(inner.children) == 1
         body = self.build(inner.children[0] if diag else inner)
         if is_matrix(body):
@@ -749,6 +750,12 @@ class Builder(SymbolBuilder):
             return Elementwise(op, arg) if is_matrix(arg) else (sp.log(arg) if op == "log" else sp.exp(arg))
         if op == "step":
             return Elementwise(op, arg) if is_matrix(arg) else sp.Heaviside(arg, 0)
+        if op in ("cosh", "sech"):  # 1/cosh²(z) and sech²(z) = tanh′(z), by exp: cosh z = (eᶻ + e⁻ᶻ)/2
+            cosh = (sp.MatMul(sp.Rational(1, 2), sp.MatAdd(Elementwise("exp", arg), Elementwise("exp", -arg)))
+                    if is_matrix(arg) else (sp.exp(arg) + sp.exp(-arg)) / 2)
+            if op == "cosh":
+                return cosh
+            return Quotient(sp.OneMatrix(*arg.shape), cosh) if is_matrix(arg) else 1 / cosh
         if op == "diag":
             if not is_matrix(arg) or 1 not in arg.shape:
                 raise Unchecked("diag of something that is not a vector", node.span)

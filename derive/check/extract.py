@@ -735,13 +735,19 @@ def _without_dangling(src: Src) -> Src:
 
 
 FUNCTION_NAME = re.compile(r"\s*\{([A-Za-z]+)\}")
+FUNCTION_POWER = re.compile(r"\^(?:[0-9]|\{-?[0-9]\})")
 
 
 def _names_function(text: str, j: int) -> bool:
     """Whether the \\text{…} at j is a function's name: a word followed by (, ' or \\left(."""
     group = FUNCTION_NAME.match(text, j)
-    return group is not None and text.startswith(("(", "'", "\\left(", "\\left (", "^{'}", "^\\prime", "’"),
-                                                  group.end())
+    if group is None:
+        return False
+    after = group.end()
+    if text.startswith("^", after) and not text.startswith(("^{'}", "^\\prime"), after):
+        power = FUNCTION_POWER.match(text, after)  # \text{sech}^2(z): the function's value squared
+        after = power.end() if power else after
+    return text.startswith(("(", "'", "\\left(", "\\left (", "^{'}", "^\\prime", "’"), after)
 
 
 def _split_commas(src: Src) -> list[Src]:

@@ -587,11 +587,7 @@ class Parser(StructureParser):
     # -- symbols ---------------------------------------------------------------------------------------
     def parse_symbol(self) -> Node:
         tok = self.advance()
-        if tok.kind == LETTER:
-            name = tok.value
-        else:
-            name = "l" if tok.value == "ell" else tok.value
-        return self._finish_symbol(Sym(name), tok)
+        return self._finish_symbol(Sym(tok.value), tok)
 
     def _finish_symbol(self, sym: Sym, tok: Token) -> Node:
         """Read the scripts and primes after a symbol (in either order) and a glued index."""
