@@ -1160,6 +1160,15 @@ CONDITIONAL = [
 ]
 
 
+#: One output unit: the target y is 1 × 1 and a^{(2)}_1 an entry; their difference is a number.
+ONE_OUTPUT_MAP = '[symbols]\nE = "cost"\ndelta = "error"\n'
+ONE_OUTPUT_ENTRY = [
+    ok("entry-minus-one-by-one-target", r"$$E = \frac{1}{2}(a^{(2)}_1 - y)^2$$"),
+    ok("entry-error-with-one-by-one-target", r"$$\delta^{(2)}_1 = (a^{(2)}_1 - y)\, a^{(2)}_1 (1 - a^{(2)}_1)$$"),
+    bad("entry-error-with-one-by-one-target-wrong-sign", r"$$\delta^{(2)}_1 = (y - a^{(2)}_1)\, a^{(2)}_1 (1 - a^{(2)}_1)$$"),
+]
+
+
 @pytest.mark.parametrize("case", family("l-layer", None, EINSTEIN) + family("mlp-3-3-3", EINSTEIN_MAP, EINSTEIN_STATED)
                          + family("two-two-two", GLUED_MAP, GLUED_Y1) + family("two-two-two", WORKED_MAP, WORKED)
                          + family("l-layer", NIELSEN_MAP, LAYER_OFFSET) + family("l-layer", None, INFORMAL)
@@ -1178,7 +1187,8 @@ CONDITIONAL = [
                          + family("l-layer", None, HTML_ESCAPED)
                          + family("l-layer", None, ANNOTATED_RELATION)
                          + family("tanh-mse", MEAN_OVER_OUTPUTS_MAP, MEAN_OVER_OUTPUTS)
-                         + family("l-layer", None, CONDITIONAL))
+                         + family("l-layer", None, CONDITIONAL)
+                         + family(resolve_network("mlp:2-2-1"), ONE_OUTPUT_MAP, ONE_OUTPUT_ENTRY))
 def test_never_wrong(case: Case) -> None:
     judge(case)
 
