@@ -54,3 +54,9 @@ def test_round_3_verdicts_verified_with_numpy() -> None:
     # the expected verdicts of round 3 (correct and planted), checked with NumPy independently of derive
     verify = runpy.run_path(str(HERE / "verify_round3.py"))["verify"]
     assert verify() == []
+
+
+def test_round_4_verdicts_verified_with_numpy() -> None:
+    # the expected verdicts of round 4 (correct and planted), checked with NumPy independently of derive
+    verify = runpy.run_path(str(HERE / "verify_round4.py"))["verify"]
+    assert verify() == []
