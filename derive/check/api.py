@@ -43,6 +43,7 @@ MAX_FORMULAS = 10_000
 #: diagnosis more; the generated posts have at most 172.
 MAX_CLAIMS = 500
 LATEX_SUFFIXES = (".tex", ".latex", ".ltx")
+RST_SUFFIXES = (".rst", ".rest")
 
 Notation = tuple[dict[str, Any], str]  # a notation map's data and where it comes from
 
@@ -77,7 +78,8 @@ def check_paths(paths: list[str | Path], net: str | NetworkSpec | None = None,
 def read_post(path: str | Path, net: str | NetworkSpec | None = None, notation: Notation | None = None) -> Post:
     path = Path(path)
     text = read_file(path, "post", MAX_BYTES)
-    kind = "latex" if path.suffix.lower() in LATEX_SUFFIXES else "markdown"
+    suffix = path.suffix.lower()
+    kind = "latex" if suffix in LATEX_SUFFIXES else "rst" if suffix in RST_SUFFIXES else "markdown"
     if path.suffix.lower() == ".ipynb":
         text = notebook_markdown(text, quoted(path))
     return read_text(text, net, kind=kind, path=str(path), notation=notation)

@@ -107,7 +107,7 @@ class Statement:
 @dataclass
 class Document:
     text: str
-    kind: str  # "markdown" | "latex"
+    kind: str  # "markdown" | "latex" | "rst"
     maths: list[Math] = field(default_factory=list)
     notation_blocks: list[tuple[str, str, int]] = field(default_factory=list)  # (format, text, offset)
     line_starts: list[int] = field(default_factory=list)
@@ -145,6 +145,8 @@ def read_document(text: str, kind: str, max_formulas: int | None = None) -> Docu
     doc.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     if kind == "latex":
         _scan_latex(doc)
+    elif kind == "rst":
+        _scan_rst(doc)
     else:
         _scan_markdown(doc)
     return doc
@@ -413,6 +415,81 @@ def _markdown_math(body: str, start: int) -> Src:
     src = src.sub(r"\\([_*])", r"\1")  # Markdown-escaped _ and *
     src = src.sub(RAW_TAG.pattern, " ")
     return src
+
+
+# ----------------------------------------------------------------------------------------------
+# reStructuredText
+# ----------------------------------------------------------------------------------------------
+
+
+#: A directive or comment line: `.. math::`, `.. code-block:: python`, `.. note::`, `.. derive-notation`.
+RST_EXPLICIT = re.compile(r"^([ \t]*)\.\.(?:[ \t]+(?:([A-Za-z][\w-]*)::|(derive-notation)\b)?[ \t]*(.*))?$")
+#: Directives whose body is not prose: skipped like a code block.
+RST_LITERAL = frozenset({"code", "code-block", "sourcecode", "literalinclude", "raw", "include", "doctest",
+                         "testcode", "testoutput", "ipython", "jupyter-execute", "highlight", "parsed-literal"})
+RST_OPTION = re.compile(r"[ \t]*:[\w-]+:")
+RST_ROLE = re.compile(r":math:`([^`]+)`")
+
+
+def _scan_rst(doc: Document) -> None:
+    """Sphinx's reStructuredText: every blank-line-separated paragraph of a `.. math::` directive
+    (and the directive's argument) is a display formula, `:math:`…`` an inline one; code blocks
+    (`::` literal blocks, `.. code-block::`), comments and their indented bodies are skipped,
+    except a `.. derive-notation` comment, whose body is the post's notation map."""
+    text, starts = doc.text, doc.line_starts
+    lines = text.split("\n")
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        m = RST_EXPLICIT.match(line)
+        literal = line.rstrip().endswith("::") and m is None
+        if m is None and not literal:
+            for role in RST_ROLE.finditer(line):
+                doc.add(Math(_markdown_math(role.group(1), starts[k] + role.start(1)), False,
+                             starts[k] + role.start(), starts[k] + role.end()))
+            k += 1
+            continue
+        indent = len(line) - len(line.lstrip()) if m is None else len(m.group(1))
+        end = k + 1  # the body: the lines after, blank or indented deeper
+        while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent):
+            end += 1
+        body_start = starts[k + 1] if k + 1 < len(starts) else len(text)
+        body_end = starts[end] - 1 if end < len(starts) else len(text)
+        if literal:
+            for role in RST_ROLE.finditer(line):  # the paragraph's own line is prose
+                doc.add(Math(_markdown_math(role.group(1), starts[k] + role.start(1)), False,
+                             starts[k] + role.start(), starts[k] + role.end()))
+        elif m.group(3):
+            doc.notation_blocks.append(("toml", text[body_start:body_end], body_start))
+        elif m.group(2) == "math":
+            _rst_math(doc, k, m, end)
+        elif m.group(2) and m.group(2) not in RST_LITERAL:
+            k += 1  # `.. note::` and other directives hold prose and maths: read on inside
+            continue
+        k = end
+
+
+def _rst_math(doc: Document, k: int, m: re.Match, end: int) -> None:
+    """The formulas of a `.. math::` directive on line k, whose body ends before line `end`."""
+    text, starts = doc.text, doc.line_starts
+    lines = text.split("\n")
+    blocks: list[tuple[int, int]] = []  # line ranges of the paragraphs
+    if (m.group(4) or "").strip():
+        blocks.append((k, k + 1))
+    first = k + 1
+    while first < end and RST_OPTION.match(lines[first]):  # :label: eq-delta, :nowrap:
+        first += 1
+    run = None
+    for n in range(first, end + 1):
+        if n < end and lines[n].strip():
+            run = n if run is None else run
+        elif run is not None:
+            blocks.append((run, n))
+            run = None
+    for lo, hi in blocks:
+        start = starts[k] + m.start(4) if lo == k else starts[lo]
+        stop = starts[hi] - 1 if hi < len(starts) else len(text)
+        doc.add(Math(_markdown_math(text[start:stop], start), True, start, stop))
 
 
 # ----------------------------------------------------------------------------------------------

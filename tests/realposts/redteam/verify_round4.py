@@ -213,8 +213,9 @@ def worked_table(p: Post) -> None:
     p.claim("delta1_2 = -0.01315 (planted)", d1[1], [-0.01315], planted=True, tol=tol)
 
 
-def ko_index_sums(p: Post) -> None:
-    # the general formulas on a 2-3-2-2 instance, entry by entry (w^l_{jk}: into j from k)
+def nielsen_entries(p: Post) -> None:
+    """Nielsen's four equations on the instance 2-3-2-2 of the general network, in matrices and entry by
+    entry (w^l_{jk}: into j from k): ko_index_sums and sphinx_rst_nielsen."""
     widths = [2, 3, 2, 2]
     x, y = rand(2, 1), rand(2, 1)
     W = {l: rand(widths[l], widths[l - 1]) for l in range(1, 4)}
@@ -241,6 +242,8 @@ def ko_index_sums(p: Post) -> None:
     p.claim("dC/dw^3_jk = a_j delta_k (planted)", fd(lambda M: C_from(3, M @ a[2] + b[3]), W[3]), a[2] @ delta[3].T,
             planted=True)
     p.claim("delta^L_j", delta[3], (a[3] - y) * a[3] * (1 - a[3]))
+    p.claim("delta^2 = (w^3 delta^3) * sigma'(z^2) (planted)", delta[2], (W[3] @ delta[3]) * a[2] * (1 - a[2]),
+            planted=True)  # at l = 1 the untransposed product does not exist
     for l in (1, 2):
         p.claim(f"delta^{l}_j", delta[l], np.array([[sum(W[l + 1][k, j] * delta[l + 1][k, 0]
                                                           for k in range(widths[l + 1]))] for j in range(widths[l])])
@@ -255,7 +258,8 @@ POSTS: dict[str, Callable[[Post], None]] = {
     "zhihu_three_hidden": zhihu_three_hidden,
     "ng_row_major": ng_row_major,
     "worked_table": worked_table,
-    "ko_index_sums": ko_index_sums,
+    "ko_index_sums": nielsen_entries,
+    "sphinx_rst_nielsen": nielsen_entries,
 }
 
 
