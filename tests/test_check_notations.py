@@ -806,7 +806,19 @@ MATHREL_UPDATES = [
 ]
 
 
-@pytest.mark.parametrize("case", family("tanh-mse", ELL_LOSS_MAP, ELL) + family("l-layer", None, ELL_UNBOUND)
+#: Nielsen's Σ′(z^l), the diagonal matrix of the σ′(z^l_j) (his BP1a and BP2 in matrix form).
+SIGMA_PRIME = [
+    ok("sigma-prime-matrix-output", r"$$\delta^L = \Sigma'(z^L) (a^L - y)$$"),
+    ok("sigma-prime-matrix-hidden", r"$$\delta^l = \Sigma'(z^l) (W^{l+1})^T \delta^{l+1}$$"),
+    bad("sigma-prime-matrix-untransposed", r"$$\delta^l = \Sigma'(z^l) W^{l+1} \delta^{l+1}$$", kinds=("transposed",)),
+    bad("sigma-prime-matrix-of-the-activation", r"$$\delta^l = \Sigma'(a^l) (W^{l+1})^T \delta^{l+1}$$",
+        kinds=("prime-argument",)),
+    bad("sigma-prime-matrix-after-the-vector", r"$$\delta^L = (a^L - y) \Sigma'(z^L)$$"),
+    abstains("sigma-without-prime-is-no-matrix", r"$$\delta^L = \Sigma(z^L) (a^L - y)$$"),
+]
+
+
+@pytest.mark.parametrize("case", family("tanh-mse", ELL_LOSS_MAP, ELL) + family("l-layer", None, ELL_UNBOUND + SIGMA_PRIME)
                          + family("tanh-mse", TANH_MAP, HYPERBOLIC + MATHREL_UPDATES))
 def test_round_4_notations(case: Case) -> None:
     judge(case)

@@ -715,6 +715,8 @@ class Builder(SymbolBuilder):
             return self._max_of(node)
         if len(node.children) != 1 or node.children[0].kind == "list":
             raise Unchecked(f"the function {name} of several arguments", node.span)
+        if name == "Sigma" and primes == 1 and binding is None and call.sub is None and call.sup is None:
+            return self._sigma_prime_matrix(node)
         arg = self.build(node.children[0])
         if binding is not None and binding.is_function:
             op = binding.role
@@ -777,6 +779,13 @@ class Builder(SymbolBuilder):
                 return sp.HadamardPower(arg, sp.Rational(1, 2))
             return sp.sqrt(arg)
         raise Unchecked(f"the function {name}", node.span)
+
+    def _sigma_prime_matrix(self, node: Node) -> Any:
+        """Nielsen's Σ′(z^l): the diagonal matrix of the σ′(z^l_j), read only where σ′(z^l) is a column."""
+        value = self.build(replace(node, value=replace(node.value, name="sigma")))
+        if not is_matrix(value) or not self._dim_eq(value.shape[1], 1) or self._dim_eq(value.shape[0], 1):
+            raise Unchecked("Σ′ of something that is not a column vector", node.span)
+        return Diag(value)
 
     def _max_of(self, node: Node) -> Any:
         """max(0, z): ReLU, as CS231n writes it."""

@@ -620,8 +620,8 @@ class Parser(StructureParser):
         node = Node("sym", (tok.pos, self.tokens[self.i - 1].end), (),
                     Sym(sym.name, sym.bold, sub, sup, primes, glued, sym.font))
         name = sym.name
-        if name in self.functions and self.call_follows():
-            return self.parse_call(name, tok, node)
+        if (name in self.functions or (name == "Sigma" and primes)) and self.call_follows():
+            return self.parse_call(name, tok, node)  # \Sigma'(z^l): Nielsen's diagonal matrix of σ′
         return node
 
     def call_follows(self) -> bool:
