@@ -1173,8 +1173,11 @@ CONDITIONAL = [
 
 
 #: One output unit: the target y is 1 × 1 and a^{(2)}_1 an entry; their difference is a number.
-ONE_OUTPUT_MAP = '[symbols]\nE = "cost"\ndelta = "error"\n'
+ONE_OUTPUT_MAP = '[symbols]\nE = "cost"\ndelta = "error"\nw = "weight"\n'
 ONE_OUTPUT_ENTRY = [
+    # the 1 × 2 weight matrix of the single output unit keeps its two indices
+    ok("weight-entry-of-a-single-output", r"$$\frac{\partial E}{\partial w^{(2)}_{12}} = \delta^{(2)}_1 a^{(1)}_2$$"),
+    bad("weight-entry-of-a-single-output-wrong-unit", r"$$\frac{\partial E}{\partial w^{(2)}_{12}} = \delta^{(2)}_1 a^{(1)}_1$$"),
     ok("entry-minus-one-by-one-target", r"$$E = \frac{1}{2}(a^{(2)}_1 - y)^2$$"),
     ok("entry-error-with-one-by-one-target", r"$$\delta^{(2)}_1 = (a^{(2)}_1 - y)\, a^{(2)}_1 (1 - a^{(2)}_1)$$"),
     bad("entry-error-with-one-by-one-target-wrong-sign", r"$$\delta^{(2)}_1 = (y - a^{(2)}_1)\, a^{(2)}_1 (1 - a^{(2)}_1)$$"),

@@ -432,7 +432,10 @@ class Builder(SymbolBuilder):
     def entry(self, base: Any, index_node: Node, node: Node) -> Any:
         rows, cols = base.shape
         written = self.source(node.children[0]) if node.children else self.source(node)
-        vector = rows == 1 or cols == 1
+        weight = isinstance(base, NetQuantity) and base.kind == "W" or (
+            isinstance(base, sp.Transpose) and isinstance(base.arg, NetQuantity) and base.arg.kind == "W")
+        # a weight matrix keeps its two indices when a layer has one unit: w^{(2)}_{12} of a 1 × 2 W^{(2)}
+        vector = (rows == 1 or cols == 1) and not weight
         parts = index_parts(index_node, 1 if vector and not (rows == 1 and cols == 1) else 2)
         indices = [self.index(p, entry=True) for p in parts]
         if vector and len(indices) == 2 and (rows == 1 or cols == 1) and not (rows == 1 and cols == 1):
