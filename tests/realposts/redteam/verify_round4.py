@@ -213,6 +213,38 @@ def worked_table(p: Post) -> None:
     p.claim("delta1_2 = -0.01315 (planted)", d1[1], [-0.01315], planted=True, tol=tol)
 
 
+def nabla_theta_decay(p: Post) -> None:
+    m, lam = 4, 0.1
+    X, Y = rand(3, m), targets_in_01(2, m)
+    W1, b1, W2, b2 = rand(4, 3), rand(4, 1), rand(2, 4), rand(2, 1)
+    decay = lam / 2 * ((W1 ** 2).sum() + (W2 ** 2).sum())
+    Z1 = W1 @ X + b1
+    A1 = sig(Z1)
+    Z2 = W2 @ A1 + b2
+    A2 = sig(Z2)
+
+    def J_of(W1=W1, b1=b1, W2=W2, b2=b2):  # summed over the batch, plus (λ/2) Σ ‖W‖_F²
+        A = sig(W2 @ sig(W1 @ X + b1) + b2)
+        return 0.5 * float(((A - Y) ** 2).sum()) + lam / 2 * float((W1 ** 2).sum() + (W2 ** 2).sum())
+    gZ2 = fd(lambda Z: 0.5 * float(((sig(Z) - Y) ** 2).sum()) + decay, Z2)
+    p.claim("grad Z2", gZ2, (A2 - Y) * A2 * (1 - A2))
+    gW2 = fd(lambda W: J_of(W2=W), W2)
+    p.claim("grad W2", gW2, gZ2 @ A1.T + lam * W2)
+    p.claim("grad b2", fd(lambda b: J_of(b2=b), b2), gZ2 @ np.ones((m, 1)))
+    p.claim("grad W2 entries", gW2, np.array([[sum(gZ2[j, i] * A1[k, i] for i in range(m)) + lam * W2[j, k]
+                                              for k in range(4)] for j in range(2)]))
+    p.claim("grad W2 entries with A1_ji (planted)", gW2, np.array([[sum(gZ2[j, i] * A1[j, i] for i in range(m))
+                                                                    + lam * W2[j, k] for k in range(4)] for j in range(2)]),
+            planted=True)
+    gZ1 = fd(lambda Z: 0.5 * float(((sig(W2 @ sig(Z) + b2) - Y) ** 2).sum()) + decay, Z1)
+    p.claim("grad Z1", gZ1, (W2.T @ gZ2) * A1 * (1 - A1))
+    gW1 = fd(lambda W: J_of(W1=W), W1)
+    p.claim("grad W1 without the decay (planted)", gW1, gZ1 @ X.T, planted=True)
+    p.claim("grad W1", gW1, gZ1 @ X.T + lam * W1)
+    p.claim("grad b1", fd(lambda b: J_of(b1=b), b1), gZ1 @ np.ones((m, 1)))
+    p.claim("the step goes down", J_of(W1=W1 - 1e-4 * (gZ1 @ X.T + lam * W1)) < J_of(), True)
+
+
 def nielsen_entries(p: Post) -> None:
     """Nielsen's four equations on the instance 2-3-2-2 of the general network, in matrices and entry by
     entry (w^l_{jk}: into j from k): ko_index_sums and sphinx_rst_nielsen."""
@@ -260,6 +292,7 @@ POSTS: dict[str, Callable[[Post], None]] = {
     "worked_table": worked_table,
     "ko_index_sums": nielsen_entries,
     "sphinx_rst_nielsen": nielsen_entries,
+    "nabla_theta_decay": nabla_theta_decay,
 }
 
 
