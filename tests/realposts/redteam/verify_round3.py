@@ -356,10 +356,10 @@ POSTS: dict[str, Callable[[Post], None]] = {
 }
 
 
-def verify() -> list[str]:
+def verify_posts(posts: dict[str, Callable[[Post], None]]) -> list[str]:
     """Every post's disagreements ("post: claim: …"), empty when every verdict is as expected."""
     failures = []
-    for name, check in POSTS.items():
+    for name, check in posts.items():
         post = Post(name)
         check(post)
         print(f"{name}: {post.count} claims, {len(post.failures)} disagreements")
@@ -367,7 +367,14 @@ def verify() -> list[str]:
     return failures
 
 
-if __name__ == "__main__":
-    found = verify()
+def verify() -> list[str]:
+    return verify_posts(POSTS)
+
+
+def main(found: list[str]) -> None:
     print("\n".join(found) or "every verdict verified")
     sys.exit(1 if found else 0)
+
+
+if __name__ == "__main__":
+    main(verify())

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from verify_round3 import Post, fd, jac, rand, sig, softmax  # noqa: E402  (the same helpers)
+from verify_round3 import Post, fd, jac, main, rand, sig, softmax, verify_posts  # noqa: E402  (the same helpers)
 
 sys.path.pop(0)
 
@@ -119,6 +119,23 @@ def ja_softmax_ce(p: Post) -> None:
     p.claim("dE/db1", fd(lambda b: E_of(b1=b), b1), d1)
 
 
+def sigmoid_network(x: np.ndarray, y: np.ndarray, W: dict, b: dict):
+    """The forward pass of a sigmoid network with weights W[1…L] and biases b[1…L] (z and a by layer,
+    a[0] = x), and its squared error ½‖a^L − y‖² as a function of the pre-activation of layer l0."""
+    depth = len(W)
+    a, z = {0: x}, {}
+    for l in range(1, depth + 1):
+        z[l] = W[l] @ a[l - 1] + b[l]
+        a[l] = sig(z[l])
+
+    def cost_from(l0: int, zl: np.ndarray) -> float:
+        act = sig(zl)
+        for l in range(l0 + 1, depth + 1):
+            act = sig(W[l] @ act + b[l])
+        return 0.5 * float(((act - y) ** 2).sum())
+    return z, a, cost_from
+
+
 def targets_in_01(*shape):
     return np.abs(rand(*shape)) % 1.0
 
@@ -129,16 +146,7 @@ def zhihu_three_hidden(p: Post) -> None:
     W = {l: rand(widths[l], widths[l - 1]) for l in range(1, 5)}
     b = {l: rand(widths[l], 1) for l in range(1, 5)}
 
-    a, z = {0: x}, {}
-    for l in range(1, 5):
-        z[l] = W[l] @ a[l - 1] + b[l]
-        a[l] = sig(z[l])
-
-    def J_from(l0: int, zl: np.ndarray) -> float:  # the cost as a function of z^{(l0)}
-        act = sig(zl)
-        for l in range(l0 + 1, 5):
-            act = sig(W[l] @ act + b[l])
-        return 0.5 * float(((act - y) ** 2).sum())
+    z, a, J_from = sigmoid_network(x, y, W, b)
     delta = {l: fd(lambda v, l=l: J_from(l, v), z[l]) for l in range(1, 5)}
     p.claim("delta4", delta[4], (a[4] - y) * a[4] * (1 - a[4]))
     p.claim("delta3", delta[3], (W[4].T @ delta[4]) * a[3] * (1 - a[3]))
@@ -252,16 +260,7 @@ def nielsen_entries(p: Post) -> None:
     x, y = rand(2, 1), rand(2, 1)
     W = {l: rand(widths[l], widths[l - 1]) for l in range(1, 4)}
     b = {l: rand(widths[l], 1) for l in range(1, 4)}
-    a, z = {0: x}, {}
-    for l in range(1, 4):
-        z[l] = W[l] @ a[l - 1] + b[l]
-        a[l] = sig(z[l])
-
-    def C_from(l0: int, zl: np.ndarray) -> float:
-        act = sig(zl)
-        for l in range(l0 + 1, 4):
-            act = sig(W[l] @ act + b[l])
-        return 0.5 * float(((act - y) ** 2).sum())
+    z, a, C_from = sigmoid_network(x, y, W, b)
     delta = {l: fd(lambda v, l=l: C_from(l, v), z[l]) for l in range(1, 4)}
     for l in range(1, 4):
         p.claim(f"z^{l}_j", z[l], np.array([[sum(W[l][j, k] * a[l - 1][k, 0] for k in range(widths[l - 1]))
@@ -297,17 +296,8 @@ POSTS: dict[str, Callable[[Post], None]] = {
 
 
 def verify() -> list[str]:
-    """Every post's disagreements ("post: claim: …"), empty when every verdict is as expected."""
-    failures = []
-    for name, check in POSTS.items():
-        post = Post(name)
-        check(post)
-        print(f"{name}: {post.count} claims, {len(post.failures)} disagreements")
-        failures += [f"{name}: {f}" for f in post.failures]
-    return failures
+    return verify_posts(POSTS)
 
 
 if __name__ == "__main__":
-    found = verify()
-    print("\n".join(found) or "every verdict verified")
-    sys.exit(1 if found else 0)
+    main(verify())
