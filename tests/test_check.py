@@ -383,16 +383,18 @@ A literal block::
 ..
    a comment :math:`\delta^2 = 0`
 
-Done (E read by the map's block): :math:`\frac{\partial E}{\partial W^1} = \delta^1 x^T`.
+Done (E read by the map's block, a role over two lines): :math:`\frac{\partial E}{\partial W^1}
+= \delta^1 x^T`.
 """
 
 
 def test_rst_math_directive_and_role() -> None:
     # every paragraph of a `.. math::` directive (its :label: left out) and its argument, the role in
-    # prose and inside a note; never a literal block, a code block or a comment; the map in a comment
+    # prose (over two lines) and inside a note; never a literal block, a code block or a comment; the
+    # map in a comment
     assert verdicts(RST, "two-two-two", kind="rst") == [(5, "correct", None), (10, "wrong", "product-order"),
                                                         (12, "correct", None), (14, "correct", None),
-                                                        (32, "correct", None)]
+                                                        (33, "correct", None)]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -428,26 +428,26 @@ RST_EXPLICIT = re.compile(r"^([ \t]*)\.\.(?:[ \t]+(?:([A-Za-z][\w-]*)::|(derive-
 RST_LITERAL = frozenset({"code", "code-block", "sourcecode", "literalinclude", "raw", "include", "doctest",
                          "testcode", "testoutput", "ipython", "jupyter-execute", "highlight", "parsed-literal"})
 RST_OPTION = re.compile(r"[ \t]*:[\w-]+:")
-RST_ROLE = re.compile(r":math:`([^`]+)`")
+RST_ROLE = re.compile(r":math:`((?:[^`\n]|\n(?![ \t]*\n))+)`")  # within its paragraph
 
 
 def _scan_rst(doc: Document) -> None:
     """Sphinx's reStructuredText: every blank-line-separated paragraph of a `.. math::` directive
-    (and the directive's argument) is a display formula, `:math:`…`` an inline one; code blocks
-    (`::` literal blocks, `.. code-block::`), comments and their indented bodies are skipped,
-    except a `.. derive-notation` comment, whose body is the post's notation map."""
+    (and the directive's argument) is a display formula, `:math:`…`` an inline one (also over
+    several lines of its paragraph); code blocks (`::` literal blocks, `.. code-block::`), comments
+    and their indented bodies are skipped, except a `.. derive-notation` comment, whose body is the
+    post's notation map."""
     text, starts = doc.text, doc.line_starts
     lines = text.split("\n")
+    prose = 0  # where the prose not yet searched for roles starts
     k = 0
     while k < len(lines):
         line = lines[k]
         m = RST_EXPLICIT.match(line)
         literal = line.rstrip().endswith("::") and m is None
-        if m is None and not literal:
-            for role in RST_ROLE.finditer(line):
-                doc.add(Math(_markdown_math(role.group(1), starts[k] + role.start(1)), False,
-                             starts[k] + role.start(), starts[k] + role.end()))
-            k += 1
+        if m is None and not literal or m is not None and m.group(2) and m.group(2) != "math" \
+                and m.group(2) not in RST_LITERAL:
+            k += 1  # prose, or `.. note::` and other directives that hold prose and maths: read on inside
             continue
         indent = len(line) - len(line.lstrip()) if m is None else len(m.group(1))
         end = k + 1  # the body: the lines after, blank or indented deeper
@@ -455,18 +455,20 @@ def _scan_rst(doc: Document) -> None:
             end += 1
         body_start = starts[k + 1] if k + 1 < len(starts) else len(text)
         body_end = starts[end] - 1 if end < len(starts) else len(text)
-        if literal:
-            for role in RST_ROLE.finditer(line):  # the paragraph's own line is prose
-                doc.add(Math(_markdown_math(role.group(1), starts[k] + role.start(1)), False,
-                             starts[k] + role.start(), starts[k] + role.end()))
-        elif m.group(3):
+        _rst_roles(doc, prose, body_start if literal else starts[k])  # a literal block's paragraph is prose
+        prose = body_end
+        if m is not None and m.group(3):
             doc.notation_blocks.append(("toml", text[body_start:body_end], body_start))
-        elif m.group(2) == "math":
+        elif m is not None and m.group(2) == "math":
             _rst_math(doc, k, m, end)
-        elif m.group(2) and m.group(2) not in RST_LITERAL:
-            k += 1  # `.. note::` and other directives hold prose and maths: read on inside
-            continue
         k = end
+    _rst_roles(doc, prose, len(text))
+
+
+def _rst_roles(doc: Document, start: int, stop: int) -> None:
+    """The `:math:` roles of the prose between start and stop."""
+    for role in RST_ROLE.finditer(doc.text, start, stop):
+        doc.add(Math(_markdown_math(role.group(1), role.start(1)), False, role.start(), role.end()))
 
 
 def _rst_math(doc: Document, k: int, m: re.Match, end: int) -> None:
