@@ -818,8 +818,20 @@ SIGMA_PRIME = [
 ]
 
 
+#: A decimal comma written the TeX way, 0{,}5, in the worked examples of Spanish, German, French posts.
+DECIMAL_COMMA_GIVENS = (r"$x_1 = 1$, $x_2 = 0{,}5$, $y = 1$, $w^{(1)}_{11} = 0{,}1$, $w^{(1)}_{12} = 0{,}2$, "
+                        r"$w^{(1)}_{21} = 0{,}3$, $w^{(1)}_{22} = -0{,}1$, $b^{(1)}_1 = 0$, $b^{(1)}_2 = 0{,}1$, "
+                        r"$w^{(2)}_{11} = 0{,}5$, $w^{(2)}_{12} = -0{,}4$, $b^{(2)}_1 = 0{,}2$." "\n\n")
+DECIMAL_COMMA = [
+    ok("decimal-comma", DECIMAL_COMMA_GIVENS + r"$$z^{(1)}_2 = 0{,}35$$", "0{,}35"),
+    bad("decimal-comma-wrong-number", DECIMAL_COMMA_GIVENS + r"$$z^{(1)}_2 = 0{,}53$$", "0{,}53", kinds=("number",)),
+    abstains("bare-comma-is-no-decimal", DECIMAL_COMMA_GIVENS + r"$$z^{(1)}_2 = 0,35$$", "0,35"),
+]
+
+
 @pytest.mark.parametrize("case", family("tanh-mse", ELL_LOSS_MAP, ELL) + family("l-layer", None, ELL_UNBOUND + SIGMA_PRIME)
-                         + family("tanh-mse", TANH_MAP, HYPERBOLIC + MATHREL_UPDATES))
+                         + family("tanh-mse", TANH_MAP, HYPERBOLIC + MATHREL_UPDATES)
+                         + family(resolve_network("mlp:2-2-1"), '[symbols]\nw = "weight"\n', DECIMAL_COMMA))
 def test_round_4_notations(case: Case) -> None:
     judge(case)
 

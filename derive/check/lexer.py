@@ -140,13 +140,14 @@ def tokenize(text: str, start: int = 0, stop: int | None = None) -> list[Token]:
             j = i
             while j < n and text[j].isdigit():
                 j += 1
-            if j + 1 < n and text[j] == "." and text[j + 1].isdigit():
-                j += 1
+            comma = text.startswith("{,}", j) and j + 3 < n and text[j + 3].isdigit()  # 0{,}5: a decimal comma
+            if comma or (j + 1 < n and text[j] == "." and text[j + 1].isdigit()):
+                j += 3 if comma else 1
                 while j < n and text[j].isdigit():
                     j += 1
             if j - i > MAX_NUMBER_DIGITS:
                 raise LexError(f"a number of more than {MAX_NUMBER_DIGITS} digits", i, j)
-            tokens.append(Token(NUMBER, text[i:j], start, j, space))
+            tokens.append(Token(NUMBER, text[i:j].replace("{,}", "."), start, j, space))
             i = j
         elif ch == "{":
             tokens.append(Token(LBRACE, ch, start, i + 1, space))
