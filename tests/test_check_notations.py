@@ -815,6 +815,10 @@ SIGMA_PRIME = [
         kinds=("prime-argument",)),
     bad("sigma-prime-matrix-after-the-vector", r"$$\delta^L = (a^L - y) \Sigma'(z^L)$$"),
     abstains("sigma-without-prime-is-no-matrix", r"$$\delta^L = \Sigma(z^L) (a^L - y)$$"),
+    # a post that writes Σ without the prime has a Σ of its own: its Σ′ is not Nielsen's
+    abstains("sigma-prime-of-the-posts-own-sigma", r"Let $\Sigma(z^L) = \sum_j e^{z^L_j}$. $$\Sigma'(z^L) = e^{z^L}$$",
+             r"e^{z^L}"),
+    abstains("sigma-prime-of-something-else", r"$$\Sigma'(W^L) = W^L$$"),
 ]
 
 

@@ -6,6 +6,7 @@ Each post is read and bound to its network and notation first (`read_post`), the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ MAX_FORMULAS = 10_000
 MAX_CLAIMS = 500
 LATEX_SUFFIXES = (".tex", ".latex", ".ltx")
 RST_SUFFIXES = (".rst", ".rest")
+#: \Sigma written without a prime after it: the post's own Σ, so Σ′ is not read as Nielsen's diag(σ′).
+OWN_SIGMA = re.compile(r"\\Sigma(?![A-Za-z])(?!\s*(?:'|’|′|\\prime|\^\s*\{?\s*(?:'|\\prime)))")
 
 Notation = tuple[dict[str, Any], str]  # a notation map's data and where it comes from
 
@@ -131,6 +134,8 @@ def read_text(text: str, net: str | NetworkSpec | None = None, *, kind: str = "m
             nmap = nmap.merged(data, where)
     if notation is not None:
         nmap = nmap.merged(*notation)
+    if any(OWN_SIGMA.search(math.src.text) for math in doc.maths):
+        nmap = replace(nmap, sigma_prime_matrix=False)
     found, mentions = statements(doc, max_claims=MAX_CLAIMS)
     if sum(claims(st) for st in found) > MAX_CLAIMS:
         raise too_many_claims(MAX_CLAIMS)

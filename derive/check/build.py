@@ -718,7 +718,8 @@ class Builder(SymbolBuilder):
             return self._max_of(node)
         if len(node.children) != 1 or node.children[0].kind == "list":
             raise Unchecked(f"the function {name} of several arguments", node.span)
-        if name == "Sigma" and primes == 1 and binding is None and call.sub is None and call.sup is None:
+        if name == "Sigma" and primes == 1 and binding is None and call.sub is None and call.sup is None \
+                and self.map.sigma_prime_matrix:
             return self._sigma_prime_matrix(node)
         arg = self.build(node.children[0])
         if binding is not None and binding.is_function:
@@ -784,7 +785,11 @@ class Builder(SymbolBuilder):
         raise Unchecked(f"the function {name}", node.span)
 
     def _sigma_prime_matrix(self, node: Node) -> Any:
-        """Nielsen's Σ′(z^l): the diagonal matrix of the σ′(z^l_j), read only where σ′(z^l) is a column."""
+        """Nielsen's Σ′(z^l): the diagonal matrix of the σ′(z^l_j), read only of a layer's pre-activation
+        or activation (a column): Σ′ of anything else may be a function of the post's own."""
+        arg = self.build(node.children[0])
+        if not (isinstance(arg, NetQuantity) and arg.kind in ("z", "a")):
+            raise Unchecked("Σ′ of something other than a layer's z or a", node.span)
         value = self.build(replace(node, value=replace(node.value, name="sigma")))
         if not is_matrix(value) or not self._dim_eq(value.shape[1], 1) or self._dim_eq(value.shape[0], 1):
             raise Unchecked("Σ′ of something that is not a column vector", node.span)
