@@ -1183,6 +1183,8 @@ CONDITIONAL = [
          r"y"),
     bad("hypothesis-picking-the-layer-ell", r"When $\ell = L$, $\delta^\ell = (y - a^\ell) \odot \sigma'(z^\ell)$.",
         r"(y - a^\ell)"),
+    ok("hypothesis-picking-a-layer-again", r"When $l = L$, $\delta^l = (a^l - y) \odot \sigma'(z^l)$. When $l = L - 1$, "
+       r"$\delta^l = ((W^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)$.", r"((W^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)"),
     # 0 for the zero vector, as posts write it, is not a shape mistake
     safe("zero-for-the-zero-vector", r"$$\delta^L = 0$$"),
 ]

@@ -248,9 +248,10 @@ class Judge(WorkedExamples, Claims, FormReader):
 
     def _picks_index(self, definition: Definition) -> bool:
         """Whether a hypothesis "when $l = L$", "when $j = 2$" picks a layer or an index: an index letter the
-        post has not defined otherwise, set to a layer or index (a whole number, L, l + 1)."""
-        return ((index_letter(definition.name) or "-") in INDEX_LETTERS and self.map.definition(definition.name) is None
-                and _index_like(definition.node))
+        post has not defined otherwise (only picked before), set to a layer or index (a whole number, L, l + 1)."""
+        before = self.map.definition(definition.name)
+        return ((index_letter(definition.name) or "-") in INDEX_LETTERS and _index_like(definition.node)
+                and (before is None or _index_like(before.node)))
 
     def _check_statement(self, st: Statement) -> StatementResult | None:
         text = st.src.text
