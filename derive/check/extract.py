@@ -1,4 +1,5 @@
-r"""Find every formula in a Markdown or LaTeX post, and group them into the statements it makes.
+r"""Find every formula in a Markdown, LaTeX or reStructuredText post, and group them into the statements
+it makes.
 
 Formulas come in every form real posts use: `$…$` (also broken across lines), `$$…$$` (display,
 or inline the kramdown way, several on one line, with blank lines inside), `\(…\)`, `\[…\]`,
@@ -6,6 +7,7 @@ math in backticks (`` `$…$` ``, `` `$$ … $$` ``) and GitHub's `` $`…`$ `` 
 MyST's ```` ```{math} ```` directive and `` {math}`…` `` role (and the Markdown inside its other
 directives, ```` ```{note} ````), top-level `equation`/`align`/`eqnarray` environments; inside them `aligned`, `align*`,
 `eqnarray` with `&=&` and `\tag{…}`, `\left\{ \begin{align*} … \end{align*} \right.` systems.
+Sphinx's `.. math::` directive (each paragraph a formula) and `:math:` role in reStructuredText.
 Hexo's doubled backslashes (`\\\\` for a row break) and Markdown's escaped `\_` are undone.
 Code blocks, code spans and comments are skipped, except the notation blocks they may hold.
 
