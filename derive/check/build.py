@@ -177,8 +177,9 @@ class Builder(SymbolBuilder):
         if not any(is_matrix(t) for t in terms):
             return sp.Add(*[t if s > 0 else -t for t, s in zip(terms, signs)])
         shape_term = next(t for t in terms if is_matrix(t))
-        if any(not is_matrix(t) and (t.free_symbols & set(self.usage.index_dims) or t.has(Entry, Partial)) for t in terms) \
-                and all(not is_matrix(t) or self._same_shape(t.shape, (1, 1)) for t in terms):
+        entries = [t for t in terms if not is_matrix(t) and (t.free_symbols & set(self.usage.index_dims)
+                                                             or t.has(Entry, Partial))]
+        if entries and all(not is_matrix(t) or self._same_shape(t.shape, (1, 1)) for t in terms):
             # a^{(2)}_1 − y with a single output: the 1 × 1 target beside an entry is that number
             terms = [Entry(t, 1, 1) if is_matrix(t) else t for t in terms]
             return sp.Add(*[t if s > 0 else -t for t, s in zip(terms, signs)])
