@@ -352,6 +352,51 @@ def test_myst_math_and_directive_bodies() -> None:
                                              (18, "correct", None), (23, "correct", None)]
 
 
+RST = r"""Sphinx notes.
+
+.. note::
+
+   Inline, :math:`\hat{y} = \sigma(z^2)` inside a note.
+
+.. math::
+   :label: eq-grad
+
+   \frac{\partial C}{\partial W^2} = (a^1)^T \delta^2
+
+   \frac{\partial C}{\partial W^2} = \delta^2 (a^1)^T
+
+.. math:: \frac{\partial C}{\partial W^2} = \delta^2 (a^1)^T
+
+A literal block::
+
+    :math:`\delta^2 = 0` is code here
+
+.. code-block:: python
+
+   # :math:`\delta^2 = 0`
+
+.. derive-notation
+
+   [symbols]
+   E = "cost"
+
+..
+   a comment :math:`\delta^2 = 0`
+
+Done (E read by the map's block, a role over two lines): :math:`\frac{\partial E}{\partial W^1}
+= \delta^1 x^T`.
+"""
+
+
+def test_rst_math_directive_and_role() -> None:
+    # every paragraph of a `.. math::` directive (its :label: left out) and its argument, the role in
+    # prose (over two lines) and inside a note; never a literal block, a code block or a comment; the
+    # map in a comment
+    assert verdicts(RST, "two-two-two", kind="rst") == [(5, "correct", None), (10, "wrong", "product-order"),
+                                                        (12, "correct", None), (14, "correct", None),
+                                                        (33, "correct", None)]
+
+
 # ----------------------------------------------------------------------------------------------
 # The command line
 # ----------------------------------------------------------------------------------------------

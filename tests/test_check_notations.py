@@ -769,6 +769,78 @@ def test_round_3_notations(case: Case) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# Red-team round 4: ℓ a symbol of its own, sech and cosh, \mathrel{-}= updates
+# ----------------------------------------------------------------------------------------------
+
+ELL_LOSS_MAP = TANH_MAP + 'ell = "cost"\n'
+ELL = [
+    ok("ell-as-the-loss", r"$$\frac{\partial \ell}{\partial a^2} = a^2 - y$$"),
+    ok("unicode-ell-as-the-loss", "$$\\frac{\\partial ℓ}{\\partial a^2} = a^2 - y$$"),
+    bad("ell-as-the-loss-wrong-sign", r"$$\frac{\partial \ell}{\partial a^2} = y - a^2$$", kinds=("sign",)),
+    abstains("ell-bound-to-the-cost-is-no-layer", r"$$\frac{\partial \ell}{\partial W^{\ell}} = \delta^{\ell} (a^{\ell-1})^T$$"),
+    ok("ell-as-a-sum-index", r"$$\ell = \frac{1}{2} \sum_{k} (a^2_k - y_k)^2$$"),
+]
+ELL_UNBOUND = [
+    # without a key ℓ is no letter l: the loss ℓ is unbound, the layer ℓ of a script still reads as l
+    abstains("ell-unbound", r"$$\frac{\partial \ell}{\partial W^l} = \delta^l (a^{l-1})^T$$"),
+    abstains("calligraphic-l-unbound", r"$$\frac{\partial \mathcal{l}}{\partial W^l} = \delta^l (a^{l-1})^T$$"),
+    ok("ell-as-the-layer", r"$$\delta^{\ell} = ((W^{\ell+1})^T \delta^{\ell+1}) \odot \sigma'(z^{\ell})$$"),
+    bad("ell-as-the-layer-untransposed", r"$$\delta^{\ell} = (W^{\ell+1} \delta^{\ell+1}) \odot \sigma'(z^{\ell})$$",
+        kinds=("transposed",)),
+]
+HYPERBOLIC = [
+    ok("sech-in-text-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot \text{sech}^2(z^1)$$"),
+    ok("sech-of-z-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot \operatorname{sech}(z^1)^2$$"),
+    ok("one-over-cosh-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot \frac{1}{\cosh^2(z^1)}$$"),
+    ok("one-over-cosh-squared-without-parentheses", r"$$\delta^1 = (W^2)^T \delta^2 \odot \frac{1}{\cosh^2 z^1}$$"),
+    ok("sech-is-one-over-cosh", r"$$\operatorname{sech}(z^1) = \frac{1}{\cosh(z^1)}$$"),
+    bad("sech-not-squared", r"$$\delta^1 = (W^2)^T \delta^2 \odot \operatorname{sech}(z^1)$$"),
+    bad("one-over-cosh-squared-of-the-activation", r"$$\delta^1 = (W^2)^T \delta^2 \odot \frac{1}{\cosh^2(a^1)}$$"),
+]
+MATHREL_UPDATES = [
+    ok("mathrel-minus-equals", r"$$W^2 \mathrel{-}= \eta \delta^2 (a^1)^T$$"),
+    ok("mathrel-plus-equals-minus", r"$$W^2 \mathrel{+}= -\eta \delta^2 (a^1)^T$$"),
+    ok("mathbin-minus-equals", r"$$b^2 \mathbin{-}= \eta \delta^2$$"),
+    bad("mathrel-plus-equals-uphill", r"$$W^2 \mathrel{+}= \eta \delta^2 (a^1)^T$$", kinds=("direction", "up")),
+    bad("mathrel-minus-equals-other-layer", r"$$W^2 \mathrel{-}= \eta \delta^1 (a^1)^T$$"),
+]
+
+
+#: Nielsen's Σ′(z^l), the diagonal matrix of the σ′(z^l_j) (his BP1a and BP2 in matrix form).
+SIGMA_PRIME = [
+    ok("sigma-prime-matrix-output", r"$$\delta^L = \Sigma'(z^L) (a^L - y)$$"),
+    ok("sigma-prime-matrix-hidden", r"$$\delta^l = \Sigma'(z^l) (W^{l+1})^T \delta^{l+1}$$"),
+    bad("sigma-prime-matrix-untransposed", r"$$\delta^l = \Sigma'(z^l) W^{l+1} \delta^{l+1}$$", kinds=("transposed",)),
+    bad("sigma-prime-matrix-of-the-activation", r"$$\delta^l = \Sigma'(a^l) (W^{l+1})^T \delta^{l+1}$$",
+        kinds=("prime-argument",)),
+    bad("sigma-prime-matrix-after-the-vector", r"$$\delta^L = (a^L - y) \Sigma'(z^L)$$"),
+    abstains("sigma-without-prime-is-no-matrix", r"$$\delta^L = \Sigma(z^L) (a^L - y)$$"),
+    # a post that writes Σ without the prime has a Σ of its own: its Σ′ is not Nielsen's
+    abstains("sigma-prime-of-the-posts-own-sigma", r"Let $\Sigma(z^L) = \sum_j e^{z^L_j}$. $$\Sigma'(z^L) = e^{z^L}$$",
+             r"e^{z^L}"),
+    abstains("sigma-prime-of-something-else", r"$$\Sigma'(W^L) = W^L$$"),
+]
+
+
+#: A decimal comma written the TeX way, 0{,}5, in the worked examples of Spanish, German, French posts.
+DECIMAL_COMMA_GIVENS = (r"$x_1 = 1$, $x_2 = 0{,}5$, $y = 1$, $w^{(1)}_{11} = 0{,}1$, $w^{(1)}_{12} = 0{,}2$, "
+                        r"$w^{(1)}_{21} = 0{,}3$, $w^{(1)}_{22} = -0{,}1$, $b^{(1)}_1 = 0$, $b^{(1)}_2 = 0{,}1$, "
+                        r"$w^{(2)}_{11} = 0{,}5$, $w^{(2)}_{12} = -0{,}4$, $b^{(2)}_1 = 0{,}2$." "\n\n")
+DECIMAL_COMMA = [
+    ok("decimal-comma", DECIMAL_COMMA_GIVENS + r"$$z^{(1)}_2 = 0{,}35$$", "0{,}35"),
+    bad("decimal-comma-wrong-number", DECIMAL_COMMA_GIVENS + r"$$z^{(1)}_2 = 0{,}53$$", "0{,}53", kinds=("number",)),
+    abstains("bare-comma-is-no-decimal", DECIMAL_COMMA_GIVENS + r"$$z^{(1)}_2 = 0,35$$", "0,35"),
+]
+
+
+@pytest.mark.parametrize("case", family("tanh-mse", ELL_LOSS_MAP, ELL) + family("l-layer", None, ELL_UNBOUND + SIGMA_PRIME)
+                         + family("tanh-mse", TANH_MAP, HYPERBOLIC + MATHREL_UPDATES)
+                         + family(resolve_network("mlp:2-2-1"), '[symbols]\nw = "weight"\n', DECIMAL_COMMA))
+def test_round_4_notations(case: Case) -> None:
+    judge(case)
+
+
+# ----------------------------------------------------------------------------------------------
 # §1: the sources of false verdicts on real posts: never wrong
 # ----------------------------------------------------------------------------------------------
 
@@ -1105,6 +1177,28 @@ CONDITIONAL = [
     # ≈ a whole number says what a quantity nearly is (saturation), not a worked example's rounded value
     safe("approximately-zero", r"When $z^L_j$ is large, $\sigma'(z^L_j) \approx 0$.", r"\sigma'(z^L_j)"),
     safe("approximately-zero-vector", r"$$\delta^L \approx 0$$"),
+    # round 4: a hypothesis on a symbol nothing binds is no definition of it, and picks no layer
+    safe("hypothesis-on-an-unbound-letter", r"When $E = 0$, $a^L = y$.", r"y"),
+    safe("hypothesis-on-the-loss-ell", "The loss is $\\ell = \\frac{1}{2}\\|a^L - y\\|^2$. When $\\ell = 0$, $a^L = y$.",
+         r"y"),
+    bad("hypothesis-picking-the-layer-ell", r"When $\ell = L$, $\delta^\ell = (y - a^\ell) \odot \sigma'(z^\ell)$.",
+        r"(y - a^\ell)"),
+    ok("hypothesis-picking-a-layer-again", r"When $l = L$, $\delta^l = (a^l - y) \odot \sigma'(z^l)$. When $l = L - 1$, "
+       r"$\delta^l = ((W^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)$.", r"((W^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)"),
+    # 0 for the zero vector, as posts write it, is not a shape mistake
+    safe("zero-for-the-zero-vector", r"$$\delta^L = 0$$"),
+]
+
+
+#: One output unit: the target y is 1 × 1 and a^{(2)}_1 an entry; their difference is a number.
+ONE_OUTPUT_MAP = '[symbols]\nE = "cost"\ndelta = "error"\nw = "weight"\n'
+ONE_OUTPUT_ENTRY = [
+    # the 1 × 2 weight matrix of the single output unit keeps its two indices
+    ok("weight-entry-of-a-single-output", r"$$\frac{\partial E}{\partial w^{(2)}_{12}} = \delta^{(2)}_1 a^{(1)}_2$$"),
+    bad("weight-entry-of-a-single-output-wrong-unit", r"$$\frac{\partial E}{\partial w^{(2)}_{12}} = \delta^{(2)}_1 a^{(1)}_1$$"),
+    ok("entry-minus-one-by-one-target", r"$$E = \frac{1}{2}(a^{(2)}_1 - y)^2$$"),
+    ok("entry-error-with-one-by-one-target", r"$$\delta^{(2)}_1 = (a^{(2)}_1 - y)\, a^{(2)}_1 (1 - a^{(2)}_1)$$"),
+    bad("entry-error-with-one-by-one-target-wrong-sign", r"$$\delta^{(2)}_1 = (y - a^{(2)}_1)\, a^{(2)}_1 (1 - a^{(2)}_1)$$"),
 ]
 
 
@@ -1126,7 +1220,8 @@ CONDITIONAL = [
                          + family("l-layer", None, HTML_ESCAPED)
                          + family("l-layer", None, ANNOTATED_RELATION)
                          + family("tanh-mse", MEAN_OVER_OUTPUTS_MAP, MEAN_OVER_OUTPUTS)
-                         + family("l-layer", None, CONDITIONAL))
+                         + family("l-layer", None, CONDITIONAL)
+                         + family(resolve_network("mlp:2-2-1"), ONE_OUTPUT_MAP, ONE_OUTPUT_ENTRY))
 def test_never_wrong(case: Case) -> None:
     judge(case)
 

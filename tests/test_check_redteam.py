@@ -22,6 +22,14 @@ NETS = json.loads((HERE / "nets.json").read_text(encoding="utf-8"))
 PLANTED = json.loads((HERE / "expected.json").read_text(encoding="utf-8"))
 
 
+#: The suffixes of the posts: Markdown, and Sphinx's reStructuredText (round 4).
+SUFFIXES = (".md", ".rst")
+
+
+def post_of(name: str) -> Path:
+    return next(HERE / f"{name}{suffix}" for suffix in SUFFIXES if (HERE / f"{name}{suffix}").is_file())
+
+
 def squash(text: str) -> str:
     return "".join(text.split())
 
@@ -29,7 +37,7 @@ def squash(text: str) -> str:
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_no_false_verdict(name: str) -> None:
     net, options = NETS[name]
-    report = check_file(str(HERE / f"{name}.md"), resolve_network(net, **options),
+    report = check_file(str(post_of(name)), resolve_network(net, **options),
                         notation=str(HERE / f"{name}.toml"))
     planted = {squash(t) for t in PLANTED[name]}
     links = [link for st in report.statements for link in st.links]
@@ -45,7 +53,7 @@ def test_no_false_verdict(name: str) -> None:
 
 
 def test_every_post_has_a_map_and_a_net() -> None:
-    posts = sorted(p.stem for p in HERE.glob("*.md") if p.name != "README.md")
+    posts = sorted(p.stem for p in HERE.iterdir() if p.suffix in SUFFIXES and p.name != "README.md")
     assert posts == sorted(NETS) == sorted(k for k in PLANTED if k != "_")
     assert all((HERE / f"{name}.toml").is_file() for name in posts)
 
@@ -72,4 +80,10 @@ def test_mazur_verdicts_verified_with_numpy() -> None:
 def test_round_3_verdicts_verified_with_numpy() -> None:
     # the expected verdicts of round 3 (correct and planted), checked with NumPy independently of derive
     verify = runpy.run_path(str(HERE / "verify_round3.py"))["verify"]
+    assert verify() == []
+
+
+def test_round_4_verdicts_verified_with_numpy() -> None:
+    # the expected verdicts of round 4 (correct and planted), checked with NumPy independently of derive
+    verify = runpy.run_path(str(HERE / "verify_round4.py"))["verify"]
     assert verify() == []

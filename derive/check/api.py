@@ -6,6 +6,7 @@ Each post is read and bound to its network and notation first (`read_post`), the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ MAX_FORMULAS = 10_000
 #: diagnosis more; the generated posts have at most 172.
 MAX_CLAIMS = 500
 LATEX_SUFFIXES = (".tex", ".latex", ".ltx")
+RST_SUFFIXES = (".rst", ".rest")
+#: \Sigma written without a prime after it: the post's own Σ, so Σ′ is not read as Nielsen's diag(σ′).
+OWN_SIGMA = re.compile(r"\\Sigma(?![A-Za-z])(?!\s*(?:'|’|′|\\prime|\^\s*\{?\s*(?:'|\\prime)))")
 
 Notation = tuple[dict[str, Any], str]  # a notation map's data and where it comes from
 
@@ -77,7 +81,8 @@ def check_paths(paths: list[str | Path], net: str | NetworkSpec | None = None,
 def read_post(path: str | Path, net: str | NetworkSpec | None = None, notation: Notation | None = None) -> Post:
     path = Path(path)
     text = read_file(path, "post", MAX_BYTES)
-    kind = "latex" if path.suffix.lower() in LATEX_SUFFIXES else "markdown"
+    suffix = path.suffix.lower()
+    kind = "latex" if suffix in LATEX_SUFFIXES else "rst" if suffix in RST_SUFFIXES else "markdown"
     if path.suffix.lower() == ".ipynb":
         text = notebook_markdown(text, quoted(path))
     return read_text(text, net, kind=kind, path=str(path), notation=notation)
@@ -130,6 +135,8 @@ def read_text(text: str, net: str | NetworkSpec | None = None, *, kind: str = "m
     if notation is not None:
         nmap = nmap.merged(*notation)
     nmap.check_neurons(spec)
+    if any(OWN_SIGMA.search(math.src.text) for math in doc.maths):
+        nmap = replace(nmap, sigma_prime_matrix=False)
     found, mentions = statements(doc, max_claims=MAX_CLAIMS)
     if sum(claims(st) for st in found) > MAX_CLAIMS:
         raise too_many_claims(MAX_CLAIMS)

@@ -64,6 +64,7 @@ from .usage import (
     Usage,
     concrete_dim,
     dim_text,
+    index_letter,
     index_parts,
     index_symbol,
     is_matrix,
@@ -75,7 +76,7 @@ from .world import World
 BUILTIN_FUNCTIONS = {
     "sigmoid": "sigmoid", "ReLU": "relu", "relu": "relu", "softmax": "softmax", "softplus": "softplus",
     "tanh": "tanh", "id": "identity", "log": "log", "ln": "log", "exp": "exp", "diag": "diag", "sqrt": "sqrt",
-    "vec": "vec",
+    "vec": "vec", "cosh": "cosh", "sech": "sech",
     "step": "step",  # 𝟏[x > 0], read by the parser
     **rules.operator_words(),  # LeakyReLU, ELU, GELU, … as the registry writes them
 }
@@ -183,6 +184,12 @@ class Builder(SymbolBuilder):
         if not any(is_matrix(t) for t in terms):
             return sp.Add(*[t if s > 0 else -t for t, s in zip(terms, signs)])
         shape_term = next(t for t in terms if is_matrix(t))
+        entries = [t for t in terms if not is_matrix(t) and (t.free_symbols & set(self.usage.index_dims)
+                                                             or t.has(Entry, Partial))]
+        if entries and all(not is_matrix(t) or self._same_shape(t.shape, (1, 1)) for t in terms):
+            # a^{(2)}_1 − y with a single output: the 1 × 1 target beside an entry is that number
+            terms = [Entry(t, 1, 1) if is_matrix(t) else t for t in terms]
+            return sp.Add(*[t if s > 0 else -t for t, s in zip(terms, signs)])
         full = [t for t in terms if is_matrix(t) and not _is_vector_for_broadcast(t, shape_term)]
         target = full[0] if full else shape_term
         out = []
@@ -433,7 +440,10 @@ class Builder(SymbolBuilder):
     def entry(self, base: Any, index_node: Node, node: Node) -> Any:
         rows, cols = base.shape
         written = self.source(node.children[0]) if node.children else self.source(node)
-        vector = rows == 1 or cols == 1
+        weight = isinstance(base, NetQuantity) and base.kind == "W" or (
+            isinstance(base, sp.Transpose) and isinstance(base.arg, NetQuantity) and base.arg.kind == "W")
+        # a weight matrix keeps its two indices when a layer has one unit: w^{(2)}_{12} of a 1 × 2 W^{(2)}
+        vector = (rows == 1 or cols == 1) and not weight
         parts = index_parts(index_node, 1 if vector and not (rows == 1 and cols == 1) else 2)
         indices = [self.index(p, entry=True) for p in parts]
         if vector and len(indices) == 2 and (rows == 1 or cols == 1) and not (rows == 1 and cols == 1):
@@ -565,9 +575,9 @@ class Builder(SymbolBuilder):
             var_node, lo_node = lower.children
         else:
             var_node, lo_node = lower, None
-        if var_node.kind != "sym" or len(var_node.value.name) != 1 or var_node.value.sub or var_node.value.sup:
+        if var_node.kind != "sym" or not index_letter(var_node.value.name) or var_node.value.sub or var_node.value.sup:
             raise Unchecked(f"a sum over {self.source(var_node)}", node.span)
-        var = index_symbol(var_node.value.name)
+        var = index_symbol(index_letter(var_node.value.name))
         self.bound.append(var)
         try:
             before = list(self.usage.index_dims.get(var, []))
@@ -686,11 +696,11 @@ class Builder(SymbolBuilder):
     def _build_family(self, node: Node) -> Any:
         """body_{i=1}^{n}: the column of a scalar family; diag(body)_{i=1}^{n} its diagonal matrix."""
         inner, var_node, lo_node, hi_node = node.children
-        if var_node.kind != "sym" or len(var_node.value.name) != 1:
+        if var_node.kind != "sym" or not index_letter(var_node.value.name):
             raise Unchecked(f"a family over {self.source(var_node)}", node.span)
         if self.index(lo_node) != 1:
             raise Unchecked("a family that does not start at 1", node.span)
-        var, size = index_symbol(var_node.value.name), self.index(hi_node)
+        var, size = index_symbol(index_letter(var_node.value.name)), self.index(hi_node)
         diag = inner.kind == "call" and inner.value.name in ("diag",) and len(inner.children) == 1
         body = self.build(inner.children[0] if diag else inner)
         if is_matrix(body):
@@ -727,6 +737,9 @@ class Builder(SymbolBuilder):
             return self._max_of(node)
         if len(node.children) != 1 or node.children[0].kind == "list":
             raise Unchecked(f"the function {name} of several arguments", node.span)
+        if name == "Sigma" and primes == 1 and binding is None and call.sub is None and call.sup is None \
+                and self.map.sigma_prime_matrix:
+            return self._sigma_prime_matrix(node)
         arg = self.build(node.children[0])
         if binding is not None and binding.is_function:
             op = binding.role
@@ -767,6 +780,12 @@ class Builder(SymbolBuilder):
             return Elementwise(op, arg) if is_matrix(arg) else (sp.log(arg) if op == "log" else sp.exp(arg))
         if op == "step":
             return Elementwise(op, arg) if is_matrix(arg) else sp.Heaviside(arg, 0)
+        if op in ("cosh", "sech"):  # 1/cosh²(z) and sech²(z) = tanh′(z), by exp: cosh z = (eᶻ + e⁻ᶻ)/2
+            cosh = (sp.MatMul(sp.Rational(1, 2), sp.MatAdd(Elementwise("exp", arg), Elementwise("exp", -arg)))
+                    if is_matrix(arg) else (sp.exp(arg) + sp.exp(-arg)) / 2)
+            if op == "cosh":
+                return cosh
+            return Quotient(sp.OneMatrix(*arg.shape), cosh) if is_matrix(arg) else 1 / cosh
         if op == "diag":
             if not is_matrix(arg) or 1 not in arg.shape:
                 raise Unchecked("diag of something that is not a vector", node.span)
@@ -783,6 +802,17 @@ class Builder(SymbolBuilder):
                 return sp.HadamardPower(arg, sp.Rational(1, 2))
             return sp.sqrt(arg)
         raise Unchecked(f"the function {name}", node.span)
+
+    def _sigma_prime_matrix(self, node: Node) -> Any:
+        """Nielsen's Σ′(z^l): the diagonal matrix of the σ′(z^l_j), read only of a layer's pre-activation
+        or activation (a column): Σ′ of anything else may be a function of the post's own."""
+        arg = self.build(node.children[0])
+        if not (isinstance(arg, NetQuantity) and arg.kind in ("z", "a")):
+            raise Unchecked("Σ′ of something other than a layer's z or a", node.span)
+        value = self.build(replace(node, value=replace(node.value, name="sigma")))
+        if not is_matrix(value) or not self._dim_eq(value.shape[1], 1) or self._dim_eq(value.shape[0], 1):
+            raise Unchecked("Σ′ of something that is not a column vector", node.span)
+        return Diag(value)
 
     def _max_of(self, node: Node) -> Any:
         """max(0, z): ReLU, as CS231n writes it."""

@@ -9,6 +9,7 @@ layout is a convention (numerator or denominator). `Claims` is a mixin of `Judge
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -41,6 +42,10 @@ from .values import (
 )
 
 
+#: The sign of a compound assignment: W -= …, W += …, W \mathrel{-}= … (never = alone).
+COMPOUND_ASSIGNMENT = re.compile(r"(?:[-+]|\\math(?:rel|bin)\s*\{\s*[-+]\s*\})\s*=")
+
+
 class Claims:
     """Special claims and readings (a mixin of `Judge`)."""
 
@@ -52,13 +57,12 @@ class Claims:
         if len(forms) != 2 or forms[0].node is None or forms[1].node is None or forms[1].error:
             return None
         relation, left, right = forms[1].relation, forms[0], forms[1]
-        if relation == "update" and right.node.kind != "add" and "+=" not in text and "-=" not in text:
-            pass  # W ← expression: judged below like W = expression
         node = right.node
-        if relation in ("=", "def", "update") and node.kind == "add" and len(node.children) == 2:
+        compound = COMPOUND_ASSIGNMENT.search(text) if relation == "update" else None
+        if compound:  # W -= η ∂C/∂W, W \mathrel{-}= …: the whole right side is the step
+            same, step, sign = None, node, -1 if "-" in compound.group(0) else 1
+        elif relation in ("=", "def", "update") and node.kind == "add" and len(node.children) == 2:
             same, step, sign = node.children[0], node.children[1], node.value[1]
-        elif relation == "update" and ("-=" in text or "+=" in text):
-            same, step, sign = None, node, -1 if "-=" in text else 1
         else:
             return None
         builder = Builder(self.world, self.map, text=text, reading=self.reading)

@@ -1,4 +1,5 @@
-r"""Find every formula in a Markdown or LaTeX post, and group them into the statements it makes.
+r"""Find every formula in a Markdown, LaTeX or reStructuredText post, and group them into the statements
+it makes.
 
 Formulas come in every form real posts use: `$…$` (also broken across lines), `$$…$$` (display,
 or inline the kramdown way, several on one line, with blank lines inside), `\(…\)`, `\[…\]`,
@@ -6,6 +7,7 @@ math in backticks (`` `$…$` ``, `` `$$ … $$` ``) and GitHub's `` $`…`$ `` 
 MyST's ```` ```{math} ```` directive and `` {math}`…` `` role (and the Markdown inside its other
 directives, ```` ```{note} ````), top-level `equation`/`align`/`eqnarray` environments; inside them `aligned`, `align*`,
 `eqnarray` with `&=&` and `\tag{…}`, `\left\{ \begin{align*} … \end{align*} \right.` systems.
+Sphinx's `.. math::` directive (each paragraph a formula) and `:math:` role in reStructuredText.
 Hexo's doubled backslashes (`\\\\` for a row break) and Markdown's escaped `\_` are undone.
 Code blocks, code spans and comments are skipped, except the notation blocks they may hold.
 
@@ -107,7 +109,7 @@ class Statement:
 @dataclass
 class Document:
     text: str
-    kind: str  # "markdown" | "latex"
+    kind: str  # "markdown" | "latex" | "rst"
     maths: list[Math] = field(default_factory=list)
     notation_blocks: list[tuple[str, str, int]] = field(default_factory=list)  # (format, text, offset)
     line_starts: list[int] = field(default_factory=list)
@@ -145,6 +147,8 @@ def read_document(text: str, kind: str, max_formulas: int | None = None) -> Docu
     doc.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     if kind == "latex":
         _scan_latex(doc)
+    elif kind == "rst":
+        _scan_rst(doc)
     else:
         _scan_markdown(doc)
     return doc
@@ -413,6 +417,83 @@ def _markdown_math(body: str, start: int) -> Src:
     src = src.sub(r"\\([_*])", r"\1")  # Markdown-escaped _ and *
     src = src.sub(RAW_TAG.pattern, " ")
     return src
+
+
+# ----------------------------------------------------------------------------------------------
+# reStructuredText
+# ----------------------------------------------------------------------------------------------
+
+
+#: A directive or comment line: `.. math::`, `.. code-block:: python`, `.. note::`, `.. derive-notation`.
+RST_EXPLICIT = re.compile(r"^([ \t]*)\.\.(?:[ \t]+(?:([A-Za-z][\w-]*)::|(derive-notation)\b)?[ \t]*(.*))?$")
+#: Directives whose body is not prose: skipped like a code block.
+RST_LITERAL = frozenset({"code", "code-block", "sourcecode", "literalinclude", "raw", "include", "doctest",
+                         "testcode", "testoutput", "ipython", "jupyter-execute", "highlight", "parsed-literal"})
+RST_OPTION = re.compile(r"[ \t]*:[\w-]+:")
+RST_ROLE = re.compile(r":math:`((?:[^`\n]|\n(?![ \t]*\n))+)`")  # within its paragraph
+
+
+def _scan_rst(doc: Document) -> None:
+    """Sphinx's reStructuredText: every blank-line-separated paragraph of a `.. math::` directive
+    (and the directive's argument) is a display formula, `:math:`…`` an inline one (also over
+    several lines of its paragraph); code blocks (`::` literal blocks, `.. code-block::`), comments
+    and their indented bodies are skipped, except a `.. derive-notation` comment, whose body is the
+    post's notation map."""
+    text, starts = doc.text, doc.line_starts
+    lines = text.split("\n")
+    prose = 0  # where the prose not yet searched for roles starts
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        m = RST_EXPLICIT.match(line)
+        literal = line.rstrip().endswith("::") and m is None
+        if m is None and not literal or m is not None and m.group(2) and m.group(2) != "math" \
+                and m.group(2) not in RST_LITERAL:
+            k += 1  # prose, or `.. note::` and other directives that hold prose and maths: read on inside
+            continue
+        indent = len(line) - len(line.lstrip()) if m is None else len(m.group(1))
+        end = k + 1  # the body: the lines after, blank or indented deeper
+        while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent):
+            end += 1
+        body_start = starts[k + 1] if k + 1 < len(starts) else len(text)
+        body_end = starts[end] - 1 if end < len(starts) else len(text)
+        _rst_roles(doc, prose, body_start if literal else starts[k])  # a literal block's paragraph is prose
+        prose = body_end
+        if m is not None and m.group(3):
+            doc.notation_blocks.append(("toml", text[body_start:body_end], body_start))
+        elif m is not None and m.group(2) == "math":
+            _rst_math(doc, k, m, end)
+        k = end
+    _rst_roles(doc, prose, len(text))
+
+
+def _rst_roles(doc: Document, start: int, stop: int) -> None:
+    """The `:math:` roles of the prose between start and stop."""
+    for role in RST_ROLE.finditer(doc.text, start, stop):
+        doc.add(Math(_markdown_math(role.group(1), role.start(1)), False, role.start(), role.end()))
+
+
+def _rst_math(doc: Document, k: int, m: re.Match, end: int) -> None:
+    """The formulas of a `.. math::` directive on line k, whose body ends before line `end`."""
+    text, starts = doc.text, doc.line_starts
+    lines = text.split("\n")
+    blocks: list[tuple[int, int]] = []  # line ranges of the paragraphs
+    if (m.group(4) or "").strip():
+        blocks.append((k, k + 1))
+    first = k + 1
+    while first < end and RST_OPTION.match(lines[first]):  # :label: eq-delta, :nowrap:
+        first += 1
+    run = None
+    for n in range(first, end + 1):
+        if n < end and lines[n].strip():
+            run = n if run is None else run
+        elif run is not None:
+            blocks.append((run, n))
+            run = None
+    for lo, hi in blocks:
+        start = starts[k] + m.start(4) if lo == k else starts[lo]
+        stop = starts[hi] - 1 if hi < len(starts) else len(text)
+        doc.add(Math(_markdown_math(text[start:stop], start), True, start, stop))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -735,13 +816,19 @@ def _without_dangling(src: Src) -> Src:
 
 
 FUNCTION_NAME = re.compile(r"\s*\{([A-Za-z]+)\}")
+FUNCTION_POWER = re.compile(r"\^(?:[0-9]|\{-?[0-9]\})")
 
 
 def _names_function(text: str, j: int) -> bool:
     """Whether the \\text{…} at j is a function's name: a word followed by (, ' or \\left(."""
     group = FUNCTION_NAME.match(text, j)
-    return group is not None and text.startswith(("(", "'", "\\left(", "\\left (", "^{'}", "^\\prime", "’"),
-                                                  group.end())
+    if group is None:
+        return False
+    after = group.end()
+    if text.startswith("^", after) and not text.startswith(("^{'}", "^\\prime"), after):
+        power = FUNCTION_POWER.match(text, after)  # \text{sech}^2(z): the function's value squared
+        after = power.end() if power else after
+    return text.startswith(("(", "'", "\\left(", "\\left (", "^{'}", "^\\prime", "’"), after)
 
 
 def _split_commas(src: Src) -> list[Src]:

@@ -37,7 +37,7 @@ from .claims import Claims, _summed
 from .extract import Document, Statement
 from .forms import OTHERWISE, FormReader, _cases_expanded
 from .nodes import CheckEvaluator
-from .notation import NotationMap
+from .notation import Definition, NotationMap
 from .parser import Node
 from .printer import POST_COST
 from .results import (
@@ -49,9 +49,11 @@ from .results import (
     StatementResult,
 )
 from .usage import (
+    INDEX_LETTERS,
     OutOfRange,
     ShapeMismatch,
     concrete_dim,
+    index_letter,
     is_matrix,
     shape_text,
 )
@@ -261,6 +263,13 @@ class Judge(WorkedExamples, Claims, FormReader):
         self._set_scale(name, scale, 2 if scale == "unknown" else None)
         return result
 
+    def _picks_index(self, definition: Definition) -> bool:
+        """Whether a hypothesis "when $l = L$", "when $j = 2$" picks a layer or an index: an index letter the
+        post has not defined otherwise (only picked before), set to a layer or index (a whole number, L, l + 1)."""
+        before = self.map.definition(definition.name)
+        return ((index_letter(definition.name) or "-") in INDEX_LETTERS and _index_like(definition.node)
+                and (before is None or _index_like(before.node)))
+
     def _check_statement(self, st: Statement) -> StatementResult | None:
         text = st.src.text
         forms = self.forms(text)
@@ -268,6 +277,13 @@ class Judge(WorkedExamples, Claims, FormReader):
         if update is not None:
             return StatementResult(self.line_of(st, 0), " ".join(text.split()), (update,))
         definition = self._definition(forms, text)
+        if definition is not None and st.hypothesis and not self._picks_index(definition):
+            # "When $E = 0$, …", "when $\ell = 0$" (ℓ the loss): a condition on a symbol nothing binds, not its
+            # definition (only a layer or an index letter is picked this way: "when $l = L$"); what follows
+            # it is not judged.
+            link = self.link(st, forms[1], forms[0], "not checked",
+                             reason=f"a hypothesis about {definition.name}, which the notation map does not bind")
+            return StatementResult(self.line_of(st, 0), " ".join(text.split()), (link,))
         if definition is not None:
             self.map = self.map.defined(definition)
             form = forms[1]
@@ -549,6 +565,10 @@ class Judge(WorkedExamples, Claims, FormReader):
             return self.not_checked(st, form, left, "a bias shared by all neurons of a layer (b_1) alone on a side "
                                     "is read only as the given of a worked example (b_1 = 0.35)", None)
         if not shapes_agree(ref.value, form.value, self):
+            if any(f.node is not None and f.node.kind == "num" and f.node.value == "0" and not is_matrix(f.value)
+                   and is_matrix(other.value) for f, other in ((ref, form), (form, ref))):
+                # \delta^L = 0: a 0 written for the zero vector, as posts do; not a shape mistake
+                return self.not_checked(st, form, left, "0 written for a vector or matrix (the zero one?)", None)
             shapes = (shape_text(ref.value, self.world), shape_text(form.value, self.world))
             other_layout = self.in_other_layout(ref, form, text)
             if other_layout is not None:
@@ -805,7 +825,7 @@ class Judge(WorkedExamples, Claims, FormReader):
                 raise Unchecked(f"the index {clash[0]} is both summed over and free")
         concrete = value.xreplace({k: sp.Integer(v) for k, v in index_values.items()}) if index_values else value
         leftover = {s for s in concrete.free_symbols if s.is_Symbol and s.is_integer and
-                    (s.name in "ijklmnpqrst" or s.name.startswith("label[")) and s not in self.dims}
+                    (s.name in INDEX_LETTERS or s.name.startswith("label[")) and s not in self.dims}
         if leftover and not is_matrix(concrete):
             raise Unchecked(f"the index {sorted(map(str, leftover))[0]} is not given a value by anything in the formula")
         try:
@@ -963,3 +983,14 @@ HALF = re.compile(r"\\[dt]?frac\s*(?:\{\s*1\s*\}\s*\{\s*2(?!\d)|12)|(?<![\d.])1\
 def _mentions_letter(text: str, name: str) -> bool:
     """Whether the formula writes the symbol `name` (L in ∂L/∂W, not in \\left or ReLU)."""
     return re.search(r"(?<![A-Za-z\\])\\?" + re.escape(name) + r"(?![A-Za-z])", text) is not None
+
+
+def _index_like(node: Node) -> bool:
+    """A layer or index as a post writes one: 2, L, l + 1, (L - 1)."""
+    if node.kind == "num":
+        return "." not in node.value
+    if node.kind == "sym":
+        return index_letter(node.value.name) is not None and not (node.value.sub or node.value.sup or node.value.primes)
+    if node.kind in ("add", "neg") or (node.kind == "group" and node.value == "("):
+        return all(_index_like(c) for c in node.children)
+    return False

@@ -11,6 +11,8 @@ command they stand for; any other character outside ASCII is an error with its p
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 #: Token kinds.
@@ -45,7 +47,7 @@ UNICODE = {
     "·": "cdot", "⋅": "cdot", "×": "times", "∇": "nabla", "Σ": "sum", "∑": "sum", "η": "eta", "φ": "phi",
     "ϕ": "phi", "μ": "mu", "λ": "lambda", "α": "alpha", "β": "beta", "θ": "theta", "ε": "epsilon",
     "≡": "equiv", "≈": "approx", "≠": "neq", "≤": "leq", "≥": "geq", "∈": "in", "←": "leftarrow",
-    "→": "rightarrow", "⇒": "Rightarrow", "⊤": "top", "…": "dots", "⋯": "cdots", "⋮": "vdots",
+    "→": "rightarrow", "⇒": "Rightarrow", "⊤": "top", "…": "dots", "⋯": "cdots", "⋮": "vdots", "ℓ": "ell",
 }
 PRIMES = "'’′"
 MINUS_SIGNS = "−–"  # typographic minus and en dash
@@ -117,6 +119,12 @@ def tokenize(text: str, start: int = 0, stop: int | None = None) -> list[Token]:
             else:
                 name = nxt
                 i += 2
+            sign = BRACED_SIGN.match(text, i, n) if name in ("mathrel", "mathbin") else None
+            if sign:  # W \mathrel{-}= …: an update rule's -= (or +=), spaced as a relation
+                tokens.append(Token(OP, sign.group(1), sign.start(1), sign.end(1), True))
+                i = sign.end()
+                space = False
+                continue
             if name in IGNORED:
                 space = True
                 continue
@@ -132,13 +140,14 @@ def tokenize(text: str, start: int = 0, stop: int | None = None) -> list[Token]:
             j = i
             while j < n and text[j].isdigit():
                 j += 1
-            if j + 1 < n and text[j] == "." and text[j + 1].isdigit():
-                j += 1
+            comma = text.startswith("{,}", j) and j + 3 < n and text[j + 3].isdigit()  # 0{,}5: a decimal comma
+            if comma or (j + 1 < n and text[j] == "." and text[j + 1].isdigit()):
+                j += 3 if comma else 1
                 while j < n and text[j].isdigit():
                     j += 1
             if j - i > MAX_NUMBER_DIGITS:
                 raise LexError(f"a number of more than {MAX_NUMBER_DIGITS} digits", i, j)
-            tokens.append(Token(NUMBER, text[i:j], start, j, space))
+            tokens.append(Token(NUMBER, text[i:j].replace("{,}", "."), start, j, space))
             i = j
         elif ch == "{":
             tokens.append(Token(LBRACE, ch, start, i + 1, space))
@@ -175,6 +184,10 @@ def tokenize(text: str, start: int = 0, stop: int | None = None) -> list[Token]:
         space = False
     tokens.append(Token(EOF, "", n, n, space))
     return tokens
+
+
+#: \mathrel{-}=, \mathrel{+}=: the sign of an update rule written as a relation, before its =.
+BRACED_SIGN = re.compile(r"\s*\{\s*([-+])\s*\}(?=\s*=)")
 
 
 def tokenize_leniently(text: str) -> list[Token]:

@@ -164,6 +164,9 @@ class NotationMap:
     weights: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: Symbols the post defines by formulas (learned as the post is read).
     definitions: tuple[Definition, ...] = ()
+    #: Σ′(z^l) is Nielsen's diagonal matrix of σ′(z^l): unless the post writes Σ without the prime too
+    #: (a function or matrix of its own).
+    sigma_prime_matrix: bool = True
     #: Keys the post (or the --notation file) set itself: a convention it states.
     stated: frozenset[str] = frozenset()
     sources: tuple[str, ...] = ()

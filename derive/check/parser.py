@@ -595,11 +595,7 @@ class Parser(StructureParser):
     # -- symbols ---------------------------------------------------------------------------------------
     def parse_symbol(self) -> Node:
         tok = self.advance()
-        if tok.kind == LETTER:
-            name = tok.value
-        else:
-            name = "l" if tok.value == "ell" else tok.value
-        return self._finish_symbol(Sym(name), tok)
+        return self._finish_symbol(Sym(tok.value), tok)
 
     def _finish_symbol(self, sym: Sym, tok: Token) -> Node:
         """Read the scripts and primes after a symbol (in either order) and a glued index."""
@@ -636,8 +632,8 @@ class Parser(StructureParser):
                 break
         node = Node("sym", (tok.pos, self.tokens[self.i - 1].end), (),
                     Sym(name, sym.bold, sub, sup, primes, glued, sym.font))
-        if name in self.functions and self.call_follows():
-            return self.parse_call(name, tok, node)
+        if (name in self.functions or (name == "Sigma" and primes)) and self.call_follows():
+            return self.parse_call(name, tok, node)  # \Sigma'(z^l): Nielsen's diagonal matrix of σ′
         return node
 
     def _plus_mark(self) -> int:

@@ -120,7 +120,7 @@ CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\
 #: Text that makes a formula a claim about derivatives (or an update), never a definition.
 CLAIM = re.compile(r"\\partial|∂|\\nabla|∇|\\[dtc]?frac\s*\{\s*d|\\delta\b|δ|\\Delta\b|'|’|′|\\prime|\\leftarrow|"
                    r"\\gets|:=|[-+]=|\\text\{d\}|\\mathrm\{d\}")
-LAYER_LETTERS = frozenset({"l", "L"})
+LAYER_LETTERS = frozenset({"l", "L", "ell"})
 #: Letters whose usual reading a question proposes (never binds): role, as written, applied or not.
 CONVENTIONAL = {"I": ("identity-matrix", "I_n", False), "J": ("jacobian", "J_x(f)", True)}
 
@@ -721,7 +721,7 @@ class _Reader:
         out = []
         for name, evidence in self.written.items():
             if name in bound and roles.get(name) != "depth" or name in self.defined or \
-                    name in ("one", "e", "d", "l") or (len(name) == 1 and name.islower() and name in "ijkpqrst"):
+                    name in ("one", "e", "d", "l", "ell") or (len(name) == 1 and name.islower() and name in "ijkpqrst"):
                 continue
             base = self._base_role(name)
             if base == "depth" or roles.get(name) == "depth":

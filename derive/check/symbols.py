@@ -28,6 +28,7 @@ from .usage import (
     IndexLetter,
     OutOfRange,
     dim_text,
+    index_letter,
     index_parts,
     index_symbol,
     is_matrix,
@@ -91,8 +92,9 @@ class SymbolBuilder:
                 return Elementwise("exp", exponent) if is_matrix(exponent) else sp.exp(exponent)
             if sym.name == "sigma" and sym.sub is not None and self.world.spec.normalize_input:
                 return STD
-            if len(sym.name) == 1 and sym.name in [str(s) for s in self.bound] and not sym.sub and not sym.sup:
-                return index_symbol(sym.name)
+            letter = index_letter(sym.name)
+            if letter and letter in [str(s) for s in self.bound] and not sym.sub and not sym.sup:
+                return index_symbol(letter)
             raise Unchecked(f"unbound symbol {sym.name}: the notation map does not say what it is", node.span)
         if sym.primes:
             raise Unchecked(f"{sym.name}′ on a symbol that is not a function", node.span)
@@ -639,10 +641,11 @@ class SymbolBuilder:
                     return self._batch(node)
                 if binding is not None and binding.role == "width" and binding.layer is not None:
                     return self.width(self.default_layer(binding.layer, binding, node), node)  # d: the input width
-                if len(sym.name) == 1 and sym.name.isascii():
-                    s = index_symbol(sym.name)
+                letter = index_letter(sym.name) if binding is None or len(sym.name) == 1 else None
+                if letter:
+                    s = index_symbol(letter)
                     if self.world.batched and s == self.world.batch_symbol:
-                        s = IndexLetter(sym.name, integer=True, positive=True)  # n as an index, not the batch
+                        s = IndexLetter(letter, integer=True, positive=True)  # n as an index, not the batch
                     if layer:
                         self.usage.layer_vars.add(s)
                     return s

@@ -31,10 +31,10 @@ DECORATIONS = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "t
                "overline": "bar", "dot": "dot"}
 #: Words that name a function wherever they are written (\log, log, \operatorname{diag}, …).
 FUNCTION_WORDS = frozenset({"log", "ln", "exp", "diag", "vec", "softmax", "sigmoid", "tanh", "ReLU", "relu", "softplus",
-                            "id", "sqrt", "sech"}) | frozenset(operator_words())
-FUNCTION_COMMANDS = frozenset({"log", "ln", "exp", "tanh", "max"})
+                            "id", "sqrt", "sech", "cosh"}) | frozenset(operator_words())
+FUNCTION_COMMANDS = frozenset({"log", "ln", "exp", "tanh", "cosh", "max"})
 #: Functions whose argument may follow without parentheses: \log \hat y_j, \tanh z, \operatorname{sech}^2 z.
-OPERATOR_FUNCTIONS = frozenset({"log", "ln", "exp", "tanh", "sech"})
+OPERATOR_FUNCTIONS = frozenset({"log", "ln", "exp", "tanh", "sech", "cosh"})
 MATRIX_ENVIRONMENTS = frozenset({"bmatrix", "pmatrix", "matrix", "Bmatrix", "smallmatrix", "array", "vmatrix"})
 DOTS = frozenset({"dots", "cdots", "vdots", "ddots", "ldots", "dotsc", "dotsb"})
 HADAMARD_OPS = {"odot": "odot", "bigodot": "odot", "circ": "odot", "oslash": "oslash", "otimes": "otimes",

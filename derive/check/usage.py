@@ -43,6 +43,21 @@ def is_matrix(value: Any) -> bool:
     return isinstance(value, MatrixExpr)
 
 
+#: Letters written as a command that an index reads as the letter: \ell in W^{\ell} is the layer l. As a
+#: value (\frac{\partial \ell}{\partial W}) \ell is a symbol of its own, the map's `ell`, never l.
+INDEX_SPELLINGS = {"ell": "l"}
+
+
+#: The letters a post indexes with: entries (i, j, k, …) and layers (l).
+INDEX_LETTERS = "ijklmnpqrst"
+
+
+def index_letter(name: str) -> str | None:
+    """The index letter a symbol's name writes (j, l, and ell as l), or None for a longer name."""
+    name = INDEX_SPELLINGS.get(name, name)
+    return name if len(name) == 1 and name.isascii() else None
+
+
 def index_symbol(letter: str) -> sp.Symbol:
     """The engine's index and layer letters: j, k, i, l are integer and positive."""
     return sp.Symbol(letter, integer=True, positive=True)

@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from verify_round3 import Post, main, sig  # noqa: E402  (the shared claim bookkeeping and the sigmoid)
-from verify_round3 import verify as verify_posts  # noqa: E402
+from verify_round3 import Post, main, sig, verify_posts  # noqa: E402  (the shared claim bookkeeping and the sigmoid)
 
 RNG = np.random.default_rng(17)
 EPS = 1e-6
