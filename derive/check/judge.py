@@ -27,6 +27,7 @@ import sympy as sp
 
 from .. import rules
 from ..algebra import EvaluationError, Grad, NetQuantity, Partial, Quotient
+from ..calculus import shared_xreplace
 from ..errors import VerificationError
 from ..quantities import COST
 from ..safe import as_expr
@@ -779,12 +780,15 @@ class Judge(WorkedExamples, Claims, FormReader):
         except (EvaluationError, VerificationError, KeyError, IndexError, ValueError, TypeError, ZeroDivisionError,
                 sp.ShapeError, AttributeError, NotImplementedError) as exc:
             raise Unchecked(f"cannot evaluate this on {self.world.describe_instance()} ({type(exc).__name__}: {exc})")
+        # The instance's values share their forward pass: xreplace would walk it as a tree (most of
+        # a normalisation post's check), shared_xreplace once per distinct node, for every link.
+        dims, memo = self.dims, self.world.cache.setdefault("dims_memo", {})
         if isinstance(result, sp.MatrixBase):
-            result = sp.ImmutableMatrix(result).xreplace(self.dims)
+            result = sp.ImmutableMatrix(result).applyfunc(lambda e: shared_xreplace(e, dims, memo))
             if result.shape == (1, 1):
                 result = result[0, 0]
         else:
-            result = as_expr(result).xreplace(self.dims)
+            result = shared_xreplace(as_expr(result), dims, memo)
         if labels:
             result = result.xreplace(self.one_hot(labels, index_values))
         self._cache[key] = result
@@ -815,7 +819,7 @@ class Judge(WorkedExamples, Claims, FormReader):
             numeric = False
         # The exact test expands the instance symbolically: exponential in its depth beyond the
         # expandable sizes (29 layers: hours), where random points decide alone.
-        exact = exactly_equal(pairs) if self.world.exact else None
+        exact = exactly_equal(pairs, self.world.cache.setdefault("exact_converters", {})) if self.world.exact else None
         if exact:
             return "equal", "exact"
         if numeric:
