@@ -782,13 +782,19 @@ class Judge(WorkedExamples, Claims, FormReader):
             raise Unchecked(f"cannot evaluate this on {self.world.describe_instance()} ({type(exc).__name__}: {exc})")
         # The instance's values share their forward pass: xreplace would walk it as a tree (most of
         # a normalisation post's check), shared_xreplace once per distinct node, for every link.
+        # Without dimension symbols (one sample) nothing is walked, as xreplace does with no rule: a
+        # deep instance's values are too deep to compare node by node, as the memo would.
         dims, memo = self.dims, self.world.cache.setdefault("dims_memo", {})
+
+        def without_dims(value: Any) -> Any:
+            return shared_xreplace(value, dims, memo) if dims else value
+
         if isinstance(result, sp.MatrixBase):
-            result = sp.ImmutableMatrix(result).applyfunc(lambda e: shared_xreplace(e, dims, memo))
+            result = sp.ImmutableMatrix(result).applyfunc(without_dims)
             if result.shape == (1, 1):
                 result = result[0, 0]
         else:
-            result = shared_xreplace(as_expr(result), dims, memo)
+            result = without_dims(as_expr(result))
         if labels:
             result = result.xreplace(self.one_hot(labels, index_values))
         self._cache[key] = result
