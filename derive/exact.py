@@ -31,7 +31,8 @@ def is_identically_zero(expr: sp.Expr) -> bool:
     return first_nonzero([expr]) is None
 
 
-def first_nonzero(exprs: list[sp.Expr]) -> int | None:
+def first_nonzero(exprs: list[sp.Expr],
+                  converters: dict[tuple, Callable[[sp.Basic], tuple[Any, Any]]] | None = None) -> int | None:
     """The index of the first expression that is not identically zero, or None if all are.
 
     Obligations compare expressions built from the same forward pass, so both sides contain the
@@ -40,7 +41,9 @@ def first_nonzero(exprs: list[sp.Expr]) -> int | None:
     exactly when its numerator is the zero polynomial. (What vanishes with the functions taken
     independent vanishes for the actual functions too, so a "zero" answer is a proof.) All the
     obligations of a step share one polynomial ring and one conversion memo: their subexpressions
-    repeat.
+    repeat. A caller deciding many steps on one network passes the same `converters` to every
+    call: a step whose generators are those of an earlier one reuses its ring and memo (the
+    same conversion, so the same decision; the steps of a post mostly share the whole forward pass).
     """
     exprs = [as_expr(e) for e in exprs]
     pending = [i for i, e in enumerate(exprs) if e != 0]
@@ -58,7 +61,13 @@ def first_nonzero(exprs: list[sp.Expr]) -> int | None:
             if sp.simplify(exprs[i]) != 0:
                 return i
         return None
-    convert = _fraction_converter(gens)
+    key = tuple(gens)
+    if converters is None:
+        convert = _fraction_converter(gens)
+    elif key in converters:
+        convert = converters[key]
+    else:
+        convert = converters[key] = _fraction_converter(gens)
     for i in pending:
         numerator, _ = convert(exprs[i])
         if numerator != 0:

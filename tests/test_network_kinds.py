@@ -44,8 +44,7 @@ KINDS["residual-row-batch"] = build([2, 2, 2, 2], name="residual-row-mlp", activ
                                     output_activation="identity", convention="row", batch=2,
                                     residual=((1, 0), (3, 1)))
 #: Batch and layer normalisation: batch norm in the row convention (a batch of two, mean cost), layer
-#: norm in the column convention (one sample). Small, so every post checks in seconds (a batch of
-#: three takes ~25 s a post: tests/test_norm.py checks one post of each such network).
+#: norm in the column convention (one sample). Every post of each, on every platform, is checked.
 KINDS["norm-batch-row"] = build([2, 3, 2], name="norm-batch-row", activation="tanh", output_activation="sigmoid",
                                 batch=2, convention="row", reduction="mean", norm="batch")
 KINDS["norm-layer"] = build([3, 3, 2], name="norm-layer", activation="tanh", output_activation="sigmoid",
@@ -81,22 +80,12 @@ def _checkable(name: str, text: str) -> tuple[str, str]:
     return text, "latex" if name.endswith(".tex") else "markdown"
 
 
-#: Kinds whose posts take seconds each to check: only these platforms' posts, in both languages
-#: (LaTeX, Hexo's doubled backslashes and GitHub's $`…`$: the three ways the rest differ); norm-batch-row
-#: checks every platform's. Keeps CI within its 15 minutes.
-SLOW_TO_CHECK = {"norm-layer": ("latex", "hexo", "github")}
-
-
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_post_checks_correct(kind: str) -> None:
     from derive.posts.render import LANGUAGES, PLATFORMS
 
     files = posts(kind)
     assert len(files) == len(PLATFORMS) * len(LANGUAGES)
-    if kind in SLOW_TO_CHECK:
-        files = {name: text for name, text in files.items()
-                 if any(f".{platform}." in name for platform in SLOW_TO_CHECK[kind])}
-        assert len(files) == len(SLOW_TO_CHECK[kind]) * len(LANGUAGES)
     for name, text in sorted(files.items()):
         body, doc_kind = _checkable(name, text)
         report = check_text(body, KINDS[kind], kind=doc_kind, path=name)

@@ -49,10 +49,17 @@ def spec_of(options: dict, name: str = "norm"):
     return build(options.pop("widths"), name=name, **options)
 
 
+@lru_cache(maxsize=None)
+def derived(kind: str):
+    """The verified derivation of NETS[kind], derived once for the tests that read it (a Derivation
+    is immutable: a test changes a copy)."""
+    return derive(spec_of(NETS[kind]))
+
+
 @pytest.mark.parametrize("kind", sorted(NETS))
 def test_the_backward_pass_goes_through_mean_and_variance(kind: str) -> None:
     spec = spec_of(NETS[kind])
-    d = derive(spec)
+    d = derived(kind)
     (l, _), = spec.norm
     assert not spec.layers[l - 1].bias  # β takes the bias's place
     rules = {s.key: s.rule for s in d.steps}
@@ -84,7 +91,7 @@ def _refused(d, key: str, change) -> None:
 def test_f_prime_of_z_is_refused(kind: str) -> None:
     """σ′ of the pre-norm z instead of the activation's argument u."""
     spec = spec_of(NETS[kind])
-    d = derive(spec)
+    d = derived(kind)
     l = spec.norm[0][0]
     u, z = NetQuantity("u", l, *d.step(f"u_{l}").lhs.shape), d.step(f"z_{l}").lhs
     _refused(d, f"grad_u_{l}", lambda form: form.xreplace({ApplyPrime("sigmoid" if kind == "batch" else "tanh", u):
@@ -95,7 +102,7 @@ def test_f_prime_of_z_is_refused(kind: str) -> None:
 def test_a_missing_one_over_n_is_refused(kind: str) -> None:
     """δ with the variance's path ∂σ²/∂z = 2(z − μ) instead of 2(z − μ)/N."""
     spec = spec_of(NETS[kind])
-    d = derive(spec)
+    d = derived(kind)
     l = spec.norm[0][0]
     count = d.step(f"mu_{l}").rhs.args[0]  # the 1/N of the mean
 
@@ -323,7 +330,7 @@ def test_derive_check_finds_every_formula_of_a_norm_post_correct(kind: str) -> N
     from derive.check.api import notebook_markdown
 
     spec = spec_of(POST_NETS[kind], name=f"norm-{kind}")
-    name = f"norm-{kind}.{CHECKED_POST[kind]}"  # one post each: a check of one takes half a minute
+    name = f"norm-{kind}.{CHECKED_POST[kind]}"  # one post each: test_network_kinds checks every platform's
     for name, text in [(name, posts(kind)[name])]:
         body = notebook_markdown(text, name) if name.endswith(".ipynb") else text
         report = check_text(body, spec, kind="latex" if name.endswith(".tex") else "markdown", path=name)

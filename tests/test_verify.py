@@ -108,3 +108,23 @@ def test_one_ring_for_all_obligations_decides_as_one_ring_each() -> None:
     shared = ZeroTest(v._forward_entries)
     assert [shared.first_nonzero([o]) for o in obligations] == [first_nonzero([o]) for o in obligations]
     assert shared.first_nonzero(obligations) == first_nonzero(obligations) == 1
+
+
+def test_converters_kept_across_calls_decide_as_a_fresh_ring_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """derive check keeps one ring per set of generators for a network (first_nonzero's
+    `converters`): a later call with the same generators reuses it, and decides as a fresh one."""
+    import derive.exact
+
+    x, y, eps = sp.symbols("x y epsilon", positive=True)
+    root = (x**2 + y**2 + eps) ** sp.Rational(-1, 2)
+    calls = [[x * root * (x + y) - x**2 * root - x * y * root, x * root - y * root],  # zero, then not zero
+             [(x - y) * root - x * root + y * root],  # the same generators: zero
+             [x / (x + y) + y / (x + y) - 1],  # generators of their own: zero
+             [root * (x - y) - root * (x + y)]]  # the first generators again: not zero
+    fresh = [first_nonzero(c) for c in calls]
+    built = []
+    original = derive.exact._fraction_converter
+    monkeypatch.setattr(derive.exact, "_fraction_converter", lambda gens: built.append(gens) or original(gens))
+    converters: dict = {}
+    assert [first_nonzero(c, converters) for c in calls] == fresh == [1, None, None, 0]
+    assert len(built) == len(converters) == 2

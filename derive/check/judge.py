@@ -27,6 +27,7 @@ import sympy as sp
 
 from .. import rules
 from ..algebra import EvaluationError, Grad, NetQuantity, Partial, Quotient
+from ..calculus import shared_xreplace
 from ..errors import VerificationError
 from ..quantities import COST
 from ..safe import as_expr
@@ -833,12 +834,21 @@ class Judge(WorkedExamples, Claims, FormReader):
         except (EvaluationError, VerificationError, KeyError, IndexError, ValueError, TypeError, ZeroDivisionError,
                 sp.ShapeError, AttributeError, NotImplementedError) as exc:
             raise Unchecked(f"cannot evaluate this on {self.world.describe_instance()} ({type(exc).__name__}: {exc})")
+        # The instance's values share their forward pass: xreplace would walk it as a tree (most of
+        # a normalisation post's check), shared_xreplace once per distinct node, for every link.
+        # Without dimension symbols (one sample) nothing is walked, as xreplace does with no rule: a
+        # deep instance's values are too deep to compare node by node, as the memo would.
+        dims, memo = self.dims, self.world.cache.setdefault("dims_memo", {})
+
+        def without_dims(value: Any) -> Any:
+            return shared_xreplace(value, dims, memo) if dims else value
+
         if isinstance(result, sp.MatrixBase):
-            result = sp.ImmutableMatrix(result).xreplace(self.dims)
+            result = sp.ImmutableMatrix(result).applyfunc(without_dims)
             if result.shape == (1, 1):
                 result = result[0, 0]
         else:
-            result = as_expr(result).xreplace(self.dims)
+            result = without_dims(as_expr(result))
         if labels:
             result = result.xreplace(self.one_hot(labels, index_values))
         if ties:
@@ -871,7 +881,7 @@ class Judge(WorkedExamples, Claims, FormReader):
             numeric = False
         # The exact test expands the instance symbolically: exponential in its depth beyond the
         # expandable sizes (29 layers: hours), where random points decide alone.
-        exact = exactly_equal(pairs) if self.world.exact else None
+        exact = exactly_equal(pairs, self.world.cache.setdefault("exact_converters", {})) if self.world.exact else None
         if exact:
             return "equal", "exact"
         if numeric:

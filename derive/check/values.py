@@ -176,10 +176,11 @@ def close(a: float, b: float) -> bool:
     return abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b))
 
 
-def exactly_equal(pairs: list[tuple[Any, Any]]) -> bool | None:
-    """True when every pair is proved equal; None when the exact test cannot decide."""
+def exactly_equal(pairs: list[tuple[Any, Any]], converters: dict | None = None) -> bool | None:
+    """True when every pair is proved equal; None when the exact test cannot decide. `converters`:
+    kept by the caller for one network, shared by its checks (see `first_nonzero`)."""
     diffs = [as_expr(a) - as_expr(b) for a, b in pairs]
     try:
-        return first_nonzero(diffs) is None or None
+        return first_nonzero(diffs, converters) is None or None
     except (ValueError, TypeError, ZeroDivisionError, sp.PolynomialError):
         return None
