@@ -280,6 +280,16 @@ def test_code_is_the_export_verbatim() -> None:
     module = codes.runnable(s.exported.source)
     assert "sha256:" not in module and "_self_test" not in module and "__main__" not in module
     assert all(line in exported for line in module.splitlines())
+    # A function keeps its decorator: @np.errstate(over="ignore") is what makes the fast σ's overflow harmless.
+    decorated = 0
+    for text in (excerpt, module):
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            j = exported.index(line) if line.startswith("def ") else 0
+            if j and exported[j - 1].startswith("@"):
+                decorated += 1
+                assert lines[i - 1] == exported[j - 1], line
+    assert decorated
 
 
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))

@@ -92,8 +92,10 @@ def _called(functions: dict[str, ast.FunctionDef], roots: list[str]) -> set[str]
 
 
 def _segment(source: str, node: ast.stmt) -> str:
+    """The statement's source, a function's decorators included (@np.errstate(…) is part of it)."""
     lines = source.splitlines()
-    return "\n".join(lines[node.lineno - 1:node.end_lineno])
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    return "\n".join(lines[first - 1:node.end_lineno])
 
 
 def excerpt(source: str) -> str:
